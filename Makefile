@@ -1,0 +1,173 @@
+# pitestbed - plain, overridable Makefile.
+#
+#   make                      build every program into build/ (native, dynamic)
+#   make CC=clang             same with clang
+#   make CROSS=aarch64-linux-gnu-      static binaries into build/aarch64-linux-gnu/
+#   make CROSS=arm-linux-gnueabihf-    static binaries into build/arm-linux-gnueabihf/
+#   make SAN=1                ASan+UBSan build into build/san/
+#   make test                 install missing dependencies, then run every suite (tests/run.sh)
+#   make demo                 install missing dependencies, then run the local pipeline (ci/demo)
+#   make unit | integration | fuzz | cross-test | bench   single suites
+#
+# Each program is a directory (msdemo/, ptest/, picluster/) whose main.c holds main();
+# every other .c of it goes into a per-program archive that the unit tests link against.
+
+CROSS   ?=
+CC      ?= cc
+ifneq ($(CROSS),)
+CC      := $(CROSS)gcc
+AR      := $(CROSS)ar
+endif
+AR      ?= ar
+V       ?= 0
+
+VERSION := $(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)
+
+WARN    := -Wall -Wextra -Wshadow -Wpedantic -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CSTD    := -std=c11 -D_GNU_SOURCE
+OPT     ?= -O2 -g
+CFLAGS  ?= $(OPT)
+CPPFLAGS_ALL := $(CSTD) -Ilib -DPT_VERSION='"$(VERSION)"' -MMD -MP
+LDLIBS  ?=
+LDLIBS_ALL := -lyaml -ljansson -lz -lm -lpthread $(LDLIBS)
+LDFLAGS ?=
+
+ifeq ($(CROSS),)
+  ifeq ($(SAN),1)
+    BUILD   ?= build/san
+    SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+    CFLAGS  += $(SANFLAGS)
+    LDFLAGS += $(SANFLAGS)
+  else
+    BUILD   ?= build
+  endif
+else
+  # Cross builds link against the Debian arm packages unpacked into a sysroot by
+  # scripts/sysroot.sh (no multiarch install needed on the host).
+  TRIPLE  := $(patsubst %-,%,$(CROSS))
+  BUILD   ?= build/$(TRIPLE)
+  SYSROOT ?= build/sysroot/$(TRIPLE)
+  CPPFLAGS_ALL += -isystem $(SYSROOT)/usr/include -isystem $(SYSROOT)/usr/include/$(TRIPLE)
+  LDFLAGS += -L$(SYSROOT)/usr/lib/$(TRIPLE)
+  PROG_LDFLAGS := -static
+  # Unit tests link cmocka dynamically (Debian ships no libcmocka.a); they run under qemu.
+  TEST_LDFLAGS := -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(TRIPLE)
+endif
+ifeq ($(WERROR),1)
+  WARN += -Werror
+endif
+
+ifeq ($(V),0)
+  Q = @
+  say = @printf '  %-6s %s\n' $(1) $(2)
+else
+  Q =
+  say =
+endif
+
+PROGS     := $(foreach d,msdemo ptest picluster,$(if $(wildcard $(d)/main.c),$(d)))
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_A     := $(BUILD)/libpt.a
+prog_src   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+PROG_AS   := $(foreach p,$(PROGS),$(BUILD)/lib$(p).a)
+BINS      := $(foreach p,$(PROGS),$(BUILD)/$(p))
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o)
+
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all clean test demo unit integration fuzz cross-test bench image deps tools
+.DEFAULT_GOAL := all
+
+all: $(BINS)
+
+tools: $(TOOL_BINS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(LIB_OBJ)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+define prog_rules
+$(BUILD)/lib$(1).a: $$(patsubst %.c,$(BUILD)/obj/%.o,$$(call prog_src,$(1)))
+	$$(call say,AR,$$@)
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+
+$(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(LIB_A)
+	$$(call say,LD,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) $$(PROG_LDFLAGS) -o $$@ $$^ $$(LDLIBS_ALL)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+
+# Unit tests: one cmocka executable per module; every archive is offered to the linker,
+# which pulls only what the test uses.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJ) $(PROG_AS) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJ) $(PROG_AS) $(LIB_A) -lcmocka $(LDLIBS_ALL)
+
+# Test tools (servers and clients written for integration tests).
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+unit-build: $(UNIT_BINS)
+
+# --- fuzzing (clang libFuzzer); targets are tests/fuzz/fuzz_*.c ---------------------
+FUZZ_BUILD := build/fuzz
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD)/lib CC=clang \
+	    CFLAGS="-g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	    $(FUZZ_BUILD)/lib/libpt.a $(foreach p,$(PROGS),$(FUZZ_BUILD)/lib/lib$(p).a)
+	$(Q)mkdir -p $(FUZZ_BUILD)
+	$(Q)for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	    printf '  %-6s %s\n' FUZZ $$n; \
+	    clang $(CSTD) -Ilib -I. $(FUZZ_FLAGS) -o $(FUZZ_BUILD)/$$n $$f \
+	      $(foreach p,$(PROGS),$(FUZZ_BUILD)/lib/lib$(p).a) $(FUZZ_BUILD)/lib/libpt.a $(LDLIBS_ALL) || exit 1; done
+
+# --- suites -------------------------------------------------------------------------
+deps:
+	$(Q)scripts/deps.sh build
+
+test:
+	$(Q)scripts/deps.sh test
+	$(Q)tests/run.sh
+
+demo:
+	$(Q)scripts/deps.sh demo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)ci/demo $(if $(SLOW),--slow $(SLOW))
+
+unit: all unit-build
+	$(Q)tests/run.sh unit
+
+integration: all tools
+	$(Q)tests/run.sh integration
+
+fuzz: fuzz-build
+	$(Q)tests/run.sh fuzz
+
+cross-test:
+	$(Q)tests/run.sh cross
+
+bench: all tools
+	$(Q)bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,479 @@
+/* evloop.c - Linux implementation of evloop.h: epoll + timerfd + eventfd. */
+#include "evloop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Events fetched per epoll_wait. Large enough to amortise the syscall under load, small
+ * enough that scanning the rest of the batch in ev_io_stop stays cheap. */
+#define EV_BATCH 256
+#define EV_HEAP_MIN 64
+
+struct ev_loop {
+    int epfd;
+    int tfd;                    /* timerfd, armed to the earliest deadline */
+    int efd;                    /* eventfd for ev_wake */
+    ev_io tfd_io;               /* internal watchers: not counted in nactive */
+    ev_io efd_io;
+
+    ev_timer **heap;            /* min-heap on (when, seq) */
+    size_t nheap;
+    size_t heap_cap;
+    uint64_t next_seq;
+    bool armed;                 /* tfd armed to armed_when and not yet read as expired */
+    mono_ns armed_when;
+
+    mono_ns now;
+    size_t nactive;             /* active user watchers */
+
+    struct epoll_event evs[EV_BATCH];
+    int batch_n;                /* events of the batch being dispatched ... */
+    int batch_i;                /* ... and the index being dispatched */
+    bool dispatching;
+    bool running;               /* inside ev_run_once: rejects re-entry */
+    bool broken;
+
+    ev_wake_cb wake_cb;
+    void *wake_arg;
+    int ncb;                    /* callbacks run in this iteration */
+};
+
+/* ---- timer heap ----------------------------------------------------------------- */
+
+static bool timer_before(const ev_timer *a, const ev_timer *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+static void heap_place(ev_loop *loop, size_t i, ev_timer *t)
+{
+    loop->heap[i] = t;
+    t->heap_idx = i;
+}
+
+/* Moves the timer at i towards the root; the hole travels up and t is written once. */
+static void sift_up(ev_loop *loop, size_t i)
+{
+    ev_timer *t = loop->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (!timer_before(t, loop->heap[parent]))
+            break;
+        heap_place(loop, i, loop->heap[parent]);
+        i = parent;
+    }
+    heap_place(loop, i, t);
+}
+
+static void sift_down(ev_loop *loop, size_t i)
+{
+    ev_timer *t = loop->heap[i];
+    size_t n = loop->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && timer_before(loop->heap[c + 1], loop->heap[c]))
+            c++;
+        if (!timer_before(loop->heap[c], t))
+            break;
+        heap_place(loop, i, loop->heap[c]);
+        i = c;
+    }
+    heap_place(loop, i, t);
+}
+
+static void heap_remove(ev_loop *loop, size_t i)
+{
+    ev_timer *t = loop->heap[i];
+    ev_timer *last = loop->heap[--loop->nheap];
+    t->heap_idx = SIZE_MAX;
+    if (last == t)
+        return;
+    heap_place(loop, i, last);
+    /* The moved element may belong above or below i; one of these is a no-op. */
+    sift_up(loop, i);
+    sift_down(loop, last->heap_idx);
+}
+
+static int heap_grow(ev_loop *loop)
+{
+    size_t cap = loop->heap_cap ? loop->heap_cap : EV_HEAP_MIN / 2;
+    if (cap > SIZE_MAX / 2 / sizeof(*loop->heap))
+        return -ENOMEM;
+    cap *= 2;
+    ev_timer **h = realloc(loop->heap, cap * sizeof(*h));
+    if (!h)
+        return -ENOMEM;
+    loop->heap = h;
+    loop->heap_cap = cap;
+    return 0;
+}
+
+void ev_timer_init(ev_timer *t, ev_timer_cb cb, void *data)
+{
+    t->when = 0;
+    t->cb = cb;
+    t->data = data;
+    t->heap_idx = SIZE_MAX;
+    t->seq = 0;
+}
+
+int ev_timer_start(ev_loop *loop, ev_timer *t, mono_ns when)
+{
+    if (ev_timer_pending(t)) {
+        size_t i = t->heap_idx;
+        t->when = when;
+        t->seq = loop->next_seq++;
+        sift_up(loop, i);
+        sift_down(loop, t->heap_idx);
+        return 0;
+    }
+    if (loop->nheap == loop->heap_cap) {
+        int rc = heap_grow(loop);
+        if (rc < 0)
+            return rc;
+    }
+    t->when = when;
+    t->seq = loop->next_seq++;
+    heap_place(loop, loop->nheap++, t);
+    sift_up(loop, t->heap_idx);
+    return 0;
+}
+
+void ev_timer_stop(ev_loop *loop, ev_timer *t)
+{
+    if (!ev_timer_pending(t))
+        return;
+    heap_remove(loop, t->heap_idx);
+}
+
+size_t ev_timer_count(const ev_loop *loop)
+{
+    return loop->nheap;
+}
+
+/* ---- timerfd ---------------------------------------------------------------------- */
+
+static int tfd_settime(ev_loop *loop, mono_ns when)
+{
+    struct itimerspec its;
+    memset(&its, 0, sizeof(its));
+    if (when != 0) {
+        /* time_t may be 32 bits (armhf): clamp absurdly far deadlines (more than 68
+         * years of uptime) instead of wrapping into the past. A zero it_value would
+         * disarm, so a deadline can never map to it (when >= 1 ns). */
+        uint64_t sec = when / CLOCK_NS_PER_SEC;
+        if (sec > INT32_MAX) {
+            its.it_value.tv_sec = INT32_MAX;
+        } else {
+            its.it_value.tv_sec = (time_t)sec;
+            its.it_value.tv_nsec = (long)(when % CLOCK_NS_PER_SEC);
+        }
+    }
+    if (timerfd_settime(loop->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+        return -errno;
+    loop->armed = when != 0;
+    loop->armed_when = when;
+    return 0;
+}
+
+static void tfd_cb(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    (void)events;
+    uint64_t ticks;
+    ssize_t r = read(w->fd, &ticks, sizeof(ticks));
+    /* Success means the armed deadline passed (the timerfd is one-shot, so it is now
+     * disarmed). EAGAIN: the timer was re-armed after the readiness was sampled, so it
+     * is still armed. Nothing else can fail on a valid timerfd. */
+    if (r == (ssize_t)sizeof(ticks))
+        loop->armed = false;
+}
+
+/* Chooses the epoll timeout and arms the timerfd. The timerfd is only touched when the
+ * earliest deadline differs from what it is armed to, so a burst of starts/stops of
+ * later timers costs no syscall. */
+static int prepare_wait(ev_loop *loop, bool block, int *timeout)
+{
+    if (loop->nheap == 0) {
+        *timeout = block ? -1 : 0;
+        return loop->armed ? tfd_settime(loop, 0) : 0;
+    }
+    mono_ns first = loop->heap[0]->when;
+    if (!block || first <= loop->now) {
+        *timeout = 0;
+        return 0;
+    }
+    *timeout = -1;
+    if (loop->armed && loop->armed_when == first)
+        return 0;
+    return tfd_settime(loop, first);
+}
+
+/* ---- wake --------------------------------------------------------------------------- */
+
+static void efd_cb(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    (void)events;
+    uint64_t count;
+    ssize_t r = read(w->fd, &count, sizeof(count));
+    if (r != (ssize_t)sizeof(count))
+        return;     /* EAGAIN: another reader cannot exist, but a spurious report is harmless */
+    if (loop->wake_cb) {
+        loop->ncb++;
+        loop->wake_cb(loop, loop->wake_arg);
+    }
+}
+
+int ev_set_wake(ev_loop *loop, ev_wake_cb cb, void *arg)
+{
+    loop->wake_cb = cb;
+    loop->wake_arg = arg;
+    return 0;
+}
+
+void ev_wake(ev_loop *loop)
+{
+    int saved = errno;
+    uint64_t one = 1;
+    /* Only write(2) here: async-signal-safe. EAGAIN means the counter is about to
+     * overflow, i.e. a wake is already pending; there is nobody to report anything else
+     * to from a signal handler. */
+    ssize_t r = write(loop->efd, &one, sizeof(one));
+    (void)r;
+    errno = saved;
+}
+
+/* ---- loop ---------------------------------------------------------------------------- */
+
+static int internal_watch(ev_loop *loop, ev_io *w, int fd, ev_io_cb cb)
+{
+    ev_io_init(w, fd, cb, NULL);
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.ptr = w;
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+        return -1;
+    w->events = EV_READ;
+    w->active = true;
+    return 0;
+}
+
+ev_loop *ev_create(void)
+{
+    int saved;
+    ev_loop *loop = calloc(1, sizeof(*loop));
+    if (!loop)
+        return NULL;
+    loop->epfd = loop->tfd = loop->efd = -1;
+
+    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0)
+        goto fail;
+    loop->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (loop->tfd < 0)
+        goto fail;
+    loop->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (loop->efd < 0)
+        goto fail;
+    if (internal_watch(loop, &loop->tfd_io, loop->tfd, tfd_cb) != 0)
+        goto fail;
+    if (internal_watch(loop, &loop->efd_io, loop->efd, efd_cb) != 0)
+        goto fail;
+    loop->now = clock_mono_now();
+    return loop;
+
+fail:
+    saved = errno;
+    ev_destroy(loop);
+    errno = saved;
+    return NULL;
+}
+
+void ev_destroy(ev_loop *loop)
+{
+    if (!loop)
+        return;
+    for (size_t i = 0; i < loop->nheap; i++)
+        loop->heap[i]->heap_idx = SIZE_MAX;
+    free(loop->heap);
+    /* close(2) errors on these private fds leave nothing to recover. */
+    if (loop->efd >= 0)
+        (void)close(loop->efd);
+    if (loop->tfd >= 0)
+        (void)close(loop->tfd);
+    if (loop->epfd >= 0)
+        (void)close(loop->epfd);
+    free(loop);
+}
+
+void ev_io_init(ev_io *w, int fd, ev_io_cb cb, void *data)
+{
+    w->fd = fd;
+    w->events = 0;
+    w->cb = cb;
+    w->data = data;
+    w->active = false;
+}
+
+static uint32_t to_epoll(uint32_t events)
+{
+    return ((events & EV_READ) ? (uint32_t)EPOLLIN : 0u) |
+           ((events & EV_WRITE) ? (uint32_t)EPOLLOUT : 0u);
+}
+
+int ev_io_start(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    if (events & ~(EV_READ | EV_WRITE))
+        return -EINVAL;
+    if (w->active && w->events == events)
+        return 0;
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = to_epoll(events);
+    ev.data.ptr = w;
+    if (epoll_ctl(loop->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w->fd, &ev) != 0)
+        return -errno;
+    if (!w->active) {
+        w->active = true;
+        loop->nactive++;
+    }
+    w->events = events;
+    return 0;
+}
+
+int ev_io_set(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    return ev_io_start(loop, w, events);
+}
+
+int ev_io_stop(ev_loop *loop, ev_io *w)
+{
+    if (!w->active)
+        return 0;
+    w->active = false;
+    w->events = 0;
+    loop->nactive--;
+    /* Why the scan: the epoll batch still holds raw pointers to watchers. If w has an
+     * event later in the batch, its owner may free w (or reuse the memory and fd for a
+     * new watcher) right after this call; nulling the entries makes the dispatcher skip
+     * them. A generation counter in w would not survive w being freed. The scan covers
+     * at most EV_BATCH entries and only happens while a batch is being dispatched. */
+    if (loop->dispatching) {
+        for (int i = loop->batch_i + 1; i < loop->batch_n; i++) {
+            if (loop->evs[i].data.ptr == w)
+                loop->evs[i].data.ptr = NULL;
+        }
+    }
+    /* A (non-NULL, ignored) event argument keeps pre-2.6.9 kernels happy. */
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof(ev));
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, &ev) != 0)
+        return -errno;
+    return 0;
+}
+
+mono_ns ev_now(const ev_loop *loop)
+{
+    return loop->now;
+}
+
+mono_ns ev_now_update(ev_loop *loop)
+{
+    loop->now = clock_mono_now();
+    return loop->now;
+}
+
+static void dispatch_io(ev_loop *loop, int n)
+{
+    loop->batch_n = n;
+    loop->dispatching = true;
+    for (loop->batch_i = 0; loop->batch_i < n; loop->batch_i++) {
+        struct epoll_event *e = &loop->evs[loop->batch_i];
+        ev_io *w = e->data.ptr;
+        if (!w || !w->active)
+            continue;
+        uint32_t got = 0;
+        if (e->events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP))
+            got |= EV_READ;
+        if (e->events & EPOLLOUT)
+            got |= EV_WRITE;
+        got &= w->events;
+        /* Hang-up or error: hand the interest bits along, so a callback that only
+         * looks at EV_READ/EV_WRITE still reaches its read()/write() and sees it. */
+        if (e->events & (EPOLLERR | EPOLLHUP))
+            got |= EV_ERROR | w->events;
+        if (!got)
+            continue;
+        if (w != &loop->tfd_io && w != &loop->efd_io)
+            loop->ncb++;
+        w->cb(loop, w, got);
+    }
+    loop->dispatching = false;
+    loop->batch_n = 0;
+}
+
+static void run_timers(ev_loop *loop)
+{
+    /* Timers started from here on get seq >= limit and wait for the next iteration:
+     * this bounds the step even when a callback restarts its timer at a past time. */
+    uint64_t limit = loop->next_seq;
+    mono_ns now = loop->now;
+    while (loop->nheap > 0) {
+        ev_timer *t = loop->heap[0];
+        if (t->when > now || t->seq >= limit)
+            break;
+        heap_remove(loop, 0);
+        loop->ncb++;
+        t->cb(loop, t);
+    }
+}
+
+int ev_run_once(ev_loop *loop, bool block)
+{
+    if (loop->running)
+        return -EBUSY;
+    int timeout;
+    int rc = prepare_wait(loop, block, &timeout);
+    if (rc < 0)
+        return rc;
+    int n = epoll_wait(loop->epfd, loop->evs, EV_BATCH, timeout);
+    if (n < 0) {
+        if (errno != EINTR)
+            return -errno;
+        n = 0;      /* a signal: still run what is due, the caller decides the rest */
+    }
+    loop->now = clock_mono_now();
+    loop->running = true;
+    loop->ncb = 0;
+    dispatch_io(loop, n);
+    run_timers(loop);
+    loop->running = false;
+    return loop->ncb;
+}
+
+int ev_run(ev_loop *loop)
+{
+    if (loop->running)
+        return -EBUSY;
+    loop->broken = false;
+    while (!loop->broken && (loop->nactive > 0 || loop->nheap > 0)) {
+        int rc = ev_run_once(loop, true);
+        if (rc < 0)
+            return rc;
+    }
+    loop->broken = false;
+    return 0;
+}
+
+void ev_break(ev_loop *loop)
+{
+    loop->broken = true;
+}

@@ -1,0 +1,736 @@
+/* hdr.c - HDR histogram: bucket layout, recording, statistics, V2 encoding.
+ *
+ * Layout (the public HdrHistogram scheme, re-derived here): values are split into
+ * "buckets" of doubling width; each bucket has sub_bucket_count / 2 slots (the lower half
+ * of a bucket is covered by the bucket below it, except for bucket 0 which uses all
+ * sub_bucket_count slots). sub_bucket_count is the smallest power of two >= 2 * 10^sig_figs,
+ * so within every bucket a slot is at most 1 / (2 * 10^sig_figs) of the values it holds.
+ * The counts array therefore has (bucket_count + 1) * sub_bucket_count / 2 entries; the index
+ * of a value is found from its highest set bit with one count-leading-zeros instruction.
+ */
+#include "hdr.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* ---------------------------------------------------------------- geometry ---------- */
+
+/* Bucket of a value. OR-ing the mask in makes every value below the first bucket's top
+ * look like it belongs to bucket 0, and keeps the operand of clzll non-zero. */
+static inline int32_t bucket_of(const hdr_histogram *h, uint64_t v)
+{
+    int32_t pow2_ceiling = 64 - __builtin_clzll(v | h->sub_bucket_mask);
+    return pow2_ceiling - h->unit_magnitude - (h->sub_half_magnitude + 1);
+}
+
+static inline int32_t sub_bucket_of(const hdr_histogram *h, uint64_t v, int32_t bucket)
+{
+    return (int32_t)(v >> (bucket + h->unit_magnitude));
+}
+
+/* May be >= counts_len for values beyond the covered range; callers check. */
+static inline size_t index_of(const hdr_histogram *h, uint64_t v)
+{
+    int32_t b = bucket_of(h, v);
+    int32_t s = sub_bucket_of(h, v, b);
+    /* base >= sub_bucket_count / 2, so the subtraction never wraps. */
+    size_t base = (size_t)(b + 1) << h->sub_half_magnitude;
+    return base + (size_t)s - (size_t)(h->sub_bucket_count >> 1);
+}
+
+/* Lowest value of the slot at index. */
+static inline uint64_t value_at_index(const hdr_histogram *h, size_t index)
+{
+    int32_t half = h->sub_bucket_count >> 1;
+    int32_t b = (int32_t)(index >> h->sub_half_magnitude) - 1;
+    int32_t s = (int32_t)(index & (size_t)(half - 1)) + half;
+    if (b < 0) {
+        s -= half;
+        b = 0;
+    }
+    return (uint64_t)s << (b + h->unit_magnitude);
+}
+
+/* Width of the slot holding v. */
+static inline uint64_t range_size(const hdr_histogram *h, uint64_t v)
+{
+    int32_t b = bucket_of(h, v);
+    int32_t s = sub_bucket_of(h, v, b);
+    int32_t adjusted = s >= h->sub_bucket_count ? b + 1 : b;
+    return UINT64_C(1) << (h->unit_magnitude + adjusted);
+}
+
+uint64_t hdr_lowest_equivalent(const hdr_histogram *h, uint64_t value)
+{
+    int32_t b = bucket_of(h, value);
+    int32_t s = sub_bucket_of(h, value, b);
+    return (uint64_t)s << (b + h->unit_magnitude);
+}
+
+uint64_t hdr_highest_equivalent(const hdr_histogram *h, uint64_t value)
+{
+    /* lowest + (size - 1): never overflows, even for the top slot of the 64-bit range. */
+    return hdr_lowest_equivalent(h, value) + (range_size(h, value) - 1);
+}
+
+uint64_t hdr_median_equivalent(const hdr_histogram *h, uint64_t value)
+{
+    return hdr_lowest_equivalent(h, value) + (range_size(h, value) >> 1);
+}
+
+bool hdr_values_equivalent(const hdr_histogram *h, uint64_t a, uint64_t b)
+{
+    return hdr_lowest_equivalent(h, a) == hdr_lowest_equivalent(h, b);
+}
+
+/* ---------------------------------------------------------------- lifecycle --------- */
+
+/* Smallest m with 2^m >= v (v >= 2). */
+static int32_t ceil_log2(uint64_t v)
+{
+    return 64 - __builtin_clzll(v - 1);
+}
+
+/* Fills the geometry fields of h (not counts); 0 or HDR_EINVAL. */
+static int layout(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs)
+{
+    if (lowest < 1 || sig_figs < 0 || sig_figs > 5 || highest > (uint64_t)INT64_MAX ||
+        highest / 2 < lowest)
+        return HDR_EINVAL;
+    uint64_t single_unit_top = 2;
+    for (int i = 0; i < sig_figs; i++)
+        single_unit_top *= 10;
+    int32_t count_magnitude = ceil_log2(single_unit_top);
+    int32_t half_magnitude = (count_magnitude > 1 ? count_magnitude : 1) - 1;
+    int32_t unit_magnitude = 63 - __builtin_clzll(lowest);
+    /* Keeps sub_bucket_count << unit_magnitude (and every shift below) inside 63 bits. */
+    if (unit_magnitude + half_magnitude > 61)
+        return HDR_EINVAL;
+
+    int32_t sub_count = (int32_t)1 << (half_magnitude + 1);
+    uint64_t untrackable = (uint64_t)sub_count << unit_magnitude;
+    int32_t buckets = 1;
+    while (untrackable <= highest) {
+        if (untrackable > (uint64_t)INT64_MAX / 2) {
+            buckets++;
+            break;
+        }
+        untrackable <<= 1;
+        buckets++;
+    }
+    size_t len = (size_t)(buckets + 1) * (size_t)(sub_count / 2);
+    if (len > SIZE_MAX / sizeof(uint64_t))
+        return HDR_ENOMEM;
+
+    memset(h, 0, sizeof(*h));
+    h->lowest = lowest;
+    h->highest = highest;
+    h->sig_figs = sig_figs;
+    h->unit_magnitude = unit_magnitude;
+    h->sub_half_magnitude = half_magnitude;
+    h->sub_bucket_count = sub_count;
+    h->bucket_count = buckets;
+    h->sub_bucket_mask = (uint64_t)(sub_count - 1) << unit_magnitude;
+    h->counts_len = len;
+    h->min_value = UINT64_MAX;
+    h->conversion_ratio = 1.0;
+    return 0;
+}
+
+int hdr_init(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs)
+{
+    int rc = layout(h, lowest, highest, sig_figs);
+    if (rc != 0) {
+        memset(h, 0, sizeof(*h));
+        return rc;
+    }
+    h->counts = calloc(h->counts_len, sizeof(uint64_t));
+    if (!h->counts) {
+        memset(h, 0, sizeof(*h));
+        return HDR_ENOMEM;
+    }
+    return 0;
+}
+
+void hdr_fini(hdr_histogram *h)
+{
+    free(h->counts);
+    h->counts = NULL;
+}
+
+int hdr_create(uint64_t lowest, uint64_t highest, int sig_figs, hdr_histogram **out)
+{
+    hdr_histogram *h = malloc(sizeof(*h));
+    if (!h)
+        return HDR_ENOMEM;
+    int rc = hdr_init(h, lowest, highest, sig_figs);
+    if (rc != 0) {
+        free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+void hdr_destroy(hdr_histogram *h)
+{
+    if (!h)
+        return;
+    hdr_fini(h);
+    free(h);
+}
+
+void hdr_reset(hdr_histogram *h)
+{
+    memset(h->counts, 0, h->counts_len * sizeof(uint64_t));
+    h->total_count = 0;
+    h->clamped = 0;
+    h->min_value = UINT64_MAX;
+    h->max_value = 0;
+}
+
+/* ---------------------------------------------------------------- recording --------- */
+
+int hdr_record_n(hdr_histogram *h, uint64_t value, uint64_t n)
+{
+    if (n == 0)
+        return 0;
+    if (h->total_count > UINT64_MAX - n)
+        return HDR_EOVERFLOW;
+    if (value > h->highest) {
+        value = h->highest;
+        h->clamped += n; /* clamped <= total_count, so this cannot overflow either */
+    }
+    /* highest lies inside the counts array by construction (layout()), so no check here. */
+    h->counts[index_of(h, value)] += n;
+    h->total_count += n;
+    if (value > h->max_value)
+        h->max_value = value;
+    if (value < h->min_value)
+        h->min_value = value;
+    return 0;
+}
+
+/* Sets min_value/max_value from the non-empty slots (after decode). */
+static void track_from_counts(hdr_histogram *h)
+{
+    h->min_value = UINT64_MAX;
+    h->max_value = 0;
+    size_t i;
+    for (i = 0; i < h->counts_len; i++) {
+        if (h->counts[i]) {
+            h->min_value = value_at_index(h, i);
+            break;
+        }
+    }
+    for (i = h->counts_len; i-- > 0;) {
+        if (h->counts[i]) {
+            h->max_value = hdr_highest_equivalent(h, value_at_index(h, i));
+            break;
+        }
+    }
+}
+
+int hdr_add(hdr_histogram *dst, const hdr_histogram *src)
+{
+    if (dst->unit_magnitude != src->unit_magnitude ||
+        dst->sub_half_magnitude != src->sub_half_magnitude)
+        return HDR_EINCOMPAT;
+    uint64_t src_total = src->total_count, src_clamped = src->clamped;
+    uint64_t src_min = src->min_value, src_max = src->max_value;
+    if (dst->total_count > UINT64_MAX - src_total)
+        return HDR_EOVERFLOW;
+
+    /* Identical layouts mean index i is the same slot in both arrays. Slots of src above the
+     * one holding dst->highest have every value above dst->highest, so they are clamped the
+     * way hdr_record_n would clamp them. Ascending order keeps dst == src correct: a slot
+     * above `top` is read before anything is added to it (nothing is). */
+    size_t top = index_of(dst, dst->highest);
+    uint64_t moved = 0;
+    for (size_t i = 0; i < src->counts_len; i++) {
+        uint64_t c = src->counts[i];
+        if (c == 0)
+            continue;
+        if (i > top) {
+            dst->counts[top] += c;
+            moved += c;
+        } else {
+            dst->counts[i] += c;
+        }
+    }
+    dst->total_count += src_total;
+    dst->clamped += src_clamped + moved;
+    if (src_total > 0) {
+        /* A src max above dst->highest is either clamped to it or shares its slot. */
+        uint64_t mx = src_max > dst->highest ? dst->highest : src_max;
+        uint64_t mn = src_min > dst->highest ? dst->highest : src_min;
+        if (mx > dst->max_value)
+            dst->max_value = mx;
+        if (mn < dst->min_value)
+            dst->min_value = mn;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- statistics -------- */
+
+uint64_t hdr_min(const hdr_histogram *h)
+{
+    return h->total_count ? hdr_lowest_equivalent(h, h->min_value) : 0;
+}
+
+uint64_t hdr_max(const hdr_histogram *h)
+{
+    return h->total_count ? hdr_highest_equivalent(h, h->max_value) : 0;
+}
+
+void hdr_iter_init(hdr_iter *it, const hdr_histogram *h)
+{
+    memset(it, 0, sizeof(*it));
+    it->h = h;
+}
+
+bool hdr_iter_next(hdr_iter *it)
+{
+    const hdr_histogram *h = it->h;
+    for (size_t i = it->next_index; i < h->counts_len; i++) {
+        if (h->counts[i]) {
+            uint64_t v = value_at_index(h, i);
+            it->lowest = v;
+            it->highest = hdr_highest_equivalent(h, v);
+            it->count = h->counts[i];
+            it->cumulative += it->count;
+            it->next_index = i + 1;
+            return true;
+        }
+    }
+    it->next_index = h->counts_len;
+    return false;
+}
+
+/* The accumulation order (ascending slots, value * count in double) is the reference's, so
+ * the result matches it to the last bit. */
+double hdr_mean(const hdr_histogram *h)
+{
+    if (h->total_count == 0)
+        return 0.0;
+    double total = 0.0;
+    hdr_iter it;
+    hdr_iter_init(&it, h);
+    while (hdr_iter_next(&it))
+        total += (double)hdr_median_equivalent(h, it.lowest) * (double)it.count;
+    return total / (double)h->total_count;
+}
+
+double hdr_stddev(const hdr_histogram *h)
+{
+    if (h->total_count == 0)
+        return 0.0;
+    double mean = hdr_mean(h);
+    double sum = 0.0;
+    hdr_iter it;
+    hdr_iter_init(&it, h);
+    while (hdr_iter_next(&it)) {
+        double d = (double)hdr_median_equivalent(h, it.lowest) - mean;
+        sum += d * d * (double)it.count;
+    }
+    return sqrt(sum / (double)h->total_count);
+}
+
+/* 2^(floor(log2 x) - 52): the spacing of doubles just above x's binade start, as
+ * hdr-histogram-js computes it. frexp gives the exponent exactly (no log2 rounding). */
+static double ulp_of(double x)
+{
+    if (!(x > 0.0) || isinf(x))
+        return 0.0;
+    int e;
+    (void)frexp(x, &e); /* x = m * 2^e, m in [0.5, 1) so floor(log2 x) = e - 1 */
+    return ldexp(1.0, e - 53);
+}
+
+uint64_t hdr_value_at_percentile(const hdr_histogram *h, double percentile)
+{
+    if (h->total_count == 0)
+        return 0;
+    double p = percentile > 0.0 ? percentile : 0.0; /* also maps NaN to 0 */
+    if (p > 100.0)
+        p = 100.0;
+    /* Separate statements: a fused multiply-subtract (clang's default fp-contract on some
+     * targets) would round differently from the reference. */
+    double fp_count = (p / 100.0) * (double)h->total_count;
+    double u = ulp_of(fp_count);
+    double want = ceil(fp_count - u);
+    uint64_t target;
+    if (want < 1.0)
+        target = 1;
+    else if (want >= (double)h->total_count)
+        target = h->total_count;
+    else
+        target = (uint64_t)want;
+
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h->counts_len; i++) {
+        cumulative += h->counts[i];
+        if (cumulative >= target) {
+            uint64_t v = value_at_index(h, i);
+            return p == 0.0 ? hdr_lowest_equivalent(h, v) : hdr_highest_equivalent(h, v);
+        }
+    }
+    return 0; /* unreachable while total_count == sum of counts */
+}
+
+uint64_t hdr_count_at_value(const hdr_histogram *h, uint64_t value)
+{
+    size_t i = index_of(h, value);
+    return i < h->counts_len ? h->counts[i] : 0;
+}
+
+/* ---------------------------------------------------------------- V2 encoding ------- */
+
+#define V2_HEADER_LEN 40
+#define V2_COOKIE_BASE UINT32_C(0x1c849303)
+#define V2_COMPRESSED_COOKIE_BASE UINT32_C(0x1c849304)
+#define V2_MAX_WORD 9 /* LEB128-64b9B: 8 groups of 7 bits, then one full byte */
+
+/* Byte-wise big-endian access: no unaligned loads, no host-order assumption. */
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    put_be32(p, (uint32_t)(v >> 32));
+    put_be32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+static size_t put_varint(uint8_t *p, uint64_t u)
+{
+    size_t n = 0;
+    for (int i = 0; i < 8; i++) {
+        if (u < 0x80) {
+            p[n++] = (uint8_t)u;
+            return n;
+        }
+        p[n++] = (uint8_t)((u & 0x7f) | 0x80);
+        u >>= 7;
+    }
+    p[n++] = (uint8_t)u; /* the 9th byte carries the top 8 bits whole */
+    return n;
+}
+
+/* Reads one varint from [*pos, end); 0 or HDR_ECORRUPT when truncated. */
+static int get_varint(const uint8_t *buf, size_t end, size_t *pos, uint64_t *out)
+{
+    uint64_t u = 0;
+    size_t p = *pos;
+    for (int i = 0; i < 8; i++) {
+        if (p >= end)
+            return HDR_ECORRUPT;
+        uint8_t b = buf[p++];
+        u |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *pos = p;
+            *out = u;
+            return 0;
+        }
+    }
+    if (p >= end)
+        return HDR_ECORRUPT;
+    u |= (uint64_t)buf[p++] << 56;
+    *pos = p;
+    *out = u;
+    return 0;
+}
+
+int hdr_encode(const hdr_histogram *h, uint8_t **out, size_t *out_len)
+{
+    /* Counts up to the highest non-empty slot; an empty histogram still writes slot 0, as the
+     * reference does (its limit is index_of(max) + 1 with max == 0). */
+    size_t limit = 1;
+    for (size_t i = h->counts_len; i-- > 0;) {
+        if (h->counts[i]) {
+            limit = i + 1;
+            break;
+        }
+    }
+    if (limit > (SIZE_MAX - V2_HEADER_LEN) / V2_MAX_WORD)
+        return HDR_ENOMEM;
+    uint8_t *buf = malloc(V2_HEADER_LEN + limit * V2_MAX_WORD);
+    if (!buf)
+        return HDR_ENOMEM;
+
+    size_t n = V2_HEADER_LEN;
+    for (size_t i = 0; i < limit;) {
+        uint64_t c = h->counts[i++];
+        if (c > (uint64_t)INT64_MAX) {
+            free(buf);
+            return HDR_EINVAL;
+        }
+        if (c == 0) {
+            uint64_t zeros = 1;
+            while (i < limit && h->counts[i] == 0) {
+                zeros++;
+                i++;
+            }
+            /* ZigZag: count c -> 2c, run of k zeros (written as -k) -> 2k - 1; a run of one
+             * is written as a plain 0 count, like the reference. */
+            n += put_varint(buf + n, zeros > 1 ? 2 * zeros - 1 : 0);
+        } else {
+            n += put_varint(buf + n, 2 * c);
+        }
+    }
+
+    uint64_t bits;
+    double ratio = h->conversion_ratio;
+    memcpy(&bits, &ratio, sizeof(bits));
+    put_be32(buf, HDR_V2_COOKIE);
+    put_be32(buf + 4, (uint32_t)(n - V2_HEADER_LEN));
+    put_be32(buf + 8, 0);
+    put_be32(buf + 12, (uint32_t)h->sig_figs);
+    put_be64(buf + 16, h->lowest);
+    put_be64(buf + 24, h->highest);
+    put_be64(buf + 32, bits);
+    *out = buf;
+    *out_len = n;
+    return 0;
+}
+
+int hdr_encode_compressed(const hdr_histogram *h, uint8_t **out, size_t *out_len)
+{
+    uint8_t *raw = NULL, *buf = NULL;
+    size_t raw_len;
+    int rc = hdr_encode(h, &raw, &raw_len);
+    if (rc != 0)
+        return rc;
+    rc = HDR_ENOMEM;
+    uLong bound = compressBound((uLong)raw_len);
+    if (bound > UINT32_MAX - 8 || (size_t)bound > SIZE_MAX - 8)
+        goto fail;
+    buf = malloc((size_t)bound + 8);
+    if (!buf)
+        goto fail;
+    uLongf clen = bound;
+    if (compress2(buf + 8, &clen, raw, (uLong)raw_len, Z_DEFAULT_COMPRESSION) != Z_OK)
+        goto fail;
+    put_be32(buf, HDR_V2_COMPRESSED_COOKIE);
+    put_be32(buf + 4, (uint32_t)clen);
+    free(raw);
+    *out = buf;
+    *out_len = (size_t)clen + 8;
+    return 0;
+fail:
+    free(raw);
+    free(buf);
+    return rc;
+}
+
+/* Parses a 40-byte V2 header and creates the histogram it describes. The payload length is
+ * bounded by the configuration: every varint moves at least one slot forward and takes at
+ * most 9 bytes, so a valid payload never exceeds 9 * counts_len. */
+static int decode_header(const uint8_t *p, hdr_histogram **out, size_t *payload_len)
+{
+    uint32_t cookie = get_be32(p);
+    if ((cookie & ~UINT32_C(0xf0)) != V2_COOKIE_BASE)
+        return HDR_ECOOKIE;
+    uint32_t plen = get_be32(p + 4);
+    /* p + 8: normalizing index offset, ignored (see hdr.h). */
+    uint32_t sig = get_be32(p + 12);
+    uint64_t lowest = get_be64(p + 16);
+    uint64_t highest = get_be64(p + 24);
+    uint64_t bits = get_be64(p + 32);
+    if (sig > 5)
+        return HDR_EINVAL;
+    hdr_histogram probe;
+    int rc = layout(&probe, lowest, highest, (int)sig);
+    if (rc != 0)
+        return rc;
+    if (plen > INT32_MAX || plen / V2_MAX_WORD > probe.counts_len)
+        return HDR_ECORRUPT;
+    rc = hdr_create(lowest, highest, (int)sig, out);
+    if (rc != 0)
+        return rc;
+    double ratio;
+    memcpy(&ratio, &bits, sizeof(ratio));
+    /* hdr-histogram-js writes the int64 1 here (a denormal when read as a double); keep only
+     * sane ratios so a re-encoded histogram does not carry that along. */
+    (*out)->conversion_ratio = isnormal(ratio) && ratio > 0.0 ? ratio : 1.0;
+    *payload_len = plen;
+    return 0;
+}
+
+static int decode_payload(hdr_histogram *h, const uint8_t *p, size_t len)
+{
+    size_t pos = 0, idx = 0;
+    uint64_t total = 0;
+    while (pos < len) {
+        uint64_t u;
+        int rc = get_varint(p, len, &pos, &u);
+        if (rc != 0)
+            return rc;
+        if (u & 1) {
+            /* -k zeros: u = 2k - 1, so k = (u >> 1) + 1 (no overflow for u = UINT64_MAX). */
+            uint64_t zeros = (u >> 1) + 1;
+            if (zeros > h->counts_len - idx)
+                return HDR_ECORRUPT;
+            idx += (size_t)zeros;
+        } else {
+            uint64_t c = u >> 1;
+            if (idx >= h->counts_len)
+                return HDR_ECORRUPT;
+            if (total > UINT64_MAX - c)
+                return HDR_EOVERFLOW;
+            h->counts[idx++] = c;
+            total += c;
+        }
+    }
+    h->total_count = total;
+    track_from_counts(h);
+    return 0;
+}
+
+static int decode_plain(const uint8_t *data, size_t len, hdr_histogram **out)
+{
+    if (len < V2_HEADER_LEN)
+        return HDR_ECORRUPT;
+    hdr_histogram *h = NULL;
+    size_t plen;
+    int rc = decode_header(data, &h, &plen);
+    if (rc != 0)
+        return rc;
+    if (plen != len - V2_HEADER_LEN) {
+        rc = HDR_ECORRUPT;
+        goto fail;
+    }
+    rc = decode_payload(h, data + V2_HEADER_LEN, plen);
+    if (rc != 0)
+        goto fail;
+    *out = h;
+    return 0;
+fail:
+    hdr_destroy(h);
+    return rc;
+}
+
+/* Inflates exactly want bytes into dst; HDR_ECORRUPT if the stream ends early or is bad. */
+static int inflate_exact(z_stream *zs, uint8_t *dst, size_t want)
+{
+    zs->next_out = dst;
+    zs->avail_out = (uInt)want;
+    while (zs->avail_out > 0) {
+        int zr = inflate(zs, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END && zs->avail_out > 0)
+            return HDR_ECORRUPT;
+        if (zr == Z_MEM_ERROR)
+            return HDR_ENOMEM;
+        if (zr != Z_OK && zr != Z_STREAM_END)
+            return HDR_ECORRUPT; /* includes Z_BUF_ERROR: input exhausted mid-stream */
+    }
+    return 0;
+}
+
+static int decode_compressed(const uint8_t *data, size_t len, hdr_histogram **out)
+{
+    if (len < 8)
+        return HDR_ECORRUPT;
+    uint32_t clen = get_be32(data + 4);
+    if (clen > INT32_MAX || clen != len - 8)
+        return HDR_ECORRUPT;
+
+    hdr_histogram *h = NULL;
+    uint8_t *payload = NULL;
+    uint8_t header[V2_HEADER_LEN];
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    zs.next_in = (Bytef *)(uintptr_t)(data + 8); /* zlib's API is not const-correct */
+    zs.avail_in = (uInt)clen;
+    if (inflateInit(&zs) != Z_OK)
+        return HDR_ENOMEM;
+
+    size_t plen = 0;
+    int rc = inflate_exact(&zs, header, sizeof(header));
+    if (rc != 0)
+        goto fail;
+    rc = decode_header(header, &h, &plen);
+    if (rc != 0)
+        goto fail;
+    payload = malloc(plen ? plen : 1);
+    if (!payload) {
+        rc = HDR_ENOMEM;
+        goto fail;
+    }
+    if (plen > 0 && (rc = inflate_exact(&zs, payload, plen)) != 0)
+        goto fail;
+    /* The stream must end exactly here and use all of the declared compressed bytes. */
+    {
+        uint8_t extra;
+        zs.next_out = &extra;
+        zs.avail_out = 1;
+        int zr = inflate(&zs, Z_FINISH);
+        if (zr != Z_STREAM_END || zs.avail_out != 1 || zs.avail_in != 0) {
+            rc = HDR_ECORRUPT;
+            goto fail;
+        }
+    }
+    rc = decode_payload(h, payload, plen);
+    if (rc != 0)
+        goto fail;
+    inflateEnd(&zs);
+    free(payload);
+    *out = h;
+    return 0;
+fail:
+    inflateEnd(&zs);
+    free(payload);
+    hdr_destroy(h);
+    return rc;
+}
+
+int hdr_decode(const uint8_t *data, size_t len, hdr_histogram **out)
+{
+    if (len < 4)
+        return HDR_ECORRUPT;
+    uint32_t base = get_be32(data) & ~UINT32_C(0xf0);
+    if (base == V2_COMPRESSED_COOKIE_BASE)
+        return decode_compressed(data, len, out);
+    if (base == V2_COOKIE_BASE)
+        return decode_plain(data, len, out);
+    return HDR_ECOOKIE;
+}
+
+const char *hdr_strerror(int err)
+{
+    switch (err) {
+    case 0:
+        return "success";
+    case HDR_EINVAL:
+        return "invalid histogram argument or configuration";
+    case HDR_ENOMEM:
+        return "out of memory";
+    case HDR_EOVERFLOW:
+        return "histogram count overflow";
+    case HDR_EINCOMPAT:
+        return "histograms have different bucket layouts";
+    case HDR_ECORRUPT:
+        return "corrupt histogram encoding";
+    case HDR_ECOOKIE:
+        return "unknown histogram encoding cookie";
+    default:
+        return "unknown histogram error";
+    }
+}

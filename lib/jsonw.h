@@ -1,0 +1,41 @@
+/* jsonw.h - minimal streaming JSON writer into a buf.
+ *
+ * The writer tracks nesting and inserts commas; keys and strings are escaped
+ * (control bytes as \u00XX, invalid UTF-8 bytes replaced by U+FFFD).
+ * Doubles that are not finite are written as null.
+ * Errors (allocation) are reported through the underlying buf's failed flag.
+ */
+#ifndef PT_JSONW_H
+#define PT_JSONW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "buf.h"
+
+#define JSONW_MAX_DEPTH 32
+
+typedef struct jsonw {
+    buf *out;
+    int depth;
+    bool need_comma[JSONW_MAX_DEPTH];
+    bool after_key;
+    int indent;               /* 0 = compact; >0 = pretty with that many spaces */
+} jsonw;
+
+void jsonw_init(jsonw *w, buf *out, int indent);
+void jsonw_obj_begin(jsonw *w);
+void jsonw_obj_end(jsonw *w);
+void jsonw_arr_begin(jsonw *w);
+void jsonw_arr_end(jsonw *w);
+void jsonw_key(jsonw *w, const char *key);
+void jsonw_str(jsonw *w, const char *s);
+void jsonw_strn(jsonw *w, const char *s, size_t n);
+void jsonw_u64(jsonw *w, uint64_t v);
+void jsonw_i64(jsonw *w, int64_t v);
+void jsonw_double(jsonw *w, double v);   /* %.17g trimmed; non-finite -> null */
+void jsonw_bool(jsonw *w, bool v);
+void jsonw_null(jsonw *w);
+/* Appends s escaped as JSON string content (without quotes) to b. */
+void jsonw_escape(buf *b, const char *s, size_t n);
+
+#endif

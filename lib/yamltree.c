@@ -1,0 +1,1088 @@
+/* yamltree.c - a YAML document loaded into a small tree that remembers positions.
+ *
+ * libyaml's event API does the parsing; this file turns events into nodes with an
+ * explicit stack (no recursion, so hostile nesting cannot overflow the C stack).
+ * All nodes and strings live in an arena owned by the yt_doc, freed by yt_free.
+ */
+#include "yamltree.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "units.h"
+
+/* Limits against hostile or accidental huge input. Configs are a few KiB; the node
+ * limit counts every node after alias expansion, which is what stops billion-laughs:
+ * aliases share their target's children, so memory stays small, but a consumer walking
+ * the tree would still see every expanded node. */
+#define YT_MAX_INPUT  ((size_t)4 << 20)
+#define YT_MAX_NODES  100000
+#define YT_MAX_DEPTH  64
+#define YT_MAX_DIST   2          /* edit distance up to which a key is a likely typo */
+
+/* ---- arena -------------------------------------------------------------------- */
+
+#define ARENA_BLOCK 16384
+
+typedef struct arena_blk {
+    struct arena_blk *next;
+    size_t used, cap;
+    max_align_t mem[];
+} arena_blk;
+
+static void *arena_alloc(yt_doc *doc, size_t n)
+{
+    const size_t a = _Alignof(max_align_t);
+    arena_blk *h = doc->arena;
+
+    if (n > SIZE_MAX / 2)
+        return NULL;
+    n = (n + a - 1) & ~(a - 1);
+    if (n == 0)
+        n = a;
+    if (h && h->cap - h->used >= n) {
+        void *p = (char *)h->mem + h->used;
+        h->used += n;
+        return p;
+    }
+    /* Large requests get a block of their own, linked behind the current block so
+     * the current block's free room keeps serving small requests. */
+    bool big = n > ARENA_BLOCK / 4;
+    size_t cap = big ? n : ARENA_BLOCK;
+    arena_blk *blk = malloc(sizeof *blk + cap);
+    if (!blk)
+        return NULL;
+    blk->cap = cap;
+    blk->used = n;
+    if (h && big) {
+        blk->next = h->next;
+        h->next = blk;
+    } else {
+        blk->next = h;
+        doc->arena = blk;
+    }
+    return blk->mem;
+}
+
+static char *arena_strdup(yt_doc *doc, const char *s, size_t len)
+{
+    char *p = arena_alloc(doc, len + 1);
+    if (p) {
+        if (len > 0)
+            memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+void yt_free(yt_doc *doc)
+{
+    if (!doc)
+        return;
+    arena_blk *b = doc->arena;
+    while (b) {
+        arena_blk *next = b->next;
+        free(b);
+        b = next;
+    }
+    doc->arena = NULL;
+    doc->root = NULL;
+    doc->file = NULL;
+}
+
+/* ---- small string-keyed hash table (anchors, keys of one mapping) --------------- */
+
+typedef struct ht_ent {
+    const char *k;
+    size_t klen;
+    void *val;
+} ht_ent;
+
+typedef struct ht {
+    ht_ent *e;
+    size_t cap, count;    /* cap is a power of two; count < cap / 2 */
+} ht;
+
+static size_t ht_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static ht_ent *ht_slot(const ht *t, const char *k, size_t n)
+{
+    size_t i = ht_hash(k, n) & (t->cap - 1);
+    for (;;) {
+        ht_ent *e = &t->e[i];
+        if (!e->k || (e->klen == n && memcmp(e->k, k, n) == 0))
+            return e;
+        i = (i + 1) & (t->cap - 1);
+    }
+}
+
+static void *ht_get(const ht *t, const char *k, size_t n)
+{
+    if (t->cap == 0)
+        return NULL;
+    ht_ent *e = ht_slot(t, k, n);
+    return e->k ? e->val : NULL;
+}
+
+/* Inserts or replaces. The key memory must outlive the table. Returns 0 or -1 (memory). */
+static int ht_put(ht *t, const char *k, size_t n, void *val)
+{
+    if ((t->count + 1) * 2 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        ht_ent *e = calloc(cap, sizeof *e);
+        if (!e)
+            return -1;
+        ht old = *t;
+        t->e = e;
+        t->cap = cap;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.e[i].k)
+                *ht_slot(t, old.e[i].k, old.e[i].klen) = old.e[i];
+        free(old.e);
+    }
+    ht_ent *e = ht_slot(t, k, n);
+    if (!e->k) {
+        e->k = k;
+        e->klen = n;
+        t->count++;
+    }
+    e->val = val;
+    return 0;
+}
+
+static void ht_free(ht *t)
+{
+    free(t->e);
+    t->e = NULL;
+    t->cap = t->count = 0;
+}
+
+/* ---- messages ----------------------------------------------------------------- */
+
+static void set_err(yt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(yt_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* Quotes s for a message: at most ~48 bytes (cut on a UTF-8 boundary, "..." added),
+ * '"', '\' and control bytes escaped, so hostile keys cannot garble a log line. */
+static const char *quote(char *dst, size_t cap, const char *s, size_t len)
+{
+    size_t o = 0, i = 0, limit = 48;
+    dst[o++] = '"';
+    for (; i < len && i < limit; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (o + 6 >= cap)
+            break;
+        if (c == '"' || c == '\\') {
+            dst[o++] = '\\';
+            dst[o++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
+        } else {
+            dst[o++] = (char)c;
+        }
+    }
+    if (i < len) {
+        while (o > 1 && ((unsigned char)dst[o - 1] & 0xC0) == 0x80)
+            o--;
+        if (o > 1 && (unsigned char)dst[o - 1] >= 0xC0)
+            o--;
+        memcpy(dst + o, "...", 3);
+        o += 3;
+    }
+    dst[o++] = '"';
+    dst[o] = '\0';
+    return dst;
+}
+
+#define QUOTE_CAP 256
+
+static const char *file_name(const yt_doc *doc)
+{
+    return doc && doc->file ? doc->file : "<input>";
+}
+
+static int vfail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+static int vfail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, va_list ap)
+{
+    if (!err)
+        return -1;
+    int n;
+    if (node)
+        n = snprintf(err->msg, sizeof err->msg, "%s:%u:%u: ", file_name(doc), node->line, node->col);
+    else
+        n = snprintf(err->msg, sizeof err->msg, "%s: ", file_name(doc));
+    if (n >= 0 && (size_t)n < sizeof err->msg)
+        vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
+    return -1;
+}
+
+int yt_fail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(doc, node, err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* "a mapping", "null", "\"abc\"": what a node is, for "expected X, found Y". */
+static const char *describe(const yt_node *node, char *buf, size_t cap)
+{
+    switch (node->kind) {
+    case YT_NULL:   return "an empty value (null)";
+    case YT_SEQ:    return "a sequence";
+    case YT_MAP:    return "a mapping";
+    case YT_SCALAR: return quote(buf, cap, node->str, node->len);
+    }
+    return "?";
+}
+
+/* ---- builder ------------------------------------------------------------------ */
+
+typedef struct anchor_rec {
+    yt_node *node;
+    size_t size;         /* nodes in the subtree, aliases expanded */
+    unsigned height;     /* levels in the subtree; a scalar is 1 */
+    bool complete;       /* false while the anchored collection is still open */
+} anchor_rec;
+
+typedef struct frame {
+    yt_node *node;       /* YT_SEQ or YT_MAP being filled */
+    yt_node **v;         /* items, or key, value, key, value... */
+    size_t n, cap;
+    size_t size;
+    unsigned height;
+    const char *anchor;  /* arena string or NULL */
+} frame;
+
+typedef struct builder {
+    yt_doc *doc;
+    yt_error *err;
+    frame st[YT_MAX_DEPTH];
+    unsigned depth;
+    size_t total;
+    int docs;
+    ht anchors;
+} builder;
+
+static int bfail_at(builder *b, size_t line0, size_t col0, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int bfail_at(builder *b, size_t line0, size_t col0, const char *fmt, ...)
+{
+    yt_node where = {.line = (unsigned)(line0 + 1), .col = (unsigned)(col0 + 1)};
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(b->doc, &where, b->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int oom(builder *b)
+{
+    set_err(b->err, "%s: out of memory", file_name(b->doc));
+    return -1;
+}
+
+static bool at_key(const builder *b)
+{
+    if (b->depth == 0)
+        return false;
+    const frame *f = &b->st[b->depth - 1];
+    return f->node->kind == YT_MAP && f->n % 2 == 0;
+}
+
+static yt_node *new_node(builder *b, enum yt_kind kind, yaml_mark_t m)
+{
+    yt_node *n = arena_alloc(b->doc, sizeof *n);
+    if (n) {
+        memset(n, 0, sizeof *n);
+        n->kind = kind;
+        n->line = (unsigned)(m.line + 1);
+        n->col = (unsigned)(m.column + 1);
+    }
+    return n;
+}
+
+/* Adds size expanded nodes to the document total; alias is the quoted alias name or NULL. */
+static int count(builder *b, size_t size, yaml_mark_t m, const char *alias)
+{
+    if (size > YT_MAX_NODES || b->total > YT_MAX_NODES - size) {
+        if (alias)
+            return bfail_at(b, m.line, m.column,
+                            "alias %s expands the document beyond %d nodes", alias, YT_MAX_NODES);
+        return bfail_at(b, m.line, m.column, "document has more than %d nodes", YT_MAX_NODES);
+    }
+    b->total += size;
+    return 0;
+}
+
+/* Appends a finished node to the open collection (or makes it the root). */
+static int attach(builder *b, yt_node *node, size_t size, unsigned height)
+{
+    if (b->depth == 0) {
+        b->doc->root = node;
+        return 0;
+    }
+    frame *f = &b->st[b->depth - 1];
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 8;
+        yt_node **v = realloc(f->v, cap * sizeof *v);
+        if (!v)
+            return oom(b);
+        f->v = v;
+        f->cap = cap;
+    }
+    f->v[f->n++] = node;
+    f->size += size;
+    if (height + 1 > f->height)
+        f->height = height + 1;
+    return 0;
+}
+
+enum tag_class { TAG_NONE, TAG_STR, TAG_NULL, TAG_OK, TAG_BAD };
+
+static enum tag_class classify_tag(const yaml_char_t *tag, bool scalar)
+{
+    static const char core[] = "tag:yaml.org,2002:";
+    const char *t = (const char *)tag;
+    if (!t)
+        return TAG_NONE;
+    if (strcmp(t, "!") == 0)                 /* non-specific: a string for scalars */
+        return scalar ? TAG_STR : TAG_OK;
+    if (strncmp(t, core, sizeof core - 1) != 0)
+        return TAG_BAD;
+    t += sizeof core - 1;
+    if (!scalar)
+        return strcmp(t, "map") == 0 || strcmp(t, "seq") == 0 ? TAG_OK : TAG_BAD;
+    if (strcmp(t, "str") == 0)
+        return TAG_STR;
+    if (strcmp(t, "null") == 0)
+        return TAG_NULL;
+    if (strcmp(t, "int") == 0 || strcmp(t, "float") == 0 || strcmp(t, "bool") == 0)
+        return TAG_OK;
+    return TAG_BAD;
+}
+
+static bool is_null_text(const char *s, size_t n)
+{
+    return n == 0 || (n == 1 && s[0] == '~') ||
+           (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
+}
+
+static int anchor_define(builder *b, const yaml_char_t *name, yt_node *node, bool complete,
+                         const char **out_name)
+{
+    const char *a = (const char *)name;
+    size_t n = strlen(a);
+    anchor_rec *r = arena_alloc(b->doc, sizeof *r);
+    char *k = arena_strdup(b->doc, a, n);
+    if (!r || !k)
+        return oom(b);
+    r->node = node;
+    r->size = 1;
+    r->height = 1;
+    r->complete = complete;
+    if (ht_put(&b->anchors, k, n, r) < 0)
+        return oom(b);
+    if (out_name)
+        *out_name = k;
+    return 0;
+}
+
+static int on_scalar(builder *b, const yaml_event_t *ev)
+{
+    const char *val = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    yaml_mark_t m = ev->start_mark;
+    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    bool key = at_key(b);
+    enum tag_class tc = classify_tag(ev->data.scalar.tag, true);
+
+    if (tc == TAG_BAD)
+        return bfail_at(b, m.line, m.column, "unsupported tag \"%s\"", (const char *)ev->data.scalar.tag);
+    /* The tree hands out NUL-terminated strings; a "\0" escape would silently cut them. */
+    if (len > 0 && memchr(val, '\0', len))
+        return bfail_at(b, m.line, m.column, "NUL character in string");
+    if (count(b, 1, m, NULL) < 0)
+        return -1;
+    yt_node *node = new_node(b, YT_SCALAR, m);
+    if (!node || !(node->str = arena_strdup(b->doc, val, len)))
+        return oom(b);
+    node->len = len;
+    node->quoted = !plain || tc == TAG_STR;
+    if (key) {
+        if (len == 0 && !node->quoted)
+            return bfail_at(b, m.line, m.column, "empty mapping key");
+    } else if (tc == TAG_NULL || (tc == TAG_NONE && plain && is_null_text(val, len))) {
+        node->kind = YT_NULL;
+    }
+    if (ev->data.scalar.anchor && anchor_define(b, ev->data.scalar.anchor, node, true, NULL) < 0)
+        return -1;
+    return attach(b, node, 1, 1);
+}
+
+static int on_alias(builder *b, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    yaml_mark_t m = ev->start_mark;
+    anchor_rec *r = ht_get(&b->anchors, name, strlen(name));
+    char q[QUOTE_CAP];
+
+    quote(q, sizeof q, name, strlen(name));
+    if (!r)
+        return bfail_at(b, m.line, m.column, "undefined alias %s", q);
+    if (!r->complete)
+        return bfail_at(b, m.line, m.column, "alias %s refers to a node that contains it", q);
+    bool key = at_key(b);
+    if (key && (r->node->kind == YT_SEQ || r->node->kind == YT_MAP))
+        return bfail_at(b, m.line, m.column, "mapping key must be a scalar");
+    if (b->depth + r->height > YT_MAX_DEPTH)
+        return bfail_at(b, m.line, m.column, "alias %s nests deeper than %d levels", q, YT_MAX_DEPTH);
+    if (count(b, r->size, m, q) < 0)
+        return -1;
+    /* A shallow copy: children are shared with the anchored node, but the copy carries
+     * the alias's own position, so messages point where the value is used. */
+    yt_node *node = new_node(b, r->node->kind, m);
+    if (!node)
+        return oom(b);
+    unsigned line = node->line, col = node->col;
+    *node = *r->node;
+    node->line = line;
+    node->col = col;
+    if (key && node->kind == YT_NULL) {
+        if (node->len == 0 && !node->quoted)
+            return bfail_at(b, m.line, m.column, "empty mapping key");
+        node->kind = YT_SCALAR;
+    }
+    return attach(b, node, r->size, r->height);
+}
+
+static int on_start(builder *b, const yaml_event_t *ev, enum yt_kind kind)
+{
+    yaml_mark_t m = ev->start_mark;
+    const yaml_char_t *tag, *anchor;
+
+    if (kind == YT_MAP) {
+        tag = ev->data.mapping_start.tag;
+        anchor = ev->data.mapping_start.anchor;
+    } else {
+        tag = ev->data.sequence_start.tag;
+        anchor = ev->data.sequence_start.anchor;
+    }
+    if (classify_tag(tag, false) == TAG_BAD)
+        return bfail_at(b, m.line, m.column, "unsupported tag \"%s\"", (const char *)tag);
+    if (at_key(b))
+        return bfail_at(b, m.line, m.column, "mapping key must be a scalar");
+    if (b->depth >= YT_MAX_DEPTH)
+        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YT_MAX_DEPTH);
+    if (count(b, 1, m, NULL) < 0)
+        return -1;
+    yt_node *node = new_node(b, kind, m);
+    if (!node)
+        return oom(b);
+    frame *f = &b->st[b->depth++];
+    memset(f, 0, sizeof *f);
+    f->node = node;
+    f->size = 1;
+    f->height = 1;
+    if (anchor && anchor_define(b, anchor, node, false, &f->anchor) < 0)
+        return -1;
+    return 0;
+}
+
+static bool is_merge_key(const yt_node *k)
+{
+    return k->kind == YT_SCALAR && !k->quoted && k->len == 2 && k->str[0] == '<' && k->str[1] == '<';
+}
+
+typedef struct pairs {
+    yt_node **k, **v;
+    size_t n, cap;
+} pairs;
+
+static int pairs_add(pairs *p, yt_node *k, yt_node *v)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 8;
+        yt_node **nk = realloc(p->k, cap * sizeof *nk);
+        if (!nk)
+            return -1;
+        p->k = nk;
+        yt_node **nv = realloc(p->v, cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        p->v = nv;
+        p->cap = cap;
+    }
+    p->k[p->n] = k;
+    p->v[p->n] = v;
+    p->n++;
+    return 0;
+}
+
+/* Adds src's pairs whose keys are not present yet (explicit keys win over merged ones,
+ * and earlier merge sources over later ones, as YAML's merge key type specifies). */
+static int merge_from(builder *b, ht *seen, pairs *out, const yt_node *src)
+{
+    for (size_t j = 0; j < src->n; j++) {
+        yt_node *k = src->keys[j];
+        if (ht_get(seen, k->str, k->len))
+            continue;
+        if (ht_put(seen, k->str, k->len, k) < 0 || pairs_add(out, k, src->vals[j]) < 0)
+            return oom(b);
+    }
+    return 0;
+}
+
+static int finish_map(builder *b, frame *f)
+{
+    yt_node *map = f->node;
+    size_t np = f->n / 2;
+    ht seen = {0};
+    pairs out = {0};
+    int rc = -1;
+    char q[QUOTE_CAP];
+
+    /* Duplicates are found in document order, so the error names the second
+     * occurrence of the earliest repeated key. */
+    for (size_t i = 0; i < np; i++) {
+        yt_node *k = f->v[2 * i], *first = ht_get(&seen, k->str, k->len);
+        if (first) {
+            yt_fail(b->doc, k, b->err, "duplicate key %s (first defined at line %u, column %u)",
+                    quote(q, sizeof q, k->str, k->len), first->line, first->col);
+            goto done;
+        }
+        if (ht_put(&seen, k->str, k->len, k) < 0) {
+            oom(b);
+            goto done;
+        }
+        if (!is_merge_key(k) && pairs_add(&out, k, f->v[2 * i + 1]) < 0) {
+            oom(b);
+            goto done;
+        }
+    }
+    /* "<<: *base" or "<<: [*a, *b]" (YAML merge keys, common in configs). */
+    for (size_t i = 0; i < np; i++) {
+        const yt_node *k = f->v[2 * i], *v = f->v[2 * i + 1];
+        if (!is_merge_key(k))
+            continue;
+        if (v->kind == YT_MAP) {
+            if (merge_from(b, &seen, &out, v) < 0)
+                goto done;
+        } else if (v->kind == YT_SEQ) {
+            for (size_t j = 0; j < v->n; j++) {
+                if (v->items[j]->kind != YT_MAP) {
+                    yt_fail(b->doc, v->items[j], b->err, "merge key \"<<\" needs mappings, found %s",
+                            describe(v->items[j], q, sizeof q));
+                    goto done;
+                }
+            }
+            for (size_t j = 0; j < v->n; j++)
+                if (merge_from(b, &seen, &out, v->items[j]) < 0)
+                    goto done;
+        } else {
+            yt_fail(b->doc, v, b->err, "merge key \"<<\" needs a mapping or a list of mappings, found %s",
+                    describe(v, q, sizeof q));
+            goto done;
+        }
+    }
+    map->n = out.n;
+    if (out.n > 0) {
+        map->keys = arena_alloc(b->doc, out.n * sizeof *map->keys);
+        map->vals = arena_alloc(b->doc, out.n * sizeof *map->vals);
+        if (!map->keys || !map->vals) {
+            oom(b);
+            goto done;
+        }
+        memcpy(map->keys, out.k, out.n * sizeof *map->keys);
+        memcpy(map->vals, out.v, out.n * sizeof *map->vals);
+    }
+    rc = 0;
+done:
+    ht_free(&seen);
+    free(out.k);
+    free(out.v);
+    return rc;
+}
+
+static int on_end(builder *b)
+{
+    frame *f = &b->st[b->depth - 1];
+    yt_node *node = f->node;
+
+    if (node->kind == YT_MAP) {
+        if (finish_map(b, f) < 0)
+            return -1;
+    } else if (f->n > 0) {
+        node->items = arena_alloc(b->doc, f->n * sizeof *node->items);
+        if (!node->items)
+            return oom(b);
+        memcpy(node->items, f->v, f->n * sizeof *node->items);
+        node->n = f->n;
+    }
+    if (f->anchor) {
+        /* Only if the anchor was not redefined inside this node meanwhile. */
+        anchor_rec *r = ht_get(&b->anchors, f->anchor, strlen(f->anchor));
+        if (r && r->node == node) {
+            r->complete = true;
+            r->size = f->size;
+            r->height = f->height;
+        }
+    }
+    size_t size = f->size;
+    unsigned height = f->height;
+    free(f->v);
+    f->v = NULL;
+    b->depth--;
+    return attach(b, node, size, height);
+}
+
+/* libyaml reports reader errors (bad UTF-8, control characters such as NUL) by byte
+ * offset only; turn it into line:col the way libyaml counts (columns in characters). */
+static void offset_to_pos(const char *data, size_t len, size_t off, size_t *line, size_t *col)
+{
+    size_t l = 0, c = 0;
+    if (off > len)
+        off = len;
+    for (size_t i = 0; i < off; i++) {
+        unsigned char ch = (unsigned char)data[i];
+        if (ch == '\n' || (ch == '\r' && (i + 1 >= len || data[i + 1] != '\n'))) {
+            l++;
+            c = 0;
+        } else if ((ch & 0xC0) != 0x80 && ch != '\r') {
+            c++;
+        }
+    }
+    *line = l;
+    *col = c;
+}
+
+static int parser_error(builder *b, const yaml_parser_t *p, const char *data, size_t len)
+{
+    const char *problem = p->problem ? p->problem : "syntax error";
+    size_t line, col;
+
+    switch (p->error) {
+    case YAML_MEMORY_ERROR:
+        return oom(b);
+    case YAML_READER_ERROR:
+        offset_to_pos(data, len, p->problem_offset, &line, &col);
+        if (p->problem_value >= 0)
+            return bfail_at(b, line, col, "%s (0x%02X)", problem, (unsigned)p->problem_value);
+        return bfail_at(b, line, col, "%s", problem);
+    default:
+        if (p->context)
+            return bfail_at(b, p->problem_mark.line, p->problem_mark.column,
+                            "%s (%s at line %zu, column %zu)", problem, p->context,
+                            p->context_mark.line + 1, p->context_mark.column + 1);
+        return bfail_at(b, p->problem_mark.line, p->problem_mark.column, "%s", problem);
+    }
+}
+
+static int on_event(builder *b, const yaml_event_t *ev, bool *done)
+{
+    switch (ev->type) {
+    case YAML_DOCUMENT_START_EVENT:
+        if (b->docs++ > 0)
+            return bfail_at(b, ev->start_mark.line, ev->start_mark.column,
+                            "only one YAML document is allowed per file");
+        return 0;
+    case YAML_STREAM_END_EVENT:
+        *done = true;
+        return 0;
+    case YAML_SCALAR_EVENT:
+        return on_scalar(b, ev);
+    case YAML_ALIAS_EVENT:
+        return on_alias(b, ev);
+    case YAML_SEQUENCE_START_EVENT:
+        return on_start(b, ev, YT_SEQ);
+    case YAML_MAPPING_START_EVENT:
+        return on_start(b, ev, YT_MAP);
+    case YAML_SEQUENCE_END_EVENT:
+    case YAML_MAPPING_END_EVENT:
+        return b->depth > 0 ? on_end(b) : 0;
+    default:
+        return 0;
+    }
+}
+
+int yt_load_string(yt_doc *doc, const char *name, const char *data, size_t len, yt_error *err)
+{
+    builder b;
+    yaml_parser_t parser;
+    bool parser_ok = false, done = false;
+    int rc = -1;
+
+    memset(doc, 0, sizeof *doc);
+    memset(&b, 0, sizeof b);
+    b.doc = doc;
+    b.err = err;
+    if (!name)
+        name = "<input>";
+    if (len > YT_MAX_INPUT) {
+        set_err(err, "%s: input too large (%zu bytes, limit %zu)", name, len, YT_MAX_INPUT);
+        return -1;
+    }
+    doc->file = arena_strdup(doc, name, strlen(name));
+    if (!doc->file) {
+        set_err(err, "%s: out of memory", name);
+        return -1;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        oom(&b);
+        goto out;
+    }
+    parser_ok = true;
+    /* UTF-8 only: libyaml would guess UTF-16 from a BOM, and reader error offsets
+     * would then no longer map to our bytes. */
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)(data ? data : ""), data ? len : 0);
+    while (!done) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            parser_error(&b, &parser, data ? data : "", data ? len : 0);
+            goto out;
+        }
+        int r = on_event(&b, &ev, &done);
+        yaml_event_delete(&ev);
+        if (r < 0)
+            goto out;
+    }
+    /* A document that is empty or just "~" has no root. */
+    if (doc->root && doc->root->kind == YT_NULL)
+        doc->root = NULL;
+    rc = 0;
+out:
+    for (unsigned i = 0; i < b.depth; i++)
+        free(b.st[i].v);
+    ht_free(&b.anchors);
+    if (parser_ok)
+        yaml_parser_delete(&parser);
+    if (rc < 0)
+        yt_free(doc);
+    return rc;
+}
+
+int yt_load_file(yt_doc *doc, const char *path, yt_error *err)
+{
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    int fd, rc = -1;
+
+    memset(doc, 0, sizeof *doc);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_err(err, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Read one byte past the limit so an oversized file is reported, not truncated. */
+    for (;;) {
+        if (len == cap) {
+            if (cap > YT_MAX_INPUT) {
+                set_err(err, "%s: input too large (limit %zu bytes)", path, YT_MAX_INPUT);
+                goto out;
+            }
+            size_t ncap = cap ? cap * 2 : 4096;
+            if (ncap > YT_MAX_INPUT + 1)
+                ncap = YT_MAX_INPUT + 1;
+            char *p = realloc(data, ncap);
+            if (!p) {
+                set_err(err, "%s: out of memory", path);
+                goto out;
+            }
+            data = p;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, data + len, cap - len);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            set_err(err, "%s: read error: %s", path, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    rc = yt_load_string(doc, path, data, len, err);
+out:
+    free(data);
+    close(fd);
+    return rc;
+}
+
+/* ---- lookups ------------------------------------------------------------------ */
+
+static ssize_t find_key(const yt_node *map, const char *key)
+{
+    if (!map || map->kind != YT_MAP || !key)
+        return -1;
+    size_t n = strlen(key);
+    for (size_t i = 0; i < map->n; i++)
+        if (map->keys[i]->len == n && memcmp(map->keys[i]->str, key, n) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+yt_node *yt_get(const yt_node *map, const char *key)
+{
+    ssize_t i = find_key(map, key);
+    return i < 0 ? NULL : map->vals[i];
+}
+
+yt_node *yt_get_key(const yt_node *map, const char *key)
+{
+    ssize_t i = find_key(map, key);
+    return i < 0 ? NULL : map->keys[i];
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent transposition, so
+ * "endpionts" is one edit from "endpoints"). Short strings only: callers skip pairs
+ * whose lengths differ by more than YT_MAX_DIST. */
+#define DIST_MAXLEN 64
+static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    unsigned r0[DIST_MAXLEN + 1], r1[DIST_MAXLEN + 1], r2[DIST_MAXLEN + 1];
+    unsigned *pp = r0, *p = r1, *c = r2;
+
+    for (size_t j = 0; j <= lb; j++)
+        p[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        c[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned cost = a[i - 1] != b[j - 1];
+            unsigned v = p[j] + 1;
+            if (c[j - 1] + 1 < v)
+                v = c[j - 1] + 1;
+            if (p[j - 1] + cost < v)
+                v = p[j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+                v = pp[j - 2] + 1;
+            c[j] = v;
+        }
+        unsigned *t = pp;
+        pp = p;
+        p = c;
+        c = t;
+    }
+    return p[lb];
+}
+
+int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allowed, yt_error *err)
+{
+    static const char *const none[] = {NULL};
+    char q[QUOTE_CAP];
+
+    if (!map)
+        return 0;
+    if (map->kind != YT_MAP)
+        return yt_fail(doc, map, err, "expected a mapping, found %s", describe(map, q, sizeof q));
+    if (!allowed)
+        allowed = none;
+    for (size_t i = 0; i < map->n; i++) {
+        const yt_node *k = map->keys[i];
+        const char *best = NULL;
+        unsigned best_d = YT_MAX_DIST + 1;
+        bool known = false;
+
+        for (const char *const *a = allowed; *a; a++) {
+            size_t la = strlen(*a);
+            if (la == k->len && memcmp(*a, k->str, la) == 0) {
+                known = true;
+                break;
+            }
+            if (la > DIST_MAXLEN || k->len > DIST_MAXLEN ||
+                (la > k->len ? la - k->len : k->len - la) > YT_MAX_DIST)
+                continue;
+            unsigned d = edit_distance(k->str, k->len, *a, la);
+            /* d < la: replacing every letter of a short word is no typo ("x" vs "n"). */
+            if (d < best_d && d < la) {
+                best_d = d;
+                best = *a;
+            }
+        }
+        if (known)
+            continue;
+        quote(q, sizeof q, k->str, k->len);
+        if (best)
+            return yt_fail(doc, k, err, "unknown key %s (did you mean \"%s\"?)", q, best);
+        /* Otherwise list what is allowed, if it fits in the message. */
+        char list[300];
+        size_t o = 0;
+        bool fits = allowed[0] != NULL;
+        for (const char *const *a = allowed; *a && fits; a++) {
+            int n = snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", *a);
+            if (n < 0 || (size_t)n >= sizeof list - o)
+                fits = false;
+            else
+                o += (size_t)n;
+        }
+        if (fits)
+            return yt_fail(doc, k, err, "unknown key %s (expected one of: %s)", q, list);
+        return yt_fail(doc, k, err, "unknown key %s", q);
+    }
+    return 0;
+}
+
+/* ---- typed accessors ---------------------------------------------------------- */
+
+static const char *kind_name(enum yt_kind kind)
+{
+    switch (kind) {
+    case YT_NULL:   return "null";
+    case YT_SCALAR: return "a scalar value";
+    case YT_SEQ:    return "a sequence";
+    case YT_MAP:    return "a mapping";
+    }
+    return "?";
+}
+
+int yt_expect(const yt_doc *doc, const yt_node *node, enum yt_kind kind, yt_error *err)
+{
+    char q[QUOTE_CAP];
+    if (!node)
+        return yt_fail(doc, NULL, err, "expected %s, found nothing", kind_name(kind));
+    if (node->kind == kind)
+        return 0;
+    return yt_fail(doc, node, err, "expected %s, found %s", kind_name(kind), describe(node, q, sizeof q));
+}
+
+/* Common entry of the scalar getters: node must be a scalar; what names the expected
+ * form for the message. */
+static int want_scalar(const yt_doc *doc, const yt_node *node, const char *what, yt_error *err)
+{
+    char q[QUOTE_CAP];
+    if (!node)
+        return yt_fail(doc, NULL, err, "expected %s, found nothing", what);
+    if (node->kind != YT_SCALAR)
+        return yt_fail(doc, node, err, "expected %s, found %s", what, describe(node, q, sizeof q));
+    return 0;
+}
+
+int yt_str(const yt_doc *doc, const yt_node *node, const char **out, yt_error *err)
+{
+    if (want_scalar(doc, node, "a string", err) < 0)
+        return -1;
+    *out = node->str;
+    return 0;
+}
+
+int yt_u64(const yt_doc *doc, const yt_node *node, uint64_t min, uint64_t max, uint64_t *out,
+           yt_error *err)
+{
+    char q[QUOTE_CAP];
+    uint64_t v;
+
+    if (want_scalar(doc, node, "an unsigned integer", err) < 0)
+        return -1;
+    quote(q, sizeof q, node->str, node->len);
+    if (units_parse_u64(node->str, &v) < 0) {
+        /* All digits but unparsable: it overflowed 64 bits. */
+        if (node->len > 0 && strspn(node->str, "0123456789") == node->len)
+            return yt_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
+        return yt_fail(doc, node, err, "expected an unsigned integer, found %s", q);
+    }
+    if (v < min || v > max)
+        return yt_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
+    *out = v;
+    return 0;
+}
+
+int yt_double(const yt_doc *doc, const yt_node *node, double *out, yt_error *err)
+{
+    char q[QUOTE_CAP];
+    if (want_scalar(doc, node, "a number", err) < 0)
+        return -1;
+    if (units_parse_double(node->str, out) < 0)
+        return yt_fail(doc, node, err, "expected a finite number, found %s",
+                       quote(q, sizeof q, node->str, node->len));
+    return 0;
+}
+
+int yt_bool(const yt_doc *doc, const yt_node *node, bool *out, yt_error *err)
+{
+    static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
+    char q[QUOTE_CAP];
+
+    if (want_scalar(doc, node, "a boolean (true/false)", err) < 0)
+        return -1;
+    for (size_t i = 0; i < 3; i++) {
+        if (strcasecmp(node->str, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(node->str, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return yt_fail(doc, node, err, "expected a boolean (true/false), found %s",
+                   quote(q, sizeof q, node->str, node->len));
+}
+
+int yt_duration(const yt_doc *doc, const yt_node *node, uint64_t *out_ns, yt_error *err)
+{
+    char q[QUOTE_CAP];
+    double d;
+
+    if (want_scalar(doc, node, "a duration (e.g. \"250ms\")", err) < 0)
+        return -1;
+    if (units_parse_duration(node->str, 0, out_ns) == 0)
+        return 0;
+    quote(q, sizeof q, node->str, node->len);
+    if (units_parse_double(node->str, &d) == 0)
+        return yt_fail(doc, node, err, "duration %s needs a unit (ns, us, ms, s, m, h), e.g. \"%sms\"",
+                       q, node->len < 24 ? node->str : "250");
+    return yt_fail(doc, node, err,
+                   "invalid duration %s (expected a number and a unit ns, us, ms, s, m or h, "
+                   "e.g. \"250ms\", \"1.5s\", \"1m30s\")", q);
+}
+
+int yt_rate(const yt_doc *doc, const yt_node *node, double *per_sec, yt_error *err)
+{
+    char q[QUOTE_CAP];
+    if (want_scalar(doc, node, "a rate (e.g. \"100/s\")", err) < 0)
+        return -1;
+    if (units_parse_rate(node->str, per_sec) < 0)
+        return yt_fail(doc, node, err,
+                       "invalid rate %s (expected a positive number per unit, e.g. \"100/s\", \"6000/m\")",
+                       quote(q, sizeof q, node->str, node->len));
+    return 0;
+}
+
+int yt_percent(const yt_doc *doc, const yt_node *node, double *fraction, yt_error *err)
+{
+    char q[QUOTE_CAP];
+    if (want_scalar(doc, node, "a percentage (e.g. \"1%\")", err) < 0)
+        return -1;
+    if (units_parse_percent(node->str, fraction) < 0)
+        return yt_fail(doc, node, err,
+                       "invalid percentage %s (expected e.g. \"1%%\", \"0.5%%\" or a fraction such as \"0.01\")",
+                       quote(q, sizeof q, node->str, node->len));
+    return 0;
+}

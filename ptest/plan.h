@@ -1,0 +1,167 @@
+/* plan.h - a ptest test plan: target, scenarios (closed or open load model), weighted
+ * request mixes with checks, and thresholds (stored for the analysis stage).
+ *
+ * A plan is built from YAML (plan_load_file), from the ad-hoc command line
+ * (plan_from_url, like wrk/wrk2), or from a JMeter .jmx (later). It owns all its strings.
+ * Read-only once built; safe to share between engine threads. A zeroed plan is valid input
+ * to plan_free; every builder leaves *p zeroed when it fails.
+ *
+ * The target may be missing after plan_load_* (the caller may supply it with
+ * plan_set_target, e.g. from --target); call plan_validate before running a plan.
+ */
+#ifndef PTEST_PLAN_H
+#define PTEST_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rng.h"
+
+#define PLAN_MAX_LABEL 64          /* bytes; labels and names are printable ASCII */
+#define PLAN_MAX_SCENARIOS 64
+#define PLAN_MAX_REQUESTS 1000     /* in the whole plan (one histogram set per label) */
+#define PLAN_MAX_STAGES 1000       /* per scenario */
+#define PLAN_MAX_HEADERS 64        /* per headers mapping */
+#define PLAN_MAX_DURATION_NS (UINT64_C(365) * 86400 * 1000000000)  /* any scenario, start delay included */
+#define PLAN_DEFAULT_MAX_CONNECTIONS 1000
+
+typedef struct plan_url {
+    char *scheme;              /* "http" (https is rejected with a clear message) */
+    char *host;                /* without brackets for IPv6 */
+    uint16_t port;             /* 80 when the URL has none */
+    char *base_path;           /* path prefix from the target URL, "" or "/api" (no trailing '/') */
+    char *authority;           /* value for the Host header: "host", "host:port", "[::1]:8080";
+                                  the port is omitted when it is 80 */
+} plan_url;
+
+typedef struct plan_header {
+    char *name;                /* an HTTP token */
+    char *value;               /* no control bytes except HTAB */
+} plan_header;
+
+typedef struct plan_request {
+    char *label;               /* results are reported per label; defaults to the path */
+    uint32_t label_id;         /* index of label in plan_labels() order */
+    char *method;              /* "GET" by default; a token (known methods upper-cased) */
+    char *path;                /* as written: starts with '/', may carry a query; the request
+                                  target sent is target.base_path followed by path */
+    size_t n_headers;
+    plan_header *headers;
+    char *body;                /* NULL = no body */
+    size_t body_len;
+    uint32_t weight;           /* >= 1 */
+    int expect_status;         /* 0 = any 2xx/3xx counts as success */
+    char *expect_body;         /* substring the body must contain, or NULL */
+    unsigned line, col;        /* where it was defined, for messages (0 if not from YAML) */
+} plan_request;
+
+enum plan_model { PLAN_CLOSED, PLAN_OPEN };
+
+typedef struct plan_stage {
+    double rate;               /* arrivals per second, > 0 */
+    uint64_t duration_ns;      /* > 0 */
+} plan_stage;
+
+typedef struct plan_think {
+    enum rng_dist dist;        /* RNG_CONSTANT when only a duration is given */
+    uint64_t mean_ns, stddev_ns;   /* draws (rng_draw) may be negative: the engine clamps at 0 */
+} plan_think;
+
+typedef struct plan_scenario {
+    char *name;                /* unique in the plan; default "scenario-N" (1-based) */
+    enum plan_model model;
+    /* closed */
+    uint32_t users;
+    uint64_t ramp_up_ns;
+    uint64_t hold_for_ns;      /* after ramp-up; 0 only with iterations (bounded by count) */
+    uint64_t iterations;       /* per user; 0 = unlimited (time-bound) */
+    plan_think think;
+    /* open */
+    size_t n_stages;
+    plan_stage *stages;        /* a constant `rate:` is one stage of the whole duration */
+    uint32_t max_connections;
+    /* both */
+    uint64_t start_delay_ns;   /* scenario starts this long after the run */
+    size_t n_requests;
+    plan_request *requests;
+    uint64_t weight_total;
+    unsigned line, col;
+} plan_scenario;
+
+typedef struct plan_threshold {
+    char *label;               /* "*" = every label and the total */
+    char *expr;                /* as written: "p95 < 250ms" (parsed by the analysis stage) */
+    unsigned line, col;
+} plan_threshold;
+
+typedef struct plan {
+    char *name;                /* default: the file name without directory and extension */
+    char *source;              /* file it came from, or "command line" */
+    plan_url target;           /* target.host == NULL: no target yet */
+    char *target_str;          /* as written; NULL when no target */
+    size_t n_scenarios;        /* >= 1 */
+    plan_scenario *scenarios;
+    size_t n_thresholds;
+    plan_threshold *thresholds;    /* in document order */
+    uint64_t connect_timeout_ns;   /* default 5 s */
+    uint64_t request_timeout_ns;   /* default 30 s */
+    uint64_t apdex_t_ns;           /* default 500 ms */
+    size_t n_headers;              /* sent with every request of the plan (see below) */
+    plan_header *headers;
+} plan;
+
+/* Headers on the wire: the engine sends Host (target.authority) unless a header named Host
+ * is given, then the plan's headers except those whose name (case-insensitively) the request
+ * also has, then the request's headers. Content-Length and Transfer-Encoding are rejected
+ * in plans (the engine frames the body). */
+bool plan_request_has_header(const plan_request *r, const char *name);
+
+/* Parses "http://host[:port][/base]" into u (owned; free with plan_url_free). The scheme is
+ * case-insensitive; no user info, query or fragment; trailing '/' of the base is dropped.
+ * Returns 0, or -1 with err filled (no location prefix) and u zeroed. */
+int plan_url_parse(plan_url *u, const char *s, char *err, size_t errlen);
+void plan_url_free(plan_url *u);
+
+/* Loads a YAML plan. Errors are "file:line:col: message" (name is the file name used in
+ * messages). A missing target is not an error here (see plan_validate). Returns 0 (free
+ * with plan_free), or -1 with err filled and *p zeroed. */
+int plan_load_file(plan *p, const char *path, char *err, size_t errlen);
+int plan_load_string(plan *p, const char *name, const char *data, size_t len, char *err, size_t errlen);
+
+/* Checks the plan is complete enough to run (today: a target is set). Returns 0 or -1 with
+ * err filled ("plan.yaml: no target: ..."). */
+int plan_validate(const plan *p, char *err, size_t errlen);
+
+/* Builds the ad-hoc plan of `ptest run URL -c N [-R RATE] -d DUR --label L`: one scenario
+ * ("default"), closed with `connections` users (no ramp-up) holding for duration_ns when
+ * rate == 0, else open at `rate` per second for duration_ns with at most `connections`
+ * connections; one request, GET of the URL's path and query ("/" when none; the fragment
+ * is dropped), labelled label (NULL: the path). Plan name "ad-hoc", source "command line".
+ * connections >= 1, rate >= 0 and finite, 0 < duration_ns <= PLAN_MAX_DURATION_NS.
+ * Returns 0 or -1 with err filled. */
+int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, uint64_t duration_ns,
+                  const char *label, char *err, size_t errlen);
+
+/* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
+int plan_set_target(plan *p, const char *url, char *err, size_t errlen);
+/* Sets every scenario's own duration (-d; start delays are kept). Closed scenarios:
+ * hold_for = duration - ramp_up, but at least min(duration, 1 s) (so a ramp-up longer than
+ * duration is kept whole and followed by a short hold); iteration-bound ones become time-
+ * bound too. Open scenarios: stage boundaries scaled proportionally so the stages sum to
+ * exactly duration (stages that shrink to 0 ns are dropped). 0 is ignored; values above
+ * PLAN_MAX_DURATION_NS minus the start delay are clamped. */
+void plan_set_duration(plan *p, uint64_t duration_ns);
+
+/* Total planned duration of a scenario / of the plan (longest scenario incl. start delay).
+ * An iteration-bound closed scenario without hold_for counts start delay + ramp-up only. */
+uint64_t plan_scenario_duration(const plan_scenario *s);
+uint64_t plan_duration(const plan *p);
+
+/* Every distinct label in the plan, in order of first appearance (pointers into p, valid
+ * until plan_free); labels[i] is the label whose label_id is i. Stores at most max entries
+ * (labels may be NULL if max is 0) and returns the number of distinct labels. */
+size_t plan_labels(const plan *p, const char **labels, size_t max);
+
+void plan_free(plan *p);
+
+#endif

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# sysroot.sh TRIPLE DEBARCH - unpacks the Debian arm packages of our libraries
+# (libyaml, jansson, zlib, cmocka) into build/sysroot/TRIPLE for cross builds.
+#
+# Why not multiarch (apt-get install libyaml-dev:arm64)? It drags in libc6-dev:arm64 and
+# has to match the host's exact versions of every shared package; one mirror hiccup on
+# the armhf index leaves apt with "held broken packages". `apt-get download` + `dpkg -x`
+# needs only the package index and touches nothing on the host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+triple=$1 arch=$2
+root=build/sysroot/$triple
+stamp=$root/.complete
+[ -f "$stamp" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+  $SUDO dpkg --add-architecture "$arch"
+  $SUDO apt-get update -qq || true
+fi
+
+pkgs="libyaml-dev libyaml-0-2 libjansson-dev libjansson4 zlib1g-dev zlib1g libcmocka-dev libcmocka0"
+dl=$(mktemp -d)
+trap 'rm -rf "$dl"' EXIT
+( cd "$dl" && apt-get download $(for p in $pkgs; do printf '%s:%s ' "$p" "$arch"; done) >/dev/null 2>&1 ) || {
+  # The index for a freshly added architecture may be missing: update once and retry.
+  $SUDO apt-get update -qq || true
+  ( cd "$dl" && chmod 777 . && apt-get download $(for p in $pkgs; do printf '%s:%s ' "$p" "$arch"; done) >/dev/null )
+}
+mkdir -p "$root"
+for deb in "$dl"/*.deb; do dpkg -x "$deb" "$root"; done
+touch "$stamp"
+echo "sysroot: $root ready"

@@ -1,0 +1,197 @@
+/* fuzz_http_request.c - libFuzzer target for http_parse_request.
+ *
+ * Invariants checked on every input:
+ *  - the result is a known code; a success is a head length <= size;
+ *  - every view points inside the head; names are tokens, values hold no CR/LF/CTL and
+ *    no leading/trailing OWS; framing fields are consistent with the body kind;
+ *  - parsing twice gives the same result;
+ *  - a prefix gives HTTP_INCOMPLETE or the same result, never another success;
+ *  - a smaller header limit gives the same success, HTTP_ERR_TOO_BIG, or a prefix result;
+ *  - pipelined requests after the head (and any body) parse under the same rules.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define FZ_CHECK(cond)                                                              \
+    do {                                                                            \
+        if (!(cond)) {                                                              \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                \
+        }                                                                           \
+    } while (0)
+
+static int is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static void check_view(http_str s, const char *lo, const char *hi)
+{
+    FZ_CHECK(s.p != NULL);
+    FZ_CHECK(s.p >= lo && s.p <= hi && s.n <= (size_t)(hi - s.p));
+}
+
+static void check_request(const char *buf, int rc, const http_request *r)
+{
+    const char *end = buf + rc;
+    check_view(r->method, buf, end);
+    check_view(r->target, buf, end);
+    check_view(r->path, buf, end);
+    check_view(r->query, buf, end);
+    FZ_CHECK(r->method.n > 0 && r->target.n > 0);
+    for (size_t i = 0; i < r->method.n; i++)
+        FZ_CHECK(is_tchar((unsigned char)r->method.p[i]));
+    for (size_t i = 0; i < r->target.n; i++) {
+        unsigned char c = (unsigned char)r->target.p[i];
+        FZ_CHECK(c > 0x20 && c < 0x7f);
+    }
+    FZ_CHECK(r->path.p == r->target.p && r->path.n <= r->target.n);
+    if (r->query.n > 0)
+        FZ_CHECK(r->query.p == r->path.p + r->path.n + 1 &&
+                 r->path.n + 1 + r->query.n == r->target.n);
+    FZ_CHECK(r->minor_version == 0 || r->minor_version == 1);
+    FZ_CHECK(r->num_headers <= HTTP_MAX_HEADERS);
+    for (size_t i = 0; i < r->num_headers; i++) {
+        const http_header *h = &r->headers[i];
+        check_view(h->name, buf, end);
+        check_view(h->value, buf, end);
+        FZ_CHECK(h->name.n > 0);
+        for (size_t k = 0; k < h->name.n; k++)
+            FZ_CHECK(is_tchar((unsigned char)h->name.p[k]));
+        for (size_t k = 0; k < h->value.n; k++) {
+            unsigned char c = (unsigned char)h->value.p[k];
+            FZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
+        }
+        if (h->value.n > 0) {
+            FZ_CHECK(h->value.p[0] != ' ' && h->value.p[0] != '\t');
+            FZ_CHECK(h->value.p[h->value.n - 1] != ' ' && h->value.p[h->value.n - 1] != '\t');
+        }
+    }
+    switch (r->body) {
+    case HTTP_BODY_NONE:
+    case HTTP_BODY_CHUNKED:
+        FZ_CHECK(r->content_length == 0);
+        break;
+    case HTTP_BODY_LENGTH:
+        FZ_CHECK(r->content_length > 0);
+        break;
+    default:
+        FZ_CHECK(!"bad body kind for a request");
+    }
+    if (r->body == HTTP_BODY_CHUNKED)
+        FZ_CHECK(r->minor_version == 1);
+    FZ_CHECK(!r->expect_continue || r->minor_version == 1);
+    /* framing fields: at most one Content-Length, never next to Transfer-Encoding */
+    size_t ncl = 0, nte = 0;
+    for (size_t i = 0; i < r->num_headers; i++) {
+        ncl += http_str_ieq(r->headers[i].name, "content-length");
+        nte += http_str_ieq(r->headers[i].name, "transfer-encoding");
+    }
+    FZ_CHECK(ncl <= 1 && !(ncl && nte));
+    FZ_CHECK((nte > 0) == (r->body == HTTP_BODY_CHUNKED));
+}
+
+static int same_str(http_str a, http_str b)
+{
+    return a.p == b.p && a.n == b.n;
+}
+
+static void check_same(const http_request *a, const http_request *b)
+{
+    FZ_CHECK(same_str(a->method, b->method) && same_str(a->target, b->target));
+    FZ_CHECK(same_str(a->path, b->path) && same_str(a->query, b->query));
+    FZ_CHECK(a->minor_version == b->minor_version && a->num_headers == b->num_headers);
+    for (size_t i = 0; i < a->num_headers; i++)
+        FZ_CHECK(same_str(a->headers[i].name, b->headers[i].name) &&
+                 same_str(a->headers[i].value, b->headers[i].value));
+    FZ_CHECK(a->body == b->body && a->content_length == b->content_length);
+    FZ_CHECK(a->keep_alive == b->keep_alive && a->expect_continue == b->expect_continue);
+}
+
+static int valid_code(int rc)
+{
+    return rc > 0 || (rc <= HTTP_INCOMPLETE && rc >= HTTP_ERR_TOO_MANY);
+}
+
+/* One message: parse and check, return the head length or the (negative) code. */
+static int one(const char *buf, size_t size)
+{
+    static http_request a, b;
+    int rc = http_parse_request(buf, size, NULL, &a);
+    FZ_CHECK(valid_code(rc));
+    if (rc > 0) {
+        FZ_CHECK((size_t)rc <= size && rc <= HTTP_DEFAULT_MAX_HEADER_BYTES);
+        check_request(buf, rc, &a);
+    }
+    int rc2 = http_parse_request(buf, size, NULL, &b);
+    FZ_CHECK(rc2 == rc);
+    if (rc > 0)
+        check_same(&a, &b);
+
+    /* prefixes: all of them for small inputs, a spread for large ones */
+    size_t step = size <= 256 ? 1 : size / 64;
+    for (size_t k = 0; k < size; k += step) {
+        int prc = http_parse_request(buf, k, NULL, &b);
+        if (rc > 0)
+            FZ_CHECK(k >= (size_t)rc ? prc == rc : prc == HTTP_INCOMPLETE);
+        else
+            FZ_CHECK(prc == HTTP_INCOMPLETE || prc == rc);
+    }
+    if (rc > 1) {
+        FZ_CHECK(http_parse_request(buf, (size_t)rc - 1, NULL, &b) == HTTP_INCOMPLETE);
+        FZ_CHECK(http_parse_request(buf, (size_t)rc, NULL, &b) == rc);
+    }
+
+    /* a smaller limit */
+    size_t lim_n = size > 0 ? (unsigned char)buf[size - 1] % 128 + 1 : 1;
+    http_limits lim = {lim_n};
+    int lrc = http_parse_request(buf, size, &lim, &b);
+    if (rc > 0)
+        FZ_CHECK((size_t)rc <= lim_n ? lrc == rc : lrc == HTTP_ERR_TOO_BIG);
+    else
+        FZ_CHECK(lrc == rc || lrc == HTTP_ERR_TOO_BIG || lrc == HTTP_INCOMPLETE);
+    if (lrc > 0)
+        check_same(&a, &b);
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *buf = (const char *)data;
+    size_t off = 0;
+    /* Pipelined requests: each head is followed by its Content-Length body, if any. */
+    for (int i = 0; i < 8 && off < size; i++) {
+        http_request r;
+        int rc = one(buf + off, size - off);
+        if (rc <= 0)
+            break;
+        FZ_CHECK(http_parse_request(buf + off, size - off, NULL, &r) == rc);
+        off += (size_t)rc;
+        if (r.body == HTTP_BODY_LENGTH) {
+            if (r.content_length > size - off)
+                break;
+            off += (size_t)r.content_length;
+        } else if (r.body == HTTP_BODY_CHUNKED) {
+            http_chunked c;
+            http_str d;
+            size_t used;
+            int crc;
+            http_chunked_init(&c);
+            do {
+                crc = http_chunked_next(&c, buf + off, size - off, &d, &used);
+                FZ_CHECK(used <= size - off);
+                off += used;
+            } while (crc == 0 && d.n > 0);
+            if (crc != 1)
+                break;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,78 @@
+# lib.sh - shared helpers for the integration tests (sourced, not run).
+# Provides: BUILD, TOOLS, TMP (removed at exit), free_port, start_msdemo, wait_http,
+# pass/fail counters (ok, fail, check_eq, check_cmd) and finish (prints "N passed, N failed").
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+TOOLS=${TOOLS:-$BUILD/tools}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pitestbed.XXXXXX")
+PIDS=()
+T_PASS=0
+T_FAIL=0
+
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && kill "$p" 2>/dev/null || true
+  done
+  for p in "${PIDS[@]:-}"; do
+    [ -n "$p" ] && wait "$p" 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok()   { T_PASS=$((T_PASS + 1)); echo "ok    $*"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL  $*"; }
+# check_eq WHAT EXPECTED ACTUAL
+check_eq() {
+  if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: expected [$2], got [$3]"; fi
+}
+# check_cmd WHAT CMD... : passes when CMD exits 0
+check_cmd() {
+  local what=$1; shift
+  if "$@"; then ok "$what"; else fail "$what"; fi
+}
+finish() {
+  echo "$T_PASS passed, $T_FAIL failed"
+  [ "$T_FAIL" -eq 0 ]
+}
+
+free_port() {
+  python3 - <<'PY'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+PY
+}
+
+# wait_http URL [SECONDS]: waits until URL answers (any status).
+wait_http() {
+  local url=$1 secs=${2:-10} i
+  for ((i = 0; i < secs * 20; i++)); do
+    curl -s -o /dev/null --max-time 1 "$url" && return 0
+    sleep 0.05
+  done
+  echo "timeout waiting for $url" >&2
+  return 1
+}
+
+# start_msdemo NAME PORT [ARGS...]: starts msdemo on 127.0.0.1:PORT in the background, logs to
+# $TMP/NAME.log, waits until it answers; sets MSDEMO_PID.
+start_msdemo() {
+  local name=$1 port=$2; shift 2
+  "$BUILD/msdemo" --listen "127.0.0.1:$port" "$@" >"$TMP/$name.log" 2>&1 &
+  MSDEMO_PID=$!
+  PIDS+=("$MSDEMO_PID")
+  if ! wait_http "http://127.0.0.1:$port/healthz" 20; then
+    cat "$TMP/$name.log" >&2
+    return 1
+  fi
+}
+
+# json_get FILE PYEXPR: evaluates a Python expression on the parsed JSON bound to `d`.
+json_get() {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# run.sh [SUITE...] - runs the test suites and prints one result line per check and a
+# closing "N passed, N failed" line. With no argument, every suite in order:
+#   build        gcc and clang builds with -Werror (zero warnings)
+#   unit         cmocka unit tests (one executable per module)
+#   integration  tests/integration/*.sh against real processes (msdemo, curl, prometheus, ...)
+#   san          unit + integration again, built with ASan+UBSan
+#   fuzz         every libFuzzer target for FUZZ_SECONDS (default 20) from its seed corpus
+#   cross        unit tests cross-built for arm64 and armhf, run under qemu-user
+# Environment: JOBS (make -j, default nproc), FUZZ_SECONDS, KEEP_GOING=0 to stop at first failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=${JOBS:-$(nproc)}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+LOGDIR=build/test-logs
+mkdir -p "$LOGDIR"
+
+passed=0 failed=0
+failures=()
+t_start=$(date +%s)
+
+# check NAME CMD... : runs CMD with output to a log; prints ok/FAIL with the log tail on failure.
+check() {
+  local name=$1; shift
+  local log="$LOGDIR/${name//\//_}.log" t0=$(date +%s%N) rc
+  "$@" >"$log" 2>&1; rc=$?
+  local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  if [ $rc -eq 0 ]; then
+    passed=$((passed + 1)); printf '  ok    %-44s %6d ms\n' "$name" "$ms"
+  else
+    failed=$((failed + 1)); failures+=("$name")
+    printf '  FAIL  %-44s %6d ms (exit %d, log %s)\n' "$name" "$ms" "$rc" "$log"
+    tail -n 30 "$log" | sed 's/^/        | /'
+    [ "${KEEP_GOING:-1}" = 1 ] || finish
+  fi
+}
+
+finish() {
+  echo
+  [ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
+  printf 'total time %ds\n' $(( $(date +%s) - t_start ))
+  echo "$passed passed, $failed failed"
+  [ $failed -eq 0 ]; exit $?
+}
+
+mk() { make --no-print-directory -j"$JOBS" "$@"; }
+
+suite_build() {
+  echo "== build (zero warnings)"
+  check build/gcc   mk WERROR=1 CC=gcc all unit-build tools
+  check build/clang mk WERROR=1 CC=clang BUILD=build/clang all unit-build tools
+}
+
+run_units() { # DIR [RUNNER...]
+  local dir=$1; shift
+  local t
+  for t in "$dir"/tests/test_*; do
+    [ -x "$t" ] || continue
+    check "$(basename "$dir")/$(basename "$t")" "$@" "$t"
+  done
+}
+
+run_integration() { # BUILD_DIR TAG
+  local bdir=$1 tag=$2 s
+  for s in tests/integration/*.sh; do
+    [ -x "$s" ] || continue
+    if [ "$tag" = san ] && ! grep -q '^# san: yes' "$s"; then continue; fi
+    check "$tag/$(basename "$s" .sh)" env BUILD="$ROOT/$bdir" "$s"
+  done
+}
+
+suite_unit() {
+  echo "== unit"
+  mk all unit-build tools >/dev/null || { check unit/build mk all unit-build tools; return; }
+  run_units build
+}
+
+suite_integration() {
+  echo "== integration"
+  mk all tools >/dev/null || { check integration/build mk all tools; return; }
+  run_integration build integration
+}
+
+suite_san() {
+  echo "== san (ASan+UBSan)"
+  check san/build mk SAN=1 all unit-build tools || return
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_units build/san
+  run_integration build/san san
+  unset ASAN_OPTIONS UBSAN_OPTIONS
+}
+
+suite_fuzz() {
+  echo "== fuzz (${FUZZ_SECONDS}s per target)"
+  check fuzz/build mk fuzz-build || return
+  local f n corpus
+  for f in build/fuzz/fuzz_*; do
+    [ -x "$f" ] || continue
+    n=$(basename "$f"); n=${n#fuzz_}
+    corpus=$(mktemp -d)
+    [ -d "tests/fuzz/corpus/$n" ] && cp -r "tests/fuzz/corpus/$n/." "$corpus/"
+    check "fuzz/$n" "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$LOGDIR/fuzz-$n-" "$corpus"
+    rm -rf "$corpus"
+  done
+}
+
+suite_cross() {
+  echo "== cross (qemu-user)"
+  local triple qemu
+  for triple in aarch64-linux-gnu arm-linux-gnueabihf; do
+    case $triple in aarch64*) qemu=qemu-aarch64-static ;; arm*) qemu=qemu-arm-static ;; esac
+    check "cross/$triple/build" mk CROSS=$triple- WERROR=1 all unit-build || continue
+    run_units "build/$triple" $qemu -L /usr/$triple \
+      -E LD_LIBRARY_PATH="$ROOT/build/sysroot/$triple/usr/lib/$triple"
+    # The static programs must start and answer --help on the target architecture.
+    local p
+    for p in build/$triple/msdemo build/$triple/ptest build/$triple/picluster; do
+      [ -x "$p" ] && check "cross/$triple/$(basename "$p")-help" $qemu "$p" --help
+    done
+  done
+}
+
+suites=("$@")
+[ ${#suites[@]} -gt 0 ] || suites=(build unit integration san fuzz cross)
+for s in "${suites[@]}"; do
+  "suite_$s"
+done
+finish

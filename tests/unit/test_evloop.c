@@ -1,0 +1,996 @@
+/* test_evloop.c - unit tests for lib/evloop.c.
+ *
+ * Timing assertions are one-sided (nothing fires early) except for loose sanity bounds
+ * (tens of ms or more), so the suite holds on a loaded CI box, under ASan and qemu. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "evloop.h"
+
+#define US CLOCK_NS_PER_US
+#define MS CLOCK_NS_PER_MS
+
+/* Deterministic xorshift so failures reproduce. */
+static uint64_t rnd_state = UINT64_C(0x2545f4914f6cdd1d);
+static uint64_t rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+static int setup_loop(void **state)
+{
+    ev_loop *loop = ev_create();
+    if (!loop)
+        return -1;
+    *state = loop;
+    return 0;
+}
+
+static int teardown_loop(void **state)
+{
+    ev_destroy(*state);
+    return 0;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = { (time_t)(ns / CLOCK_NS_PER_SEC), (long)(ns % CLOCK_NS_PER_SEC) };
+    while (nanosleep(&ts, &ts) != 0) {
+    }
+}
+
+/* ---- timers: order, earliness ------------------------------------------------------ */
+
+struct timer_set {
+    ev_timer *t;
+    size_t n;
+    size_t *fired;      /* index of each fired timer, in firing order */
+    size_t nfired;
+    size_t early;       /* callbacks that saw the clock or ev_now before the deadline */
+};
+
+static void set_cb(ev_loop *loop, ev_timer *t)
+{
+    struct timer_set *s = t->data;
+    if (clock_mono_now() < t->when || ev_now(loop) < t->when)
+        s->early++;
+    if (s->nfired < s->n)
+        s->fired[s->nfired] = (size_t)(t - s->t);
+    s->nfired++;
+}
+
+static void tset_init(struct timer_set *s, size_t n)
+{
+    memset(s, 0, sizeof(*s));
+    s->n = n;
+    s->t = calloc(n, sizeof(*s->t));
+    s->fired = calloc(n, sizeof(*s->fired));
+    assert_non_null(s->t);
+    assert_non_null(s->fired);
+    for (size_t i = 0; i < n; i++)
+        ev_timer_init(&s->t[i], set_cb, s);
+}
+
+static void tset_free(struct timer_set *s)
+{
+    free(s->t);
+    free(s->fired);
+}
+
+/* Fired in deadline order; equal deadlines in start order; exactly the expected ones. */
+static void assert_fired_in_order(const struct timer_set *s, const mono_ns *when,
+                                  const uint64_t *start_order, size_t expect_n)
+{
+    assert_int_equal(s->early, 0);
+    assert_int_equal(s->nfired, expect_n);
+    for (size_t k = 1; k < s->nfired; k++) {
+        size_t a = s->fired[k - 1], b = s->fired[k];
+        assert_true(when[a] <= when[b]);
+        if (when[a] == when[b])
+            assert_true(start_order[a] < start_order[b]);
+    }
+}
+
+static void test_timer_order_random(void **state)
+{
+    ev_loop *loop = *state;
+    static const struct {
+        size_t n;
+        uint64_t spread_us;     /* deadlines in [base, base + spread) in 5 us steps */
+    } cases[] = {
+        { 1, 100 }, { 2, 5 }, { 100, 5 }, { 5000, 10000 }, { 20000, 20000 },
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct timer_set s;
+        tset_init(&s, cases[c].n);
+        mono_ns *when = calloc(s.n, sizeof(*when));
+        uint64_t *order = calloc(s.n, sizeof(*order));
+        assert_non_null(when);
+        assert_non_null(order);
+        mono_ns base = clock_mono_now() + 1 * MS;
+        uint64_t steps = cases[c].spread_us / 5;
+        for (size_t i = 0; i < s.n; i++) {
+            when[i] = base + (rnd() % steps) * 5 * US;    /* many duplicates on purpose */
+            order[i] = i;
+            assert_int_equal(ev_timer_start(loop, &s.t[i], when[i]), 0);
+            assert_true(ev_timer_pending(&s.t[i]));
+        }
+        assert_int_equal(ev_timer_count(loop), s.n);
+        assert_int_equal(ev_run(loop), 0);
+        assert_int_equal(ev_timer_count(loop), 0);
+        assert_fired_in_order(&s, when, order, s.n);
+        for (size_t i = 0; i < s.n; i++)
+            assert_false(ev_timer_pending(&s.t[i]));
+        free(when);
+        free(order);
+        tset_free(&s);
+    }
+}
+
+/* Random start / restart / stop churn, then run: exactly the pending ones fire, in order.
+ * Exercises every sift path of the heap, including removal from the middle. */
+static void test_timer_churn(void **state)
+{
+    ev_loop *loop = *state;
+    struct timer_set s;
+    tset_init(&s, 20000);
+    mono_ns *when = calloc(s.n, sizeof(*when));
+    uint64_t *order = calloc(s.n, sizeof(*order));
+    assert_non_null(when);
+    assert_non_null(order);
+    mono_ns base = clock_mono_now() + 2 * MS;
+    uint64_t seq = 0;
+    for (int op = 0; op < 200000; op++) {
+        size_t i = (size_t)(rnd() % s.n);
+        if (rnd() % 3 == 0) {
+            ev_timer_stop(loop, &s.t[i]);
+            assert_false(ev_timer_pending(&s.t[i]));
+        } else {
+            when[i] = base + (rnd() % 1000) * 10 * US;
+            order[i] = seq++;
+            assert_int_equal(ev_timer_start(loop, &s.t[i], when[i]), 0);
+        }
+    }
+    size_t pending = 0;
+    for (size_t i = 0; i < s.n; i++)
+        pending += ev_timer_pending(&s.t[i]);
+    assert_int_equal(ev_timer_count(loop), pending);
+    assert_int_equal(ev_run(loop), 0);
+    assert_fired_in_order(&s, when, order, pending);
+    free(when);
+    free(order);
+    tset_free(&s);
+}
+
+/* 200000 pending timers, stopped in random order; then again with half stopped and the
+ * rest run to completion. */
+static void test_timer_many(void **state)
+{
+    ev_loop *loop = *state;
+    const size_t n = 200000;
+    struct timer_set s;
+    tset_init(&s, n);
+    size_t *perm = calloc(n, sizeof(*perm));
+    mono_ns *when = calloc(n, sizeof(*when));
+    uint64_t *order = calloc(n, sizeof(*order));
+    assert_non_null(perm);
+    assert_non_null(when);
+    assert_non_null(order);
+
+    mono_ns far = clock_mono_now() + UINT64_C(3600) * CLOCK_NS_PER_SEC;
+    for (size_t i = 0; i < n; i++) {
+        perm[i] = i;
+        assert_int_equal(ev_timer_start(loop, &s.t[i], far + rnd() % CLOCK_NS_PER_SEC), 0);
+    }
+    assert_int_equal(ev_timer_count(loop), n);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = (size_t)(rnd() % (i + 1));
+        size_t tmp = perm[i];
+        perm[i] = perm[j];
+        perm[j] = tmp;
+    }
+    for (size_t k = 0; k < n; k++) {
+        ev_timer_stop(loop, &s.t[perm[k]]);
+        assert_false(ev_timer_pending(&s.t[perm[k]]));
+        ev_timer_stop(loop, &s.t[perm[k]]);                 /* idempotent */
+        assert_int_equal(ev_timer_count(loop), n - k - 1);
+    }
+    assert_int_equal(ev_run(loop), 0);                      /* nothing left: returns */
+    assert_int_equal(s.nfired, 0);
+
+    mono_ns base = clock_mono_now() + 2 * MS;
+    for (size_t i = 0; i < n; i++) {
+        when[i] = base + (rnd() % 5000) * US;
+        order[i] = i;
+        assert_int_equal(ev_timer_start(loop, &s.t[i], when[i]), 0);
+    }
+    for (size_t i = 0; i < n; i += 2)
+        ev_timer_stop(loop, &s.t[i]);
+    assert_int_equal(ev_timer_count(loop), n / 2);
+    assert_int_equal(ev_run(loop), 0);
+    assert_fired_in_order(&s, when, order, n / 2);
+    for (size_t k = 0; k < s.nfired; k++)
+        assert_int_equal(s.fired[k] % 2, 1);
+    free(perm);
+    free(when);
+    free(order);
+    tset_free(&s);
+}
+
+/* ---- timers: callbacks that touch other timers -------------------------------------- */
+
+struct trio {
+    ev_timer a, b, c;
+    int fired_a, fired_b, fired_c;
+    mono_ns c_new_when;
+    mono_ns c_fired_at;
+};
+
+static void trio_a(ev_loop *loop, ev_timer *t)
+{
+    struct trio *x = t->data;
+    x->fired_a++;
+    assert_false(ev_timer_pending(t));      /* not pending inside its own callback */
+    ev_timer_stop(loop, &x->b);
+    x->c_new_when = ev_now(loop) + 2 * MS;
+    assert_int_equal(ev_timer_start(loop, &x->c, x->c_new_when), 0);
+}
+
+static void trio_b(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    ((struct trio *)t->data)->fired_b++;
+}
+
+static void trio_c(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    struct trio *x = t->data;
+    x->fired_c++;
+    x->c_fired_at = clock_mono_now();
+}
+
+/* a's callback stops b and pushes c later, both when b and c are already due in the same
+ * iteration (deadlines in the past) and when they are still in the future. */
+static void test_timer_stop_restart_from_cb(void **state)
+{
+    ev_loop *loop = *state;
+    static const struct {
+        int64_t a_us, b_us, c_us;   /* deadlines relative to now */
+    } cases[] = {
+        { -3000, -2000, -1000 },    /* all expired: same run_timers pass */
+        { 500, 600, 700 },
+        { 500, 5000, 800 },
+        { -1000, 300, 300 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct trio x;
+        memset(&x, 0, sizeof(x));
+        ev_timer_init(&x.a, trio_a, &x);
+        ev_timer_init(&x.b, trio_b, &x);
+        ev_timer_init(&x.c, trio_c, &x);
+        mono_ns now = ev_now_update(loop) + 10 * MS;   /* keeps negative offsets > 0 */
+        sleep_ns(10 * MS);
+        ev_now_update(loop);
+        assert_int_equal(ev_timer_start(loop, &x.a, (mono_ns)((int64_t)now + cases[i].a_us * 1000)), 0);
+        assert_int_equal(ev_timer_start(loop, &x.b, (mono_ns)((int64_t)now + cases[i].b_us * 1000)), 0);
+        assert_int_equal(ev_timer_start(loop, &x.c, (mono_ns)((int64_t)now + cases[i].c_us * 1000)), 0);
+        assert_int_equal(ev_run(loop), 0);
+        assert_int_equal(x.fired_a, 1);
+        assert_int_equal(x.fired_b, 0);
+        assert_int_equal(x.fired_c, 1);
+        assert_true(x.c_fired_at >= x.c_new_when);
+        assert_int_equal(ev_timer_count(loop), 0);
+    }
+}
+
+struct self_restart {
+    ev_timer t;
+    int count;
+    int limit;
+    uint64_t step;      /* 0: restart at ev_now (already due) */
+};
+
+static void self_restart_cb(ev_loop *loop, ev_timer *t)
+{
+    struct self_restart *r = t->data;
+    if (++r->count < r->limit)
+        assert_int_equal(ev_timer_start(loop, t, ev_now(loop) + r->step), 0);
+}
+
+static void test_timer_restarts_itself(void **state)
+{
+    ev_loop *loop = *state;
+    static const uint64_t steps[] = { 100 * US, 1 * MS, 0 };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct self_restart r = { .limit = 50, .step = steps[i] };
+        ev_timer_init(&r.t, self_restart_cb, &r);
+        mono_ns start = ev_now_update(loop);
+        assert_int_equal(ev_timer_start(loop, &r.t, start + steps[i]), 0);
+        assert_int_equal(ev_run(loop), 0);
+        assert_int_equal(r.count, 50);
+        /* Each firing is >= step after the previous iteration's time. */
+        assert_true(clock_mono_now() - start >= 50 * steps[i]);
+        assert_false(ev_timer_pending(&r.t));
+    }
+}
+
+/* A timer restarting itself at a past deadline runs once per iteration, not forever. */
+static void test_timer_past_restart_bounded(void **state)
+{
+    ev_loop *loop = *state;
+    struct self_restart r = { .limit = 1000000, .step = 0 };
+    ev_timer_init(&r.t, self_restart_cb, &r);
+    assert_int_equal(ev_timer_start(loop, &r.t, 1), 0);
+    for (int k = 1; k <= 5; k++) {
+        assert_int_equal(ev_run_once(loop, true), 1);
+        assert_int_equal(r.count, k);
+        assert_true(ev_timer_pending(&r.t));
+    }
+    ev_timer_stop(loop, &r.t);
+    assert_int_equal(ev_run_once(loop, false), 0);
+    assert_int_equal(r.count, 5);
+}
+
+static void count_cb(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    (*(int *)t->data)++;
+}
+
+static void test_timer_precision(void **state)
+{
+    ev_loop *loop = *state;
+    for (int rep = 0; rep < 5; rep++) {
+        int fired = 0;
+        ev_timer t;
+        ev_timer_init(&t, count_cb, &fired);
+        mono_ns start = clock_mono_now();
+        assert_int_equal(ev_timer_start(loop, &t, start + 300 * US), 0);
+        assert_int_equal(ev_run(loop), 0);
+        mono_ns el = clock_mono_now() - start;
+        assert_int_equal(fired, 1);
+        assert_true(el >= 300 * US);
+        assert_true(el < 50 * MS);      /* sanity only: would be >= 1 ms with a ms timeout */
+    }
+}
+
+/* Moving the earliest deadline earlier and later re-arms the timerfd. */
+struct rearm {
+    ev_timer near, far, mid;
+    ev_io w;
+    int fired_near, fired_far, fired_mid;
+    mono_ns mid_when, mid_at;
+};
+
+static void rearm_io(ev_loop *loop, ev_io *w, uint32_t ev)
+{
+    (void)ev;
+    struct rearm *x = w->data;
+    ev_timer_stop(loop, &x->near);          /* the one the timerfd is armed to */
+    x->mid_when = ev_now(loop) + 3 * MS;
+    assert_int_equal(ev_timer_start(loop, &x->mid, x->mid_when), 0);
+    assert_int_equal(ev_io_stop(loop, w), 0);
+}
+
+static void rearm_mid(ev_loop *loop, ev_timer *t)
+{
+    struct rearm *x = t->data;
+    x->fired_mid++;
+    x->mid_at = clock_mono_now();
+    ev_timer_stop(loop, &x->far);
+}
+
+static void test_timer_rearm(void **state)
+{
+    ev_loop *loop = *state;
+    struct rearm x;
+    memset(&x, 0, sizeof(x));
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ev_timer_init(&x.near, count_cb, &x.fired_near);
+    ev_timer_init(&x.far, count_cb, &x.fired_far);
+    ev_timer_init(&x.mid, rearm_mid, &x);
+    ev_io_init(&x.w, sv[0], rearm_io, &x);
+    mono_ns now = ev_now_update(loop);
+    assert_int_equal(ev_timer_start(loop, &x.far, now + 10 * CLOCK_NS_PER_SEC), 0);
+    assert_int_equal(ev_timer_start(loop, &x.near, now + 1 * MS), 0);
+    assert_int_equal(ev_io_start(loop, &x.w, EV_WRITE), 0);  /* ready at once */
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(x.fired_near, 0);
+    assert_int_equal(x.fired_far, 0);
+    assert_int_equal(x.fired_mid, 1);
+    assert_true(x.mid_at >= x.mid_when);
+    assert_true(clock_mono_now() - now < 5 * CLOCK_NS_PER_SEC);   /* did not wait for far */
+
+    /* The timerfd is armed to a far deadline when a callback starts an earlier timer:
+     * the next wait must re-arm it (else it sleeps until the far one). Both the restart
+     * of a pending timer and a fresh start are covered. */
+    for (int mode = 0; mode < 2; mode++) {
+        memset(&x, 0, sizeof(x));
+        ev_timer_init(&x.far, count_cb, &x.fired_far);
+        ev_timer_init(&x.near, count_cb, &x.fired_near);
+        ev_timer_init(&x.mid, rearm_mid, &x);
+        ev_io_init(&x.w, sv[0], rearm_io, &x);
+        now = ev_now_update(loop);
+        assert_int_equal(ev_timer_start(loop, &x.far, now + 3 * CLOCK_NS_PER_SEC), 0);
+        if (mode == 1)      /* mid pending at a far time too: the callback restarts it */
+            assert_int_equal(ev_timer_start(loop, &x.mid, now + 4 * CLOCK_NS_PER_SEC), 0);
+        assert_int_equal(ev_io_start(loop, &x.w, EV_WRITE), 0);
+        /* This wait arms the timerfd to the earliest pending deadline (3 s away); the
+         * writable socket ends it at once and its callback starts mid 3 ms ahead. */
+        assert_int_equal(ev_run_once(loop, true), 1);
+        assert_true(ev_timer_pending(&x.mid));
+        assert_int_equal(ev_run(loop), 0);
+        assert_int_equal(x.fired_mid, 1);
+        assert_int_equal(x.fired_far, 0);
+        assert_true(x.mid_at >= x.mid_when);
+        assert_true(clock_mono_now() - now < 1500 * MS);    /* far would be 3 s */
+    }
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* ---- I/O ------------------------------------------------------------------------------- */
+
+struct io_rec {
+    ev_io w;
+    int calls;
+    uint32_t last;
+    char buf[16];
+    ssize_t nread;
+    bool stop_self;
+};
+
+static void io_rec_cb(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    struct io_rec *r = w->data;
+    r->calls++;
+    r->last = events;
+    if (events & EV_READ)
+        r->nread = read(w->fd, r->buf, sizeof(r->buf));
+    if (r->stop_self)
+        assert_int_equal(ev_io_stop(loop, w), 0);
+}
+
+static void test_io_read_write_ready(void **state)
+{
+    ev_loop *loop = *state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+
+    struct io_rec r;
+    memset(&r, 0, sizeof(r));
+    ev_io_init(&r.w, sv[0], io_rec_cb, &r);
+    assert_int_equal(ev_io_start(loop, &r.w, EV_READ), 0);
+    assert_true(r.w.active);
+    assert_int_equal(r.w.events, EV_READ);
+    assert_int_equal(ev_run_once(loop, false), 0);          /* nothing to read yet */
+    assert_int_equal(write(sv[1], "hi\0x", 4), 4);          /* NUL byte in the payload */
+    assert_int_equal(ev_run_once(loop, true), 1);
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.last, EV_READ);
+    assert_int_equal(r.nread, 4);
+    assert_memory_equal(r.buf, "hi\0x", 4);
+
+    /* Switch interest to write: fires at once with EV_WRITE only. */
+    assert_int_equal(ev_io_set(loop, &r.w, EV_WRITE), 0);
+    assert_int_equal(r.w.events, EV_WRITE);
+    assert_int_equal(ev_run_once(loop, true), 1);
+    assert_int_equal(r.last, EV_WRITE);
+
+    /* Both: readable and writable in one call. */
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_int_equal(ev_io_start(loop, &r.w, EV_READ | EV_WRITE), 0);
+    assert_int_equal(ev_run_once(loop, true), 1);
+    assert_int_equal(r.last, EV_READ | EV_WRITE);
+
+    /* Interest 0: registered, silent. */
+    assert_int_equal(ev_io_set(loop, &r.w, 0), 0);
+    assert_true(r.w.active);
+    assert_int_equal(ev_run_once(loop, false), 0);
+
+    /* Stop inside the callback; ev_run returns once nothing is left. */
+    r.stop_self = true;
+    r.calls = 0;
+    assert_int_equal(ev_io_set(loop, &r.w, EV_WRITE), 0);
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(r.calls, 1);
+    assert_false(r.w.active);
+    assert_int_equal(ev_io_stop(loop, &r.w), 0);            /* already stopped: fine */
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void test_io_hangup(void **state)
+{
+    ev_loop *loop = *state;
+    static const uint32_t interest[] = { EV_READ, 0 };
+    for (size_t i = 0; i < sizeof(interest) / sizeof(interest[0]); i++) {
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        struct io_rec r;
+        memset(&r, 0, sizeof(r));
+        r.stop_self = true;
+        ev_io_init(&r.w, p[0], io_rec_cb, &r);
+        assert_int_equal(ev_io_start(loop, &r.w, interest[i]), 0);
+        close(p[1]);
+        assert_int_equal(ev_run(loop), 0);
+        assert_int_equal(r.calls, 1);
+        assert_int_equal(r.last, EV_ERROR | interest[i]);
+        if (interest[i] & EV_READ)
+            assert_int_equal(r.nread, 0);                   /* EOF */
+        close(p[0]);
+    }
+}
+
+static void test_io_errors(void **state)
+{
+    ev_loop *loop = *state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct io_rec a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    ev_io_init(&a.w, sv[0], io_rec_cb, &a);
+    ev_io_init(&b.w, sv[0], io_rec_cb, &b);
+    static const uint32_t bad_bits[] = { EV_ERROR, 0x8u, 0x80000000u, EV_READ | 0x10u };
+    for (size_t i = 0; i < sizeof(bad_bits) / sizeof(bad_bits[0]); i++) {
+        assert_int_equal(ev_io_start(loop, &a.w, bad_bits[i]), -EINVAL);
+        assert_false(a.w.active);
+    }
+    assert_int_equal(ev_io_start(loop, &a.w, EV_READ), 0);
+    assert_int_equal(ev_io_start(loop, &b.w, EV_READ), -EEXIST);    /* same fd twice */
+    assert_false(b.w.active);
+    assert_int_equal(ev_io_set(loop, &a.w, EV_READ | 0x40u), -EINVAL);
+    assert_int_equal(a.w.events, EV_READ);                           /* unchanged */
+    assert_int_equal(ev_io_stop(loop, &a.w), 0);
+
+    struct io_rec c;
+    memset(&c, 0, sizeof(c));
+    ev_io_init(&c.w, -1, io_rec_cb, &c);
+    assert_int_equal(ev_io_start(loop, &c.w, EV_READ), -EBADF);
+    assert_false(c.w.active);
+    assert_int_equal(ev_run(loop), 0);                      /* nothing active */
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* Two watchers whose events arrive in one batch; the first callback to run stops the other.
+ * Modes: stop, close and free it (ASan catches any later touch); stop and restart it with
+ * another interest (the stale READ event must not be delivered); narrow its interest. */
+enum peer_action { PEER_FREE, PEER_RESTART_WRITE, PEER_SET_WRITE };
+
+struct peer {
+    ev_io w;
+    int sv[2];
+    int calls;
+    uint32_t last;
+    struct peer *other;
+    enum peer_action action;
+    bool *done;
+};
+
+static void peer_cb(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    struct peer *p = w->data;
+    p->calls++;
+    p->last = events;
+    if (*p->done)
+        return;
+    *p->done = true;
+    struct peer *o = p->other;
+    switch (p->action) {
+    case PEER_FREE:
+        assert_int_equal(ev_io_stop(loop, &o->w), 0);
+        close(o->sv[0]);
+        close(o->sv[1]);
+        p->other = NULL;
+        free(o);
+        break;
+    case PEER_RESTART_WRITE:
+        assert_int_equal(ev_io_stop(loop, &o->w), 0);
+        assert_int_equal(ev_io_start(loop, &o->w, EV_WRITE), 0);
+        break;
+    case PEER_SET_WRITE:
+        assert_int_equal(ev_io_set(loop, &o->w, EV_WRITE), 0);
+        break;
+    }
+}
+
+static struct peer *peer_new(enum peer_action action, bool *done)
+{
+    struct peer *p = calloc(1, sizeof(*p));
+    assert_non_null(p);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p->sv), 0);
+    p->action = action;
+    p->done = done;
+    ev_io_init(&p->w, p->sv[0], peer_cb, p);
+    assert_int_equal(write(p->sv[1], "z", 1), 1);           /* readable before the wait */
+    return p;
+}
+
+static void peer_free(ev_loop *loop, struct peer *p)
+{
+    if (!p)
+        return;
+    assert_int_equal(ev_io_stop(loop, &p->w), 0);
+    close(p->sv[0]);
+    close(p->sv[1]);
+    free(p);
+}
+
+static void test_io_stop_pending_in_batch(void **state)
+{
+    ev_loop *loop = *state;
+    static const struct {
+        enum peer_action action;
+        uint32_t interest;          /* of both watchers */
+        int second_calls;           /* calls of the stopped one in the first iteration */
+        uint32_t second_events;     /* what it gets, if called */
+    } cases[] = {
+        { PEER_FREE, EV_READ, 0, 0 },
+        { PEER_FREE, EV_READ | EV_WRITE, 0, 0 },
+        { PEER_RESTART_WRITE, EV_READ, 0, 0 },
+        { PEER_SET_WRITE, EV_READ | EV_WRITE, 1, EV_WRITE },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        bool done = false;
+        struct peer *a = peer_new(cases[i].action, &done);
+        struct peer *b = peer_new(cases[i].action, &done);
+        a->other = b;
+        b->other = a;
+        assert_int_equal(ev_io_start(loop, &a->w, cases[i].interest), 0);
+        assert_int_equal(ev_io_start(loop, &b->w, cases[i].interest), 0);
+        int n = ev_run_once(loop, true);
+        /* Both were ready; which one epoll lists first is not ours to know. */
+        if (cases[i].action == PEER_FREE) {
+            struct peer *surv = a->other == NULL ? a : b;   /* the stopper cleared it */
+            assert_null(surv->other);
+            assert_int_equal(n, 1);
+            assert_int_equal(surv->calls, 1);
+            peer_free(loop, surv);
+            continue;
+        }
+        if (cases[i].second_calls == 0) {
+            assert_int_equal(n, 1);
+            assert_int_equal(a->calls + b->calls, 1);
+            struct peer *other = a->calls ? b : a;
+            /* The restarted watcher gets its new interest on the next iteration. */
+            assert_int_equal(ev_run_once(loop, true), 2);   /* stopper still readable */
+            assert_int_equal(other->calls, 1);
+            assert_int_equal(other->last, EV_WRITE);
+        } else {
+            assert_int_equal(n, 2);
+            assert_int_equal(a->calls, 1);
+            assert_int_equal(b->calls, 1);
+            struct peer *second = a->last == cases[i].second_events ? a : b;
+            struct peer *first = second == a ? b : a;
+            assert_int_equal(second->last, cases[i].second_events);
+            assert_int_equal(first->last, cases[i].interest);
+        }
+        peer_free(loop, a);
+        peer_free(loop, b);
+    }
+}
+
+/* Many watchers ready in one batch; the first callback stops and frees all the others. */
+struct herd {
+    ev_io *w[64];
+    int fds[64][2];
+    int calls;
+    size_t n;
+};
+
+static void herd_cb(ev_loop *loop, ev_io *w, uint32_t events)
+{
+    (void)events;
+    struct herd *h = w->data;
+    h->calls++;
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->w[i] == w || !h->w[i])
+            continue;
+        assert_int_equal(ev_io_stop(loop, h->w[i]), 0);
+        free(h->w[i]);
+        h->w[i] = NULL;
+    }
+}
+
+static void test_io_stop_many_pending(void **state)
+{
+    ev_loop *loop = *state;
+    struct herd h;
+    memset(&h, 0, sizeof(h));
+    h.n = 64;
+    for (size_t i = 0; i < h.n; i++) {
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, h.fds[i]), 0);
+        h.w[i] = malloc(sizeof(ev_io));
+        assert_non_null(h.w[i]);
+        ev_io_init(h.w[i], h.fds[i][0], herd_cb, &h);
+        assert_int_equal(ev_io_start(loop, h.w[i], EV_WRITE), 0);
+    }
+    assert_int_equal(ev_run_once(loop, true), 1);
+    assert_int_equal(h.calls, 1);
+    for (size_t i = 0; i < h.n; i++) {
+        if (h.w[i]) {
+            assert_int_equal(ev_io_stop(loop, h.w[i]), 0);
+            free(h.w[i]);
+        }
+        close(h.fds[i][0]);
+        close(h.fds[i][1]);
+    }
+    assert_int_equal(ev_run(loop), 0);
+}
+
+/* ---- wake, break, run ---------------------------------------------------------------- */
+
+struct wake_ctx {
+    ev_loop *loop;
+    int wakes;
+    bool brk;
+};
+
+static void wake_cb(ev_loop *loop, void *arg)
+{
+    struct wake_ctx *w = arg;
+    w->wakes++;
+    if (w->brk)
+        ev_break(loop);
+}
+
+static void *waker_thread(void *arg)
+{
+    struct wake_ctx *w = arg;
+    sleep_ns(20 * MS);
+    ev_wake(w->loop);
+    return NULL;
+}
+
+static void test_wake_from_thread(void **state)
+{
+    ev_loop *loop = *state;
+    struct wake_ctx w = { .loop = loop, .brk = true };
+    assert_int_equal(ev_set_wake(loop, wake_cb, &w), 0);
+    int fired = 0;
+    ev_timer t;
+    ev_timer_init(&t, count_cb, &fired);
+    assert_int_equal(ev_timer_start(loop, &t, ev_now_update(loop) + 60 * CLOCK_NS_PER_SEC), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, waker_thread, &w), 0);
+    assert_int_equal(ev_run(loop), 0);          /* returns only through the wake */
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(w.wakes, 1);
+    assert_int_equal(fired, 0);
+    assert_true(ev_timer_pending(&t));
+    ev_timer_stop(loop, &t);
+
+    /* Wakes before the loop looks coalesce into one callback. */
+    ev_wake(loop);
+    ev_wake(loop);
+    ev_wake(loop);
+    assert_int_equal(ev_run_once(loop, false), 1);
+    assert_int_equal(w.wakes, 2);
+    assert_int_equal(ev_run_once(loop, false), 0);
+
+    /* Without a callback a wake still ends a blocking wait, running nothing. */
+    assert_int_equal(ev_set_wake(loop, NULL, NULL), 0);
+    ev_wake(loop);
+    assert_int_equal(ev_run_once(loop, true), 0);
+}
+
+struct disarm {
+    ev_timer t;
+    ev_io w;
+    int fired;
+};
+
+static void disarm_io(ev_loop *loop, ev_io *w, uint32_t ev)
+{
+    (void)ev;
+    struct disarm *d = w->data;
+    ev_timer_stop(loop, &d->t);         /* the timerfd is armed to it */
+    assert_int_equal(ev_io_stop(loop, w), 0);
+}
+
+/* Once the last timer is stopped, a blocking wait lasts until something happens: the
+ * stale timerfd deadline must not end it without running any callback. */
+static void test_no_spurious_return(void **state)
+{
+    ev_loop *loop = *state;
+    struct wake_ctx wk = { .loop = loop };
+    assert_int_equal(ev_set_wake(loop, wake_cb, &wk), 0);
+    struct disarm d;
+    memset(&d, 0, sizeof(d));
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    ev_timer_init(&d.t, count_cb, &d.fired);
+    ev_io_init(&d.w, sv[0], disarm_io, &d);
+    assert_int_equal(ev_timer_start(loop, &d.t, ev_now_update(loop) + 5 * MS), 0);
+    assert_int_equal(ev_io_start(loop, &d.w, EV_WRITE), 0);
+    assert_int_equal(ev_run_once(loop, true), 1);       /* armed to t, then t stopped */
+    assert_int_equal(ev_timer_count(loop), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, waker_thread, &wk), 0);  /* wakes at 20 ms */
+    assert_int_equal(ev_run_once(loop, true), 1);       /* the wake, not t's old 5 ms */
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(wk.wakes, 1);
+    assert_int_equal(d.fired, 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static ev_loop *sig_loop;
+static volatile sig_atomic_t sig_errno_ok;
+
+static void on_sigusr1(int sig)
+{
+    (void)sig;
+    errno = 4242;
+    ev_wake(sig_loop);
+    sig_errno_ok = errno == 4242;
+}
+
+static void test_wake_from_signal(void **state)
+{
+    ev_loop *loop = *state;
+    struct wake_ctx w = { .loop = loop, .brk = true };
+    assert_int_equal(ev_set_wake(loop, wake_cb, &w), 0);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigusr1;
+    sigemptyset(&sa.sa_mask);
+    sig_loop = loop;
+    assert_int_equal(sigaction(SIGUSR1, &sa, &old), 0);
+    struct io_rec r;                /* an idle watcher keeps ev_run blocking */
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    memset(&r, 0, sizeof(r));
+    ev_io_init(&r.w, p[0], io_rec_cb, &r);
+    assert_int_equal(ev_io_start(loop, &r.w, EV_READ), 0);
+    assert_int_equal(raise(SIGUSR1), 0);
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(w.wakes, 1);
+    assert_true(sig_errno_ok);
+    assert_int_equal(r.calls, 0);
+    assert_int_equal(ev_io_stop(loop, &r.w), 0);
+    assert_int_equal(sigaction(SIGUSR1, &old, NULL), 0);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_run_returns_when_empty(void **state)
+{
+    ev_loop *loop = *state;
+    assert_int_equal(ev_run(loop), 0);                      /* empty: at once */
+    assert_int_equal(ev_run_once(loop, false), 0);
+    struct wake_ctx w = { .loop = loop };
+    assert_int_equal(ev_set_wake(loop, wake_cb, &w), 0);    /* does not keep it alive */
+    assert_int_equal(ev_run(loop), 0);
+    /* A timer in the past fires on the next iteration and then the loop is empty. */
+    int fired = 0;
+    ev_timer t;
+    ev_timer_init(&t, count_cb, &fired);
+    assert_int_equal(ev_timer_start(loop, &t, 1), 0);
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(fired, 1);
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(fired, 1);
+}
+
+struct brk_ctx {
+    ev_timer t;
+    int calls;
+    int rc_nested;
+};
+
+static void brk_cb(ev_loop *loop, ev_timer *t)
+{
+    struct brk_ctx *b = t->data;
+    b->calls++;
+    b->rc_nested = ev_run_once(loop, false);                /* not reentrant */
+    assert_int_equal(ev_run(loop), -EBUSY);
+    assert_int_equal(ev_timer_start(loop, t, ev_now(loop) + 100 * US), 0);
+    if (b->calls == 3)
+        ev_break(loop);
+}
+
+static void test_break_and_reentry(void **state)
+{
+    ev_loop *loop = *state;
+    struct brk_ctx b;
+    memset(&b, 0, sizeof(b));
+    ev_timer_init(&b.t, brk_cb, &b);
+    assert_int_equal(ev_timer_start(loop, &b.t, ev_now_update(loop)), 0);
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(b.calls, 3);
+    assert_int_equal(b.rc_nested, -EBUSY);
+    assert_true(ev_timer_pending(&b.t));                    /* break left it alone */
+    ev_break(loop);                                         /* cleared by ev_run's entry */
+    b.calls = 0;
+    assert_int_equal(ev_run(loop), 0);
+    assert_int_equal(b.calls, 3);
+    ev_timer_stop(loop, &b.t);
+}
+
+static void test_now(void **state)
+{
+    ev_loop *loop = *state;
+    mono_ns a = ev_now(loop);
+    assert_true(a > 0);
+    assert_int_equal(ev_now(loop), a);                      /* cached */
+    sleep_ns(1 * MS);
+    assert_int_equal(ev_now(loop), a);
+    mono_ns b = ev_now_update(loop);
+    assert_true(b >= a + 1 * MS);
+    assert_int_equal(ev_now(loop), b);
+    assert_int_equal(ev_run_once(loop, false), 0);          /* iteration refreshes */
+    assert_true(ev_now(loop) >= b);
+}
+
+static void test_destroy_forgets(void **state)
+{
+    (void)state;
+    ev_loop *loop = ev_create();
+    assert_non_null(loop);
+    ev_timer t[3];
+    int fired = 0;
+    for (int i = 0; i < 3; i++) {
+        ev_timer_init(&t[i], count_cb, &fired);
+        assert_int_equal(ev_timer_start(loop, &t[i], clock_mono_now() + CLOCK_NS_PER_SEC), 0);
+    }
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct io_rec r;
+    memset(&r, 0, sizeof(r));
+    ev_io_init(&r.w, sv[0], io_rec_cb, &r);
+    assert_int_equal(ev_io_start(loop, &r.w, EV_READ), 0);
+    ev_destroy(loop);
+    for (int i = 0; i < 3; i++)
+        assert_false(ev_timer_pending(&t[i]));
+    assert_int_equal(fired, 0);
+    ev_destroy(NULL);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_timer_order_random, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_churn, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_many, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_stop_restart_from_cb, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_restarts_itself, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_past_restart_bounded, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_precision, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_rearm, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_io_read_write_ready, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_io_hangup, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_io_errors, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_io_stop_pending_in_batch, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_io_stop_many_pending, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_wake_from_thread, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_wake_from_signal, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_no_spurious_return, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_run_returns_when_empty, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_break_and_reentry, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_now, setup_loop, teardown_loop),
+        cmocka_unit_test(test_destroy_forgets),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
