@@ -27,7 +27,7 @@ WARN    := -Wall -Wextra -Wshadow -Wpedantic -Wformat=2 -Wstrict-prototypes -Wmi
 CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
-CPPFLAGS_ALL := $(CSTD) -Ilib -DPT_VERSION='"$(VERSION)"' -MMD -MP
+CPPFLAGS_ALL := $(CSTD) -Ilib -I. -DPT_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS  ?=
 LDLIBS_ALL := -lyaml -ljansson -lz -lm -lpthread $(LDLIBS)
 LDFLAGS ?=

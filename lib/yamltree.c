@@ -388,6 +388,20 @@ static enum tag_class classify_tag(const yaml_char_t *tag, bool scalar)
     return TAG_BAD;
 }
 
+/* "tag:yaml.org,2002:binary" reads better as the "!!binary" the user wrote. */
+static int bad_tag(builder *b, yaml_mark_t m, const yaml_char_t *tag)
+{
+    static const char core[] = "tag:yaml.org,2002:";
+    const char *t = (const char *)tag;
+    char shown[80], q[QUOTE_CAP];
+    if (strncmp(t, core, sizeof core - 1) == 0)
+        snprintf(shown, sizeof shown, "!!%s", t + sizeof core - 1);
+    else
+        snprintf(shown, sizeof shown, "%s", t);
+    quote(q, sizeof q, shown, strlen(shown));
+    return bfail_at(b, m.line, m.column, "unsupported tag %s", q);
+}
+
 static bool is_null_text(const char *s, size_t n)
 {
     return n == 0 || (n == 1 && s[0] == '~') ||
@@ -424,7 +438,7 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
     enum tag_class tc = classify_tag(ev->data.scalar.tag, true);
 
     if (tc == TAG_BAD)
-        return bfail_at(b, m.line, m.column, "unsupported tag \"%s\"", (const char *)ev->data.scalar.tag);
+        return bad_tag(b, m, ev->data.scalar.tag);
     /* The tree hands out NUL-terminated strings; a "\0" escape would silently cut them. */
     if (len > 0 && memchr(val, '\0', len))
         return bfail_at(b, m.line, m.column, "NUL character in string");
@@ -495,7 +509,7 @@ static int on_start(builder *b, const yaml_event_t *ev, enum yt_kind kind)
         anchor = ev->data.sequence_start.anchor;
     }
     if (classify_tag(tag, false) == TAG_BAD)
-        return bfail_at(b, m.line, m.column, "unsupported tag \"%s\"", (const char *)tag);
+        return bad_tag(b, m, tag);
     if (at_key(b))
         return bfail_at(b, m.line, m.column, "mapping key must be a scalar");
     if (b->depth >= YT_MAX_DEPTH)
@@ -1055,7 +1069,7 @@ int yt_duration(const yt_doc *doc, const yt_node *node, uint64_t *out_ns, yt_err
     if (units_parse_duration(node->str, 0, out_ns) == 0)
         return 0;
     quote(q, sizeof q, node->str, node->len);
-    if (units_parse_double(node->str, &d) == 0)
+    if (node->str[0] != '-' && node->str[0] != '+' && units_parse_double(node->str, &d) == 0)
         return yt_fail(doc, node, err, "duration %s needs a unit (ns, us, ms, s, m, h), e.g. \"%sms\"",
                        q, node->len < 24 ? node->str : "250");
     return yt_fail(doc, node, err,

@@ -42,12 +42,12 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Rounds v up to two significant decimal digits so that bucket labels stay readable and a
+/* Rounds v up to three significant decimal digits so that bucket labels stay readable and a
  * bound never falls below the value it is meant to cover. */
-static uint64_t round2_up(uint64_t v)
+static uint64_t round3_up(uint64_t v)
 {
     uint64_t scale = 1;
-    while (v / scale >= 100)
+    while (v / scale >= 1000)
         scale *= 10;
     return (v + scale - 1) / scale * scale;
 }
@@ -72,25 +72,25 @@ int metrics_layout_add_row(metrics_layout *l, const char *path, uint64_t lo_ns, 
     }
     for (size_t i = 0; i < n_extra && n < sizeof cand / sizeof cand[0]; i++)
         if (extra[i] > 0)
-            cand[n++] = round2_up(extra[i]);
+            cand[n++] = round3_up(extra[i]);
     qsort(cand, n, sizeof cand[0], cmp_u64);
+    /* Deduplicate, then keep every other bound (always the last) until they fit. */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || cand[i] != cand[m - 1])
+            cand[m++] = cand[i];
+    while (m > METRICS_MAX_BUCKETS) {
+        size_t k = 0;
+        for (size_t i = 0; i < m; i += 2)
+            cand[k++] = cand[i];
+        if (cand[k - 1] != cand[m - 1])
+            cand[k++] = cand[m - 1];
+        m = k;
+    }
     metrics_row *r = &l->rows[l->n_rows];
     r->path = path;
-    r->n_buckets = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (r->n_buckets && cand[i] == r->le_ns[r->n_buckets - 1])
-            continue;
-        r->le_ns[r->n_buckets++] = cand[i];
-    }
-    /* Too many bounds: keep every other one, but always the last. */
-    while (r->n_buckets > METRICS_MAX_BUCKETS) {
-        size_t k = 0;
-        for (size_t i = 0; i < r->n_buckets; i += 2)
-            r->le_ns[k++] = r->le_ns[i];
-        if (r->le_ns[k - 1] != r->le_ns[r->n_buckets - 1])
-            r->le_ns[k++] = r->le_ns[r->n_buckets - 1];
-        r->n_buckets = k;
-    }
+    r->n_buckets = m;
+    memcpy(r->le_ns, cand, m * sizeof cand[0]);
     return (int)l->n_rows++;
 }
 

@@ -1,0 +1,150 @@
+/* client.h - one HTTP/1.1 client connection of the load engine, on lib/http and lib/evloop.
+ *
+ * Requests are rendered to wire bytes once per plan request at start (client_req_render),
+ * so sending is one send() of a shared read-only buffer. Responses are parsed in place in
+ * the connection's read buffer (Content-Length, chunked, until-close, HEAD, 1xx skipped);
+ * body bytes are never copied: they are skipped, and fed through a streaming substring
+ * matcher (KMP) when the request expects `body_contains`, which finds the text anywhere in
+ * a body of any size, across reads and chunk boundaries, with no accumulation buffer.
+ * Redirects are not followed.
+ *
+ * Keep-alive: a connection stays open after a response unless the server said
+ * `Connection: close`, the body was delimited by close, or an error happened; it
+ * reconnects on the next client_send. When a reused connection turns out to be closed by
+ * the server before any byte of the response arrived (a keep-alive race, not a server
+ * failure), the request is transparently resent once on a new connection.
+ *
+ * Timeouts are not timers per request: the owner calls client_check_timeout from a periodic
+ * sweep (cheaper than a heap operation per request; precision = the sweep period).
+ *
+ * Threading: a client_conn belongs to the thread of its loop. client_req and client_target
+ * are read-only after setup and shared by all threads.
+ */
+#ifndef PTEST_CLIENT_H
+#define PTEST_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "clock.h"
+#include "evloop.h"
+#include "http.h"
+#include "plan.h"
+
+#define CLIENT_RBUF_SIZE 16384   /* per connection; also the largest response head accepted */
+
+/* Where to connect (resolved once at start) and the plan's timeouts. */
+typedef struct client_target {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    uint64_t connect_timeout_ns;
+    uint64_t request_timeout_ns;
+} client_target;
+
+/* Resolves host:port with getaddrinfo (IPv4 and IPv6) and picks the first address that
+ * accepts a TCP connection within connect_timeout_ns (a short blocking probe, so that e.g.
+ * "localhost" works whether the server listens on ::1 or 127.0.0.1). Returns 0;
+ * -1 when the name does not resolve; -2 when no address accepts a connection (*kind is
+ * then the stats_err of the last attempt: STATS_ERR_CONNECT_REFUSED or _TIMEOUT).
+ * err gets a message either way (on success: the chosen address, "127.0.0.1:8080"). */
+int client_target_resolve(client_target *t, const char *host, uint16_t port,
+                          uint64_t connect_timeout_ns, int *kind, char *err, size_t errlen);
+
+/* A request rendered for the wire. */
+typedef struct client_req {
+    const plan_request *src;
+    uint32_t label;          /* index into the engine's label table */
+    bool head;               /* HEAD: no response body */
+    int expect_status;       /* 0: any 1xx..3xx is success, >= 400 an error */
+    char *wire;              /* request line, headers, blank line, body (owned) */
+    size_t wire_len;
+    char *expect;            /* body_contains text (owned copy) or NULL */
+    size_t expect_len;
+    uint32_t *kmp;           /* failure function of expect (owned) */
+    char *url;               /* "http://host:port/base/path" for reports (owned) */
+} client_req;
+
+/* Renders pr of plan p (target, plan-wide headers, the request's headers, body).
+ * Added unless the request sets them: Host, User-Agent. Content-Length is computed
+ * (a Content-Length or Transfer-Encoding given in the plan is refused). Returns 0, or -1
+ * with err filled (invalid method, path or header bytes; allocation failure). */
+int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label,
+                      char *err, size_t errlen);
+void client_req_free(client_req *r);
+
+/* Outcome of one request. */
+typedef struct client_result {
+    int kind;                /* enum stats_err */
+    int status;              /* HTTP status when a response head was parsed, else 0 */
+    mono_ns intended;        /* as given to client_send */
+    mono_ns t_send;          /* first byte sent (0 if never sent) */
+    mono_ns t_first;         /* first response byte (0 if none) */
+    mono_ns t_done;          /* completion or failure */
+    uint64_t connect_ns;     /* time to connect when this request opened a connection */
+    bool connected;          /* this request established a new connection */
+    bool conn_failed;        /* the kind is a failure to connect */
+    uint64_t bytes_rx, bytes_tx;
+} client_result;
+
+typedef struct client_conn client_conn;
+/* Called once per client_send with the outcome. The connection is idle (open or closed)
+ * when it runs, so the callback may call client_send on it again. */
+typedef void (*client_done_fn)(client_conn *c, const client_result *r);
+
+enum client_state {
+    CLIENT_CLOSED,       /* no socket */
+    CLIENT_IDLE,         /* connected, no request */
+    CLIENT_CONNECTING,   /* request pending, connect in progress */
+    CLIENT_SENDING,      /* request partly sent */
+    CLIENT_WAITING,      /* request sent, reading the response */
+    CLIENT_FAILING       /* failure to report from the next loop iteration */
+};
+
+struct client_conn {
+    ev_io io;
+    ev_timer defer;          /* reports failures found inside client_send asynchronously */
+    ev_loop *loop;
+    const client_target *target;
+    client_done_fn done;
+    void *owner;             /* for the caller */
+    uint32_t id;             /* for the caller */
+    int state;               /* enum client_state; read-only for the caller */
+    const client_req *req;
+    mono_ns intended, t_conn, t_send, t_first;
+    uint64_t connect_ns;
+    bool connected_now, retried;
+    uint32_t served;         /* responses completed on the current socket */
+    size_t sent;
+    int fail_kind;
+    /* response */
+    bool head_done, matched, keep_alive;
+    int status;
+    int body;                /* enum http_body_kind */
+    uint64_t remaining;
+    http_chunked chunk;
+    size_t match;
+    uint64_t bytes_rx;
+    char *rbuf;
+    size_t rlen, rcap;
+};
+
+/* Prepares c (closed) for loop and target; rbuf of rcap bytes is the read buffer (owned by
+ * the caller, at least 1024 bytes; CLIENT_RBUF_SIZE recommended). */
+void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target, char *rbuf,
+                      size_t rcap, client_done_fn done, void *owner, uint32_t id);
+/* Sends req, connecting first if needed; intended is the time the request was due (for
+ * latency). c must be CLIENT_CLOSED or CLIENT_IDLE. The outcome always comes through the
+ * done callback, never from inside this call. */
+void client_send(client_conn *c, const client_req *req, mono_ns intended);
+/* Fails the pending request with a connect timeout or request timeout if it is past due. */
+void client_check_timeout(client_conn *c, mono_ns now);
+/* Closes the socket without a callback (the pending request, if any, is abandoned). */
+void client_close(client_conn *c);
+static inline bool client_busy(const client_conn *c)
+{
+    return c->state >= CLIENT_CONNECTING;
+}
+
+#endif
