@@ -72,6 +72,26 @@ static inline const char *scan_class(const char *p, const char *end, uint8_t k)
     return p;
 }
 
+/* Field values dominate a head's bytes, so they are skipped a word at a time while the
+ * word holds only bytes >= 0x20 and no DEL (the exact test for "some byte < n" and "some
+ * byte == 0" from borrows of a per-byte subtraction); the first word with anything else
+ * (HTAB, CR, a control byte) is finished by the byte table. memcpy makes the load safe at
+ * any alignment; size_t is the native word on both 32- and 64-bit targets. */
+#define W_ONES ((size_t)-1 / 0xFF)
+
+static inline const char *scan_field(const char *p, const char *end)
+{
+    while ((size_t)(end - p) >= sizeof(size_t)) {
+        size_t x, y;
+        memcpy(&x, p, sizeof x);
+        y = x ^ (W_ONES * 0x7F);
+        if ((((x - W_ONES * 0x20) & ~x) | ((y - W_ONES) & ~y)) & (W_ONES * 0x80))
+            break;
+        p += sizeof x;
+    }
+    return scan_class(p, end, C_FIELD);
+}
+
 /* Consumes CRLF or a bare LF at *pp. Any other byte, including CR followed by anything
  * but LF, is a syntax error: a lone CR is treated as a line end by some peers and not by
  * others, which is exactly the disagreement smuggling needs. */
@@ -98,6 +118,11 @@ static int eat_version(const char **pp, const char *end, int *minor)
 {
     static const char pat[8] = {'H', 'T', 'T', 'P', '/', '0', '.', '0'};
     const char *p = *pp;
+    if (end - p >= 8 && memcmp(p, "HTTP/1.", 7) == 0 && (p[7] == '1' || p[7] == '0')) {
+        *minor = p[7] - '0';
+        *pp = p + 8;
+        return 0;
+    }
     for (size_t i = 0; i < sizeof pat; i++) {
         if (p + i == end)
             return HTTP_INCOMPLETE;
@@ -254,7 +279,7 @@ static int parse_fields(const char **pp, const char *end, http_header *hdr, size
         while (p < end && is_ows(*p))
             p++;
         const char *v = p;
-        p = scan_class(p, end, C_FIELD);
+        p = scan_field(p, end);
         const char *ve = p;
         int rc = eat_eol(&p, end);
         if (rc != 0)
@@ -415,7 +440,7 @@ static int parse_response(const char *buf, const char *end, bool head_request,
     else if (*p != '\r' && *p != '\n')
         return HTTP_ERR_SYNTAX;
     const char *r = p;
-    p = scan_class(p, end, C_FIELD);
+    p = scan_field(p, end);
     res->reason.p = r;
     res->reason.n = (size_t)(p - r);
     if ((rc = eat_eol(&p, end)) != 0)

@@ -773,8 +773,14 @@ int yt_load_string(yt_doc *doc, const char *name, const char *data, size_t len, 
     }
     parser_ok = true;
     /* UTF-8 only: libyaml would guess UTF-16 from a BOM, and reader error offsets
-     * would then no longer map to our bytes. */
+     * would then no longer map to our bytes. With the encoding fixed, libyaml no
+     * longer skips a UTF-8 BOM itself (it would count it as a column and misread the
+     * indentation of line 1), so it is dropped here. */
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    if (data && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)(data ? data : ""), data ? len : 0);
     while (!done) {
         yaml_event_t ev;

@@ -34,6 +34,7 @@ void respond_route(worker *w, const http_request *req, pending *p)
 
     p->ready_at = p->arrival;
     p->close_after = !req->keep_alive;
+    p->keep_alive_10 = req->keep_alive && req->minor_version == 0;
     bool ok_method = method_ok(req->method, &head);
     p->head_only = head;
 
@@ -69,12 +70,14 @@ void respond_route(worker *w, const http_request *req, pending *p)
     p->status = ok_method ? 404 : 405;
 }
 
-static void head_lines(worker *w, buf *out, int status, const char *ctype, size_t len, bool close)
+static void head_lines(worker *w, buf *out, const pending *p, const char *ctype, size_t len)
 {
+    int status = p->status;
     buf_printf(out,
                "HTTP/1.1 %d %s\r\nServer: msdemo\r\nDate: %s\r\nContent-Type: %s\r\n"
                "Content-Length: %zu\r\n%s",
-               status, http_reason(status), w->date, ctype, len, close ? "Connection: close\r\n" : "");
+               status, http_reason(status), w->date, ctype, len,
+               p->close_after ? "Connection: close\r\n" : p->keep_alive_10 ? "Connection: keep-alive\r\n" : "");
     if (status == 405)
         buf_puts(out, "Allow: GET, HEAD\r\n");
     buf_puts(out, "\r\n");
@@ -82,7 +85,7 @@ static void head_lines(worker *w, buf *out, int status, const char *ctype, size_
 
 static void simple(worker *w, const pending *p, buf *out, const char *ctype, const char *body, size_t len)
 {
-    head_lines(w, out, p->status, ctype, len, p->close_after);
+    head_lines(w, out, p, ctype, len);
     if (!p->head_only)
         buf_append(out, body, len);
 }

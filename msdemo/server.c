@@ -2,7 +2,6 @@
  * threads, accepting, and the graceful drain. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -24,43 +23,66 @@
 
 /* --- listening sockets -------------------------------------------------------------- */
 
-static int listen_socket(const char *host, uint16_t port, char *err, size_t errlen)
+/* Builds the socket address for a listen host: "" = any (IPv4), "localhost", or a numeric
+ * IPv4/IPv6 address. Names are refused on purpose: a static binary in a FROM scratch image
+ * has no NSS to resolve them, and a listen address should not depend on DNS anyway. */
+static int listen_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
-    struct addrinfo hints = {0}, *ai = NULL;
-    char portstr[8];
-    snprintf(portstr, sizeof portstr, "%u", (unsigned)port);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int rc = getaddrinfo(*host ? host : NULL, portstr, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve listen address \"%s\": %s", host, gai_strerror(rc));
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+    if (!*host || strcmp(host, "*") == 0) {
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_ANY);
+    } else if (strcmp(host, "localhost") == 0) {
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    } else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+    } else {
         return -1;
     }
-    int fd = -1, one = 1;
+    if (ss->ss_family == AF_INET) {
+        v4->sin_port = htons(port);
+        *len = sizeof *v4;
+    } else {
+        v6->sin6_port = htons(port);
+        *len = sizeof *v6;
+    }
+    return 0;
+}
+
+static int listen_socket(const char *host, uint16_t port, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t slen;
+    if (listen_addr(host, port, &ss, &slen) < 0) {
+        snprintf(err, errlen, "listen address \"%s\" is not a numeric IPv4/IPv6 address or localhost", host);
+        return -1;
+    }
+    int one = 1;
     const char *what = "socket";
-    for (struct addrinfo *a = ai; a; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            continue;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
         what = "setsockopt";
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) == 0) {
             what = "bind";
-            if (bind(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            if (bind(fd, (struct sockaddr *)&ss, slen) == 0) {
                 what = "listen";
                 if (listen(fd, 4096) == 0)
-                    break;
+                    return fd;
             }
         }
-        close(fd);
-        fd = -1;
     }
-    if (fd < 0)
-        snprintf(err, errlen, "cannot listen on %s:%u: %s failed: %s", *host ? host : "*",
-                 (unsigned)port, what, strerror(errno));
-    freeaddrinfo(ai);
-    return fd;
+    int e = errno;
+    snprintf(err, errlen, "cannot listen on %s:%u: %s failed: %s", *host ? host : "*", (unsigned)port, what,
+             strerror(e));
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }
 
 static uint16_t bound_port(int fd)
@@ -324,7 +346,8 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
             goto fail;
         }
         if (s->series[i].clamped)
-            log_warn(s->series[i].clamped_moved_fit
+            log_write(s->series[i].clamped_moved_fit ? LOG_WARN : LOG_INFO,
+                     s->series[i].clamped_moved_fit
                          ? "delay series clamped at 0 does not reach the configured mean/stddev"
                          : "delay series clamped at 0; refitted to the configured mean/stddev",
                      "\"path\":\"%s\",\"clamped\":%u,\"n\":%u,\"fitted_mean_ms\":%.3f,\"fitted_stddev_ms\":%.3f",

@@ -34,6 +34,7 @@ typedef struct pending {
     int16_t status;
     bool head_only;
     bool close_after;      /* Connection: close, then close the socket */
+    bool keep_alive_10;    /* HTTP/1.0 client asked for keep-alive: say yes explicitly */
 } pending;
 
 #define CONN_INLINE_Q 2

@@ -86,6 +86,7 @@ typedef struct pc_inventory {
     size_t n_nodes;
     pc_node *nodes;            /* owned array, in file order */
     size_t server;             /* index of the server in nodes */
+    char *owned_domain;        /* private: the default domain's storage */
 } pc_inventory;
 
 /* Loads and validates path. Returns PC_OK (warnings may still be in d), PC_EINVALID with

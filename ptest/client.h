@@ -118,6 +118,7 @@ struct client_conn {
     uint32_t served;         /* responses completed on the current socket */
     size_t sent;
     int fail_kind;
+    uint32_t gen;            /* counts delivered results */
     /* response */
     bool head_done, matched, keep_alive;
     int status;

@@ -92,7 +92,8 @@ static void walk(const yt_doc *d, const yt_node *n, unsigned depth, size_t *coun
             for (size_t j = 0; j < i && j < 256; j++)
                 check(!(n->keys[j]->len == k->len && memcmp(n->keys[j]->str, k->str, k->len) == 0),
                       "no duplicate keys");
-            check(yt_get_key(n, k->str) != NULL, "every key is found");
+            if (n->n <= 256)
+                check(yt_get_key(n, k->str) != NULL, "every key is found");
             walk(d, k, depth + 1, count);
             walk(d, n->vals[i], depth + 1, count);
         }

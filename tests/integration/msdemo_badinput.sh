@@ -20,6 +20,7 @@ while IFS='|' read -r name req want; do
 done <<'CASES'
 valid request keeps the connection|GET / HTTP/1.1\r\nHost: x\r\n\r\n|200 open
 HTTP/1.0 closes by default|GET / HTTP/1.0\r\n\r\n|200 closed
+HTTP/1.0 keep-alive is honoured|GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /A HTTP/1.0\r\n\r\n|200 200 closed
 Connection: close is honoured|GET / HTTP/1.1\r\nConnection: close\r\n\r\n|200 closed
 pipelined requests answered in order|GET / HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n|200 404 405 open
 garbage request line|HELLO\r\n\r\n|400 closed

@@ -21,7 +21,7 @@ wait_http "http://127.0.0.1:$pport/-/ready" 60
 # Traffic for a few scrapes.
 end=$((SECONDS + 6))
 while [ $SECONDS -lt $end ]; do
-  curl -s -o /dev/null "http://127.0.0.1:$port/A" "http://127.0.0.1:$port/B" "http://127.0.0.1:$port/"
+  curl -s -o /dev/null "http://127.0.0.1:$port/A" -o /dev/null "http://127.0.0.1:$port/B" -o /dev/null "http://127.0.0.1:$port/"
 done
 
 q() { curl -s --get "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }

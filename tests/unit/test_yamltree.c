@@ -151,7 +151,7 @@ static const struct ok_case {
     {"{a: [1, {b: c}], d: []}", "{a:[1,{b:c}],d:[]}"},
     {"--- \na: 1\n...\n", "{a:1}"},
     {"%YAML 1.1\n---\na: 1\n", "{a:1}"},
-    {"\xEF\xBB\xBF" "a: 1\n", "{a:1}"},
+    {"\xEF\xBB\xBF" "a: 1\nb: 2\n", "{a:1,b:2}"},                 /* UTF-8 BOM */
     {"a: 1\r\nb:\r\n  - x\r\n", "{a:1,b:[x]}"},
     {"- a\n- - b\n  - c\n-\n", "[a,[b,c],~]"},
     {"a: {}\nb: []\n", "{a:{},b:[]}"},
@@ -215,6 +215,12 @@ static void test_positions(void **state)
     assert_int_equal(body->col, 11);
     assert_true(body->quoted);
     assert_int_equal(body->len, 14);
+    yt_free(&d);
+
+    /* A UTF-8 BOM is not a column. */
+    load_ok(&d, "\xEF\xBB\xBF" "ab: 1\n", 0);
+    assert_int_equal(d.root->col, 1);
+    assert_int_equal(yt_get(d.root, "ab")->col, 5);
     yt_free(&d);
 
     /* An alias node carries the alias's position, not the anchor's. */

@@ -1,0 +1,533 @@
+#!/usr/bin/env python3
+"""msdemo.py - msdemo and nginx side by side (run through bench/msdemo.sh).
+
+Both servers run with one worker pinned to one core; wrk runs pinned to the other. Measured:
+  1. RSS idle after start (VmRSS, plus the private part that excludes shared libc pages);
+  2. RSS with N connections held open: on msdemo each has sent a request to a delayed
+     endpoint and waits for it; nginx has no delayed endpoint, so each of its connections
+     got one answer and then stays open as an idle keep-alive connection;
+  3. CPU time per request on `/` (utime + stime of the server processes from /proc, before
+     and after a fixed-length wrk run, divided by the requests wrk completed), alternating
+     the servers over several rounds and taking the median;
+  4. msdemo's served delays on /B (normal 20 ms +- 5) at about half of the maximum rate
+     from step 3: the server-side mean from /metrics against the fitted mean from /config.
+A benchmark, not a test: it prints figures and PASS/MISS against the targets and exits 0;
+it exits 1 only when it cannot run (missing tool, a server that does not start).
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import selectors
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+# Targets from the issue.
+T_CPU_RATIO = 0.8
+T_IDLE_KIB = 2048
+T_CONN_KIB = 4.0
+T_DELAY_REL, T_DELAY_ABS_MS = 0.01, 0.2
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+# --- /proc ------------------------------------------------------------------------------
+
+def cpu_ticks(pid):
+    """utime + stime of the whole process (all threads), in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        rest = f.read().rsplit(")", 1)[1].split()
+    return int(rest[11]) + int(rest[12])  # fields 14 and 15
+
+
+def status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def private_kib(pid):
+    """Private_Clean + Private_Dirty: memory that is this process's alone (no shared libs)."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+    except OSError:
+        return None
+    return total
+
+
+def mem(pid):
+    return {"rss": status_kib(pid, "VmRSS"), "anon": status_kib(pid, "RssAnon"),
+            "file": status_kib(pid, "RssFile"), "private": private_kib(pid)}
+
+
+def children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(rest[1]) == pid:
+            out.append(int(d))
+    return sorted(out)
+
+
+# --- small HTTP helpers -------------------------------------------------------------------
+
+def http_get(port, path, timeout=5.0):
+    """One GET on a fresh connection; returns (status, body bytes)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    return status, body
+
+
+def wait_http(port, path, proc, secs=10.0):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise BenchError(f"server on port {port} exited with status {proc.returncode}")
+        try:
+            if http_get(port, path, timeout=1.0)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise BenchError(f"server on port {port} did not answer {path} within {secs:.0f} s")
+
+
+def prom(port):
+    """Parses msdemo's /metrics into {name{labels}: float}."""
+    st, body = http_get(port, "/metrics")
+    if st != 200:
+        raise BenchError(f"/metrics answered {st}")
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- holding many connections --------------------------------------------------------------
+
+def open_many(port, n, request, want_answer, timeout=120.0, max_connecting=256):
+    """Opens n connections to port, sends request on each and, if want_answer, reads one
+    complete response (Content-Length framed). Returns the open sockets; the caller closes
+    them. At most max_connecting connects are in flight so that the listen queue never
+    overflows (an overflow costs a 1 s SYN retransmit)."""
+    sel = selectors.DefaultSelector()
+    socks, started, done = [], 0, 0
+    bufs = {}
+    end = time.monotonic() + timeout
+    connecting = 0
+    while done < n:
+        while started < n and connecting < max_connecting:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            socks.append(s)
+            sel.register(s, selectors.EVENT_WRITE, "connect")
+            started += 1
+            connecting += 1
+        if time.monotonic() > end:
+            raise BenchError(f"only {done} of {n} connections ready after {timeout:.0f} s")
+        for key, _ in sel.select(timeout=1.0):
+            s = key.fileobj
+            if key.data == "connect":
+                connecting -= 1
+                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if err:
+                    raise BenchError(f"connect failed: {os.strerror(err)}")
+                s.send(request)  # a few dozen bytes: always fits an empty send buffer
+                if want_answer:
+                    sel.modify(s, selectors.EVENT_READ, "answer")
+                    bufs[s] = b""
+                else:
+                    sel.unregister(s)
+                    done += 1
+            else:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise BenchError("server closed a held connection")
+                bufs[s] += chunk
+                head, sep, body = bufs[s].partition(b"\r\n\r\n")
+                if not sep:
+                    continue
+                m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+                if len(body) >= (int(m.group(1)) if m else 0):
+                    sel.unregister(s)
+                    del bufs[s]
+                    done += 1
+    sel.close()
+    return socks
+
+
+def close_all(socks):
+    for s in socks:
+        s.close()
+
+
+def poll_until(what, fn, secs):
+    end = time.monotonic() + secs
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise BenchError(f"timeout waiting for {what}")
+        time.sleep(0.2)
+
+
+# --- wrk --------------------------------------------------------------------------------
+
+def run_wrk(args, load_cpu, conns, secs, url):
+    cmd = ["taskset", "-c", str(load_cpu), "wrk", "-t1", f"-c{conns}", f"-d{secs}s", url]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise BenchError(f"{shlex.join(cmd)} failed: {out.stderr.strip()}")
+    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out.stdout)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
+    if not m or not rps:
+        raise BenchError(f"cannot parse wrk output:\n{out.stdout}")
+    errs = re.search(r"Socket errors: (.*)", out.stdout)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
+    lat = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out.stdout)
+    lat_ms = None
+    if lat:
+        lat_ms = float(lat.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[lat.group(2)]
+    return {"cmd": shlex.join(cmd), "requests": int(m.group(1)), "rps": float(rps.group(1)),
+            "errors": errs.group(1) if errs else None,
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "latency_ms": lat_ms}
+
+
+# --- the servers ------------------------------------------------------------------------
+
+NGINX_CONF = """\
+worker_processes 1;
+worker_rlimit_nofile {nofile};
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections {wconns}; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000000;
+    keepalive_timeout 300s;
+    client_body_temp_path {d}/tmp;
+    proxy_temp_path {d}/tmp;
+    fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp;
+    scgi_temp_path {d}/tmp;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location / {{ default_type text/plain; return 200 "Hello World!"; }}
+        location = /nginx_status {{ stub_status; }}
+    }}
+}}
+"""
+
+MSDEMO_CONF = """\
+seed: 1
+workers: 1
+endpoints:
+  - {{path: /slow, body: "x", delay: {{dist: constant, mean: {hold_s}s}}}}
+limits: {{max_connections: {maxc}, header_timeout: 60s, idle_timeout: 300s}}
+"""
+
+
+class Servers:
+    def __init__(self, a, tmp):
+        self.a, self.tmp = a, tmp
+        self.procs = []
+        self.ng_port, self.ms_port = free_port(), free_port()
+
+    def start(self):
+        a, d = self.a, self.tmp
+        os.makedirs(f"{d}/nginx/tmp")
+        with open(f"{d}/nginx/nginx.conf", "w") as f:
+            f.write(NGINX_CONF.format(d=f"{d}/nginx", port=self.ng_port, wconns=a.conns + 64,
+                                      nofile=a.conns + 256))
+        with open(f"{d}/msdemo.yaml", "w") as f:
+            f.write(MSDEMO_CONF.format(hold_s=a.hold_delay, maxc=max(20000, a.conns + 1000)))
+        self.ng_cmd = ["taskset", "-c", str(a.server_cpu), "nginx", "-p", f"{d}/nginx",
+                       "-e", f"{d}/nginx/error.log", "-c", f"{d}/nginx/nginx.conf",
+                       "-g", "daemon off;"]
+        self.ms_cmd = ["taskset", "-c", str(a.server_cpu), a.msdemo, "--listen",
+                       f"127.0.0.1:{self.ms_port}", "--workers", "1", "--config", f"{d}/msdemo.yaml"]
+        for name, cmd in (("nginx", self.ng_cmd), ("msdemo", self.ms_cmd)):
+            logf = open(f"{d}/{name}.log", "w")
+            self.procs.append(subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT))
+        self.ng, self.ms = self.procs
+        wait_http(self.ng_port, "/", self.ng)
+        wait_http(self.ms_port, "/healthz", self.ms)
+        http_get(self.ms_port, "/")
+        self.ng_workers = poll_until("the nginx worker", lambda: children(self.ng.pid), 5)
+        if len(self.ng_workers) != 1:
+            raise BenchError(f"expected one nginx worker, found {self.ng_workers}")
+
+    def ng_pids(self):
+        return [self.ng.pid] + self.ng_workers
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+# --- the phases -------------------------------------------------------------------------
+
+def fmt_mem(m):
+    priv = f", private {m['private']} KiB" if m["private"] is not None else ""
+    return f"VmRSS {m['rss']} KiB (anon {m['anon']}, file {m['file']}{priv})"
+
+
+def phase_idle(sv, res):
+    log("== RSS idle (after start and one answered request)")
+    res["ms_idle"] = mem(sv.ms.pid)
+    res["ng_idle"] = mem(sv.ng_workers[0])
+    res["ng_master_idle"] = mem(sv.ng.pid)
+    log(f"  msdemo          {fmt_mem(res['ms_idle'])}")
+    log(f"  nginx worker    {fmt_mem(res['ng_idle'])}")
+    log(f"  nginx master    {fmt_mem(res['ng_master_idle'])}")
+
+
+def phase_hold(sv, a, res):
+    n = a.conns
+    log(f"\n== RSS with {n} connections held open")
+    t0 = time.monotonic()
+    base = mem(sv.ms.pid)
+    socks = open_many(sv.ms_port, n, b"GET /slow HTTP/1.1\r\nHost: bench\r\n\r\n", False)
+    try:
+        def all_waiting():
+            m = prom(sv.ms_port)
+            # the /metrics request itself is in flight while it is formatted
+            return m if m.get("msdemo_inflight_requests", 0) >= n else None
+        m = poll_until(f"msdemo to read {n} requests", all_waiting, 60)
+        time.sleep(1.0)
+        loaded = mem(sv.ms.pid)
+        m2 = prom(sv.ms_port)
+        if m2.get("msdemo_inflight_requests", 0) < n:
+            raise BenchError("held requests were answered before RSS was read: raise --hold-delay")
+    finally:
+        close_all(socks)
+    res["ms_base"], res["ms_loaded"] = base, loaded
+    res["ms_per_conn"] = (loaded["rss"] - base["rss"]) / n
+    log(f"  msdemo: {n} connections each waiting on GET /slow ({a.hold_delay} s constant delay),"
+        f" {m['msdemo_open_connections']:.0f} open, {m['msdemo_inflight_requests']:.0f} in flight,"
+        f" set up in {time.monotonic() - t0:.1f} s")
+    log(f"    before  {fmt_mem(base)}")
+    log(f"    loaded  {fmt_mem(loaded)}")
+    log(f"    extra   {res['ms_per_conn'] * 1024:.0f} B per connection")
+
+    t0 = time.monotonic()
+    wpid = sv.ng_workers[0]
+    base = mem(wpid)
+    socks = open_many(sv.ng_port, n, b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n", True)
+    try:
+        time.sleep(1.0)
+        st, body = http_get(sv.ng_port, "/nginx_status")
+        active = int(re.search(rb"Active connections:\s*(\d+)", body).group(1))
+        loaded = mem(wpid)
+    finally:
+        close_all(socks)
+    res["ng_base"], res["ng_loaded"] = base, loaded
+    res["ng_per_conn"] = (loaded["rss"] - base["rss"]) / n
+    log(f"  nginx: {n} idle keep-alive connections, each after one answered GET / (nginx has no"
+        f" delayed endpoint), {active} active, set up in {time.monotonic() - t0:.1f} s")
+    log(f"    before  {fmt_mem(base)}")
+    log(f"    loaded  {fmt_mem(loaded)}")
+    log(f"    extra   {res['ng_per_conn'] * 1024:.0f} B per connection")
+
+    # msdemo answers the half-closed requests when their delay ends; wait so that the CPU
+    # runs below start from an empty server.
+    log(f"  waiting for msdemo to finish the {n} closed requests ...")
+    poll_until("msdemo to close the held connections",
+               lambda: prom(sv.ms_port).get("msdemo_open_connections", 1) <= 1, a.hold_delay + 30)
+
+
+def phase_cpu(sv, a, res):
+    log(f"\n== CPU per request on GET /: wrk -t1 -c{a.wrk_conns} -d{a.duration}s pinned to CPU"
+        f" {a.load_cpu}, servers on CPU {a.server_cpu}, {a.rounds} rounds, alternating")
+    targets = {"nginx": (sv.ng_port, sv.ng_pids()), "msdemo": (sv.ms_port, [sv.ms.pid])}
+    for name, (port, _) in targets.items():
+        run_wrk(a, a.load_cpu, a.wrk_conns, 1, f"http://127.0.0.1:{port}/")  # warm-up
+    runs = {"nginx": [], "msdemo": []}
+    for r in range(a.rounds):
+        order = ["nginx", "msdemo"] if r % 2 == 0 else ["msdemo", "nginx"]
+        for name in order:
+            port, pids = targets[name]
+            before = sum(cpu_ticks(p) for p in pids)
+            w = run_wrk(a, a.load_cpu, a.wrk_conns, a.duration, f"http://127.0.0.1:{port}/")
+            after = sum(cpu_ticks(p) for p in pids)
+            cpu_s = (after - before) / CLK_TCK
+            w["cpu_s"] = cpu_s
+            w["us_per_req"] = cpu_s * 1e6 / w["requests"] if w["requests"] else float("inf")
+            runs[name].append(w)
+            extra = ""
+            if w["errors"] or w["non2xx"]:
+                extra = f"  (errors: {w['errors'] or ''} non-2xx {w['non2xx']})"
+            log(f"  round {r + 1} {name:7s} {w['requests']:9d} req  {w['rps']:9.0f} req/s"
+                f"  server CPU {cpu_s:6.2f} s ({cpu_s / a.duration * 100:4.0f}% of a core)"
+                f"  {w['us_per_req']:6.2f} us/req{extra}")
+    for name in runs:
+        res[f"{name}_us"] = statistics.median(w["us_per_req"] for w in runs[name])
+        res[f"{name}_rps"] = statistics.median(w["rps"] for w in runs[name])
+        res[f"{name}_util"] = statistics.median(w["cpu_s"] for w in runs[name]) / a.duration
+    res["cpu_ratio"] = res["msdemo_us"] / res["nginx_us"]
+    res["wrk_cmd"] = runs["msdemo"][0]["cmd"]
+    log(f"  median: nginx {res['nginx_us']:.2f} us/req at {res['nginx_rps']:.0f} req/s;"
+        f" msdemo {res['msdemo_us']:.2f} us/req at {res['msdemo_rps']:.0f} req/s;"
+        f" ratio msdemo/nginx {res['cpu_ratio']:.3f}")
+
+
+def phase_delay(sv, a, res):
+    target_rps = res["msdemo_rps"] / 2
+    conns = max(1, min(2000, round(target_rps * 0.020)))
+    log(f"\n== Served delays on /B at half of max load: target {target_rps:.0f} req/s"
+        f" (half of {res['msdemo_rps']:.0f}) = {conns} connections x 1/20 ms")
+    st, body = http_get(sv.ms_port, "/config")
+    cfg = json.loads(body)
+    ep = next(e for e in cfg["endpoints"] if e["path"] == "/B")
+    fitted = ep["delay"]["fitted_mean_ms"]
+    key_s = 'msdemo_request_duration_seconds_sum{path="/B"}'
+    key_c = 'msdemo_request_duration_seconds_count{path="/B"}'
+    m0 = prom(sv.ms_port)
+    t0 = sum(cpu_ticks(p) for p in [sv.ms.pid])
+    w = run_wrk(a, a.load_cpu, conns, a.duration, f"http://127.0.0.1:{sv.ms_port}/B")
+    t1 = sum(cpu_ticks(p) for p in [sv.ms.pid])
+    m1 = prom(sv.ms_port)
+    count = m1.get(key_c, 0) - m0.get(key_c, 0)
+    if count <= 0:
+        raise BenchError("no /B requests counted in /metrics")
+    served = (m1[key_s] - m0.get(key_s, 0)) / count * 1000
+    dev = served - fitted
+    allowed = fitted * T_DELAY_REL + T_DELAY_ABS_MS
+    res.update(delay_fitted=fitted, delay_served=served, delay_dev=dev, delay_allowed=allowed,
+               delay_rps=w["rps"], delay_conns=conns, delay_load=w["rps"] / res["msdemo_rps"],
+               delay_cmd=w["cmd"], delay_client_ms=w["latency_ms"])
+    cpu_s = (t1 - t0) / CLK_TCK
+    log(f"  {w['cmd']}")
+    log(f"  achieved {w['rps']:.0f} req/s ({res['delay_load'] * 100:.0f}% of max), {count:.0f}"
+        f" answered, msdemo CPU {cpu_s / a.duration * 100:.0f}% of a core,"
+        f" wrk mean latency {w['latency_ms']:.3f} ms")
+    log(f"  fitted mean {fitted:.4f} ms, served mean (server side) {served:.4f} ms:"
+        f" {dev:+.4f} ms ({dev / fitted * 100:+.3f}%), allowed +-{allowed:.3f} ms")
+
+
+def summary(a, res, cmdline):
+    def verdict(ok):
+        return "PASS" if ok else "MISS"
+    rows = [
+        ("CPU per request on / (us)", f"{res['msdemo_us']:.2f}", f"{res['nginx_us']:.2f}",
+         f"ratio <= {T_CPU_RATIO}", f"{res['cpu_ratio']:.3f}", verdict(res["cpu_ratio"] <= T_CPU_RATIO)),
+        ("requests/s on / (wrk-bound)", f"{res['msdemo_rps']:.0f}", f"{res['nginx_rps']:.0f}",
+         "-", f"{res['msdemo_rps'] / res['nginx_rps']:.3f}", "info"),
+        ("idle VmRSS (KiB)", f"{res['ms_idle']['rss']}", f"{res['ng_idle']['rss']}",
+         f"<= {T_IDLE_KIB}", "-", verdict(res["ms_idle"]["rss"] <= T_IDLE_KIB)),
+        ("idle private RSS (KiB)", f"{res['ms_idle']['private']}", f"{res['ng_idle']['private']}",
+         "-", "-", "info"),
+        (f"extra RSS per conn, {a.conns} conns (B)", f"{res['ms_per_conn'] * 1024:.0f}",
+         f"{res['ng_per_conn'] * 1024:.0f}", f"<= {T_CONN_KIB * 1024:.0f}", "-",
+         verdict(res["ms_per_conn"] <= T_CONN_KIB)),
+        (f"/B served - fitted mean (ms) at {res['delay_load'] * 100:.0f}% load",
+         f"{res['delay_dev']:+.3f}", "-", f"|d| <= {res['delay_allowed']:.3f}",
+         f"{res['delay_dev'] / res['delay_fitted'] * 100:+.2f}%",
+         verdict(abs(res["delay_dev"]) <= res["delay_allowed"])),
+    ]
+    head = ("figure", "msdemo", "nginx", "target", "ratio/rel", "result")
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    log("\n== Summary (nginx: worker process; its master adds "
+        f"{res['ng_master_idle']['rss']} KiB VmRSS)")
+    for r in [head] + rows:
+        log("  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    log(f"\n  command: {cmdline}")
+    log(f"  load:    {res['wrk_cmd']}  /  {res['delay_cmd']}")
+    log(f"  machine: {os.cpu_count()} CPUs, load average at start {res['loadavg']}")
+
+
+def main():
+    p = argparse.ArgumentParser(description="msdemo vs nginx side by side")
+    p.add_argument("--msdemo", required=True)
+    p.add_argument("--cmdline", default="")
+    p.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    p.add_argument("--rounds", type=int, default=3, help="CPU rounds per server (3)")
+    p.add_argument("--conns", type=int, default=10000, help="held connections (10000)")
+    p.add_argument("--wrk-conns", type=int, default=50, help="wrk connections on / (50)")
+    p.add_argument("--hold-delay", type=int, default=20, help="/slow delay in s (20)")
+    p.add_argument("--server-cpu", type=int, default=0)
+    p.add_argument("--load-cpu", type=int, default=1)
+    a = p.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = a.conns + 512
+    if hard != resource.RLIM_INFINITY and hard < need:
+        raise BenchError(f"the open-files hard limit is {hard}; {need} are needed for"
+                         f" {a.conns} connections (raise it or pass --conns)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (need if hard == resource.RLIM_INFINITY else hard, hard))
+
+    res = {"loadavg": " ".join(open("/proc/loadavg").read().split()[:3])}
+    with tempfile.TemporaryDirectory(prefix="bench-msdemo.") as tmp:
+        sv = Servers(a, tmp)
+        try:
+            sv.start()
+            log(f"nginx:  {shlex.join(sv.ng_cmd)}  (port {sv.ng_port}, master {sv.ng.pid},"
+                f" worker {sv.ng_workers[0]})")
+            log(f"msdemo: {shlex.join(sv.ms_cmd)}  (port {sv.ms_port}, pid {sv.ms.pid})\n")
+            phase_idle(sv, res)
+            phase_hold(sv, a, res)
+            phase_cpu(sv, a, res)
+            phase_delay(sv, a, res)
+        finally:
+            sv.stop()
+    summary(a, res, a.cmdline)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchError as e:
+        print(f"bench/msdemo: {e}", file=sys.stderr)
+        sys.exit(1)
