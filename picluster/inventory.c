@@ -293,7 +293,18 @@ static const char *ssh_key_problem(const char *s)
     if (base64_decode(b64, blen, raw, cap, &got) < 0)
         why = "key data is not valid base64 (truncated or wrapped?)";
     else if (got < 4 + tlen || be32(raw) != tlen || memcmp(raw + 4, s, tlen) != 0)
-        why = "key data does not match its type (truncated or mixed-up key?)";
+        why = "key data does not match its type (mixed-up key?)";
+    else {
+        /* The blob is a run of length-prefixed fields (type, then key material); a cut
+         * key leaves the last field short. */
+        size_t pos = 0, fields = 0;
+        while (pos + 4 <= got && be32(raw + pos) <= got - pos - 4) {
+            pos += 4 + be32(raw + pos);
+            fields++;
+        }
+        if (pos != got || fields < 2)
+            why = "key data is truncated";
+    }
     free(raw);
     return why;
 }

@@ -26,6 +26,7 @@
 #define PC_REGISTRY_HOST     "registry.pitestbed.local"
 #define PC_REGISTRY_PORT     5000   /* port in the image name */
 #define PC_REGISTRY_NODEPORT 30500  /* deploy/platform/registry: NodePort of the registry */
+#define PC_JENKINS_NODEPORT  30080  /* deploy/platform/jenkins: NodePort of the UI */
 #define PC_CMDLINE_FLAGS     "cgroup_memory=1 cgroup_enable=memory"
 #define PC_MANIFEST_DIR      "/var/lib/rancher/k3s/server/manifests"
 

@@ -10,7 +10,7 @@
  *                     from the start of the iteration (so it includes a reconnect); after a
  *                     failed connect the user waits ENGINE_CONNECT_BACKOFF before the next
  *                     iteration so that a dead target is not hammered in a busy loop.
- *   open scenarios    arrival k of the schedule (sched.h) runs on thread k % A, where A =
+ *   open scenarios    arrival k of the schedule (schedule.h) runs on thread k % A, where A =
  *                     min(T, max_connections) threads each get an equal share (+-1) of the
  *                     scenario's max_connections. Every arrival has an intended send time;
  *                     latency is measured from it (coordinated-omission free), the service

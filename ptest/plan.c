@@ -785,8 +785,8 @@ static int parse_scenario(loader *L, size_t si, const yt_node *n)
     } else {
         char b[32];
         snprintf(b, sizeof b, "scenario-%zu", si + 1);
-        /* A generated name may clash with an explicit one of a later scenario; that one
-         * then reports the duplicate, which names both places. */
+        /* Names must be unique both ways: an earlier explicit "scenario-2" is caught here,
+         * a later one by the duplicate check above. */
         if (!(s->name = dup(b)))
             return oom(L);
         for (size_t i = 0; i < si; i++)

@@ -329,6 +329,7 @@ static void point_set(stats_point *pt, uint32_t t, uint32_t len_ms, const stats_
     pt->len_ms = len_ms;
     pt->count = sec->count;
     pt->errors = sec->errors;
+    pt->responses = sec->lat->total_count;
     pt->p50_us = stats_second_pct(sec, 50.0);
     pt->p99_us = stats_second_pct(sec, 99.0);
 }

@@ -174,6 +174,7 @@ typedef struct stats_point {
     uint32_t t;                  /* second index */
     uint32_t len_ms;             /* length of the interval (1000, less for the last one) */
     uint64_t count, errors;
+    uint64_t responses;          /* how many latencies the percentiles come from */
     uint64_t p50_us, p99_us;
 } stats_point;
 

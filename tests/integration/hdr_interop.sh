@@ -18,11 +18,13 @@
 # Env: BUILD (default build), HLOGTOOL (default $BUILD/tools/hlogtool, built if missing or
 # stale), HDR_JS_VERSION (default 3.0.1; installed with npm into $BUILD/node if missing).
 # Prints "N passed, N failed" last; exits non-zero on any failure.
+# san: yes
 set -u
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 2
 BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$root/$BUILD ;; esac
 HDR_JS_VERSION=${HDR_JS_VERSION:-3.0.1}
 js=tests/integration/hdr_interop.js
 
@@ -46,7 +48,7 @@ if [ ! -f "$nodedir/node_modules/hdr-histogram-js/package.json" ]; then
     npm install --prefix "$nodedir" --no-audit --no-fund --silent \
         "hdr-histogram-js@$HDR_JS_VERSION" >&2 || die "npm install hdr-histogram-js failed"
 fi
-export NODE_PATH=$root/$nodedir/node_modules
+export NODE_PATH=$nodedir/node_modules
 echo "hdr-histogram-js $(node -p 'require("hdr-histogram-js/package.json").version')"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hdr_interop.XXXXXX") || die "mktemp failed"

@@ -446,6 +446,8 @@ static const res_case res_cases[] = {
     {"status 099", S("HTTP/1.1 099 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"status alpha", S("HTTP/1.1 2x0 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"two sp", S("HTTP/1.1  200 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"no sp", S("HTTP/1.1\t200 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"version only", S("HTTP/1.1\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"ctl reason", S("HTTP/1.1 200 O\x01K\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"nul reason", S("HTTP/1.1 200 O\0K\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"leading crlf", S("\r\nHTTP/1.1 200 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
@@ -618,6 +620,7 @@ static const chunk_case chunk_cases[] = {
     {"size bare cr", S("5\rhello\r\n0\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"data too long", S("5\r\nhelloX\r\n0\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"data bare lf", S("5\r\nhello\n0\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
+    {"data bare cr", S("5\r\nhello\r0\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"data no crlf", S("5\r\nhello0\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"end bare lf", S("0\r\n\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"end cr cr", S("0\r\n\r\r"), HTTP_ERR_CHUNK, NULL, 0, 0},
@@ -629,6 +632,7 @@ static const chunk_case chunk_cases[] = {
     {"trailer nul", S("0\r\nX: \0\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"trailer no colon", S("0\r\nX\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
     {"trailer bare lf", S("0\r\nX: v\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
+    {"trailer bare cr", S("0\r\nX: v\rY: w\r\n\r\n"), HTTP_ERR_CHUNK, NULL, 0, 0},
 };
 
 /* Decodes in[0..len) through http_chunked_next, fed in pieces of `step` bytes starting
@@ -825,6 +829,40 @@ static void test_chunked_bounds(void **state)
         rc = http_chunked_next(&c, buf, n, &d, &used);
         assert_int_equal(rc, extra ? HTTP_ERR_CHUNK : 1);
     }
+    /* the byte past the trailer bound may fall in a name, a value, its CR or LF, or the
+     * start of the next field: each fails */
+    const size_t M = HTTP_CHUNK_MAX_TRAILERS;
+    struct { size_t name, value; const char *after; } over[] = {
+        {M + 1, 1, "\r\n\r\n"},       /* in the name */
+        {1, M, "\r\n\r\n"},           /* in the value */
+        {1, M - 3, "\r\n\r\n"},       /* on the CR */
+        {1, M - 4, "\r\n\r\n"},       /* on the LF */
+        {1, M - 5, "\r\nY: z\r\n\r\n"}, /* on the next field's first byte */
+    };
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+        size_t n = 0;
+        memcpy(buf, "0\r\n", 3);
+        n = 3;
+        memset(buf + n, 'N', over[i].name);
+        n += over[i].name;
+        memcpy(buf + n, ": ", 2);
+        n += 2;
+        memset(buf + n, 'v', over[i].value);
+        n += over[i].value;
+        size_t al = strlen(over[i].after);
+        assert_true(n + al <= sizeof buf);
+        memcpy(buf + n, over[i].after, al);
+        n += al;
+        http_chunked_init(&c);
+        rc = http_chunked_next(&c, buf, n, &d, &used);
+        CHECK(rc == HTTP_ERR_CHUNK, "trailer bound", "layout %zu: rc %d", i, rc);
+    }
+    /* endless BWS after the size */
+    memset(buf, ' ', HTTP_CHUNK_MAX_LINE + 8);
+    buf[0] = '1';
+    http_chunked_init(&c);
+    assert_int_equal(http_chunked_next(&c, buf, HTTP_CHUNK_MAX_LINE + 8, &d, &used),
+                     HTTP_ERR_CHUNK);
 }
 
 /* ---- guard page: input ends at an unreadable page, so any over-read faults --------- */

@@ -1,5 +1,5 @@
-/* sched.c - arrival times of step-wise rate stages. */
-#include "sched.h"
+/* schedule.c - arrival times of step-wise rate stages. */
+#include "schedule.h"
 
 #include <math.h>
 #include <stdlib.h>

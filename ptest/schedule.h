@@ -1,4 +1,4 @@
-/* sched.h - the open model's arrival schedule: intended send times for rate stages.
+/* schedule.h - the open model's arrival schedule: intended send times for rate stages.
  *
  * Stages are steps: stage i holds its rate for its duration, starting where the previous
  * one ended (a stage of rate 0 is a pause). Arrivals are the points where the cumulative
@@ -10,8 +10,8 @@
  *
  * Pure arithmetic on a read-only struct: thread-safe once built.
  */
-#ifndef PTEST_SCHED_H
-#define PTEST_SCHED_H
+#ifndef PTEST_SCHEDULE_H
+#define PTEST_SCHEDULE_H
 
 #include <stddef.h>
 #include <stdint.h>

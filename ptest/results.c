@@ -1,0 +1,533 @@
+/* results.c - results.json and the interval logs. */
+#include "results.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hlog.h"
+#include "jsonw.h"
+
+#ifndef PT_VERSION
+#define PT_VERSION "unknown"
+#endif
+
+/* ---------------------------------------------------------------- JSON ------------- */
+
+static void json_hist(jsonw *w, const char *key, const hdr_histogram *h)
+{
+    jsonw_key(w, key);
+    jsonw_obj_begin(w);
+    jsonw_key(w, "count");
+    jsonw_u64(w, h->total_count);
+    static const struct {
+        const char *name;
+        double p;
+    } pct[] = {{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0}, {"p999", 99.9}};
+    bool empty = h->total_count == 0;
+    jsonw_key(w, "min");
+    if (empty) jsonw_null(w); else jsonw_u64(w, hdr_min(h));
+    jsonw_key(w, "mean");
+    if (empty) jsonw_null(w); else jsonw_double(w, hdr_mean(h));
+    jsonw_key(w, "stddev");
+    if (empty) jsonw_null(w); else jsonw_double(w, hdr_stddev(h));
+    for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
+        jsonw_key(w, pct[i].name);
+        if (empty)
+            jsonw_null(w);
+        else
+            jsonw_u64(w, hdr_value_at_percentile(h, pct[i].p));
+    }
+    jsonw_key(w, "max");
+    if (empty) jsonw_null(w); else jsonw_u64(w, hdr_max(h));
+    jsonw_obj_end(w);
+}
+
+static void json_label(jsonw *w, const results_label *l, double duration_s)
+{
+    const stats_label *t = l->tot;
+    jsonw_obj_begin(w);
+    jsonw_key(w, "count");
+    jsonw_u64(w, t->count);
+    jsonw_key(w, "errors");
+    jsonw_u64(w, t->errors);
+    jsonw_key(w, "error_rate");
+    jsonw_double(w, t->count ? (double)t->errors / (double)t->count : 0.0);
+    jsonw_key(w, "dropped");
+    jsonw_u64(w, t->dropped);
+    jsonw_key(w, "rps");
+    jsonw_double(w, duration_s > 0 ? (double)t->count / duration_s : 0.0);
+    jsonw_key(w, "bytes_received");
+    jsonw_u64(w, t->bytes_rx);
+    jsonw_key(w, "bytes_sent");
+    jsonw_u64(w, t->bytes_tx);
+    json_hist(w, "latency_us", l->lat);
+    json_hist(w, "service_time_us", &t->svc);
+    jsonw_key(w, "errors_by_kind");
+    jsonw_obj_begin(w);
+    for (int k = 1; k < STATS_ERR_N; k++) {
+        jsonw_key(w, stats_err_name(k));
+        jsonw_u64(w, t->by_kind[k]);
+    }
+    jsonw_obj_end(w);
+    jsonw_key(w, "status");
+    jsonw_obj_begin(w);
+    for (int s = STATS_STATUS_MIN; s <= STATS_STATUS_MAX; s++) {
+        uint64_t n = t->status[s - STATS_STATUS_MIN];
+        if (n == 0)
+            continue;
+        char k[8];
+        snprintf(k, sizeof(k), "%d", s);
+        jsonw_key(w, k);
+        jsonw_u64(w, n);
+    }
+    jsonw_obj_end(w);
+    jsonw_key(w, "hlog");
+    if (l->hlog)
+        jsonw_str(w, l->hlog);
+    else
+        jsonw_null(w);
+    jsonw_obj_end(w);
+}
+
+static double secs(uint64_t ns)
+{
+    return (double)ns / 1e9;
+}
+
+static void json_headers(jsonw *w, const plan_header *h, size_t n)
+{
+    jsonw_key(w, "headers");
+    jsonw_obj_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        jsonw_key(w, h[i].name);
+        jsonw_str(w, h[i].value);
+    }
+    jsonw_obj_end(w);
+}
+
+static void json_request(jsonw *w, const plan_request *r)
+{
+    jsonw_obj_begin(w);
+    jsonw_key(w, "label");
+    jsonw_str(w, r->label);
+    jsonw_key(w, "method");
+    jsonw_str(w, r->method ? r->method : "GET");
+    jsonw_key(w, "path");
+    jsonw_str(w, r->path);
+    jsonw_key(w, "weight");
+    jsonw_u64(w, r->weight);
+    json_headers(w, r->headers, r->n_headers);
+    jsonw_key(w, "body_bytes");
+    jsonw_u64(w, r->body ? r->body_len : 0);
+    jsonw_key(w, "expect");
+    jsonw_obj_begin(w);
+    jsonw_key(w, "status");
+    if (r->expect_status)
+        jsonw_i64(w, r->expect_status);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "body_contains");
+    if (r->expect_body)
+        jsonw_str(w, r->expect_body);
+    else
+        jsonw_null(w);
+    jsonw_obj_end(w);
+    jsonw_obj_end(w);
+}
+
+static void json_scenario(jsonw *w, const plan_scenario *s)
+{
+    jsonw_obj_begin(w);
+    jsonw_key(w, "name");
+    jsonw_str(w, s->name);
+    jsonw_key(w, "model");
+    jsonw_str(w, s->model == PLAN_OPEN ? "open" : "closed");
+    jsonw_key(w, "start_delay_s");
+    jsonw_double(w, secs(s->start_delay_ns));
+    if (s->model == PLAN_CLOSED) {
+        jsonw_key(w, "users");
+        jsonw_u64(w, s->users);
+        jsonw_key(w, "ramp_up_s");
+        jsonw_double(w, secs(s->ramp_up_ns));
+        jsonw_key(w, "hold_for_s");
+        jsonw_double(w, secs(s->hold_for_ns));
+        jsonw_key(w, "iterations");
+        jsonw_u64(w, s->iterations);
+        jsonw_key(w, "think_time");
+        jsonw_obj_begin(w);
+        jsonw_key(w, "dist");
+        jsonw_str(w, rng_dist_name(s->think.dist));
+        jsonw_key(w, "mean_s");
+        jsonw_double(w, secs(s->think.mean_ns));
+        jsonw_key(w, "stddev_s");
+        jsonw_double(w, secs(s->think.stddev_ns));
+        jsonw_obj_end(w);
+    } else {
+        jsonw_key(w, "stages");
+        jsonw_arr_begin(w);
+        for (size_t i = 0; i < s->n_stages; i++) {
+            jsonw_obj_begin(w);
+            jsonw_key(w, "rate");
+            jsonw_double(w, s->stages[i].rate);
+            jsonw_key(w, "duration_s");
+            jsonw_double(w, secs(s->stages[i].duration_ns));
+            jsonw_obj_end(w);
+        }
+        jsonw_arr_end(w);
+        jsonw_key(w, "max_connections");
+        jsonw_u64(w, s->max_connections);
+    }
+    jsonw_key(w, "duration_s");
+    jsonw_double(w, secs(plan_scenario_duration(s)));
+    jsonw_key(w, "requests");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < s->n_requests; i++)
+        json_request(w, &s->requests[i]);
+    jsonw_arr_end(w);
+    jsonw_obj_end(w);
+}
+
+static void json_plan(jsonw *w, const plan *p)
+{
+    jsonw_key(w, "plan");
+    jsonw_obj_begin(w);
+    jsonw_key(w, "name");
+    if (p->name) jsonw_str(w, p->name); else jsonw_null(w);
+    jsonw_key(w, "source");
+    if (p->source) jsonw_str(w, p->source); else jsonw_null(w);
+    jsonw_key(w, "target");
+    if (p->target_str) jsonw_str(w, p->target_str); else jsonw_null(w);
+    jsonw_key(w, "duration_s");
+    jsonw_double(w, secs(plan_duration(p)));
+    jsonw_key(w, "connect_timeout_s");
+    jsonw_double(w, secs(p->connect_timeout_ns));
+    jsonw_key(w, "request_timeout_s");
+    jsonw_double(w, secs(p->request_timeout_ns));
+    jsonw_key(w, "apdex_t_s");
+    jsonw_double(w, secs(p->apdex_t_ns));
+    json_headers(w, p->headers, p->n_headers);
+    jsonw_key(w, "scenarios");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < p->n_scenarios; i++)
+        json_scenario(w, &p->scenarios[i]);
+    jsonw_arr_end(w);
+    /* Thresholds grouped by label in order of first appearance, as the plan writes them. */
+    jsonw_key(w, "thresholds");
+    jsonw_obj_begin(w);
+    for (size_t i = 0; i < p->n_thresholds; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(p->thresholds[j].label, p->thresholds[i].label) == 0;
+        if (seen)
+            continue;
+        jsonw_key(w, p->thresholds[i].label);
+        jsonw_arr_begin(w);
+        for (size_t j = i; j < p->n_thresholds; j++)
+            if (strcmp(p->thresholds[j].label, p->thresholds[i].label) == 0)
+                jsonw_str(w, p->thresholds[j].expr);
+        jsonw_arr_end(w);
+    }
+    jsonw_obj_end(w);
+    jsonw_obj_end(w);
+}
+
+static void json_point(jsonw *w, const stats_point *pt, bool with_t)
+{
+    double len = pt->len_ms ? pt->len_ms / 1000.0 : 1.0;
+    if (with_t) {
+        jsonw_key(w, "t");
+        jsonw_u64(w, pt->t);
+        jsonw_key(w, "len_s");
+        jsonw_double(w, len);
+    }
+    jsonw_key(w, "rps");
+    jsonw_double(w, (double)pt->count / len);
+    jsonw_key(w, "errors");
+    jsonw_u64(w, pt->errors);
+    jsonw_key(w, "p50_us");
+    if (pt->responses) jsonw_u64(w, pt->p50_us); else jsonw_null(w);
+    jsonw_key(w, "p99_us");
+    if (pt->responses) jsonw_u64(w, pt->p99_us); else jsonw_null(w);
+}
+
+static void json_series(jsonw *w, const results *r)
+{
+    jsonw_key(w, "timeseries");
+    jsonw_arr_begin(w);
+    const stats_series *s = r->series;
+    for (size_t i = 0; s && i < s->n; i++) {
+        jsonw_obj_begin(w);
+        json_point(w, stats_series_at(s, i, s->n_labels), true);
+        jsonw_key(w, "labels");
+        jsonw_obj_begin(w);
+        for (size_t l = 0; l < s->n_labels && l < r->n_labels; l++) {
+            jsonw_key(w, r->labels[l].name);
+            jsonw_obj_begin(w);
+            json_point(w, stats_series_at(s, i, l), false);
+            jsonw_obj_end(w);
+        }
+        jsonw_obj_end(w);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
+}
+
+int results_json(const results *r, buf *out)
+{
+    jsonw w;
+    jsonw_init(&w, out, 2);
+    char ts[CLOCK_WALL_FMT_LEN];
+    jsonw_obj_begin(&w);
+    jsonw_key(&w, "ptest_version");
+    jsonw_str(&w, PT_VERSION);
+    jsonw_key(&w, "started");
+    jsonw_str(&w, clock_wall_format(r->started, ts, sizeof(ts)));
+    jsonw_key(&w, "duration_s");
+    jsonw_double(&w, r->duration_s);
+    jsonw_key(&w, "interrupted");
+    jsonw_bool(&w, r->interrupted);
+    jsonw_key(&w, "aborted");
+    if (r->aborted) jsonw_str(&w, r->aborted); else jsonw_null(&w);
+    jsonw_key(&w, "dropped");
+    jsonw_u64(&w, r->total.tot->dropped);
+
+    jsonw_key(&w, "environment");
+    jsonw_obj_begin(&w);
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0)
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    jsonw_key(&w, "hostname");
+    jsonw_str(&w, host);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    jsonw_key(&w, "cpus");
+    jsonw_i64(&w, cpus > 0 ? cpus : 1);
+    jsonw_key(&w, "threads");
+    jsonw_u64(&w, r->threads);
+    jsonw_key(&w, "target_address");
+    if (r->target_addr) jsonw_str(&w, r->target_addr); else jsonw_null(&w);
+    jsonw_obj_end(&w);
+
+    jsonw_key(&w, "labels");
+    jsonw_obj_begin(&w);
+    for (size_t i = 0; i < r->n_labels; i++) {
+        jsonw_key(&w, r->labels[i].name);
+        json_label(&w, &r->labels[i], r->duration_s);
+    }
+    jsonw_obj_end(&w);
+    jsonw_key(&w, "total");
+    json_label(&w, &r->total, r->duration_s);
+    if (r->p)
+        json_plan(&w, r->p);
+    json_series(&w, r);
+    jsonw_obj_end(&w);
+    buf_putc(out, '\n');
+    return buf_ok(out) ? 0 : -1;
+}
+
+int results_write(const results *r, const char *dir, char *err, size_t errlen)
+{
+    buf b = BUF_INIT;
+    buf path = BUF_INIT;
+    int rc = -1;
+    buf_printf(&path, "%s/results.json", dir);
+    if (results_json(r, &b) != 0 || !buf_ok(&path)) {
+        snprintf(err, errlen, "out of memory writing results.json");
+        goto out;
+    }
+    if (buf_write_file(&b, path.data) != 0) {
+        snprintf(err, errlen, "%s: %s", path.data, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    buf_free(&b);
+    buf_free(&path);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- names ------------ */
+
+static char *safe_name(const char *label)
+{
+    size_t n = strlen(label);
+    char *s = malloc(n + 1 + 16);
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = label[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '.' || c == '_' || c == '-';
+        s[i] = ok && !(i == 0 && c == '.') ? c : '_';
+    }
+    if (n == 0)
+        s[n++] = '_';
+    s[n] = '\0';
+    return s;
+}
+
+void results_names_free(char **names, size_t n)
+{
+    if (!names)
+        return;
+    for (size_t i = 0; i <= n; i++)
+        free(names[i]);
+    free(names);
+}
+
+int results_hlog_names(const char *const *labels, size_t n, char ***out)
+{
+    char **names = calloc(n + 1, sizeof(*names));
+    if (!names)
+        return -1;
+    /* "total" is taken first so that a label called "total" gets "total-2". */
+    names[n] = strdup("total.hlog");
+    if (!names[n])
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        char *base = safe_name(labels[i]);
+        if (!base)
+            goto fail;
+        size_t blen = strlen(base);
+        for (unsigned k = 1;; k++) {
+            if (k == 1)
+                snprintf(base + blen, 17, ".hlog");
+            else
+                snprintf(base + blen, 17, "-%u.hlog", k);
+            bool clash = strcmp(base, names[n]) == 0;
+            for (size_t j = 0; j < i && !clash; j++)
+                clash = strcmp(base, names[j]) == 0;
+            if (!clash)
+                break;
+        }
+        names[i] = base;
+    }
+    *out = names;
+    return 0;
+fail:
+    results_names_free(names, n);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- interval logs ---- */
+
+int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, size_t n,
+                       wall_ns start, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof(*h));
+    h->n = n;
+    h->base_ms = start / CLOCK_NS_PER_MS;
+    h->files = calloc(n + 1, sizeof(*h->files));
+    char *head = NULL;
+    size_t head_len = 0;
+    if (!h->files || hlog_format_header(h->base_ms, h->base_ms, "Logged with ptest " PT_VERSION
+                                        " (latency in microseconds)", &head, &head_len) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        buf path = BUF_INIT;
+        buf_printf(&path, "%s/%s", dir, names[i]);
+        if (!buf_ok(&path)) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        h->files[i] = fopen(path.data, "w");
+        if (!h->files[i] || fwrite(head, 1, head_len, h->files[i]) != head_len) {
+            snprintf(err, errlen, "%s: %s", path.data, strerror(errno));
+            buf_free(&path);
+            goto fail;
+        }
+        buf_free(&path);
+    }
+    free(head);
+    return 0;
+fail:
+    free(head);
+    (void)results_hlogs_close(h);
+    return -1;
+}
+
+static int add_one(results_hlogs *h, FILE *f, uint64_t start_ms, uint64_t len_ms,
+                   const hdr_histogram *lat)
+{
+    char *line = NULL;
+    size_t len = 0;
+    int rc = hlog_format_interval(NULL, start_ms, len_ms, lat, HLOG_MAX_RATIO_US_TO_MS, &line, &len);
+    if (rc != 0) {
+        snprintf(h->err, sizeof(h->err), "interval log: %s", hlog_strerror(rc));
+        return -1;
+    }
+    if (fwrite(line, 1, len, f) != len) {
+        snprintf(h->err, sizeof(h->err), "interval log: %s", strerror(errno));
+        free(line);
+        return -1;
+    }
+    free(line);
+    return 0;
+}
+
+int results_hlogs_add(results_hlogs *h, uint64_t start_ms, uint64_t len_ms, const stats_interval *iv)
+{
+    if (h->failed || !h->files)
+        return -1;
+    for (size_t i = 0; i < h->n && i < iv->n_labels; i++)
+        if (add_one(h, h->files[i], start_ms, len_ms, iv->labels[i].lat) != 0)
+            goto fail;
+    if (add_one(h, h->files[h->n], start_ms, len_ms, iv->total.lat) != 0)
+        goto fail;
+    return 0;
+fail:
+    h->failed = true;
+    return -1;
+}
+
+int results_hlogs_close(results_hlogs *h)
+{
+    int rc = h->failed ? -1 : 0;
+    if (h->files) {
+        for (size_t i = 0; i <= h->n; i++) {
+            if (h->files[i] && fclose(h->files[i]) != 0 && rc == 0) {
+                snprintf(h->err, sizeof(h->err), "interval log: %s", strerror(errno));
+                rc = -1;
+            }
+        }
+        free(h->files);
+    }
+    h->files = NULL;
+    return rc;
+}
+
+int results_mkdirs(const char *dir)
+{
+    size_t n = strlen(dir);
+    char *p = malloc(n + 1);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(p, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char c = p[i];
+        p[i] = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        p[i] = c;
+    }
+    free(p);
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,419 @@
+/* run.c - the coordinating thread of a run: seconds, signals, verdicts, output. */
+#include "run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "engine.h"
+#include "evloop.h"
+#include "jtl.h"
+#include "progress.h"
+#include "results.h"
+#include "stats.h"
+#include "units.h"
+
+/* The coordinator collects second k a little after it ends, so that worker threads whose
+ * loops were busy at the boundary have published it. */
+#define RUN_COLLECT_DELAY (200 * CLOCK_NS_PER_MS)
+#define RUN_UNREACHABLE_AFTER CLOCK_NS_PER_SEC
+
+/* Signal handlers can only reach the loop through globals; nothing else uses these. */
+static ev_loop *volatile run_sig_loop;
+static volatile sig_atomic_t run_sig_count;
+
+static void on_signal(int signo)
+{
+    run_sig_count++;
+    if (run_sig_count > 1) {
+        /* A second ^C: the user does not want to wait for a clean stop. */
+        signal(signo, SIG_DFL);
+        raise(signo);
+        return;
+    }
+    ev_loop *l = run_sig_loop;
+    if (l)
+        ev_wake(l);
+}
+
+typedef struct coord {
+    const plan *p;
+    const run_opts *o;
+    engine *e;
+    ev_loop *loop;
+    ev_timer tick;
+    mono_ns start;
+    uint64_t next_sec;           /* next second to collect */
+    size_t n_labels;
+    stats_interval iv;
+    hdr_histogram **lat;         /* [n_labels + 1] whole-run latency; [n_labels] = total */
+    stats_series series;
+    results_hlogs hl;
+    bool hl_open;
+    progress pg;
+    uint64_t count, errors;
+    stats_health health;
+    bool interrupted;
+    char aborted[512];
+    int fatal;                   /* a collection failed (should not happen) */
+} coord;
+
+static int collect(coord *c, uint64_t upto)
+{
+    stats_interval_reset(&c->iv);
+    c->health.conn_ok = 0;
+    c->health.conn_fail = 0;
+    for (unsigned i = 0; i < engine_threads(c->e); i++) {
+        stats_health h = {0, 0, 0};
+        int rc = stats_collect(engine_thread_stats(c->e, i), upto, &c->iv, &h);
+        if (rc != 0)
+            return rc;
+        c->health.conn_ok += h.conn_ok;
+        c->health.conn_fail += h.conn_fail;
+        if (h.conn_fail)
+            c->health.last_fail = h.last_fail;
+    }
+    return 0;
+}
+
+/* Books the collected interval as second t of length len_ns. */
+static void book(coord *c, uint32_t t, uint64_t len_ns)
+{
+    for (size_t i = 0; i < c->n_labels; i++)
+        if (hdr_add(c->lat[i], c->iv.labels[i].lat) != 0)
+            c->fatal = 1;
+    if (hdr_add(c->lat[c->n_labels], c->iv.total.lat) != 0)
+        c->fatal = 1;
+    uint32_t len_ms = (uint32_t)((len_ns + CLOCK_NS_PER_MS / 2) / CLOCK_NS_PER_MS);
+    if (len_ms == 0)
+        len_ms = 1;
+    (void)stats_series_add(&c->series, t, len_ms, &c->iv);
+    if (c->hl_open)
+        (void)results_hlogs_add(&c->hl, (uint64_t)t * 1000, len_ms, &c->iv);
+    c->count += c->iv.total.count;
+    c->errors += c->iv.total.errors;
+}
+
+static void show(coord *c, uint64_t elapsed_ns, double len_s)
+{
+    progress_snap s;
+    memset(&s, 0, sizeof(s));
+    s.elapsed_ns = elapsed_ns;
+    s.rps = len_s > 0 ? (double)c->iv.total.count / len_s : 0;
+    s.count = c->count;
+    s.errors = c->errors;
+    s.has_latency = c->iv.total.lat->total_count > 0;
+    s.p50_us = stats_second_pct(&c->iv.total, 50.0);
+    s.p99_us = stats_second_pct(&c->iv.total, 99.0);
+    progress_update(&c->pg, &s);
+}
+
+static void stop_unreachable(coord *c)
+{
+    snprintf(c->aborted, sizeof(c->aborted), "target %s unreachable: %s", c->p->target_str,
+             stats_err_text(c->health.last_fail));
+    engine_stop(c->e);
+}
+
+static void on_tick(ev_loop *loop, ev_timer *t)
+{
+    coord *c = t->data;
+    if (collect(c, c->next_sec) != 0)
+        c->fatal = 1;
+    book(c, (uint32_t)c->next_sec, CLOCK_NS_PER_SEC);
+    c->next_sec++;
+    show(c, c->next_sec * CLOCK_NS_PER_SEC, 1.0);
+    mono_ns now = ev_now(loop);
+    if (!c->aborted[0] && !c->interrupted && c->health.conn_ok == 0 && c->health.conn_fail > 0 &&
+        now - c->start >= RUN_UNREACHABLE_AFTER)
+        stop_unreachable(c);
+    if (engine_finished(c->e)) {
+        ev_break(loop);
+        return;
+    }
+    ev_timer_start(loop, t, c->start + (c->next_sec + 1) * CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
+}
+
+static void on_wake(ev_loop *loop, void *arg)
+{
+    coord *c = arg;
+    if (run_sig_count > 0 && !c->interrupted) {
+        c->interrupted = true;
+        engine_stop(c->e);
+    }
+    if (engine_finished(c->e))
+        ev_break(loop);
+}
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    return n > 4 ? 4 : (unsigned)n;
+}
+
+/* Room for every connection of the plan plus the files we write. */
+static void raise_nofile(const plan *p)
+{
+    uint64_t need = 64;
+    for (size_t i = 0; i < p->n_scenarios; i++) {
+        const plan_scenario *s = &p->scenarios[i];
+        need += s->model == PLAN_CLOSED ? s->users : s->max_connections;
+    }
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+        return;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? (rlim_t)need : rl.rlim_max;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || want < need)
+        fprintf(stderr, "ptest: warning: open file limit %" PRIu64 " is below the %" PRIu64
+                " connections of the plan\n", (uint64_t)want, need);
+}
+
+static void fmt_us(const hdr_histogram *h, double pct, char *out, size_t len)
+{
+    if (h->total_count == 0) {
+        snprintf(out, len, "-");
+        return;
+    }
+    uint64_t us = pct < 0 ? hdr_max(h) : hdr_value_at_percentile(h, pct);
+    units_format_duration(us * CLOCK_NS_PER_US, out, len);
+}
+
+static void summary(const results *r, const char *dir)
+{
+    printf("%s: %.1fs, %" PRIu64 " requests, %.1f req/s, %" PRIu64 " errors, %" PRIu64
+           " dropped%s\n",
+           r->p->name ? r->p->name : "run", r->duration_s, r->total.tot->count,
+           r->duration_s > 0 ? (double)r->total.tot->count / r->duration_s : 0.0,
+           r->total.tot->errors, r->total.tot->dropped, r->interrupted ? " (interrupted)" : "");
+    printf("  %-24s %10s %10s %8s %9s %9s %9s %9s\n", "label", "count", "req/s", "errors",
+           "p50", "p90", "p99", "max");
+    for (size_t i = 0; i <= r->n_labels; i++) {
+        const results_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+        if (i == r->n_labels && r->n_labels == 1)
+            break;
+        char p50[16], p90[16], p99[16], mx[16];
+        fmt_us(l->lat, 50, p50, sizeof(p50));
+        fmt_us(l->lat, 90, p90, sizeof(p90));
+        fmt_us(l->lat, 99, p99, sizeof(p99));
+        fmt_us(l->lat, -1, mx, sizeof(mx));
+        printf("  %-24.24s %10" PRIu64 " %10.1f %8" PRIu64 " %9s %9s %9s %9s\n",
+               i < r->n_labels ? l->name : "(total)", l->tot->count,
+               r->duration_s > 0 ? (double)l->tot->count / r->duration_s : 0.0, l->tot->errors,
+               p50, p90, p99, mx);
+    }
+    printf("results in %s/\n", dir);
+    fflush(stdout);
+}
+
+int run_plan(const plan *p, const run_opts *o)
+{
+    int ret = RUN_EXIT_USAGE;
+    char err[512];
+    const char *dir = o->out_dir ? o->out_dir : "results";
+    coord c;
+    memset(&c, 0, sizeof(c));
+    c.p = p;
+    c.o = o;
+    int jtl_fd = -1;
+    char **names = NULL;
+    stats_label *tots = NULL;
+    results_label *rl = NULL;
+    stats_series_init(&c.series, 0);
+    struct sigaction old_int, old_term;
+    bool sig_installed = false;
+
+    if (results_mkdirs(dir) != 0) {
+        fprintf(stderr, "ptest: cannot create output directory %s: %s\n", dir, strerror(errno));
+        return RUN_EXIT_USAGE;
+    }
+
+    client_target target;
+    memset(&target, 0, sizeof(target));
+    target.connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
+    target.request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
+    char addr[256];
+    int kind = 0;
+    int rc = client_target_resolve(&target, p->target.host, p->target.port,
+                                   target.connect_timeout_ns, &kind, addr, sizeof(addr));
+    if (rc != 0) {
+        fprintf(stderr, "ptest: target %s unreachable: %s\n", p->target_str, addr);
+        return RUN_EXIT_ABORTED;
+    }
+
+    if (o->jtl_path && jtl_open(o->jtl_path, &jtl_fd, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: cannot write the JTL file: %s\n", err);
+        return RUN_EXIT_USAGE;
+    }
+    raise_nofile(p);
+
+    c.loop = ev_create();
+    if (!c.loop) {
+        fprintf(stderr, "ptest: cannot create an event loop: %s\n", strerror(errno));
+        goto out;
+    }
+    engine_opts eo = {
+        .threads = o->threads ? o->threads : default_threads(),
+        .jtl_fd = jtl_fd,
+        .notify = c.loop,
+        .seed = o->seed,
+    };
+    if (engine_create(&c.e, p, &target, &eo, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        goto out;
+    }
+    c.n_labels = engine_n_labels(c.e);
+    stats_series_init(&c.series, c.n_labels);
+    c.lat = calloc(c.n_labels + 1, sizeof(*c.lat));
+    if (!c.lat || stats_interval_init(&c.iv, c.n_labels) != 0)
+        goto nomem;
+    for (size_t i = 0; i <= c.n_labels; i++)
+        if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &c.lat[i]) != 0)
+            goto nomem;
+    const char **labels = calloc(c.n_labels ? c.n_labels : 1, sizeof(*labels));
+    if (!labels)
+        goto nomem;
+    for (size_t i = 0; i < c.n_labels; i++)
+        labels[i] = engine_label(c.e, i);
+    rc = results_hlog_names(labels, c.n_labels, &names);
+    free(labels);
+    if (rc != 0)
+        goto nomem;
+
+    ev_timer_init(&c.tick, on_tick, &c);
+    ev_set_wake(c.loop, on_wake, &c);
+    run_sig_count = 0;
+    run_sig_loop = c.loop;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sig_installed = true;
+
+    wall_ns started = clock_wall_now();
+    c.start = clock_mono_now();
+    if (results_hlogs_open(&c.hl, dir, names, c.n_labels, started, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        goto out;
+    }
+    c.hl_open = true;
+    progress_init(&c.pg, stderr, !o->quiet, isatty(STDERR_FILENO) == 1, plan_duration(p));
+    if (engine_start(c.e, c.start, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        goto out;
+    }
+    ev_timer_start(c.loop, &c.tick, c.start + CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
+    if (ev_run(c.loop) != 0) {
+        /* The coordinator's loop failed: stop the workers and still report. */
+        engine_stop(c.e);
+    }
+    engine_join(c.e);
+    mono_ns end = clock_mono_now();
+    ev_timer_stop(c.loop, &c.tick);
+
+    /* The rest of the run since the last full second. */
+    if (collect(&c, UINT64_MAX) != 0)
+        c.fatal = 1;
+    uint64_t done_ns = c.next_sec * CLOCK_NS_PER_SEC;
+    if (end > c.start + done_ns || c.iv.total.count > 0)
+        book(&c, (uint32_t)c.next_sec,
+             end > c.start + done_ns ? end - c.start - done_ns : CLOCK_NS_PER_MS);
+    if (!c.aborted[0] && !c.interrupted && c.health.conn_ok == 0 && c.health.conn_fail > 0)
+        snprintf(c.aborted, sizeof(c.aborted), "target %s unreachable: %s", p->target_str,
+                 stats_err_text(c.health.last_fail));
+    show(&c, end - c.start, 0);
+    progress_end(&c.pg);
+
+    tots = calloc(c.n_labels + 1, sizeof(*tots));
+    rl = calloc(c.n_labels ? c.n_labels : 1, sizeof(*rl));
+    if (!tots || !rl)
+        goto nomem;
+    for (size_t i = 0; i <= c.n_labels; i++)
+        if (stats_label_init(&tots[i]) != 0)
+            goto nomem;
+    for (size_t i = 0; i < c.n_labels; i++) {
+        if (engine_label_totals(c.e, i, &tots[i]) != 0 ||
+            stats_label_merge(&tots[c.n_labels], &tots[i]) != 0)
+            c.fatal = 1;
+        rl[i].name = engine_label(c.e, i);
+        rl[i].hlog = names[i];
+        rl[i].tot = &tots[i];
+        rl[i].lat = c.lat[i];
+    }
+    results res = {
+        .p = p,
+        .started = started,
+        .duration_s = (double)(end - c.start) / 1e9,
+        .interrupted = c.interrupted || c.aborted[0],
+        .aborted = c.aborted[0] ? c.aborted : NULL,
+        .threads = engine_threads(c.e),
+        .target_addr = addr,
+        .n_labels = c.n_labels,
+        .labels = rl,
+        .total = {"total", names[c.n_labels], &tots[c.n_labels], c.lat[c.n_labels]},
+        .series = &c.series,
+    };
+    if (c.fatal || c.series.failed)
+        fprintf(stderr, "ptest: warning: some measurements could not be merged (out of memory)\n");
+    uint64_t lost = engine_jtl_lost(c.e);
+    if (lost)
+        fprintf(stderr, "ptest: warning: %" PRIu64 " JTL rows could not be written\n", lost);
+    c.hl_open = false;
+    if (results_hlogs_close(&c.hl) != 0)
+        fprintf(stderr, "ptest: warning: %s\n", c.hl.err);
+    if (results_write(&res, dir, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        ret = RUN_EXIT_USAGE;
+        goto out;
+    }
+    if (c.aborted[0])
+        fprintf(stderr, "ptest: %s\n", c.aborted);
+    else if (c.interrupted)
+        fprintf(stderr, "ptest: interrupted; results of what ran are in %s/\n", dir);
+    if (!o->quiet)
+        summary(&res, dir);
+    ret = c.aborted[0] || c.interrupted ? RUN_EXIT_ABORTED : RUN_EXIT_OK;
+    goto out;
+nomem:
+    fprintf(stderr, "ptest: out of memory\n");
+    ret = RUN_EXIT_ABORTED;
+out:
+    if (sig_installed) {
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        run_sig_loop = NULL;
+    }
+    if (c.hl_open)
+        (void)results_hlogs_close(&c.hl);
+    if (c.e) {
+        engine_stop(c.e);
+        engine_join(c.e);
+    }
+    if (tots)
+        for (size_t i = 0; i <= c.n_labels; i++)
+            stats_label_fini(&tots[i]);
+    free(tots);
+    free(rl);
+    results_names_free(names, c.n_labels);
+    if (c.lat)
+        for (size_t i = 0; i <= c.n_labels; i++)
+            hdr_destroy(c.lat[i]);
+    free(c.lat);
+    stats_interval_fini(&c.iv);
+    stats_series_fini(&c.series);
+    engine_destroy(c.e);
+    ev_destroy(c.loop);
+    if (jtl_fd >= 0)
+        close(jtl_fd);
+    return ret;
+}

@@ -1,0 +1,36 @@
+/* run.h - `ptest run`: coordinates one run of a plan.
+ *
+ * Resolves and probes the target, starts the engine, and on its own event loop (the
+ * calling thread) collects every second from the worker threads (stats.h): the 1 s time
+ * series, the interval logs written as the run goes, the progress line, the "target
+ * unreachable" verdict (no connection ever established, at least one failed, after 1 s
+ * or at the end). SIGINT/SIGTERM stop the run cleanly (a second one kills ptest); the
+ * results of what ran are still written, marked interrupted. At the end: results.json,
+ * a summary on stdout (unless quiet).
+ */
+#ifndef PTEST_RUN_H
+#define PTEST_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+/* Exit codes of ptest (DESIGN.md §5). */
+#define RUN_EXIT_OK 0
+#define RUN_EXIT_GATE 1          /* thresholds failed (analysis, later) */
+#define RUN_EXIT_USAGE 2         /* usage, plan or output-directory error */
+#define RUN_EXIT_ABORTED 3       /* interrupted, or target unreachable */
+
+typedef struct run_opts {
+    const char *out_dir;         /* created if missing; default "results" */
+    const char *jtl_path;        /* NULL: no JTL */
+    unsigned threads;            /* 0: online CPUs, at most 4 */
+    bool quiet;                  /* no progress line and no summary */
+    uint64_t seed;               /* 0: random per-thread seeds */
+} run_opts;
+
+/* Runs plan p (validated, with a target). Messages go to stderr. Returns a RUN_EXIT_*. */
+int run_plan(const plan *p, const run_opts *o);
+
+#endif
