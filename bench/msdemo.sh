@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# msdemo.sh [--duration S] [--rounds N] [--conns N] [--wrk-conns N] [--hold-delay S]
+# msdemo.sh [--duration S] [--rounds N] [--conns N] [--wrk-conns N] [--hold-delay S] [--sched MODE]
 #
 # Side-by-side benchmark, not a test: nginx (1 worker, `return 200 "Hello World!"`) and
 # msdemo (1 worker), each pinned to CPU 0, wrk pinned to CPU 1. Prints each server's CPU
@@ -9,6 +9,13 @@
 # The work is done by msdemo.py beside this script; see bench/README.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+for arg in "$@"; do
+  if [ "$arg" = -h ] || [ "$arg" = --help ]; then
+    sed -n '2,/^set /p' "$0" | sed -e '/^set /d' -e 's/^# \{0,1\}//'
+    python3 "$ROOT/bench/msdemo.py" --msdemo - --help | sed -n '/^options/,$p' | grep -v -e '--msdemo\|--cmdline'
+    exit 0
+  fi
+done
 BUILD=${BUILD:-$ROOT/build}
 cmdline="bench/msdemo.sh${*:+ $*}"
 

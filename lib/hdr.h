@@ -144,7 +144,9 @@ bool hdr_iter_next(hdr_iter *it);
  * (RFC 1950) deflate of the uncompressed form.
  * Readers compare cookies with the 0xf0 bits masked (as the reference readers do), ignore the
  * normalizing index offset and store the conversion ratio (hdr-histogram-js writes an int64 1
- * in those fields). */
+ * in those fields; a ratio that is not a positive normal double is stored as 1.0).
+ * ->clamped is not part of the format: a decoded histogram has clamped == 0, and its min/max
+ * come from its buckets (hdr_min/hdr_max are unchanged by a round trip). */
 #define HDR_V2_COOKIE            UINT32_C(0x1c849313)
 #define HDR_V2_COMPRESSED_COOKIE UINT32_C(0x1c849314)
 

@@ -1,9 +1,15 @@
 /* jsonw.h - minimal streaming JSON writer into a buf.
  *
  * The writer tracks nesting and inserts commas; keys and strings are escaped
- * (control bytes as \u00XX, invalid UTF-8 bytes replaced by U+FFFD).
+ * (control bytes and DEL as \u00XX or \n-style escapes, invalid UTF-8 replaced by U+FFFD,
+ * one per maximal ill-formed subsequence).
  * Doubles that are not finite are written as null.
- * Errors (allocation) are reported through the underlying buf's failed flag.
+ * Errors (allocation) are reported through the underlying buf's failed flag; so is misuse
+ * (nesting deeper than JSONW_MAX_DEPTH - 1, an end without a begin, a key at top level,
+ * a key followed by another key or by an end), which makes the output invalid JSON.
+ * Several top-level values are separated by '\n' (JSON lines). indent > 0 puts every member
+ * on its own line; empty containers stay "{}" / "[]". No trailing newline is written.
+ * Not thread-safe; one writer per buf.
  */
 #ifndef PT_JSONW_H
 #define PT_JSONW_H
@@ -28,11 +34,13 @@ void jsonw_obj_end(jsonw *w);
 void jsonw_arr_begin(jsonw *w);
 void jsonw_arr_end(jsonw *w);
 void jsonw_key(jsonw *w, const char *key);
-void jsonw_str(jsonw *w, const char *s);
-void jsonw_strn(jsonw *w, const char *s, size_t n);
+void jsonw_str(jsonw *w, const char *s);            /* NULL -> null */
+void jsonw_strn(jsonw *w, const char *s, size_t n); /* n bytes, NUL bytes included */
 void jsonw_u64(jsonw *w, uint64_t v);
 void jsonw_i64(jsonw *w, int64_t v);
-void jsonw_double(jsonw *w, double v);   /* %.17g trimmed; non-finite -> null */
+/* Shortest of %.15g/%.16g/%.17g that reads back as v ("0.1", not "0.10000000000000001");
+ * '.' as decimal point whatever the C locale; non-finite -> null. */
+void jsonw_double(jsonw *w, double v);
 void jsonw_bool(jsonw *w, bool v);
 void jsonw_null(jsonw *w);
 /* Appends s escaped as JSON string content (without quotes) to b. */

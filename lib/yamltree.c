@@ -442,6 +442,8 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
     /* The tree hands out NUL-terminated strings; a "\0" escape would silently cut them. */
     if (len > 0 && memchr(val, '\0', len))
         return bfail_at(b, m.line, m.column, "NUL character in string");
+    if (b->depth >= YT_MAX_DEPTH)
+        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YT_MAX_DEPTH);
     if (count(b, 1, m, NULL) < 0)
         return -1;
     yt_node *node = new_node(b, YT_SCALAR, m);
@@ -685,7 +687,14 @@ static void offset_to_pos(const char *data, size_t len, size_t off, size_t *line
         off = len;
     for (size_t i = 0; i < off; i++) {
         unsigned char ch = (unsigned char)data[i];
-        if (ch == '\n' || (ch == '\r' && (i + 1 >= len || data[i + 1] != '\n'))) {
+        const unsigned char *u = (const unsigned char *)data + i;
+        /* YAML 1.1 line breaks: LF, CR, CRLF, and NEL, LS, PS (counted at their last byte). */
+        bool nel = i >= 1 && u[-1] == 0xC2 && ch == 0x85;
+        bool ls_ps = i >= 2 && u[-2] == 0xE2 && u[-1] == 0x80 && (ch == 0xA8 || ch == 0xA9);
+        if (nel || ls_ps) {
+            l++;
+            c = 0;
+        } else if (ch == '\n' || (ch == '\r' && (i + 1 >= len || data[i + 1] != '\n'))) {
             l++;
             c = 0;
         } else if ((ch & 0xC0) != 0x80 && ch != '\r') {
@@ -1075,9 +1084,11 @@ int yt_duration(const yt_doc *doc, const yt_node *node, uint64_t *out_ns, yt_err
     if (units_parse_duration(node->str, 0, out_ns) == 0)
         return 0;
     quote(q, sizeof q, node->str, node->len);
-    if (node->str[0] != '-' && node->str[0] != '+' && units_parse_double(node->str, &d) == 0)
+    if (node->str[0] != '-' && node->str[0] != '+' && units_parse_double(node->str, &d) == 0) {
+        bool plain = node->len < 24 && strspn(node->str, "0123456789.") == node->len;
         return yt_fail(doc, node, err, "duration %s needs a unit (ns, us, ms, s, m, h), e.g. \"%sms\"",
-                       q, node->len < 24 ? node->str : "250");
+                       q, plain ? node->str : "250");
+    }
     return yt_fail(doc, node, err,
                    "invalid duration %s (expected a number and a unit ns, us, ms, s, m or h, "
                    "e.g. \"250ms\", \"1.5s\", \"1m30s\")", q);

@@ -1,25 +1,24 @@
 /* delay.c - generating and fitting msdemo's delay series.
  *
  * The fit. Draws x_i from the distribution are mapped by an increasing affine map
- * y = a + b x chosen so that the y have exactly the target mean M and population stddev S.
- * When that makes the smallest values negative, they become 0 and a, b are solved again over
- * the others ("kept" values, those with x >= t for a threshold t) so that the whole series,
- * zeros included, still has mean M and stddev S. With k kept values, q = n / k:
- *     mean of kept y      = q M
- *     variance of kept y  = q (S^2 - (q - 1) M^2)          (from sum y = nM, sum y^2 = n(S^2+M^2))
- * so b = sd(kept y) / sd(kept x), a = mean(kept y) - b mean(kept x). Keeping fewer values
- * raises q, which raises the mean of the kept ones faster than their spread: it is how a
- * series of non-negative values reaches a large stddev/mean ratio. The variance turns
- * negative when k < n / (1 + S^2/M^2): too few kept values cannot hold that much mean.
- * k0 = ceil(n / (1 + S^2/M^2)) always works when k0 >= 2 (for any k values not all equal,
- * (mean - min) / sd >= 1 / sqrt(k - 1), which is just enough), so a fit with every value >= 0
- * exists exactly when S^2 < (n - 1) M^2; at S^2 >= (n - 1) M^2 the best a non-negative
- * series can do is one value n M and n - 1 zeros (stddev M sqrt(n - 1)), which is what the
- * build falls back to, keeping the mean exact.
+ * y = ym + b (x - mx) chosen so that the y have exactly the target mean M and population
+ * stddev S (mx is the mean of the draws, ym = M, b = S / sd(x)). When that makes the
+ * smallest values negative, they become 0 and ym, b are solved again over the others
+ * ("kept" values, those with x >= t for a threshold t; mx is then their mean) so that the
+ * whole series, zeros included, still has mean M and stddev S. With k kept values, q = n / k:
+ *     mean of kept y      ym = q M
+ *     variance of kept y  q (S^2 - (q - 1) M^2)     (from sum y = nM, sum y^2 = n (S^2 + M^2))
+ * and b = sd(kept y) / sd(kept x). Keeping fewer values raises q, which raises the mean of
+ * the kept ones faster than their spread: it is how a series of non-negative values reaches
+ * a large stddev/mean ratio. The variance turns negative when k < n / (1 + S^2/M^2): too few
+ * kept values cannot hold that much mean. k0 = ceil(n / (1 + S^2/M^2)) always works when
+ * k0 >= 2 (for any k values not all equal, (mean - min) / sd >= 1 / sqrt(k - 1), which is just
+ * enough), so a fit with every value >= 0 exists exactly when S^2 < (n - 1) M^2; at
+ * S^2 >= (n - 1) M^2 the best a non-negative series can do is one value n M and n - 1 zeros
+ * (stddev M sqrt(n - 1)), which is what the build falls back to, keeping the mean exact.
+ * Every fitted value is at most M + S sqrt(n - 1) < 2^63 for the limits in delay.h.
  *
- * The search for t first iterates "clamp what the last fit made negative, refit" (t only
- * grows, usually a handful of passes), and if that overshoots into too few kept values,
- * bisects t between the last fit with negatives and the overshoot. See delay_fit_search.
+ * The threshold t is found by clamp-and-refit passes, see fit_search.
  *
  * Memory: the draws are stored as doubles in the very array that then holds the integer
  * delays (both are 8 bytes; memcpy moves the bits, so there is no aliasing question), which
@@ -34,12 +33,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Fixed-point passes before switching to bisection, and bisection steps (each halves a
- * double interval, so 200 is far more than the 64-ish that exhaust its precision). */
-#define FIT_FIXED_POINT_MAX 64
-#define FIT_BISECT_MAX      200
+/* Bound on clamp-and-refit passes (each is two reads of the series). */
+#define FIT_MAX_PASSES 100
 /* A kept value this far below 0 still counts as >= 0; rounding to integer ns lands it on 0. */
-#define FIT_NEG_SLACK       0.25
+#define FIT_NEG_SLACK  0.25
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -72,12 +69,36 @@ enum fit_status {
 
 typedef struct fit {
     double t;      /* kept: x >= t */
-    double a, b;
+    double mx;     /* mean of the kept x */
+    double ym, b;  /* kept y = ym + b (x - mx) */
     uint32_t k;
     enum fit_status status;
 } fit;
 
-/* Solves a, b for the values with x >= f->t (see the top of the file). */
+static double fit_y(const fit *f, double x)
+{
+    /* Centred on mx rather than a + b x: near the mean, x - mx is exact, so the y keep
+     * their sum n M to far below 1 ns even at 24 h x 10^7 values. */
+    return f->ym + f->b * (x - f->mx);
+}
+
+/* Neumaier's compensated sum: 10^7 terms summed naively lose ~10 bits, which at hour-long
+ * delays is more than a nanosecond of mean or stddev. */
+typedef struct ksum {
+    double s, c;
+} ksum;
+
+static void ksum_add(ksum *k, double x)
+{
+    double t = k->s + x;
+    if (fabs(k->s) >= fabs(x))
+        k->c += (k->s - t) + x;
+    else
+        k->c += (x - t) + k->s;
+    k->s = t;
+}
+
+/* Solves mx, ym, b for the values with x >= f->t (see the top of the file). */
 static void fit_solve(const uint64_t *v, uint32_t n, double M, double S, fit *f)
 {
     uint32_t k = 0;
@@ -92,121 +113,119 @@ static void fit_solve(const uint64_t *v, uint32_t n, double M, double S, fit *f)
         }
     }
     f->k = k;
-    f->a = M;
+    f->mx = 0.0;
+    f->ym = M;
     f->b = 0.0;
     if (k == 0) {
         f->status = FIT_FEW;
         return;
     }
-    double mx = sum / k;
-    /* Second pass for the spread: sum of squares minus square of sums cancels badly for
-     * lognormal draws in nanoseconds. */
-    double m2 = 0.0;
+    /* Second pass around the rough mean m0: refines the mean and gives the spread without
+     * the cancellation of sum(x^2) - sum(x)^2/k (lognormal draws in ns are large). */
+    double m0 = sum / k;
+    ksum d = {0.0, 0.0}, d2 = {0.0, 0.0};
     for (uint32_t i = 0; i < n; i++) {
         double x = xget(v, i);
-        if (x >= f->t)
-            m2 += (x - mx) * (x - mx);
+        if (x >= f->t) {
+            ksum_add(&d, x - m0);
+            ksum_add(&d2, (x - m0) * (x - m0));
+        }
     }
+    double dsum = d.s + d.c;
+    double m2 = (d2.s + d2.c) - dsum * dsum / k;
+    f->mx = m0 + dsum / k;
     double q = (double)n / k;
     double var_y = q * (S * S - (q - 1.0) * M * M);
     if (var_y < 0.0) {
         f->status = FIT_FEW;
         return;
     }
-    double sd_x = sqrt(m2 / k);
+    double sd_x = m2 > 0.0 ? sqrt(m2 / k) : 0.0;
     if (!(sd_x > 0.0)) {
         f->status = FIT_FLAT;
         return;
     }
+    f->ym = q * M;
     f->b = sqrt(var_y) / sd_x;
-    f->a = q * M - f->b * mx;
-    f->status = (f->a + f->b * min >= -FIT_NEG_SLACK) ? FIT_OK : FIT_NEG;
-#ifdef DELAY_TRACE
-    fprintf(stderr, "TRACE k=%u status=%d\n", k, f->status);
-#endif
+    f->status = fit_y(f, min) >= -FIT_NEG_SLACK ? FIT_OK : FIT_NEG;
 }
 
-/* Finds the smallest threshold (most values kept) whose fit is FIT_OK, starting from
- * t = xmin (all kept); on success *best holds it and the result is 0, otherwise -1 and *best
- * holds the last fit that had negatives (the caller clamps those and reports the moved fit). */
-static int delay_fit_search(const uint64_t *v, uint32_t n, double M, double S, double xmin,
-                            fit *best)
+/* Clamp-and-refit, starting from t = xmin (all kept): each pass clamps what the last fit
+ * made negative and solves again. t only grows and every pass clamps at least one more value;
+ * in practice it settles within a few to twenty passes. It never overshoots into too few
+ * kept values: a pass that keeps the k' values a fit mapped to >= 0 had, over them, a sum
+ * >= nM (only negatives were dropped) and a sum of squares <= n(S^2 + M^2), so by
+ * Cauchy-Schwarz n^2 M^2 <= k' n (S^2 + M^2), i.e. k' >= n / (1 + S^2/M^2), where the
+ * variance above is still >= 0. The result is the fit with the most values kept and all of
+ * them >= 0; past FIT_MAX_PASSES (not seen in practice) the caller clamps what is left and
+ * reports the moved fit. */
+static void fit_search(const uint64_t *v, uint32_t n, double M, double S, double xmin, fit *out)
 {
     fit f = {.t = xmin};
     fit_solve(v, n, M, S, &f);
-    /* Clamp-and-refit: each pass clamps at least one more value, and in practice settles in
-     * a few passes because the kept values' fit moves less each time. */
-    for (int it = 0; it < FIT_FIXED_POINT_MAX && f.status == FIT_NEG; it++) {
-        fit g = {.t = -f.a / f.b};
+    for (int pass = 0; pass < FIT_MAX_PASSES && f.status == FIT_NEG; pass++) {
+        fit g = {.t = f.mx - f.ym / f.b}; /* where fit_y(&f, x) == 0 */
         fit_solve(v, n, M, S, &g);
-        if (g.status != FIT_NEG && g.status != FIT_OK) {
-            /* Overshot: bisect between f (negatives) and g (too few kept). */
-            fit lo = f, hi = g;
-            for (int j = 0; j < FIT_BISECT_MAX; j++) {
-                double mid = lo.t + (hi.t - lo.t) / 2.0;
-                if (!(mid > lo.t && mid < hi.t))
-                    break;
-                fit m = {.t = mid};
-                fit_solve(v, n, M, S, &m);
-                if (m.status == FIT_OK) {
-                    *best = m;
-                    return 0;
-                }
-                if (m.status == FIT_NEG)
-                    lo = m;
-                else
-                    hi = m;
-                if (lo.k == hi.k + 1u && lo.status == FIT_NEG)
-                    break;      /* adjacent counts without an OK between (ties) */
-            }
-            *best = lo;
-            return -1;
-        }
+        if (g.status != FIT_OK && g.status != FIT_NEG)
+            break;      /* only with tied draws */
         f = g;
     }
-    *best = f;
-    return f.status == FIT_OK ? 0 : -1;
+    *out = f;
 }
 
-/* Integer sum of v as (hi, lo) words: n * 24 h does not fit in 64 bits. */
+/* Mean and population stddev of the final integers, as exactly as a double can hold them:
+ * the sum is kept in two 64-bit words (n x 24 h exceeds 64 bits) and divided by n in 32-bit
+ * limbs (n < 2^24, so no 128-bit type is needed), deviations are taken from the integer part
+ * of the mean first, and their squares are summed with compensation. */
 static void series_stats(delay_series *s)
 {
     uint64_t hi = 0, lo = 0;
     for (uint32_t i = 0; i < s->n; i++) {
-        uint64_t before = lo;
         lo += s->v[i];
-        if (lo < before)
-            hi++;
+        hi += lo < s->v[i];
     }
-    double mean = ((double)hi * 18446744073709551616.0 + (double)lo) / s->n;
-    double m2 = 0.0;
+    uint32_t limb[4] = {(uint32_t)(hi >> 32), (uint32_t)hi, (uint32_t)(lo >> 32), (uint32_t)lo};
+    uint64_t rem = 0, quot = 0;
+    for (int j = 0; j < 4; j++) {
+        uint64_t cur = (rem << 32) | limb[j];
+        quot = (quot << 32) | (cur / s->n);  /* the top limbs' quotients are 0: mean < 2^64 */
+        rem = cur % s->n;
+    }
+    double frac = (double)rem / s->n;
+    ksum m2 = {0.0, 0.0};
     for (uint32_t i = 0; i < s->n; i++) {
-        double d = (double)s->v[i] - mean;
-        m2 += d * d;
+        uint64_t x = s->v[i];
+        double d = (x >= quot ? (double)(x - quot) : -(double)(quot - x)) - frac;
+        ksum_add(&m2, d * d);
     }
-    s->fit_mean_ns = mean;
-    s->fit_stddev_ns = sqrt(m2 / s->n);
+    s->fit_mean_ns = (double)quot + frac;
+    s->fit_stddev_ns = sqrt((m2.s + m2.c) / s->n);
 }
 
-/* Rounding each value on its own could leave the sum n/2 ns off; carrying each value's
+/* Writes the fitted values as integer ns over the draws; returns how many were clamped to 0.
+ * Rounding each value on its own could leave the sum n/2 ns off; carrying each value's
  * rounding error into the next keeps the sum within 1 ns of the real sum (so the mean is
- * exact) while moving no value by more than 1 ns. */
+ * exact up to floating-point residue, which fix_sum removes) while moving no value by more
+ * than 1 ns, so the stddev moves by at most 1 ns. */
 static uint32_t round_series(uint64_t *v, uint32_t n, const fit *f)
 {
     double carry = 0.0;
     uint32_t clamped = 0;
     for (uint32_t i = 0; i < n; i++) {
         double x = xget(v, i);
-        double y = x >= f->t ? f->a + f->b * x : -1.0;
-        if (y < 0.0) {
+        double y = 0.0;
+        if (x < f->t)
             clamped++;
+        else if ((y = fit_y(f, x)) < 0.0) {
+            clamped += y < -FIT_NEG_SLACK;  /* left over by a capped search */
             y = 0.0;
         }
-        double z = y + carry;
-        double r = floor(z + 0.5);
+        double r = floor(y + carry + 0.5);
         if (r < 0.0)
             r = 0.0;
-        carry = z - r;
+        /* y - r is exact (r is within 1 of y), so the carry keeps every fraction even when
+         * y is so large that y + carry would round it away. */
+        carry = (y - r) + carry;
         v[i] = (uint64_t)r;
     }
     return clamped;
@@ -309,7 +328,8 @@ int delay_series_build(delay_series *s, const delay_spec *spec, uint64_t seed, c
     }
 
     fit f;
-    if (delay_fit_search(v, n, M, S, xmin, &f) < 0 && f.status == FIT_FLAT) {
+    fit_search(v, n, M, S, xmin, &f);
+    if (f.status == FIT_FLAT) {
         /* All draws equal: nothing to spread (cannot happen with continuous draws and
          * n >= 2, but a fit must not divide by zero). */
         for (uint32_t i = 0; i < n; i++)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base64.h"
+#include "fields.h"
 #include "ipv4.h"
 
 typedef struct ctx {
@@ -75,72 +75,6 @@ static const char *quoted(const char *s, char *out, size_t cap)
     out[o++] = '"';
     out[o] = '\0';
     return out;
-}
-
-/* ---- character classes -------------------------------------------------------- */
-
-static bool is_lower_alnum(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-}
-
-static bool is_alnum(char ch)
-{
-    return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
-}
-
-/* RFC 1123 label: lower-case letters, digits, '-', not at either end, 1..63. */
-static bool dns_label_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!is_lower_alnum(s[i]) && s[i] != '-')
-            return false;
-    return true;
-}
-
-static bool dns_name_ok(const char *s)
-{
-    size_t len = strlen(s);
-    if (len == 0 || len > 253)
-        return false;
-    while (*s) {
-        const char *dot = strchr(s, '.');
-        size_t n = dot ? (size_t)(dot - s) : strlen(s);
-        if (!dns_label_ok(s, n))
-            return false;
-        s += n;
-        if (*s == '.')
-            s++;
-        if (dot && *s == '\0')
-            return false; /* trailing dot */
-    }
-    return true;
-}
-
-static bool has_ctl_or_space(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-            return true;
-    return false;
-}
-
-static bool has_ctl(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return true;
-    return false;
-}
-
-static bool chars_in(const char *s, const char *extra)
-{
-    for (; *s; s++)
-        if (!is_alnum(*s) && !strchr(extra, *s))
-            return false;
-    return true;
 }
 
 /* ---- typed field access ------------------------------------------------------- */
@@ -214,180 +148,6 @@ static void *alloc_array(ctx *c, size_t n, size_t size)
     return p;
 }
 
-/* ---- field validators --------------------------------------------------------- */
-
-/* "v1.32.5+k3s1": a pinned release, never a channel name. */
-static bool k3s_version_ok(const char *s)
-{
-    if (*s++ != 'v')
-        return false;
-    for (int part = 0; part < 3; part++) {
-        if (part > 0 && *s++ != '.')
-            return false;
-        if (*s < '0' || *s > '9')
-            return false;
-        while (*s >= '0' && *s <= '9')
-            s++;
-    }
-    if (strncmp(s, "+k3s", 4) != 0)
-        return false;
-    s += 4;
-    if (*s < '0' || *s > '9')
-        return false;
-    while (*s >= '0' && *s <= '9')
-        s++;
-    return *s == '\0';
-}
-
-static bool user_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
-            return false;
-    return true;
-}
-
-/* Big-endian uint32 at p (no alignment assumed). */
-static uint32_t be32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
-}
-
-/* "TYPE BASE64 [comment]"; the blob must decode and name the same TYPE (RFC 4253 wire
- * format: uint32 length + type string), which catches truncated or pasted-wrong keys.
- * Returns NULL if fine, else a reason. */
-static const char *ssh_key_problem(const char *s)
-{
-    static const char *const types[] = {
-        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
-        "sk-ecdsa-sha2-nistp256@openssh.com", NULL,
-    };
-    const char *sp = strchr(s, ' ');
-    size_t tlen = sp ? (size_t)(sp - s) : strlen(s);
-    bool known = false;
-
-    if (has_ctl(s))
-        return "contains control characters (one key per line, no line breaks)";
-    for (const char *const *t = types; *t; t++)
-        if (strlen(*t) == tlen && memcmp(*t, s, tlen) == 0)
-            known = true;
-    if (!known)
-        return "does not start with a known key type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ...); "
-               "is this a private key or a fingerprint?";
-    if (!sp)
-        return "has no key data after the type";
-    const char *b64 = sp + 1;
-    const char *end = strchr(b64, ' ');
-    size_t blen = end ? (size_t)(end - b64) : strlen(b64);
-    if (blen == 0 || blen > 16384)
-        return "has no key data after the type";
-    size_t cap = base64_decoded_max(blen), got = 0;
-    uint8_t *raw = malloc(cap ? cap : 1);
-    if (!raw)
-        return "could not be checked (out of memory)";
-    const char *why = NULL;
-    if (base64_decode(b64, blen, raw, cap, &got) < 0)
-        why = "key data is not valid base64 (truncated or wrapped?)";
-    else if (got < 4 + tlen || be32(raw) != tlen || memcmp(raw + 4, s, tlen) != 0)
-        why = "key data does not match its type (mixed-up key?)";
-    else {
-        /* The blob is a run of length-prefixed fields (type, then key material); a cut
-         * key leaves the last field short. */
-        size_t pos = 0, fields = 0;
-        while (pos + 4 <= got && be32(raw + pos) <= got - pos - 4) {
-            pos += 4 + be32(raw + pos);
-            fields++;
-        }
-        if (pos != got || fields < 2)
-            why = "key data is truncated";
-    }
-    free(raw);
-    return why;
-}
-
-/* Kubernetes label key: [prefix/]name; prefix a DNS subdomain, name 1..63 of
- * [A-Za-z0-9._-] starting and ending alphanumeric. */
-static bool label_name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 63 || !is_alnum(s[0]) || !is_alnum(s[n - 1]))
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!is_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
-            return false;
-    return true;
-}
-
-static bool label_value_ok(const char *s)
-{
-    size_t n = strlen(s);
-    return n == 0 || label_name_ok(s, n);
-}
-
-/* Returns NULL if key is fine, else a reason. */
-static const char *label_key_problem(const char *key)
-{
-    const char *slash = strchr(key, '/');
-    if (!slash)
-        return label_name_ok(key, strlen(key)) ? NULL
-               : "must be 1-63 characters [A-Za-z0-9._-], starting and ending with a letter or digit";
-    size_t plen = (size_t)(slash - key);
-    char prefix[254];
-    if (plen == 0 || plen > 253)
-        return "has an invalid prefix before '/'";
-    memcpy(prefix, key, plen);
-    prefix[plen] = '\0';
-    if (!dns_name_ok(prefix))
-        return "has a prefix that is not a lower-case DNS name";
-    if (!label_name_ok(slash + 1, strlen(slash + 1)))
-        return "must have a name of 1-63 characters [A-Za-z0-9._-] after the prefix";
-    /* The kubelet refuses to start with labels in the kubernetes.io / k8s.io namespaces
-     * (NodeRestriction), except these two domains; k3s would then never register. */
-    size_t pl = strlen(prefix);
-    bool reserved = false;
-    const char *const doms[] = {"kubernetes.io", "k8s.io"};
-    for (size_t i = 0; i < 2; i++) {
-        size_t dl = strlen(doms[i]);
-        if (pl == dl ? strcmp(prefix, doms[i]) == 0
-                     : pl > dl && prefix[pl - dl - 1] == '.' && strcmp(prefix + pl - dl, doms[i]) == 0)
-            reserved = true;
-    }
-    if (reserved && strcmp(prefix, "node.kubernetes.io") != 0 &&
-        strcmp(prefix, "kubelet.kubernetes.io") != 0)
-        return "uses a prefix reserved for Kubernetes (the kubelet refuses such node labels; "
-               "use your own prefix, e.g. pitestbed.io/)";
-    return NULL;
-}
-
-/* "key[=value]:Effect". Returns NULL if fine, else a reason. */
-static const char *taint_problem(const char *t)
-{
-    const char *colon = strrchr(t, ':');
-    if (!colon)
-        return "must be key[=value]:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)";
-    const char *eff = colon + 1;
-    if (strcmp(eff, "NoSchedule") != 0 && strcmp(eff, "PreferNoSchedule") != 0 &&
-        strcmp(eff, "NoExecute") != 0)
-        return "has an unknown effect (expected NoSchedule, PreferNoSchedule or NoExecute)";
-    char kv[512];
-    size_t n = (size_t)(colon - t);
-    if (n == 0 || n >= sizeof kv)
-        return "must be key[=value]:Effect";
-    memcpy(kv, t, n);
-    kv[n] = '\0';
-    char *eq = strchr(kv, '=');
-    if (eq) {
-        *eq = '\0';
-        if (!label_value_ok(eq + 1))
-            return "has an invalid value (1-63 characters [A-Za-z0-9._-])";
-    }
-    const char *why = label_key_problem(kv);
-    return why ? "has an invalid key" : NULL;
-}
-
 /* ---- sections ------------------------------------------------------------------ */
 
 static void load_top(ctx *c, const yt_node *root)
@@ -396,19 +156,19 @@ static void load_top(ctx *c, const yt_node *root)
     char q[64];
 
     inv->cluster = get_str(c, root, "cluster", true);
-    if (inv->cluster && !dns_label_ok(inv->cluster, strlen(inv->cluster))) {
+    if (inv->cluster && !pc_dns_label_ok(inv->cluster, strlen(inv->cluster))) {
         ERR(c, yt_get(root, "cluster"), "cluster name %s must be a DNS label (a-z, 0-9, '-', at most 63)",
             quoted(inv->cluster, q, sizeof q));
         inv->cluster = NULL;
     }
     inv->domain = get_str(c, root, "domain", false);
-    if (inv->domain && !dns_name_ok(inv->domain)) {
+    if (inv->domain && !pc_dns_name_ok(inv->domain)) {
         ERR(c, yt_get(root, "domain"), "domain %s must be a lower-case DNS name such as pitestbed.lan",
             quoted(inv->domain, q, sizeof q));
         inv->domain = NULL;
     }
     inv->k3s_version = get_str(c, root, "k3s_version", true);
-    if (inv->k3s_version && !k3s_version_ok(inv->k3s_version)) {
+    if (inv->k3s_version && !pc_k3s_version_ok(inv->k3s_version)) {
         ERR(c, yt_get(root, "k3s_version"),
             "k3s_version %s must be a pinned k3s release such as v1.32.5+k3s1 (no channel names)",
             quoted(inv->k3s_version, q, sizeof q));
@@ -418,21 +178,21 @@ static void load_top(ctx *c, const yt_node *root)
     if (!inv->timezone)
         inv->timezone = "Etc/UTC";
     else if (strlen(inv->timezone) > 64 || inv->timezone[0] == '/' || strstr(inv->timezone, "..") ||
-             !chars_in(inv->timezone, "_+-/")) {
+             !pc_chars_in(inv->timezone, "_+-/")) {
         ERR(c, yt_get(root, "timezone"), "timezone %s must be a tz database name such as Europe/Berlin",
             quoted(inv->timezone, q, sizeof q));
     }
     inv->locale = get_str(c, root, "locale", false);
     if (!inv->locale)
         inv->locale = "C.UTF-8";
-    else if (strlen(inv->locale) > 64 || !chars_in(inv->locale, "_.@-")) {
+    else if (strlen(inv->locale) > 64 || !pc_chars_in(inv->locale, "_.@-")) {
         ERR(c, yt_get(root, "locale"), "locale %s must look like en_US.UTF-8",
             quoted(inv->locale, q, sizeof q));
     }
     inv->user = get_str(c, root, "user", false);
     if (!inv->user) {
         inv->user = "pi";
-    } else if (!user_ok(inv->user) || strcmp(inv->user, "root") == 0) {
+    } else if (!pc_user_ok(inv->user) || strcmp(inv->user, "root") == 0) {
         ERR(c, yt_get(root, "user"),
             "user %s must be a login name (a-z, 0-9, '_', '-', at most 32) other than root",
             quoted(inv->user, q, sizeof q));
@@ -450,7 +210,7 @@ static void load_ssh_keys(ctx *c, const yt_node *root)
         return;
     }
     if (seq->kind == YT_NULL || (seq->kind == YT_SEQ && seq->n == 0)) {
-        ERR(c, seq, "ssh_authorized_keys is empty: at least one SSH public key is needed "
+        ERR(c, yt_get_key(root, "ssh_authorized_keys"), "ssh_authorized_keys is empty: at least one SSH public key is needed "
                     "(logins are by key only; there is no password)");
         return;
     }
@@ -467,7 +227,7 @@ static void load_ssh_keys(ctx *c, const yt_node *root)
             ERR(c, k, "each SSH key must be one non-empty line \"TYPE BASE64 [comment]\"");
             continue;
         }
-        const char *why = ssh_key_problem(k->str);
+        const char *why = pc_ssh_key_problem(k->str);
         if (why) {
             ERR(c, k, "SSH key %zu %s", i + 1, why);
             continue;
@@ -488,7 +248,7 @@ static void load_wifi(ctx *c, const yt_node *wifi)
 
     check_keys(c, wifi, keys);
     const char *ssid = get_str(c, wifi, "ssid", true);
-    if (ssid && (strlen(ssid) > 32 || has_ctl(ssid))) {
+    if (ssid && (strlen(ssid) > 32 || pc_has_ctl(ssid))) {
         ERR(c, yt_get(wifi, "ssid"), "wifi ssid must be 1-32 bytes without control characters");
         ssid = NULL;
     }
@@ -544,7 +304,7 @@ static void load_network(ctx *c, const yt_node *root)
     inv->iface = get_str(c, net, "interface", false);
     if (!inv->iface) {
         inv->iface = "eth0";
-    } else if (strlen(inv->iface) > 15 || !chars_in(inv->iface, "")) {
+    } else if (strlen(inv->iface) > 15 || !pc_chars_in(inv->iface, "")) {
         ERR(c, yt_get(net, "interface"), "interface %s must be a Linux interface name such as eth0",
             quoted(inv->iface, q, sizeof q));
     }
@@ -624,7 +384,7 @@ static void load_pipeline(ctx *c, const yt_node *root)
         return;
     check_keys(c, p, keys);
     inv->git_url = get_str(c, p, "git_url", true);
-    if (inv->git_url && (strlen(inv->git_url) > 512 || has_ctl_or_space(inv->git_url) ||
+    if (inv->git_url && (strlen(inv->git_url) > 512 || pc_has_ctl_or_space(inv->git_url) ||
                          strpbrk(inv->git_url, "\"'`\\$"))) {
         ERR(c, yt_get(p, "git_url"), "git_url %s must be a repository URL without spaces or quotes",
             quoted(inv->git_url, q, sizeof q));
@@ -634,7 +394,7 @@ static void load_pipeline(ctx *c, const yt_node *root)
     if (!inv->git_branch) {
         inv->git_branch = "main";
     } else if (strlen(inv->git_branch) > 200 || inv->git_branch[0] == '-' ||
-               !chars_in(inv->git_branch, "._/-") || strstr(inv->git_branch, "..")) {
+               !pc_chars_in(inv->git_branch, "._/-") || strstr(inv->git_branch, "..")) {
         ERR(c, yt_get(p, "branch"), "branch %s must be a git branch name (A-Z, a-z, 0-9, '.', '_', '/', '-')",
             quoted(inv->git_branch, q, sizeof q));
     }
@@ -650,7 +410,7 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
     c->node_maps[idx] = m;
     n->host = get_str(c, m, "host", true);
     c->host_nodes[idx] = yt_get(m, "host");
-    if (n->host && !dns_label_ok(n->host, strlen(n->host))) {
+    if (n->host && !pc_dns_label_ok(n->host, strlen(n->host))) {
         ERR(c, c->host_nodes[idx], "host %s must be a DNS label (a-z, 0-9, '-', at most 63)",
             quoted(n->host, q, sizeof q));
         n->host = NULL;
@@ -696,13 +456,13 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
         } else if ((n->labels = alloc_array(c, labels->n, sizeof *n->labels)) != NULL) {
             for (size_t i = 0; i < labels->n; i++) {
                 const yt_node *k = labels->keys[i], *v = labels->vals[i];
-                const char *why = label_key_problem(k->str);
+                const char *why = pc_label_key_problem(k->str);
                 if (why) {
                     ERR(c, k, "label key %s %s", quoted(k->str, q, sizeof q), why);
                     continue;
                 }
                 const char *val = v->kind == YT_SCALAR ? v->str : v->kind == YT_NULL ? "" : NULL;
-                if (!val || !label_value_ok(val)) {
+                if (!val || !pc_label_value_ok(val)) {
                     ERR(c, v, "label value for %s must be at most 63 characters [A-Za-z0-9._-], starting and "
                               "ending with a letter or digit", quoted(k->str, q, sizeof q));
                     continue;
@@ -721,7 +481,7 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
         } else if ((n->taints = alloc_array(c, taints->n, sizeof *n->taints)) != NULL) {
             for (size_t i = 0; i < taints->n; i++) {
                 const yt_node *t = taints->items[i];
-                const char *why = t->kind == YT_SCALAR ? taint_problem(t->str) : "must be a string";
+                const char *why = t->kind == YT_SCALAR ? pc_taint_problem(t->str) : "must be a string";
                 if (why) {
                     ERR(c, t, "taint %s %s", t->kind == YT_SCALAR ? quoted(t->str, q, sizeof q) : "", why);
                     continue;

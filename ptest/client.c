@@ -85,14 +85,12 @@ int client_target_resolve(client_target *t, const char *host, uint16_t port,
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+    /* No AI_ADDRCONFIG: it hides ::1 on hosts without a global IPv6 address, and every
+     * candidate is probed anyway. */
+    hints.ai_flags = AI_NUMERICSERV;
     char ps[8];
     snprintf(ps, sizeof(ps), "%u", (unsigned)port);
     int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc == EAI_BADFLAGS || (rc != 0 && rc != EAI_NONAME && rc != EAI_AGAIN)) {
-        hints.ai_flags = AI_NUMERICSERV;
-        rc = getaddrinfo(host, ps, &hints, &res);
-    }
     if (rc != 0) {
         snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
         return -1;

@@ -13,7 +13,7 @@ pkgs_build="make gcc libc6-dev pkg-config libyaml-dev libjansson-dev zlib1g-dev 
 pkgs_demo="curl procps"
 pkgs_test="clang libclang-rt-14-dev llvm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user-static prometheus curl procps
-  libxml2-utils nodejs npm iproute2 python3"
+  libxml2-utils nodejs npm iproute2 python3 cloud-init"
 
 case "$purpose" in
   build) want="$pkgs_build" ;;

@@ -15,8 +15,8 @@
 # bucket. The JS side uses the plain JS implementation with 64-bit counts (no WebAssembly,
 # no packed array) and ptest's configuration, so equality is exact.
 #
-# Env: BUILD (default build), HLOGTOOL (default $BUILD/tools/hlogtool, built if missing or
-# stale), HDR_JS_VERSION (default 3.0.1; installed with npm into $BUILD/node if missing).
+# Env: BUILD (default build), HLOGTOOL (default $BUILD/tools/hlogtool, built if missing),
+# HDR_JS_VERSION (default 3.0.1; installed with npm into $BUILD/node if missing).
 # Prints "N passed, N failed" last; exits non-zero on any failure.
 # san: yes
 set -u
@@ -37,7 +37,12 @@ die() {
 command -v node >/dev/null 2>&1 || die "node not found"
 if [ -z "${HLOGTOOL:-}" ]; then
     HLOGTOOL=$BUILD/tools/hlogtool
-    make --no-print-directory -s BUILD="$BUILD" "$HLOGTOOL" >&2 || die "cannot build $HLOGTOOL"
+    # tests/run.sh builds the tools first; standalone runs build it here (ASan flags for the
+    # build/san tree, whose objects need them).
+    if [ ! -x "$HLOGTOOL" ]; then
+        san=; [ "$(basename "$BUILD")" = san ] && san=SAN=1
+        make --no-print-directory BUILD="$BUILD" $san "$HLOGTOOL" >&2 || die "cannot build $HLOGTOOL"
+    fi
 fi
 [ -x "$HLOGTOOL" ] || die "$HLOGTOOL not executable"
 

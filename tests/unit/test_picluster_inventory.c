@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../picluster/fields.h"
 #include "../../picluster/inventory.h"
 #include "../../picluster/ipv4.h"
 
@@ -165,7 +166,7 @@ static const struct bad {
     {"empty ssh keys",
      "cluster: c\nk3s_version: v1.32.5+k3s1\nssh_authorized_keys: []\nnetwork: {subnet: 10.0.0.0/24, gateway: 10.0.0.1, dns: [10.0.0.1]}\n"
      "pipeline: {git_url: u}\nnodes:\n" NODE("a", "10.0.0.2", "server", "arm64"), 1,
-     {"inv.yaml:3:22: ssh_authorized_keys is empty"}},
+     {"inv.yaml:3:1: ssh_authorized_keys is empty"}},
     {"private key pasted",
      "cluster: c\nk3s_version: v1.32.5+k3s1\nssh_authorized_keys: [\"-----BEGIN OPENSSH PRIVATE KEY-----\"]\n"
      "network: {subnet: 10.0.0.0/24, gateway: 10.0.0.1, dns: [10.0.0.1]}\n"
@@ -292,7 +293,7 @@ static void test_all_problems_reported(void **state)
     pc_diags d;
     assert_int_equal(load(text, &inv, &d), PC_EINVALID);
     const char *want[] = {
-        "inv.yaml:3:22: ssh_authorized_keys is empty",
+        "inv.yaml:3:1: ssh_authorized_keys is empty",
         "inv.yaml:7:49: unknown arch \"x86\"",
         "inv.yaml:8:56: unknown key \"colour\"",
         "inv.yaml:8:12: duplicate host \"a\"",
@@ -440,6 +441,55 @@ static void test_cidr(void **state)
     assert_int_equal(pc_ipv4_mask(24), 0xffffff00u);
 }
 
+/* Single-value checks: a table per checker, valid and invalid, edges included. */
+static void test_fields(void **state)
+{
+    (void)state;
+    static const struct { const char *s; bool ok; } versions[] = {
+        {"v1.32.5+k3s1", true}, {"v1.9.10+k3s12", true}, {"1.32.5+k3s1", false}, {"v1.32+k3s1", false},
+        {"v1.32.5", false}, {"v1.32.5+k3s", false}, {"v1.32.5+k3s1 ", false}, {"stable", false}, {"", false},
+        {"v1.32.5-k3s1", false}, {"v1..5+k3s1", false},
+    };
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
+        assert_int_equal(pc_k3s_version_ok(versions[i].s), versions[i].ok);
+    static const struct { const char *s; bool ok; } users[] = {
+        {"pi", true}, {"_svc", true}, {"a-b_c9", true}, {"Pi", false}, {"9pi", false}, {"", false},
+        {"abcdefghijabcdefghijabcdefghijab", true}, {"abcdefghijabcdefghijabcdefghijabc", false}, {"a b", false},
+    };
+    for (size_t i = 0; i < sizeof users / sizeof users[0]; i++)
+        assert_int_equal(pc_user_ok(users[i].s), users[i].ok);
+    static const struct { const char *s; bool ok; } names[] = {
+        {"a", true}, {"pitestbed.lan", true}, {"a-b.c", true}, {"-a", false}, {"a-", false}, {"A", false},
+        {"a..b", false}, {"a.", false}, {".a", false}, {"a_b", false}, {"", false},
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", true},   /* 63 */
+        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},  /* 64 */
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_int_equal(pc_dns_name_ok(names[i].s), names[i].ok);
+    static const struct { const char *s; bool ok; } keys[] = {
+        {"tier", true}, {"pitestbed.io/pool", true}, {"node.kubernetes.io/x", true}, {"kubelet.kubernetes.io/y", true},
+        {"kubernetes.io/role", false}, {"node-role.kubernetes.io/worker", false}, {"foo.k8s.io/x", false},
+        {"notk8s.io/x", true}, {"/x", false}, {"a/", false}, {"A.io/x", false}, {"a/-x", false}, {"a b", false},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if ((pc_label_key_problem(keys[i].s) == NULL) != keys[i].ok)
+            fail_msg("label key %s", keys[i].s);
+    static const struct { const char *s; bool ok; } taints[] = {
+        {"k=v:NoSchedule", true}, {"k:NoExecute", true}, {"a/b=c:PreferNoSchedule", true}, {"k=v", false},
+        {"k=v:Never", false}, {":NoSchedule", false}, {"k=v v:NoSchedule", false}, {"k=:NoSchedule", true},
+    };
+    for (size_t i = 0; i < sizeof taints / sizeof taints[0]; i++)
+        if ((pc_taint_problem(taints[i].s) == NULL) != taints[i].ok)
+            fail_msg("taint %s", taints[i].s);
+    assert_null(pc_ssh_key_problem("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHBpdGVzdGJlZC1leGFtcGxlLWtleS1yZXBsYWNlLW1l"));
+    assert_non_null(pc_ssh_key_problem("ssh-ed25519"));
+    assert_non_null(pc_ssh_key_problem("ssh-ed25519 "));
+    assert_non_null(pc_ssh_key_problem("ssh-ed25519 !!!!"));
+    assert_non_null(pc_ssh_key_problem("ssh-dss AAAAB3NzaC1kc3M="));
+    /* Length prefix claiming more than the blob holds (0xffffffff). */
+    assert_non_null(pc_ssh_key_problem("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5/////w=="));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_node_limit),
         cmocka_unit_test(test_ipv4),
         cmocka_unit_test(test_cidr),
+        cmocka_unit_test(test_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

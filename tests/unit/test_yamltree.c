@@ -316,6 +316,8 @@ static const struct err_case {
     {"a: \"q\n\0\"\n", 9, "t.yaml:2:1: control characters are not allowed (0x00)"},
     {"a: \x01\n", 0, "t.yaml:1:4: control characters are not allowed (0x01)"},
     {"a: \xC3\xA9\x1B\n", 0, "t.yaml:1:5: control characters are not allowed (0x1B)"},
+    {"a: 1\r\nb: 2\rc: \x02\n", 0, "t.yaml:3:4: control characters are not allowed (0x02)"},
+    {"a: 1\xC2\x85" "b: \x01\n", 0, "t.yaml:2:4: control characters are not allowed (0x01)"}, /* NEL */
     {"a: \"x\\0y\"\n", 0, "t.yaml:1:4: NUL character in string"},
     {"a: \"\\x00\"\n", 0, "t.yaml:1:4: NUL character in string"},
     /* invalid UTF-8 */
@@ -452,6 +454,14 @@ static void test_depth_limit(void **state)
 
     load_ok(&d, ok, 0);
     yt_free(&d);
+    /* A scalar counts as a level too: 63 sequences around it are the most. */
+    char s63[200], s64[200];
+    snprintf(s63, sizeof s63, "%.63sx%.63s", deep, deep + 65);
+    snprintf(s64, sizeof s64, "%.64sx%.64s", deep, deep + 65);
+    load_ok(&d, s63, 0);
+    yt_free(&d);
+    assert_int_equal(yt_load_string(&d, "t.yaml", s64, strlen(s64), &e), -1);
+    assert_string_equal(e.msg, "t.yaml:1:65: nesting deeper than 64 levels");
     assert_int_equal(yt_load_string(&d, "t.yaml", deep, strlen(deep), &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:65: nesting deeper than 64 levels");
     assert_int_equal(yt_load_string(&d, "t.yaml", huge, strlen(huge), &e), -1);

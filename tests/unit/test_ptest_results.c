@@ -1,0 +1,513 @@
+/* test_ptest_results.c - ptest's outputs: results.json shape and values, interval logs,
+ * hlog file names, JTL rows and the progress line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hlog.h"
+#include "ptest/jtl.h"
+#include "ptest/progress.h"
+#include "ptest/results.h"
+
+static char *tmpdir(void)
+{
+    char *d = strdup("/tmp/test_ptest_results.XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void rmtree(const char *d)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* ------------------------------------------------------------------ JSON ---------- */
+
+typedef struct fix {
+    plan p;
+    plan_scenario sc[2];
+    plan_request rq[3];
+    plan_stage st[2];
+    plan_threshold th[3];
+    stats_label tot[3];          /* A, B, total */
+    hdr_histogram *lat[3];
+    results_label rl[2];
+    stats_series series;
+    results r;
+} fix;
+
+static void fix_init(fix *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->rq[0] = (plan_request){.label = "A", .method = "GET", .path = "/A", .weight = 2, .expect_status = 200};
+    f->rq[1] = (plan_request){.label = "root \"q\"", .method = "GET", .path = "/", .weight = 1,
+                              .expect_body = "Hello World!"};
+    f->rq[2] = (plan_request){.label = "B", .method = "POST", .path = "/B", .weight = 1, .body = "xy", .body_len = 2};
+    f->st[0] = (plan_stage){100, 20 * CLOCK_NS_PER_SEC};
+    f->st[1] = (plan_stage){300, 40 * CLOCK_NS_PER_SEC};
+    f->sc[0] = (plan_scenario){.name = "users", .model = PLAN_CLOSED, .users = 10,
+                               .ramp_up_ns = 10 * CLOCK_NS_PER_SEC, .hold_for_ns = 60 * CLOCK_NS_PER_SEC,
+                               .n_requests = 2, .requests = &f->rq[0], .weight_total = 3};
+    f->sc[1] = (plan_scenario){.name = "arrivals", .model = PLAN_OPEN, .n_stages = 2, .stages = f->st,
+                               .max_connections = 500, .n_requests = 1, .requests = &f->rq[2], .weight_total = 1};
+    f->th[0] = (plan_threshold){.label = "*", .expr = "p95 < 250ms"};
+    f->th[1] = (plan_threshold){.label = "A", .expr = "p99 < 50ms"};
+    f->th[2] = (plan_threshold){.label = "*", .expr = "error_rate < 1%"};
+    f->p.name = "ms-demo";
+    f->p.source = "plan.yaml";
+    f->p.target_str = "http://127.0.0.1:8080";
+    f->p.n_scenarios = 2;
+    f->p.scenarios = f->sc;
+    f->p.n_thresholds = 3;
+    f->p.thresholds = f->th;
+    f->p.connect_timeout_ns = 5 * CLOCK_NS_PER_SEC;
+    f->p.request_timeout_ns = 30 * CLOCK_NS_PER_SEC;
+
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(stats_label_init(&f->tot[i]), 0);
+        assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &f->lat[i]), 0);
+    }
+    /* A: 100 responses of 1..100 ms (two 500s among them), 3 connection resets.
+     * B: nothing at all (no histogram data: every statistic must be null). */
+    for (uint64_t v = 1; v <= 100; v++) {
+        hdr_record(f->lat[0], v * 1000);
+        hdr_record(&f->tot[0].svc, v * 900);
+    }
+    f->tot[0].count = 103;
+    f->tot[0].errors = 5;
+    f->tot[0].by_kind[STATS_OK] = 98;
+    f->tot[0].by_kind[STATS_ERR_STATUS] = 2;
+    f->tot[0].by_kind[STATS_ERR_RESET] = 3;
+    f->tot[0].status[200 - STATS_STATUS_MIN] = 98;
+    f->tot[0].status[500 - STATS_STATUS_MIN] = 2;
+    f->tot[1].dropped = 7;
+    assert_int_equal(stats_label_merge(&f->tot[2], &f->tot[0]), 0);
+    assert_int_equal(stats_label_merge(&f->tot[2], &f->tot[1]), 0);
+    hdr_add(f->lat[2], f->lat[0]);
+
+    stats_series_init(&f->series, 2);
+    stats_interval iv;
+    assert_int_equal(stats_interval_init(&iv, 2), 0);
+    for (uint32_t t = 0; t < 3; t++) {
+        stats_interval_reset(&iv);
+        if (t < 2) {
+            for (int i = 0; i < 50; i++) {
+                hdr_record(iv.labels[0].lat, (uint64_t)(t + 1) * 1000);
+                hdr_record(iv.total.lat, (uint64_t)(t + 1) * 1000);
+            }
+            iv.labels[0].count = iv.total.count = 50 + t;
+            iv.labels[0].errors = iv.total.errors = t;
+        }
+        assert_int_equal(stats_series_add(&f->series, t, t == 2 ? 250 : 1000, &iv), 0);
+    }
+    stats_interval_fini(&iv);
+
+    f->rl[0] = (results_label){"A", "A.hlog", &f->tot[0], f->lat[0]};
+    f->rl[1] = (results_label){"root \"q\"", "root__q_.hlog", &f->tot[1], f->lat[1]};
+    f->r = (results){
+        .p = &f->p,
+        .started = UINT64_C(1700000000123000000),
+        .duration_s = 2.25,
+        .interrupted = false,
+        .aborted = NULL,
+        .threads = 2,
+        .target_addr = "127.0.0.1:8080",
+        .n_labels = 2,
+        .labels = f->rl,
+        .total = {"total", "total.hlog", &f->tot[2], f->lat[2]},
+        .series = &f->series,
+    };
+}
+
+static void fix_fini(fix *f)
+{
+    for (int i = 0; i < 3; i++) {
+        stats_label_fini(&f->tot[i]);
+        hdr_destroy(f->lat[i]);
+    }
+    stats_series_fini(&f->series);
+}
+
+static json_t *render(const results *r)
+{
+    buf b = BUF_INIT;
+    assert_int_equal(results_json(r, &b), 0);
+    json_error_t e;
+    json_t *j = json_loadb(b.data, b.len, 0, &e);
+    if (!j)
+        fail_msg("results.json does not parse: %s at %d:%d", e.text, e.line, e.column);
+    buf_free(&b);
+    return j;
+}
+
+static json_t *path(json_t *j, const char *p)
+{
+    /* "a.b.c" with object keys only; "#n" indexes an array. */
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), "%s", p);
+    for (char *tok = strtok(tmp, "."); tok && j; tok = strtok(NULL, "."))
+        j = tok[0] == '#' ? json_array_get(j, (size_t)atoi(tok + 1)) : json_object_get(j, tok);
+    if (!j)
+        fail_msg("missing %s", p);
+    return j;
+}
+
+static void test_json_shape(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    json_t *j = render(&f.r);
+    static const char *const top[] = {"ptest_version", "started", "duration_s", "interrupted", "aborted",
+                                      "dropped", "environment", "labels", "total", "plan", "timeseries"};
+    for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
+        path(j, top[i]);
+    assert_string_equal(json_string_value(path(j, "started")), "2023-11-14T22:13:20.123Z");
+    assert_true(json_is_false(path(j, "interrupted")));
+    assert_true(json_is_null(path(j, "aborted")));
+    assert_int_equal(json_integer_value(path(j, "dropped")), 7);
+    assert_int_equal(json_integer_value(path(j, "environment.threads")), 2);
+
+    /* Labels in plan order, with every field. */
+    json_t *labels = path(j, "labels");
+    assert_int_equal(json_object_size(labels), 2);
+    const char *first = json_object_iter_key(json_object_iter(labels));
+    assert_string_equal(first, "A");
+    static const char *const lk[] = {"count", "errors", "error_rate", "dropped", "rps", "bytes_received",
+                                     "bytes_sent", "latency_us", "service_time_us", "errors_by_kind",
+                                     "status", "hlog"};
+    static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
+    static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout", "reset",
+                                        "bad_response", "status", "expectation"};
+    const char *owners[] = {"A", "root \"q\""};
+    for (int o = 0; o < 3; o++) {
+        json_t *l = o < 2 ? json_object_get(labels, owners[o]) : path(j, "total");
+        assert_non_null(l);
+        for (size_t i = 0; i < sizeof(lk) / sizeof(lk[0]); i++)
+            assert_non_null(json_object_get(l, lk[i]));
+        for (size_t i = 0; i < sizeof(sk) / sizeof(sk[0]); i++) {
+            assert_non_null(json_object_get(json_object_get(l, "latency_us"), sk[i]));
+            assert_non_null(json_object_get(json_object_get(l, "service_time_us"), sk[i]));
+        }
+        json_t *ek = json_object_get(l, "errors_by_kind");
+        assert_int_equal(json_object_size(ek), 7);
+        for (size_t i = 0; i < 7; i++)
+            assert_true(json_is_integer(json_object_get(ek, kinds[i])));
+    }
+    /* Values. */
+    assert_int_equal(json_integer_value(path(j, "labels.A.count")), 103);
+    assert_int_equal(json_integer_value(path(j, "labels.A.errors")), 5);
+    assert_true(fabs(json_real_value(path(j, "labels.A.rps")) - 103 / 2.25) < 1e-9);
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.count")), 100);
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.min")), 1000);
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.p50")), hdr_value_at_percentile(f.lat[0], 50));
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.p999")), hdr_value_at_percentile(f.lat[0], 99.9));
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.max")), hdr_max(f.lat[0]));
+    assert_true(fabs(json_number_value(path(j, "labels.A.latency_us.mean")) - hdr_mean(f.lat[0])) < 1e-6);
+    assert_int_equal(json_integer_value(path(j, "labels.A.service_time_us.min")), 900);
+    assert_int_equal(json_integer_value(path(j, "labels.A.errors_by_kind.reset")), 3);
+    assert_int_equal(json_integer_value(path(j, "labels.A.status.200")), 98);
+    assert_int_equal(json_integer_value(path(j, "labels.A.status.500")), 2);
+    assert_string_equal(json_string_value(path(j, "labels.A.hlog")), "A.hlog");
+    /* Nothing measured: null, never an invented 0. */
+    json_t *q = json_object_get(labels, "root \"q\"");
+    assert_int_equal(json_integer_value(json_object_get(q, "dropped")), 7);
+    json_t *ql = json_object_get(q, "latency_us");
+    assert_int_equal(json_integer_value(json_object_get(ql, "count")), 0);
+    for (size_t i = 1; i < sizeof(sk) / sizeof(sk[0]); i++)
+        assert_true(json_is_null(json_object_get(ql, sk[i])));
+    assert_int_equal(json_object_size(json_object_get(q, "status")), 0);
+    assert_int_equal(json_integer_value(path(j, "total.count")), 103);
+    assert_int_equal(json_integer_value(path(j, "total.dropped")), 7);
+
+    /* Time series: total at top level, labels inside. */
+    json_t *ts = path(j, "timeseries");
+    assert_int_equal(json_array_size(ts), 3);
+    assert_int_equal(json_integer_value(path(j, "timeseries.#1.t")), 1);
+    assert_true(json_number_value(path(j, "timeseries.#1.rps")) == 51.0);
+    assert_int_equal(json_integer_value(path(j, "timeseries.#1.errors")), 1);
+    assert_true(hdr_values_equivalent(f.lat[0], (uint64_t)json_integer_value(path(j, "timeseries.#1.p50_us")), 2000));
+    assert_true(hdr_values_equivalent(f.lat[0], (uint64_t)json_integer_value(path(j, "timeseries.#0.labels.A.p99_us")), 1000));
+    assert_true(json_number_value(path(j, "timeseries.#2.len_s")) == 0.25);
+    assert_true(json_is_null(path(j, "timeseries.#2.p50_us")));
+    assert_true(json_is_null(path(j, "timeseries.#0.labels.root \"q\".p99_us")));
+
+    /* Plan echo. */
+    assert_string_equal(json_string_value(path(j, "plan.name")), "ms-demo");
+    assert_string_equal(json_string_value(path(j, "plan.target")), "http://127.0.0.1:8080");
+    assert_string_equal(json_string_value(path(j, "plan.scenarios.#0.model")), "closed");
+    assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.users")), 10);
+    assert_true(json_number_value(path(j, "plan.scenarios.#0.ramp_up_s")) == 10.0);
+    assert_string_equal(json_string_value(path(j, "plan.scenarios.#1.model")), "open");
+    assert_true(json_number_value(path(j, "plan.scenarios.#1.stages.#1.rate")) == 300.0);
+    assert_true(json_number_value(path(j, "plan.scenarios.#1.stages.#1.duration_s")) == 40.0);
+    assert_int_equal(json_integer_value(path(j, "plan.scenarios.#1.max_connections")), 500);
+    assert_string_equal(json_string_value(path(j, "plan.scenarios.#0.requests.#1.expect.body_contains")), "Hello World!");
+    assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.requests.#0.expect.status")), 200);
+    assert_int_equal(json_integer_value(path(j, "plan.scenarios.#1.requests.#0.body_bytes")), 2);
+    json_t *thr = path(j, "plan.thresholds");
+    assert_int_equal(json_object_size(thr), 2);
+    assert_int_equal(json_array_size(json_object_get(thr, "*")), 2);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(thr, "*"), 1)), "error_rate < 1%");
+    json_decref(j);
+
+    /* Aborted runs say why. */
+    f.r.interrupted = true;
+    f.r.aborted = "target http://127.0.0.1:9 unreachable: connection refused";
+    j = render(&f.r);
+    assert_true(json_is_true(path(j, "interrupted")));
+    assert_string_equal(json_string_value(path(j, "aborted")), f.r.aborted);
+    json_decref(j);
+    fix_fini(&f);
+}
+
+static void test_write_file(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    char *d = tmpdir();
+    char sub[512], err[256];
+    snprintf(sub, sizeof(sub), "%s/a/b/c", d);
+    assert_int_equal(results_mkdirs(sub), 0);
+    assert_int_equal(results_mkdirs(sub), 0);   /* exists: fine */
+    assert_int_equal(results_write(&f.r, sub, err, sizeof(err)), 0);
+    char p[600];
+    snprintf(p, sizeof(p), "%s/results.json", sub);
+    json_error_t e;
+    json_t *j = json_load_file(p, 0, &e);
+    assert_non_null(j);
+    json_decref(j);
+    /* A file where a directory should be. */
+    assert_int_equal(results_mkdirs(p), -1);
+    snprintf(p, sizeof(p), "%s/missing/x", sub);
+    assert_int_equal(results_write(&f.r, p, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "results.json"));
+    rmtree(d);
+    free(d);
+    fix_fini(&f);
+}
+
+/* ------------------------------------------------------------------ hlog ---------- */
+
+static void test_hlog_names(void **state)
+{
+    (void)state;
+    static const char *const labels[] = {"A", "/", "/A", "_A", "total", ".hidden", "a b/c", "", "x-1.2_y", "/A"};
+    static const char *const want[] = {"A.hlog", "_.hlog", "_A.hlog", "_A-2.hlog", "total-2.hlog",
+                                       "_hidden.hlog", "a_b_c.hlog", "_-2.hlog", "x-1.2_y.hlog", "_A-3.hlog"};
+    size_t n = sizeof(labels) / sizeof(labels[0]);
+    char **names;
+    assert_int_equal(results_hlog_names(labels, n, &names), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(names[i], want[i]);
+    assert_string_equal(names[n], "total.hlog");
+    results_names_free(names, n);
+}
+
+static void test_hlogs_stream(void **state)
+{
+    (void)state;
+    char *d = tmpdir();
+    static const char *const labels[] = {"A", "B"};
+    char **names;
+    assert_int_equal(results_hlog_names(labels, 2, &names), 0);
+    results_hlogs h;
+    char err[256];
+    assert_int_equal(results_hlogs_open(&h, d, names, 2, UINT64_C(1700000000000000000), err, sizeof(err)), 0);
+    stats_interval iv;
+    assert_int_equal(stats_interval_init(&iv, 2), 0);
+    for (int t = 0; t < 4; t++) {
+        stats_interval_reset(&iv);
+        for (int i = 0; i <= t; i++) {
+            hdr_record(iv.labels[0].lat, 1000 * (uint64_t)(i + 1));
+            hdr_record(iv.total.lat, 1000 * (uint64_t)(i + 1));
+        }
+        assert_int_equal(results_hlogs_add(&h, (uint64_t)t * 1000, t == 3 ? 400 : 1000, &iv), 0);
+    }
+    assert_int_equal(results_hlogs_close(&h), 0);
+    stats_interval_fini(&iv);
+
+    /* Read back: A has 1+2+3+4 values, B's intervals are all empty, total equals A. */
+    static const uint64_t want_total[] = {10, 0, 10};
+    for (int f = 0; f < 3; f++) {
+        char p[600];
+        snprintf(p, sizeof(p), "%s/%s", d, names[f]);
+        char *data;
+        size_t len;
+        assert_int_equal(hlog_load_file(p, &data, &len), 0);
+        hlog_reader r;
+        hlog_reader_init(&r, data, len);
+        hlog_interval in;
+        int n = 0;
+        uint64_t total = 0;
+        while (hlog_next(&r, &in) == 1) {
+            total += in.h->total_count;
+            if (n == 3)
+                assert_true(in.length_s == 0.4);
+            assert_true(in.start_s == n);
+            hdr_destroy(in.h);
+            n++;
+        }
+        assert_int_equal(n, 4);
+        assert_int_equal(total, want_total[f]);
+        assert_true(hlog_base_time(&r) == 1700000000.0);
+        free(data);
+    }
+    results_names_free(names, 2);
+    rmtree(d);
+    free(d);
+}
+
+/* ------------------------------------------------------------------ JTL ----------- */
+
+static void test_csv_field(void **state)
+{
+    (void)state;
+    static const char *const t[][2] = {
+        {"plain", "plain"}, {"", ""}, {"a,b", "\"a,b\""}, {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"line\nbreak", "\"line\nbreak\""}, {"cr\r", "\"cr\r\""}, {"/A?x=1;y", "/A?x=1;y"},
+    };
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+        char *s = jtl_csv_field(t[i][0]);
+        assert_string_equal(s, t[i][1]);
+        free(s);
+    }
+}
+
+static size_t count_fields(const char *line)
+{
+    size_t n = 1;
+    bool q = false;
+    for (const char *p = line; *p && *p != '\n'; p++) {
+        if (*p == '"')
+            q = !q;
+        else if (*p == ',' && !q)
+            n++;
+    }
+    return n;
+}
+
+static void test_jtl_rows(void **state)
+{
+    (void)state;
+    char *d = tmpdir();
+    char p[512], err[256];
+    snprintf(p, sizeof(p), "%s/r.jtl", d);
+    int fd;
+    assert_int_equal(jtl_open(p, &fd, err, sizeof(err)), 0);
+    jtl_buf b;
+    assert_int_equal(jtl_buf_init(&b, fd), 0);
+    char *label = jtl_csv_field("a,b"), *thread = jtl_csv_field("users 1-1"), *url = jtl_csv_field("http://h:1/a,b");
+    jtl_row ok = {.ts_ms = 1700000000123, .elapsed_ms = 12, .label_csv = label, .status = 200,
+                  .message = "OK", .thread_csv = thread, .success = true, .failure = "", .bytes = 130,
+                  .sent_bytes = 74, .grp_threads = 10, .all_threads = 20, .url_csv = url,
+                  .latency_ms = 11, .connect_ms = 1};
+    jtl_row bad = ok;
+    bad.status = 0;
+    bad.err_name = "connect_refused";
+    bad.message = "connection refused";
+    bad.failure = "connection refused";
+    bad.success = false;
+    /* Enough rows to pass the buffer several times. */
+    for (int i = 0; i < 3000; i++)
+        jtl_row_add(&b, i % 3 ? &ok : &bad);
+    jtl_buf_fini(&b);
+    close(fd);
+    FILE *f = fopen(p, "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    assert_non_null(fgets(line, sizeof(line), f));
+    assert_string_equal(line, JTL_HEADER);
+    assert_int_equal(count_fields(line), 17);
+    while (fgets(line, sizeof(line), f)) {
+        assert_int_equal(count_fields(line), 17);
+        if (n == 0)
+            assert_non_null(strstr(line, "Non HTTP response code: connect_refused"));
+        if (n == 1)
+            assert_string_equal(line, "1700000000123,12,\"a,b\",200,OK,users 1-1,text,true,,130,74,10,20,"
+                                      "\"http://h:1/a,b\",11,0,1\n");
+        n++;
+    }
+    fclose(f);
+    assert_int_equal(n, 3000);
+    free(label);
+    free(thread);
+    free(url);
+    /* A disabled buffer ignores rows. */
+    assert_int_equal(jtl_buf_init(&b, -1), 0);
+    jtl_row_add(&b, &ok);
+    assert_int_equal(b.len, 0);
+    jtl_buf_fini(&b);
+    /* An unwritable path is reported. */
+    assert_int_equal(jtl_open("/nonexistent-dir/x.jtl", &fd, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent-dir/x.jtl"));
+    rmtree(d);
+    free(d);
+}
+
+/* ------------------------------------------------------------------ progress ------ */
+
+static void test_progress_format(void **state)
+{
+    (void)state;
+    char line[256];
+    progress_snap s = {.elapsed_ns = 12500 * CLOCK_NS_PER_MS, .rps = 1234.4, .count = 20000, .errors = 20,
+                       .has_latency = true, .p50_us = 1230, .p99_us = 45600};
+    progress_format(&s, 60 * CLOCK_NS_PER_SEC, line, sizeof(line));
+    assert_string_equal(line, "12s/1m  1234 req/s  20000 requests  20 errors (0.10%)  p50 1.23ms  p99 45.6ms");
+    s.has_latency = false;
+    s.count = 0;
+    s.errors = 0;
+    s.dropped = 3;
+    progress_format(&s, 60 * CLOCK_NS_PER_SEC, line, sizeof(line));
+    assert_string_equal(line, "12s/1m  1234 req/s  0 requests  0 errors (0.00%)  p50 -  p99 -  3 dropped");
+    /* Truncation keeps the string terminated. */
+    assert_int_equal(progress_format(&s, 60 * CLOCK_NS_PER_SEC, line, 8), 7);
+    assert_int_equal(strlen(line), 7);
+    assert_int_equal(progress_format(&s, 0, line, 0), 0);
+
+    /* Plain mode prints every 10 s only. */
+    char *out = NULL;
+    size_t outlen = 0;
+    FILE *f = open_memstream(&out, &outlen);
+    progress pg;
+    progress_init(&pg, f, true, false, 60 * CLOCK_NS_PER_SEC);
+    for (int sec = 1; sec <= 25; sec++) {
+        s.elapsed_ns = (uint64_t)sec * CLOCK_NS_PER_SEC;
+        progress_update(&pg, &s);
+    }
+    progress_end(&pg);
+    fclose(f);
+    int lines = 0;
+    for (char *p = out; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 2);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_write_file),
+        cmocka_unit_test(test_hlog_names),
+        cmocka_unit_test(test_hlogs_stream),
+        cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_jtl_rows),
+        cmocka_unit_test(test_progress_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
