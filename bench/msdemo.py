@@ -11,6 +11,9 @@ Both servers run with one worker pinned to one core; wrk runs pinned to the othe
      the servers over several rounds and taking the median;
   4. msdemo's served delays on /B (normal 20 ms +- 5) at about half of the maximum rate
      from step 3: the server-side mean from /metrics against the fitted mean from /config.
+Where permitted the servers run SCHED_FIFO and wrk at nice -10 (--sched), so that other jobs
+on a shared machine do not delay the servers' wakeups; each run prints how long the servers
+still waited for a CPU (/proc/PID/task/TID/schedstat).
 A benchmark, not a test: it prints figures and PASS/MISS against the targets and exits 0;
 it exits 1 only when it cannot run (missing tool, a server that does not start).
 """
@@ -29,7 +32,6 @@ import tempfile
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 # Targets from the issue.
 T_CPU_RATIO = 0.8
@@ -79,9 +81,11 @@ def runq(pids):
     return wait, slices
 
 
-def runq_us(before, after):
-    n = after[1] - before[1]
-    return (after[0] - before[0]) / n / 1000 if n > 0 else 0.0
+def runq_text(before, after):
+    """The run-queue wait between two runq() samples, as text for the log."""
+    n, w = after[1] - before[1], after[0] - before[0]
+    per = w / n / 1000 if n > 0 else 0.0
+    return f"waited {w / 1e6:.0f} ms for a CPU ({per:.0f} us/slice)"
 
 
 def status_kib(pid, key):
@@ -182,8 +186,17 @@ def open_many(port, n, request, want_answer, timeout=120.0, max_connecting=256):
     complete response (Content-Length framed). Returns the open sockets; the caller closes
     them. At most max_connecting connects are in flight so that the listen queue never
     overflows (an overflow costs a 1 s SYN retransmit)."""
+    socks = []
+    try:
+        return open_many_into(socks, port, n, request, want_answer, timeout, max_connecting)
+    except BaseException:
+        close_all(socks)
+        raise
+
+
+def open_many_into(socks, port, n, request, want_answer, timeout, max_connecting):
     sel = selectors.DefaultSelector()
-    socks, started, done = [], 0, 0
+    started, done = 0, 0
     bufs = {}
     end = time.monotonic() + timeout
     connecting = 0
@@ -440,7 +453,7 @@ def phase_cpu(sv, a, res):
             w["cpu_s"] = usr + sys_
             w["us_per_req"] = w["cpu_s"] * 1e6 / w["requests"] if w["requests"] else float("inf")
             w["usr_us"] = usr * 1e6 / w["requests"] if w["requests"] else float("inf")
-            w["runq_us"] = runq_us(q0, q1)
+            w["runq"] = runq_text(q0, q1)
             runs[name].append(w)
             extra = ""
             if w["errors"] or w["non2xx"]:
@@ -448,7 +461,7 @@ def phase_cpu(sv, a, res):
             log(f"  round {r + 1} {name:6s} {w['requests']:8d} req {w['rps']:7.0f} req/s"
                 f"  server CPU {w['cpu_s']:5.2f} s ({w['cpu_s'] / a.duration * 100:3.0f}%)"
                 f"  {w['us_per_req']:5.2f} us/req (user {w['usr_us']:4.2f})"
-                f"  run-queue wait {w['runq_us']:5.0f} us/slice{extra}")
+                f"  {w['runq']}{extra}")
     for name in runs:
         res[f"{name}_us"] = statistics.median(w["us_per_req"] for w in runs[name])
         res[f"{name}_usr_us"] = statistics.median(w["usr_us"] for w in runs[name])
@@ -488,13 +501,12 @@ def phase_delay(sv, a, res):
     allowed = fitted * T_DELAY_REL + T_DELAY_ABS_MS
     res.update(delay_fitted=fitted, delay_served=served, delay_dev=dev, delay_allowed=allowed,
                delay_rps=w["rps"], delay_conns=conns, delay_load=w["rps"] / res["msdemo_rps"],
-               delay_cmd=w["cmd"], delay_runq_us=runq_us(q0, q1))
+               delay_cmd=w["cmd"])
     cpu_s = sum(c1) - sum(c0)
     lat = f", wrk mean latency {w['latency_ms']:.3f} ms" if w["latency_ms"] is not None else ""
     log(f"  {w['cmd']}")
     log(f"  achieved {w['rps']:.0f} req/s ({res['delay_load'] * 100:.0f}% of max), {count:.0f}"
-        f" answered, msdemo CPU {cpu_s / a.duration * 100:.0f}%, run-queue wait"
-        f" {res['delay_runq_us']:.0f} us/slice{lat}")
+        f" answered, msdemo CPU {cpu_s / a.duration * 100:.0f}%, {runq_text(q0, q1)}{lat}")
     log(f"  configured mean {configured:.4f} ms, fitted {fitted:.4f} ms, served (server side,"
         f" /metrics) {served:.4f} ms: {dev:+.4f} ms ({dev / fitted * 100:+.3f}%),"
         f" allowed +-{allowed:.3f} ms")

@@ -405,7 +405,7 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
         /* Workers start at evenly spaced points of each series, so that together they walk
          * the whole series rather than all repeating its first values. */
         for (size_t k = 0; k < cfg->n_endpoints; k++)
-            w->cursors[k] = (uint32_t)((uint64_t)s->series[k].n * i / s->nworkers);
+            w->cursors[k] = delay_cursor_start(&s->series[k], (uint32_t)i, (uint32_t)s->nworkers);
         ev_io_init(&w->lio, w->lfd, accept_cb, w);
         ev_timer_init(&w->accept_pause, accept_resume, w);
         if (ev_io_start(w->loop, &w->lio, EV_READ) < 0 || ev_set_wake(w->loop, worker_wake, w) < 0) {

@@ -49,6 +49,7 @@ struct eng_sc {
     size_t hint;
     uint64_t next_k, stride;
     bool sched_done;
+    bool blocked;                /* arrivals are waiting for a connection */
     ev_timer arrival;
     eng_user **avail;            /* free connection slots, LIFO (warm ones on top) */
     size_t n_avail;
@@ -274,6 +275,7 @@ static void open_pump(eng_sc *sc, mono_ns now)
         }
         mono_ns due = sc->t_begin + off;
         if (due > now) {
+            sc->blocked = false;
             if (!ev_timer_pending(&sc->arrival) || sc->arrival.when != due)
                 ev_timer_start(th->loop, &sc->arrival, due);
             return;
@@ -284,10 +286,14 @@ static void open_pump(eng_sc *sc, mono_ns now)
             sc->next_k += sc->stride;
             continue;
         }
-        if (sc->n_avail == 0)
+        if (sc->n_avail == 0) {
+            sc->blocked = true;
             return; /* backlog: resumed when a connection frees up */
+        }
         eng_user *u = sc->avail[--sc->n_avail];
         u->req = pick(sc, &th->rng);
+        if (sc->blocked)
+            stats_queued(&th->st, u->req->label);
         sc->inflight++;
         sc->next_k += sc->stride;
         client_send(&u->conn, u->req, due);

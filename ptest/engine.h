@@ -19,7 +19,8 @@
  *                     schedule order; no memory is needed: the backlog is the range of
  *                     arrival indices that are due but not sent) and its latency includes the
  *                     wait: a server stalled for 1 s yields latencies up to 1 s, as the users
- *                     of an open system would see. An arrival is DROPPED (counted per label,
+ *                     of an open system would see (such arrivals are counted as
+ *                     "queued"). An arrival is DROPPED (counted per label,
  *                     reported as "dropped", never given an invented latency) when it has
  *                     waited longer than the plan's request timeout without getting a
  *                     connection, or when it is still waiting when the run is stopped. So

@@ -57,6 +57,8 @@ static void json_label(jsonw *w, const results_label *l, double duration_s)
     jsonw_double(w, t->count ? (double)t->errors / (double)t->count : 0.0);
     jsonw_key(w, "dropped");
     jsonw_u64(w, t->dropped);
+    jsonw_key(w, "queued");
+    jsonw_u64(w, t->queued);
     jsonw_key(w, "rps");
     jsonw_double(w, duration_s > 0 ? (double)t->count / duration_s : 0.0);
     jsonw_key(w, "bytes_received");

@@ -12,7 +12,7 @@
  *     "plan": {...},                       echo of the plan as run (durations in seconds)
  *     "timeseries": [POINT, ...]           one per second of the run
  *   }
- *   LABEL = {"count", "errors", "error_rate", "dropped", "rps", "bytes_received",
+ *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
  *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
  *                               "bad_response", "status", "expectation"},
@@ -25,7 +25,9 @@
  *           rps = requests completed in the interval / len_s; p50/p99 null without
  *           responses. The last point covers the rest of the run (len_s may differ from 1).
  *   count = finished requests (responses of any status + transport errors); errors =
- *   those with any error kind; rps = count / duration_s.
+ *   those with any error kind; rps = count / duration_s (duration_s runs until the last
+ *   answer, so it includes the in-flight requests of the end); queued = open-model arrivals
+ *   that waited for a free connection (latency includes the wait; see engine.h).
  *
  * Interval logs: "<label>.hlog" per label (file-name-safe: bytes other than [A-Za-z0-9._-]
  * become '_', a leading '.' too, clashes get "-2", "-3"...) and "total.hlog"; one interval

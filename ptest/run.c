@@ -325,13 +325,13 @@ int run_plan(const plan *p, const run_opts *o)
     if (collect(&c, UINT64_MAX) != 0)
         c.fatal = 1;
     uint64_t done_ns = c.next_sec * CLOCK_NS_PER_SEC;
+    uint64_t rest_ns = end > c.start + done_ns ? end - c.start - done_ns : CLOCK_NS_PER_MS;
     if (end > c.start + done_ns || c.iv.total.count > 0)
-        book(&c, (uint32_t)c.next_sec,
-             end > c.start + done_ns ? end - c.start - done_ns : CLOCK_NS_PER_MS);
+        book(&c, (uint32_t)c.next_sec, rest_ns);
     if (!c.aborted[0] && !c.interrupted && c.health.conn_ok == 0 && c.health.conn_fail > 0)
         snprintf(c.aborted, sizeof(c.aborted), "target %s unreachable: %s", p->target_str,
                  stats_err_text(c.health.last_fail));
-    show(&c, end - c.start, 0);
+    show(&c, end - c.start, (double)rest_ns / 1e9);
     progress_end(&c.pg);
 
     tots = calloc(c.n_labels + 1, sizeof(*tots));
@@ -376,6 +376,12 @@ int run_plan(const plan *p, const run_opts *o)
         ret = RUN_EXIT_USAGE;
         goto out;
     }
+    const stats_label *all = &tots[c.n_labels];
+    if (all->queued > 0 && all->queued * 100 >= all->count)
+        fprintf(stderr, "ptest: note: %" PRIu64 " of %" PRIu64 " requests found every connection "
+                "busy and waited for one; their latency includes the wait (a slow or stalled "
+                "server causes this; with a fast server, raise -c / max_connections)\n",
+                all->queued, all->count);
     if (c.aborted[0])
         fprintf(stderr, "ptest: %s\n", c.aborted);
     else if (c.interrupted)

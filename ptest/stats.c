@@ -58,6 +58,7 @@ int stats_label_merge(stats_label *dst, const stats_label *src)
     dst->count += src->count;
     dst->errors += src->errors;
     dst->dropped += src->dropped;
+    dst->queued += src->queued;
     dst->bytes_rx += src->bytes_rx;
     dst->bytes_tx += src->bytes_tx;
     for (size_t i = 0; i < STATS_ERR_N; i++)

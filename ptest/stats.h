@@ -65,6 +65,8 @@ typedef struct stats_label {
     uint64_t count;              /* finished requests: responses + transport errors */
     uint64_t errors;             /* count with a kind != STATS_OK */
     uint64_t dropped;            /* open model: arrivals never sent (see engine.h) */
+    uint64_t queued;             /* open model: arrivals sent late because every connection
+                                    was busy (their latency includes the wait) */
     uint64_t bytes_rx, bytes_tx;
     uint64_t by_kind[STATS_ERR_N];
     uint64_t status[STATS_STATUS_MAX - STATS_STATUS_MIN + 1];
@@ -126,6 +128,11 @@ void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int stat
 static inline void stats_dropped(stats_thread *t, size_t label, uint64_t n)
 {
     t->labels[label].dropped += n;
+}
+/* Counts an open-model arrival of label that had to wait for a free connection. */
+static inline void stats_queued(stats_thread *t, size_t label)
+{
+    t->labels[label].queued++;
 }
 /* Connection bookkeeping, for the "target unreachable" verdict. */
 static inline void stats_connect(stats_thread *t, int kind)

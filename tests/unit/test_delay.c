@@ -340,13 +340,15 @@ static void test_limits_accepted(void **state)
 {
     (void)state;
     delay_series s;
-    /* The longest series, constant so it is quick: 80 MB. */
-    delay_spec big = {RNG_CONSTANT, MS(3), 0, DELAY_MAX_N};
+    /* The longest series at the longest delay, constant so it is quick: 80 MB, and a sum
+     * (8.64e20 ns) beyond 64 bits. */
+    delay_spec big = {RNG_CONSTANT, DELAY_MAX_NS, 0, DELAY_MAX_N};
     assert_int_equal(delay_series_build(&s, &big, SEED, NULL, 0), 0);
     assert_int_equal(s.n, DELAY_MAX_N);
-    assert_int_equal(s.v[0], MS(3));
-    assert_int_equal(s.v[DELAY_MAX_N - 1], MS(3));
-    assert_true(s.fit_mean_ns == 3e6 && s.fit_stddev_ns == 0.0);
+    assert_int_equal(s.v[0], DELAY_MAX_NS);
+    assert_int_equal(s.v[DELAY_MAX_N - 1], DELAY_MAX_NS);
+    assert_true(s.fit_mean_ns == (double)DELAY_MAX_NS && s.fit_stddev_ns == 0.0);
+    assert_false(s.clamped_moved_fit);
     delay_series_free(&s);
     /* Mean and stddev at the limit together. */
     delay_spec top = {RNG_EXPONENTIAL, DELAY_MAX_NS, DELAY_MAX_NS, 64};

@@ -92,6 +92,7 @@ static void fix_init(fix *f)
     f->tot[0].status[200 - STATS_STATUS_MIN] = 98;
     f->tot[0].status[500 - STATS_STATUS_MIN] = 2;
     f->tot[1].dropped = 7;
+    f->tot[1].queued = 4;
     assert_int_equal(stats_label_merge(&f->tot[2], &f->tot[0]), 0);
     assert_int_equal(stats_label_merge(&f->tot[2], &f->tot[1]), 0);
     hdr_add(f->lat[2], f->lat[0]);
@@ -184,7 +185,7 @@ static void test_json_shape(void **state)
     assert_int_equal(json_object_size(labels), 2);
     const char *first = json_object_iter_key(json_object_iter(labels));
     assert_string_equal(first, "A");
-    static const char *const lk[] = {"count", "errors", "error_rate", "dropped", "rps", "bytes_received",
+    static const char *const lk[] = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
                                      "bytes_sent", "latency_us", "service_time_us", "errors_by_kind",
                                      "status", "hlog"};
     static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
@@ -223,6 +224,7 @@ static void test_json_shape(void **state)
     /* Nothing measured: null, never an invented 0. */
     json_t *q = json_object_get(labels, "root \"q\"");
     assert_int_equal(json_integer_value(json_object_get(q, "dropped")), 7);
+    assert_int_equal(json_integer_value(json_object_get(q, "queued")), 4);
     json_t *ql = json_object_get(q, "latency_us");
     assert_int_equal(json_integer_value(json_object_get(ql, "count")), 0);
     for (size_t i = 1; i < sizeof(sk) / sizeof(sk[0]); i++)
