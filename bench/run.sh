@@ -2,7 +2,7 @@
 # run.sh - runs every bench/*.sh in turn (`make bench`). Benchmarks print figures; they are
 # not tests and are never part of `make test`. Exits 1 if a benchmark could not run.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 rc=0
 for b in bench/*.sh; do
   [ "$b" = bench/run.sh ] && continue

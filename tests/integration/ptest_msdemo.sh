@@ -18,7 +18,7 @@ endpoints:
   - {path: /E, errors: {rate: 0.1, status: 500}}
 YAML
 port=$(free_port)
-start_msdemo ms "$port" --config "$TMP/ms.yaml" --workers 2
+start_msdemo ms "$port" --config "$TMP/ms.yaml" --workers 1
 base=http://127.0.0.1:$port
 
 cat >"$TMP/check.py" <<'PY'
@@ -98,7 +98,7 @@ scenarios:
       - {label: A, path: /A, weight: 3}
       - {label: E, path: /E, weight: 1}
 YAML
-if run closed "$TMP/closed.yaml" -t 2; then
+if run closed "$TMP/closed.yaml" -t 1; then
   check delay closed A /A
   check count closed A /A
   check count closed E /E
@@ -107,7 +107,7 @@ if run closed "$TMP/closed.yaml" -t 2; then
 fi
 
 # Open model at a constant rate, one endpoint per run (ad-hoc URL form).
-if run openA "$base/A" -R 200 -c 50 -d 5s -t 2 --label A; then
+if run openA "$base/A" -R 200 -c 50 -d 5s -t 1 --label A; then
   check delay openA A /A
   check count openA A /A
   check_cmd "openA achieved 200/s (no drops)" python3 -c "
@@ -131,7 +131,7 @@ scenarios:
     max_connections: 30
     requests: [{label: A, path: /A}]
 YAML
-if run stages "$TMP/open.yaml" -t 2; then
+if run stages "$TMP/open.yaml" -t 1; then
   check count stages A /A
   check delay stages A /A
   check_cmd "stages: 200 + 600 arrivals" python3 -c "

@@ -56,7 +56,7 @@ for p in (90, 99):
     good = abs(got - truth) <= 0.10 * truth
     ok = ok and good
     print(f"p{p}: ptest {got:.1f} ms, truth {truth:.1f} ms -> {'ok' if good else 'OFF BY MORE THAN 10%'}")
-print(f"count {r['total']['count']}, dropped {r['dropped']}, max {l['max']/1000:.1f} ms, "
+print(f"count {r['total']['count']}, dropped {r['dropped']}, queued {r['total']['queued']}, max {l['max']/1000:.1f} ms, "
       f"service time p99 {r['total']['service_time_us']['p99']/1000:.1f} ms")
 sys.exit(0 if ok and r["total"]["count"] == 10000 else 1)
 PY
