@@ -5,6 +5,7 @@
 #   make CROSS=aarch64-linux-gnu-      static binaries into build/aarch64-linux-gnu/
 #   make CROSS=arm-linux-gnueabihf-    static binaries into build/arm-linux-gnueabihf/
 #   make SAN=1                ASan+UBSan build into build/san/
+#   make STATIC=1             static native programs into build/static/ (what the images ship)
 #   make test                 install missing dependencies, then run every suite (tests/run.sh)
 #   make demo                 install missing dependencies, then run the local pipeline (ci/demo)
 #   make unit | integration | fuzz | cross-test | bench   single suites
@@ -33,7 +34,11 @@ LDLIBS_ALL := -lyaml -ljansson -lz -lm -lpthread $(LDLIBS)
 LDFLAGS ?=
 
 ifeq ($(CROSS),)
-  ifeq ($(SAN),1)
+  ifeq ($(STATIC),1)
+    # Static programs, as shipped in the images: no shared-library pages in RSS.
+    BUILD   ?= build/static
+    PROG_LDFLAGS := -static
+  else ifeq ($(SAN),1)
     BUILD   ?= build/san
     SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
     CFLAGS  += $(SANFLAGS)
@@ -165,6 +170,7 @@ cross-test:
 	$(Q)tests/run.sh cross
 
 bench: all tools
+	$(Q)$(MAKE) --no-print-directory STATIC=1 all
 	$(Q)bench/run.sh
 
 clean:

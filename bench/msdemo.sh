@@ -16,7 +16,9 @@ for arg in "$@"; do
     exit 0
   fi
 done
-BUILD=${BUILD:-$ROOT/build}
+# The static build is what the images ship (no shared-library pages in RSS); `make bench`
+# builds it. Override with BUILD=build to measure the dynamic one.
+BUILD=${BUILD:-$ROOT/build/static}
 cmdline="bench/msdemo.sh${*:+ $*}"
 
 missing=0
@@ -32,7 +34,7 @@ need taskset util-linux
 need python3 python3
 [ "$missing" = 0 ] || exit 1
 if [ ! -x "$BUILD/msdemo" ]; then
-  echo "bench/msdemo: $BUILD/msdemo not found: run 'make' first" >&2
+  echo "bench/msdemo: $BUILD/msdemo not found: run 'make STATIC=1' (or make bench) first" >&2
   exit 1
 fi
 
