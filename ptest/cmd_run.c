@@ -1,0 +1,181 @@
+/* cmd_run.c - `ptest run`: options, plan loading, and the run itself. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "cmds.h"
+#include "plan.h"
+#include "run.h"
+#include "units.h"
+
+#define DEFAULT_CONNECTIONS 10
+#define DEFAULT_DURATION (10 * CLOCK_NS_PER_SEC)
+
+static void usage_run(FILE *f)
+{
+    fprintf(f,
+            "usage: ptest run URL [-c CONNECTIONS] [-t THREADS] [-d DURATION] [-R RATE]\n"
+            "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
+            "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
+            "                     [--out DIR] [--jtl FILE] [--quiet]\n"
+            "\n"
+            "With a URL: without -R a closed model (each connection sends its next request\n"
+            "when the previous answer arrives); with -R an open model at that constant\n"
+            "arrival rate, latency measured from each request's intended send time.\n"
+            "\n"
+            "  -c, --connections N  URL runs: connections (closed: users; open: at most N\n"
+            "                       connections) (default %d)\n"
+            "  -t, --threads N      worker threads, one event loop each (default: CPUs, max 4)\n"
+            "  -d, --duration D     run time, e.g. 30s, 2m (default 10s for URL runs); for a\n"
+            "                       plan it replaces every scenario's own duration\n"
+            "  -R, --rate R         URL runs: open model at R requests/s (e.g. 1000, 50/ms)\n"
+            "      --label NAME     URL runs: label of the request (default: the path)\n"
+            "      --target URL     plan runs: target instead of the plan's\n"
+            "      --out DIR        results directory (default results/): results.json,\n"
+            "                       <label>.hlog per label, total.hlog\n"
+            "      --jtl FILE       also write JMeter CSV results (17 standard columns)\n"
+            "      --seed N         seed the request mix and think times (reproducible)\n"
+            "  -q, --quiet          no progress line and no summary\n"
+            "  -h, --help           this help\n",
+            DEFAULT_CONNECTIONS);
+}
+
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ptest run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n(ptest run --help for usage)\n", stderr);
+    return RUN_EXIT_USAGE;
+}
+
+static bool is_url(const char *s)
+{
+    return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+}
+
+enum { OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED };
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"connections", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"rate", required_argument, NULL, 'R'},
+        {"label", required_argument, NULL, OPT_LABEL},
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"jtl", required_argument, NULL, OPT_JTL},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    run_opts ro;
+    memset(&ro, 0, sizeof(ro));
+    uint64_t conns = DEFAULT_CONNECTIONS, duration = 0, threads = 0, seed = 0;
+    double rate = 0;
+    const char *label = NULL, *target = NULL;
+    bool have_c = false, have_r = false;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:t:d:R:qh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            if (units_parse_u64(optarg, &conns) != 0 || conns == 0 || conns > 1000000)
+                return bad_usage("-c: expected a number of connections from 1 to 1000000, got \"%s\"", optarg);
+            have_c = true;
+            break;
+        case 't':
+            if (units_parse_u64(optarg, &threads) != 0 || threads == 0 || threads > 256)
+                return bad_usage("-t: expected a number of threads from 1 to 256, got \"%s\"", optarg);
+            break;
+        case 'd':
+            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &duration) != 0 || duration == 0 ||
+                duration > PLAN_MAX_DURATION_NS)
+                return bad_usage("-d: expected a duration such as 10s or 2m, got \"%s\"", optarg);
+            break;
+        case 'R':
+            if (units_parse_rate(optarg, &rate) != 0)
+                return bad_usage("-R: expected a rate such as 1000 or 100/s, got \"%s\"", optarg);
+            have_r = true;
+            break;
+        case OPT_LABEL:
+            label = optarg;
+            break;
+        case OPT_TARGET:
+            target = optarg;
+            break;
+        case OPT_OUT:
+            ro.out_dir = optarg;
+            break;
+        case OPT_JTL:
+            ro.jtl_path = optarg;
+            break;
+        case OPT_SEED:
+            if (units_parse_u64(optarg, &seed) != 0)
+                return bad_usage("--seed: expected a number, got \"%s\"", optarg);
+            break;
+        case 'q':
+            ro.quiet = true;
+            break;
+        case 'h':
+            usage_run(stdout);
+            return RUN_EXIT_OK;
+        default:
+            fputs("(ptest run --help for usage)\n", stderr);
+            return RUN_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return bad_usage("%s", "missing URL or PLAN.yaml");
+    if (optind + 1 < argc)
+        return bad_usage("unexpected argument \"%s\"", argv[optind + 1]);
+    const char *what = argv[optind];
+    ro.threads = (unsigned)threads;
+    ro.seed = seed;
+
+    plan p;
+    char err[1024];
+    if (is_url(what)) {
+        if (target)
+            return bad_usage("%s", "--target applies to plan runs; give the URL itself");
+        if (plan_from_url(&p, what, (uint32_t)conns, rate, duration ? duration : DEFAULT_DURATION,
+                          label, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest run: %s\n", err);
+            return RUN_EXIT_USAGE;
+        }
+    } else {
+        if (have_c || have_r || label)
+            return bad_usage("%s", "-c, -R and --label apply to URL runs; a plan sets them per scenario");
+        if (plan_load_file(&p, what, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest run: %s\n", err);
+            return RUN_EXIT_USAGE;
+        }
+        if (target && plan_set_target(&p, target, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest run: --target: %s\n", err);
+            plan_free(&p);
+            return RUN_EXIT_USAGE;
+        }
+        if (duration)
+            plan_set_duration(&p, duration);
+    }
+    if (plan_validate(&p, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest run: %s\n", err);
+        plan_free(&p);
+        return RUN_EXIT_USAGE;
+    }
+    int rc = run_plan(&p, &ro);
+    plan_free(&p);
+    return rc;
+}
+
