@@ -30,7 +30,7 @@ OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CPPFLAGS_ALL := $(CSTD) -Ilib -I. -DPT_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS  ?=
-LDLIBS_ALL := -lyaml -ljansson -lz -lm -lpthread $(LDLIBS)
+LDLIBS_ALL := -lyaml -ljansson -lexpat -lz -lm -lpthread $(LDLIBS)
 LDFLAGS ?=
 
 ifeq ($(CROSS),)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sysroot.sh TRIPLE DEBARCH - unpacks the Debian arm packages of our libraries
-# (libyaml, jansson, zlib, cmocka) into build/sysroot/TRIPLE for cross builds.
+# (libyaml, jansson, expat, zlib, cmocka) into build/sysroot/TRIPLE for cross builds.
 #
 # Why not multiarch (apt-get install libyaml-dev:arm64)? It drags in libc6-dev:arm64 and
 # has to match the host's exact versions of every shared package; one mirror hiccup on
@@ -10,8 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 triple=$1 arch=$2
 root=build/sysroot/$triple
+pkgs="libyaml-dev libyaml-0-2 libjansson-dev libjansson4 libexpat1-dev libexpat1 zlib1g-dev zlib1g libcmocka-dev libcmocka0"
 stamp=$root/.complete
-[ -f "$stamp" ] && exit 0
+# Up to date when the stamp lists exactly these packages.
+[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pkgs" ] && exit 0
+rm -rf "$root"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -20,7 +23,6 @@ if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
   $SUDO apt-get update -qq || true
 fi
 
-pkgs="libyaml-dev libyaml-0-2 libjansson-dev libjansson4 zlib1g-dev zlib1g libcmocka-dev libcmocka0"
 dl=$(mktemp -d)
 trap 'rm -rf "$dl"' EXIT
 ( cd "$dl" && apt-get download $(for p in $pkgs; do printf '%s:%s ' "$p" "$arch"; done) >/dev/null 2>&1 ) || {
@@ -30,5 +32,5 @@ trap 'rm -rf "$dl"' EXIT
 }
 mkdir -p "$root"
 for deb in "$dl"/*.deb; do dpkg -x "$deb" "$root"; done
-touch "$stamp"
+echo "$pkgs" >"$stamp"
 echo "sysroot: $root ready"
