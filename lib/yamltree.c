@@ -5,6 +5,7 @@
  * All nodes and strings live in an arena owned by the yt_doc, freed by yt_free.
  */
 #include "yamltree.h"
+#include "strdist.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -890,37 +891,6 @@ yt_node *yt_get_key(const yt_node *map, const char *key)
     return i < 0 ? NULL : map->keys[i];
 }
 
-/* Optimal string alignment distance (Levenshtein plus adjacent transposition, so
- * "endpionts" is one edit from "endpoints"). Short strings only: callers skip pairs
- * whose lengths differ by more than YT_MAX_DIST. */
-#define DIST_MAXLEN 64
-static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    unsigned r0[DIST_MAXLEN + 1], r1[DIST_MAXLEN + 1], r2[DIST_MAXLEN + 1];
-    unsigned *pp = r0, *p = r1, *c = r2;
-
-    for (size_t j = 0; j <= lb; j++)
-        p[j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++) {
-        c[0] = (unsigned)i;
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned cost = a[i - 1] != b[j - 1];
-            unsigned v = p[j] + 1;
-            if (c[j - 1] + 1 < v)
-                v = c[j - 1] + 1;
-            if (p[j - 1] + cost < v)
-                v = p[j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            c[j] = v;
-        }
-        unsigned *t = pp;
-        pp = p;
-        p = c;
-        c = t;
-    }
-    return p[lb];
-}
 
 int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allowed, yt_error *err)
 {
@@ -945,10 +915,10 @@ int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allo
                 known = true;
                 break;
             }
-            if (la > DIST_MAXLEN || k->len > DIST_MAXLEN ||
+            if (la > STRDIST_MAXLEN || k->len > STRDIST_MAXLEN ||
                 (la > k->len ? la - k->len : k->len - la) > YT_MAX_DIST)
                 continue;
-            unsigned d = edit_distance(k->str, k->len, *a, la);
+            unsigned d = strdist_osa(k->str, k->len, *a, la);
             /* d < la: replacing every letter of a short word is no typo ("x" vs "n"). */
             if (d < best_d && d < la) {
                 best_d = d;

@@ -1,6 +1,7 @@
 /* plan.c - ptest plans: the YAML loader and its checks, target URLs, ad-hoc plans and the
  * command-line overrides. */
 #include "plan.h"
+#include "strdist.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -153,33 +154,6 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Damerau-Levenshtein (optimal string alignment) for short strings (<= 66 bytes). */
-static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    unsigned rows[3][PLAN_MAX_LABEL + 3];
-    unsigned *pp = rows[0], *p = rows[1], *c = rows[2];
-
-    for (size_t j = 0; j <= lb; j++)
-        p[j] = (unsigned)j;
-    for (size_t i = 1; i <= la; i++) {
-        c[0] = (unsigned)i;
-        for (size_t j = 1; j <= lb; j++) {
-            unsigned v = p[j] + 1;
-            if (c[j - 1] + 1 < v)
-                v = c[j - 1] + 1;
-            if (p[j - 1] + (a[i - 1] != b[j - 1]) < v)
-                v = p[j - 1] + (a[i - 1] != b[j - 1]);
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            c[j] = v;
-        }
-        unsigned *t = pp;
-        pp = p;
-        p = c;
-        c = t;
-    }
-    return p[lb];
-}
 
 /* ---- URLs ----------------------------------------------------------------------- */
 
@@ -855,7 +829,7 @@ static const char *closest_label(const plan *p, const char *k, size_t kl)
                 return l;
             if (kl > PLAN_MAX_LABEL + 2 || (ll > kl ? ll - kl : kl - ll) > 2)
                 continue;
-            unsigned d = edit_distance(k, kl, l, ll);
+            unsigned d = strdist_osa(k, kl, l, ll);
             /* d < ll: replacing every byte of a short label is no typo ("X" vs "A"). */
             if (d < best_d && d < ll) {
                 best_d = d;
