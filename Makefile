@@ -13,6 +13,13 @@
 # Each program is a directory (msdemo/, ptest/, picluster/) whose main.c holds main();
 # every other .c of it goes into a per-program archive that the unit tests link against.
 
+# BUILD (the output folder) is taken from the command line only: test scripts export BUILD
+# as the absolute folder of the binaries under test, and a make run inside them must not
+# turn that into object paths that no longer match the dependency files.
+ifeq ($(origin BUILD),environment)
+  undefine BUILD
+endif
+
 CROSS   ?=
 CC      ?= cc
 ifneq ($(CROSS),)
@@ -156,6 +163,11 @@ demo:
 	$(Q)scripts/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)ci/demo $(if $(SLOW),--slow $(SLOW))
+
+# Multi-arch FROM scratch image (amd64, arm64, arm/v7) as localhost/pitestbed:TAG
+# (default BRANCH-COMMIT); needs podman and the cross toolchains (scripts/deps.sh test).
+image:
+	$(Q)ci/mkimage $(TAG)
 
 unit: all unit-build
 	$(Q)tests/run.sh unit

@@ -31,7 +31,9 @@ import sys
 import tempfile
 import time
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from benchlib import (BenchError, children, cpu_of, free_port, http_get, loadavg, log, mem,
+                      nginx_cmd, poll_until, run_wrk, runq, runq_text, sched_prefixes, stop_all,
+                      wait_http)
 
 # Targets from the issue.
 T_CPU_RATIO = 0.8
@@ -40,125 +42,7 @@ T_CONN_KIB = 4.0
 T_DELAY_REL, T_DELAY_ABS_MS = 0.01, 0.2
 
 
-class BenchError(Exception):
-    pass
-
-
-def log(msg=""):
-    print(msg, flush=True)
-
-
-# --- /proc ------------------------------------------------------------------------------
-
-def cpu_ticks(pid):
-    """(utime, stime) of the whole process (all threads), in clock ticks."""
-    with open(f"/proc/{pid}/stat") as f:
-        rest = f.read().rsplit(")", 1)[1].split()
-    return int(rest[11]), int(rest[12])  # fields 14 and 15
-
-
-def cpu_of(pids):
-    """(user, system) seconds of the processes pids together."""
-    u = s = 0
-    for p in pids:
-        a, b = cpu_ticks(p)
-        u, s = u + a, s + b
-    return u / CLK_TCK, s / CLK_TCK
-
-
-def runq(pids):
-    """(ns waited on a run queue, timeslices) summed over every thread of pids: shows how
-    much other jobs on the machine delayed the servers (/proc/PID/task/TID/schedstat)."""
-    wait = slices = 0
-    for p in pids:
-        for t in os.listdir(f"/proc/{p}/task"):
-            try:
-                with open(f"/proc/{p}/task/{t}/schedstat") as f:
-                    _, w, n = f.read().split()
-            except (OSError, ValueError):
-                continue
-            wait, slices = wait + int(w), slices + int(n)
-    return wait, slices
-
-
-def runq_text(before, after):
-    """The run-queue wait between two runq() samples, as text for the log."""
-    n, w = after[1] - before[1], after[0] - before[0]
-    per = w / n / 1000 if n > 0 else 0.0
-    return f"waited {w / 1e6:.0f} ms for a CPU ({per:.0f} us/slice)"
-
-
-def status_kib(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def private_kib(pid):
-    """Private_Clean + Private_Dirty: memory that is this process's alone (no shared libs)."""
-    total = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith(("Private_Clean:", "Private_Dirty:")):
-                    total += int(line.split()[1])
-    except OSError:
-        return None
-    return total
-
-
-def mem(pid):
-    return {"rss": status_kib(pid, "VmRSS"), "anon": status_kib(pid, "RssAnon"),
-            "file": status_kib(pid, "RssFile"), "private": private_kib(pid)}
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(rest[1]) == pid:
-            out.append(int(d))
-    return sorted(out)
-
-
-# --- small HTTP helpers -------------------------------------------------------------------
-
-def http_get(port, path, timeout=5.0):
-    """One GET on a fresh connection; returns (status, body bytes)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    return status, body
-
-
-def wait_http(port, path, proc, secs=10.0):
-    end = time.monotonic() + secs
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise BenchError(f"server on port {port} exited with status {proc.returncode}")
-        try:
-            if http_get(port, path, timeout=1.0)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise BenchError(f"server on port {port} did not answer {path} within {secs:.0f} s")
-
+# --- msdemo's /metrics --------------------------------------------------------------------
 
 def prom(port):
     """Parses msdemo's /metrics into {name{labels}: float}."""
@@ -172,11 +56,6 @@ def prom(port):
             out[k] = float(v)
     return out
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- holding many connections --------------------------------------------------------------
@@ -247,64 +126,6 @@ def close_all(socks):
         s.close()
 
 
-def poll_until(what, fn, secs):
-    end = time.monotonic() + secs
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise BenchError(f"timeout waiting for {what}")
-        time.sleep(0.2)
-
-
-# --- wrk --------------------------------------------------------------------------------
-
-def run_wrk(a, conns, secs, url):
-    cmd = a.load_prefix + ["wrk", "-t1", f"-c{conns}", f"-d{secs}s", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        raise BenchError(f"{shlex.join(cmd)} failed: {out.stderr.strip()}")
-    m = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out.stdout)
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out.stdout)
-    if not m or not rps:
-        raise BenchError(f"cannot parse wrk output:\n{out.stdout}")
-    errs = re.search(r"Socket errors: (.*)", out.stdout)
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out.stdout)
-    lat = re.search(r"Latency\s+([\d.]+)(us|ms|s)", out.stdout)
-    lat_ms = None
-    if lat:
-        lat_ms = float(lat.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[lat.group(2)]
-    return {"cmd": shlex.join(cmd), "requests": int(m.group(1)), "rps": float(rps.group(1)),
-            "errors": errs.group(1) if errs else None,
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "latency_ms": lat_ms}
-
-
-# --- the servers ------------------------------------------------------------------------
-
-NGINX_CONF = """\
-worker_processes 1;
-worker_rlimit_nofile {nofile};
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-events {{ worker_connections {wconns}; }}
-http {{
-    access_log off;
-    keepalive_requests 1000000000;
-    keepalive_timeout 300s;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    server {{
-        listen 127.0.0.1:{port} backlog=4096;
-        location / {{ default_type text/plain; return 200 "Hello World!"; }}
-        location = /nginx_status {{ stub_status; }}
-    }}
-}}
-"""
-
 MSDEMO_CONF = """\
 seed: 1
 workers: 1
@@ -322,17 +143,12 @@ class Servers:
 
     def start(self):
         a, d = self.a, self.tmp
-        os.makedirs(f"{d}/nginx/tmp")
         # nginx closes idle keep-alive connections once fewer than 1/16 of its connection
         # slots are free, so it gets 1/8 more slots than the connections we hold.
         self.ng_wconns = a.conns + a.conns // 8 + 64
-        with open(f"{d}/nginx/nginx.conf", "w") as f:
-            f.write(NGINX_CONF.format(d=f"{d}/nginx", port=self.ng_port, wconns=self.ng_wconns,
-                                      nofile=self.ng_wconns + 256))
         with open(f"{d}/msdemo.yaml", "w") as f:
             f.write(MSDEMO_CONF.format(hold_s=a.hold_delay, maxc=max(20000, a.conns + 1000)))
-        self.ng_cmd = a.server_prefix + ["nginx", "-p", f"{d}/nginx", "-e", f"{d}/nginx/error.log",
-                                         "-c", f"{d}/nginx/nginx.conf", "-g", "daemon off;"]
+        self.ng_cmd = nginx_cmd(f"{d}/nginx", self.ng_port, self.ng_wconns, a.server_prefix)
         self.ms_cmd = a.server_prefix + [a.msdemo, "--listen", f"127.0.0.1:{self.ms_port}",
                                          "--workers", "1", "--config", f"{d}/msdemo.yaml"]
         for name, cmd in (("nginx", self.ng_cmd), ("msdemo", self.ms_cmd)):
@@ -350,15 +166,7 @@ class Servers:
         return [self.ng.pid] + self.ng_workers
 
     def stop(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all(self.procs)
 
 
 # --- the phases -------------------------------------------------------------------------
@@ -543,14 +351,7 @@ def summary(a, res):
     log(f"\n  command: {a.cmdline}")
     log(f"  servers: {shlex.join(a.server_prefix)} ...   load: {res['wrk_cmd']}")
     log(f"  machine: {os.cpu_count()} CPUs, load average {res['loadavg']} at start,"
-        f" {' '.join(open('/proc/loadavg').read().split()[:3])} at end")
-
-
-def can_rt():
-    try:
-        return subprocess.run(["chrt", "-f", "1", "true"], capture_output=True).returncode == 0
-    except OSError:
-        return False
+        f" {loadavg()} at end")
 
 
 def main():
@@ -568,14 +369,9 @@ def main():
     p.add_argument("--load-cpu", type=int, default=1, metavar="CPU", help="CPU for wrk (1)")
     a = p.parse_args()
 
-    rt = a.sched == "rt" or (a.sched == "auto" and can_rt())
-    if a.sched == "rt" and not can_rt():
-        raise BenchError("--sched rt: chrt -f is not permitted here (needs root or CAP_SYS_NICE)")
-    # Why real-time servers: on a shared machine other jobs otherwise delay every wakeup of
-    # the server by their time slice, which shows up as served delays late by a millisecond
-    # or more; SCHED_FIFO lets the server run as soon as its timer or socket is ready.
-    a.server_prefix = ["taskset", "-c", str(a.server_cpu)] + (["chrt", "-f", "50"] if rt else [])
-    a.load_prefix = ["taskset", "-c", str(a.load_cpu)] + (["nice", "-n", "-10"] if rt else [])
+    # Real-time servers (where permitted): see sched_prefixes; at normal priority, served
+    # delays came out late by a millisecond or more on a shared machine.
+    a.server_prefix, a.load_prefix = sched_prefixes(a.sched, a.server_cpu, a.load_cpu)
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = a.conns + a.conns // 8 + 1024
@@ -584,7 +380,7 @@ def main():
                          f" {a.conns} connections (raise it or pass a smaller --conns)")
     resource.setrlimit(resource.RLIMIT_NOFILE, (need if hard == resource.RLIM_INFINITY else hard, hard))
 
-    res = {"loadavg": " ".join(open("/proc/loadavg").read().split()[:3])}
+    res = {"loadavg": loadavg()}
     with tempfile.TemporaryDirectory(prefix="bench-msdemo.") as tmp:
         sv = Servers(a, tmp)
         try:
@@ -608,3 +404,4 @@ if __name__ == "__main__":
     except BenchError as e:
         print(f"bench/msdemo: {e}", file=sys.stderr)
         sys.exit(1)
+

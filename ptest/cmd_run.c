@@ -9,8 +9,10 @@
 
 #include "clock.h"
 #include "cmds.h"
+#include "jmx.h"
 #include "plan.h"
 #include "run.h"
+#include "threshold.h"
 #include "units.h"
 
 #define DEFAULT_CONNECTIONS 10
@@ -22,7 +24,8 @@ static void usage_run(FILE *f)
             "usage: ptest run URL [-c CONNECTIONS] [-t THREADS] [-d DURATION] [-R RATE]\n"
             "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
-            "                     [--out DIR] [--jtl FILE] [--quiet]\n"
+            "                     [--share INDEX/N] [--out DIR] [--jtl FILE] [--quiet]\n"
+            "       ptest run PLAN.jmx [-J name=value]... [--strict] [PLAN.yaml options]\n"
             "\n"
             "With a URL: without -R a closed model (each connection sends its next request\n"
             "when the previous answer arrives); with -R an open model at that constant\n"
@@ -37,9 +40,16 @@ static void usage_run(FILE *f)
             "      --label NAME     URL runs: label of the request (default: the path)\n"
             "      --target URL     plan runs: target instead of the plan's\n"
             "      --out DIR        results directory (default results/): results.json,\n"
-            "                       <label>.hlog per label, total.hlog\n"
+            "                       <label>.hlog per label, total.hlog, and the analysis:\n"
+            "                       junit.xml, scorecard.html + .css, summary.txt\n"
             "      --jtl FILE       also write JMeter CSV results (17 standard columns)\n"
             "      --seed N         seed the request mix and think times (reproducible)\n"
+            "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
+            "      --strict         JMeter plans: unsupported elements are errors\n"
+            "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
+            "                       closed users split, open rates divided by N, ramp-up\n"
+            "                       and arrivals interleaved so the N shares add up to the\n"
+            "                       single run; results.json records the share\n"
             "  -q, --quiet          no progress line and no summary\n"
             "  -h, --help           this help\n",
             DEFAULT_CONNECTIONS);
@@ -62,7 +72,39 @@ static bool is_url(const char *s)
     return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
-enum { OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED };
+static bool is_jmx(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 4 && strcasecmp(s + n - 4, ".jmx") == 0;
+}
+
+static void warn_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}
+
+enum { OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE };
+
+/* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
+static int parse_share(const char *s, uint32_t *index, uint32_t *count)
+{
+    const char *slash = strchr(s, '/');
+    uint64_t i, n;
+    char head[32];
+    size_t hl = slash ? (size_t)(slash - s) : 0;
+
+    if (!slash || hl == 0 || hl >= sizeof(head))
+        return -1;
+    memcpy(head, s, hl);
+    head[hl] = '\0';
+    if (units_parse_u64(head, &i) != 0 || units_parse_u64(slash + 1, &n) != 0 || n == 0 ||
+        n > PLAN_MAX_SHARES || i >= n)
+        return -1;
+    *index = (uint32_t)i;
+    *count = (uint32_t)n;
+    return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -76,6 +118,8 @@ int cmd_run(int argc, char **argv)
         {"out", required_argument, NULL, OPT_OUT},
         {"jtl", required_argument, NULL, OPT_JTL},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"strict", no_argument, NULL, 'S'},
+        {"share", required_argument, NULL, OPT_SHARE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -83,12 +127,15 @@ int cmd_run(int argc, char **argv)
     run_opts ro;
     memset(&ro, 0, sizeof(ro));
     uint64_t conns = DEFAULT_CONNECTIONS, duration = 0, threads = 0, seed = 0;
+    uint32_t share_index = 0, share_count = 0;
     double rate = 0;
     const char *label = NULL, *target = NULL;
-    bool have_c = false, have_r = false;
+    bool have_c = false, have_r = false, strict = false;
+    jmx_prop props[64];
+    size_t n_props = 0;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:t:d:R:qh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:t:d:R:J:qh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             if (units_parse_u64(optarg, &conns) != 0 || conns == 0 || conns > 1000000)
@@ -125,6 +172,25 @@ int cmd_run(int argc, char **argv)
             if (units_parse_u64(optarg, &seed) != 0)
                 return bad_usage("--seed: expected a number, got \"%s\"", optarg);
             break;
+        case OPT_SHARE:
+            if (parse_share(optarg, &share_index, &share_count) != 0)
+                return bad_usage("--share: expected INDEX/N with 0 <= INDEX < N <= %d, got \"%s\"",
+                                 PLAN_MAX_SHARES, optarg);
+            break;
+        case 'J': {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg)
+                return bad_usage("-J: expected name=value, got \"%s\"", optarg);
+            if (n_props == sizeof props / sizeof props[0])
+                return bad_usage("-J: at most %zu properties", sizeof props / sizeof props[0]);
+            *eq = '\0';                  /* optarg lives in argv for the whole run */
+            props[n_props].name = optarg;
+            props[n_props++].value = eq + 1;
+            break;
+        }
+        case 'S':
+            strict = true;
+            break;
         case 'q':
             ro.quiet = true;
             break;
@@ -157,7 +223,11 @@ int cmd_run(int argc, char **argv)
     } else {
         if (have_c || have_r || label)
             return bad_usage("%s", "-c, -R and --label apply to URL runs; a plan sets them per scenario");
-        if (plan_load_file(&p, what, err, sizeof(err)) != 0) {
+        if ((n_props || strict) && !is_jmx(what))
+            return bad_usage("%s", "-J and --strict apply to JMeter plans (.jmx)");
+        jmx_opts jo = {props, n_props, duration, strict, warn_stderr, NULL};
+        if ((is_jmx(what) ? jmx_load_file(&p, what, &jo, err, sizeof(err))
+                          : plan_load_file(&p, what, err, sizeof(err))) != 0) {
             fprintf(stderr, "ptest run: %s\n", err);
             return RUN_EXIT_USAGE;
         }
@@ -168,6 +238,23 @@ int cmd_run(int argc, char **argv)
         }
         if (duration)
             plan_set_duration(&p, duration);
+        /* A typo in a threshold must fail now, not after a long run. */
+        for (size_t i = 0; i < p.n_thresholds; i++) {
+            thr_expr te;
+            size_t col = 0;
+            const plan_threshold *t = &p.thresholds[i];
+            if (thr_parse(t->expr, &te, &col, err, sizeof(err)) != 0) {
+                fprintf(stderr, "ptest run: %s:%u:%u: threshold \"%s\", character %zu: %s\n", what, t->line,
+                        t->col, t->expr, col + 1, err);
+                plan_free(&p);
+                return RUN_EXIT_USAGE;
+            }
+        }
+    }
+    if (share_count && plan_apply_share(&p, share_index, share_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest run: --share: %s\n", err);
+        plan_free(&p);
+        return RUN_EXIT_USAGE;
     }
     if (plan_validate(&p, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest run: %s\n", err);

@@ -6,5 +6,9 @@
 #define PTEST_CMDS_H
 
 int cmd_run(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

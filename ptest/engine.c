@@ -23,6 +23,7 @@ typedef struct eng_user {
     const client_req *req;       /* the request in flight */
     mono_ns next;                /* closed: intended start of the next iteration */
     uint64_t iters;
+    size_t seq;                  /* closed, order: sequence: index of the next request */
     uint32_t num;                /* 1-based number in the scenario (JMeter thread names) */
     bool finished;
     char *thread_csv;            /* JTL thread name, NULL without JTL */
@@ -204,7 +205,7 @@ static void user_iterate(eng_user *u, mono_ns intended)
         user_finish(u);
         return;
     }
-    u->req = pick(sc, &th->rng);
+    u->req = sc->ps->order == PLAN_ORDER_SEQUENCE ? &sc->reqs[u->seq] : pick(sc, &th->rng);
     sc->inflight++;
     client_send(&u->conn, u->req, intended);
 }
@@ -233,7 +234,11 @@ static void closed_done(eng_user *u, const client_result *r)
 {
     eng_sc *sc = u->sc;
     eng_thread *th = sc->th;
-    u->iters++;
+    /* In a sequence an iteration is one pass over the requests (a JMeter loop). */
+    if (sc->ps->order != PLAN_ORDER_SEQUENCE || ++u->seq == sc->n_reqs) {
+        u->seq = 0;
+        u->iters++;
+    }
     uint64_t wait = r->conn_failed ? ENGINE_CONNECT_BACKOFF : think_ns(sc, &th->rng);
     mono_ns next = r->t_done + wait;
     if (wait == 0) {

@@ -3,8 +3,9 @@
  * The plan's load is split over the threads:
  *   closed scenarios  user n (0-based, over the whole scenario) runs on thread n % T. Each
  *                     user owns one keep-alive connection and loops: pick a request (the
- *                     scenario's weighted mix, per-thread rng), send it, wait for the answer,
- *                     think (the plan's think time, clamped at 0), repeat; until the
+ *                     scenario's weighted mix, per-thread rng; with order: sequence the
+ *                     next one in plan order, a pass being one iteration), send it, wait for
+ *                     the answer, think (the plan's think time, clamped at 0), repeat; until the
  *                     scenario's end (start delay + ramp-up + hold-for) or its iterations.
  *                     User n starts at start delay + ramp_up * n / users. Latency is measured
  *                     from the start of the iteration (so it includes a reconnect); after a

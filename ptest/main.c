@@ -20,6 +20,10 @@ static void usage_main(FILE *f)
             "\n"
             "commands:\n"
             "  run URL|PLAN.yaml    run a load test (ptest run --help)\n"
+            "  import PLAN.jmx      print a JMeter plan as ptest YAML (ptest import --help)\n"
+            "  report DIR           analyse stored results again (ptest report --help)\n"
+            "  compare BASE CAND    baseline vs candidate per label (ptest compare --help)\n"
+            "  merge DIR... --out D combine the results of distributed workers\n"
 
             "\n"
             "options:\n"
@@ -50,6 +54,10 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"run", cmd_run},
+        {"import", cmd_import},
+        {"report", cmd_report},
+        {"compare", cmd_compare},
+        {"merge", cmd_merge},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)

@@ -2,7 +2,7 @@
  * request mixes with checks, and thresholds (stored for the analysis stage).
  *
  * A plan is built from YAML (plan_load_file), from the ad-hoc command line
- * (plan_from_url, like wrk/wrk2), or from a JMeter .jmx (later). It owns all its strings.
+ * (plan_from_url, like wrk/wrk2), or from a JMeter .jmx (jmx.h converts it to YAML). It owns all its strings.
  * Read-only once built; safe to share between engine threads. A zeroed plan is valid input
  * to plan_free; every builder leaves *p zeroed when it fails.
  *
@@ -57,6 +57,12 @@ typedef struct plan_request {
 
 enum plan_model { PLAN_CLOSED, PLAN_OPEN };
 
+/* How a closed user chooses its next request (YAML `order:`). MIX: weighted random from
+ * the scenario's requests (weights). SEQUENCE: every request in order, one pass over the
+ * list being one iteration (JMeter thread group semantics); a label may then repeat within
+ * the scenario if it names the same method and path. */
+enum plan_order { PLAN_ORDER_MIX, PLAN_ORDER_SEQUENCE };
+
 typedef struct plan_stage {
     double rate;               /* arrivals per second, > 0 */
     uint64_t duration_ns;      /* > 0 */
@@ -74,7 +80,9 @@ typedef struct plan_scenario {
     uint32_t users;
     uint64_t ramp_up_ns;
     uint64_t hold_for_ns;      /* after ramp-up; 0 only with iterations (bounded by count) */
-    uint64_t iterations;       /* per user; 0 = unlimited (time-bound) */
+    uint64_t iterations;       /* per user; 0 = unlimited (time-bound); with SEQUENCE one
+                                  iteration is one pass over the requests */
+    enum plan_order order;     /* PLAN_ORDER_MIX unless `order: sequence` */
     plan_think think;
     /* open */
     size_t n_stages;
@@ -108,6 +116,8 @@ typedef struct plan {
     uint64_t apdex_t_ns;           /* default 500 ms */
     size_t n_headers;              /* sent with every request of the plan (see below) */
     plan_header *headers;
+    uint32_t share_index;          /* plan_apply_share: this worker's share (0-based) ... */
+    uint32_t share_count;          /* ... of share_count; 0 = the whole load, not a share */
 } plan;
 
 /* Headers on the wire: the engine sends Host (target.authority) unless a header named Host
@@ -151,6 +161,27 @@ int plan_set_target(plan *p, const char *url, char *err, size_t errlen);
  * exactly duration (stages that shrink to 0 ns are dropped). 0 is ignored; values above
  * PLAN_MAX_DURATION_NS minus the start delay are clamped. */
 void plan_set_duration(plan *p, uint64_t duration_ns);
+
+#define PLAN_MAX_SHARES 10000
+
+/* Turns p into share `index` (0-based) of `count` of its load, for distributed runs
+ * (`ptest run --share INDEX/N`): N workers, each running its share, together produce the
+ * load of the single run. Apply after plan_set_duration. Per scenario:
+ *  - closed: users split as evenly as possible (share i gets users / N, plus one if
+ *    i < users % N; it may get 0). Share i stands for the single run's users i, i + N,
+ *    i + 2N, ...: with a ramp-up, its start delay grows by ramp_up * i / users and its
+ *    ramp-up becomes ramp_up * N * mine / users, hold_for shrinking by as much, so the
+ *    union starts users exactly when the single run does and ends with it (when hold_for
+ *    is too short to absorb that, ramp-up and start delay stay as they are).
+ *  - open: every stage's rate divided by N; max_connections split like users, at least 1.
+ *    Share i sends the single run's arrivals i, i + N, ...: its first stage starts
+ *    i / rate later (start delay grows, the first stage shrinks by as much; not when the
+ *    first stage is shorter than that). The union matches the single run's schedule up
+ *    to floating-point rounding of rate / N (at most one arrival per share and scenario).
+ * Records index and count in p->share_index / p->share_count (results.json "share").
+ * Returns 0, or -1 with err filled and p unchanged when count is 0 or above
+ * PLAN_MAX_SHARES, index >= count, or p is already a share. */
+int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen);
 
 /* Total planned duration of a scenario / of the plan (longest scenario incl. start delay).
  * An iteration-bound closed scenario without hold_for counts start delay + ramp-up only. */

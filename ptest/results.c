@@ -295,6 +295,18 @@ int results_json(const results *r, buf *out)
     if (r->aborted) jsonw_str(&w, r->aborted); else jsonw_null(&w);
     jsonw_key(&w, "dropped");
     jsonw_u64(&w, r->total.tot->dropped);
+    /* A distributed worker's share of the plan (ptest run --share), for ptest merge. */
+    jsonw_key(&w, "share");
+    if (r->p && r->p->share_count) {
+        jsonw_obj_begin(&w);
+        jsonw_key(&w, "index");
+        jsonw_u64(&w, r->p->share_index);
+        jsonw_key(&w, "count");
+        jsonw_u64(&w, r->p->share_count);
+        jsonw_obj_end(&w);
+    } else {
+        jsonw_null(&w);
+    }
 
     jsonw_key(&w, "environment");
     jsonw_obj_begin(&w);

@@ -6,6 +6,7 @@
  *     "interrupted": <bool>,              SIGINT/SIGTERM or an abort stopped the run
  *     "aborted": null | "<reason>",       e.g. "target http://... unreachable: connection refused"
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
+ *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N)
  *     "environment": {"hostname", "cpus", "threads", "target_address"},
  *     "labels": {"<label>": LABEL, ...},  in plan order
  *     "total": LABEL,                      every label together

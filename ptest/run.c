@@ -14,8 +14,11 @@
 #include "engine.h"
 #include "evloop.h"
 #include "jtl.h"
+#include "analysis.h"
 #include "progress.h"
+#include "report.h"
 #include "results.h"
+#include "scrape.h"
 #include "stats.h"
 #include "units.h"
 
@@ -230,6 +233,8 @@ int run_plan(const plan *p, const run_opts *o)
     stats_series_init(&c.series, 0);
     struct sigaction old_int, old_term;
     bool sig_installed = false;
+    scrape_state scr;
+    memset(&scr, 0, sizeof(scr));
 
     if (results_mkdirs(dir) != 0) {
         fprintf(stderr, "ptest: cannot create output directory %s: %s\n", dir, strerror(errno));
@@ -300,6 +305,11 @@ int run_plan(const plan *p, const run_opts *o)
     sigaction(SIGTERM, &sa, &old_term);
     sig_installed = true;
 
+    /* The target's own figures (server-side cost, expected delays), when it publishes them. */
+    scrape_target st = {p->target.host, p->target.port, p->target.authority, p->target.base_path, 2000};
+    scrape_before(&scr, &st);
+    scrape_sampler_start(&scr);
+    double cpu0 = scrape_self_cpu();
     wall_ns started = clock_wall_now();
     c.start = clock_mono_now();
     if (results_hlogs_open(&c.hl, dir, names, c.n_labels, started, err, sizeof(err)) != 0) {
@@ -319,6 +329,10 @@ int run_plan(const plan *p, const run_opts *o)
     }
     engine_join(c.e);
     mono_ns end = clock_mono_now();
+    scrape_sampler_stop(&scr);
+    scrape_after(&scr);
+    scr.client_cpu_s = scrape_self_cpu() - cpu0;
+    scr.client_threads = engine_threads(c.e);
     ev_timer_stop(c.loop, &c.tick);
 
     /* The rest of the run since the last full second. */
@@ -376,6 +390,20 @@ int run_plan(const plan *p, const run_opts *o)
         ret = RUN_EXIT_USAGE;
         goto out;
     }
+    if (scrape_annotate(&scr, dir, tots[c.n_labels].count, err, sizeof(err)) != 0)
+        fprintf(stderr, "ptest: warning: %s\n", err);
+    {
+        const char **hn = calloc(c.n_labels + 1, sizeof(*hn));
+        if (hn) {
+            for (size_t i = 0; i < c.n_labels; i++)
+                hn[i] = rl[i].name;
+            hn[c.n_labels] = "total";
+            if (an_store_histograms(dir, hn, (const hdr_histogram *const *)c.lat, c.n_labels + 1, err,
+                                    sizeof(err)) != 0)
+                fprintf(stderr, "ptest: warning: %s\n", err);
+            free(hn);
+        }
+    }
     const stats_label *all = &tots[c.n_labels];
     if (all->queued > 0 && all->queued * 100 >= all->count)
         fprintf(stderr, "ptest: note: %" PRIu64 " of %" PRIu64 " requests found every connection "
@@ -389,11 +417,20 @@ int run_plan(const plan *p, const run_opts *o)
     if (!o->quiet)
         summary(&res, dir);
     ret = c.aborted[0] || c.interrupted ? RUN_EXIT_ABORTED : RUN_EXIT_OK;
+    if (!c.aborted[0]) {
+        /* The analysis reads back what was just written, so `ptest report` on the same
+         * directory gives the same verdict. */
+        report_opts rep = {.dir = dir, .quiet = o->quiet};
+        int arc = report_run(&rep);
+        if (ret == RUN_EXIT_OK || arc == RUN_EXIT_USAGE)
+            ret = arc;
+    }
     goto out;
 nomem:
     fprintf(stderr, "ptest: out of memory\n");
     ret = RUN_EXIT_ABORTED;
 out:
+    scrape_free(&scr);
     if (sig_installed) {
         sigaction(SIGINT, &old_int, NULL);
         sigaction(SIGTERM, &old_term, NULL);

@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 
 purpose=${1:-build}
 pkgs_build="make gcc libc6-dev pkg-config libyaml-dev libjansson-dev libexpat1-dev zlib1g-dev libcmocka-dev git"
-pkgs_demo="curl procps"
+pkgs_demo="curl procps python3"
 pkgs_test="clang libclang-rt-14-dev llvm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user-static prometheus curl procps
-  libxml2-utils nodejs npm iproute2 python3 cloud-init"
+  libxml2-utils nodejs npm iproute2 python3 cloud-init chromium
+  podman buildah runc uidmap default-jre-headless"
 
 case "$purpose" in
   build) want="$pkgs_build" ;;

@@ -105,11 +105,12 @@ scenarios:
     max_connections: 10
     requests: [{label: chk, path: /c, expect: {body_contains: "not there"}}]
 YAML
-if "$PTEST" run "$TMP/plan.yaml" --target "$base" -d 2s --out "$TMP/plan" --jtl "$TMP/plan/r.jtl" -q; then
-  ok "plan run with --target and -d"
-else
-  fail "plan run with --target and -d"
-fi
+# The chk label's body check fails on purpose, so the gate fails: exit 1, results written.
+set +e
+"$PTEST" run "$TMP/plan.yaml" --target "$base" -d 2s --out "$TMP/plan" --jtl "$TMP/plan/r.jtl" -q
+rc=$?
+set -e
+check_eq "plan run with --target and -d (failed check -> gate exit 1)" "1" "$rc"
 check_cmd "one .hlog per label and total.hlog" test -f "$TMP/plan/root.hlog" -a -f "$TMP/plan/a_b.hlog" \
   -a -f "$TMP/plan/chk.hlog" -a -f "$TMP/plan/total.hlog"
 check_cmd "JTL: header, 17 columns, one row per request" python3 - "$TMP/plan/r.jtl" "$TMP/plan/results.json" <<'PY'
@@ -146,5 +147,48 @@ l = r['total'] if '$key' == 'total' else r['labels']['$key']
 print(l['latency_us']['p50'], l['latency_us']['p99'], l['latency_us']['count'])")
     check_eq "$l.hlog agrees with results.json (p50 p99 count)" "$want" "$got"
   done
+fi
+# --- distributed shares (--share INDEX/N) -------------------------------------------
+expect_exit "--share index out of range" 2 "^ptest run: --share" "$PTEST" run "$base/" --share 2/2
+expect_exit "--share 0/0" 2 "^ptest run: --share" "$PTEST" run "$base/" --share 0/0
+expect_exit "--share not I/N" 2 "^ptest run: --share" "$PTEST" run "$base/" --share 1
+cat >"$TMP/share.yaml" <<'YAML'
+name: shares
+scenarios:
+  - {name: users, model: closed, users: 5, ramp_up: 1s, iterations: 20, requests: [{label: u, path: /u}]}
+  - {name: arrivals, model: open, rate: 100/s, duration: 2s, max_connections: 3, requests: [{label: o, path: /o}]}
+YAML
+# Two workers at once, as the Indexed Job runs them; then one run of the whole plan.
+pids=()
+for i in 0 1; do
+  "$PTEST" run "$TMP/share.yaml" --target "$base" --share "$i/2" --out "$TMP/share$i" -q &
+  pids+=("$!")
+done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=$?; done
+check_eq "two shares run" 0 "$rc"
+check_cmd "shares add up: users 3+2, 100+100 arrivals, max_connections 2+1, share recorded" \
+  python3 - "$TMP/share0/results.json" "$TMP/share1/results.json" <<'PY'
+import json, sys
+r = [json.load(open(f)) for f in sys.argv[1:]]
+sc = [{s["name"]: s for s in x["plan"]["scenarios"]} for x in r]
+users = [s["users"]["users"] for s in sc]
+maxc = [s["arrivals"]["max_connections"] for s in sc]
+rates = [s["arrivals"]["stages"][0]["rate"] for s in sc]
+u = [x["labels"]["u"]["count"] for x in r]
+o = [x["labels"]["o"]["count"] for x in r]
+shares = [x["share"] for x in r]
+print("users", users, "max_connections", maxc, "rates", rates, "counts u", u, "o", o, "shares", shares)
+sys.exit(not (users == [3, 2] and maxc == [2, 1] and rates == [50, 50] and u == [60, 40]
+              and o == [100, 100] and shares == [{"index": 0, "count": 2}, {"index": 1, "count": 2}]
+              and all(x["dropped"] == 0 and x["total"]["errors"] == 0 for x in r)))
+PY
+if "$PTEST" run "$TMP/share.yaml" --target "$base" --out "$TMP/share-all" -q; then
+  check_cmd "the single run: same counts, no share" python3 -c "
+import json, sys; r = json.load(open('$TMP/share-all/results.json'))
+print(r['labels']['u']['count'], r['labels']['o']['count'], r['share'])
+sys.exit(not (r['labels']['u']['count'] == 100 and r['labels']['o']['count'] == 200 and r['share'] is None))"
+else
+  fail "the single run of the share plan"
 fi
 finish

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../../ptest/plan.h"
+#include "../../ptest/schedule.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -1093,6 +1094,213 @@ static void test_request_has_header(void **state)
     assert_false(plan_request_has_header(&r, "accept"));
 }
 
+/* ---- shares (--share INDEX/N) ---------------------------------------------------- */
+
+static void test_share_closed(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t users;
+        uint64_t ramp, hold, iters, delay;
+        uint32_t index, count;
+        uint32_t want_users;
+        uint64_t want_delay, want_ramp, want_hold;
+    } cases[] = {
+        /* 10 users over 3 shares: 4, 3, 3; users 0,3,6,9 / 1,4,7 / 2,5,8 of a 1 s spacing. */
+        {10, 10 * SEC, 60 * SEC, 0, 0, 0, 3, 4, 0, 12 * SEC, 58 * SEC},
+        {10, 10 * SEC, 60 * SEC, 0, 0, 1, 3, 3, SEC, 9 * SEC, 60 * SEC},
+        {10, 10 * SEC, 60 * SEC, 0, 0, 2, 3, 3, 2 * SEC, 9 * SEC, 59 * SEC},
+        {10, 0, 60 * SEC, 0, 0, 1, 3, 3, 0, 0, 60 * SEC},                 /* no ramp-up */
+        {2, 10 * SEC, 60 * SEC, 0, 0, 2, 3, 0, 0, 10 * SEC, 60 * SEC},   /* no user left */
+        {10, 10 * SEC, SEC, 0, 0, 0, 3, 4, 0, 10 * SEC, SEC},            /* hold too short: plain split */
+        {4, 4 * SEC, 0, 5, 0, 1, 2, 2, SEC, 4 * SEC, 0},                 /* iteration-bound */
+        {7, 7 * SEC, 3 * SEC, 0, 0, 0, 1, 7, 0, 7 * SEC, 3 * SEC},       /* one share: unchanged */
+        {4, 4 * SEC, 10 * SEC, 0, 5 * SEC, 3, 4, 1, 8 * SEC, 0, 11 * SEC},        /* one user: no ramp */
+        {8, 8 * SEC, 10 * SEC, 0, 5 * SEC, 3, 4, 2, 8 * SEC, 8 * SEC, 7 * SEC},   /* start delay */
+        {2, 10 * SEC, 60 * SEC, 0, 0, 1, 7, 1, 5 * SEC, 0, 65 * SEC},    /* more shares than users */
+        {1000000, SEC, SEC, 0, 0, 9999, 10000, 100, 9999 * 1000, SEC, SEC - 9999 * 1000},
+        {10, 10 * SEC, 2 * SEC, 0, 0, 1, 2, 5, SEC, 10 * SEC, SEC},       /* hold just absorbs it */
+        {10, 10 * SEC, SEC, 0, 0, 1, 2, 5, 0, 10 * SEC, SEC},             /* not: plain split */
+        {UINT32_MAX, 0, SEC, 0, 0, 0, 2, UINT32_MAX / 2 + 1, 0, 0, SEC},  /* odd total */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        plan_scenario s = {.model = PLAN_CLOSED, .users = cases[i].users, .ramp_up_ns = cases[i].ramp,
+                           .hold_for_ns = cases[i].hold, .iterations = cases[i].iters,
+                           .start_delay_ns = cases[i].delay};
+        plan p = {.n_scenarios = 1, .scenarios = &s};
+        char err[128];
+        assert_int_equal(plan_apply_share(&p, cases[i].index, cases[i].count, err, sizeof err), 0);
+        if (s.users != cases[i].want_users || s.start_delay_ns != cases[i].want_delay ||
+            s.ramp_up_ns != cases[i].want_ramp || s.hold_for_ns != cases[i].want_hold)
+            fail_msg("closed share case %zu: users %" PRIu32 " delay %" PRIu64 " ramp %" PRIu64
+                     " hold %" PRIu64, i + 1, s.users, s.start_delay_ns, s.ramp_up_ns, s.hold_for_ns);
+        assert_int_equal(s.iterations, cases[i].iters);
+        assert_int_equal(p.share_index, cases[i].index);
+        assert_int_equal(p.share_count, cases[i].count);
+    }
+
+    /* The union of the shares is the single run: share i's user j starts when the single
+     * run's user i + j * count does (the engine starts user n at ramp_up * n / users), the
+     * users add up, and every share ends with the single run. */
+    static const uint32_t users[] = {1, 2, 3, 7, 10, 64, 999};
+    static const uint32_t counts[] = {1, 2, 3, 4, 7, 10, 1000};
+    for (size_t u = 0; u < sizeof users / sizeof users[0]; u++) {
+        for (size_t c = 0; c < sizeof counts / sizeof counts[0]; c++) {
+            const uint64_t ramp = 10 * SEC, hold = 30 * SEC, delay = 2 * SEC;
+            uint64_t sum = 0;
+            for (uint32_t i = 0; i < counts[c]; i++) {
+                plan_scenario s = {.model = PLAN_CLOSED, .users = users[u], .ramp_up_ns = ramp,
+                                   .hold_for_ns = hold, .start_delay_ns = delay};
+                plan p = {.n_scenarios = 1, .scenarios = &s};
+                assert_int_equal(plan_apply_share(&p, i, counts[c], NULL, 0), 0);
+                sum += s.users;
+                assert_int_equal(plan_scenario_duration(&s), delay + ramp + hold);
+                for (uint32_t j = 0; j < s.users; j++) {
+                    double got = (double)s.start_delay_ns + (double)s.ramp_up_ns * j / s.users;
+                    double want = (double)delay + (double)ramp * (i + (double)j * counts[c]) / users[u];
+                    if (fabs(got - want) > 2)
+                        fail_msg("%" PRIu32 " users, share %" PRIu32 "/%" PRIu32 ", user %" PRIu32
+                                 ": starts at %.0f ns, single run at %.0f", users[u], i, counts[c], j, got, want);
+                }
+            }
+            assert_int_equal(sum, users[u]);
+        }
+    }
+}
+
+/* Absolute arrival times (ns from the run's start) of an open scenario, sorted. */
+static size_t open_arrivals(const plan_scenario *s, uint64_t *t, size_t max)
+{
+    sched sc;
+    assert_int_equal(sched_init(&sc, s->stages, s->n_stages), 0);
+    size_t n = 0, hint = 0;
+    uint64_t off;
+    for (uint64_t k = 0; sched_time(&sc, k, &hint, &off) == 0; k++) {
+        assert_true(n < max);
+        t[n++] = s->start_delay_ns + off;
+    }
+    sched_fini(&sc);
+    return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_share_open(void **state)
+{
+    (void)state;
+    plan_stage st[2] = {{100, 20 * SEC}, {300, 40 * SEC}};
+    plan_scenario s = {.model = PLAN_OPEN, .n_stages = 2, .stages = st, .max_connections = 501,
+                       .start_delay_ns = SEC};
+    plan p = {.n_scenarios = 1, .scenarios = &s};
+    char err[128];
+    assert_int_equal(plan_apply_share(&p, 1, 2, err, sizeof err), 0);
+    assert_true(st[0].rate == 50 && st[1].rate == 150);
+    assert_int_equal(s.max_connections, 250);
+    /* Share 1 takes arrivals 1, 3, 5, ...: the first is 10 ms into the run. */
+    assert_int_equal(s.start_delay_ns, SEC + 10 * MS);
+    assert_int_equal(st[0].duration_ns, 20 * SEC - 10 * MS);
+    assert_int_equal(st[1].duration_ns, 40 * SEC);
+    assert_int_equal(plan_scenario_duration(&s), 61 * SEC);
+
+    /* max_connections: split, at least 1; an offset longer than the first stage is not applied. */
+    plan_stage st2[1] = {{1, SEC / 2}};
+    plan_scenario s2 = {.model = PLAN_OPEN, .n_stages = 1, .stages = st2, .max_connections = 3};
+    plan p2 = {.n_scenarios = 1, .scenarios = &s2};
+    assert_int_equal(plan_apply_share(&p2, 4, 5, err, sizeof err), 0);
+    assert_int_equal(s2.max_connections, 1);
+    assert_true(st2[0].rate == 0.2);
+    assert_int_equal(s2.start_delay_ns, 0);
+    assert_int_equal(st2[0].duration_ns, SEC / 2);
+    /* A tiny rate: the offset (years) is far beyond the stage and not applied. */
+    plan_stage st3[1] = {{1e-9, 10 * SEC}};
+    plan_scenario s3 = {.model = PLAN_OPEN, .n_stages = 1, .stages = st3, .max_connections = 1};
+    plan p3 = {.n_scenarios = 1, .scenarios = &s3};
+    assert_int_equal(plan_apply_share(&p3, 9999, 10000, err, sizeof err), 0);
+    assert_int_equal(s3.start_delay_ns, 0);
+    assert_int_equal(st3[0].duration_ns, 10 * SEC);
+    assert_int_equal(s3.max_connections, 1);
+
+    /* The union of the shares' arrivals is the single run's schedule (to 2 ns). */
+    static const struct {
+        size_t n;
+        plan_stage st[3];
+        uint32_t count;
+    } cases[] = {
+        {1, {{100, 2 * SEC}}, 2},
+        {1, {{100, 2 * SEC}}, 3},
+        {2, {{100, 2 * SEC}, {250, 2 * SEC}}, 2},
+        {2, {{100, 2 * SEC}, {250, 2 * SEC}}, 4},
+        {3, {{1000, SEC}, {10, SEC}, {500, 500 * MS}}, 5},
+        {1, {{7, 3 * SEC}}, 10},       /* 21 arrivals over 10 shares */
+    };
+    enum { MAXA = 2000 };
+    static uint64_t want[MAXA], got[MAXA];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        plan_stage w[3];
+        memcpy(w, cases[i].st, sizeof w);
+        plan_scenario ws = {.model = PLAN_OPEN, .n_stages = cases[i].n, .stages = w, .max_connections = 10};
+        size_t nw = open_arrivals(&ws, want, MAXA), ng = 0;
+        for (uint32_t k = 0; k < cases[i].count; k++) {
+            plan_stage g[3];
+            memcpy(g, cases[i].st, sizeof g);
+            plan_scenario gs = {.model = PLAN_OPEN, .n_stages = cases[i].n, .stages = g, .max_connections = 10};
+            plan gp = {.n_scenarios = 1, .scenarios = &gs};
+            assert_int_equal(plan_apply_share(&gp, k, cases[i].count, err, sizeof err), 0);
+            assert_int_equal(plan_scenario_duration(&gs), plan_scenario_duration(&ws));
+            ng += open_arrivals(&gs, got + ng, MAXA - ng);
+        }
+        if (ng != nw)
+            fail_msg("open share case %zu: %zu arrivals in the shares, %zu in the single run", i + 1, ng, nw);
+        qsort(got, ng, sizeof got[0], cmp_u64);
+        for (size_t j = 0; j < nw; j++)
+            if (got[j] > want[j] + 2 || want[j] > got[j] + 2)
+                fail_msg("open share case %zu: arrival %zu at %" PRIu64 " ns, single run %" PRIu64, i + 1, j,
+                         got[j], want[j]);
+    }
+}
+
+static void test_share_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t index, count;
+        const char *msg;
+    } cases[] = {
+        {0, 0, "share count 0 is out of range"},
+        {0, PLAN_MAX_SHARES + 1, "out of range"},
+        {0, UINT32_MAX, "out of range"},
+        {3, 3, "share index 3 is out of range (0 to 2)"},
+        {UINT32_MAX, 2, "out of range"},
+    };
+    plan p;
+    char err[256];
+    assert_int_equal(plan_load_string(&p, "t.yaml", v1_yaml, strlen(v1_yaml), err, sizeof err), 0);
+    uint32_t users = p.scenarios[0].users;
+    double rate = p.scenarios[1].stages[0].rate;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(plan_apply_share(&p, cases[i].index, cases[i].count, err, sizeof err), -1);
+        if (!strstr(err, cases[i].msg))
+            fail_msg("share error case %zu: \"%s\"", i + 1, err);
+        assert_int_equal(p.share_count, 0);
+        assert_int_equal(p.scenarios[0].users, users);
+    }
+    /* A loaded plan is not a share; applying one records it, a second one is refused. */
+    assert_int_equal(p.share_count, 0);
+    assert_int_equal(plan_apply_share(&p, 1, 2, err, sizeof err), 0);
+    assert_int_equal(p.share_index, 1);
+    assert_int_equal(p.share_count, 2);
+    assert_true(p.scenarios[1].stages[0].rate == rate / 2);
+    assert_int_equal(plan_apply_share(&p, 0, 2, err, sizeof err), -1);
+    assert_non_null(strstr(err, "already share 1/2"));
+    assert_true(p.scenarios[1].stages[0].rate == rate / 2);
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1111,6 +1319,9 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_request_has_header),
+        cmocka_unit_test(test_share_closed),
+        cmocka_unit_test(test_share_open),
+        cmocka_unit_test(test_share_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,6 +214,48 @@ static void test_closed_iterations_and_mix(void **state)
     server_stop(&s);
 }
 
+/* order: sequence visits the requests in plan order, a pass being one iteration, so the
+ * counts are exact per label (JMeter's threads x loops x samplers), repeats included. */
+static void test_closed_sequence(void **state)
+{
+    (void)state;
+    server s;
+    server_start(&s);
+    plan p;
+    load(&p,
+         "target: http://127.0.0.1:%u\n"
+         "scenarios:\n"
+         "  - name: users\n"
+         "    order: sequence\n"
+         "    users: 5\n"
+         "    iterations: 4\n"
+         "    requests:\n"
+         "      - {label: a, path: /a}\n"
+         "      - {label: b, path: /b, weight: 9}\n"
+         "      - {label: a, path: /a}\n"
+         "      - {label: c, path: /c}\n",
+         (unsigned)s.port);
+    client_target t;
+    target_for(&t, &s);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        engine *e;
+        char err[256];
+        engine_opts o = {.threads = threads, .jtl_fd = -1, .seed = 7};
+        assert_int_equal(engine_create(&e, &p, &t, &o, err, sizeof(err)), 0);
+        assert_int_equal(engine_n_labels(e), 3);
+        stats_label tot[3];
+        run(e, tot, 3, 0);
+        assert_int_equal(tot[0].count, 5 * 4 * 2);
+        assert_int_equal(tot[1].count, 5 * 4);
+        assert_int_equal(tot[2].count, 5 * 4);
+        for (int i = 0; i < 3; i++)
+            stats_label_fini(&tot[i]);
+        engine_destroy(e);
+    }
+    plan_free(&p);
+    server_stop(&s);
+}
+
 static void test_open_schedule(void **state)
 {
     (void)state;
@@ -331,6 +373,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closed_iterations_and_mix),
+        cmocka_unit_test(test_closed_sequence),
         cmocka_unit_test(test_open_schedule),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_dead_target),

@@ -1,0 +1,95 @@
+/* analysis.h - a stored run (results.json + interval logs) as a model the reports read.
+ *
+ * an_load reads RESULTS_DIR/results.json (results.h) with jansson and every label's .hlog,
+ * adding its intervals into one whole-run latency histogram per label (so percentiles come
+ * from the histograms, and merged runs are exact), plus the per-second histograms when
+ * asked (merge needs them). Apdex uses the plan's apdex_t (default 500 ms): satisfied
+ * <= T, tolerating <= 4T, everything else frustrated: slower responses and every error
+ * (transport errors have no latency; responses with an error status are in the histogram,
+ * so the successful responses are taken to be spread over the buckets like all of them).
+ * Saturation warnings are derived here too (an_warnings).
+ * Ownership: an_run owns everything (an_free). Not thread-safe.
+ */
+#ifndef PTEST_ANALYSIS_H
+#define PTEST_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hdr.h"
+#include "stats.h"
+
+typedef struct an_point {
+    double t, len_s;
+    double rps;
+    uint64_t errors;
+    double p50_us, p99_us;     /* NAN without responses */
+} an_point;
+
+typedef struct an_label {
+    const char *name;          /* view into the json */
+    const char *hlog;
+    uint64_t count, errors, dropped, queued;
+    uint64_t by_kind[STATS_ERR_N];
+    double rps, error_rate;
+    double apdex;              /* NAN when count == 0 */
+    bool has_checks;           /* the plan sets expect: for requests of this label */
+    double svc_mean_us;        /* mean service time from results.json (NAN if unknown) */
+    double expected_mean_us;   /* configured delay of the label's endpoint (/config), NAN if unknown */
+    hdr_histogram *lat;        /* whole run, us (from the .hlog) */
+    size_t n_pts;
+    an_point *pts;             /* time series from results.json */
+    size_t n_iv;               /* per-interval histograms (only with want_intervals) */
+    hdr_histogram **iv;
+    double *iv_start_s;        /* absolute start, seconds since the epoch */
+    double *iv_len_s;
+} an_label;
+
+typedef struct an_run {
+    json_t *json;              /* results.json, owned */
+    char *dir;
+    const char *plan_name, *started, *target, *aborted;
+    double duration_s;
+    bool interrupted;
+    double apdex_t_us;
+    double planned_rps;        /* open scenarios' mean rate summed; 0 without open load */
+    double hlog_base_s;        /* BaseTime of total.hlog (0 when unknown) */
+    bool server_scraped;       /* "server" in results.json: the target's /metrics */
+    double cpu_ms_per_1000;    /* server CPU ms per 1,000 requests (NAN if unknown) */
+    double peak_rss_bytes;     /* sampled peak RSS (NAN if unknown) */
+    bool has_expected;         /* "expected" (the target's /config) is in results.json */
+    double client_busy;        /* ptest's CPU / (duration x threads), NAN if unknown */
+    size_t n_labels;
+    an_label *labels;
+    an_label total;
+    char warnings[4][256];
+    size_t n_warnings;
+} an_run;
+
+enum { AN_EIO = -1, AN_EFORMAT = -2, AN_ENOMEM = -3 };
+
+/* Loads dir. Each label's whole-run histogram comes from results.json's "latency_hdr"
+ * (base64 of the V2 compressed encoding, written by `ptest run` and `ptest merge` through
+ * an_store_histograms) when present and want_intervals is false, else from adding the
+ * intervals of its .hlog (the same counts, only slower). want_intervals keeps each label's per-second histograms. Returns 0 or an AN_*
+ * code with err filled ("results/results.json: ..."); r is then freed already. */
+int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t errlen);
+void an_free(an_run *r);
+
+/* Adds "latency_hdr": {"<label>": "<base64>", ..., "total": ...} to dir/results.json
+ * (rewritten atomically). names[i] / h[i] for i < n, labels then "total". Returns 0 or -1
+ * with err filled. */
+int an_store_histograms(const char *dir, const char *const *names, const hdr_histogram *const *h, size_t n,
+                        char *err, size_t errlen);
+
+/* Percentile of a label in us (NAN when nothing was measured). */
+double an_pct(const an_label *l, double p);
+/* Label by name, or the total for "total"; NULL when absent. */
+const an_label *an_find(const an_run *r, const char *name);
+/* Percentile callback for thr_values (ctx = const an_label *). */
+double an_pct_cb(const void *ctx, double p);
+
+#endif

@@ -1,0 +1,52 @@
+/* gate.h - the quality gate: thresholds, checks and the baseline comparison of one run,
+ * as a list of test cases (what junit.xml, summary.txt and the scorecard show).
+ *
+ * Cases, per label in run order then the total:
+ *   - one per threshold that applies to the label (plan thresholds: the label's own and
+ *     "*", which applies to every label and the total);
+ *   - "checks" for labels whose plan requests have expect: (fails when any response had the
+ *     wrong status or lacked the expected body);
+ *   - "baseline" when a baseline run is given (fails on a regression, compare.h).
+ * Relative thresholds ("p95: +10%") are skipped without a baseline and fail only when the
+ * limit is exceeded and the comparison finds the change significant.
+ * Ownership: gate owns its cases and comparisons (gate_free). Not thread-safe.
+ */
+#ifndef PTEST_GATE_H
+#define PTEST_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "analysis.h"
+#include "compare.h"
+
+typedef struct gate_case {
+    const char *suite;         /* label name (view into the run) */
+    char name[192];            /* "p95 < 250ms", "checks", "baseline" */
+    bool failed, skipped;
+    char measured[64];         /* "231 ms" */
+    char limit[64];            /* "< 250 ms" */
+    char message[320];         /* why it failed or was skipped ("" when it passed) */
+} gate_case;
+
+typedef struct gate {
+    size_t n, cap;
+    gate_case *cases;
+    size_t n_failed;
+    bool has_baseline;
+    cmp_label *cmp;            /* [run->n_labels + 1] (last = total) with a baseline */
+    bool *cmp_present;         /* the label exists in the baseline too */
+} gate;
+
+enum { GATE_ESYNTAX = -1, GATE_ENOMEM = -2 };
+
+/* Evaluates run r against its plan's thresholds and, when base != NULL, the baseline.
+ * Returns 0, GATE_ESYNTAX (a threshold does not parse: err says which) or GATE_ENOMEM;
+ * g is always initialised (gate_free it). */
+int gate_eval(gate *g, const an_run *r, const an_run *base, char *err, size_t errlen);
+void gate_free(gate *g);
+
+/* Label i's comparison (i == n_labels: the total), NULL without a baseline/that label. */
+const cmp_label *gate_cmp(const gate *g, const an_run *r, size_t i);
+
+#endif

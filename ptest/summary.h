@@ -1,0 +1,18 @@
+/* summary.h - summary.txt: the verdict, warnings and per-label table for a terminal.
+ * Not thread-safe (one buf). */
+#ifndef PTEST_SUMMARY_H
+#define PTEST_SUMMARY_H
+
+#include "analysis.h"
+#include "buf.h"
+#include "gate.h"
+#include "history.h"
+
+/* Formats latency in us as "12.3 ms" / "850 us" / "1.20 s" ("-" for NAN). */
+void summary_fmt_us(double us, char *out, size_t len);
+/* Verdict line: "PASS: 12 checks passed" / "FAIL: 2 of 12 checks failed" / "ABORTED: ...". */
+void summary_verdict(const an_run *r, const gate *g, char *out, size_t len);
+/* Renders summary.txt (with the trend when hist != NULL). Returns 0 or -1 (out->failed). */
+int summary_render(const an_run *r, const gate *g, const history *hist, buf *out);
+
+#endif

@@ -1,0 +1,60 @@
+/* threshold.h - the plan's pass/fail expressions: parsing and evaluation.
+ *
+ * Grammar (spaces optional between tokens):
+ *   absolute:  METRIC OP VALUE          "p95 < 250ms", "error_rate < 1%", "rps > 100"
+ *   relative:  METRIC ":" SIGN NUMBER "%"   "p95: +10%" (against a baseline run)
+ *   METRIC  p50 p90 p95 p99 p99.9 ... (pNN[.N], 0 < NN <= 100), mean, min, max,
+ *           error_rate, rps
+ *   OP      <  <=  >  >=
+ *   VALUE   latency metrics: a number with a unit us, ms or s (required);
+ *           error_rate: a percentage "1%" or a fraction "0.01"; rps: a plain number.
+ * Relative thresholds apply to latency metrics and error_rate; "+10%" means "may grow by at
+ * most 10 %" ("-5%" means "must shrink by at least 5 %").
+ * Internally latencies are microseconds, error rates fractions.
+ * Pure functions; thread-safe.
+ */
+#ifndef PTEST_THRESHOLD_H
+#define PTEST_THRESHOLD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum thr_metric { THR_PCT, THR_MEAN, THR_MIN, THR_MAX, THR_ERROR_RATE, THR_RPS };
+enum thr_op { THR_LT, THR_LE, THR_GT, THR_GE };
+
+#define THR_ESYNTAX (-1)
+
+typedef struct thr_expr {
+    enum thr_metric metric;
+    double pct;                /* THR_PCT: the percentile, 0 < pct <= 100 */
+    bool relative;
+    enum thr_op op;            /* absolute only */
+    double limit;              /* absolute: us, fraction or rps; relative: percent (+10) */
+} thr_expr;
+
+/* Parses s. Returns 0, or THR_ESYNTAX with *col the 0-based byte offset of the problem and err
+ * filled with a message (no location prefix). */
+int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errlen);
+
+/* Measured values of one label (latencies in us). */
+typedef struct thr_values {
+    double mean, min, max, error_rate, rps;
+    double (*pct)(const void *ctx, double p);  /* percentile in us */
+    const void *ctx;
+} thr_values;
+
+/* Value of e's metric in v. */
+double thr_value(const thr_expr *e, const thr_values *v);
+/* Absolute: true when measured satisfies the threshold. */
+bool thr_check(const thr_expr *e, double measured);
+/* Relative: true when candidate vs base stays within the allowed change. base == 0 passes
+ * unless candidate > 0 and the limit forbids growth. */
+bool thr_check_relative(const thr_expr *e, double base, double candidate);
+/* Human text of the limit: "< 250 ms", "< 1 %", "> 100/s", "+10 % vs baseline". */
+void thr_format_limit(const thr_expr *e, char *out, size_t len);
+/* Formats a measured value of e's metric: "231.4 ms", "0.52 %", "104.2/s". */
+void thr_format_value(const thr_expr *e, double v, char *out, size_t len);
+/* Name of the metric: "p95", "p99.9", "mean", "error_rate", ... */
+void thr_metric_name(const thr_expr *e, char *out, size_t len);
+
+#endif

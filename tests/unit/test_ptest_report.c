@@ -1,0 +1,502 @@
+/* test_ptest_report.c - the analysis stage on synthesized results directories: loading,
+ * the gate (thresholds, checks, parse errors), junit.xml escaping and structure, the
+ * scorecard's CSP rules, merge exactness (histograms and counts add), and how long the
+ * reports of a 10-minute, 10-label run take (printed; only a loose bound is asserted). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "hdr.h"
+#include "hlog.h"
+#include "jsonw.h"
+#include "ptest/analysis.h"
+#include "ptest/gate.h"
+#include "ptest/history.h"
+#include "ptest/junit.h"
+#include "ptest/merge.h"
+#include "ptest/report.h"
+#include "ptest/scorecard.h"
+#include "ptest/summary.h"
+
+#define PER_SEC 40
+
+static uint64_t lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005u + 1442695040888963407u;
+    return *x >> 33;
+}
+
+/* Writes dir with n_labels labels ("L0".."Ln-1") of n_sec seconds, PER_SEC requests per
+ * label and second, latency around (label + 1) ms, err_every-th request an error (0: none),
+ * thresholds as a JSON object text. Base time base_ms. */
+static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed, unsigned err_every,
+                  const char *thresholds, uint64_t base_ms)
+{
+    mkdir(dir, 0777);
+    hdr_histogram *sec = NULL;
+    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &sec), 0);
+    hdr_histogram *tot_sec = NULL;
+    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &tot_sec), 0);
+    buf *logs = calloc(n_labels + 1, sizeof(buf));
+    assert_non_null(logs);
+    for (size_t l = 0; l <= n_labels; l++) {
+        char *h;
+        size_t len;
+        assert_int_equal(hlog_format_header(base_ms, base_ms, NULL, &h, &len), 0);
+        buf_append(&logs[l], h, len);
+        free(h);
+    }
+    uint64_t x = seed;
+    uint64_t count = 0, errors = 0;
+    buf ts = BUF_INIT;
+    jsonw tw;
+    jsonw_init(&tw, &ts, 0);
+    jsonw_arr_begin(&tw);
+    for (size_t s = 0; s < n_sec; s++) {
+        hdr_reset(tot_sec);
+        jsonw_obj_begin(&tw);
+        jsonw_key(&tw, "t");
+        jsonw_u64(&tw, s);
+        jsonw_key(&tw, "len_s");
+        jsonw_double(&tw, 1);
+        jsonw_key(&tw, "labels");
+        jsonw_obj_begin(&tw);
+        for (size_t l = 0; l < n_labels; l++) {
+            hdr_reset(sec);
+            for (int k = 0; k < PER_SEC; k++)
+                hdr_record(sec, (l + 1) * 1000 * 8 / 10 + lcg(&x) % ((l + 1) * 400 + 1));
+            hdr_add(tot_sec, sec);
+            char *line;
+            size_t len;
+            assert_int_equal(hlog_format_interval(NULL, s * 1000, 1000, sec, 1000.0, &line, &len), 0);
+            buf_append(&logs[l], line, len);
+            free(line);
+            char name[16];
+            snprintf(name, sizeof(name), "L%zu", l);
+            jsonw_key(&tw, name);
+            jsonw_obj_begin(&tw);
+            jsonw_key(&tw, "rps");
+            jsonw_double(&tw, PER_SEC);
+            jsonw_key(&tw, "errors");
+            jsonw_u64(&tw, err_every ? PER_SEC / err_every : 0);
+            jsonw_key(&tw, "p50_us");
+            jsonw_u64(&tw, hdr_value_at_percentile(sec, 50));
+            jsonw_key(&tw, "p99_us");
+            jsonw_u64(&tw, hdr_value_at_percentile(sec, 99));
+            jsonw_obj_end(&tw);
+        }
+        jsonw_obj_end(&tw);
+        jsonw_key(&tw, "rps");
+        jsonw_double(&tw, (double)(PER_SEC * n_labels));
+        jsonw_key(&tw, "errors");
+        jsonw_u64(&tw, err_every ? n_labels * (PER_SEC / err_every) : 0);
+        jsonw_key(&tw, "p50_us");
+        jsonw_u64(&tw, hdr_value_at_percentile(tot_sec, 50));
+        jsonw_key(&tw, "p99_us");
+        jsonw_u64(&tw, hdr_value_at_percentile(tot_sec, 99));
+        jsonw_obj_end(&tw);
+        char *line;
+        size_t len;
+        assert_int_equal(hlog_format_interval(NULL, s * 1000, 1000, tot_sec, 1000.0, &line, &len), 0);
+        buf_append(&logs[n_labels], line, len);
+        free(line);
+    }
+    jsonw_arr_end(&tw);
+    count = (uint64_t)PER_SEC * n_sec;
+    errors = err_every ? (uint64_t)(PER_SEC / err_every) * n_sec : 0;
+    buf js = BUF_INIT;
+    buf_printf(&js, "{\"ptest_version\":\"test\",\"started\":\"2026-01-01T00:00:00Z\",\"duration_s\":%zu,"
+                    "\"interrupted\":false,\"aborted\":null,\"dropped\":0,\"labels\":{", n_sec);
+    for (size_t l = 0; l <= n_labels; l++) {
+        uint64_t c = l < n_labels ? count : count * n_labels, e = l < n_labels ? errors : errors * n_labels;
+        if (l < n_labels)
+            buf_printf(&js, "%s\"L%zu\":", l ? "," : "", l);
+        else
+            buf_puts(&js, "},\"total\":");
+        buf_printf(&js, "{\"count\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"dropped\":0,\"queued\":0,\"rps\":%g,"
+                        "\"bytes_received\":%" PRIu64 ",\"bytes_sent\":7,\"errors_by_kind\":{\"status\":%" PRIu64
+                        ",\"timeout\":0},\"status\":{\"200\":%" PRIu64 ",\"500\":%" PRIu64 "},",
+                   c, e, (double)c / (double)n_sec, c * 10, e, c - e, e);
+        if (l < n_labels)
+            buf_printf(&js, "\"hlog\":\"L%zu.hlog\"}", l);
+        else
+            buf_puts(&js, "\"hlog\":\"total.hlog\"}");
+    }
+    buf_printf(&js, ",\"plan\":{\"name\":\"synth <&>\",\"apdex_t_s\":0.005,\"scenarios\":[{\"model\":\"closed\","
+                    "\"requests\":[{\"label\":\"L0\",\"expect\":{\"status\":200,\"body_contains\":null}}]}],"
+                    "\"thresholds\":%s},\"timeseries\":", thresholds);
+    buf_append(&js, ts.data, ts.len);
+    buf_puts(&js, "}");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/results.json", dir);
+    assert_int_equal(buf_write_file(&js, path), 0);
+    for (size_t l = 0; l <= n_labels; l++) {
+        if (l < n_labels)
+            snprintf(path, sizeof(path), "%s/L%zu.hlog", dir, l);
+        else
+            snprintf(path, sizeof(path), "%s/total.hlog", dir);
+        assert_int_equal(buf_write_file(&logs[l], path), 0);
+        buf_free(&logs[l]);
+    }
+    free(logs);
+    buf_free(&js);
+    buf_free(&ts);
+    hdr_destroy(sec);
+    hdr_destroy(tot_sec);
+}
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ptest_report.XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_load_and_gate(void **state)
+{
+    (void)state;
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/g", tmpdir);
+    synth(dir, 3, 20, 7, 10, "{\"*\":[\"p95 < 1s\",\"error_rate < 5%\"],\"L2\":[\"p99 < 1ms\"],\"L9\":[\"rps > 1\"]}",
+          UINT64_C(1700000000000));
+    an_run r;
+    char err[512];
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(r.n_labels, 3);
+    assert_string_equal(r.labels[2].name, "L2");
+    assert_int_equal(r.labels[0].count, PER_SEC * 20);
+    assert_int_equal(r.labels[0].lat->total_count, PER_SEC * 20);
+    assert_int_equal(r.total.lat->total_count, PER_SEC * 20 * 3);
+    assert_true(r.labels[0].has_checks && !r.labels[1].has_checks);
+    assert_true(fabs(r.apdex_t_us - 5000) < 1e-6);
+    /* L0 ~0.8-1.2 ms: all satisfied except the 10 % errors (frustrated). */
+    assert_true(fabs(r.labels[0].apdex - 0.9) < 1e-9);
+    assert_int_equal(r.total.n_pts, 20);
+    gate g;
+    assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), 0);
+    /* per label: 2 "*" (+1 for L2) + checks for L0; the total: 2. error_rate 10 % fails all. */
+    assert_int_equal(g.n, 3 * 2 + 1 + 1 + 2);
+    size_t failed_err = 0, failed_p99 = 0, failed_checks = 0;
+    for (size_t i = 0; i < g.n; i++) {
+        if (!g.cases[i].failed)
+            continue;
+        failed_err += strcmp(g.cases[i].name, "error_rate < 5%") == 0;
+        failed_p99 += strcmp(g.cases[i].name, "p99 < 1ms") == 0;
+        failed_checks += strcmp(g.cases[i].name, "checks") == 0;
+    }
+    assert_int_equal(failed_err, 4);
+    assert_int_equal(failed_p99, 1);
+    assert_int_equal(failed_checks, 1);
+    assert_int_equal(g.n_failed, 6);
+    /* junit: counts and structure; the plan name is escaped. */
+    buf b = BUF_INIT;
+    assert_int_equal(junit_render(&r, &g, &b), 0);
+    assert_non_null(strstr(b.data, "<testsuites name=\"synth &lt;&amp;&gt;\" tests=\"10\" failures=\"6\">"));
+    assert_non_null(strstr(b.data, "<testsuite name=\"L2\" tests=\"3\" failures=\"2\""));
+    assert_non_null(strstr(b.data, "<failure type=\"threshold\" message=\"L2 is "));
+    assert_null(strstr(b.data, "<&>"));
+    buf_reset(&b);
+    /* scorecard: no inline style or script anywhere. */
+    assert_int_equal(scorecard_render(&r, NULL, &g, NULL, &b), 0);
+    assert_null(strstr(b.data, "style="));
+    assert_null(strstr(b.data, "<style"));
+    assert_null(strstr(b.data, "<script"));
+    assert_non_null(strstr(b.data, "class=\"verdict fail\""));
+    assert_true(strstr(b.data, "verdict") < strstr(b.data, "<table") &&
+                strstr(b.data, "<table") < strstr(b.data, "<svg"));
+    buf_free(&b);
+    gate_free(&g);
+    an_free(&r);
+
+    /* A threshold that does not parse: an error naming it. */
+    synth(dir, 1, 2, 7, 0, "{\"L0\":[\"p95 < 250\"]}", UINT64_C(1700000000000));
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), GATE_ESYNTAX);
+    assert_non_null(strstr(err, "p95 < 250"));
+    gate_free(&g);
+    an_free(&r);
+    report_opts o = {.dir = dir, .quiet = true};
+    assert_int_equal(report_run(&o), 2);
+    /* Missing directory / broken json. */
+    assert_int_equal(an_load(&r, "/nonexistent/x", false, err, sizeof(err)), AN_EIO);
+}
+
+static void test_junit_escape(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        size_t n;
+        const char *out;
+    } cases[] = {
+        {"a<b>&\"'", 7, "a&lt;b&gt;&amp;&quot;&apos;"},
+        {"t\tn\nr\r", 6, "t&#9;n&#10;r&#13;"},
+        {"nul\0x", 5, "nul?x"},
+        {"\x01\x1f\x7f", 3, "???"},
+        {"caf\xc3\xa9", 5, "caf\xc3\xa9"},
+        {"\xc3", 1, "?"},                /* truncated */
+        {"\xc0\xaf", 2, "??"},           /* overlong */
+        {"\xed\xa0\x80", 3, "???"},      /* surrogate */
+        {"\xef\xbf\xbe", 3, "???"},      /* U+FFFE, not an XML character */
+        {"\xf4\x90\x80\x80", 4, "????"}, /* above U+10FFFF */
+        {"\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80"},
+        {"]]>", 3, "]]&gt;"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        buf b = BUF_INIT;
+        junit_escape(&b, cases[i].in, cases[i].n);
+        buf_putc(&b, '\0');
+        if (strcmp(b.data, cases[i].out) != 0)
+            fail_msg("case %zu: got \"%s\"", i, b.data);
+        buf_free(&b);
+    }
+}
+
+static void test_merge_exact(void **state)
+{
+    (void)state;
+    char a[300], b[300], m[300];
+    snprintf(a, sizeof(a), "%s/wa", tmpdir);
+    snprintf(b, sizeof(b), "%s/wb", tmpdir);
+    snprintf(m, sizeof(m), "%s/merged", tmpdir);
+    /* Worker b started 2 s later and has other values and errors. */
+    synth(a, 2, 10, 1, 0, "{}", UINT64_C(1700000000000));
+    synth(b, 2, 10, 2, 4, "{\"*\":[\"error_rate < 1%\"]}", UINT64_C(1700000002000));
+    const char *dirs[] = {a, b};
+    char err[512];
+    assert_int_equal(merge_dirs(dirs, 2, m, err, sizeof(err)), 0);
+    an_run ra, rb, rm;
+    assert_int_equal(an_load(&ra, a, false, err, sizeof(err)), 0);
+    assert_int_equal(an_load(&rb, b, false, err, sizeof(err)), 0);
+    assert_int_equal(an_load(&rm, m, true, err, sizeof(err)), 0);
+    assert_int_equal(rm.n_labels, 2);
+    for (size_t i = 0; i <= 2; i++) {
+        const an_label *la = i < 2 ? &ra.labels[i] : &ra.total, *lb = i < 2 ? &rb.labels[i] : &rb.total;
+        const an_label *lm = i < 2 ? &rm.labels[i] : &rm.total;
+        assert_int_equal(lm->count, la->count + lb->count);
+        assert_int_equal(lm->errors, la->errors + lb->errors);
+        assert_int_equal(lm->by_kind[STATS_ERR_STATUS], la->by_kind[STATS_ERR_STATUS] + lb->by_kind[STATS_ERR_STATUS]);
+        hdr_histogram *sum = NULL;
+        assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &sum), 0);
+        assert_int_equal(hdr_add(sum, la->lat), 0);
+        assert_int_equal(hdr_add(sum, lb->lat), 0);
+        assert_int_equal(lm->lat->total_count, sum->total_count);
+        for (size_t k = 0; k < sum->counts_len; k++)
+            assert_int_equal(lm->lat->counts[k], sum->counts[k]);
+        static const double ps[] = {50, 90, 99, 99.9, 100};
+        for (size_t k = 0; k < 5; k++)
+            assert_true(an_pct(lm, ps[k]) == (double)hdr_value_at_percentile(sum, ps[k]));
+        hdr_destroy(sum);
+        /* Aligned on wall-clock seconds: 12 s, b's first second is the merged third. */
+        assert_int_equal(lm->n_iv, 12);
+        assert_int_equal(lm->n_pts, 12);
+        assert_true(fabs(lm->pts[0].rps - la->pts[0].rps) < 1e-9);
+        assert_true(fabs(lm->pts[2].rps - la->pts[2].rps - lb->pts[0].rps) < 1e-9);
+        assert_true(fabs(lm->pts[11].rps - lb->pts[9].rps) < 1e-9);
+    }
+    /* The stored whole-run histograms (fast path) equal the added intervals. */
+    an_run rf;
+    assert_int_equal(an_load(&rf, m, false, err, sizeof(err)), 0);
+    assert_non_null(json_object_get(rf.json, "latency_hdr"));
+    assert_null(json_object_get(rf.json, "server"));
+    for (size_t i = 0; i <= 2; i++) {
+        const an_label *x = i < 2 ? &rf.labels[i] : &rf.total, *y = i < 2 ? &rm.labels[i] : &rm.total;
+        assert_int_equal(x->lat->total_count, y->lat->total_count);
+        for (size_t k = 0; k < x->lat->counts_len; k++)
+            assert_int_equal(x->lat->counts[k], y->lat->counts[k]);
+    }
+    an_free(&rf);
+    json_t *st = json_object_get(json_object_get(rm.json, "total"), "status");
+    assert_int_equal(json_integer_value(json_object_get(st, "500")), rb.total.errors);
+    assert_true(fabs(rm.duration_s - 12) < 1e-9);
+    an_free(&ra);
+    an_free(&rb);
+    an_free(&rm);
+    /* The merged run is analysed with the first worker's plan: L0 has checks, and b's 500s
+     * fail them. */
+    report_opts o = {.dir = m, .quiet = true};
+    assert_int_equal(report_run(&o), 1);
+    /* Unreadable input. */
+    const char *bad[] = {a, "/nonexistent"};
+    assert_int_equal(merge_dirs(bad, 2, m, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent"));
+}
+
+/* Rewrites dir/results.json with edit applied. */
+static void patch_json(const char *dir, void (*edit)(json_t *))
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/results.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    edit(root);
+    assert_int_equal(json_dump_file(root, path, 0), 0);
+    json_decref(root);
+}
+
+static void saturated(json_t *root)
+{
+    /* 20 s at 40/s per label achieved; planned 500/s; client 95 % busy; drops and queueing. */
+    json_t *plan = json_object_get(root, "plan");
+    json_array_append_new(json_object_get(plan, "scenarios"),
+                          json_pack("{s:s, s:[{s:f, s:f}], s:[]}", "model", "open", "stages", "rate", 500.0,
+                                    "duration_s", 20.0, "requests"));
+    json_object_set_new(root, "client", json_pack("{s:f, s:i}", "cpu_seconds", 19.0, "threads", 1));
+    json_t *t = json_object_get(root, "total");
+    json_object_set_new(t, "dropped", json_integer(5));
+    json_object_set_new(t, "queued", json_integer(100));
+    json_object_set_new(root, "server", json_pack("{s:b, s:f, s:i}", "scraped", 1, "cpu_ms_per_1000_requests", 12.5,
+                                                   "peak_rss_bytes", 3 << 20));
+}
+
+static void test_saturation(void **state)
+{
+    (void)state;
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/sat", tmpdir);
+    synth(dir, 1, 20, 7, 0, "{}", UINT64_C(1700000000000));
+    an_run r;
+    char err[512];
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(r.n_warnings, 0);
+    assert_false(r.server_scraped);
+    an_free(&r);
+    patch_json(dir, saturated);
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(r.n_warnings, 4);
+    assert_non_null(strstr(r.warnings[0], "of the planned 500.0/s"));
+    assert_non_null(strstr(r.warnings[1], "busy 95 %"));
+    assert_non_null(strstr(r.warnings[2], "5 planned arrivals were never sent"));
+    assert_non_null(strstr(r.warnings[3], "waited for a free connection"));
+    assert_true(r.server_scraped && r.cpu_ms_per_1000 == 12.5 && r.peak_rss_bytes == 3 << 20);
+    gate g;
+    assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), 0);
+    buf out = BUF_INIT;
+    assert_int_equal(summary_render(&r, &g, NULL, &out), 0);
+    assert_non_null(strstr(out.data, "  warning: achieved "));
+    assert_non_null(strstr(out.data, "server: 12.50 ms CPU per 1,000 requests, peak RSS 3.0 MiB"));
+    buf_free(&out);
+    gate_free(&g);
+    an_free(&r);
+}
+
+static void test_history(void **state)
+{
+    (void)state;
+    char a[300], b[300], hd[300];
+    snprintf(a, sizeof(a), "%s/ha", tmpdir);
+    snprintf(b, sizeof(b), "%s/hb", tmpdir);
+    snprintf(hd, sizeof(hd), "%s/hist/sub", tmpdir);
+    synth(a, 1, 3, 1, 0, "{}", UINT64_C(1700000000000));
+    synth(b, 1, 3, 2, 0, "{\"*\":[\"p50 < 1us\"]}", UINT64_C(1700000000000));
+    an_run ra, rb;
+    gate ga, gb;
+    history h;
+    char err[512];
+    assert_int_equal(an_load(&ra, a, false, err, sizeof(err)), 0);
+    assert_int_equal(an_load(&rb, b, false, err, sizeof(err)), 0);
+    assert_int_equal(gate_eval(&ga, &ra, NULL, err, sizeof(err)), 0);
+    assert_int_equal(gate_eval(&gb, &rb, NULL, err, sizeof(err)), 0);
+    assert_int_equal(history_update(hd, &ra, &ga, &h, err, sizeof(err)), 0);
+    assert_int_equal(h.n, 1);
+    /* The same run again is not appended twice. */
+    assert_int_equal(history_update(hd, &ra, &ga, &h, err, sizeof(err)), 0);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(history_update(hd, &rb, &gb, &h, err, sizeof(err)), 0);
+    assert_int_equal(h.n, 2);
+    assert_string_equal(h.e[0].verdict, "pass");
+    assert_string_equal(h.e[1].verdict, "fail");
+    assert_true(h.e[1].p50_us == an_pct(&rb.total, 50));
+    /* Garbage lines are skipped; only the last HISTORY_SHOW runs are kept, in order. */
+    char path[400];
+    snprintf(path, sizeof(path), "%s/history.jsonl", hd);
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fputs("not json\n\x01\n{\"started\":\"x\",\"results\":\"y\",\"p50_us\":null}\n", f);
+    for (int i = 0; i < 30; i++)
+        fprintf(f, "{\"started\":\"s%d\",\"results\":\"r\",\"p50_us\":%d,\"verdict\":\"pass\"}\n", i, i);
+    fclose(f);
+    assert_int_equal(history_update(hd, &ra, &ga, &h, err, sizeof(err)), 0);
+    assert_int_equal(h.n, HISTORY_SHOW);
+    assert_true(h.e[HISTORY_SHOW - 1].p50_us == 29);
+    assert_true(h.e[0].p50_us == 30 - HISTORY_SHOW);
+    buf out = BUF_INIT;
+    assert_int_equal(summary_render(&ra, &ga, &h, &out), 0);
+    assert_non_null(strstr(out.data, "history (last 20 runs"));
+    buf_reset(&out);
+    assert_int_equal(scorecard_render(&ra, NULL, &ga, &h, &out), 0);
+    assert_non_null(strstr(out.data, "Trend over the last runs"));
+    buf_free(&out);
+    gate_free(&ga);
+    gate_free(&gb);
+    an_free(&ra);
+    an_free(&rb);
+}
+
+static void test_report_speed(void **state)
+{
+    (void)state;
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/big", tmpdir);
+    synth(dir, 10, 600, 3, 0, "{\"*\":[\"p95 < 250ms\",\"error_rate < 1%\",\"p99: +10%\"]}", UINT64_C(1700000000000));
+    /* As `ptest run` leaves it: the whole-run histograms stored in results.json. */
+    an_run r;
+    char err[512];
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    const char *names[11];
+    const hdr_histogram *hs[11];
+    for (size_t i = 0; i <= 10; i++) {
+        names[i] = i < 10 ? r.labels[i].name : "total";
+        hs[i] = i < 10 ? r.labels[i].lat : r.total.lat;
+    }
+    assert_int_equal(an_store_histograms(dir, names, hs, 11, err, sizeof(err)), 0);
+    an_free(&r);
+    static const char *const what[] = {"without", "with"};
+    double ms = 0;
+    for (int with = 0; with < 2; with++) {
+        report_opts o = {.dir = dir, .baseline = with ? dir : NULL, .quiet = true};
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = report_run(&o);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_int_equal(rc, 0);
+        ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        printf("report of a 10-minute run with 10 labels, %s a baseline: %.0f ms\n", what[with], ms);
+    }
+    assert_true(ms < 30000);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_and_gate),
+        cmocka_unit_test(test_junit_escape),
+        cmocka_unit_test(test_merge_exact),
+        cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_report_speed),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
