@@ -13,6 +13,9 @@
  * sequence). Disabled elements are skipped silently; anything else is reported once per
  * element as a warning ("file:line:col: warning: ...") and skipped.
  *
+ * Layers: jmx_tree.h (expat -> element tree with line:col), jmx_plan.h (JMeter semantics ->
+ * a model of scenarios), this module (model -> YAML text, entry points).
+ *
  * Thread-safety: the functions keep no global state.
  */
 #ifndef PTEST_JMX_H

@@ -804,6 +804,9 @@ static void add_request(conv *c, jscen *sc, const jmx_node *s, const jmx_node *k
             continue;
         if (is_scoped_config(k))
             push_scope(c, k);
+        else if (is_timer(k))
+            report(c, k, "timer \"%s\" of one sampler is not supported (think time is per thread group): skipped",
+                   title(k));
         else
             report(c, k, "%s \"%s\" is not supported: skipped", k->name, title(k));
     }

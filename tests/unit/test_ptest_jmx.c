@@ -345,6 +345,30 @@ static void test_timers(void **state)
     }
 }
 
+/* Timers below the thread group's own level: reported, not applied. */
+static void test_scoped_timers(void **state)
+{
+    (void)state;
+    static const char *const docs[][2] = {
+        {PLAN(TG("g", "1", "0", "1", "false", "", "", SAMPLER_X("a", "GET", "/a", "", TIMER("ConstantTimer", "5", "")))),
+         "of one sampler"},
+        {PLAN(TG("g", "1", "0", "1", "false", "", "",
+                 "<GenericController testclass=\"GenericController\"/><hashTree>" TIMER("ConstantTimer", "5", "")
+                 SAMPLER("a", "/a") "</hashTree>")),
+         "inside a controller"},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        plan p;
+        warns w;
+        char err[512];
+        assert_int_equal(convert(docs[i][0], NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
+        assert_int_equal(p.scenarios[0].think.mean_ns, 0);
+        assert_int_equal(w.n, 1);
+        assert_non_null(strstr(w.last, docs[i][1]));
+        plan_free(&p);
+    }
+}
+
 typedef struct bad_case {
     const char *doc;
     int rc;
@@ -466,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_thread_group_bounds),
         cmocka_unit_test(test_requests_headers_assertions),
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_scoped_timers),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_https_and_names),
         cmocka_unit_test(test_plan_order),
