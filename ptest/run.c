@@ -414,7 +414,9 @@ int run_plan(const plan *p, const run_opts *o)
         fprintf(stderr, "ptest: %s\n", c.aborted);
     else if (c.interrupted)
         fprintf(stderr, "ptest: interrupted; results of what ran are in %s/\n", dir);
-    if (!o->quiet)
+    /* The analysis below prints the verdict and the per-label table; this short table is
+     * only for an aborted run, which is not analysed. */
+    if (!o->quiet && c.aborted[0])
         summary(&res, dir);
     ret = c.aborted[0] || c.interrupted ? RUN_EXIT_ABORTED : RUN_EXIT_OK;
     if (!c.aborted[0]) {
@@ -424,6 +426,8 @@ int run_plan(const plan *p, const run_opts *o)
         int arc = report_run(&rep);
         if (ret == RUN_EXIT_OK || arc == RUN_EXIT_USAGE)
             ret = arc;
+        if (!o->quiet)
+            printf("\nresults and reports (results.json, *.hlog, junit.xml, scorecard.html, summary.txt) in %s/\n", dir);
     }
     goto out;
 nomem:
