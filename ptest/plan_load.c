@@ -1,0 +1,732 @@
+/* plan_load.c - the YAML plan loader and its checks (plan_load_file, plan_load_string,
+ * plan_validate). */
+#include "plan_int.h"
+#include "strdist.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yamltree.h"
+
+#define NS_PER_HOUR (UINT64_C(3600) * UINT64_C(1000000000))
+
+#define MAX_METHOD 32
+#define MAX_HEADER_NAME 256
+#define MAX_HEADER_VALUE 8192
+#define MAX_EXPR 256
+#define MAX_USERS 1000000u
+#define MAX_WEIGHT 1000000u
+#define MAX_CONNECTIONS 1000000u
+#define MAX_ITERATIONS UINT64_C(1000000000000)
+
+static bool is_tchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool is_token(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!is_tchar((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+typedef struct loader {
+    yt_doc doc;
+    yt_error err;
+    plan *p;
+    uint32_t n_labels;      /* distinct labels so far */
+    size_t n_requests;      /* requests so far, whole plan */
+} loader;
+
+#define FAIL(L, node, ...) yt_fail(&(L)->doc, (node), &(L)->err, __VA_ARGS__)
+
+static int oom(loader *L)
+{
+    return FAIL(L, NULL, "out of memory");
+}
+
+/* Optional mapping-valued keys: an empty value ("headers:" with everything commented out)
+ * counts as absent. */
+static const yt_node *opt_map(const yt_node *map, const char *key)
+{
+    const yt_node *v = yt_get(map, key);
+    return v && v->kind == YT_NULL ? NULL : v;
+}
+
+static int get_str(loader *L, const yt_node *n, char **out)
+{
+    const char *s;
+    if (yt_str(&L->doc, n, &s, &L->err) < 0)
+        return -1;
+    if (!(*out = plan_dupn(s, n->len)))
+        return oom(L);
+    return 0;
+}
+
+static int get_name(loader *L, const yt_node *n, const char *what, char **out)
+{
+    char q[PLAN_QCAP];
+    const char *s, *why;
+    if (yt_str(&L->doc, n, &s, &L->err) < 0)
+        return -1;
+    if ((why = plan_name_problem(s, n->len)))
+        return FAIL(L, n, "%s %s %s", what, plan_qs(q, s, n->len), why);
+    if (!(*out = plan_dupn(s, n->len)))
+        return oom(L);
+    return 0;
+}
+
+static int get_duration(loader *L, const yt_node *map, const char *key, uint64_t max, uint64_t *out)
+{
+    const yt_node *v = yt_get(map, key);
+    if (!v)
+        return 0;
+    if (yt_duration(&L->doc, v, out, &L->err) < 0)
+        return -1;
+    if (*out > max) {
+        char b[32];
+        snprintf(b, sizeof b, "%" PRIu64 "h", max / NS_PER_HOUR);
+        return FAIL(L, v, "%s is longer than %s", key, b);
+    }
+    return 0;
+}
+
+static int parse_headers(loader *L, const yt_node *map, plan_header **out, size_t *n_out)
+{
+    char q[PLAN_QCAP], q2[PLAN_QCAP];
+
+    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0)
+        return -1;
+    if (map->n > PLAN_MAX_HEADERS)
+        return FAIL(L, map, "too many headers (%zu, at most %d)", map->n, PLAN_MAX_HEADERS);
+    if (map->n == 0)
+        return 0;
+    plan_header *hs = calloc(map->n, sizeof *hs);
+    if (!hs)
+        return oom(L);
+    *out = hs;
+    *n_out = map->n;
+    for (size_t i = 0; i < map->n; i++) {
+        const yt_node *k = map->keys[i], *v = map->vals[i];
+        const char *val;
+        if (k->len > MAX_HEADER_NAME || !is_token(k->str, k->len))
+            return FAIL(L, k, "invalid header name %s (a token: letters, digits and !#$%%&'*+-.^_`|~)",
+                        plan_qs(q, k->str, k->len));
+        if (plan_caseeq(k->str, "content-length") || plan_caseeq(k->str, "transfer-encoding"))
+            return FAIL(L, k, "header %s is set by ptest from the body; remove it", plan_qs(q, k->str, k->len));
+        for (size_t j = 0; j < i; j++)
+            if (plan_caseeq(map->keys[j]->str, k->str))
+                return FAIL(L, k, "header %s repeats %s (header names are case-insensitive)",
+                            plan_qs(q, k->str, k->len), plan_qs(q2, map->keys[j]->str, map->keys[j]->len));
+        if (yt_str(&L->doc, v, &val, &L->err) < 0)
+            return -1;
+        if (v->len > MAX_HEADER_VALUE)
+            return FAIL(L, v, "value of header %s is longer than %d bytes", plan_qs(q, k->str, k->len),
+                        MAX_HEADER_VALUE);
+        for (size_t j = 0; j < v->len; j++) {
+            unsigned char c = (unsigned char)val[j];
+            if ((c < 0x20 && c != '\t') || c == 0x7f)
+                return FAIL(L, v, "value of header %s contains CR, LF or another control byte",
+                            plan_qs(q, k->str, k->len));
+        }
+        if (!(hs[i].name = plan_dupn(k->str, k->len)) || !(hs[i].value = plan_dupn(val, v->len)))
+            return oom(L);
+    }
+    return 0;
+}
+
+static int parse_think(loader *L, const yt_node *n, plan_think *t)
+{
+    static const char *const keys[] = {"dist", "mean", "stddev", NULL};
+    char q[PLAN_QCAP];
+    const yt_node *v;
+
+    t->dist = RNG_CONSTANT;
+    if (n->kind != YT_MAP) {
+        if (yt_duration(&L->doc, n, &t->mean_ns, &L->err) < 0)
+            return -1;
+        if (t->mean_ns > NS_PER_HOUR)
+            return FAIL(L, n, "think_time is longer than 1h");
+        return 0;
+    }
+    if (yt_check_keys(&L->doc, n, keys, &L->err) < 0)
+        return -1;
+    if (!yt_get(n, "mean"))
+        return FAIL(L, n, "think_time needs \"mean\"");
+    if ((v = yt_get(n, "dist"))) {
+        const char *s;
+        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+            return -1;
+        if (rng_dist_parse(s, &t->dist) < 0)
+            return FAIL(L, v, "unknown dist %s (expected constant, uniform, normal, lognormal or exponential)",
+                        plan_qs(q, s, v->len));
+    }
+    if (get_duration(L, n, "mean", NS_PER_HOUR, &t->mean_ns) < 0 ||
+        get_duration(L, n, "stddev", NS_PER_HOUR, &t->stddev_ns) < 0)
+        return -1;
+    if ((v = yt_get(n, "stddev")) && (t->dist == RNG_CONSTANT || t->dist == RNG_EXPONENTIAL))
+        return FAIL(L, v, "stddev has no effect with dist: %s%s", rng_dist_name(t->dist),
+                    t->dist == RNG_CONSTANT ? " (choose normal, lognormal or uniform)"
+                                            : " (its stddev equals its mean)");
+    return 0;
+}
+
+static int parse_path(loader *L, const yt_node *n, char **out)
+{
+    char q[PLAN_QCAP];
+    const char *s;
+    if (yt_str(&L->doc, n, &s, &L->err) < 0)
+        return -1;
+    if (n->len == 0 || s[0] != '/')
+        return FAIL(L, n, "path %s must start with '/' (the host comes from target)", plan_qs(q, s, n->len));
+    if (n->len > PLAN_MAX_PATH)
+        return FAIL(L, n, "path is longer than %d bytes", PLAN_MAX_PATH);
+    if (!plan_all_vchar(s, n->len))
+        return FAIL(L, n, "path %s contains a space, control or non-ASCII byte (percent-encode it)",
+                    plan_qs(q, s, n->len));
+    if (!(*out = plan_dupn(s, n->len)))
+        return oom(L);
+    return 0;
+}
+
+/* Canonical spelling of the well-known methods, so "get" sends "GET"; other tokens are
+ * sent as written (methods are case-sensitive on the wire). */
+static char *method_dup(const char *s, size_t n)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i]) == n && plan_caseeq_n(s, known[i], n))
+            return plan_dup(known[i]);
+    return plan_dupn(s, n);
+}
+
+/* A label stands for one (method, path) across the plan: the same label in two scenarios
+ * is one line in the results, so it must measure the same thing; within one scenario a
+ * repeated label would silently merge two weights. */
+static int register_label(loader *L, size_t si, size_t ri, const yt_node *at)
+{
+    char q[PLAN_QCAP], q2[PLAN_QCAP];
+    plan *p = L->p;
+    plan_request *r = &p->scenarios[si].requests[ri];
+
+    for (size_t j = 0; j < ri; j++) {
+        const plan_request *o = &p->scenarios[si].requests[j];
+        if (strcmp(o->label, r->label) != 0)
+            continue;
+        /* In a sequence nothing is merged: a repeated request is just visited twice. */
+        if (p->scenarios[si].order == PLAN_ORDER_SEQUENCE && strcmp(o->method, r->method) == 0 &&
+            strcmp(o->path, r->path) == 0) {
+            r->label_id = o->label_id;
+            return 0;
+        }
+        return FAIL(L, at, "duplicate label %s in scenario %s (first at line %u, column %u); "
+                        "give each request its own \"label\"", plan_qs(q, r->label, strlen(r->label)),
+                        plan_qs(q2, p->scenarios[si].name, strlen(p->scenarios[si].name)), o->line, o->col);
+    }
+    for (size_t i = 0; i < si; i++) {
+        const plan_scenario *s = &p->scenarios[i];
+        for (size_t j = 0; j < s->n_requests; j++) {
+            const plan_request *o = &s->requests[j];
+            if (strcmp(o->label, r->label) != 0)
+                continue;
+            if (strcmp(o->method, r->method) != 0 || strcmp(o->path, r->path) != 0)
+                return FAIL(L, at, "label %s names %s %s here but %s %s at line %u, column %u; "
+                            "a label must always name the same method and path",
+                            plan_qs(q, r->label, strlen(r->label)), r->method, r->path, o->method, o->path,
+                            o->line, o->col);
+            r->label_id = o->label_id;
+            return 0;
+        }
+    }
+    r->label_id = L->n_labels++;
+    return 0;
+}
+
+static int parse_request(loader *L, size_t si, size_t ri, const yt_node *n)
+{
+    static const char *const keys[] = {"label", "method", "path", "headers", "body", "weight", "expect", NULL};
+    static const char *const expect_keys[] = {"status", "body_contains", NULL};
+    plan_request *r = &L->p->scenarios[si].requests[ri];
+    const yt_node *v, *label_at;
+    char q[PLAN_QCAP];
+    uint64_t u;
+
+    if (yt_check_keys(&L->doc, n, keys, &L->err) < 0)
+        return -1;
+    r->line = n->line;
+    r->col = n->col;
+    if (!(v = yt_get(n, "path")))
+        return FAIL(L, n, "request needs \"path\"");
+    if (parse_path(L, v, &r->path) < 0)
+        return -1;
+    label_at = v;
+    if ((v = yt_get(n, "method"))) {
+        const char *s;
+        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+            return -1;
+        if (v->len > MAX_METHOD || !is_token(s, v->len))
+            return FAIL(L, v, "invalid method %s", plan_qs(q, s, v->len));
+        r->method = method_dup(s, v->len);
+    } else {
+        r->method = plan_dup("GET");
+    }
+    if (!r->method)
+        return oom(L);
+    if ((v = yt_get(n, "label"))) {
+        if (get_name(L, v, "label", &r->label) < 0)
+            return -1;
+        label_at = v;
+    } else {
+        const char *why = plan_name_problem(r->path, strlen(r->path));
+        if (why)
+            return FAIL(L, label_at, "the path as default label %s; set a \"label\"", why);
+        if (!(r->label = plan_dup(r->path)))
+            return oom(L);
+    }
+    if (strcmp(r->label, "*") == 0)
+        return FAIL(L, label_at, "label \"*\" is reserved (in thresholds it means every label)");
+    r->weight = 1;
+    if ((v = yt_get(n, "weight"))) {
+        if (yt_u64(&L->doc, v, 1, MAX_WEIGHT, &u, &L->err) < 0)
+            return -1;
+        r->weight = (uint32_t)u;
+    }
+    if ((v = opt_map(n, "headers")) && parse_headers(L, v, &r->headers, &r->n_headers) < 0)
+        return -1;
+    if ((v = yt_get(n, "body"))) {
+        if (get_str(L, v, &r->body) < 0)
+            return -1;
+        r->body_len = v->len;
+    }
+    if ((v = opt_map(n, "expect"))) {
+        const yt_node *e;
+        if (yt_check_keys(&L->doc, v, expect_keys, &L->err) < 0)
+            return -1;
+        if ((e = yt_get(v, "status"))) {
+            if (yt_u64(&L->doc, e, 100, 599, &u, &L->err) < 0)
+                return -1;
+            r->expect_status = (int)u;
+        }
+        if ((e = yt_get(v, "body_contains"))) {
+            if (get_str(L, e, &r->expect_body) < 0)
+                return -1;
+            if (e->len == 0)
+                return FAIL(L, e, "body_contains must not be empty");
+        }
+    }
+    return register_label(L, si, ri, label_at);
+}
+
+static int parse_stage(loader *L, const yt_node *n, const char *what, double *rate, uint64_t *dur)
+{
+    const yt_node *rn = yt_get(n, "rate"), *dn = yt_get(n, "duration");
+    char q[PLAN_QCAP];
+
+    if (!rn && !dn)
+        return FAIL(L, n, "%s needs \"rate\" and \"duration\"", what);
+    if (!rn)
+        return FAIL(L, n, "%s needs \"rate\" (with \"duration\")", what);
+    if (!dn)
+        return FAIL(L, n, "%s needs \"duration\" (with \"rate\")", what);
+    if (yt_rate(&L->doc, rn, rate, &L->err) < 0)
+        return -1;
+    if (!(*rate > 0) || *rate > PLAN_MAX_RATE)
+        return FAIL(L, rn, "rate %s is out of range (above 0, at most 10000000/s)", plan_qs(q, rn->str, rn->len));
+    if (yt_duration(&L->doc, dn, dur, &L->err) < 0)
+        return -1;
+    if (*dur == 0)
+        return FAIL(L, dn, "duration must be greater than 0");
+    return 0;
+}
+
+static int parse_open(loader *L, plan_scenario *s, const yt_node *n)
+{
+    static const char *const stage_keys[] = {"rate", "duration", NULL};
+    const yt_node *st = yt_get(n, "stages"), *rate = yt_get(n, "rate"), *dur = yt_get(n, "duration");
+    const yt_node *v;
+    uint64_t u;
+
+    if (st && (rate || dur))
+        return FAIL(L, yt_get_key(n, "stages"), "use either \"rate\" with \"duration\" or \"stages\", not both");
+    if (st) {
+        if (yt_expect(&L->doc, st, YT_SEQ, &L->err) < 0)
+            return -1;
+        if (st->n == 0)
+            return FAIL(L, st, "stages must not be empty");
+        if (st->n > PLAN_MAX_STAGES)
+            return FAIL(L, st, "too many stages (%zu, at most %d)", st->n, PLAN_MAX_STAGES);
+        if (!(s->stages = calloc(st->n, sizeof *s->stages)))
+            return oom(L);
+        s->n_stages = st->n;
+        for (size_t i = 0; i < st->n; i++) {
+            if (yt_check_keys(&L->doc, st->items[i], stage_keys, &L->err) < 0 ||
+                parse_stage(L, st->items[i], "stage", &s->stages[i].rate, &s->stages[i].duration_ns) < 0)
+                return -1;
+        }
+    } else if (rate || dur) {
+        if (!(s->stages = calloc(1, sizeof *s->stages)))
+            return oom(L);
+        s->n_stages = 1;
+        if (parse_stage(L, n, "open scenario", &s->stages[0].rate, &s->stages[0].duration_ns) < 0)
+            return -1;
+    } else {
+        return FAIL(L, n, "open scenario needs \"rate\" with \"duration\", or \"stages\"");
+    }
+    s->max_connections = PLAN_DEFAULT_MAX_CONNECTIONS;
+    if ((v = yt_get(n, "max_connections"))) {
+        if (yt_u64(&L->doc, v, 1, MAX_CONNECTIONS, &u, &L->err) < 0)
+            return -1;
+        s->max_connections = (uint32_t)u;
+    }
+    return 0;
+}
+
+static int parse_closed(loader *L, plan_scenario *s, const yt_node *n)
+{
+    const yt_node *v;
+    uint64_t u;
+
+    if (!(v = yt_get(n, "users")))
+        return FAIL(L, n, "closed scenario needs \"users\"");
+    if (yt_u64(&L->doc, v, 1, MAX_USERS, &u, &L->err) < 0)
+        return -1;
+    s->users = (uint32_t)u;
+    if (get_duration(L, n, "ramp_up", PLAN_MAX_DURATION_NS, &s->ramp_up_ns) < 0 ||
+        get_duration(L, n, "hold_for", PLAN_MAX_DURATION_NS, &s->hold_for_ns) < 0)
+        return -1;
+    if ((v = yt_get(n, "hold_for")) && s->hold_for_ns == 0)
+        return FAIL(L, v, "hold_for must be greater than 0");
+    if ((v = yt_get(n, "iterations")) && yt_u64(&L->doc, v, 1, MAX_ITERATIONS, &s->iterations, &L->err) < 0)
+        return -1;
+    if (!s->hold_for_ns && !s->iterations)
+        return FAIL(L, n, "closed scenario needs \"hold_for\" or \"iterations\"");
+    if ((v = yt_get(n, "think_time")) && parse_think(L, v, &s->think) < 0)
+        return -1;
+    if ((v = yt_get(n, "order"))) {
+        const char *o;
+        char q[PLAN_QCAP];
+        if (yt_str(&L->doc, v, &o, &L->err) < 0)
+            return -1;
+        if (strcmp(o, "sequence") == 0)
+            s->order = PLAN_ORDER_SEQUENCE;
+        else if (strcmp(o, "mix") != 0)
+            return FAIL(L, v, "order must be \"mix\" or \"sequence\", found %s", plan_qs(q, o, v->len));
+    }
+    return 0;
+}
+
+static int parse_scenario(loader *L, size_t si, const yt_node *n)
+{
+    static const char *const keys[] = {"name", "model", "users", "ramp_up", "hold_for", "think_time",
+                                       "iterations", "rate", "duration", "stages", "max_connections",
+                                       "start_delay", "requests", "order", NULL};
+    static const char *const closed_only[] = {"users", "ramp_up", "hold_for", "think_time", "iterations",
+                                              "order", NULL};
+    static const char *const open_only[] = {"rate", "duration", "stages", "max_connections", NULL};
+    plan *p = L->p;
+    plan_scenario *s = &p->scenarios[si];
+    const yt_node *v;
+    char q[PLAN_QCAP];
+
+    if (yt_check_keys(&L->doc, n, keys, &L->err) < 0)
+        return -1;
+    s->line = n->line;
+    s->col = n->col;
+    if ((v = yt_get(n, "name"))) {
+        if (get_name(L, v, "scenario name", &s->name) < 0)
+            return -1;
+        for (size_t i = 0; i < si; i++)
+            if (strcmp(p->scenarios[i].name, s->name) == 0)
+                return FAIL(L, v, "duplicate scenario name %s (first at line %u, column %u)",
+                            plan_qs(q, s->name, strlen(s->name)), p->scenarios[i].line, p->scenarios[i].col);
+    } else {
+        char b[32];
+        snprintf(b, sizeof b, "scenario-%zu", si + 1);
+        /* Names must be unique both ways: an earlier explicit "scenario-2" is caught here,
+         * a later one by the duplicate check above. */
+        if (!(s->name = plan_dup(b)))
+            return oom(L);
+        for (size_t i = 0; i < si; i++)
+            if (strcmp(p->scenarios[i].name, s->name) == 0)
+                return FAIL(L, n, "this scenario's default name %s is taken by the scenario at line %u, "
+                            "column %u; give it a \"name\"", plan_qs(q, b, strlen(b)), p->scenarios[i].line,
+                            p->scenarios[i].col);
+    }
+    if ((v = yt_get(n, "model"))) {
+        const char *m;
+        if (yt_str(&L->doc, v, &m, &L->err) < 0)
+            return -1;
+        if (strcmp(m, "closed") == 0)
+            s->model = PLAN_CLOSED;
+        else if (strcmp(m, "open") == 0)
+            s->model = PLAN_OPEN;
+        else
+            return FAIL(L, v, "model must be \"closed\" or \"open\", found %s", plan_qs(q, m, v->len));
+    } else {
+        s->model = yt_get(n, "rate") || yt_get(n, "stages") ? PLAN_OPEN : PLAN_CLOSED;
+    }
+    const char *const *wrong = s->model == PLAN_OPEN ? closed_only : open_only;
+    for (; *wrong; wrong++)
+        if ((v = yt_get_key(n, *wrong)))
+            return FAIL(L, v, "\"%s\" is not used by %s scenario (it belongs to model: %s)", *wrong,
+                        s->model == PLAN_OPEN ? "an open" : "a closed", s->model == PLAN_OPEN ? "closed" : "open");
+    if ((s->model == PLAN_OPEN ? parse_open(L, s, n) : parse_closed(L, s, n)) < 0)
+        return -1;
+    if (get_duration(L, n, "start_delay", PLAN_MAX_DURATION_NS, &s->start_delay_ns) < 0)
+        return -1;
+    if (plan_scenario_duration(s) > PLAN_MAX_DURATION_NS)
+        return FAIL(L, n, "scenario %s lasts longer than 365 days", plan_qs(q, s->name, strlen(s->name)));
+
+    if (!(v = yt_get(n, "requests")))
+        return FAIL(L, n, "scenario %s needs \"requests\"", plan_qs(q, s->name, strlen(s->name)));
+    if (yt_expect(&L->doc, v, YT_SEQ, &L->err) < 0)
+        return -1;
+    if (v->n == 0)
+        return FAIL(L, v, "requests must not be empty");
+    if (v->n > PLAN_MAX_REQUESTS - L->n_requests)
+        return FAIL(L, v, "too many requests (at most %d in a plan)", PLAN_MAX_REQUESTS);
+    L->n_requests += v->n;
+    if (!(s->requests = calloc(v->n, sizeof *s->requests)))
+        return oom(L);
+    s->n_requests = v->n;
+    for (size_t i = 0; i < v->n; i++) {
+        if (parse_request(L, si, i, v->items[i]) < 0)
+            return -1;
+        s->weight_total += s->requests[i].weight;
+    }
+    return 0;
+}
+
+/* The closest label to a mistyped threshold key, or NULL. */
+static const char *closest_label(const plan *p, const char *k, size_t kl)
+{
+    const char *best = NULL;
+    unsigned best_d = 3;
+
+    for (size_t i = 0; i < p->n_scenarios; i++) {
+        const plan_scenario *s = &p->scenarios[i];
+        for (size_t j = 0; j < s->n_requests; j++) {
+            const char *l = s->requests[j].label;
+            size_t ll = strlen(l);
+            if (ll == kl && plan_caseeq_n(l, k, kl))
+                return l;
+            if (kl > PLAN_MAX_LABEL + 2 || (ll > kl ? ll - kl : kl - ll) > 2)
+                continue;
+            unsigned d = strdist_osa(k, kl, l, ll);
+            /* d < ll: replacing every byte of a short label is no typo ("X" vs "A"). */
+            if (d < best_d && d < ll) {
+                best_d = d;
+                best = l;
+            }
+        }
+    }
+    return best;
+}
+
+static bool has_label(const plan *p, const char *k, size_t kl)
+{
+    for (size_t i = 0; i < p->n_scenarios; i++)
+        for (size_t j = 0; j < p->scenarios[i].n_requests; j++) {
+            const char *l = p->scenarios[i].requests[j].label;
+            if (strlen(l) == kl && memcmp(l, k, kl) == 0)
+                return true;
+        }
+    return false;
+}
+
+static int unknown_label(loader *L, const yt_node *k)
+{
+    char q[PLAN_QCAP], list[200];
+    const char *best = closest_label(L->p, k->str, k->len);
+    const char *labels[16];
+    size_t n = plan_labels(L->p, labels, 16), o = 0;
+
+    plan_qs(q, k->str, k->len);
+    if (best)
+        return FAIL(L, k, "threshold for unknown label %s (did you mean \"%s\"?)", q, best);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        int w = snprintf(list + o, sizeof list - o, "%s\"%s\"", i ? ", " : "", labels[i]);
+        if (w < 0 || (size_t)w >= sizeof list - o || i == 15) {
+            o = 0;
+            break;
+        }
+        o += (size_t)w;
+    }
+    if (o)
+        return FAIL(L, k, "threshold for unknown label %s (labels: %s; \"*\" means all)", q, list);
+    return FAIL(L, k, "threshold for unknown label %s (\"*\" means all labels)", q);
+}
+
+static int parse_thresholds(loader *L, const yt_node *map)
+{
+    char q[PLAN_QCAP];
+    size_t total = 0;
+    plan *p = L->p;
+
+    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0)
+        return -1;
+    for (size_t i = 0; i < map->n; i++) {
+        const yt_node *k = map->keys[i], *v = map->vals[i];
+        if (!(k->len == 1 && k->str[0] == '*') && !has_label(p, k->str, k->len))
+            return unknown_label(L, k);
+        if (v->kind != YT_SEQ)
+            return FAIL(L, v, "thresholds of %s: expected a list of expressions, e.g. [\"p95 < 250ms\"]",
+                        plan_qs(q, k->str, k->len));
+        total += v->n;
+    }
+    if (total == 0)
+        return 0;
+    if (!(p->thresholds = calloc(total, sizeof *p->thresholds)))
+        return oom(L);
+    p->n_thresholds = total;
+    size_t t = 0;
+    for (size_t i = 0; i < map->n; i++) {
+        const yt_node *k = map->keys[i], *v = map->vals[i];
+        for (size_t j = 0; j < v->n; j++, t++) {
+            const yt_node *e = v->items[j];
+            plan_threshold *th = &p->thresholds[t];
+            if (get_str(L, e, &th->expr) < 0)
+                return -1;
+            th->line = e->line;
+            th->col = e->col;
+            if (strspn(th->expr, " \t") == e->len)
+                return FAIL(L, e, "empty threshold expression");
+            if (e->len > MAX_EXPR)
+                return FAIL(L, e, "threshold expression is longer than %d bytes", MAX_EXPR);
+            for (size_t c = 0; c < e->len; c++)
+                if ((unsigned char)th->expr[c] < 0x20 || th->expr[c] == 0x7f)
+                    return FAIL(L, e, "threshold expression %s contains a control byte", plan_qs(q, th->expr, e->len));
+            if (!(th->label = plan_dupn(k->str, k->len)))
+                return oom(L);
+        }
+    }
+    return 0;
+}
+
+/* "dir/ms-demo.yaml" -> "ms-demo"; "plan" when that is no usable name. */
+static char *default_name(const char *file)
+{
+    const char *b = file ? strrchr(file, '/') : NULL;
+    b = b ? b + 1 : file ? file : "";
+    const char *dot = strrchr(b, '.');
+    size_t n = dot && dot > b ? (size_t)(dot - b) : strlen(b);
+    if (plan_name_problem(b, n) || (n == 7 && memcmp(b, "<input>", 7) == 0))
+        return plan_dup("plan");
+    return plan_dupn(b, n);
+}
+
+static int parse_root(loader *L)
+{
+    static const char *const keys[] = {"name", "target", "settings", "headers", "scenarios", "thresholds", NULL};
+    static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", NULL};
+    const yt_node *root = L->doc.root, *v;
+    plan *p = L->p;
+
+    if (!root)
+        return FAIL(L, NULL, "empty plan (expected a mapping with target and scenarios)");
+    if (yt_check_keys(&L->doc, root, keys, &L->err) < 0)
+        return -1;
+    if ((v = yt_get(root, "name"))) {
+        if (get_name(L, v, "plan name", &p->name) < 0)
+            return -1;
+    } else if (!(p->name = default_name(L->doc.file))) {
+        return oom(L);
+    }
+    if ((v = yt_get(root, "target"))) {
+        const char *s;
+        char msg[sizeof L->err.msg];
+        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+            return -1;
+        if (plan_url_parse(&p->target, s, msg, sizeof msg) < 0)
+            return FAIL(L, v, "%s", msg);
+        if (!(p->target_str = plan_dupn(s, v->len)))
+            return oom(L);
+    }
+    if ((v = opt_map(root, "settings"))) {
+        static const char *const names[] = {"connect_timeout", "request_timeout", "apdex_t"};
+        uint64_t *dst[] = {&p->connect_timeout_ns, &p->request_timeout_ns, &p->apdex_t_ns};
+        if (yt_check_keys(&L->doc, v, settings_keys, &L->err) < 0)
+            return -1;
+        for (size_t i = 0; i < 3; i++) {
+            if (get_duration(L, v, names[i], NS_PER_HOUR, dst[i]) < 0)
+                return -1;
+            if (yt_get(v, names[i]) && *dst[i] == 0)
+                return FAIL(L, yt_get(v, names[i]), "%s must be greater than 0", names[i]);
+        }
+    }
+    if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)
+        return -1;
+    if (!(v = yt_get(root, "scenarios")))
+        return FAIL(L, root, "plan needs \"scenarios\"");
+    if (yt_expect(&L->doc, v, YT_SEQ, &L->err) < 0)
+        return -1;
+    if (v->n == 0)
+        return FAIL(L, v, "scenarios must not be empty");
+    if (v->n > PLAN_MAX_SCENARIOS)
+        return FAIL(L, v, "too many scenarios (%zu, at most %d)", v->n, PLAN_MAX_SCENARIOS);
+    if (!(p->scenarios = calloc(v->n, sizeof *p->scenarios)))
+        return oom(L);
+    p->n_scenarios = v->n;
+    for (size_t i = 0; i < v->n; i++)
+        if (parse_scenario(L, i, v->items[i]) < 0)
+            return -1;
+    if ((v = opt_map(root, "thresholds")) && parse_thresholds(L, v) < 0)
+        return -1;
+    return 0;
+}
+
+/* Shared tail of both loaders: L->doc is loaded (or failed with L->err set). */
+static int load_finish(loader *L, int loaded, char *err, size_t errlen)
+{
+    int rc = -1;
+    plan *p = L->p;
+
+    if (loaded == 0) {
+        plan_set_defaults(p);
+        if (!(p->source = plan_dup(L->doc.file ? L->doc.file : "<input>")))
+            oom(L);
+        else
+            rc = parse_root(L);
+        yt_free(&L->doc);
+    }
+    if (rc < 0) {
+        plan_free(p);
+        plan_set_err(err, errlen, "%s", L->err.msg);
+    }
+    return rc;
+}
+
+int plan_load_string(plan *p, const char *name, const char *data, size_t len, char *err, size_t errlen)
+{
+    loader L;
+    memset(&L, 0, sizeof L);
+    memset(p, 0, sizeof *p);
+    L.p = p;
+    return load_finish(&L, yt_load_string(&L.doc, name, data, len, &L.err), err, errlen);
+}
+
+int plan_load_file(plan *p, const char *path, char *err, size_t errlen)
+{
+    loader L;
+    memset(&L, 0, sizeof L);
+    memset(p, 0, sizeof *p);
+    L.p = p;
+    return load_finish(&L, yt_load_file(&L.doc, path, &L.err), err, errlen);
+}
+
+int plan_validate(const plan *p, char *err, size_t errlen)
+{
+    const char *src = p->source ? p->source : "plan";
+    if (!p->target.host)
+        return plan_set_err(err, errlen, "%s: no target: set \"target:\" in the plan or pass --target URL", src);
+    if (p->n_scenarios == 0)
+        return plan_set_err(err, errlen, "%s: the plan has no scenarios", src);
+    return 0;
+}

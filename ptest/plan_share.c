@@ -1,0 +1,96 @@
+/* plan_share.c - distributed runs: cutting a plan into one of N shares (plan_apply_share)
+ * so that N ptest processes together send what the single run would. */
+#include "plan_int.h"
+
+#include <inttypes.h>
+#include <math.h>
+
+/* Share index of total split over count parts: the first total % count parts get one more. */
+static uint32_t share_part(uint32_t total, uint32_t index, uint32_t count)
+{
+    return total / count + (index < total % count ? 1u : 0u);
+}
+
+static void share_closed(plan_scenario *s, uint32_t index, uint32_t count)
+{
+    uint32_t users = s->users, mine = share_part(users, index, count);
+
+    s->users = mine;
+    if (s->ramp_up_ns == 0 || mine == 0)
+        return;
+    /* The single run starts user n (0-based, over all its threads) at ramp_up * n / users
+     * (engine.c). This share stands for users index, index + count, ... (mine of them), so
+     * its user j must start at ramp_up * (index + j * count) / users: a start delay longer
+     * by ramp_up * index / users and a ramp-up of ramp_up * count * mine / users. Doubles
+     * as in the engine: durations are below 2^55 ns, exact to a few ns. */
+    double r = (double)s->ramp_up_ns;
+    double off = r * (double)index / (double)users;
+    /* A single user starts at the start delay: no ramp-up needed (nor room for one). */
+    double ramp = mine == 1 ? 0 : r * (double)count * (double)mine / (double)users;
+    double delay = (double)s->start_delay_ns + off;
+    if (delay + ramp > (double)PLAN_MAX_DURATION_NS)
+        return;
+    uint64_t new_delay = (uint64_t)(delay + 0.5), new_ramp = (uint64_t)(ramp + 0.5);
+    if (s->hold_for_ns == 0) {      /* iteration-bound: no end to keep */
+        s->start_delay_ns = new_delay;
+        s->ramp_up_ns = new_ramp;
+        return;
+    }
+    /* Time-bound: the scenario must still end when the single run's does. */
+    uint64_t end = plan_scenario_duration(s);
+    if (new_delay + new_ramp >= end)
+        return;   /* hold_for too short to absorb the shift: keep the plain split */
+    s->start_delay_ns = new_delay;
+    s->ramp_up_ns = new_ramp;
+    s->hold_for_ns = end - new_delay - new_ramp;
+}
+
+static void share_open(plan_scenario *s, uint32_t index, uint32_t count)
+{
+    double r0 = s->n_stages ? s->stages[0].rate : 0;
+
+    for (size_t i = 0; i < s->n_stages; i++)
+        s->stages[i].rate /= (double)count;
+    uint32_t maxc = share_part(s->max_connections, index, count);
+    s->max_connections = maxc ? maxc : 1;
+    if (index == 0 || !(r0 > 0))
+        return;
+    /* Every schedule has an arrival at its start (schedule.h), so N shares starting
+     * together would send N requests at once and then none for N / rate. Share i takes the
+     * single run's arrivals i, i + N, ... instead: the first one is i / rate into the first
+     * stage, later ones follow at N / rate. Starting i / rate later and shortening the first
+     * stage by as much keeps the stage boundaries in place, and the fractional arrival the
+     * shortened stage carries over (schedule.h) keeps the later stages in step as well.
+     * Rounded up to whole ns, so no share's arrival comes before the single run's. */
+    double offd = ceil((double)index * 1e9 / r0);
+    if (!(offd < (double)s->stages[0].duration_ns))    /* also keeps the cast below defined */
+        return;
+    uint64_t off = (uint64_t)offd;
+    if (off >= s->stages[0].duration_ns || off > PLAN_MAX_DURATION_NS - s->start_delay_ns)
+        return;
+    s->start_delay_ns += off;
+    s->stages[0].duration_ns -= off;
+}
+
+int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen)
+{
+    if (count == 0 || count > PLAN_MAX_SHARES)
+        return plan_set_err(err, errlen, "share count %" PRIu32 " is out of range (1 to %d)", count,
+                       PLAN_MAX_SHARES);
+    if (index >= count)
+        return plan_set_err(err, errlen, "share index %" PRIu32 " is out of range (0 to %" PRIu32 ")", index,
+                       count - 1);
+    if (p->share_count)
+        return plan_set_err(err, errlen, "the plan is already share %" PRIu32 "/%" PRIu32, p->share_index,
+                       p->share_count);
+    for (size_t i = 0; i < p->n_scenarios; i++) {
+        plan_scenario *s = &p->scenarios[i];
+        if (s->model == PLAN_OPEN)
+            share_open(s, index, count);
+        else
+            share_closed(s, index, count);
+    }
+    p->share_index = index;
+    p->share_count = count;
+    return 0;
+}

@@ -1,0 +1,165 @@
+/* plan_url.c - target URLs: parsing "http://host[:port][/base]" into a plan_url, and
+ * freeing one. */
+#include "plan_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_URL 4096
+#define MAX_HOST 255
+
+void plan_url_free(plan_url *u)
+{
+    if (!u)
+        return;
+    free(u->scheme);
+    free(u->host);
+    free(u->base_path);
+    free(u->authority);
+    memset(u, 0, sizeof *u);
+}
+
+static bool valid_v6(const char *s, size_t n)
+{
+    bool colon = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == ':')
+            colon = true;
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.'))
+            return false;
+    }
+    return colon && n <= 45;
+}
+
+static bool valid_hostname(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* Parses "http://authority" of s into u (scheme, host, port, authority; base_path left
+ * NULL) and points *rest at what follows the authority (path, query, fragment). */
+int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size_t errlen)
+{
+    char q[PLAN_QCAP];
+
+    memset(u, 0, sizeof *u);
+    if (!s || !*s)
+        return plan_set_err(err, errlen, "empty URL");
+    size_t len = strlen(s);
+    if (len > MAX_URL)
+        return plan_set_err(err, errlen, "URL is longer than %d bytes", MAX_URL);
+    const char *sep = strstr(s, "://");
+    size_t sl = sep ? (size_t)(sep - s) : 0;
+    if (!sep || sl == 0 || !plan_all_vchar(s, sl))
+        return plan_set_err(err, errlen, "URL %s must start with http://", plan_qs(q, s, len));
+    if (sl == 5 && plan_caseeq_n(s, "https", 5))
+        return plan_set_err(err, errlen, "https is not supported: ptest measures plain HTTP inside the cluster");
+    if (sl != 4 || !plan_caseeq_n(s, "http", 4))
+        return plan_set_err(err, errlen, "unsupported URL scheme %s (only http:// is supported)", plan_qs(q, s, sl));
+
+    const char *a = sep + 3;
+    size_t al = strcspn(a, "/?#");
+    *rest = a + al;
+    if (!plan_all_vchar(a, al))
+        return plan_set_err(err, errlen, "URL host %s contains a space, control or non-ASCII byte", plan_qs(q, a, al));
+    if (memchr(a, '@', al))
+        return plan_set_err(err, errlen, "user credentials in the URL are not supported");
+
+    const char *h = a, *port = NULL;
+    size_t hl, pl = 0;
+    bool v6 = al > 0 && a[0] == '[';
+    if (v6) {
+        const char *cb = memchr(a, ']', al);
+        if (!cb)
+            return plan_set_err(err, errlen, "IPv6 address in URL %s lacks its closing ']'", plan_qs(q, s, len));
+        h = a + 1;
+        hl = (size_t)(cb - h);
+        if (!valid_v6(h, hl))
+            return plan_set_err(err, errlen, "invalid IPv6 address %s in URL", plan_qs(q, h, hl));
+        const char *after = cb + 1;
+        if (after < a + al) {
+            if (*after != ':')
+                return plan_set_err(err, errlen, "unexpected %s after the IPv6 address in URL",
+                               plan_qs(q, after, (size_t)(a + al - after)));
+            port = after + 1;
+            pl = (size_t)(a + al - port);
+        }
+    } else {
+        const char *colon = memchr(a, ':', al);
+        hl = colon ? (size_t)(colon - a) : al;
+        if (colon) {
+            port = colon + 1;
+            pl = (size_t)(a + al - port);
+            if (memchr(port, ':', pl))
+                return plan_set_err(err, errlen, "IPv6 addresses in URLs need brackets, e.g. http://[::1]:8080/");
+        }
+        if (!valid_hostname(h, hl))
+            return plan_set_err(err, errlen, "invalid host name %s in URL", plan_qs(q, h, hl));
+    }
+    if (hl == 0)
+        return plan_set_err(err, errlen, "URL %s has no host", plan_qs(q, s, len));
+    if (hl > MAX_HOST)
+        return plan_set_err(err, errlen, "host name in URL is longer than %d bytes", MAX_HOST);
+
+    uint32_t pv = 80;
+    if (port) {
+        bool ok = pl > 0 && pl <= 5;
+        pv = 0;
+        for (size_t i = 0; ok && i < pl; i++) {
+            if (port[i] < '0' || port[i] > '9')
+                ok = false;
+            else
+                pv = pv * 10 + (uint32_t)(port[i] - '0');
+        }
+        if (!ok || pv == 0 || pv > 65535)
+            return plan_set_err(err, errlen, "invalid port %s in URL (expected 1-65535)", plan_qs(q, port, pl));
+    }
+
+    char auth[MAX_HOST + 16];
+    if (pv == 80)
+        snprintf(auth, sizeof auth, v6 ? "[%.*s]" : "%.*s", (int)hl, h);
+    else
+        snprintf(auth, sizeof auth, v6 ? "[%.*s]:%u" : "%.*s:%u", (int)hl, h, (unsigned)pv);
+    u->port = (uint16_t)pv;
+    u->scheme = plan_dup("http");
+    u->host = plan_dupn(h, hl);
+    u->authority = plan_dup(auth);
+    if (!u->scheme || !u->host || !u->authority) {
+        plan_url_free(u);
+        return plan_set_err(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+int plan_url_parse(plan_url *u, const char *s, char *err, size_t errlen)
+{
+    const char *rest;
+    char q[PLAN_QCAP];
+
+    if (plan_url_head(u, s, &rest, err, errlen) < 0)
+        return -1;
+    size_t n = strlen(rest);
+    if (strpbrk(rest, "?#")) {
+        plan_url_free(u);
+        return plan_set_err(err, errlen, "target URL must not have a query or fragment (put it in the request path)");
+    }
+    if (!plan_all_vchar(rest, n)) {
+        plan_url_free(u);
+        return plan_set_err(err, errlen, "URL path %s contains a space, control or non-ASCII byte", plan_qs(q, rest, n));
+    }
+    while (n > 0 && rest[n - 1] == '/')
+        n--;
+    if (!(u->base_path = plan_dupn(rest, n))) {
+        plan_url_free(u);
+        return plan_set_err(err, errlen, "out of memory");
+    }
+    return 0;
+}
