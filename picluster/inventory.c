@@ -1,12 +1,14 @@
-/* inventory.c - loading and validating the cluster inventory (see inventory.h).
+/* inventory.c - loading the cluster inventory (see inventory.h): the per-field pass over
+ * every section, the public load/free entry points and the derived routing queries.
  *
  * Validation walks the whole tree once and keeps going after a problem, so that every
  * mistake is reported in one run; each check that fails adds one located line to the
  * diags and leaves the field unset. Cross-field checks (duplicates, subnet membership,
- * server count) run afterwards on whatever parsed. The inventory is only handed back
- * when there was no error at all.
+ * server count) run afterwards on whatever parsed (inventory_check.c). The inventory is
+ * only handed back when there was no error at all.
  */
 #include "inventory.h"
+#include "inventory_int.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -17,25 +19,7 @@
 #include "fields.h"
 #include "ipv4.h"
 
-typedef struct ctx {
-    pc_inventory *inv;
-    pc_diags *d;
-    const yt_doc *doc;
-    bool oom;
-    /* where things were, for cross-checks and messages */
-    const yt_node *nodes_key;
-    const yt_node *gateway_node;
-    const yt_node **node_maps;
-    const yt_node **ip_nodes;
-    const yt_node **host_nodes;
-    const yt_node **role_nodes;
-    bool *ip_ok;
-    bool subnet_ok;
-} ctx;
-
-static void problem(ctx *c, bool warning, const yt_node *at, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void problem(ctx *c, bool warning, const yt_node *at, const char *fmt, ...)
+void pc_inv_problem(pc_inv_ctx *c, bool warning, const yt_node *at, const char *fmt, ...)
 {
     char msg[512];
     yt_error e;
@@ -48,11 +32,11 @@ static void problem(ctx *c, bool warning, const yt_node *at, const char *fmt, ..
     pc_diags_add(c->d, warning, e.msg);
 }
 
-#define ERR(c, at, ...)  problem((c), false, (at), __VA_ARGS__)
-#define WARN(c, at, ...) problem((c), true, (at), __VA_ARGS__)
+#define ERR(c, at, ...)  pc_inv_problem((c), false, (at), __VA_ARGS__)
+#define WARN(c, at, ...) pc_inv_problem((c), true, (at), __VA_ARGS__)
 
 /* Quotes a value for a message: at most 40 bytes, '"', '\' and control bytes escaped. */
-static const char *quoted(const char *s, char *out, size_t cap)
+const char *pc_inv_quoted(const char *s, char *out, size_t cap)
 {
     size_t o = 0;
     out[o++] = '"';
@@ -81,7 +65,7 @@ static const char *quoted(const char *s, char *out, size_t cap)
 
 /* Reports every unknown key of map (yt_check_keys stops at the first, so it is asked
  * about one key at a time through a one-pair view of the mapping). */
-static void check_keys(ctx *c, const yt_node *map, const char *const *allowed)
+static void check_keys(pc_inv_ctx *c, const yt_node *map, const char *const *allowed)
 {
     if (!map || map->kind != YT_MAP)
         return;
@@ -99,7 +83,7 @@ static void check_keys(ctx *c, const yt_node *map, const char *const *allowed)
 
 /* Fetches map[key] as a string. Missing: error if required (located at the mapping),
  * NULL. Wrong kind or empty: error, NULL. */
-static const char *get_str(ctx *c, const yt_node *map, const char *key, bool required)
+static const char *get_str(pc_inv_ctx *c, const yt_node *map, const char *key, bool required)
 {
     const yt_node *v = map ? yt_get(map, key) : NULL;
     if (!v) {
@@ -123,7 +107,7 @@ static const char *get_str(ctx *c, const yt_node *map, const char *key, bool req
     return v->str;
 }
 
-static const yt_node *get_kind(ctx *c, const yt_node *map, const char *key, enum yt_kind kind,
+static const yt_node *get_kind(pc_inv_ctx *c, const yt_node *map, const char *key, enum yt_kind kind,
                                bool required)
 {
     static const char *const names[] = {"nothing", "a string", "a sequence", "a mapping"};
@@ -140,7 +124,7 @@ static const yt_node *get_kind(ctx *c, const yt_node *map, const char *key, enum
     return v;
 }
 
-static void *alloc_array(ctx *c, size_t n, size_t size)
+static void *alloc_array(pc_inv_ctx *c, size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
     if (!p)
@@ -150,7 +134,7 @@ static void *alloc_array(ctx *c, size_t n, size_t size)
 
 /* ---- sections ------------------------------------------------------------------ */
 
-static void load_top(ctx *c, const yt_node *root)
+static void load_top(pc_inv_ctx *c, const yt_node *root)
 {
     pc_inventory *inv = c->inv;
     char q[64];
@@ -158,20 +142,20 @@ static void load_top(ctx *c, const yt_node *root)
     inv->cluster = get_str(c, root, "cluster", true);
     if (inv->cluster && !pc_dns_label_ok(inv->cluster, strlen(inv->cluster))) {
         ERR(c, yt_get(root, "cluster"), "cluster name %s must be a DNS label (a-z, 0-9, '-', at most 63)",
-            quoted(inv->cluster, q, sizeof q));
+            pc_inv_quoted(inv->cluster, q, sizeof q));
         inv->cluster = NULL;
     }
     inv->domain = get_str(c, root, "domain", false);
     if (inv->domain && !pc_dns_name_ok(inv->domain)) {
         ERR(c, yt_get(root, "domain"), "domain %s must be a lower-case DNS name such as pitestbed.lan",
-            quoted(inv->domain, q, sizeof q));
+            pc_inv_quoted(inv->domain, q, sizeof q));
         inv->domain = NULL;
     }
     inv->k3s_version = get_str(c, root, "k3s_version", true);
     if (inv->k3s_version && !pc_k3s_version_ok(inv->k3s_version)) {
         ERR(c, yt_get(root, "k3s_version"),
             "k3s_version %s must be a pinned k3s release such as v1.32.5+k3s1 (no channel names)",
-            quoted(inv->k3s_version, q, sizeof q));
+            pc_inv_quoted(inv->k3s_version, q, sizeof q));
         inv->k3s_version = NULL;
     }
     inv->timezone = get_str(c, root, "timezone", false);
@@ -180,14 +164,14 @@ static void load_top(ctx *c, const yt_node *root)
     else if (strlen(inv->timezone) > 64 || inv->timezone[0] == '/' || strstr(inv->timezone, "..") ||
              !pc_chars_in(inv->timezone, "_+-/")) {
         ERR(c, yt_get(root, "timezone"), "timezone %s must be a tz database name such as Europe/Berlin",
-            quoted(inv->timezone, q, sizeof q));
+            pc_inv_quoted(inv->timezone, q, sizeof q));
     }
     inv->locale = get_str(c, root, "locale", false);
     if (!inv->locale)
         inv->locale = "C.UTF-8";
     else if (strlen(inv->locale) > 64 || !pc_chars_in(inv->locale, "_.@-")) {
         ERR(c, yt_get(root, "locale"), "locale %s must look like en_US.UTF-8",
-            quoted(inv->locale, q, sizeof q));
+            pc_inv_quoted(inv->locale, q, sizeof q));
     }
     inv->user = get_str(c, root, "user", false);
     if (!inv->user) {
@@ -195,11 +179,11 @@ static void load_top(ctx *c, const yt_node *root)
     } else if (!pc_user_ok(inv->user) || strcmp(inv->user, "root") == 0) {
         ERR(c, yt_get(root, "user"),
             "user %s must be a login name (a-z, 0-9, '_', '-', at most 32) other than root",
-            quoted(inv->user, q, sizeof q));
+            pc_inv_quoted(inv->user, q, sizeof q));
     }
 }
 
-static void load_ssh_keys(ctx *c, const yt_node *root)
+static void load_ssh_keys(pc_inv_ctx *c, const yt_node *root)
 {
     pc_inventory *inv = c->inv;
     const yt_node *seq = yt_get(root, "ssh_authorized_keys");
@@ -239,7 +223,7 @@ static void load_ssh_keys(ctx *c, const yt_node *root)
     }
 }
 
-static void load_wifi(ctx *c, const yt_node *wifi)
+static void load_wifi(pc_inv_ctx *c, const yt_node *wifi)
 {
     static const char *const keys[] = {"ssid", "psk_env", "country", NULL};
     pc_inventory *inv = c->inv;
@@ -262,7 +246,7 @@ static void load_wifi(ctx *c, const yt_node *wifi)
             ERR(c, yt_get(wifi, "psk_env"),
                 "psk_env %s must name an environment variable (A-Z, 0-9, '_') that holds the Wi-Fi "
                 "passphrase at render time; the passphrase itself never goes into the inventory",
-                quoted(env, q, sizeof q));
+                pc_inv_quoted(env, q, sizeof q));
             env = NULL;
         }
     }
@@ -271,7 +255,7 @@ static void load_wifi(ctx *c, const yt_node *wifi)
                      country[1] >= 'A' && country[1] <= 'Z')) {
         ERR(c, yt_get(wifi, "country"),
             "wifi country %s must be a two-letter upper-case ISO 3166 code such as DE or US "
-            "(the radio stays off without a regulatory domain)", quoted(country, q, sizeof q));
+            "(the radio stays off without a regulatory domain)", pc_inv_quoted(country, q, sizeof q));
         country = NULL;
     }
     ok = ssid && env && country;
@@ -283,7 +267,7 @@ static void load_wifi(ctx *c, const yt_node *wifi)
     }
 }
 
-static void load_network(ctx *c, const yt_node *root)
+static void load_network(pc_inv_ctx *c, const yt_node *root)
 {
     static const char *const keys[] = {"mode", "interface", "subnet", "gateway", "dns", "wifi", NULL};
     pc_inventory *inv = c->inv;
@@ -299,14 +283,15 @@ static void load_network(ctx *c, const yt_node *root)
     if (mode && strcmp(mode, "dhcp") == 0)
         inv->net_mode = PC_NET_DHCP;
     else if (mode && strcmp(mode, "static") != 0)
-        ERR(c, yt_get(net, "mode"), "network mode %s must be static or dhcp", quoted(mode, q, sizeof q));
+        ERR(c, yt_get(net, "mode"), "network mode %s must be static or dhcp",
+            pc_inv_quoted(mode, q, sizeof q));
 
     inv->iface = get_str(c, net, "interface", false);
     if (!inv->iface) {
         inv->iface = "eth0";
     } else if (strlen(inv->iface) > 15 || !pc_chars_in(inv->iface, "")) {
         ERR(c, yt_get(net, "interface"), "interface %s must be a Linux interface name such as eth0",
-            quoted(inv->iface, q, sizeof q));
+            pc_inv_quoted(inv->iface, q, sizeof q));
     }
 
     const char *subnet = get_str(c, net, "subnet", true);
@@ -315,11 +300,11 @@ static void load_network(ctx *c, const yt_node *root)
         if (r == PC_IPV4_EHOSTBITS) {
             char fix[PC_IPV4_STRLEN];
             ERR(c, yt_get(net, "subnet"), "subnet %s has host bits set; did you mean %s/%u?",
-                quoted(subnet, q, sizeof q), pc_ipv4_format(inv->subnet, fix), inv->prefix);
+                pc_inv_quoted(subnet, q, sizeof q), pc_ipv4_format(inv->subnet, fix), inv->prefix);
         } else if (r < 0) {
             ERR(c, yt_get(net, "subnet"),
                 "subnet %s must be an IPv4 network ADDRESS/PREFIX with a prefix of 8..30, e.g. 192.168.10.0/24",
-                quoted(subnet, q, sizeof q));
+                pc_inv_quoted(subnet, q, sizeof q));
         } else {
             c->subnet_ok = true;
         }
@@ -329,7 +314,7 @@ static void load_network(ctx *c, const yt_node *root)
     if (gw) {
         c->gateway_node = yt_get(net, "gateway");
         if (pc_ipv4_parse(gw, &inv->gateway) < 0)
-            ERR(c, c->gateway_node, "gateway %s is not an IPv4 address", quoted(gw, q, sizeof q));
+            ERR(c, c->gateway_node, "gateway %s is not an IPv4 address", pc_inv_quoted(gw, q, sizeof q));
         else
             inv->has_gateway = true;
     }
@@ -347,7 +332,7 @@ static void load_network(ctx *c, const yt_node *root)
                 uint32_t ip;
                 if (a->kind != YT_SCALAR || pc_ipv4_parse(a->str, &ip) < 0)
                     ERR(c, a, "dns server %s is not an IPv4 address",
-                        a->kind == YT_SCALAR ? quoted(a->str, q, sizeof q) : "(not a string)");
+                        a->kind == YT_SCALAR ? pc_inv_quoted(a->str, q, sizeof q) : "(not a string)");
                 else
                     inv->dns[inv->n_dns++] = ip;
             }
@@ -373,7 +358,7 @@ static void load_network(ctx *c, const yt_node *root)
     }
 }
 
-static void load_pipeline(ctx *c, const yt_node *root)
+static void load_pipeline(pc_inv_ctx *c, const yt_node *root)
 {
     static const char *const keys[] = {"git_url", "branch", NULL};
     pc_inventory *inv = c->inv;
@@ -387,7 +372,7 @@ static void load_pipeline(ctx *c, const yt_node *root)
     if (inv->git_url && (strlen(inv->git_url) > 512 || pc_has_ctl_or_space(inv->git_url) ||
                          strpbrk(inv->git_url, "\"'`\\$"))) {
         ERR(c, yt_get(p, "git_url"), "git_url %s must be a repository URL without spaces or quotes",
-            quoted(inv->git_url, q, sizeof q));
+            pc_inv_quoted(inv->git_url, q, sizeof q));
         inv->git_url = NULL;
     }
     inv->git_branch = get_str(c, p, "branch", false);
@@ -396,11 +381,11 @@ static void load_pipeline(ctx *c, const yt_node *root)
     } else if (strlen(inv->git_branch) > 200 || inv->git_branch[0] == '-' ||
                !pc_chars_in(inv->git_branch, "._/-") || strstr(inv->git_branch, "..")) {
         ERR(c, yt_get(p, "branch"), "branch %s must be a git branch name (A-Z, a-z, 0-9, '.', '_', '/', '-')",
-            quoted(inv->git_branch, q, sizeof q));
+            pc_inv_quoted(inv->git_branch, q, sizeof q));
     }
 }
 
-static void load_node(ctx *c, size_t idx, const yt_node *m)
+static void load_node(pc_inv_ctx *c, size_t idx, const yt_node *m)
 {
     static const char *const keys[] = {"host", "ip", "role", "arch", "labels", "taints", NULL};
     pc_node *n = &c->inv->nodes[idx];
@@ -412,7 +397,7 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
     c->host_nodes[idx] = yt_get(m, "host");
     if (n->host && !pc_dns_label_ok(n->host, strlen(n->host))) {
         ERR(c, c->host_nodes[idx], "host %s must be a DNS label (a-z, 0-9, '-', at most 63)",
-            quoted(n->host, q, sizeof q));
+            pc_inv_quoted(n->host, q, sizeof q));
         n->host = NULL;
     }
 
@@ -420,7 +405,7 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
     c->ip_nodes[idx] = yt_get(m, "ip");
     if (ip) {
         if (pc_ipv4_parse(ip, &n->ip) < 0)
-            ERR(c, c->ip_nodes[idx], "ip %s is not an IPv4 address", quoted(ip, q, sizeof q));
+            ERR(c, c->ip_nodes[idx], "ip %s is not an IPv4 address", pc_inv_quoted(ip, q, sizeof q));
         else
             c->ip_ok[idx] = true;
     }
@@ -431,7 +416,8 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
     if (role && strcmp(role, "server") == 0)
         n->role = PC_ROLE_SERVER;
     else if (role && strcmp(role, "agent") != 0)
-        ERR(c, c->role_nodes[idx], "unknown role %s (expected server or agent)", quoted(role, q, sizeof q));
+        ERR(c, c->role_nodes[idx], "unknown role %s (expected server or agent)",
+            pc_inv_quoted(role, q, sizeof q));
 
     const char *arch = get_str(c, m, "arch", true);
     if (arch && strcmp(arch, "arm64") == 0) {
@@ -445,8 +431,8 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
         else if (strcmp(arch, "armv7") == 0 || strcmp(arch, "armv7l") == 0 || strcmp(arch, "arm") == 0 ||
                  strcmp(arch, "arm32") == 0)
             hint = "; did you mean armhf?";
-        ERR(c, yt_get(m, "arch"), "unknown arch %s (expected arm64 or armhf)%s", quoted(arch, q, sizeof q),
-            hint);
+        ERR(c, yt_get(m, "arch"), "unknown arch %s (expected arm64 or armhf)%s",
+            pc_inv_quoted(arch, q, sizeof q), hint);
     }
 
     const yt_node *labels = yt_get(m, "labels");
@@ -458,13 +444,13 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
                 const yt_node *k = labels->keys[i], *v = labels->vals[i];
                 const char *why = pc_label_key_problem(k->str);
                 if (why) {
-                    ERR(c, k, "label key %s %s", quoted(k->str, q, sizeof q), why);
+                    ERR(c, k, "label key %s %s", pc_inv_quoted(k->str, q, sizeof q), why);
                     continue;
                 }
                 const char *val = v->kind == YT_SCALAR ? v->str : v->kind == YT_NULL ? "" : NULL;
                 if (!val || !pc_label_value_ok(val)) {
                     ERR(c, v, "label value for %s must be at most 63 characters [A-Za-z0-9._-], starting and "
-                              "ending with a letter or digit", quoted(k->str, q, sizeof q));
+                              "ending with a letter or digit", pc_inv_quoted(k->str, q, sizeof q));
                     continue;
                 }
                 n->labels[n->n_labels].key = k->str;
@@ -483,7 +469,8 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
                 const yt_node *t = taints->items[i];
                 const char *why = t->kind == YT_SCALAR ? pc_taint_problem(t->str) : "must be a string";
                 if (why) {
-                    ERR(c, t, "taint %s %s", t->kind == YT_SCALAR ? quoted(t->str, q, sizeof q) : "", why);
+                    ERR(c, t, "taint %s %s", t->kind == YT_SCALAR ? pc_inv_quoted(t->str, q, sizeof q) : "",
+                        why);
                     continue;
                 }
                 n->taints[n->n_taints++] = t->str;
@@ -492,7 +479,7 @@ static void load_node(ctx *c, size_t idx, const yt_node *m)
     }
 }
 
-static void load_nodes(ctx *c, const yt_node *root)
+static void load_nodes(pc_inv_ctx *c, const yt_node *root)
 {
     pc_inventory *inv = c->inv;
     const yt_node *seq = yt_get(root, "nodes");
@@ -529,67 +516,8 @@ static void load_nodes(ctx *c, const yt_node *root)
     }
 }
 
-/* Duplicates, subnet membership, gateway, server count, arch mix. */
-static void cross_check(ctx *c, const yt_node *root)
-{
-    pc_inventory *inv = c->inv;
-    char a[PC_IPV4_STRLEN], b[PC_IPV4_STRLEN], q[64];
-    size_t servers = 0;
-    bool any_arm64 = false;
 
-    if (inv->has_gateway && c->subnet_ok && !pc_ipv4_host_in(inv->gateway, inv->subnet, inv->prefix))
-        ERR(c, c->gateway_node, "gateway %s is outside the subnet %s/%u", pc_ipv4_format(inv->gateway, a),
-            pc_ipv4_format(inv->subnet, b), inv->prefix);
-
-    for (size_t i = 0; i < inv->n_nodes; i++) {
-        pc_node *n = &inv->nodes[i];
-        if (!c->node_maps[i])
-            continue;
-        if (n->host)
-            for (size_t j = 0; j < i; j++)
-                if (inv->nodes[j].host && strcmp(inv->nodes[j].host, n->host) == 0) {
-                    ERR(c, c->host_nodes[i], "duplicate host %s (also at line %u)", quoted(n->host, q, sizeof q),
-                        c->host_nodes[j]->line);
-                    break;
-                }
-        if (c->ip_ok[i]) {
-            if (c->subnet_ok && !pc_ipv4_host_in(n->ip, inv->subnet, inv->prefix))
-                ERR(c, c->ip_nodes[i], "address %s of %s is outside the subnet %s/%u%s", pc_ipv4_format(n->ip, a),
-                    n->host ? n->host : "this node", pc_ipv4_format(inv->subnet, b), inv->prefix,
-                    (n->ip & pc_ipv4_mask(inv->prefix)) == inv->subnet ? " (network or broadcast address)" : "");
-            if (inv->has_gateway && n->ip == inv->gateway)
-                ERR(c, c->ip_nodes[i], "address %s of %s is the gateway's address", pc_ipv4_format(n->ip, a),
-                    n->host ? n->host : "this node");
-            for (size_t j = 0; j < i; j++)
-                if (c->ip_ok[j] && inv->nodes[j].ip == n->ip) {
-                    ERR(c, c->ip_nodes[i], "duplicate address %s (also used by %s at line %u)",
-                        pc_ipv4_format(n->ip, a), inv->nodes[j].host ? inv->nodes[j].host : "another node",
-                        c->ip_nodes[j]->line);
-                    break;
-                }
-        }
-        if (c->role_nodes[i] && n->role == PC_ROLE_SERVER) {
-            if (servers == 0)
-                inv->server = i;
-            else
-                ERR(c, c->role_nodes[i],
-                    "second server %s: picluster builds exactly one k3s server (the first is %s at line %u); "
-                    "make this one an agent", n->host ? n->host : "", inv->nodes[inv->server].host
-                    ? inv->nodes[inv->server].host : "?", c->role_nodes[inv->server]->line);
-            servers++;
-        }
-        if (n->arch == PC_ARCH_ARM64)
-            any_arm64 = true;
-    }
-    if (inv->n_nodes > 0 && servers == 0)
-        ERR(c, c->nodes_key ? c->nodes_key : root,
-            "no server: exactly one node needs \"role: server\" (the others are agents)");
-    if (inv->n_nodes > 0 && !any_arm64)
-        WARN(c, c->nodes_key ? c->nodes_key : root,
-             "no arm64 node: the Jenkins image exists for arm64 and amd64 only, so the pipeline cannot run");
-}
-
-static int finish(ctx *c, int rc)
+static int finish(pc_inv_ctx *c, int rc)
 {
     free(c->node_maps);
     free(c->ip_nodes);
@@ -603,7 +531,7 @@ static int validate(pc_inventory *inv, pc_diags *d)
 {
     static const char *const keys[] = {"cluster", "domain", "k3s_version", "timezone", "locale", "user",
                                        "ssh_authorized_keys", "network", "pipeline", "nodes", NULL};
-    ctx c;
+    pc_inv_ctx c;
     size_t errors_before = d->errors;
 
     memset(&c, 0, sizeof c);
@@ -632,7 +560,7 @@ static int validate(pc_inventory *inv, pc_diags *d)
     load_nodes(&c, root);
     if (c.oom)
         return finish(&c, PC_ENOMEM);
-    cross_check(&c, root);
+    pc_inv_cross_check(&c, root);
     if (!inv->domain && inv->cluster) {
         size_t n = strlen(inv->cluster) + sizeof ".local";
         char *dom = malloc(n);
