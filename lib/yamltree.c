@@ -1,24 +1,22 @@
-/* yamltree.c - a YAML document loaded into a small tree that remembers positions.
+/* yamltree.c - loading: libyaml events turned into a yt_node tree that remembers positions.
  *
  * libyaml's event API does the parsing; this file turns events into nodes with an
  * explicit stack (no recursion, so hostile nesting cannot overflow the C stack).
+ * It also resolves aliases and merge keys and enforces the input/node/depth limits.
  * All nodes and strings live in an arena owned by the yt_doc, freed by yt_free.
+ * Lookups and typed getters are in yamltree_get.c.
  */
 #include "yamltree.h"
-#include "strdist.h"
+#include "yamltree_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 #include <yaml.h>
-
-#include "units.h"
 
 /* Limits against hostile or accidental huge input. Configs are a few KiB; the node
  * limit counts every node after alias expansion, which is what stops billion-laughs:
@@ -27,7 +25,6 @@
 #define YT_MAX_INPUT  ((size_t)4 << 20)
 #define YT_MAX_NODES  100000
 #define YT_MAX_DEPTH  64
-#define YT_MAX_DIST   2          /* edit distance up to which a key is a likely typo */
 
 /* ---- arena -------------------------------------------------------------------- */
 
@@ -187,82 +184,6 @@ static void set_err(yt_error *err, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Quotes s for a message: at most ~48 bytes (cut on a UTF-8 boundary, "..." added),
- * '"', '\' and control bytes escaped, so hostile keys cannot garble a log line. */
-static const char *quote(char *dst, size_t cap, const char *s, size_t len)
-{
-    size_t o = 0, i = 0, limit = 48;
-    dst[o++] = '"';
-    for (; i < len && i < limit; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (o + 6 >= cap)
-            break;
-        if (c == '"' || c == '\\') {
-            dst[o++] = '\\';
-            dst[o++] = (char)c;
-        } else if (c < 0x20 || c == 0x7f) {
-            o += (size_t)snprintf(dst + o, cap - o, "\\x%02x", c);
-        } else {
-            dst[o++] = (char)c;
-        }
-    }
-    if (i < len) {
-        while (o > 1 && ((unsigned char)dst[o - 1] & 0xC0) == 0x80)
-            o--;
-        if (o > 1 && (unsigned char)dst[o - 1] >= 0xC0)
-            o--;
-        memcpy(dst + o, "...", 3);
-        o += 3;
-    }
-    dst[o++] = '"';
-    dst[o] = '\0';
-    return dst;
-}
-
-#define QUOTE_CAP 256
-
-static const char *file_name(const yt_doc *doc)
-{
-    return doc && doc->file ? doc->file : "<input>";
-}
-
-static int vfail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, va_list ap)
-    __attribute__((format(printf, 4, 0)));
-static int vfail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, va_list ap)
-{
-    if (!err)
-        return -1;
-    int n;
-    if (node)
-        n = snprintf(err->msg, sizeof err->msg, "%s:%u:%u: ", file_name(doc), node->line, node->col);
-    else
-        n = snprintf(err->msg, sizeof err->msg, "%s: ", file_name(doc));
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
-    return -1;
-}
-
-int yt_fail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfail(doc, node, err, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-/* "a mapping", "null", "\"abc\"": what a node is, for "expected X, found Y". */
-static const char *describe(const yt_node *node, char *buf, size_t cap)
-{
-    switch (node->kind) {
-    case YT_NULL:   return "an empty value (null)";
-    case YT_SEQ:    return "a sequence";
-    case YT_MAP:    return "a mapping";
-    case YT_SCALAR: return quote(buf, cap, node->str, node->len);
-    }
-    return "?";
-}
-
 /* ---- builder ------------------------------------------------------------------ */
 
 typedef struct anchor_rec {
@@ -298,14 +219,14 @@ static int bfail_at(builder *b, size_t line0, size_t col0, const char *fmt, ...)
     yt_node where = {.line = (unsigned)(line0 + 1), .col = (unsigned)(col0 + 1)};
     va_list ap;
     va_start(ap, fmt);
-    vfail(b->doc, &where, b->err, fmt, ap);
+    yt_vfail(b->doc, &where, b->err, fmt, ap);
     va_end(ap);
     return -1;
 }
 
 static int oom(builder *b)
 {
-    set_err(b->err, "%s: out of memory", file_name(b->doc));
+    set_err(b->err, "%s: out of memory", yt_doc_name(b->doc));
     return -1;
 }
 
@@ -394,12 +315,12 @@ static int bad_tag(builder *b, yaml_mark_t m, const yaml_char_t *tag)
 {
     static const char core[] = "tag:yaml.org,2002:";
     const char *t = (const char *)tag;
-    char shown[80], q[QUOTE_CAP];
+    char shown[80], q[YT_QUOTE_CAP];
     if (strncmp(t, core, sizeof core - 1) == 0)
         snprintf(shown, sizeof shown, "!!%s", t + sizeof core - 1);
     else
         snprintf(shown, sizeof shown, "%s", t);
-    quote(q, sizeof q, shown, strlen(shown));
+    yt_quote(q, sizeof q, shown, strlen(shown));
     return bfail_at(b, m.line, m.column, "unsupported tag %s", q);
 }
 
@@ -468,9 +389,9 @@ static int on_alias(builder *b, const yaml_event_t *ev)
     const char *name = (const char *)ev->data.alias.anchor;
     yaml_mark_t m = ev->start_mark;
     anchor_rec *r = ht_get(&b->anchors, name, strlen(name));
-    char q[QUOTE_CAP];
+    char q[YT_QUOTE_CAP];
 
-    quote(q, sizeof q, name, strlen(name));
+    yt_quote(q, sizeof q, name, strlen(name));
     if (!r)
         return bfail_at(b, m.line, m.column, "undefined alias %s", q);
     if (!r->complete)
@@ -583,7 +504,7 @@ static int finish_map(builder *b, frame *f)
     ht seen = {0};
     pairs out = {0};
     int rc = -1;
-    char q[QUOTE_CAP];
+    char q[YT_QUOTE_CAP];
 
     /* Duplicates are found in document order, so the error names the second
      * occurrence of the earliest repeated key. */
@@ -591,7 +512,7 @@ static int finish_map(builder *b, frame *f)
         yt_node *k = f->v[2 * i], *first = ht_get(&seen, k->str, k->len);
         if (first) {
             yt_fail(b->doc, k, b->err, "duplicate key %s (first defined at line %u, column %u)",
-                    quote(q, sizeof q, k->str, k->len), first->line, first->col);
+                    yt_quote(q, sizeof q, k->str, k->len), first->line, first->col);
             goto done;
         }
         if (ht_put(&seen, k->str, k->len, k) < 0) {
@@ -615,7 +536,7 @@ static int finish_map(builder *b, frame *f)
             for (size_t j = 0; j < v->n; j++) {
                 if (v->items[j]->kind != YT_MAP) {
                     yt_fail(b->doc, v->items[j], b->err, "merge key \"<<\" needs mappings, found %s",
-                            describe(v->items[j], q, sizeof q));
+                            yt_describe(v->items[j], q, sizeof q));
                     goto done;
                 }
             }
@@ -624,7 +545,7 @@ static int finish_map(builder *b, frame *f)
                     goto done;
         } else {
             yt_fail(b->doc, v, b->err, "merge key \"<<\" needs a mapping or a list of mappings, found %s",
-                    describe(v, q, sizeof q));
+                    yt_describe(v, q, sizeof q));
             goto done;
         }
     }
@@ -864,226 +785,4 @@ out:
     free(data);
     close(fd);
     return rc;
-}
-
-/* ---- lookups ------------------------------------------------------------------ */
-
-static ssize_t find_key(const yt_node *map, const char *key)
-{
-    if (!map || map->kind != YT_MAP || !key)
-        return -1;
-    size_t n = strlen(key);
-    for (size_t i = 0; i < map->n; i++)
-        if (map->keys[i]->len == n && memcmp(map->keys[i]->str, key, n) == 0)
-            return (ssize_t)i;
-    return -1;
-}
-
-yt_node *yt_get(const yt_node *map, const char *key)
-{
-    ssize_t i = find_key(map, key);
-    return i < 0 ? NULL : map->vals[i];
-}
-
-yt_node *yt_get_key(const yt_node *map, const char *key)
-{
-    ssize_t i = find_key(map, key);
-    return i < 0 ? NULL : map->keys[i];
-}
-
-
-int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allowed, yt_error *err)
-{
-    static const char *const none[] = {NULL};
-    char q[QUOTE_CAP];
-
-    if (!map)
-        return 0;
-    if (map->kind != YT_MAP)
-        return yt_fail(doc, map, err, "expected a mapping, found %s", describe(map, q, sizeof q));
-    if (!allowed)
-        allowed = none;
-    for (size_t i = 0; i < map->n; i++) {
-        const yt_node *k = map->keys[i];
-        const char *best = NULL;
-        unsigned best_d = YT_MAX_DIST + 1;
-        bool known = false;
-
-        for (const char *const *a = allowed; *a; a++) {
-            size_t la = strlen(*a);
-            if (la == k->len && memcmp(*a, k->str, la) == 0) {
-                known = true;
-                break;
-            }
-            if (la > STRDIST_MAXLEN || k->len > STRDIST_MAXLEN ||
-                (la > k->len ? la - k->len : k->len - la) > YT_MAX_DIST)
-                continue;
-            unsigned d = strdist_osa(k->str, k->len, *a, la);
-            /* d < la: replacing every letter of a short word is no typo ("x" vs "n"). */
-            if (d < best_d && d < la) {
-                best_d = d;
-                best = *a;
-            }
-        }
-        if (known)
-            continue;
-        quote(q, sizeof q, k->str, k->len);
-        if (best)
-            return yt_fail(doc, k, err, "unknown key %s (did you mean \"%s\"?)", q, best);
-        /* Otherwise list what is allowed, if it fits in the message. */
-        char list[300];
-        size_t o = 0;
-        bool fits = allowed[0] != NULL;
-        for (const char *const *a = allowed; *a && fits; a++) {
-            int n = snprintf(list + o, sizeof list - o, "%s%s", o ? ", " : "", *a);
-            if (n < 0 || (size_t)n >= sizeof list - o)
-                fits = false;
-            else
-                o += (size_t)n;
-        }
-        if (fits)
-            return yt_fail(doc, k, err, "unknown key %s (expected one of: %s)", q, list);
-        return yt_fail(doc, k, err, "unknown key %s", q);
-    }
-    return 0;
-}
-
-/* ---- typed accessors ---------------------------------------------------------- */
-
-static const char *kind_name(enum yt_kind kind)
-{
-    switch (kind) {
-    case YT_NULL:   return "null";
-    case YT_SCALAR: return "a scalar value";
-    case YT_SEQ:    return "a sequence";
-    case YT_MAP:    return "a mapping";
-    }
-    return "?";
-}
-
-int yt_expect(const yt_doc *doc, const yt_node *node, enum yt_kind kind, yt_error *err)
-{
-    char q[QUOTE_CAP];
-    if (!node)
-        return yt_fail(doc, NULL, err, "expected %s, found nothing", kind_name(kind));
-    if (node->kind == kind)
-        return 0;
-    return yt_fail(doc, node, err, "expected %s, found %s", kind_name(kind), describe(node, q, sizeof q));
-}
-
-/* Common entry of the scalar getters: node must be a scalar; what names the expected
- * form for the message. */
-static int want_scalar(const yt_doc *doc, const yt_node *node, const char *what, yt_error *err)
-{
-    char q[QUOTE_CAP];
-    if (!node)
-        return yt_fail(doc, NULL, err, "expected %s, found nothing", what);
-    if (node->kind != YT_SCALAR)
-        return yt_fail(doc, node, err, "expected %s, found %s", what, describe(node, q, sizeof q));
-    return 0;
-}
-
-int yt_str(const yt_doc *doc, const yt_node *node, const char **out, yt_error *err)
-{
-    if (want_scalar(doc, node, "a string", err) < 0)
-        return -1;
-    *out = node->str;
-    return 0;
-}
-
-int yt_u64(const yt_doc *doc, const yt_node *node, uint64_t min, uint64_t max, uint64_t *out,
-           yt_error *err)
-{
-    char q[QUOTE_CAP];
-    uint64_t v;
-
-    if (want_scalar(doc, node, "an unsigned integer", err) < 0)
-        return -1;
-    quote(q, sizeof q, node->str, node->len);
-    if (units_parse_u64(node->str, &v) < 0) {
-        /* All digits but unparsable: it overflowed 64 bits. */
-        if (node->len > 0 && strspn(node->str, "0123456789") == node->len)
-            return yt_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
-        return yt_fail(doc, node, err, "expected an unsigned integer, found %s", q);
-    }
-    if (v < min || v > max)
-        return yt_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
-    *out = v;
-    return 0;
-}
-
-int yt_double(const yt_doc *doc, const yt_node *node, double *out, yt_error *err)
-{
-    char q[QUOTE_CAP];
-    if (want_scalar(doc, node, "a number", err) < 0)
-        return -1;
-    if (units_parse_double(node->str, out) < 0)
-        return yt_fail(doc, node, err, "expected a finite number, found %s",
-                       quote(q, sizeof q, node->str, node->len));
-    return 0;
-}
-
-int yt_bool(const yt_doc *doc, const yt_node *node, bool *out, yt_error *err)
-{
-    static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
-    char q[QUOTE_CAP];
-
-    if (want_scalar(doc, node, "a boolean (true/false)", err) < 0)
-        return -1;
-    for (size_t i = 0; i < 3; i++) {
-        if (strcasecmp(node->str, yes[i]) == 0) {
-            *out = true;
-            return 0;
-        }
-        if (strcasecmp(node->str, no[i]) == 0) {
-            *out = false;
-            return 0;
-        }
-    }
-    return yt_fail(doc, node, err, "expected a boolean (true/false), found %s",
-                   quote(q, sizeof q, node->str, node->len));
-}
-
-int yt_duration(const yt_doc *doc, const yt_node *node, uint64_t *out_ns, yt_error *err)
-{
-    char q[QUOTE_CAP];
-    double d;
-
-    if (want_scalar(doc, node, "a duration (e.g. \"250ms\")", err) < 0)
-        return -1;
-    if (units_parse_duration(node->str, 0, out_ns) == 0)
-        return 0;
-    quote(q, sizeof q, node->str, node->len);
-    if (node->str[0] != '-' && node->str[0] != '+' && units_parse_double(node->str, &d) == 0) {
-        bool plain = node->len < 24 && strspn(node->str, "0123456789.") == node->len;
-        return yt_fail(doc, node, err, "duration %s needs a unit (ns, us, ms, s, m, h), e.g. \"%sms\"",
-                       q, plain ? node->str : "250");
-    }
-    return yt_fail(doc, node, err,
-                   "invalid duration %s (expected a number and a unit ns, us, ms, s, m or h, "
-                   "e.g. \"250ms\", \"1.5s\", \"1m30s\")", q);
-}
-
-int yt_rate(const yt_doc *doc, const yt_node *node, double *per_sec, yt_error *err)
-{
-    char q[QUOTE_CAP];
-    if (want_scalar(doc, node, "a rate (e.g. \"100/s\")", err) < 0)
-        return -1;
-    if (units_parse_rate(node->str, per_sec) < 0)
-        return yt_fail(doc, node, err,
-                       "invalid rate %s (expected a positive number per unit, e.g. \"100/s\", \"6000/m\")",
-                       quote(q, sizeof q, node->str, node->len));
-    return 0;
-}
-
-int yt_percent(const yt_doc *doc, const yt_node *node, double *fraction, yt_error *err)
-{
-    char q[QUOTE_CAP];
-    if (want_scalar(doc, node, "a percentage (e.g. \"1%\")", err) < 0)
-        return -1;
-    if (units_parse_percent(node->str, fraction) < 0)
-        return yt_fail(doc, node, err,
-                       "invalid percentage %s (expected e.g. \"1%%\", \"0.5%%\" or a fraction such as \"0.01\")",
-                       quote(q, sizeof q, node->str, node->len));
-    return 0;
 }
