@@ -1,291 +1,18 @@
-/* client.c - HTTP/1.1 client connection: pre-rendered requests, in-place response parsing.
+/* client.c - HTTP/1.1 client connection: the connect/send/receive state machine, keep-alive
+ * and its retry, in-place response parsing, timeouts. Requests are rendered beforehand
+ * (client_render.c); the target is resolved in client_target.c.
  *
  * Per request on a kept-alive connection the hot path is: one send() (the socket is
  * always watched for EV_READ, so no epoll_ctl), one recv() (more only for bodies larger
  * than the buffer) and the parse of the head in place; two clock reads. Nothing allocates.
  */
-#include "client.h"
+#include "client_int.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "buf.h"
-#include "stats.h"
-
-#ifndef PT_VERSION
-#define PT_VERSION "unknown"
-#endif
-
-/* ------------------------------------------------------------------ target -------- */
-
-static int kind_of_errno(int e)
-{
-    return e == ETIMEDOUT ? STATS_ERR_CONNECT_TIMEOUT : STATS_ERR_CONNECT_REFUSED;
-}
-
-static void format_addr(const struct sockaddr *sa, char *out, size_t outlen)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        port = ntohs(in->sin_port);
-        snprintf(out, outlen, "%s:%u", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        port = ntohs(in6->sin6_port);
-        snprintf(out, outlen, "[%s]:%u", host, port);
-    } else {
-        snprintf(out, outlen, "?");
-    }
-}
-
-/* Blocking-with-timeout connect probe. Returns 0 or an errno value. */
-static int probe(const struct sockaddr *sa, socklen_t len, uint64_t timeout_ns)
-{
-    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errno;
-    int e = 0;
-    if (connect(fd, sa, len) != 0) {
-        e = errno;
-        if (e == EINPROGRESS) {
-            struct pollfd p = {.fd = fd, .events = POLLOUT};
-            uint64_t ms = timeout_ns / CLOCK_NS_PER_MS;
-            int r = poll(&p, 1, ms > 600000 ? 600000 : (int)ms);
-            if (r == 0) {
-                e = ETIMEDOUT;
-            } else if (r < 0) {
-                e = errno;
-            } else {
-                socklen_t el = sizeof(e);
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
-                    e = errno;
-            }
-        }
-    }
-    close(fd);
-    return e;
-}
-
-int client_target_resolve(client_target *t, const char *host, uint16_t port,
-                          uint64_t connect_timeout_ns, int *kind, char *err, size_t errlen)
-{
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    /* No AI_ADDRCONFIG: it hides ::1 on hosts without a global IPv6 address, and every
-     * candidate is probed anyway. */
-    hints.ai_flags = AI_NUMERICSERV;
-    char ps[8];
-    snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    int last = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_addrlen > sizeof(t->addr))
-            continue;
-        last = probe(ai->ai_addr, ai->ai_addrlen, connect_timeout_ns);
-        if (last == 0) {
-            memset(&t->addr, 0, sizeof(t->addr));
-            memcpy(&t->addr, ai->ai_addr, ai->ai_addrlen);
-            t->addrlen = ai->ai_addrlen;
-            format_addr(ai->ai_addr, err, errlen);
-            freeaddrinfo(res);
-            return 0;
-        }
-    }
-    freeaddrinfo(res);
-    *kind = kind_of_errno(last);
-    snprintf(err, errlen, "%s", last == ETIMEDOUT || last == ECONNREFUSED
-                                    ? stats_err_text(*kind) : strerror(last));
-    return -2;
-}
-
-/* ------------------------------------------------------------------ rendering ----- */
-
-static bool is_tchar(unsigned char ch)
-{
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-static bool is_token(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (; *s; s++)
-        if (!is_tchar((unsigned char)*s))
-            return false;
-    return true;
-}
-
-/* Field values: visible ASCII, obs-text, SP and HTAB; no CR, LF, NUL or other controls. */
-static bool is_field_value(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-/* Request targets are sent as written; only visible ASCII is allowed on the wire. */
-static bool is_target(const char *s)
-{
-    if (!s)
-        return false;
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch <= 0x20 || ch >= 0x7f)
-            return false;
-    }
-    return true;
-}
-
-static bool has_header(const plan_header *h, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(h[i].name, name) == 0)
-            return true;
-    return false;
-}
-
-static bool method_has_body(const char *m)
-{
-    return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "PATCH") == 0;
-}
-
-static void host_port(const plan_url *u, char *out, size_t outlen)
-{
-    bool v6 = strchr(u->host, ':') != NULL;
-    snprintf(out, outlen, v6 ? "[%s]:%u" : "%s:%u", u->host, (unsigned)u->port);
-}
-
-static int check_headers(const plan_header *h, size_t n, char *err, size_t errlen)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!is_token(h[i].name) || !h[i].value || !is_field_value(h[i].value)) {
-            snprintf(err, errlen, "header \"%s\": invalid name or value for HTTP",
-                     h[i].name ? h[i].name : "");
-            return -1;
-        }
-        if (strcasecmp(h[i].name, "content-length") == 0 ||
-            strcasecmp(h[i].name, "transfer-encoding") == 0) {
-            snprintf(err, errlen, "header %s is computed by ptest; remove it from the plan",
-                     h[i].name);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label,
-                      char *err, size_t errlen)
-{
-    memset(r, 0, sizeof(*r));
-    buf b = BUF_INIT, u = BUF_INIT;
-    const char *method = pr->method && *pr->method ? pr->method : "GET";
-    const char *base = p->target.base_path ? p->target.base_path : "";
-    if (!is_token(method)) {
-        snprintf(err, errlen, "request %s: invalid method \"%s\"", pr->label, method);
-        return -1;
-    }
-    if (!pr->path || pr->path[0] != '/' || !is_target(pr->path) || !is_target(base)) {
-        snprintf(err, errlen, "request %s: invalid path \"%s\"", pr->label,
-                 pr->path ? pr->path : "");
-        return -1;
-    }
-    if (check_headers(p->headers, p->n_headers, err, errlen) != 0 ||
-        check_headers(pr->headers, pr->n_headers, err, errlen) != 0)
-        return -1;
-
-    buf_printf(&b, "%s %s%s HTTP/1.1\r\n", method, base, pr->path);
-    if (!has_header(pr->headers, pr->n_headers, "host") &&
-        !has_header(p->headers, p->n_headers, "host"))
-        buf_printf(&b, "Host: %s\r\n", p->target.authority);
-    if (!has_header(pr->headers, pr->n_headers, "user-agent") &&
-        !has_header(p->headers, p->n_headers, "user-agent"))
-        buf_puts(&b, "User-Agent: ptest/" PT_VERSION "\r\n");
-    /* Plan-wide headers first, unless the request overrides the same name. */
-    for (size_t i = 0; i < p->n_headers; i++)
-        if (!has_header(pr->headers, pr->n_headers, p->headers[i].name))
-            buf_printf(&b, "%s: %s\r\n", p->headers[i].name, p->headers[i].value);
-    for (size_t i = 0; i < pr->n_headers; i++)
-        buf_printf(&b, "%s: %s\r\n", pr->headers[i].name, pr->headers[i].value);
-    if (pr->body || method_has_body(method))
-        buf_printf(&b, "Content-Length: %zu\r\n", pr->body ? pr->body_len : (size_t)0);
-    buf_puts(&b, "\r\n");
-    if (pr->body && pr->body_len > 0)
-        buf_append(&b, pr->body, pr->body_len);
-
-    char hpa[300];
-    host_port(&p->target, hpa, sizeof(hpa));
-    buf_printf(&u, "http://%s%s%s", hpa, base, pr->path);
-    if (!buf_ok(&b) || !buf_ok(&u))
-        goto nomem;
-
-    r->src = pr;
-    r->label = label;
-    r->head = strcmp(method, "HEAD") == 0;
-    r->expect_status = pr->expect_status;
-    if (pr->expect_body && *pr->expect_body) {
-        size_t m = strlen(pr->expect_body);
-        r->expect = malloc(m + 1);
-        r->kmp = malloc(m * sizeof(*r->kmp));
-        if (!r->expect || !r->kmp)
-            goto nomem;
-        memcpy(r->expect, pr->expect_body, m + 1);
-        r->expect_len = m;
-        /* kmp[i]: length of the longest proper prefix of expect[0..i] that is also a
-         * suffix of it, so a mismatch falls back without re-reading body bytes. */
-        r->kmp[0] = 0;
-        uint32_t k = 0;
-        for (size_t i = 1; i < m; i++) {
-            while (k > 0 && r->expect[i] != r->expect[k])
-                k = r->kmp[k - 1];
-            if (r->expect[i] == r->expect[k])
-                k++;
-            r->kmp[i] = k;
-        }
-    }
-    r->wire = b.data;
-    r->wire_len = b.len;
-    r->url = u.data;
-    return 0;
-nomem:
-    buf_free(&b);
-    buf_free(&u);
-    free(r->expect);
-    free(r->kmp);
-    memset(r, 0, sizeof(*r));
-    snprintf(err, errlen, "out of memory");
-    return -1;
-}
-
-void client_req_free(client_req *r)
-{
-    free(r->wire);
-    free(r->expect);
-    free(r->kmp);
-    free(r->url);
-    memset(r, 0, sizeof(*r));
-}
 
 /* ------------------------------------------------------------------ connection ---- */
 
@@ -406,7 +133,7 @@ static int start_connect(client_conn *c)
         return 0;
     }
     if (errno != EINPROGRESS) {
-        int kind = kind_of_errno(errno);
+        int kind = client_kind_of_errno(errno);
         close(fd);
         c->io.fd = -1;
         return kind;
@@ -510,7 +237,7 @@ static void on_connected(client_conn *c)
     if (e == EINPROGRESS || e == EALREADY)
         return;
     if (e != 0) {
-        fail(c, kind_of_errno(e));
+        fail(c, client_kind_of_errno(e));
         return;
     }
     c->connect_ns = clock_mono_now() - c->t_conn;

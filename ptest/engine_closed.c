@@ -1,0 +1,104 @@
+/* engine_closed.c - the closed load model: users that each own one keep-alive connection
+ * and loop send, wait, think (engine.h describes the model). */
+#include "engine_int.h"
+
+static void user_finish(eng_user *u)
+{
+    if (u->finished)
+        return;
+    u->finished = true;
+    eng_sc *sc = u->sc;
+    ev_timer_stop(sc->th->loop, &u->timer);
+    client_close(&u->conn);
+    sc->active--;
+    eng_sc_check_done(sc);
+}
+
+static void user_iterate(eng_user *u, mono_ns intended)
+{
+    eng_sc *sc = u->sc;
+    eng_thread *th = sc->th;
+    uint64_t iters = sc->ps->iterations;
+    if (th->stopping || intended >= sc->t_end || (iters && u->iters >= iters)) {
+        user_finish(u);
+        return;
+    }
+    u->req = sc->ps->order == PLAN_ORDER_SEQUENCE ? &sc->reqs[u->seq] : eng_pick(sc, &th->rng);
+    sc->inflight++;
+    client_send(&u->conn, u->req, intended);
+}
+
+void eng_on_user_timer(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    eng_user *u = t->data;
+    user_iterate(u, u->next);
+}
+
+static uint64_t think_ns(eng_sc *sc, rng *r)
+{
+    const plan_think *k = &sc->ps->think;
+    if (k->mean_ns == 0 && k->stddev_ns == 0)
+        return 0;
+    double d = rng_draw(r, k->dist, (double)k->mean_ns, (double)k->stddev_ns);
+    if (!(d > 0))
+        return 0;
+    if (d > (double)PLAN_MAX_DURATION_NS)
+        d = (double)PLAN_MAX_DURATION_NS;
+    return (uint64_t)d;
+}
+
+void eng_closed_done(eng_user *u, const client_result *r)
+{
+    eng_sc *sc = u->sc;
+    eng_thread *th = sc->th;
+    /* In a sequence an iteration is one pass over the requests (a JMeter loop). */
+    if (sc->ps->order != PLAN_ORDER_SEQUENCE || ++u->seq == sc->n_reqs) {
+        u->seq = 0;
+        u->iters++;
+    }
+    uint64_t wait = r->conn_failed ? ENGINE_CONNECT_BACKOFF : think_ns(sc, &th->rng);
+    mono_ns next = r->t_done + wait;
+    if (wait == 0) {
+        user_iterate(u, r->t_done);
+        return;
+    }
+    if (next >= sc->t_end) {
+        user_finish(u);
+        return;
+    }
+    u->next = next;
+    ev_timer_start(th->loop, &u->timer, next);
+}
+
+void eng_on_scenario_end(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    eng_sc *sc = t->data;
+    /* Users waiting (ramp-up, think, backoff) finish now; those in flight when their
+     * answer arrives. */
+    for (size_t i = 0; i < sc->n_users && !sc->done; i++) {
+        eng_user *u = &sc->users[i];
+        if (!u->finished && !client_busy(&u->conn))
+            user_finish(u);
+    }
+}
+
+void eng_closed_begin(eng_sc *sc, mono_ns start)
+{
+    const plan_scenario *ps = sc->ps;
+    ev_loop *loop = sc->th->loop;
+    bool by_count = ps->hold_for_ns == 0 && ps->iterations > 0;
+    sc->t_end = by_count ? UINT64_MAX : start + plan_scenario_duration(ps);
+    sc->active = sc->n_users;
+    for (size_t j = 0; j < sc->n_users; j++) {
+        eng_user *u = &sc->users[j];
+        /* User n of N starts at ramp_up * n / N (n counted over all threads). */
+        uint64_t n = u->num - 1;
+        double at = (double)ps->ramp_up_ns * (double)n / (double)(ps->users ? ps->users : 1);
+        u->next = sc->t_begin + (uint64_t)at;
+        ev_timer_start(loop, &u->timer, u->next);
+    }
+    if (!by_count)
+        ev_timer_start(loop, &sc->endt, sc->t_end);
+}
