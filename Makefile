@@ -95,6 +95,9 @@ TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
 .PHONY: all clean test demo unit integration fuzz cross-test bench image deps tools
 .DEFAULT_GOAL := all
+# Keep every intermediate object (make would otherwise delete the unit-test helpers' .o
+# after each link and rebuild them every time).
+.SECONDARY:
 
 all: $(BINS)
 

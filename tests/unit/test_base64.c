@@ -9,34 +9,9 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/guard.h"
+
 #include "base64.h"
-
-/* Copies n bytes so that they end exactly at a PROT_NONE page: any read past them faults
- * (picohttpparser's guard-page trick). */
-typedef struct guarded {
-    void *map;
-    size_t map_len;
-    char *p;
-} guarded;
-
-static void guard_copy(guarded *g, const void *src, size_t n)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (n + pg - 1) / pg + 1;
-    g->map_len = pages * pg;
-    g->map = mmap(NULL, g->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(g->map != MAP_FAILED);
-    char *guard = (char *)g->map + (pages - 1) * pg;
-    assert_int_equal(mprotect(guard, pg, PROT_NONE), 0);
-    g->p = guard - n;
-    if (n)
-        memcpy(g->p, src, n);
-}
-
-static void guard_free(guarded *g)
-{
-    munmap(g->map, g->map_len);
-}
 
 static const struct {
     const char *plain;

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/guard.h"
+
 #include "hdr.h"
 
 /* ---------------------------------------------------------------- helpers ----------- */
@@ -51,32 +53,6 @@ static void assert_same_hist(const hdr_histogram *a, const hdr_histogram *b)
     assert_memory_equal(a->counts, b->counts, a->counts_len * sizeof(uint64_t));
     assert_int_equal(hdr_min(a), hdr_min(b));
     assert_int_equal(hdr_max(a), hdr_max(b));
-}
-
-typedef struct guarded {
-    void *map;
-    size_t map_len;
-    uint8_t *p;
-} guarded;
-
-/* n bytes ending right at a PROT_NONE page, so an over-read faults. */
-static void guard_copy(guarded *g, const void *src, size_t n)
-{
-    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-    size_t pages = (n + pg - 1) / pg + 1;
-    g->map_len = pages * pg;
-    g->map = mmap(NULL, g->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(g->map != MAP_FAILED);
-    uint8_t *guard = (uint8_t *)g->map + (pages - 1) * pg;
-    assert_int_equal(mprotect(guard, pg, PROT_NONE), 0);
-    g->p = guard - n;
-    if (n)
-        memcpy(g->p, src, n);
-}
-
-static void guard_free(guarded *g)
-{
-    munmap(g->map, g->map_len);
 }
 
 static int decode_guarded(const uint8_t *data, size_t len, hdr_histogram **out)
