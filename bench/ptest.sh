@@ -11,45 +11,26 @@
 # bench/README.md.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH=ptest
+source "$ROOT/bench/lib.sh"
 for arg in "$@"; do
   if [ "$arg" = -h ] || [ "$arg" = --help ]; then
-    sed -n '2,/^set /p' "$0" | sed -e '/^set /d' -e 's/^# \{0,1\}//'
-    python3 "$ROOT/bench/ptest.py" --ptest - --help | sed -n '/^options/,$p' | grep -v -e '--ptest\|--cmdline'
+    bench_help "$0" "$ROOT/bench/ptest.py" --ptest
     exit 0
   fi
 done
-# The static build is what the images ship; `make bench` builds it. Override with
-# BUILD=build to measure the dynamic one.
-BUILD=${BUILD:-$ROOT/build/static}
 cmdline="bench/ptest.sh${*:+ $*}"
 
-missing=0
-need() { # need COMMAND DEBIAN-PACKAGE
-  if ! command -v "$1" >/dev/null 2>&1; then
-    echo "bench/ptest: '$1' not found: install the Debian package '$2' (apt-get install $2)" >&2
-    missing=1
-  fi
-}
-need nginx nginx-light
-need wrk wrk
-need h2load nghttp2-client
-need taskset util-linux
-need /usr/bin/time time
-need python3 python3
-[ "$missing" = 0 ] || exit 1
-if [ ! -x "$BUILD/ptest" ]; then
-  echo "bench/ptest: $BUILD/ptest not found: run 'make STATIC=1' (or make bench) first" >&2
-  exit 1
-fi
-
-server_cpu=0 load_cpu=1
-if [ "$(nproc)" -lt 2 ]; then
-  echo "bench/ptest: warning: one CPU only; nginx and the generators share it" >&2
-  load_cpu=0
-fi
+bench_need nginx nginx-light
+bench_need wrk wrk
+bench_need h2load nghttp2-client
+bench_need taskset util-linux
+bench_need /usr/bin/time time
+bench_need python3 python3
+bench_ready ptest
 
 echo "# $cmdline"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) CPUs  $(uname -r)  $("$BUILD/ptest" --version 2>&1 | head -1)  $(nginx -v 2>&1)  $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)  $(h2load --version 2>&1 | head -1)"
-echo "# uptime:$(uptime | sed 's/.*up/ up/')"
+bench_uptime
 exec python3 "$ROOT/bench/ptest.py" --ptest "$BUILD/ptest" --cmdline "$cmdline" \
   --server-cpu "$server_cpu" --load-cpu "$load_cpu" "$@"
