@@ -19,7 +19,7 @@ static void usage_main(FILE *f)
             "coordinated-omission-free latency, HdrHistogram logs).\n"
             "\n"
             "commands:\n"
-            "  run URL|PLAN         run a load test: a URL, a YAML plan or a JMeter .jmx (run --help)\n"
+            "  run URL|PLAN.yaml    run a load test; the plan may also be a JMeter .jmx (run --help)\n"
             "  import PLAN.jmx      print a JMeter plan as ptest YAML (ptest import --help)\n"
             "  report DIR           analyse stored results again (ptest report --help)\n"
             "  compare BASE CAND    baseline vs candidate per label (ptest compare --help)\n"
