@@ -152,6 +152,20 @@ ci_endpoints() { printf '%s' "$CI_BODIES" | tr '|' '\n' | sed 's/=/ /'; echo; }
 # ci_have_report: true when this ptest has the `report` command (the analysis issue).
 ci_have_report() { "$BUILD/ptest" report --help >/dev/null 2>&1; }
 
+# ci_slow_endpoint MSDEMO ENDPOINT: the msdemo config lines that serve ENDPOINT (e.g. B)
+# 50% slower than msdemo's built-in delay for it (read from MSDEMO --check), for SLOW=.
+ci_slow_endpoint() {
+  "$1" --check | python3 -c '
+import json, sys
+p = sys.argv[1]
+e = [x for x in json.load(sys.stdin)["endpoints"] if x["path"] == p]
+if not e:
+    sys.exit("ci: SLOW: msdemo has no endpoint " + p)
+d = e[0]["delay"]
+print("endpoints:\n  - {path: %s, delay: {dist: %s, mean: %.3fms, stddev: %.3fms, n: %d}}"
+      % (p, d["dist"], d["mean_ms"] * 1.5, d["stddev_ms"] * 1.5, d["n"]))' "/${2#/}"
+}
+
 # ci_local_env ENV TAG [SLOW]: local mode: starts msdemo of image TAG as environment ENV
 # on a free loopback port, SLOW (e.g. B) served 50% slower; waits until /readyz answers;
 # records ENV.url. The config file lives in $STATE, so the command line names $OUT.
@@ -162,18 +176,8 @@ ci_local_env() {
   cfg=$STATE/msdemo-$env.yaml
   printf 'seed: 42\nworkers: 2\ndrain_grace: 100ms\ndrain_timeout: 2s\n' >"$cfg"
   if [ -n "$slow" ]; then
-    p=/${slow#/}
-    # 50% slower than the built-in endpoint: its delay series comes from msdemo itself.
-    "$img/msdemo" --check | python3 -c '
-import json, sys
-p = sys.argv[1]
-e = [x for x in json.load(sys.stdin)["endpoints"] if x["path"] == p]
-if not e:
-    sys.exit("ci: SLOW: msdemo has no endpoint " + p)
-d = e[0]["delay"]
-print("endpoints:\n  - {path: %s, delay: {dist: %s, mean: %.3fms, stddev: %.3fms, n: %d}}"
-      % (p, d["dist"], d["mean_ms"] * 1.5, d["stddev_ms"] * 1.5, d["n"]))' "$p" >>"$cfg"
-    ci_log "$env: serving $p 50% slower"
+    ci_slow_endpoint "$img/msdemo" "$slow" >>"$cfg"
+    ci_log "$env: serving /${slow#/} 50% slower"
   fi
   port=$(ci_free_port)
   ci_start "msdemo-$env" "$img/msdemo" --config "$cfg" --listen "127.0.0.1:$port"
@@ -186,13 +190,30 @@ print("endpoints:\n  - {path: %s, delay: {dist: %s, mean: %.3fms, stddev: %.3fms
   ci_log "$env: http://127.0.0.1:$port (pid $CI_PID, $img, log $STATE/msdemo-$env.log)"
 }
 
-# ci_k8s_env ENV TAG: k8s mode: applies deploy/msdemo/overlays/ENV with image TAG into
+# ci_k8s_reachable: one clear line and exit 2 when the API server does not answer (a
+# wrong KUBECONFIG, a cluster that is down), instead of every later kubectl retrying.
+ci_k8s_reachable() {
+  local err
+  if ! err=$(kubectl version --request-timeout=10s -o json 2>&1 >/dev/null); then
+    echo "ci: the Kubernetes API server is not reachable (KUBECONFIG=${KUBECONFIG:-~/.kube/config}): $(printf '%s' "$err" | tail -n 1)" >&2
+    exit 2
+  fi
+}
+
+# ci_k8s_job_line JOB: "job JOB: A active, S succeeded, F failed" (namespace demo-pt).
+ci_k8s_job_line() {
+  kubectl -n demo-pt get job "$1" --request-timeout=10s \
+    -o jsonpath='job {.metadata.name}: {.status.active} active, {.status.succeeded} succeeded, {.status.failed} failed' 2>/dev/null \
+    || echo "job $1: not found"
+}
+
+# ci_k8s_env ENV TAG [SLOW]: k8s mode: applies deploy/msdemo/overlays/ENV with image TAG into
 # namespace demo-ENV and waits for the rollout. qa and pt get the build id as name
 # suffix and selector label, so two builds never collide; stage is the one promoted
-# Deployment "msdemo" (its NodePort 31080 exists once). Records ENV.url (cluster DNS,
-# for curl) and ENV.ip (the Service's ClusterIP, for the static ptest: no NSS).
+# Deployment "msdemo" (its NodePort 31080 exists once). Records ENV.url, the Service's
+# cluster DNS name (curl in the agent pod and ptest in the scratch image resolve it).
 ci_k8s_env() {
-  local env=$1 tag=$2 id dir name ns
+  local env=$1 tag=$2 slow=${3:-} id dir name ns
   id=$(ci_build_id)
   ns=demo-$env
   dir=$OUT/k8s/$id/$env
@@ -213,12 +234,21 @@ ci_k8s_env() {
       echo "  - pairs: {pitestbed.io/build: \"$id\"}"
       echo "    includeSelectors: true"
     fi
+    if [ -n "$slow" ]; then
+      # The base config plus the slowed endpoint, as the same ConfigMap.
+      { cat "$CI_ROOT/deploy/msdemo/base/msdemo.yaml"; ci_slow_endpoint "$BUILD/msdemo" "$slow"; } >"$dir/msdemo.yaml"
+      echo "configMapGenerator:"
+      echo "  - name: msdemo-config"
+      echo "    behavior: replace"
+      echo "    files: [msdemo.yaml]"
+      ci_log "$env: serving /${slow#/} 50% slower"
+    fi
   } >"$dir/kustomization.yaml"
   ci_kustomize "$dir" >"$dir/manifest.yaml"
+  ci_k8s_reachable
   kubectl apply -n "$ns" -f "$dir/manifest.yaml"
   kubectl -n "$ns" rollout status "deployment/$name" --timeout="${ROLLOUT_TIMEOUT:-300s}"
   ci_state_set "$env.url" "http://$name.$ns.svc:8080"
-  ci_state_set "$env.ip" "$(kubectl -n "$ns" get svc "$name" -o jsonpath='{.spec.clusterIP}')"
   ci_state_set "$env.tag" "$tag"
   ci_log "$env: $name in $ns, image $(ci_image_ref "$tag")"
 }
