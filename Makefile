@@ -167,8 +167,9 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)ci/demo $(if $(SLOW),--slow $(SLOW))
 
-# Multi-arch FROM scratch image (amd64, arm64, arm/v7) as localhost/pitestbed:TAG
-# (default BRANCH-COMMIT); needs podman and the cross toolchains (scripts/deps.sh test).
+# Multi-arch FROM scratch image (amd64, arm64, arm/v7), tag TAG (default BRANCH-COMMIT), as
+# the OCI layout build/image/oci, written by ci/oci (no container engine); needs the cross
+# toolchains (scripts/deps.sh test); IMAGE_PLATFORMS=amd64 for the host arch only.
 image:
 	$(Q)ci/mkimage $(TAG)
 
