@@ -164,8 +164,11 @@ void stats_roll_slow(stats_thread *t, mono_ns now, bool force)
             }
             p->count += c->count;
             p->errors += c->errors;
+            for (size_t k = 0; k < STATS_ERR_N; k++)
+                p->by_kind[k] += c->by_kind[k];
             c->count = 0;
             c->errors = 0;
+            memset(c->by_kind, 0, sizeof(c->by_kind));
         }
         t->pub_sec = t->sec;
         t->pub_any = true;
@@ -207,6 +210,7 @@ void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int stat
     if (kind != STATS_OK) {
         l->errors++;
         c->errors++;
+        c->by_kind[kind]++;
     }
     if (!stats_err_has_response(kind))
         return;
@@ -245,6 +249,7 @@ static void second_reset(stats_second *s)
         hdr_reset(s->lat);
     s->count = 0;
     s->errors = 0;
+    memset(s->by_kind, 0, sizeof(s->by_kind));
 }
 
 void stats_interval_reset(stats_interval *iv)
@@ -263,6 +268,8 @@ static int second_add(stats_second *dst, const stats_second *src)
     }
     dst->count += src->count;
     dst->errors += src->errors;
+    for (size_t k = 0; k < STATS_ERR_N; k++)
+        dst->by_kind[k] += src->by_kind[k];
     return 0;
 }
 

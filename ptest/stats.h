@@ -83,6 +83,8 @@ int stats_label_merge(stats_label *dst, const stats_label *src);
 typedef struct stats_second {
     hdr_histogram *lat;          /* latency of the responses completed in the second, us */
     uint64_t count, errors;
+    uint64_t by_kind[STATS_ERR_N]; /* errors of the second by kind ([STATS_OK] stays 0), for
+                                    the live view of a distributed run (upload.h) */
 } stats_second;
 
 typedef struct stats_thread {
