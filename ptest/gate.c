@@ -9,6 +9,8 @@
 
 #include "threshold.h"
 
+const char GATE_SUITE_WORKERS[] = "workers";
+
 static gate_case *add_case(gate *g, const char *suite, const char *name)
 {
     if (g->n == g->cap) {
@@ -97,6 +99,43 @@ static int one_threshold(gate *g, const an_run *r, const an_run *base, size_t li
     return 0;
 }
 
+static bool listed(const json_t *arr, json_int_t i)
+{
+    size_t k;
+    const json_t *v;
+    json_array_foreach(arr, k, v) {
+        if (json_integer_value(v) == i)
+            return true;
+    }
+    return false;
+}
+
+/* One case per worker of a collected run. Returns 0 or GATE_ENOMEM. */
+static int worker_cases(gate *g, const an_run *r)
+{
+    const json_t *d = json_object_get(r->json, "distributed");
+    json_int_t n = json_integer_value(json_object_get(d, "workers"));
+    const json_t *partial = json_object_get(d, "partial"), *missing = json_object_get(d, "missing");
+    for (json_int_t i = 0; json_is_object(d) && i < n && i < 100000; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "worker %lld", (long long)i);
+        gate_case *c = add_case(g, GATE_SUITE_WORKERS, name);
+        if (!c)
+            return GATE_ENOMEM;
+        snprintf(c->limit, sizeof(c->limit), "final results");
+        bool part = listed(partial, i), miss = listed(missing, i);
+        snprintf(c->measured, sizeof(c->measured), "%s", miss ? "missing" : part ? "partial" : "final results");
+        if (miss || part) {
+            c->failed = true;
+            snprintf(c->message, sizeof(c->message),
+                     miss ? "worker %lld never reported to the collector (missing): its share of the load is not in the results"
+                          : "worker %lld sent live seconds but no final results (partial: it did not finish); what it sent is merged",
+                     (long long)i);
+        }
+    }
+    return 0;
+}
+
 int gate_eval(gate *g, const an_run *r, const an_run *base, char *err, size_t errlen)
 {
     memset(g, 0, sizeof(*g));
@@ -173,6 +212,8 @@ int gate_eval(gate *g, const an_run *r, const an_run *base, char *err, size_t er
             }
         }
     }
+    if (worker_cases(g, r) != 0)
+        goto nomem;
     for (size_t i = 0; i < g->n; i++)
         g->n_failed += g->cases[i].failed;
     return 0;

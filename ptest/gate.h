@@ -6,7 +6,10 @@
  *     "*", which applies to every label and the total);
  *   - "checks" for labels whose plan requests have expect: (fails when any response had the
  *     wrong status or lacked the expected body);
- *   - "baseline" when a baseline run is given (fails on a regression, compare.h).
+ *   - "baseline" when a baseline run is given (fails on a regression, compare.h);
+ * then, for a run collected from distributed workers (results.json "distributed", merge.h),
+ * suite GATE_SUITE_WORKERS: one case "worker I" per worker, failed when the worker is
+ * partial (only live seconds arrived: it did not finish) or missing (it sent nothing).
  * Relative thresholds ("p95: +10%") are skipped without a baseline and fail only when the
  * limit is exceeded and the comparison finds the change significant.
  * Ownership: gate owns its cases and comparisons (gate_free). Not thread-safe.
@@ -20,8 +23,11 @@
 #include "analysis.h"
 #include "compare.h"
 
+/* Suite of the per-worker cases (compare by pointer, as for labels). */
+extern const char GATE_SUITE_WORKERS[];
+
 typedef struct gate_case {
-    const char *suite;         /* label name (view into the run) */
+    const char *suite;         /* label name (view into the run), or GATE_SUITE_WORKERS */
     char name[192];            /* "p95 < 250ms", "checks", "baseline" */
     bool failed, skipped;
     char measured[64];         /* "231 ms" */

@@ -105,7 +105,33 @@ static int write_hlog(const char *dir, const mlabel *l, size_t n_sec, double bas
     return rc ? -1 : 0;
 }
 
+static json_t *workers_json(const merge_workers *w)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "workers", json_integer(w->count));
+    const struct {
+        const char *key;
+        const uint32_t *v;
+        size_t n;
+    } lists[] = {{"reported", w->reported, w->n_reported},
+                 {"partial", w->partial, w->n_partial},
+                 {"missing", w->missing, w->n_missing}};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        json_t *a = json_array();
+        for (size_t k = 0; k < lists[i].n; k++)
+            json_array_append_new(a, json_integer(lists[i].v[k]));
+        json_object_set_new(o, lists[i].key, a);
+    }
+    return o;
+}
+
 int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err, size_t errlen)
+{
+    return merge_dirs_workers(dirs, n, out_dir, NULL, err, errlen);
+}
+
+int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, const merge_workers *w,
+                       char *err, size_t errlen)
 {
     int ret = -1;
     an_run *runs = calloc(n, sizeof(*runs));
@@ -116,6 +142,10 @@ int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err
     char **names = NULL;
     if (!runs || !off)
         goto nomem;
+    if (n == 0) {
+        snprintf(err, errlen, "no results to merge");
+        goto fail;
+    }
     double base = INFINITY, end = 0;
     for (; loaded < n; loaded++) {
         if (an_load(&runs[loaded], dirs[loaded], true, err, errlen) != 0)
@@ -213,6 +243,8 @@ int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err
             json_object_set_new(out, "aborted", json_string(runs[k].aborted));
     }
     json_object_set_new(out, "merged_from", from);
+    if (w)
+        json_object_set_new(out, "distributed", workers_json(w));
     /* The first worker's whole-run histograms and its view of the server's CPU (its own
      * time window and request count) do not describe the merged run. */
     json_object_del(out, "latency_hdr");
