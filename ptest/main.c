@@ -24,6 +24,8 @@ static void usage_main(FILE *f)
             "  report DIR           analyse stored results again (ptest report --help)\n"
             "  compare BASE CAND    baseline vs candidate per label (ptest compare --help)\n"
             "  merge DIR... --out D combine the results of distributed workers\n"
+            "  collect --listen A --workers N --out D\n"
+            "                       collect a distributed run live from its workers\n"
 
             "\n"
             "options:\n"
@@ -31,7 +33,8 @@ static void usage_main(FILE *f)
             "  -V, --version        print the version\n"
             "\n"
             "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error,\n"
-            "            3 run aborted (interrupted) or target unreachable\n");
+            "            3 run aborted (interrupted) or target unreachable,\n"
+            "            4 run --report-to: the results never reached the collector\n");
 }
 
 int main(int argc, char **argv)
@@ -58,6 +61,7 @@ int main(int argc, char **argv)
         {"report", cmd_report},
         {"compare", cmd_compare},
         {"merge", cmd_merge},
+        {"collect", cmd_collect},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)

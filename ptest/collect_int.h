@@ -1,0 +1,66 @@
+/* collect_int.h - the collector's state, shared by collect.c (uploads, status, results
+ * index), collect_live.c (metrics and progress) and collect_finish.c (the merge). */
+#ifndef PTEST_COLLECT_INT_H
+#define PTEST_COLLECT_INT_H
+
+#include "collect.h"
+#include "collect_wire.h"
+#include "hdr.h"
+#include "stats.h"
+
+#define COLL_RING 4            /* recent wall-clock seconds kept for the live rate */
+
+enum { COLL_WAITING, COLL_LIVE, COLL_FINAL };
+
+/* One label of one received second, as the worker sent it. */
+typedef struct coll_sec_label {
+    uint32_t label;            /* index into the worker's labels */
+    uint64_t count, errors;
+    uint64_t by_kind[STATS_ERR_N];
+    char *hist;                /* base64 (owned); decoded again only for a partial worker */
+} coll_sec_label;
+
+typedef struct coll_sec {
+    uint32_t t, len_ms;
+    size_t n;
+    coll_sec_label *l;
+} coll_sec;
+
+typedef struct coll_worker {
+    int state;                 /* COLL_WAITING / _LIVE / _FINAL */
+    uint64_t start_ms;         /* run start (from its first interval) */
+    size_t n_labels;
+    char **labels;             /* names in the order first sent */
+    size_t n_secs, cap_secs;
+    coll_sec *secs;            /* freed when the worker goes final */
+    uint8_t *seen;             /* bitmap of the seconds t received */
+    size_t seen_bytes;
+    char *dir;                 /* OUT/.workers/worker-I */
+} coll_worker;
+
+/* Live totals of one label over every worker (or of all labels: coll.total). */
+typedef struct coll_agg {
+    char *name;
+    uint64_t count, errors;
+    uint64_t by_kind[STATS_ERR_N];
+    hdr_histogram *lat;        /* whole run so far */
+    uint64_t ring_sec[COLL_RING], ring_count[COLL_RING];
+} coll_agg;
+
+struct coll {
+    uint32_t n_workers;
+    coll_worker *w;
+    size_t n_aggs, cap_aggs;
+    coll_agg *aggs;
+    coll_agg total;
+    hdr_histogram *ring_lat[COLL_RING]; /* total latency of the recent seconds */
+    char *out_dir, *spool;
+    bool done, complete, timed_out;
+    int exit_code;
+};
+
+/* Index of second s (wall clock, seconds since the epoch) in the ring, or -1 when the ring
+ * no longer holds it. */
+int coll_ring_slot(const coll_agg *a, uint64_t s);
+
+#endif
