@@ -24,7 +24,8 @@ static void usage_run(FILE *f)
             "usage: ptest run URL [-c CONNECTIONS] [-t THREADS] [-d DURATION] [-R RATE]\n"
             "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
-            "                     [--share INDEX/N] [--out DIR] [--jtl FILE] [--quiet]\n"
+            "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
+            "                     [--quiet]\n"
             "       ptest run PLAN.jmx [-J name=value]... [--strict] [PLAN.yaml options]\n"
             "\n"
             "With a URL: without -R a closed model (each connection sends its next request\n"
@@ -50,8 +51,16 @@ static void usage_run(FILE *f)
             "                       closed users split, open rates divided by N, ramp-up\n"
             "                       and arrivals interleaved so the N shares add up to the\n"
             "                       single run; results.json records the share\n"
+            "      --report-to URL  with --share: send every second and the final results\n"
+            "                       to `ptest collect` at URL (http://HOST:PORT); a collector\n"
+            "                       that is down never stops the run (retried with backoff)\n"
+            "      --report-timeout D  how long the final upload may retry (default 30s)\n"
             "  -q, --quiet          no progress line and no summary\n"
-            "  -h, --help           this help\n",
+            "  -h, --help           this help\n"
+            "\n"
+            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage, plan or output error,\n"
+            "            3 interrupted or target unreachable, 4 --report-to: the final results\n"
+            "            did not reach the collector in time (local results written anyway)\n",
             DEFAULT_CONNECTIONS);
 }
 
@@ -84,7 +93,7 @@ static void warn_stderr(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
-enum { OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE };
+enum { OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE, OPT_REPORT_TO, OPT_REPORT_TIMEOUT };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
 static int parse_share(const char *s, uint32_t *index, uint32_t *count)
@@ -120,6 +129,8 @@ int cmd_run(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {"strict", no_argument, NULL, 'S'},
         {"share", required_argument, NULL, OPT_SHARE},
+        {"report-to", required_argument, NULL, OPT_REPORT_TO},
+        {"report-timeout", required_argument, NULL, OPT_REPORT_TIMEOUT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -177,6 +188,20 @@ int cmd_run(int argc, char **argv)
                 return bad_usage("--share: expected INDEX/N with 0 <= INDEX < N <= %d, got \"%s\"",
                                  PLAN_MAX_SHARES, optarg);
             break;
+        case OPT_REPORT_TO: {
+            plan_url u;
+            char uerr[256];
+            if (plan_url_parse(&u, optarg, uerr, sizeof(uerr)) != 0)
+                return bad_usage("--report-to: %s", uerr);
+            plan_url_free(&u);
+            ro.report_to = optarg;
+            break;
+        }
+        case OPT_REPORT_TIMEOUT:
+            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &ro.report_timeout_ns) != 0 ||
+                ro.report_timeout_ns == 0)
+                return bad_usage("--report-timeout: expected a duration such as 30s, got \"%s\"", optarg);
+            break;
         case 'J': {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
@@ -202,6 +227,11 @@ int cmd_run(int argc, char **argv)
             return RUN_EXIT_USAGE;
         }
     }
+    if (ro.report_to && !share_count)
+        return bad_usage("%s", "--report-to needs --share INDEX/N: the worker's index and the number of "
+                               "workers the collector waits for");
+    if (ro.report_timeout_ns && !ro.report_to)
+        return bad_usage("%s", "--report-timeout applies to --report-to");
     if (optind >= argc)
         return bad_usage("%s", "missing URL or PLAN.yaml");
     if (optind + 1 < argc)

@@ -21,6 +21,7 @@
 #include "scrape.h"
 #include "stats.h"
 #include "units.h"
+#include "upload.h"
 
 /* The coordinator collects second k a little after it ends, so that worker threads whose
  * loops were busy at the boundary have published it. */
@@ -65,6 +66,9 @@ typedef struct coord {
     bool interrupted;
     char aborted[512];
     int fatal;                   /* a collection failed (should not happen) */
+    upload *up;                  /* --report-to, or NULL */
+    const char **lnames;         /* [n_labels] for the uploads */
+    uint64_t start_ms;           /* wall clock of the start: the interval logs' BaseTime */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -99,6 +103,8 @@ static void book(coord *c, uint32_t t, uint64_t len_ns)
     (void)stats_series_add(&c->series, t, len_ms, &c->iv);
     if (c->hl_open)
         (void)results_hlogs_add(&c->hl, (uint64_t)t * 1000, len_ms, &c->iv);
+    if (c->up)
+        upload_interval(c->up, c->start_ms, t, len_ms, &c->iv, c->lnames);
     c->count += c->iv.total.count;
     c->errors += c->iv.total.errors;
 }
@@ -283,15 +289,18 @@ int run_plan(const plan *p, const run_opts *o)
     for (size_t i = 0; i <= c.n_labels; i++)
         if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &c.lat[i]) != 0)
             goto nomem;
-    const char **labels = calloc(c.n_labels ? c.n_labels : 1, sizeof(*labels));
-    if (!labels)
+    c.lnames = calloc(c.n_labels ? c.n_labels : 1, sizeof(*c.lnames));
+    if (!c.lnames)
         goto nomem;
     for (size_t i = 0; i < c.n_labels; i++)
-        labels[i] = engine_label(c.e, i);
-    rc = results_hlog_names(labels, c.n_labels, &names);
-    free(labels);
-    if (rc != 0)
+        c.lnames[i] = engine_label(c.e, i);
+    if (results_hlog_names(c.lnames, c.n_labels, &names) != 0)
         goto nomem;
+    if (o->report_to &&
+        upload_create(&c.up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: --report-to: %s\n", err);
+        goto out;
+    }
 
     ev_timer_init(&c.tick, on_tick, &c);
     ev_set_wake(c.loop, on_wake, &c);
@@ -312,6 +321,7 @@ int run_plan(const plan *p, const run_opts *o)
     double cpu0 = scrape_self_cpu();
     wall_ns started = clock_wall_now();
     c.start = clock_mono_now();
+    c.start_ms = started / CLOCK_NS_PER_MS;
     if (results_hlogs_open(&c.hl, dir, names, c.n_labels, started, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         goto out;
@@ -429,11 +439,32 @@ int run_plan(const plan *p, const run_opts *o)
         if (!o->quiet)
             printf("\nresults and reports (results.json, *.hlog, junit.xml, scorecard.html, summary.txt) in %s/\n", dir);
     }
+    if (c.up) {
+        /* What the collector merges: results.json and the interval logs it names. */
+        const char **files = calloc(c.n_labels + 2, sizeof(*files));
+        if (!files)
+            goto nomem;
+        files[0] = "results.json";
+        for (size_t i = 0; i <= c.n_labels; i++)
+            files[i + 1] = names[i];
+        fflush(stdout);
+        if (upload_final(c.up, dir, files, c.n_labels + 2,
+                         o->report_timeout_ns ? o->report_timeout_ns : UPLOAD_FINAL_TIMEOUT_NS, err,
+                         sizeof(err)) != 0) {
+            fprintf(stderr, "ptest: --report-to: %s (the results are in %s/)\n", err, dir);
+            ret = RUN_EXIT_UNDELIVERED;
+        } else if (!o->quiet) {
+            printf("results delivered to %s\n", o->report_to);
+        }
+        free(files);
+    }
     goto out;
 nomem:
     fprintf(stderr, "ptest: out of memory\n");
     ret = RUN_EXIT_ABORTED;
 out:
+    upload_destroy(c.up);
+    free(c.lnames);
     scrape_free(&scr);
     if (sig_installed) {
         sigaction(SIGINT, &old_int, NULL);

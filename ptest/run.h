@@ -6,7 +6,9 @@
  * unreachable" verdict (no connection ever established, at least one failed, after 1 s
  * or at the end). SIGINT/SIGTERM stop the run cleanly (a second one kills ptest); the
  * results of what ran are still written, marked interrupted. At the end: results.json,
- * a summary on stdout (unless quiet).
+ * a summary on stdout (unless quiet). With report_to, every second goes to the collector
+ * as it is collected, and the result files at the end (upload.h); if they cannot be
+ * delivered the run ends with RUN_EXIT_UNDELIVERED (the local results are written anyway).
  */
 #ifndef PTEST_RUN_H
 #define PTEST_RUN_H
@@ -21,6 +23,7 @@
 #define RUN_EXIT_GATE 1          /* thresholds failed (analysis, later) */
 #define RUN_EXIT_USAGE 2         /* usage, plan or output-directory error */
 #define RUN_EXIT_ABORTED 3       /* interrupted, or target unreachable */
+#define RUN_EXIT_UNDELIVERED 4   /* --report-to: the final results never reached the collector */
 
 typedef struct run_opts {
     const char *out_dir;         /* created if missing; default "results" */
@@ -28,6 +31,8 @@ typedef struct run_opts {
     unsigned threads;            /* 0: online CPUs, at most 4 */
     bool quiet;                  /* no progress line and no summary */
     uint64_t seed;               /* 0: random per-thread seeds */
+    const char *report_to;       /* collector URL (upload.h), or NULL; needs a share */
+    uint64_t report_timeout_ns;  /* bound on the final upload; 0: UPLOAD_FINAL_TIMEOUT_NS */
 } run_opts;
 
 /* Runs plan p (validated, with a target). Messages go to stderr. Returns a RUN_EXIT_*. */
