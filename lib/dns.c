@@ -166,12 +166,17 @@ static void udp_round(lookup *L, unsigned s, query *q, size_t nq, mono_ns until)
         uint16_t id = (uint16_t)rng_u64(&L->rng);
         q[i].pkt[0] = (uint8_t)(id >> 8);
         q[i].pkt[1] = (uint8_t)id;
-        if (send(fd, q[i].pkt, q[i].len, MSG_NOSIGNAL) != (ssize_t)q[i].len) {
-            settle(L, s, &q[i], DNS_ERR_UNREACH, NULL);
-            continue;
-        }
         waiting[i] = true;
         n_wait++;
+        if (send(fd, q[i].pkt, q[i].len, MSG_NOSIGNAL) != (ssize_t)q[i].len) {
+            /* e.g. ECONNREFUSED: the ICMP error of the previous datagram comes back here,
+             * so the whole server is unreachable, not just this query. */
+            for (size_t k = 0; k <= i; k++)
+                if (waiting[k])
+                    settle(L, s, &q[k], DNS_ERR_UNREACH, NULL);
+            n_wait = 0;
+            break;
+        }
     }
     while (n_wait > 0) {
         int w = wait_fd(fd, POLLIN, until);
@@ -390,7 +395,7 @@ static int resolve_dns(const char *host, const dns_opts *o, const dns_conf *c, d
         append(err, errlen, "no answer from ");
         server_list(&L, err, errlen, true);
         append(err, errlen, " within %.2g s", secs < 0.1 ? 0.1 : secs);
-        if (strcmp(cand[i], host) != 0)
+        if (!dns_name_eq(cand[i], host))
             append(err, errlen, " (asking for %s)", cand[i]);
         return rc;
     }
