@@ -25,6 +25,9 @@ void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target
     memset(c, 0, sizeof(*c));
     c->loop = loop;
     c->target = target;
+    unsigned k = target->n_addrs > 1 ? id % target->n_addrs : 0;
+    c->sa = k ? (const struct sockaddr *)&target->more[k - 1].sa : (const struct sockaddr *)&target->addr;
+    c->salen = k ? target->more[k - 1].len : target->addrlen;
     c->done = done;
     c->owner = owner;
     c->id = id;
@@ -116,8 +119,7 @@ static void do_send(client_conn *c);
 /* Opens the socket and starts connecting. Returns 0 or a stats_err kind. */
 static int start_connect(client_conn *c)
 {
-    const client_target *t = c->target;
-    int fd = socket(t->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(c->sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return STATS_ERR_CONNECT_REFUSED;
     int one = 1;
@@ -125,7 +127,7 @@ static int start_connect(client_conn *c)
     c->t_conn = clock_mono_now();
     c->served = 0;
     ev_io_init(&c->io, fd, on_io, c);
-    if (connect(fd, (const struct sockaddr *)&t->addr, t->addrlen) == 0) {
+    if (connect(fd, c->sa, c->salen) == 0) {
         if (ev_io_start(c->loop, &c->io, EV_READ) != 0)
             goto fail;
         c->connect_ns = clock_mono_now() - c->t_conn;

@@ -29,26 +29,45 @@
 #include <sys/socket.h>
 
 #include "clock.h"
+#include "dns.h"
 #include "evloop.h"
 #include "http.h"
 #include "plan.h"
 
 #define CLIENT_RBUF_SIZE 16384   /* per connection; also the largest response head accepted */
 
-/* Where to connect (resolved once at start) and the plan's timeouts. */
+/* One address of the target. */
+typedef struct client_addr {
+    struct sockaddr_storage sa;
+    socklen_t len;
+} client_addr;
+
+#define CLIENT_MAX_ADDRS DNS_MAX_ADDRS
+
+/* Where to connect (resolved once at start) and the plan's timeouts. The target has
+ * n_addrs addresses: addr/addrlen (the first: what a caller with one connection uses) and
+ * more[0 .. n_addrs - 2]. Connection number id (client_conn_init) uses address
+ * id % n_addrs for its whole life, so the connections are spread round-robin over every
+ * address of the name at no cost per request. */
 typedef struct client_target {
     struct sockaddr_storage addr;
     socklen_t addrlen;
     uint64_t connect_timeout_ns;
     uint64_t request_timeout_ns;
+    client_addr more[CLIENT_MAX_ADDRS - 1];
+    unsigned n_addrs;        /* 0 counts as 1: addr alone */
 } client_target;
 
-/* Resolves host:port with getaddrinfo (IPv4 and IPv6) and picks the first address that
- * accepts a TCP connection within connect_timeout_ns (a short blocking probe, so that e.g.
- * "localhost" works whether the server listens on ::1 or 127.0.0.1). Returns 0;
- * -1 when the name does not resolve; -2 when no address accepts a connection (*kind is
- * then the stats_err of the last attempt: STATS_ERR_CONNECT_REFUSED or _TIMEOUT).
- * err gets a message either way (on success: the chosen address, "127.0.0.1:8080"). */
+/* Resolves host with lib/dns (numeric, /etc/hosts, then DNS with the resolv.conf search
+ * list; the same code in static and dynamic builds, since static glibc cannot query DNS),
+ * bounded by connect_timeout_ns, then probes every address with a short non-blocking
+ * connect, all at once: the addresses that accept within connect_timeout_ns (and at most
+ * 250 ms after the first one did) are kept, in resolver order (IPv4 first), so that e.g.
+ * "localhost" works whether the server listens on ::1 or 127.0.0.1. Returns 0; -1 when the
+ * name does not resolve (err: "cannot resolve NAME: why"); -2 when no address accepts a
+ * connection (*kind is then the stats_err of the last address: STATS_ERR_CONNECT_REFUSED
+ * or _TIMEOUT). err gets a message either way (on success: the chosen addresses,
+ * "127.0.0.1:8080" or "10.0.0.1:8080, 10.0.0.2:8080"). */
 int client_target_resolve(client_target *t, const char *host, uint16_t port,
                           uint64_t connect_timeout_ns, int *kind, char *err, size_t errlen);
 
@@ -107,6 +126,8 @@ struct client_conn {
     ev_timer defer;          /* reports failures found inside client_send asynchronously */
     ev_loop *loop;
     const client_target *target;
+    const struct sockaddr *sa; /* this connection's address in target */
+    socklen_t salen;
     client_done_fn done;
     void *owner;             /* for the caller */
     uint32_t id;             /* for the caller */
@@ -132,7 +153,9 @@ struct client_conn {
 };
 
 /* Prepares c (closed) for loop and target; rbuf of rcap bytes is the read buffer (owned by
- * the caller, at least 1024 bytes; CLIENT_RBUF_SIZE recommended). */
+ * the caller, at least 1024 bytes; CLIENT_RBUF_SIZE recommended). id also picks the
+ * address, number id % n_addrs of target (the engine numbers its connections 1, 2, ...);
+ * target's addresses must be final by then. */
 void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target, char *rbuf,
                       size_t rcap, client_done_fn done, void *owner, uint32_t id);
 /* Sends req, connecting first if needed; intended is the time the request was due (for

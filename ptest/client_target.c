@@ -1,9 +1,9 @@
-/* client_target.c - client_target_resolve: getaddrinfo, then a short blocking connect probe
- * of each candidate address, so the load engine connects to one that answers. */
+/* client_target.c - client_target_resolve: lib/dns (in every build: a static glibc
+ * getaddrinfo cannot query DNS in a FROM scratch image), then a short connect probe of
+ * every address, so the load engine spreads its connections over those that answer. */
 #include "client_int.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
@@ -30,66 +30,105 @@ static void format_addr(const struct sockaddr *sa, char *out, size_t outlen)
     }
 }
 
-/* Blocking-with-timeout connect probe. Returns 0 or an errno value. */
-static int probe(const struct sockaddr *sa, socklen_t len, uint64_t timeout_ns)
+/* Addresses probed after the first one accepted get this much longer, so a dead address
+ * does not hold the start for the whole connect timeout. */
+#define PROBE_GRACE_NS (250 * CLOCK_NS_PER_MS)
+
+/* Non-blocking connect probes of every address at once: err[i] gets 0 or an errno value
+ * (ETIMEDOUT when not answered by the deadline). */
+static void probe_all(const client_addr *a, size_t n, uint64_t timeout_ns, int *err)
 {
-    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return errno;
-    int e = 0;
-    if (connect(fd, sa, len) != 0) {
-        e = errno;
-        if (e == EINPROGRESS) {
-            struct pollfd p = {.fd = fd, .events = POLLOUT};
-            uint64_t ms = timeout_ns / CLOCK_NS_PER_MS;
-            int r = poll(&p, 1, ms > 600000 ? 600000 : (int)ms);
-            if (r == 0) {
-                e = ETIMEDOUT;
-            } else if (r < 0) {
-                e = errno;
-            } else {
-                socklen_t el = sizeof(e);
-                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
-                    e = errno;
-            }
+    int fd[CLIENT_MAX_ADDRS];
+    size_t pending = 0;
+    for (size_t i = 0; i < n; i++) {
+        fd[i] = socket(a[i].sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        err[i] = fd[i] < 0 ? errno : 0;
+        if (fd[i] >= 0 && connect(fd[i], (const struct sockaddr *)&a[i].sa, a[i].len) != 0) {
+            err[i] = errno;
+            if (err[i] == EINPROGRESS)
+                pending++;
         }
     }
-    close(fd);
-    return e;
+    mono_ns now = clock_mono_now(), deadline = now + timeout_ns;
+    bool graced = false;
+    while (pending > 0) {
+        struct pollfd p[CLIENT_MAX_ADDRS];
+        size_t idx[CLIENT_MAX_ADDRS], np = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (err[i] == EINPROGRESS) {
+                p[np] = (struct pollfd){.fd = fd[i], .events = POLLOUT};
+                idx[np++] = i;
+            } else if (err[i] == 0 && !graced) {
+                graced = true;
+                if (deadline > now + PROBE_GRACE_NS)
+                    deadline = now + PROBE_GRACE_NS;
+            }
+        }
+        if (now >= deadline)
+            break;
+        uint64_t ms = (deadline - now + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
+        int r = poll(p, (nfds_t)np, ms > 600000 ? 600000 : (int)ms);
+        if (r < 0 && errno != EINTR)
+            break;
+        for (size_t k = 0; r > 0 && k < np; k++) {
+            if (!p[k].revents)
+                continue;
+            int e = 0;
+            socklen_t el = sizeof(e);
+            if (getsockopt(p[k].fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0)
+                e = errno;
+            err[idx[k]] = e;
+            pending--;
+        }
+        now = clock_mono_now();
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (err[i] == EINPROGRESS)
+            err[i] = ETIMEDOUT;
+        if (fd[i] >= 0)
+            close(fd[i]);
+    }
 }
 
 int client_target_resolve(client_target *t, const char *host, uint16_t port,
                           uint64_t connect_timeout_ns, int *kind, char *err, size_t errlen)
 {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    /* No AI_ADDRCONFIG: it hides ::1 on hosts without a global IPv6 address, and every
-     * candidate is probed anyway. */
-    hints.ai_flags = AI_NUMERICSERV;
-    char ps[8];
-    snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-    int rc = getaddrinfo(host, ps, &hints, &res);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+    dns_result r;
+    dns_opts o = {.budget_ns = connect_timeout_ns};
+    char why[256];
+    if (dns_resolve(host, &o, &r, why, sizeof(why)) != DNS_OK) {
+        snprintf(err, errlen, "cannot resolve %s", why);
         return -1;
     }
-    int last = ECONNREFUSED;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_addrlen > sizeof(t->addr))
+    client_addr cand[CLIENT_MAX_ADDRS];
+    int perr[CLIENT_MAX_ADDRS];
+    size_t n = 0;
+    for (size_t i = 0; i < r.n && n < CLIENT_MAX_ADDRS; i++)
+        if (dns_addr_sockaddr(&r.addr[i], port, &cand[n].sa, &cand[n].len) == 0)
+            n++;
+    probe_all(cand, n, connect_timeout_ns, perr);
+    t->n_addrs = 0;
+    if (errlen > 0)
+        err[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (perr[i] != 0)
             continue;
-        last = probe(ai->ai_addr, ai->ai_addrlen, connect_timeout_ns);
-        if (last == 0) {
-            memset(&t->addr, 0, sizeof(t->addr));
-            memcpy(&t->addr, ai->ai_addr, ai->ai_addrlen);
-            t->addrlen = ai->ai_addrlen;
-            format_addr(ai->ai_addr, err, errlen);
-            freeaddrinfo(res);
-            return 0;
+        if (t->n_addrs == 0) {
+            t->addr = cand[i].sa;
+            t->addrlen = cand[i].len;
+        } else {
+            t->more[t->n_addrs - 1] = cand[i];
         }
+        t->n_addrs++;
+        char a[INET6_ADDRSTRLEN + 16];
+        format_addr((const struct sockaddr *)&cand[i].sa, a, sizeof(a));
+        size_t used = strnlen(err, errlen);
+        if (used + 1 < errlen)
+            snprintf(err + used, errlen - used, "%s%s", used ? ", " : "", a);
     }
-    freeaddrinfo(res);
+    if (t->n_addrs > 0)
+        return 0;
+    int last = n ? perr[n - 1] : ECONNREFUSED;
     *kind = client_kind_of_errno(last);
     snprintf(err, errlen, "%s", last == ETIMEDOUT || last == ECONNREFUSED
                                     ? stats_err_text(*kind) : strerror(last));

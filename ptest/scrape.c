@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,31 +16,39 @@
 #include <jansson.h>
 
 #include "clock.h"
+#include "dns.h"
 #include "http.h"
 
 #define SCRAPE_MAX_BODY (4u << 20)
 
+/* Resolves with lib/dns (as client_target does, in every build) within the request's
+ * deadline, then tries the addresses in order. */
 static int connect_to(const scrape_target *t, uint64_t deadline_ms)
 {
-    char port[8];
-    snprintf(port, sizeof(port), "%u", (unsigned)t->port);
-    struct addrinfo hints, *ai = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(t->host, port, &hints, &ai) != 0)
+    uint64_t now = clock_mono_now() / CLOCK_NS_PER_MS;
+    if (now >= deadline_ms)
+        return -1;
+    dns_result r;
+    dns_opts o = {.budget_ns = (deadline_ms - now) * CLOCK_NS_PER_MS};
+    char why[256];
+    if (dns_resolve(t->host, &o, &r, why, sizeof(why)) != DNS_OK)
         return -1;
     int fd = -1;
-    for (struct addrinfo *p = ai; p && fd < 0; p = p->ai_next) {
-        fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, p->ai_protocol);
+    for (size_t i = 0; i < r.n && fd < 0; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        if (dns_addr_sockaddr(&r.addr[i], t->port, &ss, &sl) != 0)
+            continue;
+        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
             continue;
-        if (connect(fd, p->ai_addr, p->ai_addrlen) != 0 && errno != EINPROGRESS) {
+        if (connect(fd, (const struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) {
             close(fd);
             fd = -1;
             continue;
         }
         struct pollfd pf = {fd, POLLOUT, 0};
-        uint64_t now = clock_mono_now() / CLOCK_NS_PER_MS;
+        now = clock_mono_now() / CLOCK_NS_PER_MS;
         int err = 0;
         socklen_t el = sizeof(err);
         if (now >= deadline_ms || poll(&pf, 1, (int)(deadline_ms - now)) != 1 ||
@@ -50,7 +57,6 @@ static int connect_to(const scrape_target *t, uint64_t deadline_ms)
             fd = -1;
         }
     }
-    freeaddrinfo(ai);
     return fd;
 }
 

@@ -25,7 +25,7 @@
 #include "buf.h"
 
 typedef struct scrape_target {
-    const char *host;          /* as in the plan's URL (resolved by getaddrinfo) */
+    const char *host;          /* as in the plan's URL (resolved by lib/dns on each GET) */
     uint16_t port;
     const char *authority;     /* Host header */
     const char *base_path;     /* "" or "/api" */
