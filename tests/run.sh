@@ -7,6 +7,8 @@
 #   san          unit + integration again, built with ASan+UBSan
 #   fuzz         every libFuzzer target for FUZZ_SECONDS (default 20) from its seed corpus
 #   cross        unit tests cross-built for arm64 and armhf, run under qemu-user
+#   k8s          the pipeline's k8s mode end to end on a real Kubernetes that tests/k8s/
+#                builds (once per version, cached) and starts in network namespaces
 # Environment: JOBS (make -j, default nproc), FUZZ_SECONDS, KEEP_GOING=0 to stop at first failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -122,8 +124,29 @@ suite_cross() {
   done
 }
 
+# The k8s suite's checks are its own lines (tests/k8s/suite.sh prints them), counted here.
+suite_k8s() {
+  echo "== k8s (real cluster: tests/k8s/cluster)"
+  mk all >/dev/null || { check k8s/build mk all; return; }
+  local log=$LOGDIR/k8s.log t0 rc line
+  t0=$(date +%s)
+  tests/k8s/suite.sh >"$log" 2>&1
+  rc=$?
+  while IFS= read -r line; do
+    case $line in
+      "ok    "*) passed=$((passed + 1)); printf '  ok    %s\n' "${line#ok    }" ;;
+      "FAIL  "*) failed=$((failed + 1)); failures+=("k8s: ${line#FAIL  }"); printf '  FAIL  %s\n' "${line#FAIL  }" ;;
+      "      "*) printf '  %s\n' "$line" ;;
+    esac
+  done <"$log"
+  if [ $rc -ne 0 ] && ! grep -q '^FAIL  ' "$log"; then
+    failed=$((failed + 1)); failures+=("k8s/suite"); echo "  FAIL  k8s suite exited $rc (log $log)"; tail -n 30 "$log" | sed 's/^/        | /'
+  fi
+  echo "  k8s suite: $(( $(date +%s) - t0 )) s (log $log)"
+}
+
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(build unit integration san fuzz cross)
+[ ${#suites[@]} -gt 0 ] || suites=(build unit integration san fuzz cross k8s)
 for s in "${suites[@]}"; do
   "suite_$s"
 done
