@@ -138,7 +138,8 @@ int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uin
  * the end of its CNAME chain are appended to r (r->n is reset first), and r->name is that
  * final name. Returns DNS_OK, DNS_ERR_MISMATCH, DNS_ERR_TRUNCATED (checked before the
  * rcode), DNS_ERR_NXDOMAIN, DNS_ERR_NODATA, DNS_ERR_SERVFAIL, DNS_ERR_REFUSED or
- * DNS_ERR_FORMAT. Never reads outside pkt; pointers must point backwards. */
+ * DNS_ERR_FORMAT (then r->n is 0). Never reads outside pkt; pointers must point
+ * backwards. */
 int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, size_t qlen,
                        dns_result *r);
 

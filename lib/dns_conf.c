@@ -19,9 +19,10 @@ void dns_conf_init(dns_conf *c)
     c->attempts = 2;
 }
 
+/* NUL counts as a separator, so a word never hides a NUL that would cut it short. */
 static bool is_space(char ch)
 {
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v';
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' || ch == '\v' || ch == '\0';
 }
 
 /* Next whitespace-separated word of the line [*i, e): sets *w, *wl; false at the end. */

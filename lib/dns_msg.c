@@ -260,6 +260,30 @@ static int follow_cnames(const uint8_t *p, size_t len, size_t an_off, unsigned a
     }
 }
 
+/* Appends the records of type qtype owned by qname from the answer section at off. */
+static int collect(const uint8_t *pkt, size_t len, size_t off, unsigned ancount, const uint8_t *qname,
+                   size_t qnl, unsigned qtype, dns_result *r)
+{
+    int rc;
+    wire_to_text(qname, r->name, sizeof(r->name));
+    size_t alen = qtype == DNS_TYPE_AAAA ? 16 : 4;
+    for (unsigned i = 0; i < ancount; i++) {
+        rr a;
+        if ((rc = read_rr(pkt, len, &off, &a)) != 0)
+            return rc;
+        if (a.type != qtype || a.cls != CLASS_IN || !wire_eq(a.owner, a.owner_len, qname, qnl))
+            continue;
+        if (a.rdlen != alen)
+            return DNS_ERR_FORMAT;
+        dns_addr d;
+        memset(&d, 0, sizeof(d));
+        d.family = alen == 4 ? AF_INET : AF_INET6;
+        memcpy(d.ip, pkt + a.rdata, alen);
+        dns_result_add(r, &d, DNS_FAMILY_ANY);
+    }
+    return r->n > 0 ? DNS_OK : DNS_ERR_NODATA;
+}
+
 int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, size_t qlen,
                        dns_result *r)
 {
@@ -302,23 +326,10 @@ int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, siz
     int rc = follow_cnames(pkt, len, off, ancount, qname, &qnl);
     if (rc != 0)
         return rc;
-    wire_to_text(qname, r->name, sizeof(r->name));
-    size_t alen = qtype == DNS_TYPE_AAAA ? 16 : 4;
-    for (unsigned i = 0; i < ancount; i++) {
-        rr a;
-        if ((rc = read_rr(pkt, len, &off, &a)) != 0)
-            return rc;
-        if (a.type != qtype || a.cls != CLASS_IN || !wire_eq(a.owner, a.owner_len, qname, qnl))
-            continue;
-        if (a.rdlen != alen)
-            return DNS_ERR_FORMAT;
-        dns_addr d;
-        memset(&d, 0, sizeof(d));
-        d.family = alen == 4 ? AF_INET : AF_INET6;
-        memcpy(d.ip, pkt + a.rdata, alen);
-        dns_result_add(r, &d, DNS_FAMILY_ANY);
-    }
-    return r->n > 0 ? DNS_OK : DNS_ERR_NODATA;
+    rc = collect(pkt, len, off, ancount, qname, qnl, qtype, r);
+    if (rc != DNS_OK)
+        r->n = 0;
+    return rc;
 }
 
 int dns_addr_sockaddr(const dns_addr *a, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
