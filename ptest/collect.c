@@ -173,19 +173,28 @@ static int name_index(char ***v, size_t *n, const char *name, size_t *idx)
     return 0;
 }
 
+/* v with room for one more element (n used of *cap, each size bytes; first: the first
+ * capacity): v itself or its reallocation, or NULL (v is then still valid). */
+static void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return v;
+    size_t ncap = *cap ? *cap * 2 : first;
+    void *nv = ncap <= SIZE_MAX / size ? realloc(v, ncap * size) : NULL;
+    if (nv)
+        *cap = ncap;
+    return nv;
+}
+
 static coll_agg *agg_for(coll *c, const char *name)
 {
     for (size_t i = 0; i < c->n_aggs; i++)
         if (strcmp(c->aggs[i].name, name) == 0)
             return &c->aggs[i];
-    if (c->n_aggs == c->cap_aggs) {
-        size_t ncap = c->cap_aggs ? c->cap_aggs * 2 : 8;
-        coll_agg *na = realloc(c->aggs, ncap * sizeof(*na));
-        if (!na)
-            return NULL;
-        c->aggs = na;
-        c->cap_aggs = ncap;
-    }
+    coll_agg *na = grow(c->aggs, c->n_aggs, &c->cap_aggs, sizeof(*na), 8);
+    if (!na)
+        return NULL;
+    c->aggs = na;
     coll_agg *a = &c->aggs[c->n_aggs];
     if (agg_init(a, name) != 0) {
         agg_fini(a);
@@ -229,14 +238,10 @@ static int agg_add(coll_agg *a, const cwire_label *l, uint64_t s)
 /* Books a parsed second: live totals, and the raw second for a partial worker. */
 static int book(coll *c, coll_worker *w, cwire_interval *iv)
 {
-    if (w->n_secs == w->cap_secs) {
-        size_t ncap = w->cap_secs ? w->cap_secs * 2 : 64;
-        coll_sec *ns = realloc(w->secs, ncap * sizeof(*ns));
-        if (!ns)
-            return COLL_ENOMEM;
-        w->secs = ns;
-        w->cap_secs = ncap;
-    }
+    coll_sec *ns = grow(w->secs, w->n_secs, &w->cap_secs, sizeof(*ns), 64);
+    if (!ns)
+        return COLL_ENOMEM;
+    w->secs = ns;
     size_t byte = iv->t / 8;
     if (byte >= w->seen_bytes) {
         size_t nb = byte + 1 > w->seen_bytes * 2 ? byte + 1 : w->seen_bytes * 2;
@@ -469,16 +474,10 @@ int coll_results_index(const coll *c, buf *out)
     while ((e = readdir(d)) != NULL) {
         if (!coll_result_ok(c, e->d_name, strlen(e->d_name)))
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **nn = realloc(names, cap * sizeof(*nn));
-            if (!nn) {
-                rc = -1;
-                break;
-            }
+        char **nn = grow(names, n, &cap, sizeof(*nn), 16);
+        if (nn)
             names = nn;
-        }
-        if (!(names[n] = strdup(e->d_name))) {
+        if (!nn || !(names[n] = strdup(e->d_name))) {
             rc = -1;
             break;
         }
