@@ -207,6 +207,16 @@ ci_k8s_job_line() {
     || echo "job $1: not found"
 }
 
+# ci_k8s_job_ended JOB: true when no pod of JOB (demo-pt) runs any more and every index
+# has ended (succeeded or failed), or the Job itself has failed (deadline, backoff).
+ci_k8s_job_ended() {
+  local s want active ok bad conds
+  s=$(kubectl -n demo-pt get job "$1" --request-timeout=10s -o jsonpath='{.spec.completions},{.status.active},{.status.succeeded},{.status.failed},{.status.conditions[?(@.status=="True")].type}' 2>/dev/null) || return 1
+  IFS=, read -r want active ok bad conds <<<"$s"
+  case " $conds " in *" Failed "*|*" Complete "*) return 0 ;; esac
+  [ "${active:-0}" = 0 ] && [ $(( ${ok:-0} + ${bad:-0} )) -ge "${want:-1}" ]
+}
+
 # ci_k8s_env ENV TAG [SLOW]: k8s mode: applies deploy/msdemo/overlays/ENV with image TAG into
 # namespace demo-ENV and waits for the rollout. qa and pt get the build id as name
 # suffix and selector label, so two builds never collide; stage is the one promoted
@@ -241,7 +251,7 @@ ci_k8s_env() {
       echo "  - name: msdemo-config"
       echo "    behavior: replace"
       echo "    files: [msdemo.yaml]"
-      ci_log "$env: serving /${slow#/} 50% slower"
+      ci_log "$env: serving /${slow#/} 50% slower" >&2
     fi
   } >"$dir/kustomization.yaml"
   ci_kustomize "$dir" >"$dir/manifest.yaml"

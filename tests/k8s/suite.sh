@@ -69,10 +69,11 @@ stage() {
   echo "$rc" >"$log.rc"
   return $rc
 }
+must_stage() { stage_ok "$@" || { teardown; finish; exit 1; }; }
 stage_ok() { # NAME ARGS...
   local name=$1
-  if stage "$@"; then ok "[$BUILD_ID] ci/$name"
-  else fail "[$BUILD_ID] ci/$name (exit $(cat "$W/out/$BUILD_ID-$name.log.rc"))"
+  if stage "$@"; then ok "[$BUILD_ID] ci/$name${2:+ ${*:2}}"
+  else fail "[$BUILD_ID] ci/$name${2:+ ${*:2}} (exit $(cat "$W/out/$BUILD_ID-$name.log.rc"))"
        tail -n 25 "$W/out/$BUILD_ID-$name.log" | sed 's/^/      | /'; return 1; fi
 }
 # nodes_of NS SELECTOR: the distinct nodes the matching pods run on
@@ -131,8 +132,11 @@ check_cmd "kubectl get nodes on the host: >= 2 Ready nodes of $KUBE_VERSION" \
   test "$(printf '%s\n' "$ready" | grep -c "^True $KUBE_VERSION$")" -ge 2
 check_eq "API server version" "$KUBE_VERSION" \
   "$("$PTK_BIN/kubectl" version -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serverVersion"]["gitVersion"])')"
-check_cmd "the host reaches no Service or pod address" \
-  bash -c '! curl -s --max-time 2 -o /dev/null http://10.96.0.10:53/ && ! ip route get 10.244.1.2 2>/dev/null | grep -q ptk'
+# The host has a route to nothing of the cluster but the API forwarder: no interface in the
+# LAN, pod or Service ranges, no route through a cluster interface, no cluster DNS.
+check_cmd "the host has no interface or route into the cluster's networks" bash -c \
+  "! ip -4 addr | grep -q ' 10\.\(77\|244\|96\)\.' && ! ip route get 10.244.1.2 | grep -q 'cni0\|ptk' \
+   && ! ip route get 10.96.0.10 | grep -q 'cni0\|ptk' && ! getent hosts kube-dns.kube-system.svc.cluster.local"
 check_cmd "cluster DNS resolves a Service name in the agent namespace" \
   "$CLUSTER" exec getent hosts kubernetes.default.svc.cluster.local
 
@@ -156,7 +160,8 @@ sa=system:serviceaccount:jenkins:jenkins
 can() { [ "$(K auth can-i --as=$sa "$@" 2>/dev/null)" = yes ]; }
 for ns in demo-qa demo-pt demo-stage; do
   for r in "create deployments.apps" "patch deployments.apps" "delete deployments.apps" "watch replicasets.apps" \
-           "create services" "create configmaps" "delete pods" "get pods/log" "get services/proxy" "create jobs.batch"; do
+           "create services" "create configmaps" "delete pods" "get pods --subresource=log" \
+           "get services --subresource=proxy" "create services --subresource=proxy" "create jobs.batch"; do
     # shellcheck disable=SC2086
     can $r -n $ns || { fail "jenkins may $r in $ns"; continue 2; }
   done
@@ -165,7 +170,7 @@ done
 check_cmd "jenkins may create its agent pods in jenkins" can create pods -n jenkins
 denied=""
 for q in "create namespaces" "list nodes" "get secrets -n kube-system" "create deployments.apps -n kube-system" \
-         "create deployments.apps -n default" "get secrets -n demo-pt" "create pods/exec -n demo-pt" \
+         "create deployments.apps -n default" "get secrets -n demo-pt" "create pods --subresource=exec -n demo-pt" \
          "create clusterrolebindings.rbac.authorization.k8s.io" "delete deployments.apps -n registry" "create persistentvolumes"; do
   # shellcheck disable=SC2086
   can $q && denied="$denied [$q]"
@@ -192,14 +197,14 @@ chmod 600 "$W/jenkins.kubeconfig"
 # --- 3. build k1 --------------------------------------------------------------------------
 step "pipeline, build k1 (as the Jenkins agent)"
 BUILD_ID=k1
-must "[k1] ci/build" stage_ok build
-must "[k1] ci/image" stage_ok image
-must "[k1] ci/publish" stage_ok publish
+must_stage build
+must_stage image
+must_stage publish
 tag=$(cat "$W/out/state/tag")
 check_cmd "[k1] the registry serves pitestbed:$tag as a multi-arch index" bash -c \
   "'$CLUSTER' exec curl -sf -H 'Accept: application/vnd.oci.image.index.v1+json' \
      http://registry.registry.svc.cluster.local:5000/v2/pitestbed/manifests/$tag | grep -q '\"manifests\"'"
-must "[k1] ci/deploy qa pt" stage_ok deploy qa pt
+must_stage deploy qa pt
 pt_nodes=$(nodes_of demo-pt "app.kubernetes.io/name=msdemo,pitestbed.io/build=k1")
 check_cmd "[k1] the 3 PT pods run on >= 2 nodes (API: $pt_nodes)" test "$pt_nodes" -ge 2
 img=$(K -n demo-pt get pods -l pitestbed.io/build=k1 -o jsonpath='{.items[0].status.containerStatuses[0].imageID}')
