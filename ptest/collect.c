@@ -1,12 +1,11 @@
 /* collect.c - the collector's uploads, its status and the merged folder's index. */
 #include "collect_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis.h"
 #include "jsonw.h"
@@ -77,6 +76,15 @@ static void secs_free(coll_worker *w)
     w->n_secs = w->cap_secs = 0;
 }
 
+static void files_free(coll *c)
+{
+    for (size_t i = 0; i < c->n_files; i++)
+        free(c->files[i]);
+    free(c->files);
+    c->files = NULL;
+    c->n_files = 0;
+}
+
 void coll_destroy(coll *c)
 {
     if (!c)
@@ -97,6 +105,7 @@ void coll_destroy(coll *c)
     agg_fini(&c->total);
     for (size_t i = 0; i < COLL_RING; i++)
         hdr_destroy(c->ring_lat[i]);
+    files_free(c);
     free(c->out_dir);
     free(c->spool);
     free(c);
@@ -448,61 +457,77 @@ int coll_status_json(const coll *c, buf *out)
     return buf_ok(out) ? 0 : -1;
 }
 
-/* A name the index may list: what results.c, merge.c and report.c write (no dot files, so
- * not the .workers spool, and no temporary files of an atomic write). */
-static bool listable(const char *s, size_t n)
-{
-    return cwire_plain_name(s, n) && !memmem(s, n, ".tmp.", 5);
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The index is what was written, not a directory listing: no spool, no temporary files,
+ * nothing else that lands in the folder (and no readdir, which 32-bit builds without
+ * large-file offsets cannot use on every file system). */
+/* Adds name to c->files when it is a plain file name. Returns 0 or -1. */
+static int add_file(coll *c, const char *name)
+{
+    if (!name || !cwire_plain_name(name, strlen(name)))
+        return 0;
+    if (!(c->files[c->n_files] = strdup(name)))
+        return -1;
+    c->n_files++;
+    return 0;
+}
+
+int coll_list_results(coll *c)
+{
+    static const char *const reports[] = {"results.json", "junit.xml", "scorecard.html", "scorecard.css",
+                                          "summary.txt"};
+    size_t n_reports = sizeof(reports) / sizeof(reports[0]);
+    files_free(c);
+    buf path = BUF_INIT;
+    buf_printf(&path, "%s/results.json", c->out_dir);
+    json_error_t je;
+    json_t *r = buf_ok(&path) ? json_load_file(path.data, 0, &je) : NULL;
+    buf_free(&path);
+    const json_t *labels = json_object_get(r, "labels");
+    c->files = calloc(n_reports + json_object_size(labels) + 1, sizeof(*c->files));
+    int rc = c->files ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n_reports; i++)
+        rc = add_file(c, reports[i]);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)labels, key, v) {
+        if (rc == 0)
+            rc = add_file(c, json_string_value(json_object_get(v, "hlog")));
+    }
+    if (rc == 0)
+        rc = add_file(c, json_string_value(json_object_get(json_object_get(r, "total"), "hlog")));
+    if (c->n_files)
+        qsort(c->files, c->n_files, sizeof(*c->files), by_name);
+    json_decref(r);
+    return rc;
 }
 
 int coll_results_index(const coll *c, buf *out)
 {
     if (!c->done)
         return -1;
-    DIR *d = opendir(c->out_dir);
-    if (!d)
-        return -1;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!coll_result_ok(c, e->d_name, strlen(e->d_name)))
-            continue;
-        char **nn = grow(names, n, &cap, sizeof(*nn), 16);
-        if (nn)
-            names = nn;
-        if (!nn || !(names[n] = strdup(e->d_name))) {
-            rc = -1;
-            break;
-        }
-        n++;
-    }
-    closedir(d);
-    if (rc == 0 && n)
-        qsort(names, n, sizeof(*names), by_name);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0)
-            buf_printf(out, "%s\n", names[i]);
-        free(names[i]);
-    }
-    free(names);
-    return rc == 0 && buf_ok(out) ? 0 : -1;
+    buf_puts(out, "");
+    for (size_t i = 0; i < c->n_files; i++)
+        if (coll_result_ok(c, c->files[i], strlen(c->files[i])))
+            buf_printf(out, "%s\n", c->files[i]);
+    return buf_ok(out) ? 0 : -1;
 }
 
 bool coll_result_ok(const coll *c, const char *name, size_t n)
 {
-    if (!c->done || !listable(name, n))
+    bool listed = false;
+    for (size_t i = 0; c->done && i < c->n_files && !listed; i++)
+        listed = strlen(c->files[i]) == n && memcmp(c->files[i], name, n) == 0;
+    if (!listed)
         return false;
     buf path = BUF_INIT;
     buf_printf(&path, "%s/%.*s", c->out_dir, (int)n, name);
-    struct stat st;
-    bool ok = buf_ok(&path) && stat(path.data, &st) == 0 && S_ISREG(st.st_mode);
+    /* access, not stat: a 32-bit stat fails on 64-bit inode numbers. */
+    bool ok = buf_ok(&path) && access(path.data, R_OK) == 0;
     buf_free(&path);
     return ok;
 }

@@ -219,6 +219,10 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
         goto out;
     report_opts ro = {.dir = c->out_dir, .quiet = quiet};
     ret = report_run(&ro);
+    if (coll_list_results(c) != 0) {
+        snprintf(err, errlen, "out of memory");
+        ret = RUN_EXIT_USAGE;
+    }
 out:
     /* Done either way: a collector that cannot write its results will not manage later,
      * and /status says so (exit_code 2). */

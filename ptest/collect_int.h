@@ -55,6 +55,8 @@ struct coll {
     coll_agg total;
     hdr_histogram *ring_lat[COLL_RING]; /* total latency of the recent seconds */
     char *out_dir, *spool;
+    char **files;              /* what the merge and the analysis wrote into out_dir, sorted */
+    size_t n_files;
     bool done, complete, timed_out;
     int exit_code;
 };
@@ -62,5 +64,9 @@ struct coll {
 /* Index of second s (wall clock, seconds since the epoch) in the ring, or -1 when the ring
  * no longer holds it. */
 int coll_ring_slot(const coll_agg *a, uint64_t s);
+
+/* Records the files of the merged folder (results.json, the interval logs it names, the
+ * reports) for the index. Returns 0 or -1. */
+int coll_list_results(coll *c);
 
 #endif

@@ -468,13 +468,22 @@ static void test_merge_partial_missing(void **state)
     free(xml);
 
     buf idx = BUF_INIT;
+    snprintf(path, sizeof(path), "%s/merge/stray.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
     assert_int_equal(coll_results_index(c, &idx), 0);
+    assert_non_null(idx.data);
+    assert_null(strstr(idx.data, "stray"));
     assert_non_null(strstr(idx.data, "results.json\n"));
+    assert_non_null(strstr(idx.data, "A.hlog\n"));
+    assert_non_null(strstr(idx.data, "total.hlog\n"));
     assert_non_null(strstr(idx.data, "junit.xml\n"));
     assert_null(strstr(idx.data, ".workers"));
     buf_free(&idx);
     assert_true(coll_result_ok(c, "A.hlog", 6));
     assert_false(coll_result_ok(c, ".workers", 8));
+    assert_false(coll_result_ok(c, "stray.txt", 9));
     assert_false(coll_result_ok(c, "../merge/results.json", 21));
     csrv_reply rep = {.body = BUF_INIT};
     csrv_handle(c, "GET", 3, "/results/summary.txt", 20, "", 0, 0, &rep);
