@@ -37,7 +37,7 @@ static void usage_collect(FILE *f)
             "  -q, --quiet          no progress line and no summary\n"
             "  -h, --help           this help\n"
             "\n"
-            "endpoints: GET /healthz, /status, /metrics, /results/, /results/NAME;\n"
+            "endpoints: GET /healthz, /status, /metrics, /results/, /results/NAME; POST /finish\n(merge what arrived now: the workers that never reported are gone);\n"
             "workers: POST /v1/workers/I/interval, PUT /v1/workers/I/final/NAME,\n"
             "POST /v1/workers/I/final (docs/ptest.md)\n"
             "\n"
@@ -93,7 +93,10 @@ static void finish(collector *k, bool timed_out)
         fflush(stdout);
         line(k);
         fprintf(stderr, "ptest collect: results in %s/ (GET /results/); %s\n", coll_out_dir(k->c),
-                timed_out ? "timed out" : "every worker reported");
+                timed_out                         ? "timed out"
+                : coll_all_final(k->c)            ? "every worker reported"
+                : coll_finish_requested(k->c)     ? "finish requested (POST /finish)"
+                                                  : "stopped by a signal");
     }
 }
 
@@ -121,7 +124,8 @@ static void on_upload(void *arg)
 {
     collector *k = arg;
     /* After the answer is queued: the merge runs in the next iteration. */
-    if (!coll_done(k->c) && coll_all_final(k->c) && !ev_timer_pending(&k->finish))
+    if (!coll_done(k->c) && (coll_all_final(k->c) || coll_finish_requested(k->c)) &&
+        !ev_timer_pending(&k->finish))
         ev_timer_start(k->loop, &k->finish, ev_now(k->loop));
 }
 

@@ -130,6 +130,16 @@ bool coll_all_final(const coll *c)
     return true;
 }
 
+void coll_request_finish(coll *c)
+{
+    c->finish_requested = true;
+}
+
+bool coll_finish_requested(const coll *c)
+{
+    return c->finish_requested;
+}
+
 bool coll_done(const coll *c)
 {
     return c->done;
@@ -409,6 +419,10 @@ int coll_commit(coll *c, uint32_t worker, const char *body, size_t len, char *ms
         rc = COLL_ECONFLICT;
     } else {
         w->state = COLL_FINAL;
+        /* Exact, but of a shorter run than planned (SIGTERM on pod deletion, aborted): its
+         * results are merged and the worker is marked partial, which fails the gate. */
+        w->cut_short = json_is_true(json_object_get(r.json, "interrupted")) ||
+                       json_is_string(json_object_get(r.json, "aborted"));
         secs_free(w); /* its own files are exact; the live seconds are not needed any more */
         snprintf(msg, msglen, "ok");
     }
@@ -421,8 +435,11 @@ static void index_list(jsonw *j, const coll *c, int what)
     jsonw_arr_begin(j);
     for (uint32_t i = 0; i < c->n_workers; i++) {
         int s = c->w[i].state;
-        bool in = what == 0 ? s == COLL_FINAL : what == 1 ? s != COLL_WAITING : what == 2 ? s == COLL_LIVE
-                                                                                           : s == COLL_WAITING;
+        bool cut = c->w[i].cut_short; /* final but interrupted: partial, as in the merge */
+        bool in = what == 0   ? s == COLL_FINAL && !cut
+                  : what == 1 ? s != COLL_WAITING
+                  : what == 2 ? s == COLL_LIVE || (s == COLL_FINAL && cut)
+                              : s == COLL_WAITING;
         if (in)
             jsonw_u64(j, i);
     }
@@ -447,6 +464,8 @@ int coll_status_json(const coll *c, buf *out)
     jsonw_bool(&j, c->complete);
     jsonw_key(&j, "timed_out");
     jsonw_bool(&j, c->timed_out);
+    jsonw_key(&j, "finish_requested");
+    jsonw_bool(&j, c->finish_requested);
     jsonw_key(&j, "exit_code");
     if (c->exit_code >= 0)
         jsonw_i64(&j, c->exit_code);

@@ -59,6 +59,10 @@ int coll_http_status(int rc);
 
 bool coll_all_final(const coll *c);
 bool coll_done(const coll *c);
+/* POST /finish: whoever runs the workers knows that the silent ones are gone (their pods
+ * ended); the collector then merges at once instead of waiting for --timeout. */
+void coll_request_finish(coll *c);
+bool coll_finish_requested(const coll *c);
 const char *coll_out_dir(const coll *c);
 
 /* Merges and analyses (see above); timed_out says why it happens before every worker is
@@ -67,7 +71,7 @@ const char *coll_out_dir(const coll *c);
  * err filled when the results could not be written. quiet: no summary on stdout. */
 int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen);
 
-/* GET /status: {"workers": N, "reported": [final], "live": [sent anything], "partial":
+/* GET /status: {"workers": N, "reported": [final, not cut short], "live": [sent anything], "partial":
  * [live, not final], "missing": [nothing sent], "done", "complete" (every worker final when
  * done), "timed_out", "exit_code": null | the analysis' exit code}. */
 int coll_status_json(const coll *c, buf *out);

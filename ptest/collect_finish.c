@@ -174,8 +174,14 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
     /* Final workers first: merge.c takes the first folder's document (the plan echo with the
      * thresholds) as the base of the merged one. */
     for (uint32_t i = 0; i < n; i++)
-        if (c->w[i].state == COLL_FINAL) {
+        if (c->w[i].state == COLL_FINAL && !c->w[i].cut_short) {
             rep[mw.n_reported++] = i;
+            dirs[n_dirs++] = c->w[i].dir;
+        }
+    /* Final but cut short: exact results of part of the run, so partial. */
+    for (uint32_t i = 0; i < n; i++)
+        if (c->w[i].state == COLL_FINAL && c->w[i].cut_short) {
+            part[mw.n_partial++] = i;
             dirs[n_dirs++] = c->w[i].dir;
         }
     for (uint32_t i = 0; i < n; i++) {

@@ -28,6 +28,7 @@ typedef struct coll_sec {
 
 typedef struct coll_worker {
     int state;                 /* COLL_WAITING / _LIVE / _FINAL */
+    bool cut_short;            /* final, but its run was interrupted or aborted */
     uint64_t start_ms;         /* run start (from its first interval) */
     size_t n_labels;
     char **labels;             /* names in the order first sent */
@@ -58,6 +59,7 @@ struct coll {
     char **files;              /* what the merge and the analysis wrote into out_dir, sorted */
     size_t n_files;
     bool done, complete, timed_out;
+    bool finish_requested;     /* POST /finish: merge what arrived, now */
     int exit_code;
 };
 

@@ -8,7 +8,7 @@
 #include "collect_server.h"
 
 #include <errno.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "collect_wire.h"
+#include "dns.h"
 #include "hlog.h"
 #include "http.h"
 #include "units.h"
@@ -156,6 +157,20 @@ void csrv_handle(coll *c, const char *m, size_t mlen, const char *path, size_t p
     size_t rn;
     if (cwire_worker_path(path, plen, &w, &rest, &rn) == 0) {
         route_worker(c, m, mlen, w, rest, rn, body, len, r);
+        return;
+    }
+    if (path_is(path, plen, "/finish")) {
+        if (!is_method(m, mlen, "POST")) {
+            r->allow = "POST";
+            reply_text(r, 405, "use POST");
+            return;
+        }
+        if (coll_done(c)) {
+            reply_text(r, 409, "the run is merged already");
+            return;
+        }
+        coll_request_finish(c);
+        reply_text(r, 200, "finishing: merging what arrived");
         return;
     }
     bool known = path_is(path, plen, "/healthz") || path_is(path, plen, "/status") ||
@@ -396,34 +411,38 @@ static void accept_cb(ev_loop *loop, ev_io *w, uint32_t events)
  * listens: no name service in a FROM scratch image. */
 static int listen_on(const char *addr, char *err, size_t errlen)
 {
-    char host[256], ps[8];
+    char host[256];
     uint16_t port;
     if (units_split_hostport(addr, host, sizeof(host), &port) != 0) {
         snprintf(err, errlen, "--listen: expected HOST:PORT, [V6]:PORT or :PORT, got \"%s\"", addr);
         return -1;
     }
     bool any = !host[0] || strcmp(host, "*") == 0;
-    snprintf(ps, sizeof(ps), "%u", (unsigned)port);
-    struct addrinfo hints, *ai = NULL;
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = any || strcmp(host, "localhost") == 0 ? AF_INET : AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE | (any ? 0 : AI_NUMERICHOST);
-    const char *node = any ? NULL : strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-    int rc = getaddrinfo(node, ps, &hints, &ai);
-    if (rc != 0) {
-        snprintf(err, errlen, "--listen %s: not a numeric address: %s", addr, gai_strerror(rc));
+    /* lib/dns, not getaddrinfo: the static image then links no glibc resolver at all. */
+    dns_addr a;
+    if (any || strcmp(host, "localhost") == 0) {
+        memset(&a, 0, sizeof(a));
+        a.family = AF_INET;
+        if (!any)
+            a.ip[0] = 127, a.ip[3] = 1;
+    } else if (dns_parse_numeric(host, &a) != 0) {
+        snprintf(err, errlen, "--listen %s: not a numeric address", addr);
         return -1;
     }
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    if (dns_addr_sockaddr(&a, port, &ss, &sl) != 0) {
+        snprintf(err, errlen, "--listen %s: not a numeric address", addr);
+        return -1;
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        bind(fd, (const struct sockaddr *)&ss, sl) != 0 || listen(fd, 128) != 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", addr, strerror(errno));
         if (fd >= 0)
             close(fd);
         fd = -1;
     }
-    freeaddrinfo(ai);
     return fd;
 }
 

@@ -1,5 +1,6 @@
 /* main.c - ptest command line: subcommand dispatch. Each subcommand lives in its own
  * cmd_<name>.c, declared in cmds.h. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,12 @@ static void usage_main(FILE *f)
 
 int main(int argc, char **argv)
 {
+    /* HDR histograms are ~190 KiB of counts each, most of them never touched. Fixed (not
+     * glibc's sliding) mmap threshold: every such array is its own mapping, zero pages
+     * cost no RSS and a freed one goes back to the kernel. With the sliding threshold a
+     * collector's merge reused heap chunks that calloc must clear: 62 MiB resident instead
+     * of 11 MiB for a 3-worker, 8-label, 30 s run (measured; the pod limit is 64 MiB). */
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     if (argc < 2) {
         usage_main(stderr);
         return RUN_EXIT_USAGE;

@@ -176,6 +176,23 @@ check_cmd "junit.xml: worker 2 missing" grep -q 'worker 2 never reported' "$TMP/
 check_cmd "summary.txt names both" grep -q 'FAILED  \[workers\] worker 2' "$TMP/fetched2/summary.txt"
 kill -TERM "$CPID"; wait "$CPID" || true
 
+# --- a worker stopped by SIGTERM (cut short: partial), one that never comes, POST /finish --
+start_collector c4 --workers 2 -q
+C="http://127.0.0.1:$CPORT"
+"$PTEST" run "$TMP/long.yaml" --target "$target" --share 0/2 --report-to "$C" --out "$TMP/t0" -q -t 1 \
+  >"$TMP/t0.log" 2>&1 &
+t0w=$!
+sleep 2.5
+kill -TERM "$t0w"; wait "$t0w" 2>/dev/null || true
+check_eq "GET /finish is refused (405)" 405 "$(code "$C/finish")"
+check_eq "POST /finish: 200" 200 "$(code -X POST "$C/finish")"
+check_cmd "the collector merges at once after POST /finish (no --timeout)" wait_done "$CPORT" 10
+# exit_code 3: the only worker's run was interrupted, so the merged run is too.
+check_eq "status: the SIGTERM'd worker partial, the silent one missing, finish requested" "False [] [0] [1] True 3" \
+  "$(curl -s "$C/status" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(str(d[k]) for k in ("complete", "reported", "partial", "missing", "finish_requested", "exit_code")))')"
+check_eq "POST /finish after the merge: 409" 409 "$(code -X POST "$C/finish")"
+kill -TERM "$CPID"; wait "$CPID" || true
+
 # --- a worker that starts before its collector; an unreachable collector -----------------
 lport=$(free_port)
 "$PTEST" run "$TMP/plan.yaml" --target "$target" --share 0/1 --report-to "http://localhost:$lport" --out "$TMP/late" -q -t 1 \
