@@ -3,7 +3,10 @@
 #   build : compilers and libraries for `make`
 #   demo  : build + what `make demo` runs (curl)
 #   test  : everything `make test` uses (clang/libFuzzer, cross compilers + qemu-user,
-#           prometheus/promtool, node/npm, xmllint, ...), plus the arm sysroots.
+#           prometheus/promtool, node/npm, xmllint, containerd + CNI plugins + iptables,
+#           docker-registry and skopeo for the test cluster, ...), plus the arm sysroots.
+#           The test cluster's Kubernetes is built with Go (>= 1.23, not in Debian 12:
+#           tests/k8s/build.sh names what is missing).
 # Uses sudo when not root. Safe to run repeatedly: a no-op when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +16,9 @@ pkgs_build="make gcc libc6-dev pkg-config libyaml-dev libjansson-dev libexpat1-d
 pkgs_demo="curl procps python3"
 pkgs_test="clang libclang-rt-14-dev llvm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user-static prometheus curl procps
-  libxml2-utils nodejs npm iproute2 python3 cloud-init chromium
-  podman buildah runc uidmap default-jre-headless"
+  libxml2-utils nodejs npm iproute2 python3 cloud-init chromium default-jre-headless
+  containerd runc containernetworking-plugins iptables openssl util-linux docker-registry
+  skopeo debootstrap"
 
 case "$purpose" in
   build) want="$pkgs_build" ;;

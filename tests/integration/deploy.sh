@@ -131,7 +131,7 @@ for o in qa pt stage; do
 done
 
 # --- ptest Job ------------------------------------------------------------------------
-check "ptest: Indexed Job, completions = parallelism = WORKERS, --share INDEX/N" CHK jobs "$J"
+check "ptest: Indexed Job (completions = parallelism = WORKERS = collector --workers, --share, --report-to, no PVC, spread)" CHK jobs "$J"
 check "ptest: plan is examples/plan.yaml (deploy/ptest/plan.yaml must be kept identical)" \
   cmp deploy/ptest/plan.yaml examples/plan.yaml
 check "ptest: targets the PT service" grep -q 'http://msdemo.demo-pt.svc:8080' "$J"

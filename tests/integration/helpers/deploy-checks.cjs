@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // deploy-checks.cjs COMMAND ... - checks on rendered kustomize output (tests/integration/deploy.sh).
 //   configmap-file RENDERED.yaml NAMESPACE NAME-PREFIX KEY OUT   write a ConfigMap's data key to OUT
-//   jobs RENDERED.yaml               Indexed Jobs: completions == parallelism == WORKERS env, --share used
+//   jobs RENDERED.yaml               Indexed Jobs: completions == parallelism == WORKERS env == the
+//                                    collector's --workers, --share and --report-to used, no PVC, spread
 //   grace RENDERED.yaml              msdemo: terminationGracePeriodSeconds > drain_grace + drain_timeout,
 //                                    probes on /healthz and /readyz, scrape annotations, MSDEMO_CONFIG mount
 //   rbac RENDERED.yaml               no ClusterRole(Binding)s, nothing bound to cluster-admin, Jenkins only
@@ -78,7 +79,22 @@ if (cmd === 'configmap-file') {
         fail(`${name}: WORKER_INDEX must come from the job-completion-index annotation`);
       const a = (c.args || []).join(' ');
       if (!/--share \$\(WORKER_INDEX\)\/\$\(WORKERS\)/.test(a)) fail(`${name}: args must pass --share $(WORKER_INDEX)/$(WORKERS)`);
-      if (!/--out \/results\/worker-\$\(WORKER_INDEX\)/.test(a)) fail(`${name}: each worker needs its own --out directory`);
+      if (!/--report-to http:\/\/ptest-collect\./.test(a)) fail(`${name}: workers must --report-to the collector Service`);
+    }
+    // Workers may run on any node: no shared volume, and spread over the nodes.
+    const vols = s.template.spec.volumes || [];
+    if (vols.some((v) => v.persistentVolumeClaim)) fail(`${name}: a worker must not need a PersistentVolumeClaim`);
+    const spread = (s.template.spec.topologySpreadConstraints || []).find((t) => t.topologyKey === 'kubernetes.io/hostname');
+    if (!spread) fail(`${name}: workers must be spread over the nodes (topologySpreadConstraints on kubernetes.io/hostname)`);
+    const coll = load(args[0]).find((d) => d.kind === 'Pod' && d.metadata.name.startsWith('ptest-collect'));
+    if (!coll) fail(`${args[0]}: no ptest-collect Pod`);
+    else {
+      const ca = coll.spec.containers[0].args || [];
+      const i = ca.indexOf('--workers');
+      if (ca[0] !== 'collect' || i < 0 || Number(ca[i + 1]) !== s.parallelism)
+        fail(`Pod ${coll.metadata.name}: ptest collect --workers must equal the Job's parallelism ${s.parallelism} (args ${ca.join(' ')})`);
+      if ((coll.spec.volumes || []).some((v) => v.persistentVolumeClaim)) fail(`Pod ${coll.metadata.name}: no PersistentVolumeClaim`);
+      if (coll.spec.containers.some((c) => !/pitestbed/.test(c.image))) fail(`Pod ${coll.metadata.name}: only the pitestbed image`);
     }
   }
 } else if (cmd === 'grace') {
