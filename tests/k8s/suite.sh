@@ -275,7 +275,11 @@ unset SLOW
 # --- 5. faults ----------------------------------------------------------------------------
 step "faults, build k3: a worker and a PT pod deleted mid-run"
 BUILD_ID=k3
+# Its own build, image and publish: the tag is the commit's, and an image never pushed
+# would only be an ImagePullBackOff.
 UNIT=0 stage_ok build
+stage_ok image
+stage_ok publish
 stage_ok deploy pt
 PERFTEST_DURATION=20s stage perftest &
 pf=$!
