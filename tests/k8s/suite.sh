@@ -25,6 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../integration/lib.sh"
 # shellcheck source=tests/k8s/lib.sh
 source "$here/lib.sh"
+# shellcheck source=tests/k8s/agent.sh
+source "$here/agent.sh"
 set +e
 CLUSTER=$here/cluster
 LOGS=$ROOT/build/test-logs
@@ -54,12 +56,20 @@ teardown() {
 }
 K() { ptk_kubectl "$@"; }                 # admin, for the checks
 ci_image_ref_of() { echo "registry.pitestbed.local:5000/pitestbed:$1"; }
-# stage NAME ARGS...: one pipeline stage in the agent namespace with the jenkins token;
-# output in $W/out/stage-NAME.log (shown on failure); returns the stage's exit code.
+# stage NAME ARGS...: one pipeline stage where Jenkins would run it: in the agent pod's
+# build container (tests/k8s/agent.sh; PTK_AGENT=netns: in the agent network namespace
+# with the jenkins ServiceAccount's token instead). Output in $W/logs/ID-NAME.log (shown on
+# failure); returns the stage's exit code.
 stage() {
   local name=$1 log; shift
-  log=$W/out/$BUILD_ID-$name.log
-  mkdir -p "$W/out"
+  log=$W/logs/$BUILD_ID-$name.log
+  mkdir -p "$W/logs"
+  if [ "${PTK_AGENT:-pod}" = pod ]; then
+    agent_stage "$name" "$@" >"$log" 2>&1
+    local prc=$?
+    echo "$prc" >"$log.rc"
+    return $prc
+  fi
   KUBECONFIG_AGENT=$W/jenkins.kubeconfig "$CLUSTER" exec env PITESTBED_MODE=k8s \
     OUT="$W/out" BUILD="$W/build" PITESTBED_BUILD_ID="$BUILD_ID" \
     PUSH_REGISTRY=registry.registry.svc.cluster.local:5000 PERFTEST_DURATION="$PERFTEST_DURATION" \
@@ -73,8 +83,8 @@ must_stage() { stage_ok "$@" || { teardown; finish; exit 1; }; }
 stage_ok() { # NAME ARGS...
   local name=$1
   if stage "$@"; then ok "[$BUILD_ID] ci/$name${2:+ ${*:2}}"
-  else fail "[$BUILD_ID] ci/$name${2:+ ${*:2}} (exit $(cat "$W/out/$BUILD_ID-$name.log.rc"))"
-       tail -n 25 "$W/out/$BUILD_ID-$name.log" | sed 's/^/      | /'; return 1; fi
+  else fail "[$BUILD_ID] ci/$name${2:+ ${*:2}} (exit $(cat "$W/logs/$BUILD_ID-$name.log.rc"))"
+       tail -n 25 "$W/logs/$BUILD_ID-$name.log" | sed 's/^/      | /'; return 1; fi
 }
 # nodes_of NS SELECTOR: the distinct nodes the matching pods run on
 nodes_of() { K -n "$1" get pods -l "$2" -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u | grep -c .; }
@@ -193,6 +203,16 @@ contexts:
 current-context: jenkins
 KC
 chmod 600 "$W/jenkins.kubeconfig"
+if [ "${PTK_AGENT:-pod}" = pod ]; then
+  AGENT_COMMIT=$(git -C "$ROOT" rev-parse HEAD)
+  t0=$(date +%s)
+  if agent_up "$LOGS/k8s-agent.log"; then
+    ok "agent pod: deploy/platform/jenkins/agent-pod.yaml without jnlp, image $(ci_image_ref_of x | sed 's/pitestbed:x/pitestbed-agent/'):$("$ROOT/ci/agent-image" --print-tag) from the registry, workspace filled ($(( $(date +%s) - t0 )) s)"
+  else
+    fail "agent pod (log $LOGS/k8s-agent.log)"; tail -n 20 "$LOGS/k8s-agent.log" | sed 's/^/      | /'
+    teardown; finish; exit 1
+  fi
+fi
 
 # --- 3. build k1 --------------------------------------------------------------------------
 step "pipeline, build k1 (as the Jenkins agent)"
@@ -261,11 +281,11 @@ stage_ok deploy qa pt
 stage_ok smoke qa
 stage_ok perftest
 stage analyze
-check_eq "[k2] ci/analyze exits 1 (gate failed)" 1 "$(cat "$W/out/$BUILD_ID-analyze.log.rc")"
+check_eq "[k2] ci/analyze exits 1 (gate failed)" 1 "$(cat "$W/logs/$BUILD_ID-analyze.log.rc")"
 grep -q "B" "$W/out/summary.txt" 2>/dev/null && ok "[k2] summary names the slowed label" \
   || fail "[k2] summary names the slowed label"
 stage promote
-check_eq "[k2] ci/promote refuses (exit 1)" 1 "$(cat "$W/out/$BUILD_ID-promote.log.rc")"
+check_eq "[k2] ci/promote refuses (exit 1)" 1 "$(cat "$W/logs/$BUILD_ID-promote.log.rc")"
 check_cmd "[k2] stage still runs k1's build" bash -c \
   "'$PTK_BIN/kubectl' -n demo-stage get deploy msdemo -o jsonpath='{.metadata.labels}' | grep -vq 'k2'"
 stage_ok reclaim
@@ -295,15 +315,15 @@ p1=$(K -n demo-pt get pods -l "app.kubernetes.io/name=msdemo,pitestbed.io/build=
 K -n demo-pt delete "$w1" --wait=false >/dev/null && ok "[k3] deleted worker 1 ($w1) mid-run" || fail "[k3] delete worker 1"
 K -n demo-pt delete "$p1" --wait=false >/dev/null && ok "[k3] deleted PT pod ${p1#pod/} mid-run" || fail "[k3] delete a PT pod"
 wait $pf
-rc=$(cat "$W/out/k3-perftest.log.rc")
+rc=$(cat "$W/logs/k3-perftest.log.rc")
 dt=$(( $(date +%s) - t0 ))
 check_cmd "[k3] perftest ended within its bound (${dt}s, exit $rc: 0/1 as documented)" test "$rc" -le 1 -a "$dt" -lt 300
-log=$W/out/k3-perftest.log
+log=$W/logs/k3-perftest.log
 check_cmd "[k3] perftest names worker 1" grep -q "worker 1" "$log"
 check_cmd "[k3] perftest reports the replaced PT pod" grep -q "PT pod ${p1#pod/} was replaced" "$log"
 check_cmd "[k3] merged results of the other workers were fetched" test -s "$W/out/runs/k3/results/results.json"
 stage analyze
-check_eq "[k3] a run with a lost worker fails the gate (ci/analyze exit 1)" 1 "$(cat "$W/out/k3-analyze.log.rc")"
+check_eq "[k3] a run with a lost worker fails the gate (ci/analyze exit 1)" 1 "$(cat "$W/logs/k3-analyze.log.rc")"
 stage_ok reclaim
 check_eq "[k3] reclaim leaves no object with the build's label" "" "$(labelled k3)"
 # An API server that does not answer: one clear line, exit 2, no retry loop.
