@@ -194,15 +194,17 @@ ci_local_env() {
 # wrong KUBECONFIG, a cluster that is down), instead of every later kubectl retrying.
 ci_k8s_reachable() {
   local err
-  if ! err=$(kubectl version --request-timeout=10s -o json 2>&1 >/dev/null); then
-    echo "ci: the Kubernetes API server is not reachable (KUBECONFIG=${KUBECONFIG:-~/.kube/config}): $(printf '%s' "$err" | tail -n 1)" >&2
+  # timeout(1), not --request-timeout: any client override makes kubectl ignore its
+  # in-cluster configuration (the agent pod's ServiceAccount) and try localhost:8080.
+  if ! err=$(timeout 15 kubectl version -o json 2>&1 >/dev/null); then
+    echo "ci: the Kubernetes API server is not reachable (${KUBECONFIG:+KUBECONFIG=$KUBECONFIG}${KUBECONFIG:-${KUBERNETES_SERVICE_HOST:+the pod's ServiceAccount, in-cluster}}${KUBECONFIG:-${KUBERNETES_SERVICE_HOST:-~/.kube/config}}): $(printf '%s' "$err" | tail -n 1)" >&2
     exit 2
   fi
 }
 
 # ci_k8s_job_line JOB: "job JOB: A active, S succeeded, F failed" (namespace demo-pt).
 ci_k8s_job_line() {
-  kubectl -n demo-pt get job "$1" --request-timeout=10s \
+  timeout 15 kubectl -n demo-pt get job "$1" \
     -o jsonpath='job {.metadata.name}: {.status.active} active, {.status.succeeded} succeeded, {.status.failed} failed' 2>/dev/null \
     || echo "job $1: not found"
 }
@@ -211,7 +213,7 @@ ci_k8s_job_line() {
 # has ended (succeeded or failed), or the Job itself has failed (deadline, backoff).
 ci_k8s_job_ended() {
   local s want active ok bad conds
-  s=$(kubectl -n demo-pt get job "$1" --request-timeout=10s -o jsonpath='{.spec.completions},{.status.active},{.status.succeeded},{.status.failed},{.status.conditions[?(@.status=="True")].type}' 2>/dev/null) || return 1
+  s=$(timeout 15 kubectl -n demo-pt get job "$1" -o jsonpath='{.spec.completions},{.status.active},{.status.succeeded},{.status.failed},{.status.conditions[?(@.status=="True")].type}' 2>/dev/null) || return 1
   IFS=, read -r want active ok bad conds <<<"$s"
   case " $conds " in *" Failed "*|*" Complete "*) return 0 ;; esac
   [ "${active:-0}" = 0 ] && [ $(( ${ok:-0} + ${bad:-0} )) -ge "${want:-1}" ]

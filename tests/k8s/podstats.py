@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """podstats.py sample FILE | summary FILE - the kubelets' own resource figures for pods.
 
-sample: every 2 s until killed, appends one JSON line per node with the pods of the
+sample: every second until killed, appends one JSON line per node with the pods of the
 demo-pt namespace from the kubelet's /stats/summary (read through the API server's node
 proxy with the host's KUBECONFIG): CPU in nanocores, memory working set and RSS in bytes.
 summary: per pod group (msdemo, ptest worker, collector), the peak working set and RSS
@@ -29,15 +29,24 @@ def sample(path):
                         ref = p["podRef"]
                         if ref["namespace"] != "demo-pt":
                             continue
-                        cpu = (p.get("cpu") or {}).get("usageNanoCores")
-                        mem = p.get("memory") or {}
-                        pods.append({"pod": ref["name"], "cpu_nanocores": cpu,
-                                     "working_set": mem.get("workingSetBytes"), "rss": mem.get("rssBytes")})
+                        # Pod-level figures, else the sum of its containers' (the kubelet
+                        # fills either first, depending on its housekeeping cycle).
+                        conts = p.get("containers") or []
+                        def pick(sect, key):
+                            v = (p.get(sect) or {}).get(key)
+                            if v is None:
+                                vs = [(c.get(sect) or {}).get(key) for c in conts]
+                                vs = [x for x in vs if x is not None]
+                                v = sum(vs) if vs else None
+                            return v
+                        pods.append({"pod": ref["name"], "cpu_nanocores": pick("cpu", "usageNanoCores"),
+                                     "working_set": pick("memory", "workingSetBytes"),
+                                     "rss": pick("memory", "rssBytes")})
                     out.write(json.dumps({"t": time.time(), "node": n, "pods": pods}) + "\n")
                     out.flush()
             except (subprocess.CalledProcessError, ValueError):
                 pass
-            time.sleep(2)
+            time.sleep(1)
 
 
 def group(pod):
@@ -58,19 +67,26 @@ def summary(path):
             g = group(p["pod"])
             if g is None:
                 continue
-            a = agg.setdefault(g, {"pods": set(), "cpu": [], "ws": 0, "rss": 0})
+            a = agg.setdefault(g, {"pods": set(), "cpu": [], "ws": None, "rss": None, "n": 0})
             a["pods"].add(p["pod"])
             if p["cpu_nanocores"] is not None:
                 a["cpu"].append(p["cpu_nanocores"])
-            a["ws"] = max(a["ws"], p["working_set"] or 0)
-            a["rss"] = max(a["rss"], p["rss"] or 0)
+            for k, src in (("ws", "working_set"), ("rss", "rss")):
+                if p[src]:
+                    a[k] = max(a[k] or 0, p[src])
+                    a["n"] += k == "ws"
     if not agg:
         sys.exit("podstats: no samples of demo-pt pods in " + path)
-    print("%-26s %5s %10s %10s %12s %12s" % ("per pod", "pods", "cpu mean", "cpu peak", "wset peak", "rss peak"))
+    print("%-26s %5s %7s %10s %10s %12s %12s" % ("per pod", "pods", "samples", "cpu mean", "cpu peak", "wset peak", "rss peak"))
+    bad = False
     for g, a in sorted(agg.items()):
-        c = a["cpu"] or [0]
-        print("%-26s %5d %8.0fm %8.0fm %9.1f MiB %9.1f MiB" % (
-            g, len(a["pods"]), sum(c) / len(c) / 1e6, max(c) / 1e6, a["ws"] / 2**20, a["rss"] / 2**20))
+        c = [x for x in a["cpu"] if x] or [0]
+        mib = lambda v: "%9.1f MiB" % (v / 2**20) if v else "      n/a    "
+        print("%-26s %5d %7d %8.0fm %8.0fm %s %s" % (
+            g, len(a["pods"]), a["n"], sum(c) / len(c) / 1e6, max(c) / 1e6, mib(a["ws"]), mib(a["rss"])))
+        bad = bad or not a["ws"]
+    if bad:
+        sys.exit("podstats: the kubelet gave no memory figure for some group (too short a run?)")
 
 
 if __name__ == "__main__":
