@@ -197,7 +197,9 @@ ci_k8s_reachable() {
   # timeout(1), not --request-timeout: any client override makes kubectl ignore its
   # in-cluster configuration (the agent pod's ServiceAccount) and try localhost:8080.
   if ! err=$(timeout 15 kubectl version -o json 2>&1 >/dev/null); then
-    echo "ci: the Kubernetes API server is not reachable (${KUBECONFIG:+KUBECONFIG=$KUBECONFIG}${KUBECONFIG:-${KUBERNETES_SERVICE_HOST:+the pod's ServiceAccount, in-cluster}}${KUBECONFIG:-${KUBERNETES_SERVICE_HOST:-~/.kube/config}}): $(printf '%s' "$err" | tail -n 1)" >&2
+    local via="KUBECONFIG=${KUBECONFIG:-~/.kube/config}"
+    [ -n "${KUBECONFIG:-}" ] || [ -z "${KUBERNETES_SERVICE_HOST:-}" ] || via="in-cluster, the pod's ServiceAccount"
+    echo "ci: the Kubernetes API server is not reachable ($via): $(printf '%s' "$err" | tail -n 1)" >&2
     exit 2
   fi
 }
