@@ -78,14 +78,24 @@ suite_unit() {
   run_units build
 }
 
+# The tests' kubectl (kustomize, schema checks, the k8s suite) is the pinned one the test
+# cluster is built with (tests/k8s/build.sh, cached): Debian 12 has none recent enough.
+use_pinned_kubectl() {
+  local kbin
+  if kbin=$(tests/k8s/build.sh 2>"$LOGDIR/k8s-build.log"); then export PATH=$kbin:$PATH
+  else echo "  note: no pinned kubectl (tests/k8s/build.sh failed, $LOGDIR/k8s-build.log); using $(command -v kubectl || echo none)"; fi
+}
+
 suite_integration() {
   echo "== integration"
+  use_pinned_kubectl
   mk all tools >/dev/null || { check integration/build mk all tools; return; }
   run_integration build integration
 }
 
 suite_san() {
   echo "== san (ASan+UBSan)"
+  use_pinned_kubectl
   check san/build mk SAN=1 all unit-build tools || return
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_units build/san
