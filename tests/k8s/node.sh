@@ -16,6 +16,12 @@ PTK_BIN=$(cat "$PTK_DIR/bin.path")
 # the node's own keeps them apart from any other containerd on the machine.
 mkdir -p /run/containerd
 mount -t tmpfs -o mode=0711 ptk-run /run/containerd
+# The same for two paths the kubelet and containerd use whatever their configuration says:
+# the kubelet's device-plugin and pod-resources sockets (/var/lib/kubelet/...; two kubelets
+# would fight over one socket) and the pods' network namespace files (/run/netns/cni-*,
+# which would outlive the node on the host). `cluster up` made the mount points.
+mount -t tmpfs -o mode=0755 ptk-kubelet /var/lib/kubelet
+mount -t tmpfs -o mode=0755 ptk-netns /run/netns
 ptk_cgroup_join "$name/system"
 
 pids=()
