@@ -18,7 +18,8 @@
 #  6. the cluster goes down and leaves nothing behind
 # Resource use of msdemo, the workers and the collector during k1's perftest (the
 # kubelets' /stats/summary) goes to build/test-logs/k8s-resources.txt.
-# Environment: PTK_KEEP=1 leaves the cluster up at the end; PERFTEST_DURATION (default 12s).
+# Environment: PTK_KEEP=1 leaves the cluster up at the end; PERFTEST_DURATION (default 20s,
+# long enough for the kubelet to refresh the pods' figures at least once).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/lib.sh
@@ -34,7 +35,7 @@ mkdir -p "$LOGS"
 W=$ROOT/build/k8s-suite                  # the agent's workspace: out/, build/
 rm -rf "$W/out"
 mkdir -p "$W"
-export PERFTEST_DURATION=${PERFTEST_DURATION:-12s}
+export PERFTEST_DURATION=${PERFTEST_DURATION:-20s}
 started_cluster=0
 
 step() { printf '\n== %s\n' "$*"; }
