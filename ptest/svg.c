@@ -26,6 +26,14 @@ static double nice_step(double range)
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
+/* Tick k of an axis whose ticks are whole multiples of step: k * step, computed from the
+ * index and never by adding steps up (0.2 added five times to -1 is -5.55e-17, not 0).
+ * "+ 0.0" turns -0 (from ceil of a small negative) into 0. */
+static double tick_at(double k, double step)
+{
+    return k * step + 0.0;
+}
+
 static void fmt_tick(double v, char *out, size_t len)
 {
     if (fabs(v) >= 1e6)
@@ -57,8 +65,8 @@ static void frame(buf *b, const svg_chart *c)
 static void yaxis(buf *b, const svg_chart *c, double ymax)
 {
     double w = c->width - ML - MR, h = c->height - MT - MB, step = nice_step(ymax);
-    for (double v = 0; v <= ymax * 1.0001; v += step) {
-        double y = MT + h - v / ymax * h;
+    for (double k = 0; tick_at(k, step) <= ymax * 1.0001; k++) {
+        double v = tick_at(k, step), y = MT + h - v / ymax * h;
         char t[32];
         fmt_tick(v, t, sizeof(t));
         buf_printf(b, "<line x1=\"%.0f\" y1=\"%.2f\" x2=\"%.0f\" y2=\"%.2f\" stroke=\"#e3e3e3\" stroke-width=\"1\"/>"
@@ -140,7 +148,8 @@ void svg_lines(buf *b, const svg_chart *c, const svg_series *s, size_t n)
             xtick(b, c, ML + (k - xmin) / (xmax - xmin) * w, names[k]);
     } else {
         double step = nice_step(xmax - xmin);
-        for (double v = ceil(xmin / step) * step; v <= xmax + 1e-9; v += step) {
+        for (double k = ceil(xmin / step - 1e-9); tick_at(k, step) <= xmax + step * 1e-9; k++) {
+            double v = tick_at(k, step);
             char t[32];
             fmt_tick(v, t, sizeof(t));
             xtick(b, c, ML + (v - xmin) / (xmax - xmin) * w, t);
@@ -192,7 +201,7 @@ void svg_bars_logx(buf *b, const svg_chart *c, const double *x0, const double *x
             if (v < lo - 1e-9 || v > hi + 1e-9)
                 continue;
             char t[32];
-            fmt_tick(pow(10, v) / 1e3, t, sizeof(t));
+            fmt_tick(m * pow(10, d) / 1e3, t, sizeof(t));
             xtick(b, c, ML + (v - lo) / (hi - lo) * w, t);
         }
     for (size_t i = 0; i < n; i++) {
