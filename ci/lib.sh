@@ -149,9 +149,6 @@ ci_push_ref() { printf '%s/%s:%s\n' "$PUSH_REGISTRY" "$IMAGE_NAME" "${1:-$(ci_ta
 # ci_endpoints: "PATH BODY" lines from CI_BODIES.
 ci_endpoints() { printf '%s' "$CI_BODIES" | tr '|' '\n' | sed 's/=/ /'; echo; }
 
-# ci_have_report: true when this ptest has the `report` command (the analysis issue).
-ci_have_report() { "$BUILD/ptest" report --help >/dev/null 2>&1; }
-
 # ci_slow_endpoint MSDEMO ENDPOINT: the msdemo config lines that serve ENDPOINT (e.g. B)
 # 50% slower than msdemo's built-in delay for it (read from MSDEMO --check), for SLOW=.
 ci_slow_endpoint() {
