@@ -33,8 +33,8 @@
  * counted in ->clamped: never dropped. Values below the lowest discernible value land in the
  * first buckets (0 is a valid value).
  *
- * Thread-safety: none; one histogram per thread, merge with hdr_add (STYLE 10). Different
- * histograms may be used from different threads freely.
+ * Thread-safety: none; one histogram per thread, merged with hdr_add at the end (threads
+ * share no mutable state). Different histograms may be used from different threads freely.
  */
 #ifndef PT_HDR_H
 #define PT_HDR_H

@@ -13,7 +13,8 @@
  * Java to 1e6 (ns -> ms); ptest records microseconds and uses HLOG_MAX_RATIO_US_TO_MS.
  *
  * Writing produces malloc'ed strings (so callers can collect output in a buffer and write it
- * once, STYLE 11); reading walks a caller-owned buffer and decodes one interval at a time.
+ * once: a file is never left half-written); reading walks a caller-owned buffer and decodes
+ * one interval at a time.
  * All functions are reentrant; a reader is used by one thread at a time.
  */
 #ifndef PT_HLOG_H
