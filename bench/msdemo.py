@@ -35,7 +35,7 @@ from benchlib import (BenchError, children, cpu_of, free_port, http_get, loadavg
                       nginx_cmd, poll_until, run_wrk, runq, runq_text, sched_prefixes, stop_all,
                       wait_http)
 
-# Targets from the issue.
+# Targets: the "target" column of bench/README.md.
 T_CPU_RATIO = 0.8
 T_IDLE_KIB = 2048
 T_CONN_KIB = 4.0

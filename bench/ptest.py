@@ -29,7 +29,7 @@ from benchlib import (BenchError, children, cpu_of, free_port, loadavg, log, mem
                       parse_wrk, poll_until, run_rusage, run_wrk, runq, runq_text,
                       sched_prefixes, stop_all, wait_http)
 
-# Targets from the issue.
+# Targets: the "target" column of bench/README.md.
 T_CPU_RATIO = 0.9          # ptest CPU per request <= 0.9 x wrk's
 T_RSS_KIB = 8192           # ptest peak RSS <= 8 MiB
 T_OPEN_REL = 0.01          # open model: achieved rate within 1 % of the target ...

@@ -4,7 +4,7 @@
 # converts with cloud-init's own renderers (netplan, networkd, NetworkManager, ENI), the
 # platform embedded for k3s is byte-identical to `kubectl kustomize deploy/platform`, the
 # generated Secrets validate against the Kubernetes schema, secrets.env is 0600. Every
-# bad-inventory case of the issue gives its file:line:col message, exit 2, and no output.
+# bad-inventory case below gives its file:line:col message, exit 2, and no output.
 # Needs cloud-init, kubectl, node and $BUILD/picluster; a missing tool fails.
 # san: yes
 set -euo pipefail

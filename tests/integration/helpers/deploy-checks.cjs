@@ -162,7 +162,7 @@ if (cmd === 'configmap-file') {
   for (const g of rules.groups) for (const r of g.rules)
     for (const name of metricNames(r.expr))
       if (/^(msdemo_|process_)/.test(name) && !live.has(name)) fail(`${rulesFile}: rule ${r.alert || r.record} uses ${name}, which msdemo does not export`);
-  // The issue's panels must be there: rate, quantiles from the histogram, errors, CPU, memory.
+  // The dashboard's required panels: rate, quantiles from the histogram, errors, CPU, memory.
   const all = exprs.map((x) => x[1]).join('\n');
   for (const [what, re] of [['request rate', /rate\(msdemo_requests_total/], ['latency quantiles', /histogram_quantile\(0\.\d+, sum by \([^)]*\) \(rate\(msdemo_request_duration_seconds_bucket/],
     ['errors', /code=~"5\.\."/], ['CPU per pod', /by \(pod\) \(rate\(process_cpu_seconds_total/], ['memory per pod', /by \(pod\) \(process_resident_memory_bytes/]])
