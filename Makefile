@@ -103,10 +103,56 @@ all: $(BINS)
 
 tools: $(TOOL_BINS)
 
-$(BUILD)/obj/%.o: %.c
+# --- the libraries, checked before the first compile ---------------------------------
+# LIB:HEADER:DEBIAN-PACKAGE. One compile and link of a program that includes every
+# header, as the programs (or unit tests) are linked; only when that fails, one probe per
+# library names the missing packages. Once per build folder and compiler: the stamp.
+DEPS_LIBS      := yaml:yaml.h:libyaml-dev jansson:jansson.h:libjansson-dev expat:expat.h:libexpat1-dev \
+                  z:zlib.h:zlib1g-dev
+DEPS_UNIT_LIBS := cmocka:cmocka.h:libcmocka-dev
+DEPS_CC_NAME   := $(subst /,_,$(notdir $(firstword $(CC))))
+DEPS_STAMP     := $(BUILD)/deps-ok.$(DEPS_CC_NAME)
+DEPS_UNIT_STAMP := $(BUILD)/deps-unit-ok.$(DEPS_CC_NAME)
+DEPS_HINT      := $(if $(CROSS),scripts/deps.sh test (it makes the cross sysroots),scripts/deps.sh build)
+
+# deps_check LIST, LINK-FLAGS: the recipe of a stamp.
+define deps_check
+	@mkdir -p $(dir $@)
+	$(Q)probe() { \
+	  { for h in stdarg.h stddef.h stdint.h setjmp.h $$1; do printf '#include <%s>\n' "$$h"; done; \
+	    echo 'int main(void) { return 0; }'; } >$@.c && \
+	  $(CC) $(filter-out -MMD -MP,$(CPPFLAGS_ALL)) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(2) -o $@.out $@.c $$2 \
+	    >$@.log 2>&1; }; \
+	libs= hdrs=; for d in $(1); do h=$${d#*:}; hdrs="$$hdrs $${h%:*}"; libs="$$libs -l$${d%%:*}"; done; \
+	if probe "$$hdrs" "$$libs $(LDLIBS)"; then rm -f $@.c $@.out $@.log; touch $@; exit 0; fi; \
+	if ! probe "" ""; then \
+	  echo "make: '$(CC)' cannot build an empty C program ($(DEPS_HINT) installs the compiler):" >&2; \
+	  sed 's/^/  /' $@.log >&2; rm -f $@.c $@.out; exit 1; fi; \
+	missing=; for d in $(1); do h=$${d#*:}; \
+	  probe "$${h%:*}" "-l$${d%%:*}" || missing="$$missing $${d##*:}"; done; \
+	rm -f $@.c $@.out; \
+	if [ -z "$$missing" ]; then \
+	  echo "make: every library is there, but a program using all of them does not build with '$(CC)':" >&2; \
+	  sed 's/^/  /' $@.log >&2; exit 1; fi; \
+	echo "make: missing libraries (Debian packages):$$missing" >&2; \
+	echo "make: install them with $(DEPS_HINT), then run make again" >&2; \
+	rm -f $@.log; exit 1
+endef
+
+$(DEPS_STAMP):
+	$(call deps_check,$(DEPS_LIBS),$(PROG_LDFLAGS))
+
+$(DEPS_UNIT_STAMP): | $(DEPS_STAMP)
+	$(call deps_check,$(DEPS_UNIT_LIBS),$(TEST_LDFLAGS))
+
+# Every object waits for the library check (order-only: the stamp never makes anything
+# rebuild); unit-test objects also for cmocka's.
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(UNIT_HELPER_OBJ): | $(DEPS_UNIT_STAMP)
 
 $(LIB_A): $(LIB_OBJ)
 	$(call say,AR,$@)
