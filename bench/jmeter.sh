@@ -16,6 +16,7 @@
 # installed or changed on the system.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+source "$ROOT/scripts/lib/net.sh"
 BUILD=${BUILD:-$ROOT/build}
 PLAN=$ROOT/examples/ms-demo.jmx
 ROUNDS=1
@@ -86,10 +87,10 @@ public class JMeterOpen {
 JAVA
 javac -cp "$JMETER_HOME/bin/ApacheJMeter.jar" -d "$TMP" "$TMP/JMeterOpen.java"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(net_free_port)
 "$BUILD/msdemo" --listen "127.0.0.1:$port" >"$TMP/msdemo.log" 2>&1 &
 MSPID=$!
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.05; done
+net_wait_url "http://127.0.0.1:$port/healthz" 5 || { echo "bench/jmeter: msdemo did not start:" >&2; cat "$TMP/msdemo.log" >&2; exit 1; }
 METRICS=http://127.0.0.1:$port/metrics
 
 # measure NAME CMD...: runs CMD under /usr/bin/time -v; prints "cpu_s rss_kib".

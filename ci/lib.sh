@@ -88,19 +88,10 @@ ci_tag() {
   printf '%s\n' "$t"
 }
 
-ci_free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# ci_wait_url URL [SECONDS]: until URL answers 2xx.
-ci_wait_url() {
-  local url=$1 secs=${2:-10} i
-  for ((i = 0; i < secs * 20; i++)); do
-    curl -sf -o /dev/null --max-time 1 "$url" && return 0
-    sleep 0.05
-  done
-  return 1
-}
+# net_free_port, net_wait_url (scripts/lib/net.sh). ci_wait_url URL [SECONDS]: until URL
+# answers 2xx.
+source "$CI_ROOT/scripts/lib/net.sh"
+ci_wait_url() { net_wait_url --ok "$@"; }
 
 # ci_pid_ours PID: true when PID is alive and its command line names this run's $OUT,
 # so a PID recycled by an unrelated process is never signalled.
@@ -176,7 +167,7 @@ ci_local_env() {
     ci_slow_endpoint "$img/msdemo" "$slow" >>"$cfg"
     ci_log "$env: serving /${slow#/} 50% slower"
   fi
-  port=$(ci_free_port)
+  port=$(net_free_port)
   ci_start "msdemo-$env" "$img/msdemo" --config "$cfg" --listen "127.0.0.1:$port"
   if ! ci_wait_url "http://127.0.0.1:$port/readyz" 10; then
     cat "$STATE/msdemo-$env.log" >&2

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=${BUILD:-$ROOT/build}
 HELP=$ROOT/tests/integration/helpers
+source "$ROOT/scripts/lib/net.sh"
 TMP=$(mktemp -d)
 MSDEMO_PID=
 cleanup() {
@@ -92,20 +93,10 @@ check "Grafana dashboard: every query parses (promtool's PromQL parser)" promtoo
 check "Grafana datasource points at the Prometheus service" grep -q 'url: http://prometheus.monitoring.svc.cluster.local:9090' "$P"
 
 # --- the dashboard against a live msdemo ----------------------------------------------
-port=
-for _ in 1 2 3 4 5; do
-  p=$((20000 + RANDOM % 20000))
-  "$BUILD/msdemo" --listen "127.0.0.1:$p" >"$TMP/msdemo.log" 2>&1 &
-  MSDEMO_PID=$!
-  for _ in $(seq 50); do
-    if curl -sf "http://127.0.0.1:$p/healthz" >/dev/null 2>&1; then port=$p; break; fi
-    kill -0 "$MSDEMO_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$port" ] && break
-  kill "$MSDEMO_PID" 2>/dev/null || true; wait "$MSDEMO_PID" 2>/dev/null || true; MSDEMO_PID=
-done
-if [ -n "$port" ]; then
+port=$(net_free_port)
+"$BUILD/msdemo" --listen "127.0.0.1:$port" >"$TMP/msdemo.log" 2>&1 &
+MSDEMO_PID=$!
+if net_wait_url --ok "http://127.0.0.1:$port/healthz" 5; then
   for path in / /A /B /C /D /E /F /nope; do curl -s -o /dev/null "http://127.0.0.1:$port$path" || true; done
   curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/metrics.txt"
   check "Grafana dashboard and rules query only metrics msdemo exports (live /metrics)" \

@@ -38,26 +38,11 @@ finish() {
   [ "$T_FAIL" -eq 0 ]
 }
 
-free_port() {
-  python3 - <<'PY'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-}
-
-# wait_http URL [SECONDS]: waits until URL answers (any status).
-wait_http() {
-  local url=$1 secs=${2:-10} i
-  for ((i = 0; i < secs * 20; i++)); do
-    curl -s -o /dev/null --max-time 1 "$url" && return 0
-    sleep 0.05
-  done
-  echo "timeout waiting for $url" >&2
-  return 1
-}
+# free_port, wait_http URL [SECONDS] (any status; a line on stderr when it times out):
+# scripts/lib/net.sh's, under the names the tests use.
+source "$ROOT/scripts/lib/net.sh"
+free_port() { net_free_port; }
+wait_http() { net_wait_url "$@" || { echo "timeout waiting for $1" >&2; return 1; }; }
 
 # start_msdemo NAME PORT [ARGS...]: starts msdemo on 127.0.0.1:PORT in the background, logs to
 # $TMP/NAME.log, waits until it answers; sets MSDEMO_PID.
