@@ -23,6 +23,7 @@ static void usage_run(FILE *f)
     fprintf(f,
             "usage: ptest run URL [-c CONNECTIONS] [-t THREADS] [-d DURATION] [-R RATE]\n"
             "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
+            "                     [--server-metrics[=URL]] [--server-config[=URL]]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
             "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
             "                     [--quiet]\n"
@@ -45,6 +46,16 @@ static void usage_run(FILE *f)
             "                       junit.xml, scorecard.html + .css, summary.txt\n"
             "      --jtl FILE       also write JMeter CSV results (17 standard columns)\n"
             "      --seed N         seed the request mix and think times (reproducible)\n"
+            "      --server-metrics[=URL]  also read the target's Prometheus metrics as the run\n"
+            "                       starts, once a second and after it, for the server-cost\n"
+            "                       section (process_cpu_seconds_total and\n"
+            "                       process_resident_memory_bytes); URL is a path on the\n"
+            "                       target or an http:// URL (default /metrics); replaces\n"
+            "                       the plan's server.metrics\n"
+            "      --server-config[=URL]   also read msdemo's effective configuration once, for\n"
+            "                       expected vs measured (default /config); replaces the\n"
+            "                       plan's server.config. Without these two flags or a plan\n"
+            "                       `server:`, ptest sends the target no request but the plan's\n"
             "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
             "      --strict         JMeter plans: unsupported elements are errors\n"
             "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
@@ -93,7 +104,10 @@ static void warn_stderr(void *ctx, const char *line)
     fprintf(stderr, "%s\n", line);
 }
 
-enum { OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE, OPT_REPORT_TO, OPT_REPORT_TIMEOUT };
+enum {
+    OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE, OPT_REPORT_TO, OPT_REPORT_TIMEOUT,
+    OPT_SERVER_METRICS, OPT_SERVER_CONFIG
+};
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
 static int parse_share(const char *s, uint32_t *index, uint32_t *count)
@@ -131,6 +145,8 @@ int cmd_run(int argc, char **argv)
         {"share", required_argument, NULL, OPT_SHARE},
         {"report-to", required_argument, NULL, OPT_REPORT_TO},
         {"report-timeout", required_argument, NULL, OPT_REPORT_TIMEOUT},
+        {"server-metrics", optional_argument, NULL, OPT_SERVER_METRICS},
+        {"server-config", optional_argument, NULL, OPT_SERVER_CONFIG},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -140,7 +156,7 @@ int cmd_run(int argc, char **argv)
     uint64_t conns = DEFAULT_CONNECTIONS, duration = 0, threads = 0, seed = 0;
     uint32_t share_index = 0, share_count = 0;
     double rate = 0;
-    const char *label = NULL, *target = NULL;
+    const char *label = NULL, *target = NULL, *server_metrics = NULL, *server_config = NULL;
     bool have_c = false, have_r = false, strict = false;
     jmx_prop props[64];
     size_t n_props = 0;
@@ -202,6 +218,15 @@ int cmd_run(int argc, char **argv)
                 ro.report_timeout_ns == 0)
                 return bad_usage("--report-timeout: expected a duration such as 30s, got \"%s\"", optarg);
             break;
+        case OPT_SERVER_METRICS:
+        case OPT_SERVER_CONFIG: {
+            const char *v = optarg ? optarg : ch == OPT_SERVER_METRICS ? "/metrics" : "/config";
+            char serr[512];
+            if (plan_server_check(v, serr, sizeof(serr)) != 0)
+                return bad_usage("--server-%s: %s", ch == OPT_SERVER_METRICS ? "metrics" : "config", serr);
+            *(ch == OPT_SERVER_METRICS ? &server_metrics : &server_config) = v;
+            break;
+        }
         case 'J': {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
@@ -280,6 +305,12 @@ int cmd_run(int argc, char **argv)
                 return RUN_EXIT_USAGE;
             }
         }
+    }
+    if ((server_metrics && plan_set_server(&p, false, server_metrics, err, sizeof(err)) != 0) ||
+        (server_config && plan_set_server(&p, true, server_config, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "ptest run: %s\n", err); /* the values were checked: out of memory */
+        plan_free(&p);
+        return RUN_EXIT_USAGE;
     }
     if (share_count && plan_apply_share(&p, share_index, share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest run: --share: %s\n", err);

@@ -54,6 +54,8 @@ void plan_free(plan *p)
     headers_free(p->headers, p->n_headers);
     plan_url_free(&p->target);
     free(p->target_str);
+    free(p->server.metrics);
+    free(p->server.config);
     free(p->name);
     free(p->source);
     memset(p, 0, sizeof *p);

@@ -102,6 +102,16 @@ typedef struct plan_threshold {
     unsigned line, col;
 } plan_threshold;
 
+/* What the target says about itself (scrape.h), read only when asked: `server:` in the
+ * plan, or --server-metrics / --server-config. Each is NULL (not read), a path ("/metrics":
+ * GET target.base_path + path on the target, query allowed) or an http:// URL of its own
+ * (another port, an exporter next to the service). */
+typedef struct plan_server {
+    char *metrics;             /* Prometheus text with process_cpu_seconds_total and
+                                  process_resident_memory_bytes */
+    char *config;              /* msdemo's /config JSON (expected delays) */
+} plan_server;
+
 typedef struct plan {
     char *name;                /* default: the file name without directory and extension */
     char *source;              /* file it came from, or "command line" */
@@ -116,6 +126,7 @@ typedef struct plan {
     uint64_t apdex_t_ns;           /* default 500 ms */
     size_t n_headers;              /* sent with every request of the plan (see below) */
     plan_header *headers;
+    plan_server server;            /* both NULL unless asked */
     uint32_t share_index;          /* plan_apply_share: this worker's share (0-based) ... */
     uint32_t share_count;          /* ... of share_count; 0 = the whole load, not a share */
 } plan;
@@ -151,6 +162,18 @@ int plan_validate(const plan *p, char *err, size_t errlen);
  * Returns 0 or -1 with err filled. */
 int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, uint64_t duration_ns,
                   const char *label, char *err, size_t errlen);
+
+/* Checks a `server:` entry as written: a path starting with '/' or an http:// URL, of
+ * printable ASCII without a fragment. Returns 0, or -1 with err filled (no location). */
+int plan_server_check(const char *spec, char *err, size_t errlen);
+/* Sets p->server.metrics (config false) or p->server.config (config true) to a checked
+ * copy of spec (--server-metrics=URL); NULL clears it. Returns 0, or -1 with err filled
+ * and p unchanged. */
+int plan_set_server(plan *p, bool config, const char *spec, char *err, size_t errlen);
+/* Where spec (a checked `server:` entry) points for p's current target: u->host, port and
+ * authority, and u->base_path set to the whole request target to send (path and query).
+ * Free with plan_url_free. Returns 0, or -1 with err filled and u zeroed. */
+int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, size_t errlen);
 
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);

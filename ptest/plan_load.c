@@ -610,6 +610,31 @@ static int parse_thresholds(loader *L, const yt_node *map)
     return 0;
 }
 
+/* server: {metrics: PATH-or-URL, config: PATH-or-URL}: what ptest reads of the target's own
+ * figures; nothing unless asked. */
+static int parse_server(loader *L, const yt_node *map)
+{
+    static const char *const keys[] = {"metrics", "config", NULL};
+    char msg[sizeof L->err.msg];
+    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0 || yt_check_keys(&L->doc, map, keys, &L->err) < 0)
+        return -1;
+    for (size_t i = 0; i < 2; i++) {
+        const yt_node *v = opt_map(map, keys[i]);
+        char *s = NULL;
+        if (!v)
+            continue;
+        if (get_str(L, v, &s) < 0)
+            return -1;
+        bool nul = strlen(s) != v->len;
+        if (nul || plan_server_check(s, msg, sizeof msg) < 0) {
+            free(s);
+            return FAIL(L, v, "server.%s: %s", keys[i], nul ? "contains a NUL byte" : msg);
+        }
+        *(i ? &L->p->server.config : &L->p->server.metrics) = s;
+    }
+    return 0;
+}
+
 /* "dir/ms-demo.yaml" -> "ms-demo"; "plan" when that is no usable name. */
 static char *default_name(const char *file)
 {
@@ -624,7 +649,8 @@ static char *default_name(const char *file)
 
 static int parse_root(loader *L)
 {
-    static const char *const keys[] = {"name", "target", "settings", "headers", "scenarios", "thresholds", NULL};
+    static const char *const keys[] = {"name", "target", "settings", "headers", "server", "scenarios", "thresholds",
+                                       NULL};
     static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", NULL};
     const yt_node *root = L->doc.root, *v;
     plan *p = L->p;
@@ -662,6 +688,8 @@ static int parse_root(loader *L)
         }
     }
     if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)
+        return -1;
+    if ((v = opt_map(root, "server")) && parse_server(L, v) < 0)
         return -1;
     if (!(v = yt_get(root, "scenarios")))
         return FAIL(L, root, "plan needs \"scenarios\"");

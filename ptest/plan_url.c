@@ -1,5 +1,5 @@
 /* plan_url.c - target URLs: parsing "http://host[:port][/base]" into a plan_url, and
- * freeing one. */
+ * freeing one; the `server:` entries (a path on the target or a URL of their own). */
 #include "plan_int.h"
 
 #include <stdio.h>
@@ -158,6 +158,107 @@ int plan_url_parse(plan_url *u, const char *s, char *err, size_t errlen)
     while (n > 0 && rest[n - 1] == '/')
         n--;
     if (!(u->base_path = plan_dupn(rest, n))) {
+        plan_url_free(u);
+        return plan_set_err(err, errlen, "out of memory");
+    }
+    return 0;
+}
+
+/* --- server: where the target's own figures are read (scrape.h) ---------------------- */
+
+/* The part of an http:// URL after its authority, checked: "" or "/...", printable ASCII,
+ * no fragment. */
+static int server_rest(const char *spec, const char *rest, char *err, size_t errlen)
+{
+    char q[PLAN_QCAP];
+    size_t n = strlen(rest);
+    if (n && rest[0] != '/' && rest[0] != '?')
+        return plan_set_err(err, errlen, "unexpected %s after the host in %s", plan_qs(q, rest, n),
+                            plan_qs(q, spec, strlen(spec)));
+    if (!plan_all_vchar(rest, n))
+        return plan_set_err(err, errlen, "server URL path %s contains a space, control or non-ASCII byte "
+                            "(percent-encode it)", plan_qs(q, rest, n));
+    if (memchr(rest, '#', n))
+        return plan_set_err(err, errlen, "server URL %s must not have a fragment", plan_qs(q, spec, strlen(spec)));
+    return 0;
+}
+
+int plan_server_check(const char *spec, char *err, size_t errlen)
+{
+    char q[PLAN_QCAP];
+    size_t n = spec ? strlen(spec) : 0;
+    if (n == 0)
+        return plan_set_err(err, errlen, "empty; expected a path such as /metrics or an http:// URL");
+    if (spec[0] == '/') {
+        if (n > MAX_URL)
+            return plan_set_err(err, errlen, "path is longer than %d bytes", MAX_URL);
+        if (!plan_all_vchar(spec, n))
+            return plan_set_err(err, errlen, "path %s contains a space, control or non-ASCII byte (percent-encode it)",
+                                plan_qs(q, spec, n));
+        if (memchr(spec, '#', n))
+            return plan_set_err(err, errlen, "path %s must not have a fragment", plan_qs(q, spec, n));
+        return 0;
+    }
+    if (!strstr(spec, "://"))
+        return plan_set_err(err, errlen, "%s is neither a path (starting with '/', on the target) nor an http:// URL",
+                            plan_qs(q, spec, n));
+    plan_url u;
+    const char *rest;
+    if (plan_url_head(&u, spec, &rest, err, errlen) < 0)
+        return -1;
+    int rc = server_rest(spec, rest, err, errlen);
+    plan_url_free(&u);
+    return rc;
+}
+
+int plan_set_server(plan *p, bool config, const char *spec, char *err, size_t errlen)
+{
+    char *s = NULL;
+    if (spec) {
+        if (plan_server_check(spec, err, errlen) < 0)
+            return -1;
+        if (!(s = plan_dup(spec)))
+            return plan_set_err(err, errlen, "out of memory");
+    }
+    char **dst = config ? &p->server.config : &p->server.metrics;
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, size_t errlen)
+{
+    memset(u, 0, sizeof *u);
+    if (plan_server_check(spec, err, errlen) < 0)
+        return -1;
+    if (spec[0] == '/') {
+        if (!p->target.host)
+            return plan_set_err(err, errlen, "server path %s needs a target", spec);
+        size_t bl = p->target.base_path ? strlen(p->target.base_path) : 0, sl = strlen(spec);
+        u->scheme = plan_dup("http");
+        u->host = plan_dup(p->target.host);
+        u->authority = plan_dup(p->target.authority);
+        u->port = p->target.port;
+        if ((u->base_path = malloc(bl + sl + 1))) {
+            if (bl)
+                memcpy(u->base_path, p->target.base_path, bl);
+            memcpy(u->base_path + bl, spec, sl + 1);
+        }
+    } else {
+        const char *rest;
+        if (plan_url_head(u, spec, &rest, err, errlen) < 0)
+            return -1;
+        if (rest[0] == '?') {
+            size_t rl = strlen(rest);
+            if ((u->base_path = malloc(rl + 2))) {
+                u->base_path[0] = '/';
+                memcpy(u->base_path + 1, rest, rl + 1);
+            }
+        } else {
+            u->base_path = plan_dup(rest[0] ? rest : "/");
+        }
+    }
+    if (!u->scheme || !u->host || !u->authority || !u->base_path) {
         plan_url_free(u);
         return plan_set_err(err, errlen, "out of memory");
     }

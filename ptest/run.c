@@ -223,6 +223,44 @@ static void summary(const results *r, const char *dir)
     fflush(stdout);
 }
 
+/* scrape_target of a `server:` entry (plan_server_url); u owns the strings. */
+static int server_target(const plan *p, const char *spec, plan_url *u, scrape_target *t)
+{
+    char err[512];
+    if (plan_server_url(p, spec, u, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: server: %s: %s\n", spec, err);
+        return -1;
+    }
+    *t = (scrape_target){u->host, u->port, u->authority, u->base_path, SCRAPE_TIMEOUT_MS};
+    return 0;
+}
+
+/* Starts reading what the plan's `server:` (or --server-metrics / --server-config) asks
+ * for; nothing when it asks for nothing. */
+static int start_scrape(const plan *p, scrape_state *scr)
+{
+    if (!p->server.metrics && !p->server.config)
+        return 0;
+    plan_url mu, cu;
+    scrape_target mt, ct;
+    memset(&mu, 0, sizeof(mu));
+    memset(&cu, 0, sizeof(cu));
+    int rc = -1;
+    if ((p->server.metrics && server_target(p, p->server.metrics, &mu, &mt) != 0) ||
+        (p->server.config && server_target(p, p->server.config, &cu, &ct) != 0))
+        goto out;
+    if (scrape_init(scr, p->server.metrics ? &mt : NULL, p->server.config ? &ct : NULL) != 0) {
+        fprintf(stderr, "ptest: out of memory\n");
+        goto out;
+    }
+    scrape_start(scr);
+    rc = 0;
+out:
+    plan_url_free(&mu);
+    plan_url_free(&cu);
+    return rc;
+}
+
 int run_plan(const plan *p, const run_opts *o)
 {
     int ret = RUN_EXIT_USAGE;
@@ -240,7 +278,7 @@ int run_plan(const plan *p, const run_opts *o)
     struct sigaction old_int, old_term;
     bool sig_installed = false;
     scrape_state scr;
-    memset(&scr, 0, sizeof(scr));
+    (void)scrape_init(&scr, NULL, NULL); /* nothing to read yet; cannot fail */
 
     if (results_mkdirs(dir) != 0) {
         fprintf(stderr, "ptest: cannot create output directory %s: %s\n", dir, strerror(errno));
@@ -265,6 +303,10 @@ int run_plan(const plan *p, const run_opts *o)
         return RUN_EXIT_USAGE;
     }
     raise_nofile(p);
+    /* The target's own figures (server-side cost, expected delays), only when asked. They are
+     * read on their own thread, started now and never waited for: the load does not wait. */
+    if (start_scrape(p, &scr) != 0)
+        goto out;
 
     c.loop = ev_create();
     if (!c.loop) {
@@ -314,10 +356,6 @@ int run_plan(const plan *p, const run_opts *o)
     sigaction(SIGTERM, &sa, &old_term);
     sig_installed = true;
 
-    /* The target's own figures (server-side cost, expected delays), when it publishes them. */
-    scrape_target st = {p->target.host, p->target.port, p->target.authority, p->target.base_path, 2000};
-    scrape_before(&scr, &st);
-    scrape_sampler_start(&scr);
     double cpu0 = scrape_self_cpu();
     wall_ns started = clock_wall_now();
     c.start = clock_mono_now();
@@ -339,8 +377,7 @@ int run_plan(const plan *p, const run_opts *o)
     }
     engine_join(c.e);
     mono_ns end = clock_mono_now();
-    scrape_sampler_stop(&scr);
-    scrape_after(&scr);
+    scrape_stop(&scr);
     scr.client_cpu_s = scrape_self_cpu() - cpu0;
     scr.client_threads = engine_threads(c.e);
     ev_timer_stop(c.loop, &c.tick);
@@ -402,6 +439,11 @@ int run_plan(const plan *p, const run_opts *o)
     }
     if (scrape_annotate(&scr, dir, tots[c.n_labels].count, err, sizeof(err)) != 0)
         fprintf(stderr, "ptest: warning: %s\n", err);
+    {
+        char why[600];
+        if (scrape_problem(&scr, why, sizeof(why)))
+            fprintf(stderr, "ptest: warning: %s\n", why);
+    }
     {
         const char **hn = calloc(c.n_labels + 1, sizeof(*hn));
         if (hn) {

@@ -4,6 +4,7 @@
  * like a server in a long GC pause or swapped out.
  *
  *   stallsrv --listen HOST:PORT [--stall AT:FOR]... [--from first|start] [--exit-after D]
+ *            [--log FILE] [--ignore-close] [--ops]
  *
  *   --stall AT:FOR   freeze for FOR starting AT after the origin (e.g. 3s:1s); repeatable;
  *                    default: 3s:1s and 7s:1s (1 s twice in a 10 s run)
@@ -11,6 +12,13 @@
  *                    time 0 and the server's agree within a round trip
  *   --from start     origin = when stallsrv starts listening
  *   --exit-after D   exit D after the origin (default: never)
+ *   --log FILE       one line per request: "<wall clock, µs since the epoch> METHOD TARGET"
+ *   --ignore-close   keep every connection open, even when the request asks to close it
+ *                    (a plain keep-alive server: a client must read the Content-Length)
+ *   --ops            answer GET /metrics (Prometheus text of this process's CPU and RSS,
+ *                    chunked) and GET /config (msdemo's shape: "/" with a 0 ms delay);
+ *                    without it they are answered "ok" like every other path. Requests for
+ *                    them do not set the origin.
  * Prints "listening HOST:PORT" on stdout when ready, and "stall AT FOR" to stderr when a
  * stall begins. SIGTERM/SIGINT end it. Single thread, lib/ only.
  */
@@ -23,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,7 +65,46 @@ struct srv {
     bool from_first, origin_set;
     mono_ns origin;
     uint64_t exit_after;
+    FILE *log;
+    bool ignore_close, ops;
 };
+
+static bool is_ops(const srv *s, http_str path)
+{
+    return s->ops && (http_str_eq(path, "/metrics") || http_str_eq(path, "/config"));
+}
+
+/* The answer to /metrics (chunked, in two chunks) or /config (Content-Length) into out. */
+static size_t ops_answer(http_str path, char *out, size_t cap)
+{
+    char body[512];
+    int bl;
+    if (http_str_eq(path, "/metrics")) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+                     (double)ru.ru_stime.tv_usec / 1e6;
+        long pages = 0, rss = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f) {
+            if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+                rss = 0;
+            fclose(f);
+        }
+        const char *a = "# TYPE process_cpu_seconds_total counter\n";
+        bl = snprintf(body, sizeof(body), "process_cpu_seconds_total %.6f\n# TYPE process_resident_memory_bytes gauge\n"
+                      "process_resident_memory_bytes %ld\n", cpu, rss * sysconf(_SC_PAGESIZE));
+        int n = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                         "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n",
+                         strlen(a), a, (unsigned)bl, body);
+        return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+    }
+    bl = snprintf(body, sizeof(body), "{\"endpoints\":[{\"path\":\"/\",\"delay\":{\"dist\":\"constant\","
+                  "\"fitted_mean_ms\":0.0,\"fitted_stddev_ms\":0.0}}]}\n");
+    int n = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                     bl, body);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
 
 static void conn_close(conn *c)
 {
@@ -119,7 +167,6 @@ static void on_conn(ev_loop *loop, ev_io *w, uint32_t events)
     }
     if (n < 0)
         return;
-    set_origin(s, ev_now(loop));
     c->len += (size_t)n;
     for (;;) {
         http_request req;
@@ -135,10 +182,25 @@ static void on_conn(ev_loop *loop, ev_io *w, uint32_t events)
             conn_close(c);
             return;
         }
-        bool keep = req.keep_alive;
+        bool keep = req.keep_alive || s->ignore_close;
+        if (!is_ops(s, req.path))
+            set_origin(s, ev_now(loop));
+        if (s->log) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            fprintf(s->log, "%" PRIu64 " %.*s %.*s\n",
+                    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000, (int)req.method.n, req.method.p,
+                    (int)req.target.n, req.target.p);
+        }
+        char ops[1024];
+        const char *ans = RESPONSE;
+        size_t alen = sizeof(RESPONSE) - 1;
+        if (is_ops(s, req.path) && (alen = ops_answer(req.path, ops, sizeof(ops))) > 0)
+            ans = ops;
+        else
+            alen = sizeof(RESPONSE) - 1;
         /* Small responses on loopback: one send() goes through or the peer is gone. */
-        if (send(w->fd, RESPONSE, sizeof(RESPONSE) - 1, MSG_NOSIGNAL) != (ssize_t)(sizeof(RESPONSE) - 1) ||
-            !keep) {
+        if (send(w->fd, ans, alen, MSG_NOSIGNAL) != (ssize_t)alen || !keep) {
             conn_close(c);
             return;
         }
@@ -224,7 +286,7 @@ static void on_signal(int sig)
 static int usage(void)
 {
     fprintf(stderr, "usage: stallsrv --listen HOST:PORT [--stall AT:FOR]... [--from first|start] "
-                    "[--exit-after D]\n");
+                    "[--exit-after D] [--log FILE] [--ignore-close] [--ops]\n");
     return 2;
 }
 
@@ -264,6 +326,19 @@ int main(int argc, char **argv)
             else
                 return usage();
             i++;
+        } else if (strcmp(a, "--log") == 0 && v) {
+            if (s.log)
+                fclose(s.log);
+            if (!(s.log = fopen(v, "w"))) {
+                fprintf(stderr, "stallsrv: %s: %s\n", v, strerror(errno));
+                return 1;
+            }
+            setvbuf(s.log, NULL, _IOLBF, 0); /* a test reads it while the server runs */
+            i++;
+        } else if (strcmp(a, "--ignore-close") == 0) {
+            s.ignore_close = true;
+        } else if (strcmp(a, "--ops") == 0) {
+            s.ops = true;
         } else if (strcmp(a, "--exit-after") == 0 && v) {
             if (units_parse_duration(v, CLOCK_NS_PER_SEC, &s.exit_after) != 0)
                 return usage();
@@ -314,5 +389,7 @@ int main(int argc, char **argv)
     ev_io_stop(s.loop, &s.lio);
     close(lfd);
     ev_destroy(s.loop);
+    if (s.log)
+        fclose(s.log);
     return 0;
 }

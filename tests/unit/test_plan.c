@@ -709,6 +709,111 @@ static void test_example_plan(void **state)
     plan_free(&p);
 }
 
+/* ---- server: (what ptest reads of the target's own figures, only when asked) ------ */
+
+#define SRV_PLAN(server) "target: http://t.example:8080/api\n" server \
+    "scenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n"
+
+static void test_server(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *yaml;
+        const char *metrics, *config;      /* as stored; NULL: not asked */
+        const char *err;                   /* non-NULL: the load fails with this message */
+    } cases[] = {
+        {SRV_PLAN(""), NULL, NULL, NULL},
+        {SRV_PLAN("server:\n"), NULL, NULL, NULL},
+        {SRV_PLAN("server: {}\n"), NULL, NULL, NULL},
+        {SRV_PLAN("server: {metrics: /metrics, config: /config}\n"), "/metrics", "/config", NULL},
+        {SRV_PLAN("server:\n  config: /config\n"), NULL, "/config", NULL},
+        {SRV_PLAN("server: {metrics: \"http://exporter:9100/metrics?x=1\"}\n"), "http://exporter:9100/metrics?x=1", NULL, NULL},
+        {SRV_PLAN("server: {metrics: \"http://[::1]:9100\"}\n"), "http://[::1]:9100", NULL, NULL},
+        {SRV_PLAN("server: {metrics: metrics}\n"), NULL, NULL,
+         "t.yaml:2:19: server.metrics: \"metrics\" is neither a path (starting with '/', on the target) nor an http:// URL"},
+        {SRV_PLAN("server: {metrics: \"\"}\n"), NULL, NULL,
+         "t.yaml:2:19: server.metrics: empty; expected a path such as /metrics or an http:// URL"},
+        {SRV_PLAN("server: {config: \"https://x/config\"}\n"), NULL, NULL,
+         "t.yaml:2:18: server.config: https is not supported: ptest measures plain HTTP inside the cluster"},
+        {SRV_PLAN("server: {config: \"http://x:0/config\"}\n"), NULL, NULL,
+         "t.yaml:2:18: server.config: invalid port \"0\" in URL (expected 1-65535)"},
+        {SRV_PLAN("server: {config: \"/a b\"}\n"), NULL, NULL,
+         "t.yaml:2:18: server.config: path \"/a b\" contains a space, control or non-ASCII byte (percent-encode it)"},
+        {SRV_PLAN("server: {config: \"/config#top\"}\n"), NULL, NULL,
+         "t.yaml:2:18: server.config: path \"/config#top\" must not have a fragment"},
+        {SRV_PLAN("server: {config: \"http://x/c#top\"}\n"), NULL, NULL,
+         "t.yaml:2:18: server.config: server URL \"http://x/c#top\" must not have a fragment"},
+        {SRV_PLAN("server: {config: [/config]}\n"), NULL, NULL, "t.yaml:2:18: *"},
+        {SRV_PLAN("server: {metric: /metrics}\n"), NULL, NULL,
+         "t.yaml:2:10: unknown key \"metric\" (did you mean \"metrics\"?)"},
+        {SRV_PLAN("server: /metrics\n"), NULL, NULL, "t.yaml:2:9: *"},
+        {SRV_PLAN("server: {metrics: \"/m\\0x\"}\n"), NULL, NULL, "t.yaml:2:19: NUL character in string"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        plan p;
+        char err[512] = "";
+        const char *y = cases[i].yaml;
+        int rc = plan_load_string(&p, "t.yaml", y, strlen(y), err, sizeof err);
+        if (cases[i].err) {
+            const char *want = cases[i].err;
+            size_t wl = strlen(want);
+            if (rc == 0)
+                fail_msg("server case %zu loaded", i + 1);
+            if (want[wl - 1] == '*' ? strncmp(err, want, wl - 1) != 0 : strcmp(err, want) != 0)
+                fail_msg("server case %zu:\n  want: %s\n  got:  %s", i + 1, want, err);
+            continue;
+        }
+        if (rc != 0)
+            fail_msg("server case %zu: %s", i + 1, err);
+        const char *cname = "server";
+        CHECK_STR("server.metrics", cases[i].metrics, p.server.metrics);
+        CHECK_STR("server.config", cases[i].config, p.server.config);
+        plan_free(&p);
+    }
+
+    /* Where they point: a path goes to the target after its base path; a URL is its own. */
+    plan p;
+    char err[512] = "";
+    const char *y = SRV_PLAN("server: {metrics: /metrics?a=1, config: \"http://other:9000\"}\n");
+    assert_int_equal(plan_load_string(&p, "t.yaml", y, strlen(y), err, sizeof err), 0);
+    plan_url u;
+    assert_int_equal(plan_server_url(&p, p.server.metrics, &u, err, sizeof err), 0);
+    assert_string_equal(u.host, "t.example");
+    assert_int_equal(u.port, 8080);
+    assert_string_equal(u.authority, "t.example:8080");
+    assert_string_equal(u.base_path, "/api/metrics?a=1");
+    plan_url_free(&u);
+    assert_int_equal(plan_server_url(&p, p.server.config, &u, err, sizeof err), 0);
+    assert_string_equal(u.host, "other");
+    assert_int_equal(u.port, 9000);
+    assert_string_equal(u.authority, "other:9000");
+    assert_string_equal(u.base_path, "/");
+    plan_url_free(&u);
+    assert_int_equal(plan_server_url(&p, "http://other?x", &u, err, sizeof err), 0);
+    assert_string_equal(u.base_path, "/?x");
+    plan_url_free(&u);
+    /* --target moves a path with it. */
+    assert_int_equal(plan_set_target(&p, "http://moved:81", err, sizeof err), 0);
+    assert_int_equal(plan_server_url(&p, p.server.metrics, &u, err, sizeof err), 0);
+    assert_string_equal(u.authority, "moved:81");
+    assert_string_equal(u.base_path, "/metrics?a=1");
+    plan_url_free(&u);
+    /* The flags' setter: checked, replaces, clears. */
+    assert_int_equal(plan_set_server(&p, false, "/other", err, sizeof err), 0);
+    assert_string_equal(p.server.metrics, "/other");
+    assert_int_equal(plan_set_server(&p, true, "nope", err, sizeof err), -1);
+    assert_string_equal(p.server.config, "http://other:9000");
+    assert_int_equal(plan_set_server(&p, true, NULL, err, sizeof err), 0);
+    assert_null(p.server.config);
+    plan_free(&p);
+
+    /* Ad-hoc URL plans ask for nothing. */
+    assert_int_equal(plan_from_url(&p, "http://x:1/a", 1, 0, SEC, NULL, err, sizeof err), 0);
+    assert_null(p.server.metrics);
+    assert_null(p.server.config);
+    plan_free(&p);
+}
+
 /* ---- URLs ----------------------------------------------------------------------- */
 
 static void test_url_parse(void **state)
@@ -1311,6 +1416,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_example_plan),
+        cmocka_unit_test(test_server),
         cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_from_url),
         cmocka_unit_test(test_set_target_validate),
