@@ -227,6 +227,8 @@ static void plan_facts(an_run *r)
         }
         if (dur > 0)
             r->planned_rps += arrivals / dur;
+        const char *model = jstr(sc, "model");
+        r->plan_conns += ju64(sc, model && strcmp(model, "open") == 0 ? "max_connections" : "users");
         const json_t *rq;
         json_array_foreach(json_object_get(sc, "requests"), j, rq) {
             const json_t *ex = json_object_get(rq, "expect");
@@ -251,6 +253,7 @@ static void expected(an_run *r)
     const json_t *cl = json_object_get(r->json, "client");
     double threads = jnum(cl, "threads", 0);
     r->client_busy = threads > 0 && r->duration_s > 0 ? jnum(cl, "cpu_seconds", NAN) / (threads * r->duration_s) : NAN;
+    r->fd_limit = ju64(json_object_get(r->json, "environment"), "fd_limit");
     const json_t *eps = json_object_get(json_object_get(r->json, "expected"), "endpoints");
     r->has_expected = json_is_array(eps);
     if (!r->has_expected)
@@ -294,8 +297,23 @@ static void warn(an_run *r, const char *msg)
 /* Saturation: the client, not the server, may have been the limit. */
 static void saturation(an_run *r)
 {
-    char msg[256];
+    char msg[sizeof(r->warnings[0])];
     const an_label *t = &r->total;
+    uint64_t local = t->by_kind[STATS_ERR_LOCAL_LIMIT];
+    if (local > 0) {
+        /* The descriptors the plan needs: one per connection and a few for ptest itself
+         * (ENGINE_FD_OWN, engine.h). */
+        if (r->fd_limit > 0 && r->plan_conns + 24 >= r->fd_limit)
+            snprintf(msg, sizeof(msg), "generator hit its file-descriptor limit (ulimit -n %" PRIu64 "): %" PRIu64
+                     " connects not attempted (not counted as server errors); raise ulimit -n or lower users",
+                     r->fd_limit, local);
+        else
+            snprintf(msg, sizeof(msg), "generator hit a local limit (no free local port, system file table or "
+                     "socket memory: EADDRNOTAVAIL, ENFILE, ENOBUFS): %" PRIu64 " connects not attempted (not "
+                     "counted as server errors); widen net.ipv4.ip_local_port_range, add workers or lower users",
+                     local);
+        warn(r, msg);
+    }
     if (r->planned_rps > 0 && t->rps < 0.95 * r->planned_rps) {
         snprintf(msg, sizeof(msg), "achieved %.1f requests/s of the planned %.1f/s (%.0f %%): "
                  "the load generator or its connection limit may have been the bottleneck",

@@ -7,7 +7,10 @@
  * <= T, tolerating <= 4T, everything else frustrated: slower responses and every error
  * (transport errors have no latency; responses with an error status are in the histogram,
  * so the successful responses are taken to be spread over the buckets like all of them).
- * Saturation warnings are derived here too (an_warnings).
+ * Saturation warnings are derived here too, first the generator's own limits
+ * (errors_by_kind.local_limit: attempts that never reached the network, outside count and
+ * errors, so outside error_rate and the gate), naming the file-descriptor limit
+ * (environment.fd_limit) when the plan's connections do not fit under it.
  * Ownership: an_run owns everything (an_free). Not thread-safe.
  */
 #ifndef PTEST_ANALYSIS_H
@@ -62,10 +65,12 @@ typedef struct an_run {
     double peak_rss_bytes;     /* sampled peak RSS (NAN if unknown) */
     bool has_expected;         /* "expected" (the target's /config) is in results.json */
     double client_busy;        /* ptest's CPU / (duration x threads), NAN if unknown */
+    uint64_t fd_limit;         /* environment.fd_limit of the run (0 if unknown) */
+    uint64_t plan_conns;       /* the plan's closed users + open max_connections */
     size_t n_labels;
     an_label *labels;
     an_label total;
-    char warnings[4][256];
+    char warnings[6][320];
     size_t n_warnings;
 } an_run;
 

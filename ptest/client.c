@@ -116,38 +116,38 @@ static void reset_response(client_conn *c)
 
 static void do_send(client_conn *c);
 
-/* Opens the socket and starts connecting. Returns 0 or a stats_err kind. */
+/* Opens the socket and starts connecting. Returns 0 or a stats_err kind (a local limit when
+ * socket() or epoll_ctl ran out of descriptors, ports or memory: client_kind_of_errno). */
 static int start_connect(client_conn *c)
 {
     int fd = socket(c->sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return STATS_ERR_CONNECT_REFUSED;
+        return client_kind_of_errno(errno);
     int one = 1;
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->t_conn = clock_mono_now();
     c->served = 0;
     ev_io_init(&c->io, fd, on_io, c);
+    int e = 0;
     if (connect(fd, c->sa, c->salen) == 0) {
-        if (ev_io_start(c->loop, &c->io, EV_READ) != 0)
+        if ((e = -ev_io_start(c->loop, &c->io, EV_READ)) != 0)
             goto fail;
         c->connect_ns = clock_mono_now() - c->t_conn;
         c->connected_now = true;
         return 0;
     }
     if (errno != EINPROGRESS) {
-        int kind = client_kind_of_errno(errno);
-        close(fd);
-        c->io.fd = -1;
-        return kind;
+        e = errno;
+        goto fail;
     }
-    if (ev_io_start(c->loop, &c->io, EV_WRITE) != 0)
+    if ((e = -ev_io_start(c->loop, &c->io, EV_WRITE)) != 0)
         goto fail;
     c->state = CLIENT_CONNECTING;
     return 0;
 fail:
     close(fd);
     c->io.fd = -1;
-    return STATS_ERR_CONNECT_REFUSED;
+    return client_kind_of_errno(e);
 }
 
 /* Starts (or restarts, for the keep-alive retry) the exchange on the current socket. */

@@ -103,7 +103,8 @@ typedef struct client_result {
     mono_ns t_done;          /* completion or failure */
     uint64_t connect_ns;     /* time to connect when this request opened a connection */
     bool connected;          /* this request established a new connection */
-    bool conn_failed;        /* the kind is a failure to connect */
+    bool conn_failed;        /* the kind is a failure to connect to the target (a local
+                                limit, STATS_ERR_LOCAL_LIMIT, is not: nothing was sent) */
     uint64_t bytes_rx, bytes_tx;
 } client_result;
 

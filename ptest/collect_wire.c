@@ -122,13 +122,16 @@ static int parse_label(const json_t *o, cwire_label *l, char *err, size_t errlen
             snprintf(err, errlen, "label %s: unknown error kind \"%.64s\"", name, key);
             return CWIRE_ESYNTAX;
         }
-        if (get_u64(kinds, key, l->errors, &n, err, errlen) != 0)
+        /* local_limit counts attempts outside count and errors (stats.h). */
+        bool local = stats_err_is_local(k);
+        if (get_u64(kinds, key, local ? UINT64_C(1) << 40 : l->errors, &n, err, errlen) != 0)
             return CWIRE_ESYNTAX;
         l->by_kind[k] = n;
-        sum += n;
+        if (!local)
+            sum += n;
     }
     if (sum != l->errors) {
-        snprintf(err, errlen, "label %s: errors_by_kind add up to %llu, not errors = %llu", name,
+        snprintf(err, errlen, "label %s: errors_by_kind but local_limit add up to %llu, not errors = %llu", name,
                  (unsigned long long)sum, (unsigned long long)l->errors);
         return CWIRE_ESYNTAX;
     }

@@ -10,7 +10,8 @@
  *   {"workers": N, "start_ms": <run start, ms since the epoch (the interval logs' BaseTime)>,
  *    "t": <second index from the start>, "len_ms": <length, 1000 but for the last>,
  *    "labels": [{"name": "<label>", "count": n, "errors": n,
- *                "errors_by_kind": {"connect_refused": n, ...}  (kinds with n > 0 only),
+ *                "errors_by_kind": {"connect_refused": n, ...}  (kinds with n > 0 only;
+ *                                  they add up to errors but for local_limit, stats.h),
  *                "hist": "<base64 V2 compressed latency histogram, us (hlog.h)>"}, ...]}
  *   Labels in the worker's plan order; the total is their sum (the collector adds it).
  *   A second is identified by (worker, t): a retried upload of the same t is ignored, so a

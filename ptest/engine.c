@@ -51,6 +51,12 @@ static void jtl_record(eng_thread *th, eng_user *u, const client_result *r, uint
 
 static void record(eng_thread *th, eng_user *u, const client_result *r)
 {
+    if (stats_err_is_local(r->kind)) {
+        /* The generator's own limit: not a sample (no JTL row), not a connect failure of
+         * the target (the "unreachable" verdict), not a request in count/errors. */
+        stats_record(&th->st, u->req->label, r->t_done, r->kind, 0, 0, 0, 0, 0);
+        return;
+    }
     if (r->connected)
         stats_connect(&th->st, STATS_OK);
     else if (r->conn_failed)

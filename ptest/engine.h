@@ -11,6 +11,10 @@
  *                     from the start of the iteration (so it includes a reconnect); after a
  *                     failed connect the user waits ENGINE_CONNECT_BACKOFF before the next
  *                     iteration so that a dead target is not hammered in a busy loop.
+                     A user that cannot even open a socket (the generator's own limit:
+                     STATS_ERR_LOCAL_LIMIT, stats.h) waits 10 ms, doubling up to
+                     ENGINE_LOCAL_BACKOFF_MAX while the limit lasts; each attempt is counted
+                     as local_limit, never as a request or an error of the target.
  *   open scenarios    arrival k of the schedule (schedule.h) runs on thread k % A, where A =
  *                     min(T, max_connections) threads each get an equal share (+-1) of the
  *                     scenario's max_connections. Every arrival has an intended send time;
@@ -54,6 +58,7 @@
 
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_CONNECT_BACKOFF (10 * CLOCK_NS_PER_MS)
+#define ENGINE_LOCAL_BACKOFF_MAX CLOCK_NS_PER_SEC  /* closed users beyond a local limit */
 
 typedef struct engine engine;
 
@@ -81,6 +86,60 @@ bool engine_finished(const engine *e);
 /* Waits for the threads. */
 void engine_join(engine *e);
 void engine_destroy(engine *e);
+
+/* --- does the plan fit this machine (checked by `ptest run` before any load) ----------
+ *
+ * Memory per user, measured with `ptest run` (closed users, 1 s think time, msdemo on the
+ * same host, amd64; VmHWM of ptest and the kernel's Slab in /proc/meminfo):
+ *   every user or open connection slot  engine_user_bytes(): its struct (384 bytes on
+ *                                       amd64) and a pointer; its 16 KiB read buffer is
+ *                                       calloc'ed and costs no RAM while untouched
+ *   a user with a connection            + ENGINE_CONN_BYTES: the first 4 KiB page of the
+ *                                       read buffer (RSS 1,000 -> 10,000 -> 15,000 users:
+ *                                       8.4 -> 47.1 -> 68.7 MiB, 4,511 bytes per user)
+ *                                       and the kernel's socket (Slab +3.9 KB per socket);
+ *                                       up to ENGINE_CONN_BYTES_MAX when responses fill
+ *                                       the whole read buffer
+ * Descriptors: one per connection plus ENGINE_FD_OWN and one interval log per label.
+ * Policy: not enough memory for the measured figure refuses the run (ENGINE_FIT_REFUSE:
+ * it would end in the OOM killer, without results); too few descriptors (after raising the
+ * soft limit toward the hard one, as wrk and nginx do), or memory short only in the
+ * worst case, warns (ENGINE_FIT_WARN): the run goes on, the users beyond the limit count
+ * their attempts as local_limit (stats.h) and the analysis says so. */
+#define ENGINE_CONN_BYTES 8192u
+#define ENGINE_CONN_BYTES_MAX (CLIENT_RBUF_SIZE + 4096u)
+#define ENGINE_BASE_BYTES (UINT64_C(16) << 20)   /* threads, histograms, results */
+/* Descriptors ptest holds besides its connections, with one interval log per label more:
+ * std streams, 3 per event loop (epoll, eventfd, timerfd; 4 engine threads and the
+ * coordinator), JTL, scrape (13 seen with one engine thread and one label). */
+#define ENGINE_FD_OWN 24u
+#define ENGINE_FD_MARGIN 64u                     /* raised limit: room above the need */
+
+enum { ENGINE_FIT_REFUSE = -1, ENGINE_FIT_OK = 0, ENGINE_FIT_WARN = 1 };
+
+typedef struct engine_fit {
+    uint64_t users;          /* closed users + open max_connections of the plan */
+    uint64_t user_bytes;     /* engine_user_bytes() */
+    uint64_t fds_own;        /* ENGINE_FD_OWN + labels */
+    uint64_t fds_needed;     /* users + fds_own */
+    uint64_t fd_limit;       /* soft RLIMIT_NOFILE in effect (0: unknown) */
+    uint64_t fd_hard;
+    uint64_t mem_avail;      /* bytes (0: unknown, not checked) */
+    const char *mem_from;    /* "MemAvailable" or "the cgroup's memory.max" */
+    uint64_t mem_needed;     /* set by engine_fit_judge: the measured figure */
+    uint64_t mem_worst;      /* set by engine_fit_judge: with full read buffers */
+} engine_fit;
+
+/* Bytes of one user or connection slot before it connects. */
+uint64_t engine_user_bytes(void);
+/* Judges f (users, user_bytes, fds_own, fds_needed, fd_limit, fd_hard, mem_avail, mem_from
+ * filled in) and fills mem_needed/mem_worst. Returns an ENGINE_FIT_*; msg gets the refusal or the
+ * warnings ("" when it fits). Pure: for the unit tests. */
+int engine_fit_judge(engine_fit *f, char *msg, size_t msglen);
+/* Fills f for plan p on this machine: raises the soft RLIMIT_NOFILE to what the plan needs
+ * plus ENGINE_FD_MARGIN (at most the hard limit), reads /proc/meminfo MemAvailable and the cgroup v2
+ * memory.max room, then engine_fit_judge. Call before engine_create. */
+int engine_fit_check(const plan *p, engine_fit *f, char *msg, size_t msglen);
 
 /* Accessors. Labels are in plan_labels() order. */
 unsigned engine_threads(const engine *e);

@@ -57,7 +57,18 @@ void eng_closed_done(eng_user *u, const client_result *r)
         u->seq = 0;
         u->iters++;
     }
-    uint64_t wait = r->conn_failed ? ENGINE_CONNECT_BACKOFF : think_ns(sc, &th->rng);
+    uint64_t wait;
+    if (stats_err_is_local(r->kind)) {
+        /* No descriptor/port/memory: back off 10 ms, doubling up to 1 s while it lasts,
+         * so that users beyond the limit cost little CPU (the users that do have a
+         * connection are the ones being measured). */
+        wait = ENGINE_CONNECT_BACKOFF << u->local_backoff;
+        if ((ENGINE_CONNECT_BACKOFF << (u->local_backoff + 1)) <= ENGINE_LOCAL_BACKOFF_MAX)
+            u->local_backoff++;
+    } else {
+        u->local_backoff = 0;
+        wait = r->conn_failed ? ENGINE_CONNECT_BACKOFF : think_ns(sc, &th->rng);
+    }
     mono_ns next = r->t_done + wait;
     if (wait == 0) {
         user_iterate(u, r->t_done);

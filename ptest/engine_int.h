@@ -28,6 +28,7 @@ typedef struct eng_user {
     uint64_t iters;
     size_t seq;                  /* closed, order: sequence: index of the next request */
     uint32_t num;                /* 1-based number in the scenario (JMeter thread names) */
+    uint8_t local_backoff;       /* closed: consecutive local-limit failures (backoff shift) */
     bool finished;
     char *thread_csv;            /* JTL thread name, NULL without JTL */
 } eng_user;

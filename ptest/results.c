@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -323,6 +324,14 @@ int results_json(const results *r, buf *out)
     jsonw_u64(&w, r->threads);
     jsonw_key(&w, "target_address");
     if (r->target_addr) jsonw_str(&w, r->target_addr); else jsonw_null(&w);
+    /* The descriptor limit in effect (ptest run raised it at start): what a local_limit
+     * warning names (analysis.c). */
+    struct rlimit nofile;
+    jsonw_key(&w, "fd_limit");
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
+        jsonw_u64(&w, (uint64_t)nofile.rlim_cur);
+    else
+        jsonw_null(&w);
     jsonw_obj_end(&w);
 
     jsonw_key(&w, "labels");

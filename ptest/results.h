@@ -7,7 +7,7 @@
  *     "aborted": null | "<reason>",       e.g. "target http://... unreachable: connection refused"
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N)
- *     "environment": {"hostname", "cpus", "threads", "target_address"},
+ *     "environment": {"hostname", "cpus", "threads", "target_address", "fd_limit"},
  *     "labels": {"<label>": LABEL, ...},  in plan order
  *     "total": LABEL,                      every label together
  *     "plan": {...},                       echo of the plan as run (durations in seconds)
@@ -16,7 +16,7 @@
  *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
  *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
- *                               "bad_response", "status", "expectation"},
+ *                               "bad_response", "status", "expectation", "local_limit"},
  *            "status": {"200": n, ...}, "hlog": "<file name>"}
  *   STATS = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"}
  *           in microseconds from the HDR histogram (hdr.h semantics); every field but
@@ -26,7 +26,8 @@
  *           rps = requests completed in the interval / len_s; p50/p99 null without
  *           responses. The last point covers the rest of the run (len_s may differ from 1).
  *   count = finished requests (responses of any status + transport errors); errors =
- *   those with any error kind; rps = count / duration_s (duration_s runs until the last
+ *   those with any error kind but local_limit, which counts attempts the generator's own
+ *   limits stopped before anything was sent (stats.h: outside count and errors); rps = count / duration_s (duration_s runs until the last
  *   answer, so it includes the in-flight requests of the end); queued = open-model arrivals
  *   that waited for a free connection (latency includes the wait; see engine.h).
  *

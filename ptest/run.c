@@ -168,24 +168,6 @@ static unsigned default_threads(void)
     return n > 4 ? 4 : (unsigned)n;
 }
 
-/* Room for every connection of the plan plus the files we write. */
-static void raise_nofile(const plan *p)
-{
-    uint64_t need = 64;
-    for (size_t i = 0; i < p->n_scenarios; i++) {
-        const plan_scenario *s = &p->scenarios[i];
-        need += s->model == PLAN_CLOSED ? s->users : s->max_connections;
-    }
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
-        return;
-    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? (rlim_t)need : rl.rlim_max;
-    rl.rlim_cur = want;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || want < need)
-        fprintf(stderr, "ptest: warning: open file limit %" PRIu64 " is below the %" PRIu64
-                " connections of the plan\n", (uint64_t)want, need);
-}
-
 static void fmt_us(const hdr_histogram *h, double pct, char *out, size_t len)
 {
     if (h->total_count == 0) {
@@ -302,7 +284,12 @@ int run_plan(const plan *p, const run_opts *o)
         fprintf(stderr, "ptest: cannot write the JTL file: %s\n", err);
         return RUN_EXIT_USAGE;
     }
-    raise_nofile(p);
+    engine_fit fit;
+    int fits = engine_fit_check(p, &fit, err, sizeof(err));
+    if (fits != ENGINE_FIT_OK)
+        fprintf(stderr, "ptest: %s%s\n", fits == ENGINE_FIT_WARN ? "warning: " : "", err);
+    if (fits == ENGINE_FIT_REFUSE)
+        goto out;
     /* The target's own figures (server-side cost, expected delays), only when asked. They are
      * read on their own thread, started now and never waited for: the load does not wait. */
     if (start_scrape(p, &scr) != 0)

@@ -6,11 +6,12 @@
 
 static const char *const err_names[STATS_ERR_N] = {
     "ok", "connect_refused", "connect_timeout", "timeout", "reset", "bad_response",
-    "status", "expectation",
+    "status", "expectation", "local_limit",
 };
 static const char *const err_texts[STATS_ERR_N] = {
     "ok", "connection refused", "connect timeout", "request timeout", "connection reset",
     "bad response", "unexpected status", "failed expectation",
+    "local limit (no file descriptor, local port or socket memory)",
 };
 
 const char *stats_err_name(int kind)
@@ -143,14 +144,15 @@ void stats_roll_slow(stats_thread *t, mono_ns now, bool force)
         return;
     bool any = false;
     for (size_t i = 0; i < t->n_labels; i++)
-        if (t->cur[i].count > 0 || t->cur[i].lat->total_count > 0)
+        if (t->cur[i].count > 0 || t->cur[i].lat->total_count > 0 ||
+            t->cur[i].by_kind[STATS_ERR_LOCAL_LIMIT] > 0)
             any = true;
     bool added = false;
     if (any) {
         pthread_mutex_lock(&t->mu);
         for (size_t i = 0; i < t->n_labels; i++) {
             stats_second *c = &t->cur[i], *p = &t->pub[i];
-            if (c->count == 0 && c->lat->total_count == 0)
+            if (c->count == 0 && c->lat->total_count == 0 && c->by_kind[STATS_ERR_LOCAL_LIMIT] == 0)
                 continue;
             if (p->lat->total_count == 0) {
                 hdr_histogram *tmp = p->lat;
@@ -200,6 +202,12 @@ void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int stat
     stats_roll(t, now);
     stats_label *l = &t->labels[label];
     stats_second *c = &t->cur[label];
+    if (stats_err_is_local(kind)) {
+        /* Never reached the network: not a request of the run, not the server's error. */
+        l->by_kind[kind]++;
+        c->by_kind[kind]++;
+        return;
+    }
     l->count++;
     c->count++;
     l->bytes_rx += bytes_rx;

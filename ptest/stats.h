@@ -9,6 +9,10 @@
  * Only requests that got a complete response (any status) are in the histograms; transport
  * failures (connect refused/timeout, timeout, reset, bad response) are counted as errors
  * without a latency, because there is none to measure.
+ * The generator's own limits (STATS_ERR_LOCAL_LIMIT: no file descriptor, no local port, no
+ * kernel memory for a socket) are not the target's doing: such an attempt never reached the
+ * network, so it is counted in by_kind[STATS_ERR_LOCAL_LIMIT] only, never in count or
+ * errors (so not in error_rate, rps or any threshold), like an open-model drop.
  *
  * Two halves:
  *   stats_thread   owned by one engine thread (the hot path: no lock, no allocation).
@@ -34,16 +38,18 @@
 #include "clock.h"
 #include "hdr.h"
 
-/* Outcome of one request. STATS_OK and the last two still carry a response (and latency). */
+/* Outcome of one request. STATS_OK, _STATUS and _EXPECTATION carry a response (and latency). */
 enum stats_err {
     STATS_OK = 0,
-    STATS_ERR_CONNECT_REFUSED, /* connect() failed (refused, unreachable, no local port) */
+    STATS_ERR_CONNECT_REFUSED, /* connect() failed (refused, unreachable) */
     STATS_ERR_CONNECT_TIMEOUT, /* no connection within the plan's connect timeout */
     STATS_ERR_TIMEOUT,         /* no complete response within the request timeout */
     STATS_ERR_RESET,           /* connection reset or closed before the response completed */
     STATS_ERR_BAD_RESPONSE,    /* unparsable or oversized response */
     STATS_ERR_STATUS,          /* status not the expected one (default: >= 400) */
     STATS_ERR_EXPECTATION,     /* body_contains not found */
+    STATS_ERR_LOCAL_LIMIT,     /* never sent: the generator's own limit (EMFILE, ENFILE,
+                                  EADDRNOTAVAIL, ENOBUFS, ENOMEM): not a server error */
     STATS_ERR_N
 };
 
@@ -56,14 +62,21 @@ static inline bool stats_err_has_response(int kind)
 {
     return kind == STATS_OK || kind == STATS_ERR_STATUS || kind == STATS_ERR_EXPECTATION;
 }
+/* True for the generator's own limits: counted apart, never as a request or an error. */
+static inline bool stats_err_is_local(int kind)
+{
+    return kind == STATS_ERR_LOCAL_LIMIT;
+}
 
 #define STATS_STATUS_MIN 100
 #define STATS_STATUS_MAX 999
 
 /* Whole-run totals of one label (one thread's share, or merged). */
 typedef struct stats_label {
-    uint64_t count;              /* finished requests: responses + transport errors */
-    uint64_t errors;             /* count with a kind != STATS_OK */
+    uint64_t count;              /* finished requests: responses + transport errors
+                                    (attempts stopped by a local limit are not requests) */
+    uint64_t errors;             /* count with a kind != STATS_OK; by_kind sums to it but
+                                    for [STATS_ERR_LOCAL_LIMIT], which is outside count */
     uint64_t dropped;            /* open model: arrivals never sent (see engine.h) */
     uint64_t queued;             /* open model: arrivals sent late because every connection
                                     was busy (their latency includes the wait) */
@@ -84,7 +97,8 @@ typedef struct stats_second {
     hdr_histogram *lat;          /* latency of the responses completed in the second, us */
     uint64_t count, errors;
     uint64_t by_kind[STATS_ERR_N]; /* errors of the second by kind ([STATS_OK] stays 0), for
-                                    the live view of a distributed run (upload.h) */
+                                    the live view of a distributed run (upload.h); as in
+                                    stats_label, [STATS_ERR_LOCAL_LIMIT] is not in count/errors */
 } stats_second;
 
 typedef struct stats_thread {
@@ -122,7 +136,8 @@ static inline void stats_roll(stats_thread *t, mono_ns now)
 
 /* Records one finished request of label at time now (monotonic, >= t->start).
  * kind: enum stats_err. For kinds with a response, status is the HTTP status and
- * lat_ns / svc_ns the latency and service time; otherwise they are ignored.
+ * lat_ns / svc_ns the latency and service time; otherwise they are ignored. A local-limit
+ * kind only counts in by_kind (stats_err_is_local).
  * Owner thread only; never allocates. */
 void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status,
                   uint64_t lat_ns, uint64_t svc_ns, uint64_t bytes_rx, uint64_t bytes_tx);

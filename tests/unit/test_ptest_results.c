@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "hlog.h"
@@ -179,6 +180,10 @@ static void test_json_shape(void **state)
     assert_true(json_is_null(path(j, "aborted")));
     assert_int_equal(json_integer_value(path(j, "dropped")), 7);
     assert_int_equal(json_integer_value(path(j, "environment.threads")), 2);
+    struct rlimit nofile;   /* what a local_limit warning names */
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &nofile), 0);
+    if (nofile.rlim_cur != RLIM_INFINITY)
+        assert_true(json_integer_value(path(j, "environment.fd_limit")) == (json_int_t)nofile.rlim_cur);
 
     /* Labels in plan order, with every field. */
     json_t *labels = path(j, "labels");
@@ -190,7 +195,7 @@ static void test_json_shape(void **state)
                                      "status", "hlog"};
     static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
     static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout", "reset",
-                                        "bad_response", "status", "expectation"};
+                                        "bad_response", "status", "expectation", "local_limit"};
     const char *owners[] = {"A", "root \"q\""};
     for (int o = 0; o < 3; o++) {
         json_t *l = o < 2 ? json_object_get(labels, owners[o]) : path(j, "total");
@@ -202,8 +207,8 @@ static void test_json_shape(void **state)
             assert_non_null(json_object_get(json_object_get(l, "service_time_us"), sk[i]));
         }
         json_t *ek = json_object_get(l, "errors_by_kind");
-        assert_int_equal(json_object_size(ek), 7);
-        for (size_t i = 0; i < 7; i++)
+        assert_int_equal(json_object_size(ek), 8);
+        for (size_t i = 0; i < 8; i++)
             assert_true(json_is_integer(json_object_get(ek, kinds[i])));
     }
     /* Values. */
