@@ -38,7 +38,29 @@ check() {
   fi
 }
 
+# The suites write only under build/ (and the system's temporary folder): no file git does
+# not track, ignored ones included, may appear elsewhere in the working tree while they
+# run. Compared with a list taken at the start, so files that were already there and
+# tracked files others are editing never count; each new one is named (a file someone
+# else creates meanwhile and has not committed is named too: the list says which).
+untracked_outside_build() {
+  git status --porcelain --untracked-files=all --ignored -- . ':(exclude)build' 2>/dev/null |
+    sed -n 's/^\(??\|!!\) //p' | sort
+}
+TREE_BEFORE=$LOGDIR/tree-before.txt
+untracked_outside_build >"$TREE_BEFORE"
+tree_unchanged() {
+  local new
+  new=$(untracked_outside_build | comm -13 "$TREE_BEFORE" -)
+  [ -z "$new" ] && return 0
+  echo "new files outside build/ (a test or script writes into the working tree):"
+  printf '%s\n' "$new"
+  return 1
+}
+
 finish() {
+  # Once: with KEEP_GOING=0 a failing check calls finish itself.
+  [ -n "${TREE_CHECKED:-}" ] || { TREE_CHECKED=1; check tree/unchanged tree_unchanged; }
   echo
   [ ${#failures[@]} -eq 0 ] || printf 'failed: %s\n' "${failures[*]}"
   printf 'total time %ds\n' $(( $(date +%s) - t_start ))
