@@ -11,6 +11,19 @@ bench_help() { # bench_help SCRIPT PYTHON-FILE PROGRAM-OPTION
 # builds it. Override with BUILD=build to measure the dynamic one.
 BUILD=${BUILD:-$ROOT/build/static}
 
+# bench_args "$@": --help or -h anywhere prints the usage and exits 0; otherwise sets
+# cmdline, the command as typed (for the report).
+bench_args() {
+  local arg
+  for arg in "$@"; do
+    if [ "$arg" = -h ] || [ "$arg" = --help ]; then
+      bench_help "$ROOT/bench/$BENCH.sh" "$ROOT/bench/$BENCH.py" "--$BENCH"
+      exit 0
+    fi
+  done
+  cmdline="bench/$BENCH.sh${*:+ $*}"
+}
+
 bench_missing=0
 bench_need() { # bench_need COMMAND DEBIAN-PACKAGE
   if ! command -v "$1" >/dev/null 2>&1; then
@@ -36,3 +49,10 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 bench_uptime() { echo "# uptime:$(uptime | sed 's/.*up/ up/')"; }
+
+# bench_exec "$@": hands over to bench/$BENCH.py with the program under test, the command
+# line and the CPUs.
+bench_exec() {
+  exec python3 "$ROOT/bench/$BENCH.py" "--$BENCH" "$BUILD/$BENCH" --cmdline "$cmdline" \
+    --server-cpu "$server_cpu" --load-cpu "$load_cpu" "$@"
+}

@@ -11,13 +11,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=msdemo
 source "$ROOT/bench/lib.sh"
-for arg in "$@"; do
-  if [ "$arg" = -h ] || [ "$arg" = --help ]; then
-    bench_help "$0" "$ROOT/bench/msdemo.py" --msdemo
-    exit 0
-  fi
-done
-cmdline="bench/msdemo.sh${*:+ $*}"
+bench_args "$@"
 
 bench_need nginx nginx-light
 bench_need wrk wrk
@@ -28,5 +22,4 @@ bench_ready msdemo
 echo "# $cmdline"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) CPUs  $(uname -r)  $("$BUILD/msdemo" --version 2>&1 | head -1)  $(nginx -v 2>&1)"
 bench_uptime
-exec python3 "$ROOT/bench/msdemo.py" --msdemo "$BUILD/msdemo" --cmdline "$cmdline" \
-  --server-cpu "$server_cpu" --load-cpu "$load_cpu" "$@"
+bench_exec "$@"

@@ -13,13 +13,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BENCH=ptest
 source "$ROOT/bench/lib.sh"
-for arg in "$@"; do
-  if [ "$arg" = -h ] || [ "$arg" = --help ]; then
-    bench_help "$0" "$ROOT/bench/ptest.py" --ptest
-    exit 0
-  fi
-done
-cmdline="bench/ptest.sh${*:+ $*}"
+bench_args "$@"
 
 bench_need nginx nginx-light
 bench_need wrk wrk
@@ -32,5 +26,4 @@ bench_ready ptest
 echo "# $cmdline"
 echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) CPUs  $(uname -r)  $("$BUILD/ptest" --version 2>&1 | head -1)  $(nginx -v 2>&1)  $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)  $(h2load --version 2>&1 | head -1)"
 bench_uptime
-exec python3 "$ROOT/bench/ptest.py" --ptest "$BUILD/ptest" --cmdline "$cmdline" \
-  --server-cpu "$server_cpu" --load-cpu "$load_cpu" "$@"
+bench_exec "$@"
