@@ -18,7 +18,7 @@
 
 #include "plan.h"
 
-/* Exit codes of ptest (DESIGN.md §5). */
+/* Exit codes of ptest, as `ptest --help` and the README list them. */
 #define RUN_EXIT_OK 0
 #define RUN_EXIT_GATE 1          /* thresholds failed (analysis, later) */
 #define RUN_EXIT_USAGE 2         /* usage, plan or output-directory error */
