@@ -317,6 +317,34 @@ static size_t limit_of(const http_limits *lim)
     return max > INT_MAX ? INT_MAX : max;
 }
 
+/* Absolute-form ("http://host:port/p?q", RFC 9112 §3.2.2): the path is what follows the
+ * authority, "/" when that is empty (RFC 9110 §4.2.3). Origin-, asterisk- and authority-form
+ * targets are left as they are. */
+static void absolute_form_path(http_request *req)
+{
+    const char *t = req->target.p, *end = t + req->path.n;
+    const char *sep = NULL;
+    for (const char *s = t; s + 2 < end; s++) {
+        if (s[0] == ':' && s[1] == '/' && s[2] == '/') {
+            sep = s;
+            break;
+        }
+        if (s[0] == '/')
+            return;   /* a '/' before "://": not a scheme */
+    }
+    if (!sep || sep == t || *t == '/')
+        return;
+    const char *auth = sep + 3;
+    const char *slash = memchr(auth, '/', (size_t)(end - auth));
+    if (slash) {
+        req->path.p = slash;
+        req->path.n = (size_t)(end - slash);
+    } else {
+        req->path.p = "/";   /* a static view: valid for as long as any buffer */
+        req->path.n = 1;
+    }
+}
+
 static int parse_request(const char *buf, const char *end, http_request *req)
 {
     const char *p = buf;
@@ -362,6 +390,7 @@ static int parse_request(const char *buf, const char *end, http_request *req)
     req->path.n = q ? (size_t)(q - t) : tn;
     req->query.p = q ? q + 1 : p;
     req->query.n = q ? (size_t)(p - q - 1) : 0;
+    absolute_form_path(req);
     p++;
 
     if ((rc = eat_version(&p, end, &req->minor_version)) != 0)
@@ -374,8 +403,9 @@ static int parse_request(const char *buf, const char *end, http_request *req)
     if ((rc = parse_fields(&p, end, req->headers, &req->num_headers, &f)) != 0)
         return rc;
 
-    /* RFC 9112 §3.2: more than one Host is a 400. */
-    if (f.host_count > 1)
+    /* RFC 9112 §3.2: more than one Host is a 400, and so is an HTTP/1.1 request without
+     * one. */
+    if (f.host_count > 1 || (f.host_count == 0 && req->minor_version == 1))
         return HTTP_ERR_SYNTAX;
     if ((rc = check_framing(&f, req->minor_version)) != 0)
         return rc;

@@ -13,8 +13,10 @@
  * accepted only as a line terminator, never CR alone), no obs-fold, no whitespace before
  * ':', no NUL or other control bytes except HTAB in field values, HTTP/1.0 or HTTP/1.1
  * only, request-target of visible ASCII (0x21-0x7E) in origin-form ("/..."), asterisk-form
- * ("*") or absolute/authority-form (starting with a letter), at most one Host field,
- * limits on header count and size.
+ * ("*") or absolute/authority-form (starting with a letter), exactly one Host field in
+ * HTTP/1.1 and at most one in HTTP/1.0, limits on header count and size.
+ * For an absolute-form target (scheme "://" authority [path]) path is the part after the
+ * authority ("/" when empty; RFC 9112 §3.2.2), so servers route it like origin-form.
  * Framing (RFC 9112 §6), for requests and responses alike: Transfer-Encoding and
  * Content-Length together, more than one Content-Length (even equal), a Content-Length
  * that is not only digits or overflows 64 bits, "chunked" applied twice or not as the
@@ -62,7 +64,7 @@ enum http_body_kind {
 typedef struct http_request {
     http_str method;
     http_str target;          /* request-target as sent */
-    http_str path;            /* target up to '?' */
+    http_str path;            /* target up to '?'; for absolute-form only the path part */
     http_str query;           /* after '?', without it; n == 0 if none */
     int minor_version;        /* 0 or 1 */
     size_t num_headers;

@@ -63,6 +63,9 @@ int msdemo_config_init(msdemo_config *cfg)
     cfg->limits.max_connections = 10000;
     cfg->limits.max_header_bytes = 8192;
     cfg->limits.header_timeout_ns = SEC(10);
+    cfg->limits.body_timeout_ns = SEC(10);
+    cfg->limits.body_min_rate = 1024;
+    cfg->limits.send_timeout_ns = SEC(60);
     cfg->limits.idle_timeout_ns = SEC(60);
     cfg->limits.max_pipeline = 64;
     cfg->limits.max_body_bytes = 1024 * 1024;
@@ -250,6 +253,7 @@ static int load_endpoint(loader *L, msdemo_config *cfg, const yt_node *n)
 static int load_limits(loader *L, msdemo_limits *lim, const yt_node *n)
 {
     static const char *const keys[] = {"max_connections", "max_header_bytes", "header_timeout",
+                                       "body_timeout", "body_min_rate", "send_timeout",
                                        "idle_timeout", "max_pipeline", "max_body_bytes", NULL};
     const yt_node *v;
     uint64_t u;
@@ -276,7 +280,14 @@ static int load_limits(loader *L, msdemo_limits *lim, const yt_node *n)
         return -1;
     if ((v = yt_get(n, "idle_timeout")) && yt_duration(L->doc, v, &lim->idle_timeout_ns, L->err) < 0)
         return -1;
-    if (lim->header_timeout_ns == 0 || lim->idle_timeout_ns == 0)
+    if ((v = yt_get(n, "body_timeout")) && yt_duration(L->doc, v, &lim->body_timeout_ns, L->err) < 0)
+        return -1;
+    if ((v = yt_get(n, "send_timeout")) && yt_duration(L->doc, v, &lim->send_timeout_ns, L->err) < 0)
+        return -1;
+    if ((v = yt_get(n, "body_min_rate")) && yt_u64(L->doc, v, 0, UINT64_C(1) << 32, &lim->body_min_rate, L->err) < 0)
+        return -1;
+    if (lim->header_timeout_ns == 0 || lim->idle_timeout_ns == 0 || lim->body_timeout_ns == 0 ||
+        lim->send_timeout_ns == 0)
         return yt_fail(L->doc, n, L->err, "timeouts must be greater than 0");
     return 0;
 }

@@ -36,7 +36,10 @@ typedef struct msdemo_endpoint {
 typedef struct msdemo_limits {
     uint32_t max_connections;
     uint32_t max_header_bytes;
-    uint64_t header_timeout_ns;
+    uint64_t header_timeout_ns;   /* a request head must be complete this long after it began */
+    uint64_t body_timeout_ns;     /* longest pause in a request body, and its grace period */
+    uint64_t body_min_rate;       /* bytes/s a body must average after the grace; 0 = no floor */
+    uint64_t send_timeout_ns;     /* longest time the client may take no response bytes */
     uint64_t idle_timeout_ns;     /* keep-alive connection with nothing in flight */
     uint32_t max_pipeline;        /* requests queued per connection before reading pauses */
     uint64_t max_body_bytes;      /* request bodies are read and discarded; larger -> 413 */

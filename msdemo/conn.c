@@ -8,6 +8,9 @@
  * delayed responses cost a few hundred bytes each.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +21,10 @@
 
 #define FREE_CACHE_MAX 256
 #define LINGER_NS (2 * CLOCK_NS_PER_SEC)
+/* Memory is given back when the open connections fell to half of a peak of at least
+ * TRIM_MIN_PEAK, TRIM_DELAY after that (one trim per storm, not one per close). */
+#define TRIM_MIN_PEAK 1024
+#define TRIM_DELAY (1 * CLOCK_NS_PER_SEC)
 
 static void conn_io_cb(ev_loop *loop, ev_io *io, uint32_t events);
 static void conn_resp_cb(ev_loop *loop, ev_timer *t);
@@ -28,6 +35,9 @@ static void conn_update(conn *c, mono_ns now);
  * not need their own fields. */
 typedef struct conn_ext {
     mono_ns deadline;
+    mono_ns body_start;     /* when the current request body began (its head was parsed) */
+    mono_ns last_body;      /* when body bytes last arrived */
+    mono_ns last_send;      /* when the socket last took response bytes, or output began */
     uint64_t requests;
     bool close_after_write;
     bool lingering;
@@ -71,6 +81,8 @@ void conn_accept(worker *w, int fd)
         w->conns->prev = c;
     w->conns = c;
     w->nconns++;
+    if (w->nconns > w->conns_peak)
+        w->conns_peak = w->nconns;
     metrics_conn_add(&w->metrics, 1);
     mono_ns now = ev_now(w->loop);
     EXT(c)->deadline = now + s->cfg->limits.header_timeout_ns;
@@ -108,8 +120,23 @@ void conn_close(conn *c)
     } else {
         free(c);
     }
+    if (!w->listen_closed && w->conns_peak >= TRIM_MIN_PEAK && w->nconns <= w->conns_peak / 2 &&
+        !ev_timer_pending(&w->trim_timer))
+        ev_timer_start(w->loop, &w->trim_timer, ev_now(w->loop) + TRIM_DELAY);
     if (w->listen_closed && w->nconns == 0)
         ev_break(w->loop);
+}
+
+void conn_trim_cb(ev_loop *loop, ev_timer *t)
+{
+    worker *w = t->data;
+    (void)loop;
+    /* The connection structs freed in the storm are scattered through the heap: free()
+     * alone keeps them resident. malloc_trim also releases whole free pages inside it. */
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    w->conns_peak = w->nconns;
 }
 
 void conn_free_cache(worker *w)
@@ -175,6 +202,44 @@ static void queue_error(conn *c, int status, mono_ns now)
     p->close_after = true;
 }
 
+static bool in_body(const conn *c) { return c->body_left || c->in_chunked; }
+
+/* The queued answer whose request body is being read: always the last one queued, since
+ * nothing after it is parsed before the body ends. */
+static pending *q_back(conn *c) { return &c->q[(c->q_head + c->q_len - 1) % c->q_cap]; }
+
+/* The body ended well: its request may be answered. */
+static void body_done(conn *c)
+{
+    c->body_left = 0;
+    c->in_chunked = false;
+    if (c->q_len && q_back(c)->body_open) {
+        q_back(c)->body_open = false;
+        q_back(c)->send_continue = false;
+    }
+}
+
+/* The body is malformed, too large or too slow: its request gets this status instead of the
+ * one routed from its head (which was never written), and the connection closes after it. */
+static void body_error(conn *c, int status, mono_ns now)
+{
+    c->body_left = 0;
+    c->in_chunked = false;
+    if (!c->q_len || !q_back(c)->body_open) {
+        queue_error(c, status, now);
+        return;
+    }
+    pending *p = q_back(c);
+    p->body_open = false;
+    p->send_continue = false;
+    p->ready_at = now;
+    p->row = (uint16_t)(c->w->srv->cfg->n_endpoints + ROW_OTHER);
+    p->status = (int16_t)status;
+    p->close_after = true;
+    p->head_only = false;
+    c->stop_reading = true;
+}
+
 static int parse_error_status(int rc)
 {
     switch (rc) {
@@ -201,6 +266,10 @@ static size_t process_input(conn *c, char *data, size_t len, mono_ns now)
             size_t take = len - off < c->body_left ? len - off : (size_t)c->body_left;
             off += take;
             c->body_left -= take;
+            c->body_seen += take;
+            EXT(c)->last_body = now;
+            if (c->body_left == 0)
+                body_done(c);
             continue;
         }
         if (c->in_chunked) {
@@ -208,22 +277,24 @@ static size_t process_input(conn *c, char *data, size_t len, mono_ns now)
             int r = http_chunked_decode(&c->chunked, data + off, &dlen, &used);
             c->body_seen += dlen;
             off += used;
+            EXT(c)->last_body = now;
             if (r < 0) {
-                queue_error(c, 400, now);
+                body_error(c, 400, now);
                 return len;
             }
             if (c->body_seen > lim->max_body_bytes) {
-                queue_error(c, 413, now);
+                body_error(c, 413, now);
                 return len;
             }
             if (r == 1)
-                c->in_chunked = false;
+                body_done(c);
             else if (used == 0)
                 break;
             continue;
         }
-        if (c->q_len >= lim->max_pipeline)
-            break; /* backpressure: read again once answers went out */
+        /* Backpressure: parse more once answers went out and the socket took them. */
+        if (c->q_len >= lim->max_pipeline || c->out.len)
+            break;
 
         http_request req;
         int r = http_parse_request(data + off, len - off, &s->hlim, &req);
@@ -246,11 +317,16 @@ static size_t process_input(conn *c, char *data, size_t len, mono_ns now)
         }
         p->arrival = now;
         respond_route(c->w, &req, p);
+        if (req.body != HTTP_BODY_NONE) {
+            p->body_open = true;
+            p->send_continue = req.expect_continue;
+            c->body_seen = 0;
+            EXT(c)->body_start = EXT(c)->last_body = now;
+        }
         if (req.body == HTTP_BODY_LENGTH) {
             c->body_left = req.content_length;
         } else if (req.body == HTTP_BODY_CHUNKED) {
             c->in_chunked = true;
-            c->body_seen = 0;
             http_chunked_init(&c->chunked);
         }
         if (p->close_after)
@@ -303,6 +379,14 @@ static int flush_due(conn *c, mono_ns now)
 
     while (c->q_len && q_front(c)->ready_at <= now) {
         pending *p = q_front(c);
+        if (p->body_open) {
+            /* First in line, body still coming: the 100 the client waits for, once. */
+            if (p->send_continue) {
+                buf_puts(out, "HTTP/1.1 100 Continue\r\n\r\n");
+                p->send_continue = false;
+            }
+            break;
+        }
         if (c->closing && c->q_len == 1 && c->in.len == 0)
             p->close_after = true;
         if (p->close_after)
@@ -334,6 +418,7 @@ static int flush_due(conn *c, mono_ns now)
         if (out->len && sent < out->len) {
             buf_append(&c->out, out->data + sent, out->len - sent);
             c->out_off = 0;
+            EXT(c)->last_send = now;
             if (!buf_ok(&c->out)) {
                 conn_close(c);
                 return -1;
@@ -344,6 +429,8 @@ static int flush_due(conn *c, mono_ns now)
             conn_close(c);
             return -1;
         }
+        if (sent)
+            EXT(c)->last_send = now;
         c->out_off += sent;
         if (c->out_off == c->out.len) {
             buf_free(&c->out);
@@ -357,16 +444,36 @@ static int flush_due(conn *c, mono_ns now)
 
 /* --- reading ------------------------------------------------------------------------ */
 
-/* Parses what is buffered in c->in (after backpressure eased). */
-static void pump_buffered(conn *c, mono_ns now)
+/* Parses what is buffered in c->in (after backpressure eased); returns bytes used. */
+static size_t pump_buffered(conn *c, mono_ns now)
 {
     if (!c->in.len || c->stop_reading)
-        return;
+        return 0;
     size_t used = process_input(c, c->in.data, c->in.len, now);
     buf_consume(&c->in, used);
     if (c->in.len == 0) {
         buf_free(&c->in);
         c->head_start = 0;
+    } else if (used) {
+        c->head_start = now; /* what is left is a head that starts being read now */
+    }
+    return used;
+}
+
+/* Writes what is due and parses what is buffered, in turns, until neither makes progress:
+ * requests that arrived together (a long pipeline in one read) are all answered without
+ * waiting for a read event that will never come. Returns -1 if the connection was closed,
+ * 1 if it is lingering, else 0. */
+static int conn_progress(conn *c, mono_ns now)
+{
+    for (;;) {
+        if (flush_due(c, now) < 0)
+            return -1;
+        if (EXT(c)->lingering)
+            return 1;
+        if (pump_buffered(c, now) == 0 && !(c->q_len && q_front(c)->ready_at <= now &&
+                                            !q_front(c)->body_open && c->out.len == 0))
+            return 0;
     }
 }
 
@@ -389,6 +496,10 @@ static void on_readable(conn *c)
             if (EXT(c)->lingering || (c->q_len == 0 && c->out.len == 0)) {
                 conn_close(c);
                 return;
+            }
+            if (in_body(c)) {
+                body_error(c, 400, now); /* half-closed in the middle of a body */
+                break;
             }
             c->stop_reading = true; /* half-closed: answer what was asked, then close */
             EXT(c)->close_after_write = c->q_len == 0;
@@ -433,7 +544,7 @@ static void on_readable(conn *c)
     }
     if (EXT(c)->lingering)
         return;
-    if (flush_due(c, now) < 0)
+    if (conn_progress(c, now) != 0)
         return;
     conn_update(c, now);
 }
@@ -454,16 +565,20 @@ static void conn_update(conn *c, mono_ns now)
         conn_close(c);
         return;
     }
+    /* Reading is on while a body is open (its bytes are discarded, they queue nothing), else
+     * only while another request could be queued and answered: room in the queue, the
+     * socket took every answer, and no more than one head is buffered. So a client that
+     * sends without reading costs bounded memory. */
     uint32_t ev = 0;
-    bool room = c->q_len < lim->max_pipeline;
-    if (!c->stop_reading && room)
+    bool room = c->q_len < lim->max_pipeline && c->out.len == 0 && c->in.len <= w->srv->hlim.max_header_bytes;
+    if (!c->stop_reading && (room || in_body(c)))
         ev |= EV_READ;
     if (c->out.len)
         ev |= EV_WRITE;
     if (ev != c->io.events)
         ev_io_set(w->loop, &c->io, ev);
 
-    if (c->q_len) {
+    if (c->q_len && !q_front(c)->body_open) {
         mono_ns due = q_front(c)->ready_at;
         if (!ev_timer_pending(&c->resp_timer) || c->resp_timer.when != due)
             ev_timer_start(w->loop, &c->resp_timer, due);
@@ -471,17 +586,31 @@ static void conn_update(conn *c, mono_ns now)
         ev_timer_stop(w->loop, &c->resp_timer);
     }
 
-    /* One timer serves the header and the idle timeout. It is re-armed only when the new
-     * deadline is earlier than the armed one; a late-armed timer re-checks when it fires. */
+    /* One timer serves every timeout. It is re-armed only when the new deadline is earlier
+     * than the armed one; a late-armed timer re-checks when it fires. */
     mono_ns deadline;
-    if (c->in.len || c->body_left || c->in_chunked)
+    if (in_body(c)) {
+        /* body_timeout between reads, and after a grace of body_timeout at least
+         * body_min_rate on average (mod_reqtimeout's MinRate): a trickle is cut off. */
+        deadline = EXT(c)->last_body + lim->body_timeout_ns;
+        if (lim->body_min_rate) {
+            uint64_t earned = c->body_seen / lim->body_min_rate * CLOCK_NS_PER_SEC +
+                              c->body_seen % lim->body_min_rate * CLOCK_NS_PER_SEC / lim->body_min_rate;
+            mono_ns floor = EXT(c)->body_start + lim->body_timeout_ns + earned;
+            if (floor < deadline)
+                deadline = floor;
+        }
+    } else if (c->out.len) {
+        deadline = EXT(c)->last_send + lim->send_timeout_ns; /* a client that stopped reading */
+    } else if (c->in.len && c->q_len < lim->max_pipeline) {
         deadline = (c->head_start ? c->head_start : now) + lim->header_timeout_ns;
-    else if (c->q_len || c->out.len)
+    } else if (c->q_len || c->in.len) {
         deadline = 0; /* busy: no idle limit while we owe answers */
-    else if (EXT(c)->requests == 0)
+    } else if (EXT(c)->requests == 0) {
         deadline = EXT(c)->deadline; /* first request still to come: accept + header_timeout */
-    else
+    } else {
         deadline = now + lim->idle_timeout_ns;
+    }
     EXT(c)->deadline = deadline;
     if (deadline && (!ev_timer_pending(&c->idle_timer) || c->idle_timer.when > deadline))
         ev_timer_start(w->loop, &c->idle_timer, deadline);
@@ -497,14 +626,8 @@ static void conn_io_cb(ev_loop *loop, ev_io *io, uint32_t events)
     }
     if (events & EV_WRITE) {
         mono_ns now = ev_now_update(c->w->loop);
-        if (flush_due(c, now) < 0)
-            return;
-        if (!EXT(c)->lingering) {
-            pump_buffered(c, now);
-            if (flush_due(c, now) < 0)
-                return;
+        if (conn_progress(c, now) == 0)
             conn_update(c, now);
-        }
     }
 }
 
@@ -512,12 +635,8 @@ static void conn_resp_cb(ev_loop *loop, ev_timer *t)
 {
     conn *c = t->data;
     mono_ns now = ev_now(loop);
-    if (flush_due(c, now) < 0 || EXT(c)->lingering)
-        return;
-    pump_buffered(c, now);
-    if (flush_due(c, now) < 0 || EXT(c)->lingering)
-        return;
-    conn_update(c, now);
+    if (conn_progress(c, now) == 0)
+        conn_update(c, now);
 }
 
 static void conn_idle_cb(ev_loop *loop, ev_timer *t)
@@ -534,18 +653,24 @@ static void conn_idle_cb(ev_loop *loop, ev_timer *t)
         ev_timer_start(loop, t, EXT(c)->deadline);
         return;
     }
-    if (c->in.len || c->body_left || c->in_chunked) {
-        /* Slowloris: a head or body that never completes. */
+    if (in_body(c)) {
+        /* A body that pauses too long or trickles: its request is answered 408. */
         buf_free(&c->in);
-        c->body_left = 0;
-        c->in_chunked = false;
+        body_error(c, 408, now);
+    } else if (c->out.len) {
+        conn_close(c); /* send_timeout: the client stopped reading our answers */
+        return;
+    } else if (c->in.len) {
+        /* Slowloris: a head that never completes. */
+        buf_free(&c->in);
         queue_error(c, 408, now);
-        if (flush_due(c, now) < 0 || EXT(c)->lingering)
-            return;
-        conn_update(c, now);
+    } else {
+        conn_close(c); /* idle keep-alive connection, or one that never sent anything */
         return;
     }
-    conn_close(c); /* idle keep-alive connection, or one that never sent anything */
+    if (flush_due(c, now) < 0 || EXT(c)->lingering)
+        return;
+    conn_update(c, now);
 }
 
 void conn_drain(conn *c)

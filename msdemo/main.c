@@ -32,8 +32,10 @@ static void usage(FILE *f)
             "  -v, --version         print the version\n"
             "  -h, --help            this help\n"
             "\n"
-            "SIGTERM or SIGINT drains: /readyz turns 503, listening stops after drain_grace,\n"
-            "in-flight requests complete, exit 0 within drain_timeout. A second signal exits at once.\n"
+            "SIGTERM, SIGINT or SIGHUP drains: /readyz turns 503, listening stops after\n"
+            "drain_grace, in-flight requests complete, exit 0 within drain_timeout. A second\n"
+            "signal exits at once. (SIGHUP drains rather than reloads: the config is immutable\n"
+            "for a process's life; under nohup SIGHUP stays ignored.)\n"
             "Exit codes: 0 stopped, 1 runtime error, 2 usage or config error.\n");
 }
 
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
@@ -134,13 +137,17 @@ int main(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             sig = SIGTERM;
     } while (sig == SIGPIPE);
-    log_info("signal received", "\"signal\":\"%s\"", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_info("signal received", "\"signal\":\"%s\"",
+             sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM");
 
-    /* A second SIGTERM/SIGINT during the drain ends the process at once. */
+    /* A second SIGTERM/SIGINT/SIGHUP during the drain ends the process at once (SIGHUP only
+     * if it was not ignored when we started: nohup's choice is kept). */
     sigdelset(&set, SIGPIPE);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
+    if (signal(SIGHUP, SIG_DFL) == SIG_IGN)
+        signal(SIGHUP, SIG_IGN);
 
     mono_ns deadline = clock_mono_now() + cfg.drain_timeout_ns;
     msdemo_server_drain(srv);

@@ -159,6 +159,7 @@ static void worker_wake(ev_loop *loop, void *arg)
     w->listen_closed = true;
     ev_io_stop(loop, &w->lio);
     ev_timer_stop(loop, &w->accept_pause);
+    ev_timer_stop(loop, &w->trim_timer);
     close(w->lfd);
     w->lfd = -1;
     /* conn_drain may close c; take next first. */
@@ -220,6 +221,10 @@ static void build_config_json(msdemo_server *s)
     jsonw_key(&j, "max_header_bytes");
     jsonw_u64(&j, cfg->limits.max_header_bytes);
     ms_double(&j, "header_timeout_ms", (double)cfg->limits.header_timeout_ns);
+    ms_double(&j, "body_timeout_ms", (double)cfg->limits.body_timeout_ns);
+    jsonw_key(&j, "body_min_rate");
+    jsonw_u64(&j, cfg->limits.body_min_rate);
+    ms_double(&j, "send_timeout_ms", (double)cfg->limits.send_timeout_ns);
     ms_double(&j, "idle_timeout_ms", (double)cfg->limits.idle_timeout_ns);
     jsonw_key(&j, "max_pipeline");
     jsonw_u64(&j, cfg->limits.max_pipeline);
@@ -408,6 +413,7 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
             w->cursors[k] = delay_cursor_start(&s->series[k], (uint32_t)i, (uint32_t)s->nworkers);
         ev_io_init(&w->lio, w->lfd, accept_cb, w);
         ev_timer_init(&w->accept_pause, accept_resume, w);
+        ev_timer_init(&w->trim_timer, conn_trim_cb, w);
         if (ev_io_start(w->loop, &w->lio, EV_READ) < 0 || ev_set_wake(w->loop, worker_wake, w) < 0) {
             snprintf(err, errlen, "cannot set up the event loop of worker %zu", i);
             goto fail;

@@ -35,6 +35,10 @@ typedef struct pending {
     bool head_only;
     bool close_after;      /* Connection: close, then close the socket */
     bool keep_alive_10;    /* HTTP/1.0 client asked for keep-alive: say yes explicitly */
+    bool body_open;        /* its request body is still being read: not answered before the
+                            * status is final (a body error replaces it; one response each) */
+    bool send_continue;    /* "Expect: 100-continue": write the interim 100 when it is first
+                            * in line, so it never overtakes an earlier answer */
 } pending;
 
 #define CONN_INLINE_Q 2
@@ -55,7 +59,7 @@ typedef struct conn {
     uint32_t q_head, q_len, q_cap;
     mono_ns head_start;    /* when the current incomplete head began (0 = none) */
     uint64_t body_left;    /* Content-Length body bytes still to discard */
-    uint64_t body_seen;    /* chunked body bytes discarded so far */
+    uint64_t body_seen;    /* body bytes discarded so far (both framings) */
     http_chunked chunked;
     bool in_chunked;
     bool stop_reading;     /* a close_after response is queued, or the peer half-closed */
@@ -81,6 +85,8 @@ struct worker {
     conn *conns;             /* all open connections (for drain) */
     size_t nconns;
     conn *free_conns;        /* recycled connection structs */
+    size_t conns_peak;       /* most connections open since memory was last given back */
+    ev_timer trim_timer;     /* gives freed connection memory back to the OS after a storm */
     char date[40];
     int64_t date_sec;
     bool drain_seen, listen_closed;
@@ -108,6 +114,9 @@ void conn_accept(worker *w, int fd);
 void conn_close(conn *c);
 void conn_drain(conn *c);
 void conn_free_cache(worker *w);
+/* trim_timer's callback: returns free heap memory to the OS (malloc_trim) once a burst of
+ * connections has closed, so a Pi gets it back; conns_peak restarts from now. */
+void conn_trim_cb(ev_loop *loop, ev_timer *t);
 
 /* respond.c: routes a parsed request to a queued response. */
 void respond_route(worker *w, const http_request *req, pending *p);

@@ -21,8 +21,8 @@ done <<'CASES'
 valid request keeps the connection|GET / HTTP/1.1\r\nHost: x\r\n\r\n|200 open
 HTTP/1.0 closes by default|GET / HTTP/1.0\r\n\r\n|200 closed
 HTTP/1.0 keep-alive is honoured|GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /A HTTP/1.0\r\n\r\n|200 200 closed
-Connection: close is honoured|GET / HTTP/1.1\r\nConnection: close\r\n\r\n|200 closed
-pipelined requests answered in order|GET / HTTP/1.1\r\n\r\nGET /nope HTTP/1.1\r\n\r\nPOST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n|200 404 405 open
+Connection: close is honoured|GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n|200 closed
+pipelined requests answered in order|GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nPOST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n|200 404 405 open
 garbage request line|HELLO\r\n\r\n|400 closed
 missing version|GET /\r\n\r\n|400 closed
 space in target|GET /a b HTTP/1.1\r\n\r\n|400 closed
@@ -33,14 +33,14 @@ obs-fold|GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n|400 closed
 NUL in header value|GET / HTTP/1.1\r\nX: a\x00b\r\n\r\n|400 closed
 control byte in header value|GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n|400 closed
 NUL in request line|GET /\x00 HTTP/1.1\r\n\r\n|400 closed
-CL and TE together (smuggling)|POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n|400 closed
-duplicate Content-Length|POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello|400 closed
-non-numeric Content-Length|POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\nhello|400 closed
-TE not ending in chunked|POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nx|400 closed
-bad chunk size|POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n|405 400 closed
-body over max_body_bytes|POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n|413 closed
-body is skipped, next request served|POST /A HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n|405 200 open
-chunked body is skipped|POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n|405 200 open
+CL and TE together (smuggling)|POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n|400 closed
+duplicate Content-Length|POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello|400 closed
+non-numeric Content-Length|POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n\r\nhello|400 closed
+TE not ending in chunked|POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nx|400 closed
+bad chunk size: one answer, the body's 400|POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n|400 closed
+body over max_body_bytes|POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n|413 closed
+body is skipped, next request served|POST /A HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: x\r\n\r\n|405 200 open
+chunked body is skipped|POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n|405 200 open
 CASES
 
 big=$(python3 -c 'print("X-Big: " + "a"*2000)')
@@ -82,7 +82,7 @@ port = int(sys.argv[1])
 held = []
 for i in range(20):
     s = socket.create_connection(("127.0.0.1", port))
-    s.sendall(b"GET / HTTP/1.1\r\n\r\n")
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     s.recv(4096)
     held.append(s)
 time.sleep(0.2)

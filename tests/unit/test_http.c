@@ -47,18 +47,18 @@ typedef struct req_case {
 
 static const req_case req_cases[] = {
     /* valid */
-    {"minimal", S("GET / HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"minimal", S("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"http10", S("GET / HTTP/1.0\r\n\r\n"), OK, 0, HTTP_BODY_NONE, 0, false},
     {"host", S(GET11 "\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"bare lf", S("GET / HTTP/1.1\nHost: h\n\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"leading crlf", S("\r\n\r\nGET / HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"leading lf", S("\nGET / HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"lowercase method", S("get / HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"token method", S("M-SEARCH * HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"options star", S("OPTIONS * HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"absolute form", S("GET http://h/p?q HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"authority form", S("CONNECT h:443 HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"query", S("GET /a/b?x=1&y=%20 HTTP/1.1\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"leading crlf", S("\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"leading lf", S("\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"lowercase method", S("get / HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"token method", S("M-SEARCH * HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"options star", S("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"absolute form", S("GET http://h/p?q HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"authority form", S("CONNECT h:443 HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
+    {"query", S("GET /a/b?x=1&y=%20 HTTP/1.1\r\nHost: h\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"empty value", S(GET11 "X:\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"ows value", S(GET11 "X: \t a b \t\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"obs-text value", S(GET11 "X: a\x80\xff\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
@@ -139,6 +139,7 @@ static const req_case req_cases[] = {
     {"nul in name", S(GET11 "X\0: v\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"bare cr end", S(GET11 "\rX"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"two hosts", S(GET11 "Host: evil\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"1.1 without host", S("GET / HTTP/1.1\r\nX: v\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
 
     /* framing / smuggling */
     {"cl and te", S(POST11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
@@ -265,11 +266,11 @@ static void test_request_fields(void **state)
     assert_null(http_find_header(r.headers, r.num_headers, "content-type"));
 
     /* query: '?' alone gives an empty query; none gives n == 0 */
-    rc = http_parse_request(S("GET /p? HTTP/1.1\r\n\r\n"), NULL, &r);
+    rc = http_parse_request(S("GET /p? HTTP/1.1\r\nHost: h\r\n\r\n"), NULL, &r);
     assert_true(rc > 0);
     assert_view(r.path, "/p");
     assert_int_equal(r.query.n, 0);
-    rc = http_parse_request(S("GET /p HTTP/1.1\r\n\r\n"), NULL, &r);
+    rc = http_parse_request(S("GET /p HTTP/1.1\r\nHost: h\r\n\r\n"), NULL, &r);
     assert_true(rc > 0);
     assert_view(r.path, "/p");
     assert_int_equal(r.query.n, 0);
@@ -277,9 +278,36 @@ static void test_request_fields(void **state)
     rc = http_parse_request(S("GET / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n"), NULL, &r);
     assert_true(rc > 0);
     assert_false(r.expect_continue);
-    rc = http_parse_request(S("GET / HTTP/1.1\r\nExpect: 100-continuex\r\n\r\n"), NULL, &r);
+    rc = http_parse_request(S("GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continuex\r\n\r\n"), NULL, &r);
     assert_true(rc > 0);
     assert_false(r.expect_continue);
+}
+
+/* Absolute-form targets route by their path (RFC 9112 §3.2.2); other forms keep theirs. */
+static void test_request_absolute_form(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *target, *path, *query;
+    } cases[] = {
+        {"http://h/A", "/A", ""},
+        {"http://h:8080/a/b?x=1", "/a/b", "x=1"},
+        {"HTTP://h", "/", ""},
+        {"http://h?q", "/", "q"},
+        {"https://user@h/p", "/p", ""},
+        {"/x://y", "/x://y", ""},          /* origin-form with "://" inside */
+        {"h:443", "h:443", ""},            /* authority-form */
+        {"*", "*", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char in[128];
+        int n = snprintf(in, sizeof in, "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", cases[i].target);
+        http_request r;
+        assert_int_equal(http_parse_request(in, (size_t)n, NULL, &r), n);
+        assert_view(r.path, cases[i].path);
+        assert_view(r.query, cases[i].query);
+        assert_int_equal(r.target.n, strlen(cases[i].target));
+    }
 }
 
 /* Requests back to back in one buffer, each parsed from where the last one ended. */
@@ -336,7 +364,7 @@ static void test_request_limits(void **state)
     (void)state;
     static char buf[20000];
     /* A head of exactly N bytes: accepted at max N, TOO_BIG at max N - 1. */
-    const char *pre = "GET / HTTP/1.1\r\nX: ";
+    const char *pre = "GET / HTTP/1.0\r\nX: ";
     size_t want = 9000;
     size_t pl = strlen(pre);
     memcpy(buf, pre, pl);
@@ -370,7 +398,7 @@ static void test_request_too_many(void **state)
     (void)state;
     static char buf[4096];
     for (int count = HTTP_MAX_HEADERS - 1; count <= HTTP_MAX_HEADERS + 2; count++) {
-        size_t n = (size_t)snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\n");
+        size_t n = (size_t)snprintf(buf, sizeof buf, "GET / HTTP/1.0\r\n");
         for (int i = 0; i < count; i++)
             n += (size_t)snprintf(buf + n, sizeof buf - n, "X-%d: %d\r\n", i, i);
         n += (size_t)snprintf(buf + n, sizeof buf - n, "\r\n");
@@ -931,7 +959,7 @@ static void test_guard_page(void **state)
     char *big = malloc(g.pagesz);
     assert_non_null(big);
     memset(big, 'a', g.pagesz);
-    memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+    memcpy(big, "GET / HTTP/1.0\r\nX: ", 19);
     memcpy(big + g.pagesz - 4, "\r\n\r\n", 4);
     http_limits lim = {g.pagesz};
     http_request r;
@@ -977,6 +1005,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_table),
         cmocka_unit_test(test_request_fields),
+        cmocka_unit_test(test_request_absolute_form),
         cmocka_unit_test(test_request_pipeline),
         cmocka_unit_test(test_request_limits),
         cmocka_unit_test(test_request_too_many),

@@ -40,6 +40,9 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.limits.max_connections, 10000);
     assert_int_equal(cfg.limits.max_header_bytes, 8192);
     assert_true(cfg.limits.header_timeout_ns == UINT64_C(10000000000));
+    assert_true(cfg.limits.body_timeout_ns == UINT64_C(10000000000));
+    assert_true(cfg.limits.body_min_rate == 1024);
+    assert_true(cfg.limits.send_timeout_ns == UINT64_C(60000000000));
     assert_false(cfg.seed_set);
     msdemo_config_free(&cfg);
 }
@@ -54,7 +57,8 @@ static void test_full_file(void **state)
                   "drain_timeout: 4s\n"
                   "drain_grace: 500ms\n"
                   "limits: {max_connections: 7, max_header_bytes: 1024, header_timeout: 2s, idle_timeout: 3s,"
-                  " max_pipeline: 8, max_body_bytes: 100}\n"
+                  " max_pipeline: 8, max_body_bytes: 100, body_timeout: 1500ms, body_min_rate: 0,"
+                  " send_timeout: 7s}\n"
                   "endpoints:\n"
                   "  - path: /B\n"
                   "    body: \"beta\"\n"
@@ -70,6 +74,9 @@ static void test_full_file(void **state)
     assert_int_equal(cfg.limits.max_connections, 7);
     assert_int_equal(cfg.limits.max_pipeline, 8);
     assert_true(cfg.limits.max_body_bytes == 100);
+    assert_true(cfg.limits.body_timeout_ns == UINT64_C(1500000000));
+    assert_true(cfg.limits.body_min_rate == 0);
+    assert_true(cfg.limits.send_timeout_ns == UINT64_C(7000000000));
     assert_int_equal(cfg.n_endpoints, 8);
     const msdemo_endpoint *b = msdemo_config_find(&cfg, "/B", 2);
     assert_non_null(b);
@@ -123,6 +130,10 @@ static const struct {
     {"limits: {max_conections: 3}\n", "did you mean \"max_connections\""},
     {"limits: {max_header_bytes: 10}\n", "t.yaml:1:28:"},
     {"limits: {header_timeout: 0s}\n", "timeouts must be greater than 0"},
+    {"limits: {body_timeout: 0s}\n", "t.yaml:1:9: timeouts must be greater than 0"},
+    {"limits: {send_timeout: 5}\n", "t.yaml:1:24: duration \"5\" needs a unit"},
+    {"limits: {body_min_rate: -1}\n", "t.yaml:1:25: expected an unsigned integer"},
+    {"limits: {body_timeot: 1s}\n", "did you mean \"body_timeout\""},
     {"endpoints: {path: /A}\n", "t.yaml:1:12:"},
     {"endpoints:\n  - body: x\n", "t.yaml:2:5: endpoint needs a \"path\""},
     {"endpoints:\n  - path: A\n", "t.yaml:2:11: path must start with '/'"},
