@@ -24,6 +24,7 @@ scenarios:
   - {model: open, rate: 100/s, duration: 2s, requests: [{label: A, path: /A, expect: {status: 200}}]}
 thresholds:
 $2
+server: {metrics: /metrics, config: /config}   # msdemo's; ptest reads them only when asked
 YAML
 }
 plan pass '  "*": ["p95 < 2s", "error_rate < 1%", "rps > 20", "mean < 1s", "max < 5s"]
