@@ -9,7 +9,7 @@ HERE=$(dirname "$0")
 
 cat >"$TMP/hostile.yaml" <<'YAML'
 workers: 2
-limits: {header_timeout: 2s, body_timeout: 1s, body_min_rate: 1024, max_body_bytes: 300000}
+limits: {header_timeout: 2s, body_timeout: 1s, body_min_rate: 1024, send_timeout: 1s, max_body_bytes: 300000}
 endpoints:
   - {path: /slow, delay: {mean: 300ms, stddev: 0}}
 YAML
@@ -101,6 +101,40 @@ check_eq "a body that pauses longer than body_timeout gets 408" "408 closed" \
 python3 -c 'import sys; sys.stdout.write("y" * 200000)' >"$TMP/big"
 check_eq "a 200 KB body at full speed is read and answered" "405 open" \
   "$(raw 'POST /A HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n' --file "$TMP/big" --wait 0.5)"
+
+# A client that writes requests but never reads: reading pauses (bounded memory) and after
+# send_timeout (1 s) without progress the connection is closed.
+got=$(python3 - "$port" <<'PY'
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.setblocking(False)
+req = b"GET /config HTTP/1.1\r\nHost: x\r\n\r\n" * 64
+t0 = time.time()
+while time.time() - t0 < 2.5:
+    try:
+        s.send(req)
+    except BlockingIOError:
+        pass
+    except OSError:
+        break
+    time.sleep(0.05)
+s.setblocking(True); s.settimeout(2)
+closed = False
+try:
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            closed = True; break
+except ConnectionResetError:
+    closed = True
+except socket.timeout:
+    pass
+print("closed" if closed else "open")
+PY
+)
+check_eq "a client that never reads is closed after send_timeout" "closed" "$got"
 
 # --- 5. one response per request ---------------------------------------------------------
 check_eq "bad chunk after the head: one answer (400), no 405 first" "400 closed" \
