@@ -19,7 +19,6 @@
 
 typedef struct ticks {
     char label[MAX_TICKS][32];
-    double value[MAX_TICKS];
     size_t n;
 } ticks;
 
@@ -80,7 +79,7 @@ static void check_axis(const ticks *t, const char *what, double lo, double hi)
     if (t->n < 2) {
         fail_msg("%s: %zu ticks", msg, t->n);
     }
-    double v[MAX_TICKS];
+    double v[MAX_TICKS] = {0};
     for (size_t i = 0; i < t->n; i++)
         if (plain_number(t->label[i], &v[i]) != 0)
             fail_msg("%s: tick %zu is \"%s\"", msg, i, t->label[i]);
