@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "ptest/client.h"
+#include "ptest/client_int.h"
 #include "ptest/stats.h"
 
 /* ------------------------------------------------------------------ rendering ----- */
@@ -513,6 +515,58 @@ static void test_connect_refused_and_timeout(void **state)
     client_req_free(&req);
 }
 
+/* The generator's own limits are a kind of their own, never the target's refusal. */
+static void test_local_limit(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        int e, kind;
+    } map[] = {
+        {EMFILE, STATS_ERR_LOCAL_LIMIT},        {ENFILE, STATS_ERR_LOCAL_LIMIT},
+        {EADDRNOTAVAIL, STATS_ERR_LOCAL_LIMIT}, {ENOBUFS, STATS_ERR_LOCAL_LIMIT},
+        {ENOMEM, STATS_ERR_LOCAL_LIMIT},        {EAGAIN, STATS_ERR_LOCAL_LIMIT},
+        {ENOSPC, STATS_ERR_LOCAL_LIMIT},        {ECONNREFUSED, STATS_ERR_CONNECT_REFUSED},
+        {EHOSTUNREACH, STATS_ERR_CONNECT_REFUSED}, {ENETUNREACH, STATS_ERR_CONNECT_REFUSED},
+        {ECONNRESET, STATS_ERR_CONNECT_REFUSED}, {ETIMEDOUT, STATS_ERR_CONNECT_TIMEOUT},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (client_kind_of_errno(map[i].e) != map[i].kind)
+            fail_msg("errno %d (%s): kind %s, expected %s", map[i].e, strerror(map[i].e),
+                     stats_err_name(client_kind_of_errno(map[i].e)), stats_err_name(map[i].kind));
+    }
+    assert_string_equal(stats_err_name(STATS_ERR_LOCAL_LIMIT), "local_limit");
+    assert_true(stats_err_is_local(STATS_ERR_LOCAL_LIMIT));
+    assert_false(stats_err_is_local(STATS_ERR_CONNECT_REFUSED));
+    assert_false(stats_err_has_response(STATS_ERR_LOCAL_LIMIT));
+
+    /* A real EMFILE: the soft limit at the lowest free descriptor, so socket() fails. */
+    plan p = make_plan("127.0.0.1", 1, "", NULL, 0);
+    plan_request pr = {.label = "r", .path = "/"};
+    client_req req;
+    char err[128];
+    assert_int_equal(client_req_render(&req, &p, &pr, 0, err, sizeof(err)), 0);
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    int lowest = dup(0);
+    assert_true(lowest >= 0);
+    close(lowest);
+    low = old;
+    low.rlim_cur = (rlim_t)lowest;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    f->ndone = 0;
+    client_send(&f->c, &req, clock_mono_now());
+    assert_int_equal(f->ndone, 0);   /* reported from the loop, as every failure */
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    spin_until(f, 1);
+    assert_int_equal(f->ndone, 1);
+    assert_int_equal(f->res.kind, STATS_ERR_LOCAL_LIMIT);
+    assert_false(f->res.conn_failed);   /* not a failure of the target */
+    assert_false(f->res.connected);
+    assert_int_equal(f->res.bytes_tx, 0);
+    assert_int_equal(f->c.state, CLIENT_CLOSED);
+    client_req_free(&req);
+}
+
 static void test_resolve(void **state)
 {
     fixture *f = *state;
@@ -543,6 +597,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_too_big, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keepalive_and_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_refused_and_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,6 +142,14 @@ static void test_wire_malformed(void **state)
     char err[256];
     assert_int_equal(cwire_parse_interval(good, strlen(good), &iv, err, sizeof(err)), 0);
     cwire_interval_free(&iv);
+    /* local_limit counts attempts outside count and errors (stats.h): not in the sum. */
+    snprintf(good, sizeof(good), "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
+             "\"count\":2,\"errors\":1,\"errors_by_kind\":{\"reset\":1,\"local_limit\":500},\"hist\":\"%s\"}]}", h);
+    if (cwire_parse_interval(good, strlen(good), &iv, err, sizeof(err)) != 0)
+        fail_msg("local_limit refused: %s", err);
+    assert_int_equal(iv.labels[0].by_kind[STATS_ERR_LOCAL_LIMIT], 500);
+    assert_int_equal(iv.labels[0].errors, 1);
+    cwire_interval_free(&iv);
     const struct {
         const char *fmt; /* %s = the histogram */
         const char *why;
@@ -163,6 +171,8 @@ static void test_wire_malformed(void **state)
          "\"errors_by_kind\":{},\"hist\":\"%s\"}]}", "kinds do not add up"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":1,"
          "\"errors_by_kind\":{\"ok\":1},\"hist\":\"%s\"}]}", "kind ok"},
+        {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":1,"
+         "\"errors_by_kind\":{\"local_limit\":1},\"hist\":\"%s\"}]}", "local_limit as one of the errors"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":1,\"errors\":0,"
          "\"errors_by_kind\":{},\"hist\":\"%s\"}]}", "more latencies than count"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":0,"

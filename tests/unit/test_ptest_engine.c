@@ -369,6 +369,48 @@ static void test_dead_target(void **state)
     plan_free(&p);
 }
 
+/* Does the plan fit: the refusal and the warnings, from given limits (no system state). */
+static void test_fit_judge(void **state)
+{
+    (void)state;
+    char msg[1024];
+    uint64_t ub = engine_user_bytes();
+    assert_true(ub >= 64 && ub <= 1024);
+    /* 1,000 users, plenty of everything. */
+    engine_fit f = {.users = 1000, .user_bytes = ub, .fds_own = 25, .fds_needed = 1025, .fd_limit = 20000,
+                    .fd_hard = 20000, .mem_avail = UINT64_C(1) << 30, .mem_from = "MemAvailable"};
+    assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_OK);
+    assert_string_equal(msg, "");
+    assert_true(f.mem_needed == ENGINE_BASE_BYTES + 1000 * ub + 1000 * (uint64_t)ENGINE_CONN_BYTES);
+    /* 1,000,000 users under ulimit -n 20000 (issue 14): only ~20,000 can connect, a warning
+     * that names the limit; their memory fits in 1 GiB. */
+    f.users = 1000000;
+    f.fds_needed = f.users + f.fds_own;
+    assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_WARN);
+    assert_non_null(strstr(msg, "open file limit (ulimit -n) 20000 (hard limit 20000)"));
+    assert_non_null(strstr(msg, "about 980025 of them cannot connect"));
+    assert_non_null(strstr(msg, "local_limit, not as server errors"));
+    assert_true(f.mem_needed == ENGINE_BASE_BYTES + 1000000 * ub + 19975 * (uint64_t)ENGINE_CONN_BYTES);
+    /* The same plan in 256 MiB: refused, with the figures. */
+    f.mem_avail = UINT64_C(256) << 20;
+    assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_REFUSE);
+    assert_non_null(strstr(msg, "the plan's 1000000 users (19975 with a connection) need about"));
+    assert_non_null(strstr(msg, "but 256.0 MiB is available (MemAvailable)"));
+    /* Memory short only when responses fill every read buffer: a warning. */
+    f.users = 20000;
+    f.fds_needed = f.users + f.fds_own;
+    f.fd_limit = f.fd_hard = 100000;
+    f.mem_avail = ENGINE_BASE_BYTES + 20000 * (ub + (uint64_t)ENGINE_CONN_BYTES) + 1;
+    f.mem_from = "the cgroup's memory.max";
+    assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_WARN);
+    assert_non_null(strstr(msg, "with responses over 4 KiB the plan's 20000 connections may need up to"));
+    assert_non_null(strstr(msg, "(the cgroup's memory.max)"));
+    assert_null(strstr(msg, "ulimit"));
+    /* Unknown memory and limits: nothing to judge. */
+    engine_fit u = {.users = 5, .user_bytes = ub, .fds_own = 25, .fds_needed = 30};
+    assert_int_equal(engine_fit_judge(&u, msg, sizeof(msg)), ENGINE_FIT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -377,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_open_schedule),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_dead_target),
+        cmocka_unit_test(test_fit_judge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -402,6 +402,69 @@ static void test_saturation(void **state)
     an_free(&r);
 }
 
+/* 1,000,000 users under ulimit -n 20000 (issue 14): the attempts over the limit are
+ * errors_by_kind.local_limit, outside count and errors. */
+static void fd_limited(json_t *root)
+{
+    json_t *sc = json_array_get(json_object_get(json_object_get(root, "plan"), "scenarios"), 0);
+    json_object_set_new(sc, "users", json_integer(1000000));
+    json_object_set_new(root, "environment", json_pack("{s:s, s:i}", "hostname", "h", "fd_limit", 20000));
+    const char *who[] = {"total", "L0"};
+    for (int i = 0; i < 2; i++) {
+        json_t *l = i ? json_object_get(json_object_get(root, "labels"), who[i]) : json_object_get(root, who[i]);
+        json_object_set_new(json_object_get(l, "errors_by_kind"), "local_limit", json_integer(979907));
+    }
+}
+
+/* The same count with room for every connection: another local limit (ports, memory). */
+static void port_limited(json_t *root)
+{
+    fd_limited(root);
+    json_object_set_new(json_object_get(root, "environment"), "fd_limit", json_integer(2000000));
+}
+
+static void test_local_limit_warning(void **state)
+{
+    (void)state;
+    char dir[300];
+    snprintf(dir, sizeof(dir), "%s/local", tmpdir);
+    /* No error of the server at all: error_rate 0 holds whatever local_limit says. */
+    synth(dir, 1, 5, 3, 0, "{\"*\":[\"error_rate < 0.1%\"]}", UINT64_C(1700000000000));
+    patch_json(dir, fd_limited);
+    an_run r;
+    char err[512];
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(r.total.by_kind[STATS_ERR_LOCAL_LIMIT], 979907);
+    assert_int_equal(r.total.errors, 0);
+    assert_true(r.total.error_rate == 0);
+    assert_int_equal(r.fd_limit, 20000);
+    assert_true(r.n_warnings >= 1);
+    assert_string_equal(r.warnings[0], "generator hit its file-descriptor limit (ulimit -n 20000): 979907 connects "
+                                       "not attempted (not counted as server errors); raise ulimit -n or lower users");
+    gate g;
+    assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), 0);
+    assert_int_equal(g.n_failed, 0);
+    buf out = BUF_INIT;
+    assert_int_equal(summary_render(&r, &g, NULL, &out), 0);
+    assert_non_null(strstr(out.data, "PASS: "));
+    assert_non_null(strstr(out.data, "\n  warning: generator hit its file-descriptor limit (ulimit -n 20000)"));
+    buf_reset(&out);
+    assert_int_equal(junit_render(&r, &g, &out), 0);
+    assert_non_null(strstr(out.data, "<system-out>warning: generator hit its file-descriptor limit"));
+    assert_null(strstr(out.data, "<failure"));
+    buf_reset(&out);
+    assert_int_equal(scorecard_render(&r, NULL, &g, NULL, &out), 0);
+    assert_non_null(strstr(out.data, "generator hit its file-descriptor limit (ulimit -n 20000)"));
+    buf_free(&out);
+    gate_free(&g);
+    an_free(&r);
+    patch_json(dir, port_limited);
+    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_non_null(strstr(r.warnings[0], "generator hit a local limit (no free local port"));
+    assert_non_null(strstr(r.warnings[0], "979907 connects not attempted"));
+    an_free(&r);
+}
+
 static void test_history(void **state)
 {
     (void)state;
@@ -495,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_junit_escape),
         cmocka_unit_test(test_merge_exact),
         cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_local_limit_warning),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_report_speed),
     };

@@ -30,6 +30,7 @@ static void test_err_names(void **state)
         {STATS_ERR_BAD_RESPONSE, "bad_response", false},
         {STATS_ERR_STATUS, "status", true},
         {STATS_ERR_EXPECTATION, "expectation", true},
+        {STATS_ERR_LOCAL_LIMIT, "local_limit", false},
         {STATS_ERR_N, "unknown", false},
         {-1, "unknown", false},
     };
@@ -89,6 +90,53 @@ static void test_record_counts(void **state)
     assert_int_equal(t.cur[1].errors, 6);
     assert_int_equal(t.cur[1].lat->total_count, 8);
     assert_int_equal(t.labels[0].count, 0);
+    stats_thread_fini(&t);
+}
+
+/* An attempt the generator's own limit stopped is no request and no error of the target:
+ * only by_kind[STATS_ERR_LOCAL_LIMIT] counts it, in the totals and in the published second
+ * (a second with nothing else is published too), so error_rate = errors / count and the
+ * gate never see it. */
+static void test_local_limit_apart(void **state)
+{
+    (void)state;
+    const mono_ns start = 10 * S;
+    stats_thread t;
+    stats_interval iv;
+    assert_int_equal(stats_thread_init(&t, 1, start), 0);
+    assert_int_equal(stats_interval_init(&iv, 1), 0);
+    stats_record(&t, 0, start + 10 * MS, STATS_OK, 200, 1 * MS, 1 * MS, 10, 5);
+    stats_record(&t, 0, start + 20 * MS, STATS_ERR_RESET, 0, 0, 0, 0, 5);
+    for (int i = 0; i < 1000; i++)
+        stats_record(&t, 0, start + 30 * MS, STATS_ERR_LOCAL_LIMIT, 0, 0, 0, 0, 0);
+    const stats_label *l = &t.labels[0];
+    assert_int_equal(l->count, 2);
+    assert_int_equal(l->errors, 1);
+    assert_int_equal(l->by_kind[STATS_ERR_LOCAL_LIMIT], 1000);
+    assert_int_equal(l->by_kind[STATS_ERR_RESET], 1);
+    assert_int_equal(l->svc.total_count, 1);
+    stats_roll(&t, start + 1100 * MS);
+    assert_int_equal(stats_collect(&t, UINT64_MAX, &iv, NULL), 0);
+    assert_int_equal(iv.total.count, 2);
+    assert_int_equal(iv.total.errors, 1);
+    assert_int_equal(iv.total.by_kind[STATS_ERR_LOCAL_LIMIT], 1000);
+    /* A second with only local-limit attempts is still published. */
+    stats_interval_reset(&iv);
+    stats_record(&t, 0, start + 1200 * MS, STATS_ERR_LOCAL_LIMIT, 0, 0, 0, 0, 0);
+    stats_roll(&t, start + 2100 * MS);
+    assert_int_equal(stats_collect(&t, UINT64_MAX, &iv, NULL), 0);
+    assert_int_equal(iv.total.count, 0);
+    assert_int_equal(iv.total.errors, 0);
+    assert_int_equal(iv.total.by_kind[STATS_ERR_LOCAL_LIMIT], 1);
+    /* Merged totals keep it apart too. */
+    stats_label m;
+    assert_int_equal(stats_label_init(&m), 0);
+    assert_int_equal(stats_label_merge(&m, l), 0);
+    assert_int_equal(m.count, 2);
+    assert_int_equal(m.errors, 1);
+    assert_int_equal(m.by_kind[STATS_ERR_LOCAL_LIMIT], 1001);
+    stats_label_fini(&m);
+    stats_interval_fini(&iv);
     stats_thread_fini(&t);
 }
 
@@ -342,6 +390,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_names),
         cmocka_unit_test(test_record_counts),
+        cmocka_unit_test(test_local_limit_apart),
         cmocka_unit_test(test_roll_and_collect),
         cmocka_unit_test(test_late_collector),
         cmocka_unit_test(test_label_merge_exact),
