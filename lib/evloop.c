@@ -28,6 +28,7 @@ struct ev_loop {
     uint64_t next_seq;
     bool armed;                 /* tfd armed to armed_when and not yet read as expired */
     mono_ns armed_when;
+    mono_ns slack;              /* timers may run up to this much late, to share wake-ups */
 
     mono_ns now;
     size_t nactive;             /* active user watchers */
@@ -211,9 +212,18 @@ static int prepare_wait(ev_loop *loop, bool block, int *timeout)
         return 0;
     }
     *timeout = -1;
-    if (loop->armed && loop->armed_when == first)
+    /* With slack, the wake-up is put off to first + slack: every timer due by then runs
+     * in that one wake-up, never before its own deadline. An arming that already falls
+     * in [first, first + slack] is kept, which also saves the re-arming syscall. */
+    if (loop->armed && loop->armed_when >= first && loop->armed_when - first <= loop->slack)
         return 0;
-    return tfd_settime(loop, first);
+    mono_ns target = first > UINT64_MAX - loop->slack ? first : first + loop->slack;
+    return tfd_settime(loop, target);
+}
+
+void ev_set_timer_slack(ev_loop *loop, mono_ns slack)
+{
+    loop->slack = slack;
 }
 
 /* ---- wake --------------------------------------------------------------------------- */

@@ -96,6 +96,11 @@ void ev_timer_stop(ev_loop *loop, ev_timer *t);
 static inline bool ev_timer_pending(const ev_timer *t) { return t->heap_idx != SIZE_MAX; }
 /* Number of pending timers. */
 size_t ev_timer_count(const ev_loop *loop);
+/* Timer coalescing: the loop may run a timer up to slack ns after its deadline (never
+ * before it), so that expiries close together share one wake-up instead of one each.
+ * When the loop is already awake (I/O), due timers run at once whatever the slack.
+ * Default 0: each deadline gets its own wake-up. */
+void ev_set_timer_slack(ev_loop *loop, mono_ns slack);
 
 /* Cached monotonic time of the current loop iteration (refreshed after each wait). */
 mono_ns ev_now(const ev_loop *loop);

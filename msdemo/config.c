@@ -60,6 +60,7 @@ int msdemo_config_init(msdemo_config *cfg)
     cfg->workers = 0;
     cfg->drain_timeout_ns = SEC(10);
     cfg->drain_grace_ns = SEC(1);
+    cfg->timer_slack_ns = 100 * 1000; /* 100 us */
     cfg->limits.max_connections = 10000;
     cfg->limits.max_header_bytes = 8192;
     cfg->limits.header_timeout_ns = SEC(10);
@@ -294,7 +295,7 @@ static int load_limits(loader *L, msdemo_limits *lim, const yt_node *n)
 
 static int load_doc(msdemo_config *cfg, const yt_doc *doc, yt_error *err)
 {
-    static const char *const keys[] = {"listen", "workers", "seed", "drain_timeout", "drain_grace",
+    static const char *const keys[] = {"listen", "workers", "seed", "drain_timeout", "drain_grace", "timer_slack",
                                        "limits", "endpoints", NULL};
     loader L = {doc, err};
     const yt_node *root = doc->root, *v;
@@ -325,6 +326,10 @@ static int load_doc(msdemo_config *cfg, const yt_doc *doc, yt_error *err)
     }
     if ((v = yt_get(root, "drain_timeout")) && yt_duration(doc, v, &cfg->drain_timeout_ns, err) < 0)
         return -1;
+    if ((v = yt_get(root, "timer_slack")) && yt_duration(doc, v, &cfg->timer_slack_ns, err) < 0)
+        return -1;
+    if (cfg->timer_slack_ns > 10 * 1000 * 1000)
+        return yt_fail(doc, yt_get(root, "timer_slack"), err, "timer_slack above 10ms would distort the delays");
     if ((v = yt_get(root, "drain_grace")) && yt_duration(doc, v, &cfg->drain_grace_ns, err) < 0)
         return -1;
     if (cfg->drain_grace_ns > cfg->drain_timeout_ns)

@@ -52,6 +52,7 @@ typedef struct msdemo_config {
     bool seed_set;                /* false: seed from the OS random source */
     uint64_t drain_timeout_ns;
     uint64_t drain_grace_ns;      /* keep accepting this long after SIGTERM (readyz already 503) */
+    uint64_t timer_slack_ns;      /* delayed answers may go out this much late to share wake-ups */
     msdemo_limits limits;
     size_t n_endpoints;
     msdemo_endpoint endpoints[MSDEMO_MAX_ENDPOINTS];

@@ -214,6 +214,7 @@ static void build_config_json(msdemo_server *s)
     jsonw_u64(&j, cfg->seed);
     ms_double(&j, "drain_timeout_ms", (double)cfg->drain_timeout_ns);
     ms_double(&j, "drain_grace_ms", (double)cfg->drain_grace_ns);
+    ms_double(&j, "timer_slack_ms", (double)cfg->timer_slack_ns);
     jsonw_key(&j, "limits");
     jsonw_obj_begin(&j);
     jsonw_key(&j, "max_connections");
@@ -397,6 +398,8 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
         if (i == 0)
             s->port = bound_port(w->lfd);
         w->loop = ev_create();
+        if (w->loop)
+            ev_set_timer_slack(w->loop, cfg->timer_slack_ns);
         w->rbuf_cap = rbuf_cap;
         w->rbuf = malloc(rbuf_cap);
         w->cursors = calloc(cfg->n_endpoints ? cfg->n_endpoints : 1, sizeof *w->cursors);

@@ -370,6 +370,46 @@ static void test_timer_precision(void **state)
     }
 }
 
+/* Timer slack: deadlines 1..10 ms ahead with 20 ms of slack share one wake-up, and none
+ * runs before its own deadline. */
+struct slack_rec {
+    ev_timer t;
+    mono_ns at;
+};
+
+static void slack_cb(ev_loop *loop, ev_timer *t)
+{
+    (void)loop;
+    ((struct slack_rec *)t->data)->at = clock_mono_now();
+}
+
+static void test_timer_slack(void **state)
+{
+    ev_loop *loop = *state;
+    struct slack_rec r[10];
+    ev_set_timer_slack(loop, 20 * MS);
+    mono_ns now = ev_now_update(loop);
+    for (int i = 0; i < 10; i++) {
+        ev_timer_init(&r[i].t, slack_cb, &r[i]);
+        r[i].at = 0;
+        assert_int_equal(ev_timer_start(loop, &r[i].t, now + (mono_ns)(i + 1) * MS), 0);
+    }
+    assert_int_equal(ev_run_once(loop, true), 10);   /* one wake-up for all ten */
+    for (int i = 0; i < 10; i++)
+        assert_true(r[i].at >= now + (mono_ns)(i + 1) * MS);
+    /* Already due: runs at once, the slack does not delay it (loose sanity bound). */
+    ev_set_timer_slack(loop, 10 * CLOCK_NS_PER_SEC);
+    now = ev_now_update(loop);
+    assert_int_equal(ev_timer_start(loop, &r[0].t, now - 1), 0);
+    assert_int_equal(ev_run_once(loop, true), 1);
+    assert_true(clock_mono_now() - now < 5 * CLOCK_NS_PER_SEC);
+    /* A deadline far in the future plus the slack does not wrap around. */
+    assert_int_equal(ev_timer_start(loop, &r[1].t, UINT64_MAX - 1), 0);
+    assert_int_equal(ev_run_once(loop, false), 0);
+    ev_timer_stop(loop, &r[1].t);
+    ev_set_timer_slack(loop, 0);
+}
+
 /* Moving the earliest deadline earlier and later re-arms the timerfd. */
 struct rearm {
     ev_timer near, far, mid;
@@ -979,6 +1019,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timer_past_restart_bounded, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_timer_precision, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_timer_rearm, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_timer_slack, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_io_read_write_ready, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_io_hangup, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_io_errors, setup_loop, teardown_loop),

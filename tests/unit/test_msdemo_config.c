@@ -42,6 +42,7 @@ static void test_defaults(void **state)
     assert_true(cfg.limits.header_timeout_ns == UINT64_C(10000000000));
     assert_true(cfg.limits.body_timeout_ns == UINT64_C(10000000000));
     assert_true(cfg.limits.body_min_rate == 1024);
+    assert_true(cfg.timer_slack_ns == UINT64_C(100000));
     assert_true(cfg.limits.send_timeout_ns == UINT64_C(60000000000));
     assert_false(cfg.seed_set);
     msdemo_config_free(&cfg);
@@ -56,6 +57,7 @@ static void test_full_file(void **state)
                   "seed: 42\n"
                   "drain_timeout: 4s\n"
                   "drain_grace: 500ms\n"
+                  "timer_slack: 50us\n"
                   "limits: {max_connections: 7, max_header_bytes: 1024, header_timeout: 2s, idle_timeout: 3s,"
                   " max_pipeline: 8, max_body_bytes: 100, body_timeout: 1500ms, body_min_rate: 0,"
                   " send_timeout: 7s}\n"
@@ -71,6 +73,7 @@ static void test_full_file(void **state)
     assert_true(cfg.seed == 42);
     assert_true(cfg.drain_timeout_ns == UINT64_C(4000000000));
     assert_true(cfg.drain_grace_ns == UINT64_C(500000000));
+    assert_true(cfg.timer_slack_ns == UINT64_C(50000));
     assert_int_equal(cfg.limits.max_connections, 7);
     assert_int_equal(cfg.limits.max_pipeline, 8);
     assert_true(cfg.limits.max_body_bytes == 100);
@@ -130,6 +133,7 @@ static const struct {
     {"limits: {max_conections: 3}\n", "did you mean \"max_connections\""},
     {"limits: {max_header_bytes: 10}\n", "t.yaml:1:28:"},
     {"limits: {header_timeout: 0s}\n", "timeouts must be greater than 0"},
+    {"timer_slack: 20ms\n", "t.yaml:1:14: timer_slack above 10ms would distort the delays"},
     {"limits: {body_timeout: 0s}\n", "t.yaml:1:9: timeouts must be greater than 0"},
     {"limits: {send_timeout: 5}\n", "t.yaml:1:24: duration \"5\" needs a unit"},
     {"limits: {body_min_rate: -1}\n", "t.yaml:1:25: expected an unsigned integer"},
