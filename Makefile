@@ -37,7 +37,7 @@ OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CPPFLAGS_ALL := $(CSTD) -Ilib -I. -DPT_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS  ?=
-LDLIBS_ALL := -lyaml -ljansson -lexpat -lz -lm -lpthread $(LDLIBS)
+LDLIBS_ALL := -lyaml -ljansson -lexpat -lssl -lcrypto -lz -lm -lpthread $(LDLIBS)
 LDFLAGS ?=
 
 ifeq ($(CROSS),)
@@ -108,7 +108,7 @@ tools: $(TOOL_BINS)
 # header, as the programs (or unit tests) are linked; only when that fails, one probe per
 # library names the missing packages. Once per build folder and compiler: the stamp.
 DEPS_LIBS      := yaml:yaml.h:libyaml-dev jansson:jansson.h:libjansson-dev expat:expat.h:libexpat1-dev \
-                  z:zlib.h:zlib1g-dev
+                  ssl:openssl/ssl.h:libssl-dev crypto:openssl/crypto.h:libssl-dev z:zlib.h:zlib1g-dev
 DEPS_UNIT_LIBS := cmocka:cmocka.h:libcmocka-dev
 DEPS_CC_NAME   := $(subst /,_,$(notdir $(firstword $(CC))))
 DEPS_STAMP     := $(BUILD)/deps-ok.$(DEPS_CC_NAME)

@@ -154,6 +154,12 @@ static void load_label(an_label *l, const char *name, const json_t *o)
     const json_t *k = json_object_get(o, "errors_by_kind");
     for (int i = 1; i < STATS_ERR_N; i++)
         l->by_kind[i] = ju64(k, stats_err_name(i));
+    const json_t *tls = json_object_get(o, "tls"), *hs = json_object_get(tls, "handshake_us");
+    l->tls_handshakes = ju64(tls, "handshakes");
+    l->tls_resumed = ju64(tls, "resumed");
+    l->tls_hs_mean_us = jnum(hs, "mean", NAN);
+    l->tls_hs_p50_us = jnum(hs, "p50", NAN);
+    l->tls_hs_p99_us = jnum(hs, "p99", NAN);
 }
 
 static int load_series(an_run *r, an_label *l)
@@ -254,6 +260,9 @@ static void expected(an_run *r)
     double threads = jnum(cl, "threads", 0);
     r->client_busy = threads > 0 && r->duration_s > 0 ? jnum(cl, "cpu_seconds", NAN) / (threads * r->duration_s) : NAN;
     r->fd_limit = ju64(json_object_get(r->json, "environment"), "fd_limit");
+    const json_t *tls = json_object_get(r->json, "tls");
+    r->tls = json_is_object(tls);
+    r->tls_error = jstr(tls, "first_error");
     const json_t *eps = json_object_get(json_object_get(r->json, "expected"), "endpoints");
     r->has_expected = json_is_array(eps);
     if (!r->has_expected)
@@ -323,6 +332,11 @@ static void saturation(an_run *r)
     if (r->client_busy > 0.8) {
         snprintf(msg, sizeof(msg), "ptest's own threads were busy %.0f %% of the run: the load generator, "
                  "not the server, may have been the limit (add threads or workers)", 100 * r->client_busy);
+        warn(r, msg);
+    }
+    if (t->by_kind[STATS_ERR_TLS] > 0) {
+        snprintf(msg, sizeof(msg), "%" PRIu64 " requests failed in TLS: %s", t->by_kind[STATS_ERR_TLS],
+                 r->tls_error ? r->tls_error : "reason unknown");
         warn(r, msg);
     }
     if (t->dropped > 0) {

@@ -42,6 +42,8 @@ typedef struct an_label {
     bool has_checks;           /* the plan sets expect: for requests of this label */
     double svc_mean_us;        /* mean service time from results.json (NAN if unknown) */
     double expected_mean_us;   /* configured delay of the label's endpoint (/config), NAN if unknown */
+    uint64_t tls_handshakes, tls_resumed;  /* https: "tls" of the label (0 without) */
+    double tls_hs_mean_us, tls_hs_p50_us, tls_hs_p99_us;  /* handshake time, NAN without */
     hdr_histogram *lat;        /* whole run, us (from the .hlog) */
     size_t n_pts;
     an_point *pts;             /* time series from results.json */
@@ -67,6 +69,8 @@ typedef struct an_run {
     double client_busy;        /* ptest's CPU / (duration x threads), NAN if unknown */
     uint64_t fd_limit;         /* environment.fd_limit of the run (0 if unknown) */
     uint64_t plan_conns;       /* the plan's closed users + open max_connections */
+    bool tls;                  /* https target ("tls" in results.json) */
+    const char *tls_error;     /* its first_error (view into the json) or NULL */
     size_t n_labels;
     an_label *labels;
     an_label total;

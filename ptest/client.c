@@ -5,14 +5,21 @@
  * Per request on a kept-alive connection the hot path is: one send() (the socket is
  * always watched for EV_READ, so no epoll_ctl), one recv() (more only for bodies larger
  * than the buffer) and the parse of the head in place; two clock reads. Nothing allocates.
+ * With TLS, SSL_write and SSL_read take their place (client_tls.c); OpenSSL's buffers are
+ * allocated while a connection is busy and released while it is idle.
  */
 #include "client_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "tls.h"
 
 /* ------------------------------------------------------------------ connection ---- */
 
@@ -40,6 +47,7 @@ void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target
 
 static void close_socket(client_conn *c)
 {
+    client_tls_close(c);
     if (c->io.fd >= 0) {
         ev_io_stop(c->loop, &c->io);
         close(c->io.fd);
@@ -57,6 +65,28 @@ void client_close(client_conn *c)
     c->req = NULL;
 }
 
+void client_conn_fini(client_conn *c)
+{
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
+    if (c->sess) {
+        SSL_SESSION_free(c->sess);
+        c->sess = NULL;
+    }
+}
+
+static inline ssize_t io_send(client_conn *c, const void *p, size_t n)
+{
+    return c->ssl ? client_tls_send(c, p, n) : send(c->io.fd, p, n, MSG_NOSIGNAL);
+}
+
+static inline ssize_t io_recv(client_conn *c, void *p, size_t n)
+{
+    return c->ssl ? client_tls_recv(c, p, n) : recv(c->io.fd, p, n, 0);
+}
+
 static void deliver(client_conn *c, int kind, mono_ns now)
 {
     client_result r;
@@ -67,8 +97,12 @@ static void deliver(client_conn *c, int kind, mono_ns now)
     r.t_first = c->t_first;
     r.t_done = now;
     r.connect_ns = c->connect_ns;
-    r.connected = c->connected_now;
-    r.conn_failed = kind == STATS_ERR_CONNECT_REFUSED || kind == STATS_ERR_CONNECT_TIMEOUT;
+    r.handshake_ns = c->handshaked_now ? c->handshake_ns : 0;
+    r.handshake = c->handshaked_now;
+    r.resumed = c->handshaked_now && c->resumed;
+    r.connected = c->connected_now && !c->hs_failed;
+    r.conn_failed = kind == STATS_ERR_CONNECT_REFUSED || kind == STATS_ERR_CONNECT_TIMEOUT ||
+                    (kind == STATS_ERR_TLS && c->hs_failed);
     r.bytes_rx = c->bytes_rx;
     r.bytes_tx = c->t_send ? c->sent : 0;
     c->req = NULL;
@@ -132,8 +166,6 @@ static int start_connect(client_conn *c)
     if (connect(fd, c->sa, c->salen) == 0) {
         if ((e = -ev_io_start(c->loop, &c->io, EV_READ)) != 0)
             goto fail;
-        c->connect_ns = clock_mono_now() - c->t_conn;
-        c->connected_now = true;
         return 0;
     }
     if (errno != EINPROGRESS) {
@@ -150,6 +182,50 @@ fail:
     return client_kind_of_errno(e);
 }
 
+static void tls_step(client_conn *c, bool in_send);
+
+/* The TCP connection is up: handshake (TLS) or send. in_send: called from inside
+ * client_send, where failures must be reported from the loop (fail_later). */
+static void tcp_up(client_conn *c, bool in_send)
+{
+    c->connect_ns = clock_mono_now() - c->t_conn;
+    if (c->target->tls) {
+        int kind = client_tls_start(c);
+        if (kind != 0) {
+            if (in_send)
+                fail_later(c, kind);
+            else
+                fail(c, kind);
+            return;
+        }
+        tls_step(c, in_send);
+        return;
+    }
+    c->connected_now = true;
+    c->state = CLIENT_SENDING;
+    do_send(c);
+}
+
+/* Drives the handshake; sends the request once it is done. */
+static void tls_step(client_conn *c, bool in_send)
+{
+    char why[384];
+    int r = client_tls_step(c, why, sizeof(why));
+    if (r == 0)
+        return;
+    if (r < 0) {
+        c->hs_failed = true;
+        if (in_send)
+            fail_later(c, STATS_ERR_TLS);
+        else
+            fail(c, STATS_ERR_TLS);
+        return;
+    }
+    c->connected_now = true;
+    c->state = CLIENT_SENDING;
+    do_send(c);
+}
+
 /* Starts (or restarts, for the keep-alive retry) the exchange on the current socket. */
 static void begin(client_conn *c)
 {
@@ -159,8 +235,9 @@ static void begin(client_conn *c)
             fail_later(c, kind);
             return;
         }
-        if (c->state == CLIENT_CONNECTING)
-            return;
+        if (c->state != CLIENT_CONNECTING)
+            tcp_up(c, true);
+        return;
     }
     do_send(c);
 }
@@ -173,6 +250,8 @@ void client_send(client_conn *c, const client_req *req, mono_ns intended)
     c->sent = 0;
     c->connect_ns = 0;
     c->connected_now = false;
+    c->handshaked_now = false;
+    c->hs_failed = false;
     c->retried = false;
     reset_response(c);
     c->state = CLIENT_SENDING;
@@ -208,7 +287,7 @@ static void do_send(client_conn *c)
     if (c->t_send == 0)
         c->t_send = clock_mono_now();
     while (c->sent < r->wire_len) {
-        ssize_t n = send(c->io.fd, r->wire + c->sent, r->wire_len - c->sent, MSG_NOSIGNAL);
+        ssize_t n = io_send(c, r->wire + c->sent, r->wire_len - c->sent);
         if (n > 0) {
             c->sent += (size_t)n;
             continue;
@@ -217,9 +296,14 @@ static void do_send(client_conn *c)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             c->state = CLIENT_SENDING;
-            if (c->io.events != (EV_READ | EV_WRITE) &&
+            /* TLS sets its own interest (a write may wait for a read). */
+            if (!c->ssl && c->io.events != (EV_READ | EV_WRITE) &&
                 ev_io_set(c->loop, &c->io, EV_READ | EV_WRITE) != 0)
                 fail(c, STATS_ERR_RESET);
+            return;
+        }
+        if (n < 0 && errno == EPROTO && c->ssl) {
+            fail(c, STATS_ERR_TLS);
             return;
         }
         retry_or_fail(c, STATS_ERR_RESET);
@@ -242,10 +326,7 @@ static void on_connected(client_conn *c)
         fail(c, client_kind_of_errno(e));
         return;
     }
-    c->connect_ns = clock_mono_now() - c->t_conn;
-    c->connected_now = true;
-    c->state = CLIENT_SENDING;
-    do_send(c);
+    tcp_up(c, false);
 }
 
 static void match_feed(client_conn *c, const char *p, size_t n)
@@ -377,7 +458,7 @@ static void on_readable(client_conn *c)
 {
     for (;;) {
         size_t space = c->rcap - c->rlen;
-        ssize_t n = recv(c->io.fd, c->rbuf + c->rlen, space, 0);
+        ssize_t n = io_recv(c, c->rbuf + c->rlen, space);
         if (n > 0) {
             if (c->t_first == 0)
                 c->t_first = ev_now(c->loop);
@@ -396,7 +477,7 @@ static void on_readable(client_conn *c)
                 complete(c, extra == 0);
                 return;
             }
-            if ((size_t)n < space)
+            if ((size_t)n < space && !client_tls_pending(c))
                 return;
             continue;
         }
@@ -408,6 +489,14 @@ static void on_readable(client_conn *c)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return;
+        if (errno == EPROTO && c->ssl) {
+            /* Nothing ever came on this connection: the server refused it in TLS after
+             * the handshake (TLS 1.3 rejects a client certificate this way), so it is a
+             * failure to connect, not a failure of a request. */
+            c->hs_failed = c->served == 0 && c->bytes_rx == 0;
+            fail(c, STATS_ERR_TLS);
+            return;
+        }
         retry_or_fail(c, STATS_ERR_RESET);
         return;
     }
@@ -417,7 +506,8 @@ static void on_readable(client_conn *c)
 static void on_idle_readable(client_conn *c)
 {
     char tmp[64];
-    ssize_t n = recv(c->io.fd, tmp, sizeof(tmp), 0);
+    /* TLS: a record that is no data (a session ticket) leaves the connection usable. */
+    ssize_t n = io_recv(c, tmp, sizeof(tmp));
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     close_socket(c);
@@ -433,11 +523,15 @@ static void on_io(ev_loop *loop, ev_io *w, uint32_t events)
         if (events & (EV_WRITE | EV_ERROR))
             on_connected(c);
         return;
+    case CLIENT_HANDSHAKING:
+        tls_step(c, false);
+        return;
     case CLIENT_IDLE:
         on_idle_readable(c);
         return;
     case CLIENT_SENDING:
-        if (events & EV_WRITE) {
+        /* TLS: a write may have waited for a read, so any event retries it. */
+        if ((events & EV_WRITE) || c->ssl) {
             uint32_t gen = c->gen;
             do_send(c);
             /* A failure may have been delivered and a new request started on c. */
@@ -461,6 +555,15 @@ void client_check_timeout(client_conn *c, mono_ns now)
     if (c->state == CLIENT_CONNECTING) {
         if (now - c->t_conn >= t->connect_timeout_ns)
             fail(c, STATS_ERR_CONNECT_TIMEOUT);
+    } else if (c->state == CLIENT_HANDSHAKING) {
+        if (now - c->t_conn >= t->connect_timeout_ns) {
+            char why[160];
+            snprintf(why, sizeof(why), "no TLS handshake within the connect timeout of %.3g s (not a TLS "
+                     "server on this port?)", (double)t->connect_timeout_ns / 1e9);
+            ptls_note_error(t->tls, why);
+            c->hs_failed = true;
+            fail(c, STATS_ERR_TLS);
+        }
     } else if (c->state == CLIENT_SENDING || c->state == CLIENT_WAITING) {
         mono_ns from = c->t_send ? c->t_send : c->t_conn;
         if (now > from && now - from >= t->request_timeout_ns)

@@ -14,6 +14,14 @@
  * the server before any byte of the response arrived (a keep-alive race, not a server
  * failure), the request is transparently resent once on a new connection.
  *
+ * TLS (target->tls set, tls.h): after the TCP connect the connection is HANDSHAKING, driven
+ * by the same loop (OpenSSL's WANT_READ / WANT_WRITE become the socket's interest); then
+ * requests go through SSL_write / SSL_read with the same framing. The handshake counts
+ * against the connect timeout; its time is reported apart (client_result.handshake_ns), so
+ * the service time stays the request's own. A failed handshake is STATS_ERR_TLS and a
+ * connect failure (the target's), with the library's reason kept once (ptls_note_error).
+ * Each connection slot keeps its last TLS session and resumes it on reconnect.
+ *
  * Timeouts are not timers per request: the owner calls client_check_timeout from a periodic
  * sweep (cheaper than a heap operation per request; precision = the sweep period).
  *
@@ -56,6 +64,7 @@ typedef struct client_target {
     uint64_t request_timeout_ns;
     client_addr more[CLIENT_MAX_ADDRS - 1];
     unsigned n_addrs;        /* 0 counts as 1: addr alone */
+    struct ptls *tls;        /* https: the run's TLS context (tls.h), else NULL */
 } client_target;
 
 /* Resolves host with lib/dns (numeric, /etc/hosts, then DNS with the resolv.conf search
@@ -102,7 +111,11 @@ typedef struct client_result {
     mono_ns t_first;         /* first response byte (0 if none) */
     mono_ns t_done;          /* completion or failure */
     uint64_t connect_ns;     /* time to connect when this request opened a connection */
-    bool connected;          /* this request established a new connection */
+    uint64_t handshake_ns;   /* TLS: time of the handshake after the connect (0 if none) */
+    bool handshake;          /* TLS: this request completed a handshake ... */
+    bool resumed;            /* ... that resumed the slot's previous session */
+    bool connected;          /* this request established a new connection (TLS: with its
+                                handshake) */
     bool conn_failed;        /* the kind is a failure to connect to the target (a local
                                 limit, STATS_ERR_LOCAL_LIMIT, is not: nothing was sent) */
     uint64_t bytes_rx, bytes_tx;
@@ -117,6 +130,7 @@ enum client_state {
     CLIENT_CLOSED,       /* no socket */
     CLIENT_IDLE,         /* connected, no request */
     CLIENT_CONNECTING,   /* request pending, connect in progress */
+    CLIENT_HANDSHAKING,  /* request pending, TLS handshake in progress */
     CLIENT_SENDING,      /* request partly sent */
     CLIENT_WAITING,      /* request sent, reading the response */
     CLIENT_FAILING       /* failure to report from the next loop iteration */
@@ -137,6 +151,12 @@ struct client_conn {
     mono_ns intended, t_conn, t_send, t_first;
     uint64_t connect_ns;
     bool connected_now, retried;
+    /* TLS */
+    struct ssl_st *ssl;      /* NULL for plain HTTP or while closed */
+    struct ssl_session_st *sess; /* the slot's last session (owned) */
+    mono_ns t_hs;            /* handshake start */
+    uint64_t handshake_ns;
+    bool handshaked_now, resumed, hs_failed;
     uint32_t served;         /* responses completed on the current socket */
     size_t sent;
     int fail_kind;
@@ -167,6 +187,9 @@ void client_send(client_conn *c, const client_req *req, mono_ns intended);
 void client_check_timeout(client_conn *c, mono_ns now);
 /* Closes the socket without a callback (the pending request, if any, is abandoned). */
 void client_close(client_conn *c);
+/* Frees the slot's TLS session (and SSL, if still open) without touching the loop: after
+ * client_close, before c's memory goes; safe on a zeroed or never-initialised c. */
+void client_conn_fini(client_conn *c);
 static inline bool client_busy(const client_conn *c)
 {
     return c->state >= CLIENT_CONNECTING;

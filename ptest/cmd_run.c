@@ -24,6 +24,7 @@ static void usage_run(FILE *f)
             "usage: ptest run URL [-c CONNECTIONS] [-t THREADS] [-d DURATION] [-R RATE]\n"
             "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
             "                     [--server-metrics[=URL]] [--server-config[=URL]]\n"
+            "                     [--cacert FILE] [--insecure] [--cert FILE [--key FILE]]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
             "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
             "                     [--quiet]\n"
@@ -56,6 +57,13 @@ static void usage_run(FILE *f)
             "                       expected vs measured (default /config); replaces the\n"
             "                       plan's server.config. Without these two flags or a plan\n"
             "                       `server:`, ptest sends the target no request but the plan's\n"
+            "      --cacert FILE    https: trust the CA certificates in FILE (PEM) instead of\n"
+            "                       the system store; replaces the plan's tls.cacert\n"
+            "  -k, --insecure       https: no certificate or host name verification\n"
+            "      --cert FILE      https: client certificate (PEM, chain allowed) for servers\n"
+            "                       that require one (mutual TLS); replaces tls.cert\n"
+            "      --key FILE       https: the client certificate's private key (PEM,\n"
+            "                       unencrypted; default: in the --cert file); replaces tls.key\n"
             "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
             "      --strict         JMeter plans: unsupported elements are errors\n"
             "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
@@ -106,7 +114,7 @@ static void warn_stderr(void *ctx, const char *line)
 
 enum {
     OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE, OPT_REPORT_TO, OPT_REPORT_TIMEOUT,
-    OPT_SERVER_METRICS, OPT_SERVER_CONFIG
+    OPT_SERVER_METRICS, OPT_SERVER_CONFIG, OPT_CACERT, OPT_CERT, OPT_KEY
 };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
@@ -147,6 +155,10 @@ int cmd_run(int argc, char **argv)
         {"report-timeout", required_argument, NULL, OPT_REPORT_TIMEOUT},
         {"server-metrics", optional_argument, NULL, OPT_SERVER_METRICS},
         {"server-config", optional_argument, NULL, OPT_SERVER_CONFIG},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"insecure", no_argument, NULL, 'k'},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -157,12 +169,13 @@ int cmd_run(int argc, char **argv)
     uint32_t share_index = 0, share_count = 0;
     double rate = 0;
     const char *label = NULL, *target = NULL, *server_metrics = NULL, *server_config = NULL;
-    bool have_c = false, have_r = false, strict = false;
+    bool have_c = false, have_r = false, strict = false, insecure = false;
+    const char *tls_file[PLAN_TLS_N_FILES] = {NULL, NULL, NULL};
     jmx_prop props[64];
     size_t n_props = 0;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:t:d:R:J:qh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:t:d:R:J:kqh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             if (units_parse_u64(optarg, &conns) != 0 || conns == 0 || conns > 1000000)
@@ -209,7 +222,10 @@ int cmd_run(int argc, char **argv)
             char uerr[256];
             if (plan_url_parse(&u, optarg, uerr, sizeof(uerr)) != 0)
                 return bad_usage("--report-to: %s", uerr);
+            bool tls = u.tls;
             plan_url_free(&u);
+            if (tls)
+                return bad_usage("%s", "--report-to: the collector speaks plain http (http://HOST:PORT)");
             ro.report_to = optarg;
             break;
         }
@@ -240,6 +256,16 @@ int cmd_run(int argc, char **argv)
         }
         case 'S':
             strict = true;
+            break;
+        case 'k':
+            insecure = true;
+            break;
+        case OPT_CACERT:
+        case OPT_CERT:
+        case OPT_KEY:
+            if (!*optarg)
+                return bad_usage("--%s: expected a file name", ch == OPT_CACERT ? "cacert" : ch == OPT_CERT ? "cert" : "key");
+            tls_file[ch == OPT_CACERT ? PLAN_TLS_CACERT : ch == OPT_CERT ? PLAN_TLS_CERT : PLAN_TLS_KEY] = optarg;
             break;
         case 'q':
             ro.quiet = true;
@@ -312,6 +338,24 @@ int cmd_run(int argc, char **argv)
         plan_free(&p);
         return RUN_EXIT_USAGE;
     }
+    for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
+        if (tls_file[i] && plan_set_tls_file(&p, (enum plan_tls_file)i, tls_file[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest run: %s\n", err);
+            plan_free(&p);
+            return RUN_EXIT_USAGE;
+        }
+    }
+    /* --cert without --key: the key is in the certificate's file, not a plan's old key. */
+    if (tls_file[PLAN_TLS_CERT] && !tls_file[PLAN_TLS_KEY]) {
+        free(p.tls.file[PLAN_TLS_KEY]);
+        p.tls.file[PLAN_TLS_KEY] = NULL;
+    }
+    if (p.tls.file[PLAN_TLS_KEY] && !p.tls.file[PLAN_TLS_CERT]) {
+        plan_free(&p);
+        return bad_usage("%s", "--key needs --cert (the client certificate it belongs to)");
+    }
+    if (insecure)
+        p.tls.insecure = true;
     if (share_count && plan_apply_share(&p, share_index, share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest run: --share: %s\n", err);
         plan_free(&p);

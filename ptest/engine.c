@@ -32,7 +32,8 @@ static void jtl_record(eng_thread *th, eng_user *u, const client_result *r, uint
     row.all_threads = e->all_threads;
     row.url_csv = e->url_csv[qi];
     row.latency_ms = r->t_first > r->intended ? ns_to_ms(r->t_first - r->intended) : 0;
-    row.connect_ms = ns_to_ms(r->connect_ns);
+    /* As JMeter's Connect: the TCP connect and, for https, the TLS handshake. */
+    row.connect_ms = ns_to_ms(r->connect_ns + r->handshake_ns);
     row.success = r->kind == STATS_OK;
     row.err_name = stats_err_name(r->kind);
     if (stats_err_has_response(r->kind)) {
@@ -65,6 +66,8 @@ static void record(eng_thread *th, eng_user *u, const client_result *r)
     uint64_t svc = r->t_send && r->t_done > r->t_send ? r->t_done - r->t_send : 0;
     stats_record(&th->st, u->req->label, r->t_done, r->kind, r->status, lat, svc, r->bytes_rx,
                  r->bytes_tx);
+    if (r->handshake)
+        stats_handshake(&th->st, u->req->label, r->handshake_ns, r->resumed);
     if (th->jtl.fd >= 0)
         jtl_record(th, u, r, lat);
 }

@@ -11,8 +11,10 @@
 static void thread_free(eng_thread *th)
 {
     if (th->users)
-        for (size_t i = 0; i < th->n_users; i++)
+        for (size_t i = 0; i < th->n_users; i++) {
             free(th->users[i].thread_csv);
+            client_conn_fini(&th->users[i].conn);
+        }
     if (th->sc)
         for (size_t i = 0; i < th->n_sc; i++)
             free(th->sc[i].avail);

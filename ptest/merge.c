@@ -212,6 +212,13 @@ int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, c
                 json_object_set(counts, keys[q], json_object_get(src, keys[q]));
             json_object_set(counts, "errors_by_kind", json_object_get(src, "errors_by_kind"));
             json_object_set(counts, "status", json_object_get(src, "status"));
+            const json_t *tls = json_object_get(src, "tls");
+            if (json_is_object(tls)) {  /* counts only: the handshake times are not mergeable */
+                json_t *tc = json_object();
+                json_object_set(tc, "handshakes", json_object_get(tls, "handshakes"));
+                json_object_set(tc, "resumed", json_object_get(tls, "resumed"));
+                json_object_set_new(counts, "tls", tc);
+            }
             add_counts(m->obj, counts);
             json_decref(counts);
         }
@@ -261,6 +268,8 @@ int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, c
         json_object_set_new(m->obj, "rps", json_real(end > 0 ? (double)c / end : 0));
         json_object_set_new(m->obj, "latency_us", hist_json(m->all));
         json_object_set_new(m->obj, "service_time_us", json_null());
+        if (json_is_object(json_object_get(m->obj, "tls")))
+            json_object_set_new(json_object_get(m->obj, "tls"), "handshake_us", json_null());
         json_object_set_new(m->obj, "hlog", json_string(m->hlog));
         if (i < n_lab)
             json_object_set(labels, m->name, m->obj);

@@ -58,6 +58,9 @@ void plan_free(plan *p)
     free(p->server.config);
     free(p->name);
     free(p->source);
+    for (size_t i = 0; i < PLAN_TLS_N_FILES; i++)
+        free(p->tls.file[i]);
+    free(p->tls.server_name);
     memset(p, 0, sizeof *p);
 }
 
@@ -153,6 +156,17 @@ nomem:
 fail:
     plan_free(p);
     return -1;
+}
+
+int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char *err, size_t errlen)
+{
+    char *s = plan_dup(path);
+    if (!s)
+        return plan_set_err(err, errlen, "out of memory");
+    free(p->tls.file[which]);
+    p->tls.file[which] = s;
+    p->tls.line[which] = p->tls.col[which] = 0;
+    return 0;
 }
 
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen)

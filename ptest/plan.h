@@ -26,12 +26,14 @@
 #define PLAN_DEFAULT_MAX_CONNECTIONS 1000
 
 typedef struct plan_url {
-    char *scheme;              /* "http" (https is rejected with a clear message) */
+    char *scheme;              /* "http" or "https" (lower case) */
     char *host;                /* without brackets for IPv6 */
-    uint16_t port;             /* 80 when the URL has none */
+    uint16_t port;             /* 80 (https: 443) when the URL has none */
     char *base_path;           /* path prefix from the target URL, "" or "/api" (no trailing '/') */
     char *authority;           /* value for the Host header: "host", "host:port", "[::1]:8080";
-                                  the port is omitted when it is 80 */
+                                  the port is omitted when it is the scheme's
+                                  default (80, https 443) */
+    bool tls;                  /* https: TLS to the target (tls.h) */
 } plan_url;
 
 typedef struct plan_header {
@@ -112,6 +114,20 @@ typedef struct plan_server {
     char *config;              /* msdemo's /config JSON (expected delays) */
 } plan_server;
 
+/* TLS settings for an https:// target (plan `tls:`, or --cacert, --insecure, --cert,
+ * --key, which replace the plan's). Ignored for an http:// target. Paths in a plan are
+ * relative to the plan file's directory; line/col say where each was written (0: a flag),
+ * so that a file that does not load is reported as file:line:col. */
+enum plan_tls_file { PLAN_TLS_CACERT, PLAN_TLS_CERT, PLAN_TLS_KEY, PLAN_TLS_N_FILES };
+typedef struct plan_tls {
+    char *file[PLAN_TLS_N_FILES];  /* PEM files or NULL: CA certificates to trust instead of
+                                      the system store; client certificate (chain); its key
+                                      (NULL: in the certificate's file) */
+    unsigned line[PLAN_TLS_N_FILES], col[PLAN_TLS_N_FILES];
+    bool insecure;                 /* no certificate or name verification */
+    char *server_name;             /* SNI and the name verified, instead of target.host */
+} plan_tls;
+
 typedef struct plan {
     char *name;                /* default: the file name without directory and extension */
     char *source;              /* file it came from, or "command line" */
@@ -127,6 +143,7 @@ typedef struct plan {
     size_t n_headers;              /* sent with every request of the plan (see below) */
     plan_header *headers;
     plan_server server;            /* both NULL unless asked */
+    plan_tls tls;                  /* used when target.tls */
     uint32_t share_index;          /* plan_apply_share: this worker's share (0-based) ... */
     uint32_t share_count;          /* ... of share_count; 0 = the whole load, not a share */
 } plan;
@@ -174,6 +191,10 @@ int plan_set_server(plan *p, bool config, const char *spec, char *err, size_t er
  * authority, and u->base_path set to the whole request target to send (path and query).
  * Free with plan_url_free. Returns 0, or -1 with err filled and u zeroed. */
 int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, size_t errlen);
+
+/* Sets a TLS file (--cacert, --cert, --key) to a copy of path (line/col 0), replacing the
+ * plan's. Returns 0, or -1 (out of memory) with err filled and p unchanged. */
+int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char *err, size_t errlen);
 
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);

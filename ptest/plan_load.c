@@ -635,6 +635,65 @@ static int parse_server(loader *L, const yt_node *map)
     return 0;
 }
 
+/* A path of the plan relative to the plan file's directory ("certs/ca.pem" in
+ * "deploy/plan.yaml" is "deploy/certs/ca.pem"); absolute paths and plans without a file
+ * keep it as written. */
+static char *plan_relative(const char *file, const char *s, size_t n)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (n == 0 || s[0] == '/' || !slash || (file[0] == '<'))
+        return plan_dupn(s, n);
+    size_t dl = (size_t)(slash - file) + 1;
+    char *out = malloc(dl + n + 1);
+    if (out) {
+        memcpy(out, file, dl);
+        memcpy(out + dl, s, n);
+        out[dl + n] = '\0';
+    }
+    return out;
+}
+
+/* tls: {cacert: FILE, insecure: BOOL, cert: FILE, key: FILE, server_name: NAME} */
+static int parse_tls(loader *L, const yt_node *map)
+{
+    static const char *const keys[] = {"cacert", "cert", "key", "insecure", "server_name", NULL};
+    plan_tls *t = &L->p->tls;
+    const yt_node *v;
+    const char *s;
+    char q[PLAN_QCAP];
+    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0 || yt_check_keys(&L->doc, map, keys, &L->err) < 0)
+        return -1;
+    for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
+        if (!(v = yt_get(map, keys[i])))
+            continue;
+        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+            return -1;
+        if (v->len == 0 || strlen(s) != v->len)
+            return FAIL(L, v, "tls.%s: expected a file name", keys[i]);
+        if (!(t->file[i] = plan_relative(L->doc.file, s, v->len)))
+            return oom(L);
+        t->line[i] = v->line;
+        t->col[i] = v->col;
+    }
+    if (t->file[PLAN_TLS_KEY] && !t->file[PLAN_TLS_CERT])
+        return FAIL(L, yt_get(map, "key"), "tls.key needs tls.cert (the client certificate it belongs to)");
+    if ((v = yt_get(map, "insecure")) && yt_bool(&L->doc, v, &t->insecure, &L->err) < 0)
+        return -1;
+    if ((v = yt_get(map, "server_name"))) {
+        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+            return -1;
+        bool ok = v->len > 0 && v->len <= 253;
+        for (size_t i = 0; ok && i < v->len; i++)
+            ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+                 s[i] == '-' || s[i] == '.' || s[i] == '_' || s[i] == ':';
+        if (!ok)
+            return FAIL(L, v, "tls.server_name %s is not a host name", plan_qs(q, s, v->len));
+        if (!(t->server_name = plan_dupn(s, v->len)))
+            return oom(L);
+    }
+    return 0;
+}
+
 /* "dir/ms-demo.yaml" -> "ms-demo"; "plan" when that is no usable name. */
 static char *default_name(const char *file)
 {
@@ -649,8 +708,8 @@ static char *default_name(const char *file)
 
 static int parse_root(loader *L)
 {
-    static const char *const keys[] = {"name", "target", "settings", "headers", "server", "scenarios", "thresholds",
-                                       NULL};
+    static const char *const keys[] = {"name", "target", "settings", "headers", "server", "tls", "scenarios",
+                                       "thresholds", NULL};
     static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", NULL};
     const yt_node *root = L->doc.root, *v;
     plan *p = L->p;
@@ -690,6 +749,8 @@ static int parse_root(loader *L)
     if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)
         return -1;
     if ((v = opt_map(root, "server")) && parse_server(L, v) < 0)
+        return -1;
+    if ((v = opt_map(root, "tls")) && parse_tls(L, v) < 0)
         return -1;
     if (!(v = yt_get(root, "scenarios")))
         return FAIL(L, root, "plan needs \"scenarios\"");

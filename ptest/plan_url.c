@@ -59,11 +59,11 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
     const char *sep = strstr(s, "://");
     size_t sl = sep ? (size_t)(sep - s) : 0;
     if (!sep || sl == 0 || !plan_all_vchar(s, sl))
-        return plan_set_err(err, errlen, "URL %s must start with http://", plan_qs(q, s, len));
-    if (sl == 5 && plan_caseeq_n(s, "https", 5))
-        return plan_set_err(err, errlen, "https is not supported: ptest measures plain HTTP inside the cluster");
-    if (sl != 4 || !plan_caseeq_n(s, "http", 4))
-        return plan_set_err(err, errlen, "unsupported URL scheme %s (only http:// is supported)", plan_qs(q, s, sl));
+        return plan_set_err(err, errlen, "URL %s must start with http:// or https://", plan_qs(q, s, len));
+    bool tls = sl == 5 && plan_caseeq_n(s, "https", 5);
+    if (!tls && (sl != 4 || !plan_caseeq_n(s, "http", 4)))
+        return plan_set_err(err, errlen, "unsupported URL scheme %s (only http:// and https:// are supported)",
+                            plan_qs(q, s, sl));
 
     const char *a = sep + 3;
     size_t al = strcspn(a, "/?#");
@@ -109,7 +109,7 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
     if (hl > MAX_HOST)
         return plan_set_err(err, errlen, "host name in URL is longer than %d bytes", MAX_HOST);
 
-    uint32_t pv = 80;
+    uint32_t def = tls ? 443 : 80, pv = def;
     if (port) {
         bool ok = pl > 0 && pl <= 5;
         pv = 0;
@@ -124,12 +124,13 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
     }
 
     char auth[MAX_HOST + 16];
-    if (pv == 80)
+    if (pv == def)
         snprintf(auth, sizeof auth, v6 ? "[%.*s]" : "%.*s", (int)hl, h);
     else
         snprintf(auth, sizeof auth, v6 ? "[%.*s]:%u" : "%.*s:%u", (int)hl, h, (unsigned)pv);
     u->port = (uint16_t)pv;
-    u->scheme = plan_dup("http");
+    u->tls = tls;
+    u->scheme = plan_dup(tls ? "https" : "http");
     u->host = plan_dupn(h, hl);
     u->authority = plan_dup(auth);
     if (!u->scheme || !u->host || !u->authority) {
@@ -206,6 +207,11 @@ int plan_server_check(const char *spec, char *err, size_t errlen)
     const char *rest;
     if (plan_url_head(&u, spec, &rest, err, errlen) < 0)
         return -1;
+    if (u.tls) {
+        plan_url_free(&u);
+        return plan_set_err(err, errlen, "%s: the server's figures are read over plain http only",
+                            plan_qs(q, spec, n));
+    }
     int rc = server_rest(spec, rest, err, errlen);
     plan_url_free(&u);
     return rc;
@@ -234,6 +240,9 @@ int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, siz
     if (spec[0] == '/') {
         if (!p->target.host)
             return plan_set_err(err, errlen, "server path %s needs a target", spec);
+        if (p->target.tls)
+            return plan_set_err(err, errlen, "server path %s on an https target: the server's figures are read "
+                                "over plain http only; give an http:// URL of them", spec);
         size_t bl = p->target.base_path ? strlen(p->target.base_path) : 0, sl = strlen(spec);
         u->scheme = plan_dup("http");
         u->host = plan_dup(p->target.host);

@@ -46,7 +46,7 @@ static void json_hist(jsonw *w, const char *key, const hdr_histogram *h)
     jsonw_obj_end(w);
 }
 
-static void json_label(jsonw *w, const results_label *l, double duration_s)
+static void json_label(jsonw *w, const results_label *l, double duration_s, bool tls)
 {
     const stats_label *t = l->tot;
     jsonw_obj_begin(w);
@@ -92,6 +92,16 @@ static void json_label(jsonw *w, const results_label *l, double duration_s)
         jsonw_str(w, l->hlog);
     else
         jsonw_null(w);
+    if (tls) {
+        jsonw_key(w, "tls");
+        jsonw_obj_begin(w);
+        jsonw_key(w, "handshakes");
+        jsonw_u64(w, t->tls_handshakes);
+        jsonw_key(w, "resumed");
+        jsonw_u64(w, t->tls_resumed);
+        json_hist(w, "handshake_us", &t->tls_hs);
+        jsonw_obj_end(w);
+    }
     jsonw_obj_end(w);
 }
 
@@ -212,6 +222,20 @@ static void json_plan(jsonw *w, const plan *p)
     jsonw_key(w, "apdex_t_s");
     jsonw_double(w, secs(p->apdex_t_ns));
     json_headers(w, p->headers, p->n_headers);
+    if (p->target.tls) {
+        static const char *const keys[] = {"cacert", "cert", "key"};
+        jsonw_key(w, "tls");
+        jsonw_obj_begin(w);
+        for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
+            jsonw_key(w, keys[i]);
+            if (p->tls.file[i]) jsonw_str(w, p->tls.file[i]); else jsonw_null(w);
+        }
+        jsonw_key(w, "insecure");
+        jsonw_bool(w, p->tls.insecure);
+        jsonw_key(w, "server_name");
+        if (p->tls.server_name) jsonw_str(w, p->tls.server_name); else jsonw_null(w);
+        jsonw_obj_end(w);
+    }
     jsonw_key(w, "scenarios");
     jsonw_arr_begin(w);
     for (size_t i = 0; i < p->n_scenarios; i++)
@@ -334,15 +358,31 @@ int results_json(const results *r, buf *out)
         jsonw_null(&w);
     jsonw_obj_end(&w);
 
+    jsonw_key(&w, "tls");
+    if (r->tls) {
+        jsonw_obj_begin(&w);
+        jsonw_key(&w, "verify");
+        jsonw_bool(&w, !(r->p && r->p->tls.insecure));
+        jsonw_key(&w, "client_certificate");
+        jsonw_bool(&w, r->p && r->p->tls.file[PLAN_TLS_CERT]);
+        jsonw_key(&w, "session_resumption");
+        jsonw_str(&w, "per connection");
+        jsonw_key(&w, "first_error");
+        if (r->tls_error) jsonw_str(&w, r->tls_error); else jsonw_null(&w);
+        jsonw_obj_end(&w);
+    } else {
+        jsonw_null(&w);
+    }
+
     jsonw_key(&w, "labels");
     jsonw_obj_begin(&w);
     for (size_t i = 0; i < r->n_labels; i++) {
         jsonw_key(&w, r->labels[i].name);
-        json_label(&w, &r->labels[i], r->duration_s);
+        json_label(&w, &r->labels[i], r->duration_s, r->tls);
     }
     jsonw_obj_end(&w);
     jsonw_key(&w, "total");
-    json_label(&w, &r->total, r->duration_s);
+    json_label(&w, &r->total, r->duration_s, r->tls);
     if (r->p)
         json_plan(&w, r->p);
     json_series(&w, r);

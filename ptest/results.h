@@ -8,6 +8,8 @@
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N)
  *     "environment": {"hostname", "cpus", "threads", "target_address", "fd_limit"},
+ *     "tls": null | {"verify", "client_certificate", "session_resumption": "per connection",
+ *                    "first_error": null | "<the library's reason>"},   https targets
  *     "labels": {"<label>": LABEL, ...},  in plan order
  *     "total": LABEL,                      every label together
  *     "plan": {...},                       echo of the plan as run (durations in seconds)
@@ -16,8 +18,12 @@
  *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
  *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
- *                               "bad_response", "status", "expectation", "local_limit"},
- *            "status": {"200": n, ...}, "hlog": "<file name>"}
+ *                               "bad_response", "status", "expectation", "local_limit", "tls"},
+ *            "status": {"200": n, ...}, "hlog": "<file name>",
+ *            "tls": {"handshakes", "resumed", "handshake_us": STATS}}   (https targets only)
+ *   handshakes: TLS handshakes made for the label's requests (one per new connection),
+ *   their time after the TCP connect; it is in latency (the request waited for it) but not
+ *   in service_time_us, which starts with the request's first byte.
  *   STATS = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"}
  *           in microseconds from the HDR histogram (hdr.h semantics); every field but
  *           "count" is null when nothing was measured (never an invented 0).
@@ -70,6 +76,8 @@ typedef struct results {
     const results_label *labels;
     results_label total;
     const stats_series *series;
+    bool tls;                    /* https target: "tls" sections */
+    const char *tls_error;       /* the first TLS failure's reason, or NULL */
 } results;
 
 /* Renders results.json into out. Returns 0 or -1 (allocation; out->failed). */

@@ -20,6 +20,7 @@
 #include "results.h"
 #include "scrape.h"
 #include "stats.h"
+#include "tls.h"
 #include "units.h"
 #include "upload.h"
 
@@ -69,6 +70,7 @@ typedef struct coord {
     upload *up;                  /* --report-to, or NULL */
     const char **lnames;         /* [n_labels] for the uploads */
     uint64_t start_ms;           /* wall clock of the start: the interval logs' BaseTime */
+    ptls *tls;                   /* https: the TLS context, else NULL */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -123,10 +125,20 @@ static void show(coord *c, uint64_t elapsed_ns, double len_s)
     progress_update(&c->pg, &s);
 }
 
+/* "target URL unreachable: connection refused", or for TLS the library's reason. */
+static void unreachable_msg(coord *c)
+{
+    const char *tls = c->tls && c->health.last_fail == STATS_ERR_TLS ? ptls_first_error(c->tls) : NULL;
+    if (tls)
+        snprintf(c->aborted, sizeof(c->aborted), "target %s: TLS handshake failed: %s", c->p->target_str, tls);
+    else
+        snprintf(c->aborted, sizeof(c->aborted), "target %s unreachable: %s", c->p->target_str,
+                 stats_err_text(c->health.last_fail));
+}
+
 static void stop_unreachable(coord *c)
 {
-    snprintf(c->aborted, sizeof(c->aborted), "target %s unreachable: %s", c->p->target_str,
-             stats_err_text(c->health.last_fail));
+    unreachable_msg(c);
     engine_stop(c->e);
 }
 
@@ -279,6 +291,13 @@ int run_plan(const plan *p, const run_opts *o)
         fprintf(stderr, "ptest: target %s unreachable: %s\n", p->target_str, addr);
         return RUN_EXIT_ABORTED;
     }
+    if (p->target.tls) {
+        if (ptls_create(&c.tls, p, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest: %s\n", err);
+            return RUN_EXIT_USAGE;
+        }
+        target.tls = c.tls;
+    }
 
     if (o->jtl_path && jtl_open(o->jtl_path, &jtl_fd, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: cannot write the JTL file: %s\n", err);
@@ -377,8 +396,7 @@ int run_plan(const plan *p, const run_opts *o)
     if (end > c.start + done_ns || c.iv.total.count > 0)
         book(&c, (uint32_t)c.next_sec, rest_ns);
     if (!c.aborted[0] && !c.interrupted && c.health.conn_ok == 0 && c.health.conn_fail > 0)
-        snprintf(c.aborted, sizeof(c.aborted), "target %s unreachable: %s", p->target_str,
-                 stats_err_text(c.health.last_fail));
+        unreachable_msg(&c);
     show(&c, end - c.start, (double)rest_ns / 1e9);
     progress_end(&c.pg);
 
@@ -410,6 +428,8 @@ int run_plan(const plan *p, const run_opts *o)
         .labels = rl,
         .total = {"total", names[c.n_labels], &tots[c.n_labels], c.lat[c.n_labels]},
         .series = &c.series,
+        .tls = c.tls != NULL,
+        .tls_error = c.tls ? ptls_first_error(c.tls) : NULL,
     };
     if (c.fatal || c.series.failed)
         fprintf(stderr, "ptest: warning: some measurements could not be merged (out of memory)\n");
@@ -519,6 +539,7 @@ out:
     stats_interval_fini(&c.iv);
     stats_series_fini(&c.series);
     engine_destroy(c.e);
+    ptls_free(c.tls);
     ev_destroy(c.loop);
     if (jtl_fd >= 0)
         close(jtl_fd);

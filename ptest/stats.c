@@ -6,12 +6,13 @@
 
 static const char *const err_names[STATS_ERR_N] = {
     "ok", "connect_refused", "connect_timeout", "timeout", "reset", "bad_response",
-    "status", "expectation", "local_limit",
+    "status", "expectation", "local_limit", "tls",
 };
 static const char *const err_texts[STATS_ERR_N] = {
     "ok", "connection refused", "connect timeout", "request timeout", "connection reset",
     "bad response", "unexpected status", "failed expectation",
     "local limit (no file descriptor, local port or socket memory)",
+    "TLS handshake failed",
 };
 
 const char *stats_err_name(int kind)
@@ -43,19 +44,27 @@ static inline uint64_t ns_to_us(uint64_t ns)
 int stats_label_init(stats_label *l)
 {
     memset(l, 0, sizeof(*l));
-    return hist_init(&l->svc);
+    int rc = hist_init(&l->svc);
+    if (rc == 0 && (rc = hist_init(&l->tls_hs)) != 0)
+        hdr_fini(&l->svc);
+    return rc;
 }
 
 void stats_label_fini(stats_label *l)
 {
     hdr_fini(&l->svc);
+    hdr_fini(&l->tls_hs);
 }
 
 int stats_label_merge(stats_label *dst, const stats_label *src)
 {
     int rc = hdr_add(&dst->svc, &src->svc);
+    if (rc == 0 && src->tls_hs.total_count)
+        rc = hdr_add(&dst->tls_hs, &src->tls_hs);
     if (rc != 0)
         return rc;
+    dst->tls_handshakes += src->tls_handshakes;
+    dst->tls_resumed += src->tls_resumed;
     dst->count += src->count;
     dst->errors += src->errors;
     dst->dropped += src->dropped;
@@ -194,6 +203,14 @@ void stats_roll_slow(stats_thread *t, mono_ns now, bool force)
         t->sec = sec;
         t->sec_end = t->start + (sec + 1) * CLOCK_NS_PER_SEC;
     }
+}
+
+void stats_handshake(stats_thread *t, size_t label, uint64_t ns, bool resumed)
+{
+    stats_label *l = &t->labels[label];
+    l->tls_handshakes++;
+    l->tls_resumed += resumed;
+    (void)hdr_record(&l->tls_hs, ns_to_us(ns));
 }
 
 void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status,

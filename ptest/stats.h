@@ -50,6 +50,8 @@ enum stats_err {
     STATS_ERR_EXPECTATION,     /* body_contains not found */
     STATS_ERR_LOCAL_LIMIT,     /* never sent: the generator's own limit (EMFILE, ENFILE,
                                   EADDRNOTAVAIL, ENOBUFS, ENOMEM): not a server error */
+    STATS_ERR_TLS,             /* https: the TLS handshake failed (certificate, name, no TLS
+                                  at all, alert; a connect failure) or a TLS record error */
     STATS_ERR_N
 };
 
@@ -84,6 +86,9 @@ typedef struct stats_label {
     uint64_t by_kind[STATS_ERR_N];
     uint64_t status[STATS_STATUS_MAX - STATS_STATUS_MIN + 1];
     hdr_histogram svc;           /* service time, us */
+    uint64_t tls_handshakes;     /* https: completed handshakes of the label's requests ... */
+    uint64_t tls_resumed;        /* ... of which resumed a session */
+    hdr_histogram tls_hs;        /* their durations, us (in latency, not in service time) */
 } stats_label;
 
 /* Initialises / frees one label's totals. Return 0 or HDR_ENOMEM. */
@@ -141,6 +146,8 @@ static inline void stats_roll(stats_thread *t, mono_ns now)
  * Owner thread only; never allocates. */
 void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status,
                   uint64_t lat_ns, uint64_t svc_ns, uint64_t bytes_rx, uint64_t bytes_tx);
+/* Counts a TLS handshake of ns (resumed or full) made for a request of label. */
+void stats_handshake(stats_thread *t, size_t label, uint64_t ns, bool resumed);
 /* Counts n open-model arrivals of label that were never sent. */
 static inline void stats_dropped(stats_thread *t, size_t label, uint64_t n)
 {

@@ -68,6 +68,20 @@ int summary_render(const an_run *r, const gate *g, const history *hist, buf *out
     for (size_t i = 0; i < r->n_labels; i++)
         row(out, &r->labels[i]);
     row(out, &r->total);
+    if (r->tls) {
+        buf_puts(out, "\nTLS handshakes (after the TCP connect; in latency, not in service time):\n");
+        buf_printf(out, "  %-16s %10s %8s %9s %9s %9s\n", "label", "handshakes", "resumed", "mean", "p50", "p99");
+        for (size_t i = 0; i <= r->n_labels; i++) {
+            const an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+            char m[24], p50[24], p99[24];
+            summary_fmt_us(l->tls_handshakes ? l->tls_hs_mean_us : NAN, m, sizeof(m));
+            summary_fmt_us(l->tls_handshakes ? l->tls_hs_p50_us : NAN, p50, sizeof(p50));
+            summary_fmt_us(l->tls_handshakes ? l->tls_hs_p99_us : NAN, p99, sizeof(p99));
+            buf_printf(out, "  %-16.64s %10" PRIu64 " %7.1f%% %9s %9s %9s\n", l->name, l->tls_handshakes,
+                       l->tls_handshakes ? 100.0 * (double)l->tls_resumed / (double)l->tls_handshakes : 0.0, m,
+                       p50, p99);
+        }
+    }
     if (r->has_expected) {
         buf_puts(out, "\nexpected vs measured (mean; configured delay from the target's /config):\n");
         for (size_t i = 0; i < r->n_labels; i++) {

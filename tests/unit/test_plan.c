@@ -158,7 +158,7 @@ static plan_threshold v1_thr[] = {
 };
 static const plan v1_want = {
     .name = "ms-demo", .source = "plans/v1.yaml",
-    .target = {"http", "127.0.0.1", 8080, "", "127.0.0.1:8080"}, .target_str = "http://127.0.0.1:8080",
+    .target = {"http", "127.0.0.1", 8080, "", "127.0.0.1:8080", false}, .target_str = "http://127.0.0.1:8080",
     .n_scenarios = 2, .scenarios = v1_scen, .n_thresholds = 3, .thresholds = v1_thr,
     .connect_timeout_ns = 2 * SEC, .request_timeout_ns = 10 * SEC, .apdex_t_ns = 250 * MS,
     .n_headers = 1, .headers = v1_hdr,
@@ -178,7 +178,7 @@ static plan_scenario v2_scen[] = {
 };
 static const plan v2_want = {
     .name = "minimal", .source = "dir/minimal.yaml",
-    .target = {"http", "localhost", 80, "", "localhost"}, .target_str = "http://localhost",
+    .target = {"http", "localhost", 80, "", "localhost", false}, .target_str = "http://localhost",
     .n_scenarios = 1, .scenarios = v2_scen,
     .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = 500 * MS,
 };
@@ -257,7 +257,7 @@ static plan_scenario v4_scen[] = {
 };
 static const plan v4_want = {
     .name = "v4", .source = "v4",
-    .target = {"http", "::1", 8080, "/api", "[::1]:8080"}, .target_str = "HTTP://[::1]:8080/api/",
+    .target = {"http", "::1", 8080, "/api", "[::1]:8080", false}, .target_str = "HTTP://[::1]:8080/api/",
     .n_scenarios = 2, .scenarios = v4_scen,
     .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = 500 * MS,
 };
@@ -300,7 +300,7 @@ static plan_threshold v5_thr[] = {
 };
 static const plan v5_want = {
     .name = "v5", .source = "v5.yml",
-    .target = {"http", "10.0.0.1", 80, "", "10.0.0.1"}, .target_str = "http://10.0.0.1:80/",
+    .target = {"http", "10.0.0.1", 80, "", "10.0.0.1", false}, .target_str = "http://10.0.0.1:80/",
     .n_scenarios = 1, .scenarios = v5_scen, .n_thresholds = 3, .thresholds = v5_thr,
     .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = SEC,
     .n_headers = 2, .headers = v5_hdr,
@@ -353,10 +353,9 @@ static const struct {
     {"targte: http://x\nscenarios: []\n", "t.yaml:1:1: unknown key \"targte\" (did you mean \"target\"?)"},
     {"name: \"\"\n", "t.yaml:1:7: plan name \"\" is empty"},
     {"name: \"a\\x01\"\n", "t.yaml:1:7: plan name \"a\\x01\" contains a control or non-ASCII byte (printable ASCII only)"},
-    {"target: https://x\n", "t.yaml:1:9: https is not supported: ptest measures plain HTTP inside the cluster"},
-    {"target: HTTPS://x:443/\n", "t.yaml:1:9: https is not supported: ptest measures plain HTTP inside the cluster"},
-    {"target: ftp://x\n", "t.yaml:1:9: unsupported URL scheme \"ftp\" (only http:// is supported)"},
-    {"target: localhost:8080\n", "t.yaml:1:9: URL \"localhost:8080\" must start with http://"},
+    {"target: https://x:0/\n", "t.yaml:1:9: invalid port \"0\" in URL (expected 1-65535)"},
+    {"target: ftp://x\n", "t.yaml:1:9: unsupported URL scheme \"ftp\" (only http:// and https:// are supported)"},
+    {"target: localhost:8080\n", "t.yaml:1:9: URL \"localhost:8080\" must start with http:// or https://"},
     {"target: http://x/?a=1\n",
      "t.yaml:1:9: target URL must not have a query or fragment (put it in the request path)"},
     {"target: [http://x]\n", "t.yaml:1:9: expected a string, found a sequence"},
@@ -734,7 +733,7 @@ static void test_server(void **state)
         {SRV_PLAN("server: {metrics: \"\"}\n"), NULL, NULL,
          "t.yaml:2:19: server.metrics: empty; expected a path such as /metrics or an http:// URL"},
         {SRV_PLAN("server: {config: \"https://x/config\"}\n"), NULL, NULL,
-         "t.yaml:2:18: server.config: https is not supported: ptest measures plain HTTP inside the cluster"},
+         "t.yaml:2:18: server.config: \"https://x/config\": the server's figures are read over plain http only"},
         {SRV_PLAN("server: {config: \"http://x:0/config\"}\n"), NULL, NULL,
          "t.yaml:2:18: server.config: invalid port \"0\" in URL (expected 1-65535)"},
         {SRV_PLAN("server: {config: \"/a b\"}\n"), NULL, NULL,
@@ -837,10 +836,10 @@ static void test_url_parse(void **state)
         {"http://my_svc.ns.svc.cluster.local:8080", "my_svc.ns.svc.cluster.local", "",
          "my_svc.ns.svc.cluster.local:8080", 8080, NULL},
         {"", NULL, NULL, NULL, 0, "empty URL"},
-        {"https://a", NULL, NULL, NULL, 0, "https is not supported: ptest measures plain HTTP inside the cluster"},
-        {"ws://a", NULL, NULL, NULL, 0, "unsupported URL scheme \"ws\" (only http:// is supported)"},
-        {"a:80", NULL, NULL, NULL, 0, "URL \"a:80\" must start with http://"},
-        {"://a", NULL, NULL, NULL, 0, "URL \"://a\" must start with http://"},
+        {"https://a:", NULL, NULL, NULL, 0, "invalid port \"\" in URL (expected 1-65535)"},
+        {"ws://a", NULL, NULL, NULL, 0, "unsupported URL scheme \"ws\" (only http:// and https:// are supported)"},
+        {"a:80", NULL, NULL, NULL, 0, "URL \"a:80\" must start with http:// or https://"},
+        {"://a", NULL, NULL, NULL, 0, "URL \"://a\" must start with http:// or https://"},
         {"http://", NULL, NULL, NULL, 0, "URL \"http://\" has no host"},
         {"http:///x", NULL, NULL, NULL, 0, "URL \"http:///x\" has no host"},
         {"http://:80", NULL, NULL, NULL, 0, "URL \"http://:80\" has no host"},
@@ -976,7 +975,7 @@ static void test_from_url(void **state)
         {"http://h/", NULL, 1, 2e7, SEC, "rate must be a number from 0 to 10000000 per second"},
         {"http://h/", NULL, 1, 0, 0, "duration must be greater than 0 and at most 365 days"},
         {"http://h/", NULL, 1, 0, PLAN_MAX_DURATION_NS + 1, "duration must be greater than 0 and at most 365 days"},
-        {"https://h/", NULL, 1, 0, SEC, "https is not supported: ptest measures plain HTTP inside the cluster"},
+        {"ftp://h/", NULL, 1, 0, SEC, "unsupported URL scheme \"ftp\" (only http:// and https:// are supported)"},
         {"http://h/a b", NULL, 1, 0, SEC, "URL path \"/a b\" contains a space, control or non-ASCII byte"},
         {"http://h/" L65, NULL, 1, 0, SEC, "the URL path as default label is longer than 64 bytes; pass a --label"},
         {"http://h/", L65, 1, 0, SEC,
@@ -1020,8 +1019,8 @@ static void test_set_target_validate(void **state)
     assert_int_equal(plan_validate(&p, err, sizeof err), 0);
 
     /* A bad URL leaves the plan as it was. */
-    assert_int_equal(plan_set_target(&p, "https://svc", err, sizeof err), -1);
-    assert_string_equal(err, "https is not supported: ptest measures plain HTTP inside the cluster");
+    assert_int_equal(plan_set_target(&p, "gopher://svc", err, sizeof err), -1);
+    assert_string_equal(err, "unsupported URL scheme \"gopher\" (only http:// and https:// are supported)");
     assert_string_equal(p.target_str, "http://svc:9000/base/");
     assert_string_equal(p.target.host, "svc");
 
@@ -1406,6 +1405,75 @@ static void test_share_errors(void **state)
     plan_free(&p);
 }
 
+/* https targets: scheme, default port 443 (not in the authority), and the plan's tls: key
+ * (paths relative to the plan's directory, positions for later file errors, typos). */
+static void test_tls(void **state)
+{
+    (void)state;
+    plan_url u;
+    char err[512];
+    assert_int_equal(plan_url_parse(&u, "HTTPS://svc.example/api/", err, sizeof err), 0);
+    assert_true(u.tls);
+    assert_string_equal(u.scheme, "https");
+    assert_int_equal(u.port, 443);
+    assert_string_equal(u.authority, "svc.example");
+    assert_string_equal(u.base_path, "/api");
+    plan_url_free(&u);
+    assert_int_equal(plan_url_parse(&u, "https://[::1]:8443", err, sizeof err), 0);
+    assert_true(u.tls);
+    assert_int_equal(u.port, 8443);
+    assert_string_equal(u.authority, "[::1]:8443");
+    plan_url_free(&u);
+    /* Port 80 is not https's default, and 443 not http's. */
+    assert_int_equal(plan_url_parse(&u, "https://h:80", err, sizeof err), 0);
+    assert_string_equal(u.authority, "h:80");
+    plan_url_free(&u);
+    assert_int_equal(plan_url_parse(&u, "http://h:443", err, sizeof err), 0);
+    assert_false(u.tls);
+    assert_string_equal(u.authority, "h:443");
+    plan_url_free(&u);
+
+    static const char good[] =
+        "target: https://svc.example:8443/\n"
+        "tls: {cacert: certs/ca.pem, cert: /abs/client.pem, key: client.key, insecure: yes, server_name: svc.example}\n"
+        "scenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n";
+    plan p;
+    assert_int_equal(plan_load_string(&p, "deploy/t.yaml", good, sizeof good - 1, err, sizeof err), 0);
+    assert_true(p.target.tls);
+    assert_string_equal(p.tls.file[PLAN_TLS_CACERT], "deploy/certs/ca.pem");
+    assert_string_equal(p.tls.file[PLAN_TLS_CERT], "/abs/client.pem");
+    assert_string_equal(p.tls.file[PLAN_TLS_KEY], "deploy/client.key");
+    assert_int_equal(p.tls.line[PLAN_TLS_CACERT], 2);
+    assert_int_equal(p.tls.col[PLAN_TLS_CACERT], 15);
+    assert_true(p.tls.insecure);
+    assert_string_equal(p.tls.server_name, "svc.example");
+    /* A flag replaces the plan's file and has no position. */
+    assert_int_equal(plan_set_tls_file(&p, PLAN_TLS_CACERT, "other.pem", err, sizeof err), 0);
+    assert_string_equal(p.tls.file[PLAN_TLS_CACERT], "other.pem");
+    assert_int_equal(p.tls.line[PLAN_TLS_CACERT], 0);
+    plan_free(&p);
+
+    static const struct {
+        const char *yaml, *err;
+    } bad[] = {
+        {"tls: {cacrt: ca.pem}\n", "t.yaml:1:7: unknown key \"cacrt\" (did you mean \"cacert\"?)"},
+        {"tls: {insecure: maybe}\n", "t.yaml:1:17: expected a boolean (true/false), found \"maybe\""},
+        {"tls: {key: k.pem}\n", "t.yaml:1:12: tls.key needs tls.cert (the client certificate it belongs to)"},
+        {"tls: {cacert: \"\"}\n", "t.yaml:1:15: tls.cacert: expected a file name"},
+        {"tls: {server_name: \"a b\"}\n", "t.yaml:1:20: tls.server_name \"a b\" is not a host name"},
+        {"tls: [ca.pem]\n", "t.yaml:1:6: expected a mapping"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, "%sscenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n", bad[i].yaml);
+        err[0] = '\0';
+        if (plan_load_string(&p, "t.yaml", doc, strlen(doc), err, sizeof err) != -1)
+            fail_msg("tls case %zu loaded", i + 1);
+        if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+            fail_msg("tls case %zu:\n  want: %s\n  got:  %s", i + 1, bad[i].err, err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1418,6 +1486,7 @@ int main(void)
         cmocka_unit_test(test_example_plan),
         cmocka_unit_test(test_server),
         cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_tls),
         cmocka_unit_test(test_from_url),
         cmocka_unit_test(test_set_target_validate),
         cmocka_unit_test(test_set_duration_closed),
