@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,56 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+/* --- the socket BIO: OpenSSL's own writes with write(), so a peer's reset would raise
+ * SIGPIPE; this one sends with MSG_NOSIGNAL, as the plain client does. The fd is the BIO's
+ * data; the socket is closed by the client, not here. ------------------------------- */
+
+static int fd_of(BIO *b)
+{
+    return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int bio_write(BIO *b, const char *p, int n)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t r = send(fd_of(b), p, (size_t)n, MSG_NOSIGNAL);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)r;
+}
+
+static int bio_read(BIO *b, char *p, int n)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t r = recv(fd_of(b), p, (size_t)n, 0);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)r;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b, (void)num, (void)ptr;
+    return cmd == BIO_CTRL_FLUSH || cmd == BIO_CTRL_PUSH || cmd == BIO_CTRL_POP ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *bio_method(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ptest socket");
+    if (m && (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) ||
+              !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create))) {
+        BIO_meth_free(m);
+        m = NULL;
+    }
+    return m;
+}
 
 /* The slot (SSL_SESSION **) of the connection an SSL belongs to. */
 static int new_session(SSL *ssl, SSL_SESSION *sess)
@@ -85,7 +136,8 @@ int ptls_create(ptls **out, const plan *p, char *err, size_t errlen)
     if (!(numeric ? (t->ip = strdup(host)) : (t->name = strdup(host))))
         goto nomem;
     t->ctx = SSL_CTX_new(TLS_client_method());
-    if (!t->ctx)
+    t->bio = bio_method();
+    if (!t->ctx || !t->bio)
         goto nomem;
     SSL_CTX *c = t->ctx;
     SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
@@ -153,6 +205,7 @@ void ptls_free(ptls *t)
     if (!t)
         return;
     SSL_CTX_free(t->ctx);
+    BIO_meth_free(t->bio);
     free(t->name);
     free(t->ip);
     free(t);
@@ -161,10 +214,11 @@ void ptls_free(ptls *t)
 SSL *ptls_new(const ptls *t, int fd, SSL_SESSION **slot)
 {
     SSL *s = SSL_new(t->ctx);
-    if (!s)
+    BIO *b = s ? BIO_new(t->bio) : NULL;
+    if (!b)
         goto fail;
-    if (SSL_set_fd(s, fd) != 1)
-        goto fail;
+    BIO_set_data(b, (void *)(intptr_t)fd);
+    SSL_set_bio(s, b, b);
     if (t->name && SSL_set_tlsext_host_name(s, t->name) != 1)
         goto fail;
     if (t->verify) {

@@ -34,8 +34,11 @@ struct ssl_st;
 struct ssl_ctx_st;
 struct ssl_session_st;
 
+struct bio_method_st;
+
 typedef struct ptls {
     struct ssl_ctx_st *ctx;
+    struct bio_method_st *bio;  /* socket I/O with send(MSG_NOSIGNAL) (no SIGPIPE) */
     char *name;                 /* SNI and verified name (NULL: none, an IP target) */
     char *ip;                   /* verified IP address for a numeric target, else NULL */
     bool verify;
