@@ -179,7 +179,10 @@ int ptls_create(ptls **out, const plan *p, char *err, size_t errlen)
             goto fail;
         }
         if (SSL_CTX_use_PrivateKey_file(c, pt->file[kf], SSL_FILETYPE_PEM) != 1) {
-            file_err(p, kf, kf == PLAN_TLS_CERT ? "no private key in the certificate's file (give --key FILE)"
+            unsigned long e = ERR_peek_last_error();
+            bool mismatch = ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
+            file_err(p, kf, mismatch ? "the key does not belong to the client certificate"
+                            : kf == PLAN_TLS_CERT ? "no private key in the certificate's file (give --key FILE)"
                                                 : "no private key loaded (unencrypted PEM expected)",
                      err, errlen);
             goto fail;

@@ -505,10 +505,49 @@ static void test_progress_format(void **state)
     free(out);
 }
 
+/* https runs: a "tls" section at the top and per label; none for plain http. */
+static void test_json_tls(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    json_t *j = render(&f.r);
+    assert_true(json_is_null(path(j, "tls")));
+    assert_null(json_object_get(path(j, "labels.A"), "tls"));
+    assert_null(json_object_get(path(j, "plan"), "tls"));
+    json_decref(j);
+
+    f.p.target.tls = true;
+    f.p.tls.insecure = true;
+    f.p.tls.file[PLAN_TLS_CACERT] = "ca.pem";
+    f.tot[0].tls_handshakes = 3;
+    f.tot[0].tls_resumed = 2;
+    hdr_record(&f.tot[0].tls_hs, 1500);
+    f.r.tls = true;
+    f.r.tls_error = "certificate verify failed: certificate has expired";
+    j = render(&f.r);
+    assert_true(json_is_false(path(j, "tls.verify")));
+    assert_true(json_is_false(path(j, "tls.client_certificate")));
+    assert_string_equal(json_string_value(path(j, "tls.session_resumption")), "per connection");
+    assert_string_equal(json_string_value(path(j, "tls.first_error")), f.r.tls_error);
+    assert_int_equal(json_integer_value(path(j, "labels.A.tls.handshakes")), 3);
+    assert_int_equal(json_integer_value(path(j, "labels.A.tls.resumed")), 2);
+    assert_int_equal(json_integer_value(path(j, "labels.A.tls.handshake_us.count")), 1);
+    assert_int_equal(json_integer_value(path(j, "labels.root \"q\".tls.handshakes")), 0);
+    assert_true(json_is_null(path(j, "labels.root \"q\".tls.handshake_us.p50")));
+    assert_string_equal(json_string_value(path(j, "plan.tls.cacert")), "ca.pem");
+    assert_true(json_is_null(path(j, "plan.tls.cert")));
+    assert_true(json_is_true(path(j, "plan.tls.insecure")));
+    json_decref(j);
+    f.p.tls.file[PLAN_TLS_CACERT] = NULL;
+    fix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_json_tls),
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_hlog_names),
         cmocka_unit_test(test_hlogs_stream),

@@ -140,6 +140,38 @@ static void test_local_limit_apart(void **state)
     stats_thread_fini(&t);
 }
 
+/* TLS handshakes: counted and timed per label, apart from the service time, and merged. */
+static void test_tls_handshakes(void **state)
+{
+    (void)state;
+    const mono_ns start = 10 * S;
+    stats_thread t;
+    assert_int_equal(stats_thread_init(&t, 2, start), 0);
+    stats_record(&t, 1, start + 10 * MS, STATS_OK, 200, 5 * MS, 1 * MS, 10, 5);
+    stats_handshake(&t, 1, 3 * MS, false);
+    stats_handshake(&t, 1, 1 * MS, true);
+    stats_record(&t, 1, start + 20 * MS, STATS_ERR_TLS, 0, 0, 0, 0, 0);
+    const stats_label *l = &t.labels[1];
+    assert_int_equal(l->tls_handshakes, 2);
+    assert_int_equal(l->tls_resumed, 1);
+    assert_int_equal(l->tls_hs.total_count, 2);
+    assert_int_equal(hdr_max(&l->tls_hs), hdr_highest_equivalent(&l->tls_hs, 3000));
+    assert_int_equal(l->svc.total_count, 1);       /* the handshake is not a service time */
+    assert_int_equal(l->errors, 1);                 /* a TLS failure is a request error */
+    assert_int_equal(l->by_kind[STATS_ERR_TLS], 1);
+    assert_int_equal(t.labels[0].tls_handshakes, 0);
+    stats_label m;
+    assert_int_equal(stats_label_init(&m), 0);
+    assert_int_equal(stats_label_merge(&m, l), 0);
+    assert_int_equal(stats_label_merge(&m, l), 0);
+    assert_int_equal(m.tls_handshakes, 4);
+    assert_int_equal(m.tls_resumed, 2);
+    assert_int_equal(m.tls_hs.total_count, 4);
+    assert_string_equal(stats_err_name(STATS_ERR_TLS), "tls");
+    stats_label_fini(&m);
+    stats_thread_fini(&t);
+}
+
 static void test_roll_and_collect(void **state)
 {
     (void)state;
@@ -391,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_err_names),
         cmocka_unit_test(test_record_counts),
         cmocka_unit_test(test_local_limit_apart),
+        cmocka_unit_test(test_tls_handshakes),
         cmocka_unit_test(test_roll_and_collect),
         cmocka_unit_test(test_late_collector),
         cmocka_unit_test(test_label_merge_exact),
