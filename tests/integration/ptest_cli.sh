@@ -32,7 +32,9 @@ expect_exit "-d bad" 2 "^ptest run: -d" "$PTEST" run http://127.0.0.1:1/ -d soon
 expect_exit "-R bad" 2 "^ptest run: -R" "$PTEST" run http://127.0.0.1:1/ -R fast
 expect_exit "unknown option" 2 "" "$PTEST" run http://127.0.0.1:1/ --frobnicate
 expect_exit "two targets" 2 "unexpected argument" "$PTEST" run http://127.0.0.1:1/ http://127.0.0.1:2/
-expect_exit "https refused" 2 "https" "$PTEST" run https://127.0.0.1:1/
+expect_exit "https accepted; a closed port is unreachable" 3 "target https://127.0.0.1:1 unreachable: connection refused" "$PTEST" run https://127.0.0.1:1/
+expect_exit "https --report-to refused" 2 "collector speaks plain http" "$PTEST" run https://127.0.0.1:1/ --share 0/1 --report-to https://127.0.0.1:2/
+expect_exit "--key without --cert" 2 "--key needs --cert" "$PTEST" run https://127.0.0.1:1/ --key k.pem
 expect_exit "--target with a URL" 2 "--target applies to plan runs" "$PTEST" run http://127.0.0.1:1/ --target http://x/
 expect_exit "--help" 0 "" "$PTEST" --help
 check_cmd "--help lists run" grep -q "run URL|PLAN.yaml" "$TMP/out.txt"
