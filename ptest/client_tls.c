@@ -111,7 +111,7 @@ ssize_t client_tls_recv(client_conn *c, void *p, size_t n)
 
 bool client_tls_pending(const client_conn *c)
 {
-    return c->ssl && SSL_pending(c->ssl) > 0;
+    return c->ssl && SSL_has_pending(c->ssl);
 }
 
 void client_tls_close(client_conn *c)
