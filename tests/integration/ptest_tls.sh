@@ -187,6 +187,14 @@ rc=0
 check_eq "a key of another certificate: exit 2" 2 "$rc"
 check_cmd "... says so" grep -q "^ptest: --key $C/other.key: the key does not belong to the client certificate" "$TMP/mismatch.err"
 
+# The example plan for a k3s Ingress loads and runs (its target and CA replaced; its
+# latency thresholds dropped: a loaded test machine is not the Ingress they are meant for).
+grep -v '"p95 <' "$ROOT/examples/https-ingress.yaml" >"$TMP/example.yaml"
+rc=0
+"$PTEST" run "$TMP/example.yaml" --target "https://localhost:$P_OK/" --cacert "$C/ca.pem" -d 1 -t 1 \
+  -q --out "$TMP/example" >"$TMP/example.err" 2>&1 || rc=$?
+check_eq "examples/https-ingress.yaml against the test nginx: error_rate gate passes" 0 "$rc" || head -20 "$TMP/example.err"
+
 # --- session resumption -----------------------------------------------------------------
 # nginx closes after every response, so every request reconnects: each of the 4 slots
 # makes one full handshake, then resumes its session on every reconnect.
