@@ -91,7 +91,13 @@ static void head_lines(worker *w, buf *out, const pending *p, const char *ctype,
     put_u64(out, (uint64_t)status);
     buf_putc(out, ' ');
     buf_puts(out, http_reason(status));
-    buf_puts(out, "\r\nServer: msdemo\r\nDate: ");
+    buf_puts(out, "\r\nServer: msdemo\r\n");
+    if (w->srv->instance[0]) {
+        buf_puts(out, "X-Served-By: ");
+        buf_puts(out, w->srv->instance);
+        buf_puts(out, "\r\n");
+    }
+    buf_puts(out, "Date: ");
     buf_puts(out, w->date);
     buf_puts(out, "\r\nContent-Type: ");
     buf_puts(out, ctype);
