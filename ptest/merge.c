@@ -36,11 +36,12 @@ typedef struct minputs {
 
 static void inputs_free(minputs *in)
 {
-    for (size_t k = 0; k < in->loaded; k++)
-        an_free(&in->runs[k]);
+    while (in->loaded > 0)
+        an_free(&in->runs[--in->loaded]);
     free(in->runs);
     free(in->off);
-    memset(in, 0, sizeof(*in));
+    in->runs = NULL;
+    in->off = NULL;
 }
 
 static int inputs_load(minputs *in, const char *const *dirs, size_t n, char *err, size_t errlen)

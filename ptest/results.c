@@ -356,34 +356,43 @@ static void json_environment(jsonw *w, const results *r)
     jsonw_obj_end(w);
 }
 
-/* A double, or null when not finite: jsonw does that; this names the intent. */
-static void json_num_or_null(jsonw *w, const char *key, double v)
+/* Members by type. A double that is not finite is null (jsonw); so is a NULL string. */
+static void member_num(jsonw *w, const char *key, double v)
 {
     jsonw_key(w, key);
     jsonw_double(w, v);
+}
+
+static void member_count(jsonw *w, const char *key, uint64_t v)
+{
+    jsonw_key(w, key);
+    jsonw_u64(w, v);
+}
+
+static void member_str(jsonw *w, const char *key, const char *v)
+{
+    jsonw_key(w, key);
+    jsonw_str(w, v);
 }
 
 static void json_server(jsonw *w, const results_server *s)
 {
     jsonw_key(w, "server");
     jsonw_obj_begin(w);
-    jsonw_key(w, "metrics_url");
-    jsonw_str(w, s->metrics_url);
-    jsonw_key(w, "config_url");
-    jsonw_str(w, s->config_url);
+    member_str(w, "metrics_url", s->metrics_url);
+    member_str(w, "config_url", s->config_url);
     jsonw_key(w, "scraped");
     jsonw_bool(w, s->scraped);
-    json_num_or_null(w, "cpu_seconds", s->cpu_seconds);
-    jsonw_key(w, "requests");
-    jsonw_u64(w, s->requests);
-    json_num_or_null(w, "cpu_ms_per_1000_requests", s->cpu_ms_per_1000_requests);
+    member_num(w, "cpu_seconds", s->cpu_seconds);
+    member_count(w, "requests", s->requests);
+    member_num(w, "cpu_ms_per_1000_requests", s->cpu_ms_per_1000_requests);
+    /* A byte count: an integer, as the reading is. */
     jsonw_key(w, "peak_rss_bytes");
     if (isfinite(s->peak_rss_bytes) && s->peak_rss_bytes >= 0)
         jsonw_u64(w, (uint64_t)s->peak_rss_bytes);
     else
         jsonw_null(w);
-    jsonw_key(w, "samples");
-    jsonw_u64(w, s->samples);
+    member_count(w, "samples", s->samples);
     jsonw_obj_end(w);
 }
 
@@ -391,9 +400,8 @@ static void json_client(jsonw *w, const results_client *c)
 {
     jsonw_key(w, "client");
     jsonw_obj_begin(w);
-    json_num_or_null(w, "cpu_seconds", c->cpu_seconds);
-    jsonw_key(w, "threads");
-    jsonw_u64(w, c->threads);
+    member_num(w, "cpu_seconds", c->cpu_seconds);
+    member_count(w, "threads", c->threads);
     jsonw_obj_end(w);
 }
 

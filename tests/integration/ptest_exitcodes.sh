@@ -7,19 +7,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PTEST="$BUILD/ptest"
 
-# expect_exit WHAT CODE STDERR-REGEX CMD...
-expect_exit() {
-  local what=$1 code=$2 pat=$3 rc=0; shift 3
-  "$@" >"$TMP/out.txt" 2>"$TMP/err.txt" || rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    fail "$what: exit $rc, want $code ($(head -c 300 "$TMP/err.txt"))"
-  elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/err.txt"; then
-    fail "$what: stderr does not match /$pat/: $(head -c 300 "$TMP/err.txt")"
-  else
-    ok "$what"
-  fi
-}
-
 port=$(free_port)
 start_msdemo ms "$port" --workers 1
 url=http://127.0.0.1:$port/
