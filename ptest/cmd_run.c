@@ -69,9 +69,12 @@ static void usage_run(FILE *f)
             "  -q, --quiet          no progress line and no summary\n"
             "  -h, --help           this help\n"
             "\n"
-            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage, plan or output error,\n"
+            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error,\n"
             "            3 interrupted or target unreachable, 4 --report-to: the final results\n"
-            "            did not reach the collector in time (local results written anyway)\n",
+            "            did not reach the collector in time (local results written anyway),\n"
+            "            5 runtime failure: the output directory, results.json, an interval\n"
+            "            log, the JTL or a report could not be written, the event loop failed,\n"
+            "            out of memory\n",
             DEFAULT_CONNECTIONS);
 }
 

@@ -129,6 +129,10 @@ typedef struct plan {
     plan_server server;            /* both NULL unless asked */
     uint32_t share_index;          /* plan_apply_share: this worker's share (0-based) ... */
     uint32_t share_count;          /* ... of share_count; 0 = the whole load, not a share */
+    plan_scenario *whole;          /* a share: the scenarios as they were before the cut
+                                      ([n_scenarios]; stages owned, every other pointer
+                                      borrowed from scenarios), for results.json
+                                      "whole_plan"; NULL when not a share */
 } plan;
 
 /* Headers on the wire: the engine sends Host (target.authority) unless a header named Host
@@ -201,7 +205,9 @@ void plan_set_duration(plan *p, uint64_t duration_ns);
  *    i / rate later (start delay grows, the first stage shrinks by as much; not when the
  *    first stage is shorter than that). The union matches the single run's schedule up
  *    to floating-point rounding of rate / N (at most one arrival per share and scenario).
- * Records index and count in p->share_index / p->share_count (results.json "share").
+ * Records index and count in p->share_index / p->share_count (results.json "share") and
+ * keeps the scenarios' load before the cut in p->whole (results.json "whole_plan", which
+ * `ptest merge` reports as the merged run's plan).
  * Returns 0, or -1 with err filled and p unchanged when count is 0 or above
  * PLAN_MAX_SHARES, index >= count, or p is already a share. */
 int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen);
