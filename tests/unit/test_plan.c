@@ -1201,6 +1201,16 @@ static void test_request_has_header(void **state)
 
 /* ---- shares (--share INDEX/N) ---------------------------------------------------- */
 
+/* Plans on the stack in these tests are not plan_free'd: release what plan_apply_share
+ * allocated (the copy of the whole plan). */
+static void drop_whole(plan *p)
+{
+    for (size_t i = 0; p->whole && i < p->n_scenarios; i++)
+        free(p->whole[i].stages);
+    free(p->whole);
+    p->whole = NULL;
+}
+
 static void test_share_closed(void **state)
 {
     (void)state;
@@ -1242,6 +1252,7 @@ static void test_share_closed(void **state)
         assert_int_equal(s.iterations, cases[i].iters);
         assert_int_equal(p.share_index, cases[i].index);
         assert_int_equal(p.share_count, cases[i].count);
+        drop_whole(&p);
     }
 
     /* The union of the shares is the single run: share i's user j starts when the single
@@ -1258,6 +1269,7 @@ static void test_share_closed(void **state)
                                    .hold_for_ns = hold, .start_delay_ns = delay};
                 plan p = {.n_scenarios = 1, .scenarios = &s};
                 assert_int_equal(plan_apply_share(&p, i, counts[c], NULL, 0), 0);
+                drop_whole(&p);
                 sum += s.users;
                 assert_int_equal(plan_scenario_duration(&s), delay + ramp + hold);
                 for (uint32_t j = 0; j < s.users; j++) {
@@ -1310,12 +1322,14 @@ static void test_share_open(void **state)
     assert_int_equal(st[0].duration_ns, 20 * SEC - 10 * MS);
     assert_int_equal(st[1].duration_ns, 40 * SEC);
     assert_int_equal(plan_scenario_duration(&s), 61 * SEC);
+    drop_whole(&p);
 
     /* max_connections: split, at least 1; an offset longer than the first stage is not applied. */
     plan_stage st2[1] = {{1, SEC / 2}};
     plan_scenario s2 = {.model = PLAN_OPEN, .n_stages = 1, .stages = st2, .max_connections = 3};
     plan p2 = {.n_scenarios = 1, .scenarios = &s2};
     assert_int_equal(plan_apply_share(&p2, 4, 5, err, sizeof err), 0);
+    drop_whole(&p2);
     assert_int_equal(s2.max_connections, 1);
     assert_true(st2[0].rate == 0.2);
     assert_int_equal(s2.start_delay_ns, 0);
@@ -1325,6 +1339,7 @@ static void test_share_open(void **state)
     plan_scenario s3 = {.model = PLAN_OPEN, .n_stages = 1, .stages = st3, .max_connections = 1};
     plan p3 = {.n_scenarios = 1, .scenarios = &s3};
     assert_int_equal(plan_apply_share(&p3, 9999, 10000, err, sizeof err), 0);
+    drop_whole(&p3);
     assert_int_equal(s3.start_delay_ns, 0);
     assert_int_equal(st3[0].duration_ns, 10 * SEC);
     assert_int_equal(s3.max_connections, 1);
@@ -1355,6 +1370,7 @@ static void test_share_open(void **state)
             plan_scenario gs = {.model = PLAN_OPEN, .n_stages = cases[i].n, .stages = g, .max_connections = 10};
             plan gp = {.n_scenarios = 1, .scenarios = &gs};
             assert_int_equal(plan_apply_share(&gp, k, cases[i].count, err, sizeof err), 0);
+            drop_whole(&gp);
             assert_int_equal(plan_scenario_duration(&gs), plan_scenario_duration(&ws));
             ng += open_arrivals(&gs, got + ng, MAXA - ng);
         }
