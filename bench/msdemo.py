@@ -164,8 +164,13 @@ class Servers:
         # nginx closes idle keep-alive connections once fewer than 1/16 of its connection
         # slots are free, so it gets 1/8 more slots than the connections we hold.
         self.ng_wconns = a.conns + a.conns // 8 + 64
-        self.ng_cmd = nginx_cmd(f"{d}/nginx", self.ng_port, self.ng_wconns, a.server_prefix, 0.02)
-        cmds = [("nginx", self.ng_cmd)]
+        self.ng_cmd = nginx_cmd(f"{d}/nginx", self.ng_port, self.ng_wconns, a.server_prefix)
+        # A second nginx, with the echo module, for the delayed figures only: the module's
+        # filters run on every response, so loading it into the first would tax nginx's `/`.
+        self.ne_port = free_port()
+        self.ne_cmd = nginx_cmd(f"{d}/nginx-echo", self.ne_port, max(a.delay_conns) * 2 + 64,
+                                a.server_prefix, 0.02)
+        cmds = [("nginx", self.ng_cmd), ("nginx-echo", self.ne_cmd)]
         self.inst = []   # msdemo instances: [{"slack", "port", "cmd", "proc"}], the default first
         for i, slack in enumerate(SLACKS):
             port = self.ms_port if i == 0 else free_port()
@@ -180,18 +185,20 @@ class Servers:
         for name, cmd in cmds:
             with open(f"{d}/{name}.log", "w") as logf:
                 self.procs.append(subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT))
-        self.ng, self.ms = self.procs[0], self.procs[1]
+        self.ng, self.ne, self.ms = self.procs[0], self.procs[1], self.procs[2]
         wait_http(self.ng_port, "/", self.ng)
-        for inst, proc in zip(self.inst, self.procs[1:]):
+        wait_http(self.ne_port, "/", self.ne)
+        for inst, proc in zip(self.inst, self.procs[2:]):
             inst["proc"] = proc
             wait_http(inst["port"], "/healthz", proc)
             http_get(inst["port"], "/")
             inst["slack"] = slack_name(json.loads(http_get(inst["port"], "/config")[1])["timer_slack_ms"])
-        if b"Hello World!" not in http_get(self.ng_port, "/d20")[1]:  # chunked
+        if b"Hello World!" not in http_get(self.ne_port, "/d20")[1]:  # chunked
             raise BenchError("nginx's /d20 (echo_sleep) does not answer Hello World!")
         self.ng_workers = poll_until("the nginx worker", lambda: children(self.ng.pid), 5)
-        if len(self.ng_workers) != 1:
-            raise BenchError(f"expected one nginx worker, found {self.ng_workers}")
+        self.ne_workers = poll_until("the nginx worker", lambda: children(self.ne.pid), 5)
+        if len(self.ng_workers) != 1 or len(self.ne_workers) != 1:
+            raise BenchError(f"expected one nginx worker each, found {self.ng_workers}, {self.ne_workers}")
 
     def ng_pids(self):
         return [self.ng.pid] + self.ng_workers
@@ -323,7 +330,7 @@ def served_mean_ms(m0, m1, path):
 def phase_delayed(sv, a, res):
     """CPU per request on a constant 20 ms delay: nginx + echo_sleep 0.02 against msdemo at
     each timer_slack, wrk -c200 and -c1000, rounds rotating the servers, medians."""
-    servers = [("nginx", sv.ng_port, sv.ng_pids(), None)]
+    servers = [("nginx", sv.ne_port, [sv.ne.pid] + sv.ne_workers, None)]
     servers += [(f"msdemo {i['slack']}", i["port"], [i["proc"].pid], i) for i in sv.inst]
     res["delayed"] = {}
     for conns in a.delay_conns:
@@ -506,6 +513,7 @@ def main():
             for inst in sv.inst:
                 log(f"msdemo: {shlex.join(inst['cmd'])}\n        port {inst['port']}, pid"
                     f" {inst['proc'].pid}, timer_slack {inst['slack']}")
+            log(f"nginx + echo module (delayed figures): {shlex.join(sv.ne_cmd)}\n        port {sv.ne_port}")
             log(f"load:   {shlex.join(a.load_prefix)} wrk ...\n")
             phase_idle(sv, res)
             phase_hold(sv, a, res)
