@@ -46,6 +46,12 @@ static void usage_run(FILE *f)
             "                       junit.xml, scorecard.html + .css, summary.txt\n"
             "      --jtl FILE       also write JMeter CSV results (17 standard columns)\n"
             "      --seed N         seed the request mix and think times (reproducible)\n"
+            "      --timer-slack D  let arrivals and think times run up to D late (at most\n"
+            "                       10ms, e.g. 100us) so that those due close together share\n"
+            "                       one wake-up: less CPU per request at high open-model\n"
+            "                       rates; latency still counts from the intended time, so\n"
+            "                       it includes up to D; replaces settings.timer_slack\n"
+            "                       (default 0: each its own wake-up)\n"
             "      --server-metrics[=URL]  also read the target's Prometheus metrics as the run\n"
             "                       starts, once a second and after it, for the server-cost\n"
             "                       section (process_cpu_seconds_total and\n"
@@ -109,7 +115,7 @@ static void warn_stderr(void *ctx, const char *line)
 
 enum {
     OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE, OPT_REPORT_TO, OPT_REPORT_TIMEOUT,
-    OPT_SERVER_METRICS, OPT_SERVER_CONFIG
+    OPT_SERVER_METRICS, OPT_SERVER_CONFIG, OPT_TIMER_SLACK
 };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
@@ -144,6 +150,7 @@ int cmd_run(int argc, char **argv)
         {"out", required_argument, NULL, OPT_OUT},
         {"jtl", required_argument, NULL, OPT_JTL},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"timer-slack", required_argument, NULL, OPT_TIMER_SLACK},
         {"strict", no_argument, NULL, 'S'},
         {"share", required_argument, NULL, OPT_SHARE},
         {"report-to", required_argument, NULL, OPT_REPORT_TO},
@@ -156,7 +163,8 @@ int cmd_run(int argc, char **argv)
     };
     run_opts ro;
     memset(&ro, 0, sizeof(ro));
-    uint64_t conns = DEFAULT_CONNECTIONS, duration = 0, threads = 0, seed = 0;
+    uint64_t conns = DEFAULT_CONNECTIONS, duration = 0, threads = 0, seed = 0, slack = 0;
+    bool have_slack = false;
     uint32_t share_index = 0, share_count = 0;
     double rate = 0;
     const char *label = NULL, *target = NULL, *server_metrics = NULL, *server_config = NULL;
@@ -201,6 +209,12 @@ int cmd_run(int argc, char **argv)
         case OPT_SEED:
             if (units_parse_u64(optarg, &seed) != 0)
                 return bad_usage("--seed: expected a number, got \"%s\"", optarg);
+            break;
+        case OPT_TIMER_SLACK:
+            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &slack) != 0 || slack > PLAN_MAX_TIMER_SLACK_NS)
+                return bad_usage("--timer-slack: expected a duration from 0 to 10ms such as 100us, got \"%s\"",
+                                 optarg);
+            have_slack = true;
             break;
         case OPT_SHARE:
             if (parse_share(optarg, &share_index, &share_count) != 0)
@@ -309,6 +323,8 @@ int cmd_run(int argc, char **argv)
             }
         }
     }
+    if (have_slack)
+        p.timer_slack_ns = slack;
     if ((server_metrics && plan_set_server(&p, false, server_metrics, err, sizeof(err)) != 0) ||
         (server_config && plan_set_server(&p, true, server_config, err, sizeof(err)) != 0)) {
         fprintf(stderr, "ptest run: %s\n", err); /* the values were checked: out of memory */

@@ -23,6 +23,7 @@
 #define PLAN_MAX_STAGES 1000       /* per scenario */
 #define PLAN_MAX_HEADERS 64        /* per headers mapping */
 #define PLAN_MAX_DURATION_NS (UINT64_C(365) * 86400 * 1000000000)  /* any scenario, start delay included */
+#define PLAN_MAX_TIMER_SLACK_NS (UINT64_C(10) * 1000000)               /* settings.timer_slack, --timer-slack */
 #define PLAN_DEFAULT_MAX_CONNECTIONS 1000
 
 typedef struct plan_url {
@@ -124,6 +125,11 @@ typedef struct plan {
     uint64_t connect_timeout_ns;   /* default 5 s */
     uint64_t request_timeout_ns;   /* default 30 s */
     uint64_t apdex_t_ns;           /* default 500 ms */
+    uint64_t timer_slack_ns;       /* engine timers (open-model arrivals, think times) may run
+                                      up to this late so that those due close together share
+                                      one wake-up; default 0 (each its own wake-up). Latency
+                                      still counts from the intended time, so the slack shows
+                                      in it (at most this much). <= PLAN_MAX_TIMER_SLACK_NS */
     size_t n_headers;              /* sent with every request of the plan (see below) */
     plan_header *headers;
     plan_server server;            /* both NULL unless asked */

@@ -217,6 +217,8 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
     jsonw_double(w, secs(p->request_timeout_ns));
     jsonw_key(w, "apdex_t_s");
     jsonw_double(w, secs(p->apdex_t_ns));
+    jsonw_key(w, "timer_slack_s");
+    jsonw_double(w, secs(p->timer_slack_ns));
     json_headers(w, p->headers, p->n_headers);
     jsonw_key(w, "scenarios");
     jsonw_arr_begin(w);

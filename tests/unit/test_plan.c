@@ -57,6 +57,7 @@ static void check_plan(const char *cname, const plan *w, const plan *g)
     CHECK_U64("connect_timeout", w->connect_timeout_ns, g->connect_timeout_ns);
     CHECK_U64("request_timeout", w->request_timeout_ns, g->request_timeout_ns);
     CHECK_U64("apdex_t", w->apdex_t_ns, g->apdex_t_ns);
+    CHECK_U64("timer_slack", w->timer_slack_ns, g->timer_slack_ns);
     check_headers(cname, "plan headers", w->headers, w->n_headers, g->headers, g->n_headers);
     CHECK_U64("n_scenarios", w->n_scenarios, g->n_scenarios);
     for (size_t i = 0; i < w->n_scenarios; i++) {
@@ -112,7 +113,7 @@ static void check_plan(const char *cname, const plan *w, const plan *g)
 static const char v1_yaml[] =
     "name: ms-demo\n"                                                                  /* 1 */
     "target: http://127.0.0.1:8080\n"                                                  /* 2 */
-    "settings: {connect_timeout: 2s, request_timeout: 10s, apdex_t: 250ms}\n"          /* 3 */
+    "settings: {connect_timeout: 2s, request_timeout: 10s, apdex_t: 250ms, timer_slack: 250us}\n" /* 3 */
     "headers: {User-Agent: ptest}\n"                                                   /* 4 */
     "scenarios:\n"                                                                     /* 5 */
     "  - name: users\n"                                                                /* 6 */
@@ -161,7 +162,7 @@ static const plan v1_want = {
     .target = {"http", "127.0.0.1", 8080, "", "127.0.0.1:8080"}, .target_str = "http://127.0.0.1:8080",
     .n_scenarios = 2, .scenarios = v1_scen, .n_thresholds = 3, .thresholds = v1_thr,
     .connect_timeout_ns = 2 * SEC, .request_timeout_ns = 10 * SEC, .apdex_t_ns = 250 * MS,
-    .n_headers = 1, .headers = v1_hdr,
+    .timer_slack_ns = 250 * 1000, .n_headers = 1, .headers = v1_hdr,
 };
 
 /* v2: the smallest closed plan; defaults everywhere. */
@@ -365,9 +366,11 @@ static const struct {
     {"scenarios: []\n", "t.yaml:1:12: scenarios must not be empty"},
     {"scenarios: {}\n", "t.yaml:1:12: expected a sequence, found a mapping"},
     {"settings: {timeout: 1s}\n",
-     "t.yaml:1:12: unknown key \"timeout\" (expected one of: connect_timeout, request_timeout, apdex_t)"},
+     "t.yaml:1:12: unknown key \"timeout\" (expected one of: connect_timeout, request_timeout, apdex_t, timer_slack)"},
     {"settings: {apdex_t: 0s}\n", "t.yaml:1:21: apdex_t must be greater than 0"},
     {"settings: {request_timeout: 2h}\n", "t.yaml:1:29: request_timeout is longer than 1h"},
+    {"settings: {timer_slack: 11ms}\n",
+     "t.yaml:1:25: timer_slack is longer than 10ms (it adds up to itself to every latency)"},
     {"settings: {connect_timeout: 5}\n",
      "t.yaml:1:29: duration \"5\" needs a unit *"},
     {"headers: [a]\n", "t.yaml:1:10: expected a mapping, found a sequence"},
