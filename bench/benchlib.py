@@ -163,17 +163,19 @@ def parse_wrk(cmd, stdout):
         raise BenchError(f"cannot parse the output of {shlex.join(cmd)}:\n{stdout}")
     errs = re.search(r"Socket errors: (.*)", stdout)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", stdout)
+    unit = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
     lat = re.search(r"Latency\s+([\d.]+)(us|ms|s)", stdout)
-    lat_ms = None
-    if lat:
-        lat_ms = float(lat.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[lat.group(2)]
+    lat_ms = float(lat.group(1)) * unit[lat.group(2)] if lat else None
+    # Only with --latency: the 99th percentile of the latency distribution.
+    p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", stdout, re.M)
+    p99_ms = float(p99.group(1)) * unit[p99.group(2)] if p99 else None
     return {"cmd": shlex.join(cmd), "requests": int(m.group(1)), "rps": float(rps.group(1)),
             "errors": errs.group(1) if errs else None,
-            "non2xx": int(non2xx.group(1)) if non2xx else 0, "latency_ms": lat_ms}
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "latency_ms": lat_ms, "p99_ms": p99_ms}
 
 
-def run_wrk(a, conns, secs, url):
-    cmd = a.load_prefix + ["wrk", "-t1", f"-c{conns}", f"-d{secs}s", url]
+def run_wrk(a, conns, secs, url, latency=False):
+    cmd = a.load_prefix + ["wrk", "-t1", f"-c{conns}", f"-d{secs}s"] + (["--latency"] if latency else []) + [url]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise BenchError(f"{shlex.join(cmd)} failed: {out.stderr.strip()}")
@@ -209,7 +211,7 @@ def run_rusage(prefix, cmd, tmp):
 # --- the servers ------------------------------------------------------------------------
 
 NGINX_CONF = """\
-worker_processes 1;
+{load_echo}worker_processes 1;
 worker_rlimit_nofile {nofile};
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
@@ -227,18 +229,30 @@ http {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{ default_type text/plain; return 200 "Hello World!"; }}
         location = /nginx_status {{ stub_status; }}
-    }}
+{echo_loc}    }}
 }}
 """
 
 
-def nginx_cmd(d, port, wconns, prefix):
+# Debian's libnginx-mod-http-echo: `echo_sleep` is nginx's delayed answer (a timer per
+# request in the worker's event loop, like msdemo's delays).
+NGINX_ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+
+
+def nginx_cmd(d, port, wconns, prefix, delay_s=None):
     """Writes d/nginx.conf (one worker on 127.0.0.1:port, `return 200 "Hello World!"` on /,
-    wconns worker_connections) and returns the command that runs it in the foreground
-    behind prefix (a list, e.g. taskset)."""
+    wconns worker_connections; with delay_s also /d20 answering "Hello World!" after
+    `echo_sleep delay_s`, from the echo module) and returns the command that runs it in the
+    foreground behind prefix (a list, e.g. taskset)."""
     os.makedirs(f"{d}/tmp", exist_ok=True)
+    load_echo = echo_loc = ""
+    if delay_s is not None:
+        load_echo = f"load_module {NGINX_ECHO_MODULE};\n"
+        echo_loc = (f"        location = /d20 {{ default_type text/plain; echo_sleep {delay_s};"
+                    " echo \"Hello World!\"; }\n")
     with open(f"{d}/nginx.conf", "w") as f:
-        f.write(NGINX_CONF.format(d=d, port=port, wconns=wconns, nofile=wconns + 256))
+        f.write(NGINX_CONF.format(d=d, port=port, wconns=wconns, nofile=wconns + 256,
+                                  load_echo=load_echo, echo_loc=echo_loc))
     return prefix + ["nginx", "-p", d, "-e", f"{d}/error.log", "-c", f"{d}/nginx.conf",
                      "-g", "daemon off;"]
 

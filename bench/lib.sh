@@ -32,6 +32,13 @@ bench_need() { # bench_need COMMAND DEBIAN-PACKAGE
   fi
 }
 
+bench_need_file() { # bench_need_file PATH DEBIAN-PACKAGE
+  if [ ! -e "$1" ]; then
+    echo "bench/$BENCH: '$1' not found: install the Debian package '$2' (apt-get install $2)" >&2
+    bench_missing=1
+  fi
+}
+
 # bench_ready PROGRAM: exits 1 if a tool was missing or $BUILD/PROGRAM is not built.
 bench_ready() {
   [ "$bench_missing" = 0 ] || exit 1

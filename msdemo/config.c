@@ -91,6 +91,7 @@ void msdemo_config_free(msdemo_config *cfg)
         endpoint_free(&cfg->endpoints[i]);
     free(cfg->listen);
     free(cfg->source);
+    free(cfg->instance);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -102,6 +103,20 @@ const msdemo_endpoint *msdemo_config_find(const msdemo_config *cfg, const char *
             return e;
     }
     return NULL;
+}
+
+bool msdemo_instance_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '.' || c == '_'))
+            return false;
+    }
+    return true;
 }
 
 static int valid_listen(const char *s)
@@ -296,7 +311,7 @@ static int load_limits(loader *L, msdemo_limits *lim, const yt_node *n)
 static int load_doc(msdemo_config *cfg, const yt_doc *doc, yt_error *err)
 {
     static const char *const keys[] = {"listen", "workers", "seed", "drain_timeout", "drain_grace", "timer_slack",
-                                       "limits", "endpoints", NULL};
+                                       "instance", "limits", "endpoints", NULL};
     loader L = {doc, err};
     const yt_node *root = doc->root, *v;
     const char *s;
@@ -312,6 +327,14 @@ static int load_doc(msdemo_config *cfg, const yt_doc *doc, yt_error *err)
         if (valid_listen(s) < 0)
             return yt_fail(doc, v, err, "listen must be HOST:PORT, [IPv6]:PORT or :PORT, got \"%s\"", s);
         if (replace_str(&cfg->listen, s) < 0)
+            return yt_fail(doc, v, err, "out of memory");
+    }
+    if ((v = yt_get(root, "instance"))) {
+        if (yt_str(doc, v, &s, err) < 0)
+            return -1;
+        if (!msdemo_instance_valid(s))
+            return yt_fail(doc, v, err, "instance must be 0-63 letters, digits, '-', '.' or '_', got \"%s\"", s);
+        if (replace_str(&cfg->instance, s) < 0)
             return yt_fail(doc, v, err, "out of memory");
     }
     if ((v = yt_get(root, "workers"))) {

@@ -57,6 +57,8 @@ typedef struct msdemo_config {
     size_t n_endpoints;
     msdemo_endpoint endpoints[MSDEMO_MAX_ENDPOINTS];
     char *source;                 /* file the config came from, or NULL for built-in */
+    char *instance;               /* X-Served-By value; NULL = $POD_NAME, else the host name;
+                                   * "" = no such header */
 } msdemo_config;
 
 /* Fills cfg with the built-in defaults: / and /A../F as documented in the README.
@@ -69,6 +71,9 @@ int msdemo_config_load(msdemo_config *cfg, const char *path, char *err, size_t e
 int msdemo_config_load_string(msdemo_config *cfg, const char *name, const char *data, size_t len,
                               char *err, size_t errlen);
 /* Replaces cfg->listen (copied). Returns 0 or -1 (ENOMEM / invalid address). */
+/* True when s may be an instance name: 1-63 bytes of letters, digits, '-', '.', '_'
+ * (a pod or host name), or empty (no header). */
+bool msdemo_instance_valid(const char *s);
 int msdemo_config_set_listen(msdemo_config *cfg, const char *hostport);
 void msdemo_config_free(msdemo_config *cfg);
 /* Looks up an endpoint by exact path; NULL if none. */

@@ -471,8 +471,9 @@ static int conn_progress(conn *c, mono_ns now)
             return -1;
         if (EXT(c)->lingering)
             return 1;
-        if (pump_buffered(c, now) == 0 && !(c->q_len && q_front(c)->ready_at <= now &&
-                                            !q_front(c)->body_open && c->out.len == 0))
+        /* flush_due wrote everything due it could; only newly parsed requests can make
+         * more due, so stop when parsing used nothing. */
+        if (pump_buffered(c, now) == 0)
             return 0;
     }
 }

@@ -204,6 +204,8 @@ static void build_config_json(msdemo_server *s)
     jsonw_str(&j, PT_VERSION);
     jsonw_key(&j, "source");
     jsonw_str(&j, cfg->source ? cfg->source : "built-in");
+    jsonw_key(&j, "instance");
+    jsonw_str(&j, s->instance);
     jsonw_key(&j, "listen");
     jsonw_str(&j, cfg->listen);
     jsonw_key(&j, "port");
@@ -306,6 +308,32 @@ static unsigned cpu_count(void)
     return n > 0 ? (unsigned)n : 1;
 }
 
+/* The name in X-Served-By: the config's, else the pod name the Deployment passes from the
+ * downward API ($POD_NAME), else the host name (a container's host name is its pod name
+ * too); one that is not a plain name is left out rather than sent. */
+static void pick_instance(msdemo_server *s)
+{
+    const char *name = s->cfg->instance;
+    char host[256];
+    if (!name) {
+        name = getenv("POD_NAME");
+        if (name && !*name)
+            name = NULL;
+    }
+    if (!name) {
+        name = "";
+        if (gethostname(host, sizeof host) == 0) {
+            host[sizeof host - 1] = '\0';
+            name = host;
+        }
+    }
+    if (!msdemo_instance_valid(name))
+        name = "";
+    size_t n = strlen(name); /* <= 63: checked by msdemo_instance_valid */
+    memcpy(s->instance, name, n < sizeof s->instance ? n : sizeof s->instance - 1);
+    s->instance[n < sizeof s->instance ? n : sizeof s->instance - 1] = '\0';
+}
+
 msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t errlen)
 {
     msdemo_server *s = calloc(1, sizeof *s);
@@ -318,6 +346,7 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
     s->hlim.max_header_bytes = cfg->limits.max_header_bytes;
     s->start_time = (double)clock_wall_now() / 1e9;
     buf_init(&s->config_json);
+    pick_instance(s);
 
     uint64_t seed = cfg->seed;
     if (!cfg->seed_set) {

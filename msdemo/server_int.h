@@ -100,6 +100,7 @@ struct msdemo_server {
     metrics_layout layout;
     metrics_worker **mptrs;
     buf config_json;
+    char instance[64];               /* X-Served-By value, "" = no header */
     uint16_t port;
     double start_time;
     http_limits hlim;

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
 #include "hlog.h"
 
 static uint64_t ju64(const json_t *o, const char *key)
@@ -411,53 +410,6 @@ int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t e
 fail:
     an_free(r);
     return rc;
-}
-
-int an_store_histograms(const char *dir, const char *const *names, const hdr_histogram *const *h, size_t n,
-                        char *err, size_t errlen)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/results.json", dir);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        snprintf(err, errlen, "%s: %s", path, je.text);
-        return -1;
-    }
-    int ret = -1;
-    char *text = NULL;
-    buf b = BUF_INIT;
-    json_t *obj = json_object();
-    if (!obj || json_object_set_new(root, "latency_hdr", obj) != 0)
-        goto nomem;
-    for (size_t i = 0; i < n; i++) {
-        char *s = NULL;
-        size_t len = 0;
-        if (hlog_encode_histogram(h[i], &s, &len) != 0)
-            goto nomem;
-        int rc = json_object_set_new(obj, names[i], json_string(s));
-        free(s);
-        if (rc != 0)
-            goto nomem;
-    }
-    text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    if (!text)
-        goto nomem;
-    buf_puts(&b, text);
-    buf_putc(&b, '\n');
-    if (buf_write_file(&b, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        goto out;
-    }
-    ret = 0;
-    goto out;
-nomem:
-    snprintf(err, errlen, "out of memory");
-out:
-    free(text);
-    buf_free(&b);
-    json_decref(root);
-    return ret;
 }
 
 double an_pct(const an_label *l, double p)

@@ -1,6 +1,7 @@
 /* analysis.h - a stored run (results.json + interval logs) as a model the reports read.
  *
- * an_load reads RESULTS_DIR/results.json (results.h) with jansson and every label's .hlog,
+ * Reading only: results.h owns the document and writes it; an_load reads
+ * RESULTS_DIR/results.json (schema in results.h) with jansson and every label's .hlog,
  * adding its intervals into one whole-run latency histogram per label (so percentiles come
  * from the histograms, and merged runs are exact), plus the per-second histograms when
  * asked (merge needs them). Apdex uses the plan's apdex_t (default 500 ms): satisfied
@@ -81,18 +82,12 @@ typedef struct an_run {
 enum { AN_EIO = -1, AN_EFORMAT = -2, AN_ENOMEM = -3 };
 
 /* Loads dir. Each label's whole-run histogram comes from results.json's "latency_hdr"
- * (base64 of the V2 compressed encoding, written by `ptest run` and `ptest merge` through
- * an_store_histograms) when present and want_intervals is false, else from adding the
+ * (base64 of the V2 compressed encoding, written by results.h for `ptest run` and
+ * `ptest merge`) when present and want_intervals is false, else from adding the
  * intervals of its .hlog (the same counts, only slower). want_intervals keeps each label's per-second histograms. Returns 0 or an AN_*
  * code with err filled ("results/results.json: ..."); r is then freed already. */
 int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t errlen);
 void an_free(an_run *r);
-
-/* Adds "latency_hdr": {"<label>": "<base64>", ..., "total": ...} to dir/results.json
- * (rewritten atomically). names[i] / h[i] for i < n, labels then "total". Returns 0 or -1
- * with err filled. */
-int an_store_histograms(const char *dir, const char *const *names, const hdr_histogram *const *h, size_t n,
-                        char *err, size_t errlen);
 
 /* Percentile of a label in us (NAN when nothing was measured). */
 double an_pct(const an_label *l, double p);

@@ -42,8 +42,8 @@ static void usage_collect(FILE *f)
             "POST /v1/workers/I/final (docs/ptest.md)\n"
             "\n"
             "exit codes: 0 stopped by a signal after the results were written (whatever the\n"
-            "gate says: GET /status has its exit_code), 2 usage error, cannot listen or\n"
-            "cannot write the results\n",
+            "gate says: GET /status has its exit_code), 2 usage error or cannot listen,\n"
+            "5 runtime failure: cannot write the results, event loop, out of memory\n",
             PLAN_MAX_SHARES);
 }
 
@@ -85,7 +85,7 @@ static void finish(collector *k, bool timed_out)
     if (coll_done(k->c))
         return;
     int rc = coll_finish(k->c, timed_out, k->quiet, k->err, sizeof(k->err));
-    if (rc == RUN_EXIT_USAGE && k->err[0]) {
+    if ((rc == RUN_EXIT_USAGE || rc == RUN_EXIT_RUNTIME) && k->err[0]) {
         fprintf(stderr, "ptest collect: %s\n", k->err);
         k->failed = true;
     }
@@ -214,6 +214,7 @@ int cmd_collect(int argc, char **argv)
     }
     if (!(k.loop = ev_create())) {
         fprintf(stderr, "ptest collect: cannot create an event loop\n");
+        ret = RUN_EXIT_RUNTIME;
         goto out;
     }
     if (csrv_create(&srv, k.loop, listen, k.c, on_upload, &k, k.err, sizeof(k.err)) != 0) {
@@ -233,10 +234,12 @@ int cmd_collect(int argc, char **argv)
     ev_timer_start(k.loop, &k.tick, k.start + CLOCK_NS_PER_SEC);
     if (!quiet)
         fprintf(stderr, "ptest collect: listening on %s for %u workers\n", listen, (unsigned)workers);
-    if (ev_run(k.loop) != 0)
+    if (ev_run(k.loop) != 0) {
         fprintf(stderr, "ptest collect: event loop failed\n");
-    else
-        ret = k.failed ? RUN_EXIT_USAGE : RUN_EXIT_OK;
+        ret = RUN_EXIT_RUNTIME;
+    } else {
+        ret = k.failed ? RUN_EXIT_RUNTIME : RUN_EXIT_OK;
+    }
 out:
     if (sig) {
         sigaction(SIGINT, &old_int, NULL);

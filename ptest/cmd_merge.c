@@ -17,7 +17,8 @@ static void usage_merge(FILE *f)
                "aligned on wall-clock seconds), writes DIR/results.json and the interval logs,\n"
                "and analyses the merged run like `ptest report`.\n"
                "\n"
-               "exit codes: 0 pass, 1 gate failed, 2 usage or unreadable results, 3 run aborted\n");
+               "exit codes: 0 pass, 1 gate failed, 2 usage or unreadable results, 3 run aborted,\n"
+               "5 runtime failure: DIR or a report cannot be written, out of memory\n");
 }
 
 enum { OPT_OUT = 256, OPT_BASELINE };
@@ -66,9 +67,10 @@ int cmd_merge(int argc, char **argv)
             return RUN_EXIT_USAGE;
         }
     char err[1024];
-    if (merge_dirs((const char *const *)(argv + optind), (size_t)(argc - optind), o.dir, err, sizeof(err)) != 0) {
+    int rc = merge_dirs((const char *const *)(argv + optind), (size_t)(argc - optind), o.dir, err, sizeof(err));
+    if (rc != 0) {
         fprintf(stderr, "ptest merge: %s\n", err);
-        return RUN_EXIT_USAGE;
+        return rc == MERGE_EWRITE ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;
     }
     return report_run(&o);
 }

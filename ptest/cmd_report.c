@@ -22,7 +22,8 @@ static void usage_report(FILE *f)
                "  -q, --quiet         do not print the summary\n"
                "  -h, --help          this help\n"
                "\n"
-               "exit codes: 0 pass, 1 gate failed, 2 usage or unreadable results, 3 run aborted\n");
+               "exit codes: 0 pass, 1 gate failed, 2 usage or unreadable results, 3 run aborted,\n"
+               "5 runtime failure: a report cannot be written, out of memory\n");
 }
 
 enum { OPT_BASELINE = 256, OPT_OUT, OPT_HISTORY };

@@ -135,13 +135,13 @@ static int write_partial(coll_worker *w, const char *dir, char *err, size_t errl
         goto out;
     }
     for (size_t i = 0; i < p.n; i++)
-        rl[i] = (results_label){w->labels[i], p.names[i], &p.tots[i], p.lat[i]};
+        rl[i] = (results_label){w->labels[i], p.names[i], &p.tots[i], p.lat[i], false};
     results res = {
         .started = started,
         .duration_s = (double)end_ms / 1000.0,
         .n_labels = p.n,
         .labels = rl,
-        .total = {"total", p.names[p.n], &p.tots[p.n], p.lat[p.n]},
+        .total = {"total", p.names[p.n], &p.tots[p.n], p.lat[p.n], false},
         .series = &p.series,
     };
     ret = results_write(&res, dir, err, errlen);
@@ -161,7 +161,7 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
     char **owned = calloc(n + 1, sizeof(*owned));
     uint32_t *lists = calloc(3 * (size_t)n, sizeof(*lists));
     size_t n_dirs = 0;
-    int ret = RUN_EXIT_USAGE;
+    int ret = RUN_EXIT_RUNTIME; /* writing a partial worker's or the merged results failed */
     merge_workers mw = {.count = n};
     if (!dirs || !owned || !lists) {
         snprintf(err, errlen, "out of memory");
@@ -221,17 +221,20 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
             goto out;
         dirs[n_dirs++] = d.data;
     }
-    if (merge_dirs_workers(dirs, n_dirs, c->out_dir, &mw, err, errlen) != 0)
+    int mrc = merge_dirs_workers(dirs, n_dirs, c->out_dir, &mw, err, errlen);
+    if (mrc != 0) {
+        ret = mrc == MERGE_EWRITE ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;
         goto out;
+    }
     report_opts ro = {.dir = c->out_dir, .quiet = quiet};
     ret = report_run(&ro);
     if (coll_list_results(c) != 0) {
         snprintf(err, errlen, "out of memory");
-        ret = RUN_EXIT_USAGE;
+        ret = RUN_EXIT_RUNTIME;
     }
 out:
     /* Done either way: a collector that cannot write its results will not manage later,
-     * and /status says so (exit_code 2). */
+     * and /status says so (exit_code 5). */
     c->done = true;
     c->timed_out = timed_out;
     c->complete = mw.n_reported == n;

@@ -44,8 +44,9 @@ int engine_fit_judge(engine_fit *f, char *msg, size_t msglen)
         uint64_t room = f->fd_limit > f->fds_own ? f->fd_limit - f->fds_own : 0;
         conns = room < f->users ? room : f->users;
     }
-    f->mem_needed = ENGINE_BASE_BYTES + f->users * f->user_bytes + conns * ENGINE_CONN_BYTES;
-    f->mem_worst = ENGINE_BASE_BYTES + f->users * f->user_bytes + conns * ENGINE_CONN_BYTES_MAX;
+    uint64_t per_conn = ENGINE_CONN_BYTES + f->tls_bytes;
+    f->mem_needed = ENGINE_BASE_BYTES + f->users * f->user_bytes + conns * per_conn;
+    f->mem_worst = ENGINE_BASE_BYTES + f->users * f->user_bytes + conns * (ENGINE_CONN_BYTES_MAX + f->tls_bytes);
     char need[32], worst[32], avail[32];
     fmt_bytes(f->mem_needed, need, sizeof(need));
     fmt_bytes(f->mem_worst, worst, sizeof(worst));
@@ -54,9 +55,9 @@ int engine_fit_judge(engine_fit *f, char *msg, size_t msglen)
     if (f->mem_avail > 0 && f->mem_needed > f->mem_avail) {
         snprintf(text, sizeof(text),
                  "the plan's %" PRIu64 " users (%" PRIu64 " with a connection) need about %s of memory "
-                 "(%" PRIu64 " bytes per user, %u more per connection: its read buffer page and the kernel's "
-                 "socket) but %s is available (%s): lower users, or spread them over workers (--share I/N)",
-                 f->users, conns, need, f->user_bytes, (unsigned)ENGINE_CONN_BYTES, avail,
+                 "(%" PRIu64 " bytes per user, %" PRIu64 " more per connection: its read buffer page and the kernel's "
+                 "socket%s) but %s is available (%s): lower users, or spread them over workers (--share I/N)",
+                 f->users, conns, need, f->user_bytes, per_conn, f->tls_bytes ? ", TLS state" : "", avail,
                  f->mem_from ? f->mem_from : "MemAvailable");
         snprintf(msg, msglen, "%s", text);
         return ENGINE_FIT_REFUSE;
@@ -150,6 +151,7 @@ int engine_fit_check(const plan *p, engine_fit *f, char *msg, size_t msglen)
         f->users += s->model == PLAN_CLOSED ? s->users : s->max_connections;
     }
     f->user_bytes = engine_user_bytes();
+    f->tls_bytes = p->target.tls ? ENGINE_TLS_CONN_BYTES : 0;
     f->fds_own = ENGINE_FD_OWN + plan_labels(p, NULL, 0);
     f->fds_needed = f->users + f->fds_own;
     uint64_t want_fds = f->fds_needed + ENGINE_FD_MARGIN;

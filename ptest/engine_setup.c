@@ -38,6 +38,9 @@ static int thread_setup(engine *e, eng_thread *th, char *err, size_t errlen)
         return -1;
     }
     ev_set_wake(th->loop, eng_on_wake, th);
+    /* Arrivals (and think times) due within the slack share one wake-up: the pump sends
+     * every arrival due by then in one pass, each still timed from its intended time. */
+    ev_set_timer_slack(th->loop, p->timer_slack_ns);
     ev_timer_init(&th->tick, eng_on_tick, th);
     ev_timer_init(&th->sweep, eng_on_sweep, th);
     if (stats_thread_init(&th->st, e->n_labels, 0) != 0 || jtl_buf_init(&th->jtl, e->o.jtl_fd) != 0)

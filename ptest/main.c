@@ -33,9 +33,12 @@ static void usage_main(FILE *f)
             "  -h, --help           this help\n"
             "  -V, --version        print the version\n"
             "\n"
-            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error,\n"
+            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error\n"
+            "            (or input results that cannot be read),\n"
             "            3 run aborted (interrupted) or target unreachable,\n"
-            "            4 run --report-to: the results never reached the collector\n");
+            "            4 run --report-to: the results never reached the collector,\n"
+            "            5 runtime failure: an output (directory, results.json, interval log,\n"
+            "              JTL, report) could not be written, the event loop failed, out of memory\n");
 }
 
 int main(int argc, char **argv)

@@ -1,4 +1,13 @@
-/* merge.c - exact merge of worker results. */
+/* merge.c - exact merge of worker results.
+ *
+ * Steps, each with its own resources and a setup/teardown pair:
+ *   inputs  the folders, loaded with their per-second histograms (analysis.h, jansson);
+ *   grid    the merged labels and the time grid (whole seconds from the earliest start),
+ *           every input's intervals and counters added in;
+ *   doc     what results.h needs to write the merged results.json: hlog names, labels,
+ *           time series and the merged run's parts (whole plan, inputs' shares and
+ *           environments);
+ * then the output folder is written: the interval logs, and results.json once. */
 #include "merge.h"
 
 #include <errno.h>
@@ -15,65 +24,373 @@
 #include "hlog.h"
 #include "results.h"
 
-/* One output label: its name, and per second the merged histogram. */
+/* ---------------------------------------------------------------- inputs ---------- */
+
+typedef struct minputs {
+    const char *const *dirs;
+    size_t n, loaded;
+    an_run *runs;              /* [n] */
+    double base;               /* earliest interval-log BaseTime, s since the epoch (0: none) */
+    double *off;               /* [n] whole seconds each input starts after base */
+} minputs;
+
+static void inputs_free(minputs *in)
+{
+    while (in->loaded > 0)
+        an_free(&in->runs[--in->loaded]);
+    free(in->runs);
+    free(in->off);
+    in->runs = NULL;
+    in->off = NULL;
+}
+
+static int inputs_load(minputs *in, const char *const *dirs, size_t n, char *err, size_t errlen)
+{
+    memset(in, 0, sizeof(*in));
+    in->dirs = dirs;
+    in->n = n;
+    in->runs = calloc(n ? n : 1, sizeof(*in->runs));
+    in->off = calloc(n ? n : 1, sizeof(*in->off));
+    if (!in->runs || !in->off) {
+        snprintf(err, errlen, "out of memory");
+        return MERGE_EWRITE;
+    }
+    double base = INFINITY;
+    for (; in->loaded < n; in->loaded++) {
+        an_run *r = &in->runs[in->loaded];
+        int rc = an_load(r, dirs[in->loaded], true, err, errlen);
+        if (rc != 0)
+            return rc == AN_ENOMEM ? MERGE_EWRITE : MERGE_EINPUT;
+        if (r->hlog_base_s > 0)
+            base = fmin(base, r->hlog_base_s);
+    }
+    in->base = isfinite(base) ? base : 0;
+    for (size_t k = 0; k < n; k++)
+        in->off[k] = in->runs[k].hlog_base_s > 0 ? round(in->runs[k].hlog_base_s - in->base) : 0;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- grid ------------ */
+
+/* One output label: its name, added counters, and the whole-run and per-second histograms. */
 typedef struct mlabel {
-    const char *name;
-    char *hlog;
+    const char *name;          /* borrowed from an input's document */
+    stats_label tot;           /* counters added (its service-time histogram stays empty) */
+    bool tot_ready;
     hdr_histogram *all;
     hdr_histogram **sec;       /* [n_sec] */
-    json_t *obj;               /* merged LABEL object */
 } mlabel;
 
-static json_t *hist_json(const hdr_histogram *h)
-{
-    json_t *o = json_object();
-    bool empty = h->total_count == 0;
-    json_object_set_new(o, "count", json_integer((json_int_t)h->total_count));
-    json_object_set_new(o, "min", empty ? json_null() : json_integer((json_int_t)hdr_min(h)));
-    json_object_set_new(o, "mean", empty ? json_null() : json_real(hdr_mean(h)));
-    json_object_set_new(o, "stddev", empty ? json_null() : json_real(hdr_stddev(h)));
-    static const struct {
-        const char *name;
-        double p;
-    } pct[] = {{"p50", 50}, {"p90", 90}, {"p95", 95}, {"p99", 99}, {"p999", 99.9}};
-    for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
-        json_object_set_new(o, pct[i].name,
-                            empty ? json_null() : json_integer((json_int_t)hdr_value_at_percentile(h, pct[i].p)));
-    json_object_set_new(o, "max", empty ? json_null() : json_integer((json_int_t)hdr_max(h)));
-    return o;
-}
+typedef struct mgrid {
+    size_t n_lab, cap;         /* labels; ls[n_lab] is the total */
+    mlabel *ls;
+    size_t n_sec;
+    double *len_s;             /* [n_sec] longest interval booked in each second */
+    double end;                /* merged duration, s */
+} mgrid;
 
-/* dst[key] += src[key] for integer members (objects recursively). */
-static void add_counts(json_t *dst, const json_t *src)
+static void grid_free(mgrid *g)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)src, key, v) {
-        json_t *d = json_object_get(dst, key);
-        if (json_is_integer(v)) {
-            json_int_t cur = json_is_integer(d) ? json_integer_value(d) : 0;
-            json_object_set_new(dst, key, json_integer(cur + json_integer_value(v)));
-        } else if (json_is_object(v)) {
-            if (!json_is_object(d)) {
-                d = json_object();
-                json_object_set_new(dst, key, d);
-            }
-            add_counts(d, v);
-        }
+    for (size_t i = 0; g->ls && i < g->cap; i++) {
+        mlabel *m = &g->ls[i];
+        hdr_destroy(m->all);
+        for (size_t s = 0; m->sec && s < g->n_sec; s++)
+            hdr_destroy(m->sec[s]);
+        free(m->sec);
+        if (m->tot_ready)
+            stats_label_fini(&m->tot);
     }
+    free(g->ls);
+    free(g->len_s);
+    memset(g, 0, sizeof(*g));
 }
 
-static mlabel *find_or_add(mlabel *ls, size_t *n, const char *name)
+static mlabel *find_or_add(mgrid *g, const char *name)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp(ls[i].name, name) == 0)
-            return &ls[i];
-    mlabel *l = &ls[(*n)++];
+    for (size_t i = 0; i < g->n_lab; i++)
+        if (strcmp(g->ls[i].name, name) == 0)
+            return &g->ls[i];
+    mlabel *l = &g->ls[g->n_lab++];
     l->name = name;
     return l;
 }
 
-static int write_hlog(const char *dir, const mlabel *l, size_t n_sec, double base_s, const double *len_s,
+static int label_init(mlabel *m, size_t n_sec)
+{
+    m->sec = calloc(n_sec ? n_sec : 1, sizeof(*m->sec));
+    if (!m->sec || stats_label_init(&m->tot) != 0)
+        return -1;
+    m->tot_ready = true;
+    if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &m->all) != 0)
+        return -1;
+    for (size_t s = 0; s < n_sec; s++)
+        if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &m->sec[s]) != 0)
+            return -1;
+    return 0;
+}
+
+/* The union of the labels, in order of first appearance, and the length of the grid. */
+static int grid_init(mgrid *g, const minputs *in)
+{
+    memset(g, 0, sizeof(*g));
+    g->cap = 1;
+    for (size_t k = 0; k < in->n; k++)
+        g->cap += in->runs[k].n_labels;
+    g->ls = calloc(g->cap, sizeof(*g->ls));
+    if (!g->ls)
+        return -1;
+    for (size_t k = 0; k < in->n; k++) {
+        const an_run *r = &in->runs[k];
+        g->end = fmax(g->end, in->off[k] + r->duration_s);
+        for (size_t i = 0; i < r->total.n_iv; i++) {
+            double idx = round(r->total.iv_start_s[i] - in->base);
+            if (idx >= 0 && (size_t)idx + 1 > g->n_sec)
+                g->n_sec = (size_t)idx + 1;
+        }
+        for (size_t i = 0; i < r->n_labels; i++)
+            find_or_add(g, r->labels[i].name);
+    }
+    g->ls[g->n_lab].name = "total";
+    g->len_s = calloc(g->n_sec ? g->n_sec : 1, sizeof(*g->len_s));
+    if (!g->len_s)
+        return -1;
+    for (size_t i = 0; i <= g->n_lab; i++)
+        if (label_init(&g->ls[i], g->n_sec) != 0)
+            return -1;
+    return 0;
+}
+
+static uint64_t jcount(const json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* dst += the counters of one input's LABEL object (results.h). */
+static void add_counts(stats_label *dst, const json_t *src)
+{
+    dst->count += jcount(src, "count");
+    dst->errors += jcount(src, "errors");
+    dst->dropped += jcount(src, "dropped");
+    dst->queued += jcount(src, "queued");
+    dst->bytes_rx += jcount(src, "bytes_received");
+    dst->bytes_tx += jcount(src, "bytes_sent");
+    const json_t *kinds = json_object_get(src, "errors_by_kind");
+    for (int k = 1; k < STATS_ERR_N; k++)
+        dst->by_kind[k] += jcount(kinds, stats_err_name(k));
+    const char *key;
+    json_t *v;
+    const json_t *tls = json_object_get(src, "tls");
+    dst->tls_handshakes += jcount(tls, "handshakes");   /* counts only: the handshake */
+    dst->tls_resumed += jcount(tls, "resumed");         /* times are not stored per second */
+    json_object_foreach(json_object_get(src, "status"), key, v) {
+        char *e;
+        long code = strtol(key, &e, 10);
+        if (*e == '\0' && code >= STATS_STATUS_MIN && code <= STATS_STATUS_MAX && json_is_integer(v) &&
+            json_integer_value(v) > 0)
+            dst->status[code - STATS_STATUS_MIN] += (uint64_t)json_integer_value(v);
+    }
+}
+
+/* Adds one input's label l (its intervals, counters) into m. */
+static int grid_add_label(mgrid *g, const minputs *in, const an_run *r, const an_label *l, mlabel *m,
+                          char *err, size_t errlen)
+{
+    for (size_t v = 0; v < l->n_iv; v++) {
+        double idx = round(l->iv_start_s[v] - in->base);
+        size_t s = idx < 0 ? 0 : (size_t)idx;
+        if (s >= g->n_sec)
+            s = g->n_sec - 1;
+        if (hdr_add(m->sec[s], l->iv[v]) != 0 || hdr_add(m->all, l->iv[v]) != 0) {
+            snprintf(err, errlen, "%s: histograms cannot be added", r->dir);
+            return -1;
+        }
+        g->len_s[s] = fmax(g->len_s[s], l->iv_len_s[v]);
+    }
+    const json_t *src = l == &r->total ? json_object_get(r->json, "total")
+                                       : json_object_get(json_object_get(r->json, "labels"), l->name);
+    add_counts(&m->tot, src);
+    return 0;
+}
+
+static int grid_add(mgrid *g, const minputs *in, char *err, size_t errlen)
+{
+    for (size_t k = 0; k < in->n; k++) {
+        const an_run *r = &in->runs[k];
+        for (size_t i = 0; i <= r->n_labels; i++) {
+            const an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+            mlabel *m = i < r->n_labels ? find_or_add(g, l->name) : &g->ls[g->n_lab];
+            if (grid_add_label(g, in, r, l, m, err, errlen) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- doc ------------- */
+
+typedef struct mdoc {
+    char **names;              /* hlog file names, [n_lab] is total.hlog */
+    size_t n_names;
+    results_label *rl;         /* [n_lab] */
+    stats_series series;
+    const json_t **shares, **envs;     /* [n] borrowed from the inputs */
+    results_merge merge;
+    results res;
+} mdoc;
+
+static void doc_free(mdoc *d)
+{
+    if (d->names)
+        results_names_free(d->names, d->n_names);
+    free(d->rl);
+    free(d->shares);
+    free(d->envs);
+    stats_series_fini(&d->series);
+    memset(d, 0, sizeof(*d));
+}
+
+/* Per second: counts from each input's points at its shifted second, percentiles from the
+ * merged per-second histograms. */
+static void series_point(stats_point *pt, const mgrid *g, const minputs *in, size_t s, size_t i)
+{
+    double cnt = 0;
+    uint64_t errs = 0;
+    for (size_t k = 0; k < in->n; k++) {
+        const an_run *r = &in->runs[k];
+        if ((double)s < in->off[k])
+            continue;
+        size_t t = s - (size_t)in->off[k];
+        const an_label *l = i < g->n_lab ? an_find(r, g->ls[i].name) : &r->total;
+        if (!l || t >= l->n_pts)
+            continue;
+        cnt += l->pts[t].rps * l->pts[t].len_s;
+        errs += l->pts[t].errors;
+    }
+    const hdr_histogram *h = g->ls[i].sec[s];
+    double len = g->len_s[s] > 0 ? g->len_s[s] : 1;
+    *pt = (stats_point){
+        .t = (uint32_t)s,
+        .len_ms = (uint32_t)llround(len * 1000),
+        .count = (uint64_t)llround(cnt),
+        .errors = errs,
+        .responses = h->total_count,
+        .p50_us = h->total_count ? hdr_value_at_percentile(h, 50) : 0,
+        .p99_us = h->total_count ? hdr_value_at_percentile(h, 99) : 0,
+    };
+}
+
+static int doc_series(mdoc *d, const mgrid *g, const minputs *in)
+{
+    stats_series_init(&d->series, g->n_lab);
+    d->series.pts = calloc((g->n_sec ? g->n_sec : 1) * (g->n_lab + 1), sizeof(*d->series.pts));
+    if (!d->series.pts)
+        return -1;
+    d->series.cap = d->series.n = g->n_sec;
+    for (size_t s = 0; s < g->n_sec; s++)
+        for (size_t i = 0; i <= g->n_lab; i++)
+            series_point(&d->series.pts[s * (g->n_lab + 1) + i], g, in, s, i);
+    return 0;
+}
+
+/* The merged run's plan is the whole plan: a share's "whole_plan" (the plan it was cut
+ * from), else the first input's "plan" (inputs that are not shares, or older ones). */
+static const json_t *whole_plan(const minputs *in)
+{
+    for (size_t k = 0; k < in->n; k++) {
+        const json_t *w = json_object_get(in->runs[k].json, "whole_plan");
+        if (json_is_object(w))
+            return w;
+    }
+    for (size_t k = 0; k < in->n; k++) {
+        const json_t *p = json_object_get(in->runs[k].json, "plan");
+        if (json_is_object(p))
+            return p;
+    }
+    return NULL;
+}
+
+/* The merged run's parts: the whole plan, each input's share and environment, and the
+ * first input's view of the target's configuration. */
+static int doc_parts(mdoc *d, const minputs *in, const results_workers *w)
+{
+    d->shares = calloc(in->n ? in->n : 1, sizeof(*d->shares));
+    d->envs = calloc(in->n ? in->n : 1, sizeof(*d->envs));
+    if (!d->shares || !d->envs)
+        return -1;
+    const json_t *expected = NULL, *tls = NULL;
+    for (size_t k = 0; k < in->n; k++) {
+        const json_t *j = in->runs[k].json;
+        if (!tls && json_is_object(json_object_get(j, "tls")))
+            tls = json_object_get(j, "tls");
+        d->shares[k] = json_object_get(j, "share");
+        d->envs[k] = json_object_get(j, "environment");
+        if (!expected && json_is_object(json_object_get(j, "expected")))
+            expected = json_object_get(j, "expected");
+    }
+    d->merge = (results_merge){
+        .n_inputs = in->n,
+        .dirs = in->dirs,
+        .shares = d->shares,
+        .environments = d->envs,
+        .plan = whole_plan(in),
+        .distributed = w,
+        .tls = tls,
+    };
+    d->res.tls = tls != NULL;
+    d->res.expected = expected;
+    d->res.merge = &d->merge;
+    return 0;
+}
+
+static void doc_head(mdoc *d, const minputs *in, const mgrid *g)
+{
+    results *res = &d->res;
+    res->started = (wall_ns)llround(in->base * 1e9);
+    res->duration_s = g->end;
+    for (size_t k = 0; k < in->n; k++) {
+        res->interrupted |= in->runs[k].interrupted;
+        if (!res->aborted && in->runs[k].aborted)
+            res->aborted = in->runs[k].aborted;
+    }
+    res->n_labels = g->n_lab;
+    res->labels = d->rl;
+    res->series = &d->series;
+    res->histograms = true;
+}
+
+static int doc_build(mdoc *d, const mgrid *g, const minputs *in, const results_workers *w)
+{
+    memset(d, 0, sizeof(*d));
+    stats_series_init(&d->series, 0);
+    const char **lnames = calloc(g->n_lab ? g->n_lab : 1, sizeof(*lnames));
+    if (!lnames)
+        return -1;
+    for (size_t i = 0; i < g->n_lab; i++)
+        lnames[i] = g->ls[i].name;
+    int rc = results_hlog_names(lnames, g->n_lab, &d->names);
+    free(lnames);
+    if (rc != 0)
+        return -1;
+    d->n_names = g->n_lab;
+    d->rl = calloc(g->n_lab ? g->n_lab : 1, sizeof(*d->rl));
+    if (!d->rl || doc_series(d, g, in) != 0 || doc_parts(d, in, w) != 0)
+        return -1;
+    for (size_t i = 0; i <= g->n_lab; i++) {
+        const mlabel *m = &g->ls[i];
+        results_label l = {m->name, d->names[i], &m->tot, m->all, true};
+        if (i < g->n_lab)
+            d->rl[i] = l;
+        else
+            d->res.total = l;
+    }
+    doc_head(d, in, g);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- output ---------- */
+
+static int write_hlog(const char *dir, const mlabel *l, const char *name, const mgrid *g, double base_s,
                       char *err, size_t errlen)
 {
     buf b = BUF_INIT;
@@ -85,8 +402,8 @@ static int write_hlog(const char *dir, const mlabel *l, size_t n_sec, double bas
         buf_append(&b, s, len);
         free(s);
     }
-    for (size_t i = 0; rc == 0 && i < n_sec; i++) {
-        rc = hlog_format_interval(NULL, (uint64_t)i * 1000, (uint64_t)llround(len_s[i] * 1000), l->sec[i],
+    for (size_t i = 0; rc == 0 && i < g->n_sec; i++) {
+        rc = hlog_format_interval(NULL, (uint64_t)i * 1000, (uint64_t)llround(g->len_s[i] * 1000), l->sec[i],
                                   HLOG_MAX_RATIO_US_TO_MS, &s, &len);
         if (rc == 0) {
             buf_append(&b, s, len);
@@ -94,7 +411,7 @@ static int write_hlog(const char *dir, const mlabel *l, size_t n_sec, double bas
         }
     }
     char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", dir, l->hlog);
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
     if (rc != 0)
         snprintf(err, errlen, "%s: %s", path, hlog_strerror(rc));
     else if (buf_write_file(&b, path) != 0) {
@@ -105,24 +422,17 @@ static int write_hlog(const char *dir, const mlabel *l, size_t n_sec, double bas
     return rc ? -1 : 0;
 }
 
-static json_t *workers_json(const merge_workers *w)
+static int write_out(const char *out_dir, const mgrid *g, const mdoc *d, double base, char *err,
+                     size_t errlen)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "workers", json_integer(w->count));
-    const struct {
-        const char *key;
-        const uint32_t *v;
-        size_t n;
-    } lists[] = {{"reported", w->reported, w->n_reported},
-                 {"partial", w->partial, w->n_partial},
-                 {"missing", w->missing, w->n_missing}};
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-        json_t *a = json_array();
-        for (size_t k = 0; k < lists[i].n; k++)
-            json_array_append_new(a, json_integer(lists[i].v[k]));
-        json_object_set_new(o, lists[i].key, a);
+    if (results_mkdirs(out_dir) != 0) {
+        snprintf(err, errlen, "cannot create %s: %s", out_dir, strerror(errno));
+        return -1;
     }
-    return o;
+    for (size_t i = 0; i <= g->n_lab; i++)
+        if (write_hlog(out_dir, &g->ls[i], d->names[i], g, base, err, errlen) != 0)
+            return -1;
+    return results_write(&d->res, out_dir, err, errlen);
 }
 
 int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err, size_t errlen)
@@ -133,247 +443,35 @@ int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err
 int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, const merge_workers *w,
                        char *err, size_t errlen)
 {
-    int ret = -1;
-    an_run *runs = calloc(n, sizeof(*runs));
-    size_t loaded = 0, n_lab = 0, n_sec = 0, cap_lab = 1;
-    mlabel *ls = NULL;
-    double *len_s = NULL, *off = calloc(n ? n : 1, sizeof(double));
-    json_t *out = NULL;
-    char **names = NULL;
-    if (!runs || !off)
-        goto nomem;
     if (n == 0) {
         snprintf(err, errlen, "no results to merge");
-        goto fail;
+        return MERGE_EINPUT;
     }
-    double base = INFINITY, end = 0;
-    for (; loaded < n; loaded++) {
-        if (an_load(&runs[loaded], dirs[loaded], true, err, errlen) != 0)
-            goto fail;
-        cap_lab += runs[loaded].n_labels;
-        if (runs[loaded].hlog_base_s > 0)
-            base = fmin(base, runs[loaded].hlog_base_s);
+    minputs in;
+    mgrid g;
+    mdoc d;
+    memset(&g, 0, sizeof(g));
+    memset(&d, 0, sizeof(d));
+    int ret = inputs_load(&in, dirs, n, err, errlen);
+    if (ret != 0)
+        goto out;
+    ret = MERGE_EWRITE;
+    if (grid_init(&g, &in) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
-    if (!isfinite(base))
-        base = 0;
-    ls = calloc(cap_lab, sizeof(*ls));
-    if (!ls)
-        goto nomem;
-    /* Whole-second offsets and the merged length in seconds. */
-    for (size_t k = 0; k < n; k++) {
-        const an_run *r = &runs[k];
-        off[k] = r->hlog_base_s > 0 ? round(r->hlog_base_s - base) : 0;
-        end = fmax(end, off[k] + r->duration_s);
-        for (size_t i = 0; i < r->total.n_iv; i++) {
-            double idx = round(r->total.iv_start_s[i] - base);
-            if (idx >= 0 && (size_t)idx + 1 > n_sec)
-                n_sec = (size_t)idx + 1;
-        }
-        for (size_t i = 0; i < r->n_labels; i++)
-            find_or_add(ls, &n_lab, r->labels[i].name);
+    if (grid_add(&g, &in, err, errlen) != 0) {
+        ret = MERGE_EINPUT;
+        goto out;
     }
-    mlabel *tot = &ls[n_lab];
-    tot->name = "total";
-    len_s = calloc(n_sec ? n_sec : 1, sizeof(double));
-    if (!len_s)
-        goto nomem;
-    for (size_t i = 0; i <= n_lab; i++) {
-        ls[i].sec = calloc(n_sec ? n_sec : 1, sizeof(*ls[i].sec));
-        ls[i].obj = json_object();
-        if (!ls[i].sec || !ls[i].obj ||
-            hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &ls[i].all) != 0)
-            goto nomem;
-        for (size_t s = 0; s < n_sec; s++)
-            if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &ls[i].sec[s]) != 0)
-                goto nomem;
+    if (doc_build(&d, &g, &in, w) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
-    /* Add every worker's intervals and counters. */
-    for (size_t k = 0; k < n; k++) {
-        const an_run *r = &runs[k];
-        for (size_t i = 0; i <= r->n_labels; i++) {
-            const an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
-            mlabel *m = i < r->n_labels ? find_or_add(ls, &n_lab, l->name) : tot;
-            for (size_t v = 0; v < l->n_iv; v++) {
-                double idx = round(l->iv_start_s[v] - base);
-                size_t s = idx < 0 ? 0 : (size_t)idx;
-                if (s >= n_sec)
-                    s = n_sec - 1;
-                if (hdr_add(m->sec[s], l->iv[v]) != 0 || hdr_add(m->all, l->iv[v]) != 0) {
-                    snprintf(err, errlen, "%s: histograms cannot be added", r->dir);
-                    goto fail;
-                }
-                len_s[s] = fmax(len_s[s], l->iv_len_s[v]);
-            }
-            const json_t *src = i < r->n_labels ? json_object_get(json_object_get(r->json, "labels"), l->name)
-                                                : json_object_get(r->json, "total");
-            json_t *counts = json_object();
-            const char *keys[] = {"count", "errors", "dropped", "queued", "bytes_received", "bytes_sent"};
-            for (size_t q = 0; q < sizeof(keys) / sizeof(keys[0]); q++)
-                json_object_set(counts, keys[q], json_object_get(src, keys[q]));
-            json_object_set(counts, "errors_by_kind", json_object_get(src, "errors_by_kind"));
-            json_object_set(counts, "status", json_object_get(src, "status"));
-            const json_t *tls = json_object_get(src, "tls");
-            if (json_is_object(tls)) {  /* counts only: the handshake times are not mergeable */
-                json_t *tc = json_object();
-                json_object_set(tc, "handshakes", json_object_get(tls, "handshakes"));
-                json_object_set(tc, "resumed", json_object_get(tls, "resumed"));
-                json_object_set_new(counts, "tls", tc);
-            }
-            add_counts(m->obj, counts);
-            json_decref(counts);
-        }
-    }
-    const char **lnames = calloc(n_lab ? n_lab : 1, sizeof(*lnames));
-    if (!lnames)
-        goto nomem;
-    for (size_t i = 0; i < n_lab; i++)
-        lnames[i] = ls[i].name;
-    int rc = results_hlog_names(lnames, n_lab, &names);
-    free(lnames);
-    if (rc != 0)
-        goto nomem;
-    /* results.json: the first worker's document with merged labels, total and series. */
-    out = json_deep_copy(runs[0].json);
-    json_t *labels = json_object();
-    if (!out || !labels)
-        goto nomem;
-    json_object_set_new(out, "labels", labels);
-    json_object_set_new(out, "duration_s", json_real(end));
-    uint64_t dropped = 0;
-    bool interrupted = false;
-    json_t *from = json_array();
-    for (size_t k = 0; k < n; k++) {
-        dropped += runs[k].total.dropped;
-        interrupted |= runs[k].interrupted;
-        json_array_append_new(from, json_string(dirs[k]));
-        if (runs[k].aborted && !json_is_string(json_object_get(out, "aborted")))
-            json_object_set_new(out, "aborted", json_string(runs[k].aborted));
-    }
-    json_object_set_new(out, "merged_from", from);
-    if (w)
-        json_object_set_new(out, "distributed", workers_json(w));
-    /* The first worker's whole-run histograms and its view of the server's CPU (its own
-     * time window and request count) do not describe the merged run. */
-    json_object_del(out, "latency_hdr");
-    json_object_del(out, "server");
-    json_object_del(out, "client");
-    json_object_set_new(out, "dropped", json_integer((json_int_t)dropped));
-    json_object_set_new(out, "interrupted", json_boolean(interrupted));
-    for (size_t i = 0; i <= n_lab; i++) {
-        mlabel *m = &ls[i];
-        m->hlog = names[i];
-        json_int_t c = json_integer_value(json_object_get(m->obj, "count"));
-        json_int_t e = json_integer_value(json_object_get(m->obj, "errors"));
-        json_object_set_new(m->obj, "error_rate", json_real(c ? (double)e / (double)c : 0));
-        json_object_set_new(m->obj, "rps", json_real(end > 0 ? (double)c / end : 0));
-        json_object_set_new(m->obj, "latency_us", hist_json(m->all));
-        json_object_set_new(m->obj, "service_time_us", json_null());
-        if (json_is_object(json_object_get(m->obj, "tls")))
-            json_object_set_new(json_object_get(m->obj, "tls"), "handshake_us", json_null());
-        json_object_set_new(m->obj, "hlog", json_string(m->hlog));
-        if (i < n_lab)
-            json_object_set(labels, m->name, m->obj);
-        else
-            json_object_set(out, "total", m->obj);
-    }
-    /* Time series: counts from each worker's points at their shifted second, percentiles
-     * from the merged per-second histograms. */
-    json_t *series = json_array();
-    json_object_set_new(out, "timeseries", series);
-    for (size_t s = 0; s < n_sec; s++) {
-        double len = len_s[s] > 0 ? len_s[s] : 1;
-        json_t *pt = json_object(), *pl = json_object();
-        json_object_set_new(pt, "t", json_integer((json_int_t)s));
-        json_object_set_new(pt, "len_s", json_real(len));
-        for (size_t i = 0; i <= n_lab; i++) {
-            double cnt = 0;
-            uint64_t errs = 0;
-            for (size_t k = 0; k < n; k++) {
-                const an_run *r = &runs[k];
-                if ((double)s < off[k])
-                    continue;
-                size_t t = s - (size_t)off[k];
-                const an_label *l = i < n_lab ? an_find(r, ls[i].name) : &r->total;
-                if (!l || t >= l->n_pts)
-                    continue;
-                cnt += l->pts[t].rps * l->pts[t].len_s;
-                errs += l->pts[t].errors;
-            }
-            json_t *dst = i < n_lab ? json_object() : pt;
-            const hdr_histogram *h = ls[i].sec[s];
-            json_object_set_new(dst, "rps", json_real(round(cnt) / len));
-            json_object_set_new(dst, "errors", json_integer((json_int_t)errs));
-            json_object_set_new(dst, "p50_us", h->total_count ? json_integer((json_int_t)hdr_value_at_percentile(h, 50))
-                                                               : json_null());
-            json_object_set_new(dst, "p99_us", h->total_count ? json_integer((json_int_t)hdr_value_at_percentile(h, 99))
-                                                               : json_null());
-            if (i < n_lab)
-                json_object_set_new(pl, ls[i].name, dst);
-        }
-        json_object_set_new(pt, "labels", pl);
-        json_array_append_new(series, pt);
-    }
-    if (results_mkdirs(out_dir) != 0) {
-        snprintf(err, errlen, "cannot create %s: %s", out_dir, strerror(errno));
-        goto fail;
-    }
-    for (size_t i = 0; i <= n_lab; i++)
-        if (write_hlog(out_dir, &ls[i], n_sec, base, len_s, err, errlen) != 0)
-            goto fail;
-    char *text = json_dumps(out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    if (!text)
-        goto nomem;
-    buf b = BUF_INIT;
-    buf_puts(&b, text);
-    buf_putc(&b, '\n');
-    free(text);
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/results.json", out_dir);
-    if (buf_write_file(&b, path) != 0) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        buf_free(&b);
-        goto fail;
-    }
-    buf_free(&b);
-    {
-        const char **hn = calloc(n_lab + 1, sizeof(*hn));
-        const hdr_histogram **hh = calloc(n_lab + 1, sizeof(*hh));
-        int src = -1;
-        if (hn && hh) {
-            for (size_t i = 0; i <= n_lab; i++) {
-                hn[i] = ls[i].name;
-                hh[i] = ls[i].all;
-            }
-            src = an_store_histograms(out_dir, hn, hh, n_lab + 1, err, errlen);
-        } else {
-            snprintf(err, errlen, "out of memory");
-        }
-        free(hn);
-        free(hh);
-        if (src != 0)
-            goto fail;
-    }
-    ret = 0;
-    goto fail;
-nomem:
-    snprintf(err, errlen, "out of memory");
-fail:
-    json_decref(out);
-    if (ls)
-        for (size_t i = 0; i <= n_lab && i < cap_lab; i++) {
-            hdr_destroy(ls[i].all);
-            for (size_t s = 0; ls[i].sec && s < n_sec; s++)
-                hdr_destroy(ls[i].sec[s]);
-            free(ls[i].sec);
-            json_decref(ls[i].obj);
-        }
-    free(ls);
-    if (names)
-        results_names_free(names, n_lab);
-    free(len_s);
-    free(off);
-    for (size_t k = 0; k < loaded; k++)
-        an_free(&runs[k]);
-    free(runs);
+    ret = write_out(out_dir, &g, &d, in.base, err, errlen) == 0 ? 0 : MERGE_EWRITE;
+out:
+    doc_free(&d);
+    grid_free(&g);
+    inputs_free(&in);
     return ret;
 }

@@ -5,7 +5,12 @@
  * within the same second line up, later ones are shifted by whole seconds).
  * Labels are the union, in order of first appearance. Service-time statistics cannot be
  * merged (no histogram is stored for them) and are written as null.
- * Writes OUT/results.json (with "merged_from": [dirs], and "distributed" for a collected run) and OUT/<label>.hlog + total.hlog.
+ * The merged document describes the whole run (results.h has the schema): "plan" is the
+ * whole plan (a share's "whole_plan", the plan it was cut from, so the planned rate and
+ * users are the single run's, not one worker's), "share" and "environment" are null (the
+ * load came from several processes and machines) and "shares" / "environments" list each
+ * input's, in the order of "merged_from"; "started" is the earliest input's start.
+ * Writes OUT/<label>.hlog + total.hlog, then OUT/results.json once, through results.h.
  * Not thread-safe.
  */
 #ifndef PTEST_MERGE_H
@@ -14,18 +19,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Returns 0, or -1 with err filled (unreadable input, incompatible data, write failure).
- * n >= 1. */
+#include "results.h"
+
+enum {
+    MERGE_EINPUT = -1,         /* unreadable or incompatible input, or none */
+    MERGE_EWRITE = -2,         /* OUT cannot be written, or out of memory */
+};
+
+/* Returns 0, or MERGE_EINPUT / MERGE_EWRITE with err filled. */
 int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err, size_t errlen);
 
-/* Which workers of a collected run (`ptest collect`) the folders stand for: "reported" sent
- * their final results, "partial" only live seconds (killed mid-run), "missing" nothing.
- * Worker indices, ascending. */
-typedef struct merge_workers {
-    uint32_t count;
-    const uint32_t *reported, *partial, *missing;
-    size_t n_reported, n_partial, n_missing;
-} merge_workers;
+/* Which workers of a collected run (`ptest collect`) the folders stand for (results.h). */
+typedef results_workers merge_workers;
 
 /* merge_dirs, and results.json gets
  *   "distributed": {"workers": N, "reported": [...], "partial": [...], "missing": [...]}

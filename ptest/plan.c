@@ -46,6 +46,9 @@ void plan_free(plan *p)
         free(s->name);
     }
     free(p->scenarios);
+    for (size_t i = 0; p->whole && i < p->n_scenarios; i++)
+        free(p->whole[i].stages);
+    free(p->whole);
     for (size_t i = 0; i < p->n_thresholds; i++) {
         free(p->thresholds[i].label);
         free(p->thresholds[i].expr);

@@ -23,6 +23,7 @@
 #define PLAN_MAX_STAGES 1000       /* per scenario */
 #define PLAN_MAX_HEADERS 64        /* per headers mapping */
 #define PLAN_MAX_DURATION_NS (UINT64_C(365) * 86400 * 1000000000)  /* any scenario, start delay included */
+#define PLAN_MAX_TIMER_SLACK_NS (UINT64_C(10) * 1000000)               /* settings.timer_slack, --timer-slack */
 #define PLAN_DEFAULT_MAX_CONNECTIONS 1000
 
 typedef struct plan_url {
@@ -140,12 +141,21 @@ typedef struct plan {
     uint64_t connect_timeout_ns;   /* default 5 s */
     uint64_t request_timeout_ns;   /* default 30 s */
     uint64_t apdex_t_ns;           /* default 500 ms */
+    uint64_t timer_slack_ns;       /* engine timers (open-model arrivals, think times) may run
+                                      up to this late so that those due close together share
+                                      one wake-up; default 0 (each its own wake-up). Latency
+                                      still counts from the intended time, so the slack shows
+                                      in it (at most this much). <= PLAN_MAX_TIMER_SLACK_NS */
     size_t n_headers;              /* sent with every request of the plan (see below) */
     plan_header *headers;
     plan_server server;            /* both NULL unless asked */
     plan_tls tls;                  /* used when target.tls */
     uint32_t share_index;          /* plan_apply_share: this worker's share (0-based) ... */
     uint32_t share_count;          /* ... of share_count; 0 = the whole load, not a share */
+    plan_scenario *whole;          /* a share: the scenarios as they were before the cut
+                                      ([n_scenarios]; stages owned, every other pointer
+                                      borrowed from scenarios), for results.json
+                                      "whole_plan"; NULL when not a share */
 } plan;
 
 /* Headers on the wire: the engine sends Host (target.authority) unless a header named Host
@@ -222,7 +232,9 @@ void plan_set_duration(plan *p, uint64_t duration_ns);
  *    i / rate later (start delay grows, the first stage shrinks by as much; not when the
  *    first stage is shorter than that). The union matches the single run's schedule up
  *    to floating-point rounding of rate / N (at most one arrival per share and scenario).
- * Records index and count in p->share_index / p->share_count (results.json "share").
+ * Records index and count in p->share_index / p->share_count (results.json "share") and
+ * keeps the scenarios' load before the cut in p->whole (results.json "whole_plan", which
+ * `ptest merge` reports as the merged run's plan).
  * Returns 0, or -1 with err filled and p unchanged when count is 0 or above
  * PLAN_MAX_SHARES, index >= count, or p is already a share. */
 int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen);

@@ -710,7 +710,8 @@ static int parse_root(loader *L)
 {
     static const char *const keys[] = {"name", "target", "settings", "headers", "server", "tls", "scenarios",
                                        "thresholds", NULL};
-    static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", NULL};
+    static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack",
+                                                 NULL};
     const yt_node *root = L->doc.root, *v;
     plan *p = L->p;
 
@@ -744,6 +745,13 @@ static int parse_root(loader *L)
                 return -1;
             if (yt_get(v, names[i]) && *dst[i] == 0)
                 return FAIL(L, yt_get(v, names[i]), "%s must be greater than 0", names[i]);
+        }
+        const yt_node *ts = yt_get(v, "timer_slack");
+        if (ts) {
+            if (yt_duration(&L->doc, ts, &p->timer_slack_ns, &L->err) < 0)
+                return -1;
+            if (p->timer_slack_ns > PLAN_MAX_TIMER_SLACK_NS)
+                return FAIL(L, ts, "timer_slack is longer than 10ms (it adds up to itself to every latency)");
         }
     }
     if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)

@@ -4,6 +4,8 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* Share index of total split over count parts: the first total % count parts get one more. */
 static uint32_t share_part(uint32_t total, uint32_t index, uint32_t count)
@@ -72,6 +74,31 @@ static void share_open(plan_scenario *s, uint32_t index, uint32_t count)
     s->stages[0].duration_ns -= off;
 }
 
+/* p->whole: the scenarios before the cut. Only the stages change in place, so only they
+ * are copied. Returns 0 or -1 (out of memory; p unchanged). */
+static int keep_whole(plan *p)
+{
+    plan_scenario *w = calloc(p->n_scenarios ? p->n_scenarios : 1, sizeof(*w));
+    if (!w)
+        return -1;
+    for (size_t i = 0; i < p->n_scenarios; i++) {
+        w[i] = p->scenarios[i];
+        w[i].stages = NULL;
+        if (!p->scenarios[i].n_stages)
+            continue;
+        w[i].stages = malloc(p->scenarios[i].n_stages * sizeof(*w[i].stages));
+        if (!w[i].stages) {
+            for (size_t j = 0; j < i; j++)
+                free(w[j].stages);
+            free(w);
+            return -1;
+        }
+        memcpy(w[i].stages, p->scenarios[i].stages, p->scenarios[i].n_stages * sizeof(*w[i].stages));
+    }
+    p->whole = w;
+    return 0;
+}
+
 int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen)
 {
     if (count == 0 || count > PLAN_MAX_SHARES)
@@ -83,6 +110,8 @@ int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t 
     if (p->share_count)
         return plan_set_err(err, errlen, "the plan is already share %" PRIu32 "/%" PRIu32, p->share_index,
                        p->share_count);
+    if (keep_whole(p) != 0)
+        return plan_set_err(err, errlen, "out of memory");
     for (size_t i = 0; i < p->n_scenarios; i++) {
         plan_scenario *s = &p->scenarios[i];
         if (s->model == PLAN_OPEN)

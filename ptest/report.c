@@ -35,9 +35,10 @@ int report_run(const report_opts *o)
     memset(&g, 0, sizeof(g));
     buf b = BUF_INIT;
     int ret = RUN_EXIT_USAGE;
-    if (an_load(&r, o->dir, false, err, sizeof(err)) != 0) {
+    int lrc = an_load(&r, o->dir, false, err, sizeof(err));
+    if (lrc != 0) {
         fprintf(stderr, "ptest: %s\n", err);
-        return RUN_EXIT_USAGE;
+        return lrc == AN_ENOMEM ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;
     }
     if (o->baseline) {
         if (an_load(&base, o->baseline, false, err, sizeof(err)) != 0) {
@@ -56,6 +57,7 @@ int report_run(const report_opts *o)
         goto out;
     }
     const char *od = o->out_dir ? o->out_dir : o->dir;
+    ret = RUN_EXIT_RUNTIME; /* from here on, a failure is a report that cannot be written */
     if (results_mkdirs(od) != 0) {
         fprintf(stderr, "ptest: cannot create %s: %s\n", od, strerror(errno));
         goto out;

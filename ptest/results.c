@@ -1,7 +1,8 @@
-/* results.c - results.json and the interval logs. */
+/* results.c - results.json (the one writer of it: see results.h) and the interval logs. */
 #include "results.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -67,7 +68,12 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
     jsonw_key(w, "bytes_sent");
     jsonw_u64(w, t->bytes_tx);
     json_hist(w, "latency_us", l->lat);
-    json_hist(w, "service_time_us", &t->svc);
+    if (l->no_service_time) {
+        jsonw_key(w, "service_time_us");
+        jsonw_null(w);
+    } else {
+        json_hist(w, "service_time_us", &t->svc);
+    }
     jsonw_key(w, "errors_by_kind");
     jsonw_obj_begin(w);
     for (int k = 1; k < STATS_ERR_N; k++) {
@@ -99,7 +105,12 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
         jsonw_u64(w, t->tls_handshakes);
         jsonw_key(w, "resumed");
         jsonw_u64(w, t->tls_resumed);
-        json_hist(w, "handshake_us", &t->tls_hs);
+        if (l->no_service_time) {
+            jsonw_key(w, "handshake_us");
+            jsonw_null(w);
+        } else {
+            json_hist(w, "handshake_us", &t->tls_hs);
+        }
         jsonw_obj_end(w);
     }
     jsonw_obj_end(w);
@@ -203,9 +214,9 @@ static void json_scenario(jsonw *w, const plan_scenario *s)
     jsonw_obj_end(w);
 }
 
-static void json_plan(jsonw *w, const plan *p)
+/* The plan p with these scenarios (its own, or p->whole for the plan a share was cut from). */
+static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
 {
-    jsonw_key(w, "plan");
     jsonw_obj_begin(w);
     jsonw_key(w, "name");
     if (p->name) jsonw_str(w, p->name); else jsonw_null(w);
@@ -221,6 +232,8 @@ static void json_plan(jsonw *w, const plan *p)
     jsonw_double(w, secs(p->request_timeout_ns));
     jsonw_key(w, "apdex_t_s");
     jsonw_double(w, secs(p->apdex_t_ns));
+    jsonw_key(w, "timer_slack_s");
+    jsonw_double(w, secs(p->timer_slack_ns));
     json_headers(w, p->headers, p->n_headers);
     if (p->target.tls) {
         static const char *const keys[] = {"cacert", "cert", "key"};
@@ -239,7 +252,7 @@ static void json_plan(jsonw *w, const plan *p)
     jsonw_key(w, "scenarios");
     jsonw_arr_begin(w);
     for (size_t i = 0; i < p->n_scenarios; i++)
-        json_scenario(w, &p->scenarios[i]);
+        json_scenario(w, &scenarios[i]);
     jsonw_arr_end(w);
     /* Thresholds grouped by label in order of first appearance, as the plan writes them. */
     jsonw_key(w, "thresholds");
@@ -302,78 +315,276 @@ static void json_series(jsonw *w, const results *r)
     jsonw_arr_end(w);
 }
 
-int results_json(const results *r, buf *out)
+/* A part that reached us parsed (results.h), written out as it is. */
+static void json_fragment(jsonw *w, const json_t *v)
 {
-    jsonw w;
-    jsonw_init(&w, out, 2);
-    char ts[CLOCK_WALL_FMT_LEN];
-    jsonw_obj_begin(&w);
-    jsonw_key(&w, "ptest_version");
-    jsonw_str(&w, PT_VERSION);
-    jsonw_key(&w, "started");
-    jsonw_str(&w, clock_wall_format(r->started, ts, sizeof(ts)));
-    jsonw_key(&w, "duration_s");
-    jsonw_double(&w, r->duration_s);
-    jsonw_key(&w, "interrupted");
-    jsonw_bool(&w, r->interrupted);
-    jsonw_key(&w, "aborted");
-    if (r->aborted) jsonw_str(&w, r->aborted); else jsonw_null(&w);
-    jsonw_key(&w, "dropped");
-    jsonw_u64(&w, r->total.tot->dropped);
-    /* A distributed worker's share of the plan (ptest run --share), for ptest merge. */
-    jsonw_key(&w, "share");
-    if (r->p && r->p->share_count) {
-        jsonw_obj_begin(&w);
-        jsonw_key(&w, "index");
-        jsonw_u64(&w, r->p->share_index);
-        jsonw_key(&w, "count");
-        jsonw_u64(&w, r->p->share_count);
-        jsonw_obj_end(&w);
-    } else {
-        jsonw_null(&w);
+    const char *key;
+    json_t *m;
+    size_t i;
+    switch (v ? json_typeof(v) : JSON_NULL) {
+    case JSON_OBJECT:
+        jsonw_obj_begin(w);
+        json_object_foreach((json_t *)v, key, m) {
+            jsonw_key(w, key);
+            json_fragment(w, m);
+        }
+        jsonw_obj_end(w);
+        break;
+    case JSON_ARRAY:
+        jsonw_arr_begin(w);
+        json_array_foreach(v, i, m)
+            json_fragment(w, m);
+        jsonw_arr_end(w);
+        break;
+    case JSON_STRING:
+        jsonw_strn(w, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        jsonw_i64(w, (int64_t)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        jsonw_double(w, json_real_value(v));
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        jsonw_bool(w, json_is_true(v));
+        break;
+    default:
+        jsonw_null(w);
+        break;
     }
+}
 
-    jsonw_key(&w, "environment");
-    jsonw_obj_begin(&w);
+static void json_environment(jsonw *w, const results *r)
+{
+    jsonw_key(w, "environment");
+    if (r->merge) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_obj_begin(w);
     char host[256];
     if (gethostname(host, sizeof(host)) != 0)
         snprintf(host, sizeof(host), "unknown");
     host[sizeof(host) - 1] = '\0';
-    jsonw_key(&w, "hostname");
-    jsonw_str(&w, host);
+    jsonw_key(w, "hostname");
+    jsonw_str(w, host);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    jsonw_key(&w, "cpus");
-    jsonw_i64(&w, cpus > 0 ? cpus : 1);
-    jsonw_key(&w, "threads");
-    jsonw_u64(&w, r->threads);
-    jsonw_key(&w, "target_address");
-    if (r->target_addr) jsonw_str(&w, r->target_addr); else jsonw_null(&w);
+    jsonw_key(w, "cpus");
+    jsonw_i64(w, cpus > 0 ? cpus : 1);
+    jsonw_key(w, "threads");
+    jsonw_u64(w, r->threads);
+    jsonw_key(w, "target_address");
+    if (r->target_addr) jsonw_str(w, r->target_addr); else jsonw_null(w);
     /* The descriptor limit in effect (ptest run raised it at start): what a local_limit
      * warning names (analysis.c). */
     struct rlimit nofile;
-    jsonw_key(&w, "fd_limit");
+    jsonw_key(w, "fd_limit");
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY)
-        jsonw_u64(&w, (uint64_t)nofile.rlim_cur);
+        jsonw_u64(w, (uint64_t)nofile.rlim_cur);
     else
-        jsonw_null(&w);
-    jsonw_obj_end(&w);
+        jsonw_null(w);
+    jsonw_obj_end(w);
+}
 
-    jsonw_key(&w, "tls");
-    if (r->tls) {
-        jsonw_obj_begin(&w);
-        jsonw_key(&w, "verify");
-        jsonw_bool(&w, !(r->p && r->p->tls.insecure));
-        jsonw_key(&w, "client_certificate");
-        jsonw_bool(&w, r->p && r->p->tls.file[PLAN_TLS_CERT]);
-        jsonw_key(&w, "session_resumption");
-        jsonw_str(&w, "per connection");
-        jsonw_key(&w, "first_error");
-        if (r->tls_error) jsonw_str(&w, r->tls_error); else jsonw_null(&w);
-        jsonw_obj_end(&w);
-    } else {
-        jsonw_null(&w);
+/* "tls": null for an http target; a merged run keeps its first input's (same plan). */
+static void json_tls(jsonw *w, const results *r)
+{
+    jsonw_key(w, "tls");
+    if (r->merge) {
+        json_fragment(w, r->merge->tls);
+        return;
     }
+    if (!r->tls) {
+        jsonw_null(w);
+        return;
+    }
+    jsonw_obj_begin(w);
+    jsonw_key(w, "verify");
+    jsonw_bool(w, !(r->p && r->p->tls.insecure));
+    jsonw_key(w, "client_certificate");
+    jsonw_bool(w, r->p && r->p->tls.file[PLAN_TLS_CERT]);
+    jsonw_key(w, "session_resumption");
+    jsonw_str(w, "per connection");
+    jsonw_key(w, "first_error");
+    if (r->tls_error) jsonw_str(w, r->tls_error); else jsonw_null(w);
+    jsonw_obj_end(w);
+}
 
+/* Members by type. A double that is not finite is null (jsonw); so is a NULL string. */
+static void member_num(jsonw *w, const char *key, double v)
+{
+    jsonw_key(w, key);
+    jsonw_double(w, v);
+}
+
+static void member_count(jsonw *w, const char *key, uint64_t v)
+{
+    jsonw_key(w, key);
+    jsonw_u64(w, v);
+}
+
+static void member_str(jsonw *w, const char *key, const char *v)
+{
+    jsonw_key(w, key);
+    jsonw_str(w, v);
+}
+
+static void json_server(jsonw *w, const results_server *s)
+{
+    jsonw_key(w, "server");
+    jsonw_obj_begin(w);
+    member_str(w, "metrics_url", s->metrics_url);
+    member_str(w, "config_url", s->config_url);
+    jsonw_key(w, "scraped");
+    jsonw_bool(w, s->scraped);
+    member_num(w, "cpu_seconds", s->cpu_seconds);
+    member_count(w, "requests", s->requests);
+    member_num(w, "cpu_ms_per_1000_requests", s->cpu_ms_per_1000_requests);
+    /* A byte count: an integer, as the reading is. */
+    jsonw_key(w, "peak_rss_bytes");
+    if (isfinite(s->peak_rss_bytes) && s->peak_rss_bytes >= 0)
+        jsonw_u64(w, (uint64_t)s->peak_rss_bytes);
+    else
+        jsonw_null(w);
+    member_count(w, "samples", s->samples);
+    jsonw_obj_end(w);
+}
+
+static void json_client(jsonw *w, const results_client *c)
+{
+    jsonw_key(w, "client");
+    jsonw_obj_begin(w);
+    member_num(w, "cpu_seconds", c->cpu_seconds);
+    member_count(w, "threads", c->threads);
+    jsonw_obj_end(w);
+}
+
+static void json_u32_list(jsonw *w, const char *key, const uint32_t *v, size_t n)
+{
+    jsonw_key(w, key);
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        jsonw_u64(w, v[i]);
+    jsonw_arr_end(w);
+}
+
+static void json_merge(jsonw *w, const results_merge *m)
+{
+    jsonw_key(w, "merged_from");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < m->n_inputs; i++)
+        jsonw_str(w, m->dirs[i]);
+    jsonw_arr_end(w);
+    jsonw_key(w, "shares");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < m->n_inputs; i++)
+        json_fragment(w, m->shares ? m->shares[i] : NULL);
+    jsonw_arr_end(w);
+    jsonw_key(w, "environments");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < m->n_inputs; i++)
+        json_fragment(w, m->environments ? m->environments[i] : NULL);
+    jsonw_arr_end(w);
+    const results_workers *d = m->distributed;
+    if (!d)
+        return;
+    jsonw_key(w, "distributed");
+    jsonw_obj_begin(w);
+    jsonw_key(w, "workers");
+    jsonw_u64(w, d->count);
+    json_u32_list(w, "reported", d->reported, d->n_reported);
+    json_u32_list(w, "partial", d->partial, d->n_partial);
+    json_u32_list(w, "missing", d->missing, d->n_missing);
+    jsonw_obj_end(w);
+}
+
+/* "latency_hdr": one label's whole-run histogram, as hlog_encode_histogram gives it. */
+static void json_hdr_one(jsonw *w, const char *name, const hdr_histogram *h)
+{
+    char *s = NULL;
+    size_t len = 0;
+    jsonw_key(w, name);
+    if (hlog_encode_histogram(h, &s, &len) != 0) {
+        jsonw_null(w);
+        w->out->failed = true; /* allocation: the document is not written half */
+        return;
+    }
+    jsonw_strn(w, s, len);
+    free(s);
+}
+
+static void json_latency_hdr(jsonw *w, const results *r)
+{
+    jsonw_key(w, "latency_hdr");
+    jsonw_obj_begin(w);
+    for (size_t i = 0; i < r->n_labels; i++)
+        json_hdr_one(w, r->labels[i].name, r->labels[i].lat);
+    json_hdr_one(w, "total", r->total.lat);
+    jsonw_obj_end(w);
+}
+
+static void json_share(jsonw *w, const results *r)
+{
+    /* A distributed worker's share of the plan (ptest run --share), for ptest merge. */
+    jsonw_key(w, "share");
+    if (!r->merge && r->p && r->p->share_count) {
+        jsonw_obj_begin(w);
+        jsonw_key(w, "index");
+        jsonw_u64(w, r->p->share_index);
+        jsonw_key(w, "count");
+        jsonw_u64(w, r->p->share_count);
+        jsonw_obj_end(w);
+    } else {
+        jsonw_null(w);
+    }
+}
+
+/* "plan" and "whole_plan": from the plan run, or the merged run's whole plan. */
+static void json_plans(jsonw *w, const results *r)
+{
+    if (r->merge && r->merge->plan) {
+        jsonw_key(w, "plan");
+        json_fragment(w, r->merge->plan);
+    } else if (r->p && !r->merge) {
+        jsonw_key(w, "plan");
+        json_plan(w, r->p, r->p->scenarios);
+    } else {
+        return;
+    }
+    jsonw_key(w, "whole_plan");
+    if (r->p && !r->merge && r->p->whole)
+        json_plan(w, r->p, r->p->whole);
+    else
+        jsonw_null(w);
+}
+
+static void json_head(jsonw *w, const results *r)
+{
+    char ts[CLOCK_WALL_FMT_LEN];
+    jsonw_key(w, "ptest_version");
+    jsonw_str(w, PT_VERSION);
+    jsonw_key(w, "started");
+    jsonw_str(w, clock_wall_format(r->started, ts, sizeof(ts)));
+    jsonw_key(w, "duration_s");
+    jsonw_double(w, r->duration_s);
+    jsonw_key(w, "interrupted");
+    jsonw_bool(w, r->interrupted);
+    jsonw_key(w, "aborted");
+    if (r->aborted) jsonw_str(w, r->aborted); else jsonw_null(w);
+    jsonw_key(w, "dropped");
+    jsonw_u64(w, r->total.tot->dropped);
+}
+
+int results_json(const results *r, buf *out)
+{
+    jsonw w;
+    jsonw_init(&w, out, 2);
+    jsonw_obj_begin(&w);
+    json_head(&w, r);
+    json_share(&w, r);
+    json_environment(&w, r);
+    json_tls(&w, r);
     jsonw_key(&w, "labels");
     jsonw_obj_begin(&w);
     for (size_t i = 0; i < r->n_labels; i++) {
@@ -383,9 +594,20 @@ int results_json(const results *r, buf *out)
     jsonw_obj_end(&w);
     jsonw_key(&w, "total");
     json_label(&w, &r->total, r->duration_s, r->tls);
-    if (r->p)
-        json_plan(&w, r->p);
+    json_plans(&w, r);
     json_series(&w, r);
+    if (r->server)
+        json_server(&w, r->server);
+    if (r->client)
+        json_client(&w, r->client);
+    if (r->server || r->merge) {
+        jsonw_key(&w, "expected");
+        json_fragment(&w, r->expected);
+    }
+    if (r->merge)
+        json_merge(&w, r->merge);
+    if (r->histograms)
+        json_latency_hdr(&w, r);
     jsonw_obj_end(&w);
     buf_putc(out, '\n');
     return buf_ok(out) ? 0 : -1;
@@ -398,7 +620,7 @@ int results_write(const results *r, const char *dir, char *err, size_t errlen)
     int rc = -1;
     buf_printf(&path, "%s/results.json", dir);
     if (results_json(r, &b) != 0 || !buf_ok(&path)) {
-        snprintf(err, errlen, "out of memory writing results.json");
+        snprintf(err, errlen, "out of memory writing %s", path.data ? path.data : "results.json");
         goto out;
     }
     if (buf_write_file(&b, path.data) != 0) {

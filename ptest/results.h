@@ -1,29 +1,66 @@
 /* results.h - ptest's output files: results.json and the HdrHistogram interval logs.
  *
- * results.json (pretty-printed, written atomically at the end of the run):
+ * This module owns results.json: it is the one place that builds the document, and the
+ * header below is its schema. The other modules hand it their parts (`results` below) and
+ * the file is written once, atomically, at the end of `ptest run` (run.c), of `ptest merge`
+ * (merge.c) and of a collector's partial worker (collect_finish.c). Writing goes through
+ * lib/jsonw (the repo's own streaming writer: stable key order, shortest round-trip doubles);
+ * jansson is only the reader, for the modules that load a stored document back (analysis.c,
+ * and through it compare, report, merge, collect), and for the few parts that reach this
+ * module already parsed (`ptest merge`'s plan, share, environment and expected, msdemo's
+ * /config): they are handed over as json_t fragments and written out through jsonw too.
+ *
+ * results.json (pretty-printed, 2 spaces; keys in this order):
  *   {
  *     "ptest_version": "...", "started": "<RFC 3339 UTC>", "duration_s": <double>,
  *     "interrupted": <bool>,              SIGINT/SIGTERM or an abort stopped the run
+ *                                          (merge: any input's)
  *     "aborted": null | "<reason>",       e.g. "target http://... unreachable: connection refused"
+ *                                          (merge: the first input's that has one)
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
- *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N)
- *     "environment": {"hostname", "cpus", "threads", "target_address", "fd_limit"},
+ *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
+ *                                          null for a merged run (see "shares")
+ *     "environment": null | {"hostname", "cpus", "threads", "target_address", "fd_limit"},
+ *                                          the machine that ran the load; null for a merged
+ *                                          run (it ran on several: see "environments")
  *     "tls": null | {"verify", "client_certificate", "session_resumption": "per connection",
  *                    "first_error": null | "<the library's reason>"},   https targets
- *     "labels": {"<label>": LABEL, ...},  in plan order
+ *                                          (merge: the first input's)
+ *     "labels": {"<label>": LABEL, ...},  in plan order (merge: order of first appearance)
  *     "total": LABEL,                      every label together
- *     "plan": {...},                       echo of the plan as run (durations in seconds)
- *     "timeseries": [POINT, ...]           one per second of the run
+ *     "plan": PLAN,                        echo of the plan as run (durations in seconds);
+ *                                          a share's plan is its cut (rates / N, ...);
+ *                                          merge: the whole plan (the inputs' "whole_plan",
+ *                                          else the first input's "plan"). Absent for a
+ *                                          collector's partial worker (no plan known).
+ *     "whole_plan": null | PLAN,           with "plan": the plan a share was cut from
+ *                                          (ptest run --share), else null
+ *     "timeseries": [POINT, ...],          one per second of the run
+ *     "server": SERVER,                    ptest run only (scrape.h)
+ *     "client": {"cpu_seconds": x|null, "threads": n},   ptest run only: ptest's own user +
+ *                                          system CPU during the run, engine threads
+ *     "expected": null | EXPECTED,         run and merge: the target's configured delays
+ *     "merged_from": ["<dir>", ...],       merge only: the inputs, in the order given
+ *     "shares": [SHARE | null, ...],       merge only: each input's "share" (same order)
+ *     "environments": [ENV | null, ...],   merge only: each input's "environment"
+ *     "distributed": {"workers": N, "reported": [...], "partial": [...], "missing": [...]},
+ *                                          a collected run only (merge.h, gate.h)
+ *     "latency_hdr": {"<label>": "<base64>", ..., "total": ...}
+ *                                          run and merge: each label's whole-run latency
+ *                                          histogram, V2 compressed (hlog.h), so analysis.c
+ *                                          need not add up the interval logs
  *   }
  *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
- *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS,
+ *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS | null,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
  *                               "bad_response", "status", "expectation", "local_limit", "tls"},
  *            "status": {"200": n, ...}, "hlog": "<file name>",
- *            "tls": {"handshakes", "resumed", "handshake_us": STATS}}   (https targets only)
+ *            "tls": {"handshakes", "resumed", "handshake_us": STATS | null}}   (https only)
  *   handshakes: TLS handshakes made for the label's requests (one per new connection),
  *   their time after the TCP connect; it is in latency (the request waited for it) but not
  *   in service_time_us, which starts with the request's first byte.
+ *           service_time_us and handshake_us are null in a merged run (no histogram of
+ *           them is stored).
  *   STATS = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"}
  *           in microseconds from the HDR histogram (hdr.h semantics); every field but
  *           "count" is null when nothing was measured (never an invented 0).
@@ -31,11 +68,20 @@
  *            "p99_us", "labels": {"<label>": {"rps", "errors", "p50_us", "p99_us"}}}
  *           rps = requests completed in the interval / len_s; p50/p99 null without
  *           responses. The last point covers the rest of the run (len_s may differ from 1).
+ *   PLAN  = {"name", "source", "target", "duration_s", "connect_timeout_s",
+ *            "request_timeout_s", "apdex_t_s", "headers": {...}, "scenarios": [...],
+ *            "thresholds": {"<label>": ["<expr>", ...]}}   (json_plan below)
+ *   SERVER = {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
+ *             "cpu_seconds": <after - before>|null, "requests": <n>,
+ *             "cpu_ms_per_1000_requests": x|null, "peak_rss_bytes": n|null, "samples": n}
+ *   EXPECTED = {"source": <config URL>, "endpoints": [{"path", "mean_ms", "stddev_ms"}]}
  *   count = finished requests (responses of any status + transport errors); errors =
  *   those with any error kind but local_limit, which counts attempts the generator's own
  *   limits stopped before anything was sent (stats.h: outside count and errors); rps = count / duration_s (duration_s runs until the last
  *   answer, so it includes the in-flight requests of the end); queued = open-model arrivals
  *   that waited for a free connection (latency includes the wait; see engine.h).
+ *   A merged run (merge.h): started = the earliest input's start, duration_s = until the
+ *   last input's end, counts add, percentiles from the added histograms.
  *
  * Interval logs: "<label>.hlog" per label (file-name-safe: bytes other than [A-Za-z0-9._-]
  * become '_', a leading '.' too, clashes get "-2", "-3"...) and "total.hlog"; one interval
@@ -51,6 +97,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "clock.h"
 #include "hdr.h"
@@ -62,7 +110,45 @@ typedef struct results_label {
     const char *hlog;            /* file name (no directory) */
     const stats_label *tot;      /* counts, kinds, status codes, service time */
     const hdr_histogram *lat;    /* latency of the whole run */
+    bool no_service_time;        /* "service_time_us": null (merge: not stored per second) */
 } results_label;
+
+/* "server" (scrape.h: scrape_results). */
+typedef struct results_server {
+    const char *metrics_url, *config_url;   /* NULL: null */
+    bool scraped;                /* both /metrics readings, before and after, were taken */
+    double cpu_seconds;          /* NAN: null */
+    uint64_t requests;           /* the run's count */
+    double cpu_ms_per_1000_requests;        /* NAN: null */
+    double peak_rss_bytes;       /* NAN: null */
+    uint64_t samples;
+} results_server;
+
+/* "client": ptest's own cost. */
+typedef struct results_client {
+    double cpu_seconds;          /* NAN: null */
+    unsigned threads;
+} results_client;
+
+/* "distributed": which workers of a collected run (`ptest collect`) the merged folders
+ * stand for: "reported" sent their final results, "partial" only live seconds (killed
+ * mid-run) or final ones of a run cut short, "missing" nothing. Worker indices, ascending. */
+typedef struct results_workers {
+    uint32_t count;
+    const uint32_t *reported, *partial, *missing;
+    size_t n_reported, n_partial, n_missing;
+} results_workers;
+
+/* What only a merged document has. */
+typedef struct results_merge {
+    size_t n_inputs;
+    const char *const *dirs;             /* "merged_from" */
+    const json_t *const *shares;         /* [n_inputs]: each input's "share" (NULL: null) */
+    const json_t *const *environments;   /* [n_inputs]: each input's "environment" */
+    const json_t *plan;                  /* the whole run's plan; NULL: no "plan" */
+    const results_workers *distributed;  /* NULL: no "distributed" */
+    const json_t *tls;                   /* the first input's "tls" (NULL: null) */
+} results_merge;
 
 typedef struct results {
     const plan *p;
@@ -78,9 +164,16 @@ typedef struct results {
     const stats_series *series;
     bool tls;                    /* https target: "tls" sections */
     const char *tls_error;       /* the first TLS failure's reason, or NULL */
+    /* The parts other modules hand over (NULL / false: the key is left out). */
+    const results_server *server;        /* with client: a run */
+    const results_client *client;
+    const json_t *expected;      /* "expected" (written as null when NULL) for a run or merge */
+    bool histograms;             /* "latency_hdr" from labels[i].lat and total.lat */
+    const results_merge *merge;  /* a merged run: share / environment null, plan from here */
 } results;
 
-/* Renders results.json into out. Returns 0 or -1 (allocation; out->failed). */
+/* Renders results.json into out. Returns 0 or -1 (allocation, or a fragment nested deeper
+ * than jsonw allows; out->failed). */
 int results_json(const results *r, buf *out);
 /* Writes dir/results.json atomically. Returns 0 or -1 with err filled. */
 int results_write(const results *r, const char *dir, char *err, size_t errlen);

@@ -1,4 +1,15 @@
-/* run.c - the coordinating thread of a run: seconds, signals, verdicts, output. */
+/* run.c - the coordinating thread of a run: seconds, signals, verdicts, output.
+ *
+ * run_plan is a sequence of steps, each owning its resources with a setup/teardown pair:
+ *   run_out       the output directory and the JTL file
+ *   (target)      resolving and probing the target: no resources
+ *   scrape_state  the target's own figures, read on their own thread (scrape.h)
+ *   coord         the event loop, the engine, the measurements of every second (the time
+ *                 series, the whole-run histograms, the interval logs), the uploads
+ *   run_sigs      SIGINT/SIGTERM handlers, restored at the end
+ *   run_totals    the whole-run counters per label, after the engine joined
+ * and then results.json is written once (results.h), analysed (report.h) and delivered
+ * (upload.h). Each step returns a RUN_EXIT_* (run.h) that says what went wrong. */
 #include "run.h"
 
 #include <errno.h>
@@ -66,11 +77,13 @@ typedef struct coord {
     stats_health health;
     bool interrupted;
     char aborted[512];
-    int fatal;                   /* a collection failed (should not happen) */
+    int fatal;                   /* a collection failed (out of memory) */
+    bool loop_failed;            /* the coordinator's event loop failed: run cut short */
     upload *up;                  /* --report-to, or NULL */
     const char **lnames;         /* [n_labels] for the uploads */
+    char **names;                /* interval-log file names, [n_labels] = total.hlog */
     uint64_t start_ms;           /* wall clock of the start: the interval logs' BaseTime */
-    ptls *tls;                   /* https: the TLS context, else NULL */
+    const ptls *tls;             /* https: the run's TLS context (run_plan owns it), else NULL */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -230,318 +243,495 @@ static int server_target(const plan *p, const char *spec, plan_url *u, scrape_ta
 }
 
 /* Starts reading what the plan's `server:` (or --server-metrics / --server-config) asks
- * for; nothing when it asks for nothing. */
+ * for; nothing when it asks for nothing. Returns a RUN_EXIT_*. */
 static int start_scrape(const plan *p, scrape_state *scr)
 {
     if (!p->server.metrics && !p->server.config)
-        return 0;
+        return RUN_EXIT_OK;
     plan_url mu, cu;
     scrape_target mt, ct;
     memset(&mu, 0, sizeof(mu));
     memset(&cu, 0, sizeof(cu));
-    int rc = -1;
+    int rc = RUN_EXIT_USAGE;
     if ((p->server.metrics && server_target(p, p->server.metrics, &mu, &mt) != 0) ||
         (p->server.config && server_target(p, p->server.config, &cu, &ct) != 0))
         goto out;
+    rc = RUN_EXIT_RUNTIME;
     if (scrape_init(scr, p->server.metrics ? &mt : NULL, p->server.config ? &ct : NULL) != 0) {
         fprintf(stderr, "ptest: out of memory\n");
         goto out;
     }
     scrape_start(scr);
-    rc = 0;
+    rc = RUN_EXIT_OK;
 out:
     plan_url_free(&mu);
     plan_url_free(&cu);
     return rc;
 }
 
-int run_plan(const plan *p, const run_opts *o)
+/* ---------------------------------------------------------------- output ---------- */
+
+typedef struct run_out {
+    const char *dir;
+    int jtl_fd;                  /* -1: no JTL */
+} run_out;
+
+static int out_open(run_out *ro, const run_opts *o)
 {
-    int ret = RUN_EXIT_USAGE;
     char err[512];
-    const char *dir = o->out_dir ? o->out_dir : "results";
-    coord c;
-    memset(&c, 0, sizeof(c));
-    c.p = p;
-    c.o = o;
-    int jtl_fd = -1;
-    char **names = NULL;
-    stats_label *tots = NULL;
-    results_label *rl = NULL;
-    stats_series_init(&c.series, 0);
-    struct sigaction old_int, old_term;
-    bool sig_installed = false;
-    scrape_state scr;
-    (void)scrape_init(&scr, NULL, NULL); /* nothing to read yet; cannot fail */
-
-    if (results_mkdirs(dir) != 0) {
-        fprintf(stderr, "ptest: cannot create output directory %s: %s\n", dir, strerror(errno));
-        return RUN_EXIT_USAGE;
+    ro->dir = o->out_dir ? o->out_dir : "results";
+    ro->jtl_fd = -1;
+    if (results_mkdirs(ro->dir) != 0) {
+        fprintf(stderr, "ptest: cannot create output directory %s: %s\n", ro->dir, strerror(errno));
+        return RUN_EXIT_RUNTIME;
     }
+    if (o->jtl_path && jtl_open(o->jtl_path, &ro->jtl_fd, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: cannot write the JTL file: %s\n", err);
+        return RUN_EXIT_RUNTIME;
+    }
+    return RUN_EXIT_OK;
+}
 
-    client_target target;
-    memset(&target, 0, sizeof(target));
-    target.connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
-    target.request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
-    char addr[256];
+static void out_close(run_out *ro)
+{
+    if (ro->jtl_fd >= 0)
+        close(ro->jtl_fd);
+    ro->jtl_fd = -1;
+}
+
+/* Resolves and probes the target; addr gets the addresses used, or why not. */
+static int resolve_target(const plan *p, client_target *t, char *addr, size_t addrlen)
+{
+    memset(t, 0, sizeof(*t));
+    t->connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
+    t->request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
     int kind = 0;
-    int rc = client_target_resolve(&target, p->target.host, p->target.port,
-                                   target.connect_timeout_ns, &kind, addr, sizeof(addr));
-    if (rc != 0) {
+    if (client_target_resolve(t, p->target.host, p->target.port, t->connect_timeout_ns, &kind, addr,
+                              addrlen) != 0) {
         fprintf(stderr, "ptest: target %s unreachable: %s\n", p->target_str, addr);
         return RUN_EXIT_ABORTED;
     }
-    if (p->target.tls) {
-        if (ptls_create(&c.tls, p, err, sizeof(err)) != 0) {
-            fprintf(stderr, "ptest: %s\n", err);
-            return RUN_EXIT_USAGE;
-        }
-        target.tls = c.tls;
-    }
+    return RUN_EXIT_OK;
+}
 
-    if (o->jtl_path && jtl_open(o->jtl_path, &jtl_fd, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ptest: cannot write the JTL file: %s\n", err);
+/* https: the run's TLS context (certificates and keys loaded now: a bad file is a usage
+ * error before any load), owned by run_plan. */
+static int tls_setup(const plan *p, client_target *t)
+{
+    char err[512];
+    if (!p->target.tls)
+        return RUN_EXIT_OK;
+    if (ptls_create(&t->tls, p, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_USAGE;
     }
-    engine_fit fit;
-    int fits = engine_fit_check(p, &fit, err, sizeof(err));
-    if (fits != ENGINE_FIT_OK)
-        fprintf(stderr, "ptest: %s%s\n", fits == ENGINE_FIT_WARN ? "warning: " : "", err);
-    if (fits == ENGINE_FIT_REFUSE)
-        goto out;
-    /* The target's own figures (server-side cost, expected delays), only when asked. They are
-     * read on their own thread, started now and never waited for: the load does not wait. */
-    if (start_scrape(p, &scr) != 0)
-        goto out;
+    return RUN_EXIT_OK;
+}
 
-    c.loop = ev_create();
-    if (!c.loop) {
+/* ---------------------------------------------------------------- coordinator ----- */
+
+static void coord_free(coord *c)
+{
+    upload_destroy(c->up);
+    c->up = NULL;
+    if (c->hl_open)
+        (void)results_hlogs_close(&c->hl);
+    c->hl_open = false;
+    if (c->e) {
+        engine_stop(c->e);
+        engine_join(c->e);
+    }
+    results_names_free(c->names, c->n_labels);
+    free(c->lnames);
+    if (c->lat)
+        for (size_t i = 0; i <= c->n_labels; i++)
+            hdr_destroy(c->lat[i]);
+    free(c->lat);
+    stats_interval_fini(&c->iv);
+    stats_series_fini(&c->series);
+    engine_destroy(c->e);
+    ev_destroy(c->loop);
+    memset(c, 0, sizeof(*c));
+}
+
+/* The measurements of every second: whole-run histograms, the collected interval, the
+ * series, the label and interval-log names. */
+static int coord_measurements(coord *c)
+{
+    c->n_labels = engine_n_labels(c->e);
+    stats_series_init(&c->series, c->n_labels);
+    c->lat = calloc(c->n_labels + 1, sizeof(*c->lat));
+    if (!c->lat || stats_interval_init(&c->iv, c->n_labels) != 0)
+        return -1;
+    for (size_t i = 0; i <= c->n_labels; i++)
+        if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &c->lat[i]) != 0)
+            return -1;
+    c->lnames = calloc(c->n_labels ? c->n_labels : 1, sizeof(*c->lnames));
+    if (!c->lnames)
+        return -1;
+    for (size_t i = 0; i < c->n_labels; i++)
+        c->lnames[i] = engine_label(c->e, i);
+    return results_hlog_names(c->lnames, c->n_labels, &c->names);
+}
+
+/* Loop, engine, measurements and uploads for plan p; c is zeroed first. */
+static int coord_setup(coord *c, const plan *p, const run_opts *o, const client_target *t, int jtl_fd)
+{
+    char err[512];
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->o = o;
+    c->tls = t->tls;
+    stats_series_init(&c->series, 0);
+    c->loop = ev_create();
+    if (!c->loop) {
         fprintf(stderr, "ptest: cannot create an event loop: %s\n", strerror(errno));
-        goto out;
+        return RUN_EXIT_RUNTIME;
     }
     engine_opts eo = {
         .threads = o->threads ? o->threads : default_threads(),
         .jtl_fd = jtl_fd,
-        .notify = c.loop,
+        .notify = c->loop,
         .seed = o->seed,
     };
-    if (engine_create(&c.e, p, &target, &eo, err, sizeof(err)) != 0) {
+    if (engine_create(&c->e, p, t, &eo, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
-        goto out;
+        return RUN_EXIT_RUNTIME;
     }
-    c.n_labels = engine_n_labels(c.e);
-    stats_series_init(&c.series, c.n_labels);
-    c.lat = calloc(c.n_labels + 1, sizeof(*c.lat));
-    if (!c.lat || stats_interval_init(&c.iv, c.n_labels) != 0)
-        goto nomem;
-    for (size_t i = 0; i <= c.n_labels; i++)
-        if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &c.lat[i]) != 0)
-            goto nomem;
-    c.lnames = calloc(c.n_labels ? c.n_labels : 1, sizeof(*c.lnames));
-    if (!c.lnames)
-        goto nomem;
-    for (size_t i = 0; i < c.n_labels; i++)
-        c.lnames[i] = engine_label(c.e, i);
-    if (results_hlog_names(c.lnames, c.n_labels, &names) != 0)
-        goto nomem;
+    if (coord_measurements(c) != 0) {
+        fprintf(stderr, "ptest: out of memory\n");
+        return RUN_EXIT_RUNTIME;
+    }
     if (o->report_to &&
-        upload_create(&c.up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
+        upload_create(&c->up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: --report-to: %s\n", err);
-        goto out;
+        return RUN_EXIT_USAGE;
     }
+    ev_timer_init(&c->tick, on_tick, c);
+    ev_set_wake(c->loop, on_wake, c);
+    return RUN_EXIT_OK;
+}
 
-    ev_timer_init(&c.tick, on_tick, &c);
-    ev_set_wake(c.loop, on_wake, &c);
+/* ---------------------------------------------------------------- signals --------- */
+
+typedef struct run_sigs {
+    struct sigaction old_int, old_term;
+    bool installed;
+} run_sigs;
+
+static void sigs_install(run_sigs *s, ev_loop *loop)
+{
     run_sig_count = 0;
-    run_sig_loop = c.loop;
+    run_sig_loop = loop;
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sig_installed = true;
+    sigaction(SIGINT, &sa, &s->old_int);
+    sigaction(SIGTERM, &sa, &s->old_term);
+    s->installed = true;
+}
 
-    double cpu0 = scrape_self_cpu();
-    wall_ns started = clock_wall_now();
-    c.start = clock_mono_now();
-    c.start_ms = started / CLOCK_NS_PER_MS;
-    if (results_hlogs_open(&c.hl, dir, names, c.n_labels, started, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ptest: %s\n", err);
-        goto out;
-    }
-    c.hl_open = true;
-    progress_init(&c.pg, stderr, !o->quiet, isatty(STDERR_FILENO) == 1, plan_duration(p));
-    if (engine_start(c.e, c.start, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ptest: %s\n", err);
-        goto out;
-    }
-    ev_timer_start(c.loop, &c.tick, c.start + CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
-    if (ev_run(c.loop) != 0) {
-        /* The coordinator's loop failed: stop the workers and still report. */
-        engine_stop(c.e);
-    }
-    engine_join(c.e);
-    mono_ns end = clock_mono_now();
-    scrape_stop(&scr);
-    scr.client_cpu_s = scrape_self_cpu() - cpu0;
-    scr.client_threads = engine_threads(c.e);
-    ev_timer_stop(c.loop, &c.tick);
+static void sigs_restore(run_sigs *s)
+{
+    if (!s->installed)
+        return;
+    sigaction(SIGINT, &s->old_int, NULL);
+    sigaction(SIGTERM, &s->old_term, NULL);
+    run_sig_loop = NULL;
+    s->installed = false;
+}
 
-    /* The rest of the run since the last full second. */
-    if (collect(&c, UINT64_MAX) != 0)
-        c.fatal = 1;
-    uint64_t done_ns = c.next_sec * CLOCK_NS_PER_SEC;
-    uint64_t rest_ns = end > c.start + done_ns ? end - c.start - done_ns : CLOCK_NS_PER_MS;
-    if (end > c.start + done_ns || c.iv.total.count > 0)
-        book(&c, (uint32_t)c.next_sec, rest_ns);
-    if (!c.aborted[0] && !c.interrupted && c.health.conn_ok == 0 && c.health.conn_fail > 0)
-        unreachable_msg(&c);
-    show(&c, end - c.start, (double)rest_ns / 1e9);
-    progress_end(&c.pg);
+/* ---------------------------------------------------------------- the run --------- */
 
-    tots = calloc(c.n_labels + 1, sizeof(*tots));
-    rl = calloc(c.n_labels ? c.n_labels : 1, sizeof(*rl));
-    if (!tots || !rl)
-        goto nomem;
-    for (size_t i = 0; i <= c.n_labels; i++)
-        if (stats_label_init(&tots[i]) != 0)
-            goto nomem;
-    for (size_t i = 0; i < c.n_labels; i++) {
-        if (engine_label_totals(c.e, i, &tots[i]) != 0 ||
-            stats_label_merge(&tots[c.n_labels], &tots[i]) != 0)
-            c.fatal = 1;
-        rl[i].name = engine_label(c.e, i);
-        rl[i].hlog = names[i];
-        rl[i].tot = &tots[i];
-        rl[i].lat = c.lat[i];
-    }
-    results res = {
-        .p = p,
-        .started = started,
-        .duration_s = (double)(end - c.start) / 1e9,
-        .interrupted = c.interrupted || c.aborted[0],
-        .aborted = c.aborted[0] ? c.aborted : NULL,
-        .threads = engine_threads(c.e),
-        .target_addr = addr,
-        .n_labels = c.n_labels,
-        .labels = rl,
-        .total = {"total", names[c.n_labels], &tots[c.n_labels], c.lat[c.n_labels]},
-        .series = &c.series,
-        .tls = c.tls != NULL,
-        .tls_error = c.tls ? ptls_first_error(c.tls) : NULL,
-    };
-    if (c.fatal || c.series.failed)
-        fprintf(stderr, "ptest: warning: some measurements could not be merged (out of memory)\n");
-    uint64_t lost = engine_jtl_lost(c.e);
-    if (lost)
-        fprintf(stderr, "ptest: warning: %" PRIu64 " JTL rows could not be written\n", lost);
-    c.hl_open = false;
-    if (results_hlogs_close(&c.hl) != 0)
-        fprintf(stderr, "ptest: warning: %s\n", c.hl.err);
-    if (results_write(&res, dir, err, sizeof(err)) != 0) {
+/* What the run measured besides the seconds. */
+typedef struct run_clock {
+    wall_ns started;
+    mono_ns end;
+    double cpu0, client_cpu_s;   /* ptest's own CPU at the start, during the run */
+} run_clock;
+
+/* The rest of the run since the last full second, and the end-of-run verdict. */
+static void measure_finish(coord *c, run_clock *k)
+{
+    if (collect(c, UINT64_MAX) != 0)
+        c->fatal = 1;
+    uint64_t done_ns = c->next_sec * CLOCK_NS_PER_SEC;
+    uint64_t rest_ns = k->end > c->start + done_ns ? k->end - c->start - done_ns : CLOCK_NS_PER_MS;
+    if (k->end > c->start + done_ns || c->iv.total.count > 0)
+        book(c, (uint32_t)c->next_sec, rest_ns);
+    if (!c->aborted[0] && !c->interrupted && c->health.conn_ok == 0 && c->health.conn_fail > 0)
+        unreachable_msg(c);
+    show(c, k->end - c->start, (double)rest_ns / 1e9);
+    progress_end(&c->pg);
+}
+
+/* Runs the load: opens the interval logs, starts the engine, collects every second until
+ * it finishes (or is stopped), then the rest. */
+static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
+{
+    char err[512];
+    k->cpu0 = scrape_self_cpu();
+    k->started = clock_wall_now();
+    c->start = clock_mono_now();
+    c->start_ms = k->started / CLOCK_NS_PER_MS;
+    if (results_hlogs_open(&c->hl, dir, c->names, c->n_labels, k->started, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
-        ret = RUN_EXIT_USAGE;
-        goto out;
+        return RUN_EXIT_RUNTIME;
     }
-    if (scrape_annotate(&scr, dir, tots[c.n_labels].count, err, sizeof(err)) != 0)
-        fprintf(stderr, "ptest: warning: %s\n", err);
-    {
-        char why[600];
-        if (scrape_problem(&scr, why, sizeof(why)))
-            fprintf(stderr, "ptest: warning: %s\n", why);
+    c->hl_open = true;
+    progress_init(&c->pg, stderr, !c->o->quiet, isatty(STDERR_FILENO) == 1, plan_duration(c->p));
+    if (engine_start(c->e, c->start, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        return RUN_EXIT_RUNTIME;
     }
-    {
-        const char **hn = calloc(c.n_labels + 1, sizeof(*hn));
-        if (hn) {
-            for (size_t i = 0; i < c.n_labels; i++)
-                hn[i] = rl[i].name;
-            hn[c.n_labels] = "total";
-            if (an_store_histograms(dir, hn, (const hdr_histogram *const *)c.lat, c.n_labels + 1, err,
-                                    sizeof(err)) != 0)
-                fprintf(stderr, "ptest: warning: %s\n", err);
-            free(hn);
-        }
+    ev_timer_start(c->loop, &c->tick, c->start + CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
+    if (ev_run(c->loop) != 0) {
+        /* The coordinator's loop failed: stop the workers and still report what ran. */
+        c->loop_failed = true;
+        snprintf(c->aborted, sizeof(c->aborted), "the coordinator's event loop failed: %s", strerror(errno));
+        engine_stop(c->e);
     }
-    const stats_label *all = &tots[c.n_labels];
+    engine_join(c->e);
+    k->end = clock_mono_now();
+    scrape_stop(scr);
+    k->client_cpu_s = scrape_self_cpu() - k->cpu0;
+    ev_timer_stop(c->loop, &c->tick);
+    measure_finish(c, k);
+    return RUN_EXIT_OK;
+}
+
+/* Whole-run counters per label ([n] is the total) and their results.h labels. */
+typedef struct run_totals {
+    size_t n, ready;             /* labels; how many of tots[] are initialised */
+    stats_label *tots;
+    results_label *rl;
+} run_totals;
+
+static void totals_free(run_totals *t)
+{
+    for (size_t i = 0; i < t->ready; i++)
+        stats_label_fini(&t->tots[i]);
+    free(t->tots);
+    free(t->rl);
+    memset(t, 0, sizeof(*t));
+}
+
+static int totals_build(run_totals *t, coord *c)
+{
+    memset(t, 0, sizeof(*t));
+    t->n = c->n_labels;
+    t->tots = calloc(c->n_labels + 1, sizeof(*t->tots));
+    t->rl = calloc(c->n_labels ? c->n_labels : 1, sizeof(*t->rl));
+    if (!t->tots || !t->rl)
+        return -1;
+    for (; t->ready <= c->n_labels; t->ready++)
+        if (stats_label_init(&t->tots[t->ready]) != 0)
+            return -1;
+    for (size_t i = 0; i < c->n_labels; i++) {
+        if (engine_label_totals(c->e, i, &t->tots[i]) != 0 ||
+            stats_label_merge(&t->tots[c->n_labels], &t->tots[i]) != 0)
+            c->fatal = 1;
+        t->rl[i] = (results_label){engine_label(c->e, i), c->names[i], &t->tots[i], c->lat[i], false};
+    }
+    return 0;
+}
+
+static void notes(const coord *c, const stats_label *all, const char *dir)
+{
     if (all->queued > 0 && all->queued * 100 >= all->count)
         fprintf(stderr, "ptest: note: %" PRIu64 " of %" PRIu64 " requests found every connection "
                 "busy and waited for one; their latency includes the wait (a slow or stalled "
                 "server causes this; with a fast server, raise -c / max_connections)\n",
                 all->queued, all->count);
-    if (c.aborted[0])
-        fprintf(stderr, "ptest: %s\n", c.aborted);
-    else if (c.interrupted)
+    if (c->aborted[0])
+        fprintf(stderr, "ptest: %s\n", c->aborted);
+    else if (c->interrupted)
         fprintf(stderr, "ptest: interrupted; results of what ran are in %s/\n", dir);
-    /* The analysis below prints the verdict and the per-label table; this short table is
-     * only for an aborted run, which is not analysed. */
-    if (!o->quiet && c.aborted[0])
+}
+
+/* The one write of results.json, with the target's figures and ptest's own cost. */
+static int write_results(coord *c, const run_totals *t, const scrape_state *scr, const run_clock *k,
+                         const char *dir, const char *addr)
+{
+    char err[512];
+    results_server srv;
+    scrape_results(scr, t->tots[t->n].count, &srv);
+    results_client cl = {k->client_cpu_s, engine_threads(c->e)};
+    json_t *expected = scrape_expected(scr);
+    results res = {
+        .p = c->p,
+        .started = k->started,
+        .duration_s = (double)(k->end - c->start) / 1e9,
+        .interrupted = c->interrupted || c->aborted[0],
+        .aborted = c->aborted[0] ? c->aborted : NULL,
+        .threads = engine_threads(c->e),
+        .target_addr = addr,
+        .n_labels = c->n_labels,
+        .labels = t->rl,
+        .total = {"total", c->names[c->n_labels], &t->tots[t->n], c->lat[c->n_labels], false},
+        .series = &c->series,
+        .server = &srv,
+        .client = &cl,
+        .expected = expected,
+        .histograms = true,
+        .tls = c->tls != NULL,
+        .tls_error = c->tls ? ptls_first_error(c->tls) : NULL,
+    };
+    int rc = results_write(&res, dir, err, sizeof(err));
+    json_decref(expected);
+    if (rc != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        return RUN_EXIT_RUNTIME;
+    }
+    notes(c, &t->tots[t->n], dir);
+    if (!c->o->quiet && c->aborted[0])
         summary(&res, dir);
-    ret = c.aborted[0] || c.interrupted ? RUN_EXIT_ABORTED : RUN_EXIT_OK;
-    if (!c.aborted[0]) {
-        /* The analysis reads back what was just written, so `ptest report` on the same
-         * directory gives the same verdict. */
-        report_opts rep = {.dir = dir, .quiet = o->quiet};
-        int arc = report_run(&rep);
-        if (ret == RUN_EXIT_OK || arc == RUN_EXIT_USAGE)
-            ret = arc;
-        if (!o->quiet)
-            printf("\nresults and reports (results.json, *.hlog, junit.xml, scorecard.html, summary.txt) in %s/\n", dir);
+    return RUN_EXIT_OK;
+}
+
+/* Closes the interval logs; warns of what was lost. RUN_EXIT_RUNTIME when a measurement or
+ * an output file is incomplete (out of memory, a failed write). */
+static int check_outputs(coord *c, const scrape_state *scr)
+{
+    int ret = RUN_EXIT_OK;
+    if (c->fatal || c->series.failed) {
+        fprintf(stderr, "ptest: some measurements could not be merged (out of memory)\n");
+        ret = RUN_EXIT_RUNTIME;
     }
-    if (c.up) {
-        /* What the collector merges: results.json and the interval logs it names. */
-        const char **files = calloc(c.n_labels + 2, sizeof(*files));
-        if (!files)
-            goto nomem;
-        files[0] = "results.json";
-        for (size_t i = 0; i <= c.n_labels; i++)
-            files[i + 1] = names[i];
-        fflush(stdout);
-        if (upload_final(c.up, dir, files, c.n_labels + 2,
-                         o->report_timeout_ns ? o->report_timeout_ns : UPLOAD_FINAL_TIMEOUT_NS, err,
-                         sizeof(err)) != 0) {
-            fprintf(stderr, "ptest: --report-to: %s (the results are in %s/)\n", err, dir);
-            ret = RUN_EXIT_UNDELIVERED;
-        } else if (!o->quiet) {
-            printf("results delivered to %s\n", o->report_to);
-        }
-        free(files);
+    uint64_t lost = engine_jtl_lost(c->e);
+    if (lost) {
+        fprintf(stderr, "ptest: %" PRIu64 " JTL rows could not be written\n", lost);
+        ret = RUN_EXIT_RUNTIME;
     }
-    goto out;
-nomem:
-    fprintf(stderr, "ptest: out of memory\n");
-    ret = RUN_EXIT_ABORTED;
-out:
-    upload_destroy(c.up);
-    free(c.lnames);
+    c->hl_open = false;
+    if (results_hlogs_close(&c->hl) != 0) {
+        fprintf(stderr, "ptest: %s\n", c->hl.err);
+        ret = RUN_EXIT_RUNTIME;
+    }
+    char why[600];
+    if (scrape_problem(scr, why, sizeof(why)))
+        fprintf(stderr, "ptest: warning: %s\n", why);
+    return ret;
+}
+
+/* The verdict: an aborted run is not analysed (write_results printed its short table);
+ * otherwise the analysis reads back what was just written, so `ptest report` on the same
+ * directory gives the same verdict. */
+static int verdict(const coord *c, const char *dir)
+{
+    if (c->aborted[0])
+        return RUN_EXIT_ABORTED;
+    int ret = c->interrupted ? RUN_EXIT_ABORTED : RUN_EXIT_OK;
+    report_opts rep = {.dir = dir, .quiet = c->o->quiet};
+    int arc = report_run(&rep);
+    if (ret == RUN_EXIT_OK || arc == RUN_EXIT_USAGE || arc == RUN_EXIT_RUNTIME)
+        ret = arc;
+    if (!c->o->quiet)
+        printf("\nresults and reports (results.json, *.hlog, junit.xml, scorecard.html, summary.txt) in %s/\n", dir);
+    return ret;
+}
+
+/* --report-to: results.json and the interval logs it names, to the collector. */
+static int deliver(coord *c, const char *dir)
+{
+    char err[512];
+    const char **files = calloc(c->n_labels + 2, sizeof(*files));
+    if (!files) {
+        fprintf(stderr, "ptest: out of memory\n");
+        return RUN_EXIT_RUNTIME;
+    }
+    files[0] = "results.json";
+    for (size_t i = 0; i <= c->n_labels; i++)
+        files[i + 1] = c->names[i];
+    fflush(stdout);
+    int ret = RUN_EXIT_OK;
+    if (upload_final(c->up, dir, files, c->n_labels + 2,
+                     c->o->report_timeout_ns ? c->o->report_timeout_ns : UPLOAD_FINAL_TIMEOUT_NS, err,
+                     sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: --report-to: %s (the results are in %s/)\n", err, dir);
+        ret = RUN_EXIT_UNDELIVERED;
+    } else if (!c->o->quiet) {
+        printf("results delivered to %s\n", c->o->report_to);
+    }
+    free(files);
+    return ret;
+}
+
+/* After the load: totals, results.json, messages, verdict, delivery. */
+static int finish(coord *c, const scrape_state *scr, const run_clock *k, const char *dir, const char *addr)
+{
+    run_totals t;
+    if (totals_build(&t, c) != 0) {
+        totals_free(&t);
+        fprintf(stderr, "ptest: out of memory\n");
+        return RUN_EXIT_RUNTIME;
+    }
+    int ret = check_outputs(c, scr);
+    int wrc = write_results(c, &t, scr, k, dir, addr);
+    totals_free(&t);
+    if (wrc != RUN_EXIT_OK)
+        return wrc;
+    int v = verdict(c, dir);
+    if (c->loop_failed || ret != RUN_EXIT_OK)
+        v = RUN_EXIT_RUNTIME;
+    if (c->up) {
+        int d = deliver(c, dir);
+        if (d != RUN_EXIT_OK)
+            v = d;
+    }
+    return v;
+}
+
+/* Fit, scrape, coordinator, signals, the load, the rest. */
+static int run_with(const plan *p, const run_opts *o, const run_out *out, const client_target *t,
+                    const char *addr)
+{
+    char err[512];
+    engine_fit fit;
+    int fits = engine_fit_check(p, &fit, err, sizeof(err));
+    if (fits != ENGINE_FIT_OK)
+        fprintf(stderr, "ptest: %s%s\n", fits == ENGINE_FIT_WARN ? "warning: " : "", err);
+    if (fits == ENGINE_FIT_REFUSE)
+        return RUN_EXIT_USAGE;
+    scrape_state scr;
+    (void)scrape_init(&scr, NULL, NULL); /* nothing to read yet; cannot fail */
+    /* The target's own figures (server-side cost, expected delays), only when asked. They are
+     * read on their own thread, started now and never waited for: the load does not wait. */
+    int ret = start_scrape(p, &scr);
+    coord c;
+    memset(&c, 0, sizeof(c));
+    run_sigs sigs = {.installed = false};
+    if (ret == RUN_EXIT_OK)
+        ret = coord_setup(&c, p, o, t, out->jtl_fd);
+    if (ret == RUN_EXIT_OK) {
+        sigs_install(&sigs, c.loop);
+        run_clock k;
+        memset(&k, 0, sizeof(k));
+        ret = measure(&c, out->dir, &scr, &k);
+        if (ret == RUN_EXIT_OK)
+            ret = finish(&c, &scr, &k, out->dir, addr);
+    }
+    sigs_restore(&sigs);
+    coord_free(&c);
     scrape_free(&scr);
-    if (sig_installed) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        run_sig_loop = NULL;
+    return ret;
+}
+
+int run_plan(const plan *p, const run_opts *o)
+{
+    run_out out;
+    int ret = out_open(&out, o);
+    if (ret == RUN_EXIT_OK) {
+        client_target target;
+        char addr[256];
+        ret = resolve_target(p, &target, addr, sizeof(addr));
+        if (ret == RUN_EXIT_OK)
+            ret = tls_setup(p, &target);
+        if (ret == RUN_EXIT_OK)
+            ret = run_with(p, o, &out, &target, addr);
+        ptls_free(target.tls);
     }
-    if (c.hl_open)
-        (void)results_hlogs_close(&c.hl);
-    if (c.e) {
-        engine_stop(c.e);
-        engine_join(c.e);
-    }
-    if (tots)
-        for (size_t i = 0; i <= c.n_labels; i++)
-            stats_label_fini(&tots[i]);
-    free(tots);
-    free(rl);
-    results_names_free(names, c.n_labels);
-    if (c.lat)
-        for (size_t i = 0; i <= c.n_labels; i++)
-            hdr_destroy(c.lat[i]);
-    free(c.lat);
-    stats_interval_fini(&c.iv);
-    stats_series_fini(&c.series);
-    engine_destroy(c.e);
-    ptls_free(c.tls);
-    ev_destroy(c.loop);
-    if (jtl_fd >= 0)
-        close(jtl_fd);
+    out_close(&out);
     return ret;
 }

@@ -9,6 +9,8 @@
  * a summary on stdout (unless quiet). With report_to, every second goes to the collector
  * as it is collected, and the result files at the end (upload.h); if they cannot be
  * delivered the run ends with RUN_EXIT_UNDELIVERED (the local results are written anyway).
+ * When the coordinator's event loop fails, the run stops, its results are written (marked
+ * aborted, with the reason) and it ends with RUN_EXIT_RUNTIME.
  */
 #ifndef PTEST_RUN_H
 #define PTEST_RUN_H
@@ -18,12 +20,19 @@
 
 #include "plan.h"
 
-/* Exit codes of ptest, as `ptest --help` and the README list them. */
-#define RUN_EXIT_OK 0
-#define RUN_EXIT_GATE 1          /* thresholds failed (analysis, later) */
-#define RUN_EXIT_USAGE 2         /* usage, plan or output-directory error */
-#define RUN_EXIT_ABORTED 3       /* interrupted, or target unreachable */
-#define RUN_EXIT_UNDELIVERED 4   /* --report-to: the final results never reached the collector */
+/* Exit codes of ptest, as `ptest --help`, the README and docs/ptest.md list them. 2 is
+ * for what is wrong with what was asked (arguments, the plan, input results that cannot be
+ * read, a plan the machine refuses); 5 for what failed while doing it. */
+typedef enum run_exit {
+    RUN_EXIT_OK = 0,
+    RUN_EXIT_GATE = 1,           /* the gate failed: a threshold, a check or a regression */
+    RUN_EXIT_USAGE = 2,          /* usage or plan error, unreadable input results */
+    RUN_EXIT_ABORTED = 3,        /* interrupted, or target unreachable (results are written) */
+    RUN_EXIT_UNDELIVERED = 4,    /* --report-to: the final results never reached the collector */
+    RUN_EXIT_RUNTIME = 5,        /* runtime failure: an output (directory, results.json, interval
+                                    log, JTL, report) could not be written, the event loop
+                                    failed, out of memory */
+} run_exit;
 
 typedef struct run_opts {
     const char *out_dir;         /* created if missing; default "results" */

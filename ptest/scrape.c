@@ -378,7 +378,6 @@ int scrape_init(scrape_state *s, const scrape_target *metrics_t, const scrape_ta
 {
     memset(s, 0, sizeof(s[0]));
     s->mconn.fd = -1;
-    s->client_cpu_s = NAN;
     if ((metrics_t && take(&s->metrics_t, metrics_t, &s->strs[0], &s->metrics_url) != 0) ||
         (config_t && take(&s->config_t, config_t, &s->strs[3], &s->config_url) != 0)) {
         scrape_free(s);
@@ -592,50 +591,25 @@ static json_t *expected(const char *config, const char *source)
     return out;
 }
 
-int scrape_annotate(const scrape_state *s, const char *dir, uint64_t requests, char *err, size_t errlen)
+void scrape_results(const scrape_state *s, uint64_t requests, results_server *out)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/results.json", dir);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        snprintf(err, errlen, "%s: %s", path, je.text);
-        return -1;
-    }
-    json_t *srv = json_object();
     bool both = s->have_before && s->have_after;
     double cpu = both ? s->cpu_after - s->cpu_before : NAN;
-    json_object_set_new(srv, "metrics_url", s->metrics_url ? json_string(s->metrics_url) : json_null());
-    json_object_set_new(srv, "config_url", s->config_url ? json_string(s->config_url) : json_null());
-    json_object_set_new(srv, "scraped", json_boolean(both));
-    json_object_set_new(srv, "cpu_seconds", both ? json_real(cpu) : json_null());
-    json_object_set_new(srv, "requests", json_integer((json_int_t)requests));
-    json_object_set_new(srv, "cpu_ms_per_1000_requests",
-                        both && requests ? json_real(cpu * 1e3 / ((double)requests / 1000)) : json_null());
-    json_object_set_new(srv, "peak_rss_bytes", s->samples ? json_integer((json_int_t)s->peak_rss) : json_null());
-    json_object_set_new(srv, "samples", json_integer((json_int_t)s->samples));
-    json_object_set_new(root, "server", srv);
-    json_t *cl = json_object();
-    json_object_set_new(cl, "cpu_seconds", isfinite(s->client_cpu_s) ? json_real(s->client_cpu_s) : json_null());
-    json_object_set_new(cl, "threads", json_integer((json_int_t)s->client_threads));
-    json_object_set_new(root, "client", cl);
-    json_t *exp = expected(s->config, s->config_url);
-    json_object_set_new(root, "expected", exp ? exp : json_null());
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
-    json_decref(root);
-    if (!text) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    buf b = BUF_INIT;
-    buf_puts(&b, text);
-    buf_putc(&b, '\n');
-    free(text);
-    int rc = buf_write_file(&b, path);
-    if (rc != 0)
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-    buf_free(&b);
-    return rc;
+    *out = (results_server){
+        .metrics_url = s->metrics_url,
+        .config_url = s->config_url,
+        .scraped = both,
+        .cpu_seconds = cpu,
+        .requests = requests,
+        .cpu_ms_per_1000_requests = both && requests ? cpu * 1e3 / ((double)requests / 1000) : NAN,
+        .peak_rss_bytes = s->samples ? s->peak_rss : NAN,
+        .samples = s->samples,
+    };
+}
+
+json_t *scrape_expected(const scrape_state *s)
+{
+    return expected(s->config, s->config_url);
 }
 
 void scrape_free(scrape_state *s)

@@ -16,12 +16,8 @@
  * taken as the load begins (on a local target within a millisecond or two of it); the CPU
  * the server spends in that overlap is not counted, which is far below the resolution of
  * process_cpu_seconds_total for any run longer than a second.
- * The results go into results.json after results_write (scrape_annotate):
- *   "server": {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
- *              "cpu_seconds": <after - before>|null, "requests": <n>,
- *              "cpu_ms_per_1000_requests": x|null, "peak_rss_bytes": n|null, "samples": n}
- *   "expected": {"source": <config URL>, "endpoints": [{"path", "mean_ms", "stddev_ms"}]}|null
- *   "client": {"cpu_seconds": <ptest's own user+system CPU during the run>, "threads": n}
+ * The readings are handed to results.h, which writes them into results.json ("server" from
+ * scrape_results, "expected" from scrape_expected; the schema is in results.h).
  */
 #ifndef PTEST_SCRAPE_H
 #define PTEST_SCRAPE_H
@@ -31,7 +27,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "buf.h"
+#include "results.h"
 
 #define SCRAPE_TIMEOUT_MS 1000      /* default bound on one GET */
 #define SCRAPE_MAX_BODY (4u << 20)  /* longer answers fail */
@@ -75,8 +74,6 @@ typedef struct scrape_state {
     uint64_t samples;
     char *config;              /* config body (malloc'ed) or NULL */
     char metrics_why[256], config_why[256];   /* why a reading failed ("" if it did not) */
-    double client_cpu_s;       /* set by the caller: ptest's own CPU during the run */
-    unsigned client_threads;   /* set by the caller: engine threads */
     /* the thread */
     pthread_t thread;
     bool running, sync_ok, first_done;
@@ -97,11 +94,14 @@ void scrape_start(scrape_state *s);
 void scrape_stop(scrape_state *s);
 /* Why what was asked is missing, for a warning: NULL when everything asked was read. */
 const char *scrape_problem(const scrape_state *s, char *out, size_t len);
-/* ptest's own user + system CPU seconds so far (getrusage), for client_cpu_s. */
+/* ptest's own user + system CPU seconds so far (getrusage), for results.json "client". */
 double scrape_self_cpu(void);
-/* Adds "server", "client" and "expected" to dir/results.json (rewritten atomically).
- * requests: the run's total count. Returns 0 or -1 with err filled. */
-int scrape_annotate(const scrape_state *s, const char *dir, uint64_t requests, char *err, size_t errlen);
+/* results.json "server" from the readings (strings borrowed from s); requests: the run's
+ * total count. */
+void scrape_results(const scrape_state *s, uint64_t requests, results_server *out);
+/* results.json "expected" from msdemo's /config (endpoints[].path, .delay.fitted_mean_ms and
+ * fitted_stddev_ms), or NULL when it was not read or is not msdemo's. Free with json_decref. */
+json_t *scrape_expected(const scrape_state *s);
 void scrape_free(scrape_state *s);
 
 #endif

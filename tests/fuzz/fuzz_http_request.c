@@ -41,7 +41,13 @@ static void check_request(const char *buf, int rc, const http_request *r)
     const char *end = buf + rc;
     check_view(r->method, buf, end);
     check_view(r->target, buf, end);
-    check_view(r->path, buf, end);
+    /* path is a view into the target, or the static "/" of an absolute-form target
+     * without a path ("http://h", "http://h?q"). */
+    bool static_root = r->path.n == 1 && (r->path.p < buf || r->path.p >= end);
+    if (static_root)
+        FZ_CHECK(r->path.p[0] == '/' && memchr(r->target.p, ':', r->target.n) != NULL);
+    else
+        check_view(r->path, buf, end);
     check_view(r->query, buf, end);
     FZ_CHECK(r->method.n > 0 && r->target.n > 0);
     for (size_t i = 0; i < r->method.n; i++)
@@ -50,10 +56,20 @@ static void check_request(const char *buf, int rc, const http_request *r)
         unsigned char c = (unsigned char)r->target.p[i];
         FZ_CHECK(c > 0x20 && c < 0x7f);
     }
-    FZ_CHECK(r->path.p == r->target.p && r->path.n <= r->target.n);
+    /* Origin-, asterisk- and authority-form: path starts the target. Absolute-form: path
+     * is the part after the authority, ending where the query begins. */
+    const char *tend = r->target.p + r->target.n;
+    const char *qstart = r->query.n > 0 ? r->query.p - 1 : NULL;
+    if (r->target.p[0] == '/' || r->target.p[0] == '*')
+        FZ_CHECK(r->path.p == r->target.p);
+    if (!static_root) {
+        FZ_CHECK(r->path.p >= r->target.p && r->path.p + r->path.n <= tend);
+        FZ_CHECK(r->path.p == r->target.p || r->path.p[0] == '/');
+        if (qstart)
+            FZ_CHECK(r->path.p + r->path.n == qstart);
+    }
     if (r->query.n > 0)
-        FZ_CHECK(r->query.p == r->path.p + r->path.n + 1 &&
-                 r->path.n + 1 + r->query.n == r->target.n);
+        FZ_CHECK(*qstart == '?' && r->query.p + r->query.n == tend && qstart >= r->target.p);
     FZ_CHECK(r->minor_version == 0 || r->minor_version == 1);
     FZ_CHECK(r->num_headers <= HTTP_MAX_HEADERS);
     for (size_t i = 0; i < r->num_headers; i++) {

@@ -1,6 +1,6 @@
 # lib.sh - shared helpers for the integration tests (sourced, not run).
 # Provides: BUILD, TOOLS, TMP (removed at exit), free_port, start_msdemo, wait_http,
-# pass/fail counters (ok, fail, check_eq, check_cmd) and finish (prints "N passed, N failed").
+# pass/fail counters (ok, fail, check_eq, check_cmd, expect_exit) and finish (prints "N passed, N failed").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -32,6 +32,19 @@ check_eq() {
 check_cmd() {
   local what=$1; shift
   if "$@"; then ok "$what"; else fail "$what"; fi
+}
+# expect_exit WHAT CODE STDERR-REGEX CMD...: passes when CMD exits CODE and its stderr
+# matches the regex (empty: any); stdout/stderr kept in $TMP/out.txt and $TMP/err.txt
+expect_exit() {
+  local what=$1 code=$2 pat=$3 rc=0; shift 3
+  "$@" >"$TMP/out.txt" 2>"$TMP/err.txt" || rc=$?
+  if [ "$rc" -ne "$code" ]; then
+    fail "$what: exit $rc, want $code ($(head -c 300 "$TMP/err.txt"))"
+  elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/err.txt"; then
+    fail "$what: stderr does not match /$pat/: $(head -c 300 "$TMP/err.txt")"
+  else
+    ok "$what"
+  fi
 }
 finish() {
   echo "$T_PASS passed, $T_FAIL failed"

@@ -27,11 +27,25 @@ for p in N L X U K; do
   fit_mean=$(json_get "$TMP/config.json" "[e for e in d['endpoints'] if e['path']=='/$p'][0]['delay']['fitted_mean_ms']")
   check_cmd "/$p fitted mean equals the configured mean ($fit_mean vs $want_mean ms)" \
     python3 -c "import sys; sys.exit(abs($fit_mean-$want_mean) > 0.001)"
-  # Served = configured + overhead: within 1% + 0.3 ms above, never below.
-  check_cmd "/$p served mean $mean ms within 1%+0.3ms of $want_mean ms" \
-    python3 -c "import sys; sys.exit(not ($want_mean - 0.01 <= $mean <= $want_mean*1.01 + 0.3))"
-  check_cmd "/$p served stddev $sd ms within 5%+0.2ms of $want_sd ms" \
-    python3 -c "import sys; sys.exit(abs($sd-$want_sd) > $want_sd*0.05 + 0.2)"
+  fit_sd=$(json_get "$TMP/config.json" "[e for e in d['endpoints'] if e['path']=='/$p'][0]['delay']['fitted_stddev_ms']")
+  # Served, as msdemo measured it (arrival of the request to its answer written, from its own
+  # histogram; the 200 requests walked the series once): configured + overhead, within
+  # 1% + 0.2 ms above, never below. The client's view adds a Python client's own scheduling
+  # on a shared CI machine, so it is held only to "never early" and a loose bound.
+  curl -s "$base/metrics" >"$TMP/m$p.txt"
+  srv=$(awk -v p="/$p" '$1 == "msdemo_request_duration_seconds_sum{path=\"" p "\"}" {s=$2}
+                        $1 == "msdemo_request_duration_seconds_count{path=\"" p "\"}" {c=$2}
+                        END {printf "%.4f", c ? s / c * 1000 : -1}' "$TMP/m$p.txt")
+  check_cmd "/$p served mean (msdemo's histogram) $srv ms within 1%+0.2ms of $want_mean ms" \
+    python3 -c "import sys; sys.exit(not ($want_mean - 0.01 <= $srv <= $want_mean*1.01 + 0.2))"
+  check_cmd "/$p client-side mean $mean ms never below $want_mean ms (and within +3 ms)" \
+    python3 -c "import sys; sys.exit(not ($want_mean - 0.01 <= $mean <= $want_mean*1.01 + 3))"
+  # The spread: the fitted series has the configured stddev, and it is really served (the
+  # client sees at least it; noise only adds).
+  check_cmd "/$p fitted stddev $fit_sd ms within 5% of $want_sd ms" \
+    python3 -c "import sys; sys.exit(abs($fit_sd-$want_sd) > $want_sd*0.05 + 0.001)"
+  check_cmd "/$p served stddev $sd ms at least the fitted $fit_sd ms (less 0.2 ms)" \
+    python3 -c "import sys; sys.exit($sd < $fit_sd*0.95 - 0.2)"
 done
 
 # Clamping: normal with mean 1ms, stddev 5ms needs most values clamped at 0; /config and

@@ -91,4 +91,21 @@ YAML
 "$BUILD/msdemo" --config "$TMP/good.yaml" --check >"$TMP/check.json"
 check_eq "--check prints the effective config" "8" "$(json_get "$TMP/check.json" 'len(d["endpoints"])')"
 
+# X-Served-By names the instance: the host name by default, $POD_NAME (the Deployment's
+# downward API) over it, the config's instance over both, "" for none.
+served_by() { curl -s -D - -o /dev/null "$1" | tr -d '\r' | awk -F': ' 'tolower($1)=="x-served-by"{print $2}'; }
+check_eq "X-Served-By is the host name by default" "$(hostname)" "$(served_by "$base/")"
+check_eq "/config names the instance" "$(hostname)" "$(curl -s "$base/config" | json_get /dev/stdin 'd["instance"]')"
+p2=$(free_port)
+POD_NAME=msdemo-7d9f-x2 start_msdemo pod "$p2"
+check_eq "X-Served-By is \$POD_NAME when set" "msdemo-7d9f-x2" "$(served_by "http://127.0.0.1:$p2/A")"
+printf 'instance: ""\n' >"$TMP/noinst.yaml"
+p3=$(free_port)
+POD_NAME=ignored start_msdemo noinst "$p3" --config "$TMP/noinst.yaml"
+check_eq "instance: \"\" sends no X-Served-By" "" "$(served_by "http://127.0.0.1:$p3/")"
+printf 'instance: "a b"\n' >"$TMP/badinst.yaml"
+err=$("$BUILD/msdemo" --config "$TMP/badinst.yaml" --check 2>&1 >/dev/null || true)
+check_cmd "a bad instance name is a config error with line and column ($err)" \
+  grep -q "badinst.yaml:1:11: instance must be" <<<"$err"
+
 finish

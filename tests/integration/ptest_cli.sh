@@ -8,19 +8,6 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PTEST="$BUILD/ptest"
 
-# expect_exit WHAT CODE PATTERN CMD...: CMD exits CODE and its stderr matches PATTERN.
-expect_exit() {
-  local what=$1 code=$2 pat=$3 rc=0; shift 3
-  "$@" >"$TMP/out.txt" 2>"$TMP/err.txt" || rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    fail "$what: exit $rc, want $code ($(head -c 300 "$TMP/err.txt"))"
-  elif [ -n "$pat" ] && ! grep -Eq -- "$pat" "$TMP/err.txt"; then
-    fail "$what: stderr does not match /$pat/: $(head -c 300 "$TMP/err.txt")"
-  else
-    ok "$what"
-  fi
-}
-
 # --- usage -------------------------------------------------------------------------
 expect_exit "no arguments" 2 "usage: ptest" "$PTEST"
 expect_exit "unknown command" 2 'unknown command "frobnicate"' "$PTEST" frobnicate

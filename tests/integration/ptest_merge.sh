@@ -2,7 +2,8 @@
 # `ptest merge` of two workers of one run: counts, errors and status codes add exactly, the
 # merged percentiles are those of the added histograms (checked independently with
 # hdr-histogram-js adding both workers' interval logs), the time series are aligned, and the
-# merged run is analysed (junit.xml, scorecard) like any other.
+# merged run is analysed (junit.xml, scorecard) like any other. Merged shares of one plan
+# describe the whole run (its plan, not worker 0's share). Exit codes of the failure paths.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PTEST="$BUILD/ptest"
@@ -73,6 +74,40 @@ a, s = json.load(open(f"{t}/w1/results.json")), json.load(open(f"{t}/self/result
 assert s["total"]["count"] == 2 * a["total"]["count"]
 for k in ("p50", "p90", "p99", "p999", "max", "min"):
     assert s["total"]["latency_us"][k] == a["total"]["latency_us"][k], k
+PY
+# A distributed run merged describes the whole run, not worker 0's share: the planned rate,
+# users and connections are the single run's; share and environment are per input.
+cat >"$TMP/split.yaml" <<'YAML'
+name: split
+scenarios:
+  - {name: o, model: open, rate: 60/s, duration: 2s, max_connections: 8, requests: [{label: A, path: /A}]}
+  - {name: u, model: closed, users: 3, ramp_up: 1s, hold_for: 1s, requests: [{label: U, path: /A}]}
+YAML
+"$PTEST" run "$TMP/split.yaml" --target "http://127.0.0.1:$port" --out "$TMP/full" -q -t 1
+"$PTEST" run "$TMP/split.yaml" --target "http://127.0.0.1:$port" --share 0/2 --out "$TMP/s0" -q -t 1 &
+s0=$!
+"$PTEST" run "$TMP/split.yaml" --target "http://127.0.0.1:$port" --share 1/2 --out "$TMP/s1" -q -t 1
+wait "$s0"
+rc=0; "$PTEST" merge "$TMP/s0" "$TMP/s1" --out "$TMP/sm" -q || rc=$?
+check_eq "merge of two shares exits 0" 0 "$rc"
+check_cmd "merged shares: the whole plan (planned rate, users, connections), shares and environments per input" \
+  python3 - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+full, s0, s1, m = (json.load(open(f"{t}/{d}/results.json")) for d in ("full", "s0", "s1", "sm"))
+def load(r):
+    sc = {s["name"]: s for s in r["plan"]["scenarios"]}
+    rate = sum(st["rate"] * st["duration_s"] for st in sc["o"]["stages"]) / sum(st["duration_s"] for st in sc["o"]["stages"])
+    return rate, sc["o"]["max_connections"], sc["u"]["users"], sc["u"]["ramp_up_s"]
+print("full", load(full), "share 0", load(s0), "merged", load(m), "share", m["share"])
+assert load(s0)[0] == 30 and load(s0)[2] == 2          # a share is half the load
+assert load(m) == load(full), (load(m), load(full))    # the merged run is the whole plan
+assert m["plan"] == full["plan"]
+assert s0["whole_plan"] == full["plan"] and full["whole_plan"] is None
+assert m["share"] is None and full["share"] is None
+assert m["shares"] == [{"index": 0, "count": 2}, {"index": 1, "count": 2}]
+assert m["environment"] is None and m["environments"] == [s0["environment"], s1["environment"]]
+assert m["total"]["count"] == s0["total"]["count"] + s1["total"]["count"]
 PY
 rc=0; "$PTEST" merge "$TMP/w1" --out "$TMP/w1" -q 2>/dev/null || rc=$?
 check_eq "merge into an input exits 2" 2 "$rc"

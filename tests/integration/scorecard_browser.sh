@@ -18,6 +18,7 @@ endpoints:
 YAML
 cat >"$TMP/plan.yaml" <<'YAML'
 name: browser-check
+server: {metrics: /metrics, config: /config}   # the scorecard's server-side sections
 scenarios:
   - {model: open, rate: 200/s, duration: 3s, requests: [{label: A, path: /A}, {label: B, path: /B}]}
 thresholds:

@@ -57,6 +57,7 @@ static void check_plan(const char *cname, const plan *w, const plan *g)
     CHECK_U64("connect_timeout", w->connect_timeout_ns, g->connect_timeout_ns);
     CHECK_U64("request_timeout", w->request_timeout_ns, g->request_timeout_ns);
     CHECK_U64("apdex_t", w->apdex_t_ns, g->apdex_t_ns);
+    CHECK_U64("timer_slack", w->timer_slack_ns, g->timer_slack_ns);
     check_headers(cname, "plan headers", w->headers, w->n_headers, g->headers, g->n_headers);
     CHECK_U64("n_scenarios", w->n_scenarios, g->n_scenarios);
     for (size_t i = 0; i < w->n_scenarios; i++) {
@@ -112,7 +113,7 @@ static void check_plan(const char *cname, const plan *w, const plan *g)
 static const char v1_yaml[] =
     "name: ms-demo\n"                                                                  /* 1 */
     "target: http://127.0.0.1:8080\n"                                                  /* 2 */
-    "settings: {connect_timeout: 2s, request_timeout: 10s, apdex_t: 250ms}\n"          /* 3 */
+    "settings: {connect_timeout: 2s, request_timeout: 10s, apdex_t: 250ms, timer_slack: 250us}\n" /* 3 */
     "headers: {User-Agent: ptest}\n"                                                   /* 4 */
     "scenarios:\n"                                                                     /* 5 */
     "  - name: users\n"                                                                /* 6 */
@@ -161,7 +162,7 @@ static const plan v1_want = {
     .target = {"http", "127.0.0.1", 8080, "", "127.0.0.1:8080", false}, .target_str = "http://127.0.0.1:8080",
     .n_scenarios = 2, .scenarios = v1_scen, .n_thresholds = 3, .thresholds = v1_thr,
     .connect_timeout_ns = 2 * SEC, .request_timeout_ns = 10 * SEC, .apdex_t_ns = 250 * MS,
-    .n_headers = 1, .headers = v1_hdr,
+    .timer_slack_ns = 250 * 1000, .n_headers = 1, .headers = v1_hdr,
 };
 
 /* v2: the smallest closed plan; defaults everywhere. */
@@ -364,9 +365,11 @@ static const struct {
     {"scenarios: []\n", "t.yaml:1:12: scenarios must not be empty"},
     {"scenarios: {}\n", "t.yaml:1:12: expected a sequence, found a mapping"},
     {"settings: {timeout: 1s}\n",
-     "t.yaml:1:12: unknown key \"timeout\" (expected one of: connect_timeout, request_timeout, apdex_t)"},
+     "t.yaml:1:12: unknown key \"timeout\" (expected one of: connect_timeout, request_timeout, apdex_t, timer_slack)"},
     {"settings: {apdex_t: 0s}\n", "t.yaml:1:21: apdex_t must be greater than 0"},
     {"settings: {request_timeout: 2h}\n", "t.yaml:1:29: request_timeout is longer than 1h"},
+    {"settings: {timer_slack: 11ms}\n",
+     "t.yaml:1:25: timer_slack is longer than 10ms (it adds up to itself to every latency)"},
     {"settings: {connect_timeout: 5}\n",
      "t.yaml:1:29: duration \"5\" needs a unit *"},
     {"headers: [a]\n", "t.yaml:1:10: expected a mapping, found a sequence"},
@@ -1200,6 +1203,16 @@ static void test_request_has_header(void **state)
 
 /* ---- shares (--share INDEX/N) ---------------------------------------------------- */
 
+/* Plans on the stack in these tests are not plan_free'd: release what plan_apply_share
+ * allocated (the copy of the whole plan). */
+static void drop_whole(plan *p)
+{
+    for (size_t i = 0; p->whole && i < p->n_scenarios; i++)
+        free(p->whole[i].stages);
+    free(p->whole);
+    p->whole = NULL;
+}
+
 static void test_share_closed(void **state)
 {
     (void)state;
@@ -1241,6 +1254,7 @@ static void test_share_closed(void **state)
         assert_int_equal(s.iterations, cases[i].iters);
         assert_int_equal(p.share_index, cases[i].index);
         assert_int_equal(p.share_count, cases[i].count);
+        drop_whole(&p);
     }
 
     /* The union of the shares is the single run: share i's user j starts when the single
@@ -1257,6 +1271,7 @@ static void test_share_closed(void **state)
                                    .hold_for_ns = hold, .start_delay_ns = delay};
                 plan p = {.n_scenarios = 1, .scenarios = &s};
                 assert_int_equal(plan_apply_share(&p, i, counts[c], NULL, 0), 0);
+                drop_whole(&p);
                 sum += s.users;
                 assert_int_equal(plan_scenario_duration(&s), delay + ramp + hold);
                 for (uint32_t j = 0; j < s.users; j++) {
@@ -1309,12 +1324,14 @@ static void test_share_open(void **state)
     assert_int_equal(st[0].duration_ns, 20 * SEC - 10 * MS);
     assert_int_equal(st[1].duration_ns, 40 * SEC);
     assert_int_equal(plan_scenario_duration(&s), 61 * SEC);
+    drop_whole(&p);
 
     /* max_connections: split, at least 1; an offset longer than the first stage is not applied. */
     plan_stage st2[1] = {{1, SEC / 2}};
     plan_scenario s2 = {.model = PLAN_OPEN, .n_stages = 1, .stages = st2, .max_connections = 3};
     plan p2 = {.n_scenarios = 1, .scenarios = &s2};
     assert_int_equal(plan_apply_share(&p2, 4, 5, err, sizeof err), 0);
+    drop_whole(&p2);
     assert_int_equal(s2.max_connections, 1);
     assert_true(st2[0].rate == 0.2);
     assert_int_equal(s2.start_delay_ns, 0);
@@ -1324,6 +1341,7 @@ static void test_share_open(void **state)
     plan_scenario s3 = {.model = PLAN_OPEN, .n_stages = 1, .stages = st3, .max_connections = 1};
     plan p3 = {.n_scenarios = 1, .scenarios = &s3};
     assert_int_equal(plan_apply_share(&p3, 9999, 10000, err, sizeof err), 0);
+    drop_whole(&p3);
     assert_int_equal(s3.start_delay_ns, 0);
     assert_int_equal(st3[0].duration_ns, 10 * SEC);
     assert_int_equal(s3.max_connections, 1);
@@ -1354,6 +1372,7 @@ static void test_share_open(void **state)
             plan_scenario gs = {.model = PLAN_OPEN, .n_stages = cases[i].n, .stages = g, .max_connections = 10};
             plan gp = {.n_scenarios = 1, .scenarios = &gs};
             assert_int_equal(plan_apply_share(&gp, k, cases[i].count, err, sizeof err), 0);
+            drop_whole(&gp);
             assert_int_equal(plan_scenario_duration(&gs), plan_scenario_duration(&ws));
             ng += open_arrivals(&gs, got + ng, MAXA - ng);
         }

@@ -406,6 +406,13 @@ static void test_fit_judge(void **state)
     assert_non_null(strstr(msg, "with responses over 4 KiB the plan's 20000 connections may need up to"));
     assert_non_null(strstr(msg, "(the cgroup's memory.max)"));
     assert_null(strstr(msg, "ulimit"));
+    /* The same 20,000 connections over https: their TLS state does not fit any more. */
+    f.tls_bytes = ENGINE_TLS_CONN_BYTES;
+    assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_REFUSE);
+    assert_non_null(strstr(msg, "socket, TLS state) but"));
+    assert_true(f.mem_needed ==
+                ENGINE_BASE_BYTES + 20000 * (ub + (uint64_t)ENGINE_CONN_BYTES + ENGINE_TLS_CONN_BYTES));
+    f.tls_bytes = 0;
     /* Unknown memory and limits: nothing to judge. */
     engine_fit u = {.users = 5, .user_bytes = ub, .fds_own = 25, .fds_needed = 30};
     assert_int_equal(engine_fit_judge(&u, msg, sizeof(msg)), ENGINE_FIT_OK);

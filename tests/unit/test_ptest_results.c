@@ -115,8 +115,8 @@ static void fix_init(fix *f)
     }
     stats_interval_fini(&iv);
 
-    f->rl[0] = (results_label){"A", "A.hlog", &f->tot[0], f->lat[0]};
-    f->rl[1] = (results_label){"root \"q\"", "root__q_.hlog", &f->tot[1], f->lat[1]};
+    f->rl[0] = (results_label){"A", "A.hlog", &f->tot[0], f->lat[0], false};
+    f->rl[1] = (results_label){"root \"q\"", "root__q_.hlog", &f->tot[1], f->lat[1], false};
     f->r = (results){
         .p = &f->p,
         .started = UINT64_C(1700000000123000000),
@@ -127,7 +127,7 @@ static void fix_init(fix *f)
         .target_addr = "127.0.0.1:8080",
         .n_labels = 2,
         .labels = f->rl,
-        .total = {"total", "total.hlog", &f->tot[2], f->lat[2]},
+        .total = {"total", "total.hlog", &f->tot[2], f->lat[2], false},
         .series = &f->series,
     };
 }
@@ -543,11 +543,149 @@ static void test_json_tls(void **state)
     fix_fini(&f);
 }
 
+/* Top-level keys of a rendered document, in order, as "a,b,c" (pretty-printed: a member of
+ * the top object starts a line with exactly two spaces of indent). */
+static void top_keys(const results *r, char *out, size_t len)
+{
+    buf b = BUF_INIT;
+    assert_int_equal(results_json(r, &b), 0);
+    buf_putc(&b, '\0');
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *l = b.data; (l = strstr(l, "\n  \"")) != NULL; l++) {
+        const char *k = l + 4, *e = strchr(k, '"');
+        o += (size_t)snprintf(out + o, len - o, "%s%.*s", o ? "," : "", (int)(e - k), k);
+        assert_true(o < len);
+    }
+    buf_free(&b);
+}
+
+static void test_json_run_parts(void **state)
+{
+    (void)state;
+    /* A share's run: the parts run.c hands over, in the one document. */
+    fix f;
+    fix_init(&f);
+    plan_scenario whole[2] = {f.sc[0], f.sc[1]};
+    plan_stage whole_st[2] = {{200, 20 * CLOCK_NS_PER_SEC}, {600, 40 * CLOCK_NS_PER_SEC}};
+    whole[0].users = 20;
+    whole[1].stages = whole_st;
+    f.p.whole = whole;
+    f.p.share_index = 1;
+    f.p.share_count = 2;
+    results_server srv = {"http://t/metrics", NULL, true, 2.5, 103, 24.27, NAN, 3};
+    results_client cl = {NAN, 2};
+    json_t *exp = json_pack("{s:s, s:[{s:s, s:f, s:n}]}", "source", "http://t/config", "endpoints", "path", "/A",
+                            "mean_ms", 10.5, "stddev_ms");
+    f.r.server = &srv;
+    f.r.client = &cl;
+    f.r.expected = exp;
+    f.r.histograms = true;
+    char keys[512];
+    top_keys(&f.r, keys, sizeof(keys));
+    assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
+                              "tls,labels,total,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
+    json_t *j = render(&f.r);
+    assert_int_equal(json_integer_value(path(j, "share.index")), 1);
+    assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.users")), 10);
+    assert_int_equal(json_integer_value(path(j, "whole_plan.scenarios.#0.users")), 20);
+    assert_true(json_number_value(path(j, "whole_plan.scenarios.#1.stages.#1.rate")) == 600);
+    assert_string_equal(json_string_value(path(j, "whole_plan.name")), "ms-demo");
+    assert_string_equal(json_string_value(path(j, "server.metrics_url")), "http://t/metrics");
+    assert_true(json_is_null(path(j, "server.config_url")));
+    assert_true(json_is_true(path(j, "server.scraped")));
+    assert_true(json_number_value(path(j, "server.cpu_seconds")) == 2.5);
+    assert_true(json_is_null(path(j, "server.peak_rss_bytes")));
+    assert_int_equal(json_integer_value(path(j, "server.samples")), 3);
+    assert_true(json_is_null(path(j, "client.cpu_seconds")));
+    assert_int_equal(json_integer_value(path(j, "client.threads")), 2);
+    assert_string_equal(json_string_value(path(j, "expected.endpoints.#0.path")), "/A");
+    assert_true(json_number_value(path(j, "expected.endpoints.#0.mean_ms")) == 10.5);
+    assert_true(json_is_null(path(j, "expected.endpoints.#0.stddev_ms")));
+    /* latency_hdr decodes to the labels' own histograms. */
+    const char *names[] = {"A", "root \"q\"", "total"};
+    const hdr_histogram *lats[] = {f.lat[0], f.lat[1], f.lat[2]};
+    for (size_t i = 0; i < 3; i++) {
+        const char *b64 = json_string_value(json_object_get(json_object_get(j, "latency_hdr"), names[i]));
+        assert_non_null(b64);
+        hdr_histogram *h = NULL;
+        assert_int_equal(hlog_decode_histogram(b64, strlen(b64), &h), 0);
+        assert_int_equal(h->total_count, lats[i]->total_count);
+        assert_int_equal(hdr_max(h), hdr_max(lats[i]));
+        hdr_destroy(h);
+    }
+    json_decref(j);
+    /* Not a share: whole_plan is null; without server, no server/client/expected. */
+    f.p.whole = NULL;
+    f.p.share_count = 0;
+    f.r.server = NULL;
+    f.r.client = NULL;
+    f.r.histograms = false;
+    top_keys(&f.r, keys, sizeof(keys));
+    assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
+                              "tls,labels,total,plan,whole_plan,timeseries");
+    j = render(&f.r);
+    assert_true(json_is_null(json_object_get(j, "whole_plan")));
+    assert_true(json_is_null(json_object_get(j, "share")));
+    json_decref(j);
+    json_decref(exp);
+    fix_fini(&f);
+}
+
+static void test_json_merge_parts(void **state)
+{
+    (void)state;
+    /* A merged run: the whole plan, share and environment per input, no service time. */
+    fix f;
+    fix_init(&f);
+    json_t *pl = json_pack("{s:s, s:[{s:s, s:[{s:f, s:f}]}], s:{s:[s]}}", "name", "whole", "scenarios", "model",
+                           "open", "stages", "rate", 60.5, "duration_s", 2.5, "thresholds", "A", "p99 < 1s");
+    json_t *sh0 = json_pack("{s:i, s:i}", "index", 0, "count", 2);
+    json_t *env0 = json_pack("{s:s, s:i}", "hostname", "pi-1", "fd_limit", 1024);
+    const char *dirs[] = {"w0", "w1"};
+    const json_t *shares[] = {sh0, NULL};
+    const json_t *envs[] = {env0, NULL};
+    uint32_t rep[] = {0}, miss[] = {1};
+    results_workers w = {.count = 2, .reported = rep, .n_reported = 1, .missing = miss, .n_missing = 1};
+    results_merge m = {2, dirs, shares, envs, pl, &w, NULL};
+    f.r.p = NULL;
+    f.r.merge = &m;
+    f.r.histograms = true;
+    f.rl[0].no_service_time = true;
+    char keys[512];
+    top_keys(&f.r, keys, sizeof(keys));
+    assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
+                              "tls,labels,total,plan,whole_plan,timeseries,expected,merged_from,shares,"
+                              "environments,distributed,latency_hdr");
+    json_t *j = render(&f.r);
+    assert_true(json_is_null(json_object_get(j, "share")));
+    assert_true(json_is_null(json_object_get(j, "environment")));
+    assert_true(json_is_null(json_object_get(j, "whole_plan")));
+    assert_true(json_is_null(json_object_get(j, "expected")));
+    assert_true(json_equal(json_object_get(j, "plan"), pl));
+    assert_string_equal(json_string_value(path(j, "merged_from.#1")), "w1");
+    assert_true(json_equal(path(j, "shares.#0"), sh0));
+    assert_true(json_is_null(path(j, "shares.#1")));
+    assert_true(json_equal(path(j, "environments.#0"), env0));
+    assert_int_equal(json_integer_value(path(j, "distributed.workers")), 2);
+    assert_int_equal(json_integer_value(path(j, "distributed.missing.#0")), 1);
+    assert_int_equal(json_array_size(path(j, "distributed.partial")), 0);
+    assert_true(json_is_null(path(j, "labels.A.service_time_us")));
+    assert_true(json_is_object(path(j, "total.service_time_us")));
+    json_decref(j);
+    json_decref(pl);
+    json_decref(sh0);
+    json_decref(env0);
+    fix_fini(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_json_tls),
+        cmocka_unit_test(test_json_run_parts),
+        cmocka_unit_test(test_json_merge_parts),
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_hlog_names),
         cmocka_unit_test(test_hlogs_stream),

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <math.h>
 
 #include "ptest/scrape.h"
 
@@ -384,31 +385,6 @@ static void test_get_refused(void **state)
     scrape_free(&st);
 }
 
-/* A results.json to annotate, in a fresh directory. */
-static void results_dir(char *dir, size_t len)
-{
-    snprintf(dir, len, "/tmp/test_ptest_scrape.XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    char path[300];
-    snprintf(path, sizeof(path), "%s/results.json", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("{\"total\": {\"count\": 2000}}\n", f);
-    fclose(f);
-}
-
-static json_t *annotated(const scrape_state *st, const char *dir)
-{
-    char err[512], path[300];
-    assert_int_equal(scrape_annotate(st, dir, 2000, err, sizeof(err)), 0);
-    snprintf(path, sizeof(path), "%s/results.json", dir);
-    json_t *r = json_load_file(path, 0, NULL);
-    assert_non_null(r);
-    unlink(path);
-    rmdir(dir);
-    return r;
-}
-
 static void test_state_not_asked(void **state)
 {
     (void)state;
@@ -417,21 +393,19 @@ static void test_state_not_asked(void **state)
     scrape_start(&st);
     assert_false(st.running); /* nothing asked: no thread, no request */
     scrape_stop(&st);
-    st.client_cpu_s = 0.5;
-    st.client_threads = 2;
     char msg[600];
     assert_null(scrape_problem(&st, msg, sizeof(msg)));
-    char dir[64];
-    results_dir(dir, sizeof(dir));
-    json_t *r = annotated(&st, dir);
-    json_t *srv = json_object_get(r, "server");
-    assert_true(json_is_null(json_object_get(srv, "metrics_url")));
-    assert_true(json_is_null(json_object_get(srv, "config_url")));
-    assert_true(json_is_false(json_object_get(srv, "scraped")));
-    assert_true(json_is_null(json_object_get(srv, "cpu_ms_per_1000_requests")));
-    assert_true(json_is_null(json_object_get(r, "expected")));
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "client"), "threads")), 2);
-    json_decref(r);
+    results_server srv;
+    scrape_results(&st, 2000, &srv);
+    assert_null(srv.metrics_url);
+    assert_null(srv.config_url);
+    assert_false(srv.scraped);
+    assert_true(isnan(srv.cpu_seconds));
+    assert_true(isnan(srv.cpu_ms_per_1000_requests));
+    assert_true(isnan(srv.peak_rss_bytes));
+    assert_int_equal(srv.requests, 2000);
+    assert_int_equal(srv.samples, 0);
+    assert_null(scrape_expected(&st));
     scrape_free(&st);
 }
 
@@ -481,23 +455,22 @@ static void test_state_asked(void **state)
     assert_string_equal(s.targets[0], "/api/metrics");
     assert_string_equal(s.targets[1], "/api/config");
     assert_string_equal(s.targets[2], "/api/metrics");
-    st.client_cpu_s = 0.5;
-    char dir[64];
-    results_dir(dir, sizeof(dir));
-    json_t *r = annotated(&st, dir);
-    json_t *srv = json_object_get(r, "server");
+    results_server srv;
+    scrape_results(&st, 2000, &srv);
     char url[128];
     snprintf(url, sizeof(url), "http://%s/api/metrics", auth);
-    assert_string_equal(json_string_value(json_object_get(srv, "metrics_url")), url);
-    assert_true(json_is_true(json_object_get(srv, "scraped")));
-    assert_true(json_real_value(json_object_get(srv, "cpu_seconds")) == 2.0);
-    assert_true(json_real_value(json_object_get(srv, "cpu_ms_per_1000_requests")) == 1000.0);
-    assert_int_equal(json_integer_value(json_object_get(srv, "peak_rss_bytes")), 1000000);
-    json_t *e = json_array_get(json_object_get(json_object_get(r, "expected"), "endpoints"), 0);
+    assert_string_equal(srv.metrics_url, url);
+    assert_true(srv.scraped);
+    assert_true(srv.cpu_seconds == 2.0);
+    assert_true(srv.cpu_ms_per_1000_requests == 1000.0);
+    assert_true(srv.peak_rss_bytes == 1000000);
+    json_t *r = scrape_expected(&st);
+    assert_non_null(r);
+    json_t *e = json_array_get(json_object_get(r, "endpoints"), 0);
     assert_string_equal(json_string_value(json_object_get(e, "path")), "/A");
     assert_true(json_number_value(json_object_get(e, "mean_ms")) == 10.0);
     snprintf(url, sizeof(url), "http://%s/api/config", auth);
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "expected"), "source")), url);
+    assert_string_equal(json_string_value(json_object_get(r, "source")), url);
     json_decref(r);
     scrape_free(&st);
 }
