@@ -217,4 +217,19 @@ for v in close:"$P_CLOSE" tls12:"$P_TLS12"; do
 done
 echo "    TLS 1.2 line: $(awk -v p="$P_TLS12" '$1 == p {print $4; exit}' "$N/access.log")"
 
+# --- merge: handshake counts add, the run's tls section is kept ------------------------
+rc=0
+"$PTEST" merge "$TMP/resume_close" "$TMP/resume_tls12" --out "$TMP/merged" >"$TMP/merge.err" 2>&1 || rc=$?
+check_eq "merge of two https runs: exit 0" 0 "$rc" || cat "$TMP/merge.err"
+check_cmd "merged: handshakes and resumed add, handshake time null (not stored per second), tls kept" \
+  python3 - "$TMP" <<'PY'
+import json, sys
+t = sys.argv[1]
+a, b, m = (json.load(open(f"{t}/{d}/results.json")) for d in ("resume_close", "resume_tls12", "merged"))
+for k in ("handshakes", "resumed"):
+    assert m["total"]["tls"][k] == a["total"]["tls"][k] + b["total"]["tls"][k], k
+assert m["total"]["tls"]["handshake_us"] is None
+assert m["tls"] == a["tls"], (m["tls"], a["tls"])
+PY
+
 finish
