@@ -35,7 +35,20 @@ WARN    := -Wall -Wextra -Wshadow -Wpedantic -Wformat=2 -Wstrict-prototypes -Wmi
 CSTD    := -std=c11 -D_GNU_SOURCE
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
-CPPFLAGS_ALL := $(CSTD) -Ilib -I. -DPT_VERSION='"$(VERSION)"' -MMD -MP
+# Sources live in one folder per concern (lib/core, ptest/engine, ...: the README's layout).
+# Every folder that holds headers is on the include path, as nginx does with src/core,
+# src/event, ...: a module includes "buf.h" or "stats.h" by its name alone, so moving a
+# module between folders touches no source. That needs header names unique across the
+# tree: checked below, at parse time. Tests and fuzz targets include by full path from the
+# root ("ptest/engine/stats.h"), to say which program a module belongs to.
+SRC_ROOTS := lib msdemo ptest picluster
+ALL_HDRS  := $(shell find $(SRC_ROOTS) -name '*.h' 2>/dev/null)
+DUP_HDRS  := $(shell printf '%s\n' $(notdir $(ALL_HDRS)) | sort | uniq -d)
+ifneq ($(DUP_HDRS),)
+  $(error header names must be unique across $(SRC_ROOTS) (they are included by name): $(DUP_HDRS))
+endif
+INC_DIRS  := $(sort $(patsubst %/,%,$(dir $(ALL_HDRS))))
+CPPFLAGS_ALL := $(CSTD) $(addprefix -I,$(INC_DIRS)) -I. -DPT_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS  ?=
 LDLIBS_ALL := -lyaml -ljansson -lexpat -lssl -lcrypto -lz -lm -lpthread $(LDLIBS)
 LDFLAGS ?=
@@ -78,16 +91,18 @@ else
 endif
 
 PROGS     := $(foreach d,msdemo ptest picluster,$(if $(wildcard $(d)/main.c),$(d)))
-LIB_SRC   := $(wildcard lib/*.c)
+LIB_SRC   := $(shell find lib -name '*.c')
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A     := $(BUILD)/libpt.a
-prog_src   = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+prog_src   = $(filter-out $(1)/main.c,$(shell find $(1) -name '*.c'))
 PROG_AS   := $(foreach p,$(PROGS),$(BUILD)/lib$(p).a)
 BINS      := $(foreach p,$(PROGS),$(BUILD)/$(p))
 
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-UNIT_HELPERS := $(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c))
+# tests/unit mirrors the tree by program (lib/, msdemo/, ptest/, picluster/); the test
+# executables stay flat: build/tests/test_NAME.
+UNIT_SRC  := $(shell find tests/unit -name 'test_*.c')
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(basename $(notdir $(UNIT_SRC))))
+UNIT_HELPERS := $(wildcard tests/unit/*.c)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o)
 
 TOOL_SRC  := $(wildcard tests/tools/*.c)
@@ -153,6 +168,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 	$(Q)$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
 $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(UNIT_HELPER_OBJ): | $(DEPS_UNIT_STAMP)
+$(UNIT_SRC:%.c=$(BUILD)/obj/%.o): CPPFLAGS_ALL += -Itests/unit
 
 $(LIB_A): $(LIB_OBJ)
 	$(call say,AR,$@)
@@ -171,10 +187,13 @@ $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 
 # Unit tests: one cmocka executable per module; every archive is offered to the linker,
 # which pulls only what the test uses.
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_HELPER_OBJ) $(PROG_AS) $(LIB_A)
-	@mkdir -p $(dir $@)
-	$(call say,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(TEST_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJ) $(PROG_AS) $(LIB_A) -lcmocka $(LDLIBS_ALL)
+define unit_rule
+$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/obj/$(1:.c=.o) $(UNIT_HELPER_OBJ) $(PROG_AS) $(LIB_A)
+	@mkdir -p $$(dir $$@)
+	$$(call say,LD,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $$(LDFLAGS) $$(TEST_LDFLAGS) -o $$@ $$< $$(UNIT_HELPER_OBJ) $$(PROG_AS) $$(LIB_A) -lcmocka $$(LDLIBS_ALL)
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
 # Test tools (servers and clients written for integration tests).
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB_A)
@@ -197,7 +216,7 @@ fuzz-build:
 	$(Q)mkdir -p $(FUZZ_BUILD)
 	$(Q)for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	    printf '  %-6s %s\n' FUZZ $$n; \
-	    clang $(CSTD) -Ilib -I. $(FUZZ_FLAGS) -o $(FUZZ_BUILD)/$$n $$f \
+	    clang $(CSTD) $(addprefix -I,$(INC_DIRS)) -I. $(FUZZ_FLAGS) -o $(FUZZ_BUILD)/$$n $$f \
 	      $(foreach p,$(PROGS),$(FUZZ_BUILD)/lib/lib$(p).a) $(FUZZ_BUILD)/lib/libpt.a $(LDLIBS_ALL) || exit 1; done
 
 # --- suites -------------------------------------------------------------------------

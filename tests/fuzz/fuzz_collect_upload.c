@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ptest/collect.h"
-#include "ptest/collect_server.h"
-#include "ptest/collect_wire.h"
+#include "ptest/collect/collect.h"
+#include "ptest/collect/collect_server.h"
+#include "ptest/collect/collect_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

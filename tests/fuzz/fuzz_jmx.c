@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptest/jmx.h"
+#include "ptest/plan/jmx/jmx.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptest/threshold.h"
+#include "ptest/verdict/threshold.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-/* hdr_int.h - private to lib/hdr.c and lib/hdr_codec.c: the pieces of the histogram core
+/* hdr_int.h - private to lib/hist/hdr.c and lib/hist/hdr_codec.c: the pieces of the histogram core
  * that the V2 decoder needs. Not for use outside lib/hdr*.c.
  */
 #ifndef PT_HDR_INT_H

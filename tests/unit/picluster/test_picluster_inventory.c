@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../picluster/fields.h"
-#include "../../picluster/inventory.h"
-#include "../../picluster/ipv4.h"
+#include "picluster/fields.h"
+#include "picluster/inventory.h"
+#include "picluster/ipv4.h"
 
 #define KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHBpdGVzdGJlZC1leGFtcGxlLWtleS1yZXBsYWNlLW1l me@x"
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ptest/jmx.h"
-#include "ptest/jmx_tree.h"
+#include "ptest/plan/jmx/jmx.h"
+#include "ptest/plan/jmx/jmx_tree.h"
 
 /* ------------------------------------------------------------------ building plans - */
 

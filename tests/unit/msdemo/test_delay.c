@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../msdemo/delay.h"
+#include "msdemo/delay.h"
 
 #define US(x) ((uint64_t)(x) * UINT64_C(1000))
 #define MS(x) ((uint64_t)(x) * UINT64_C(1000000))

@@ -21,11 +21,11 @@
 #include "buf.h"
 #include "hdr.h"
 #include "hlog.h"
-#include "ptest/collect.h"
-#include "ptest/collect_server.h"
-#include "ptest/collect_wire.h"
-#include "ptest/run.h"
-#include "ptest/stats.h"
+#include "ptest/collect/collect.h"
+#include "ptest/collect/collect_server.h"
+#include "ptest/collect/collect_wire.h"
+#include "ptest/run/run.h"
+#include "ptest/engine/stats.h"
 
 static char tmpdir[256];
 

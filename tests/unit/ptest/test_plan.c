@@ -1,4 +1,4 @@
-/* test_plan.c - unit tests for ptest/plan.c. */
+/* test_plan.c - unit tests for ptest/plan/plan.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../ptest/plan.h"
-#include "../../ptest/schedule.h"
+#include "ptest/plan/plan.h"
+#include "ptest/engine/schedule.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -690,7 +690,7 @@ static void test_example_plan(void **state)
     (void)state;
     char path[1024];
     const char *me = __FILE__;
-    const char *tail = strstr(me, "tests/unit/test_plan.c");
+    const char *tail = strstr(me, "tests/unit/ptest/test_plan.c");
     assert_non_null(tail);
     snprintf(path, sizeof path, "%.*sexamples/plan.yaml", (int)(tail - me), me);
 

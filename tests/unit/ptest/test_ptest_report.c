@@ -21,14 +21,14 @@
 #include "hdr.h"
 #include "hlog.h"
 #include "jsonw.h"
-#include "ptest/analysis.h"
-#include "ptest/gate.h"
-#include "ptest/history.h"
-#include "ptest/junit.h"
-#include "ptest/merge.h"
-#include "ptest/report.h"
-#include "ptest/scorecard.h"
-#include "ptest/summary.h"
+#include "ptest/results/analysis.h"
+#include "ptest/verdict/gate.h"
+#include "ptest/verdict/history.h"
+#include "ptest/report/junit.h"
+#include "ptest/results/merge.h"
+#include "ptest/report/report.h"
+#include "ptest/report/scorecard.h"
+#include "ptest/report/summary.h"
 
 #define PER_SEC 40
 

@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ptest/client.h"
-#include "ptest/client_int.h"
-#include "ptest/stats.h"
+#include "ptest/client/client.h"
+#include "ptest/client/client_int.h"
+#include "ptest/engine/stats.h"
 
 /* ------------------------------------------------------------------ rendering ----- */
 

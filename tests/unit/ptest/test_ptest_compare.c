@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "hdr.h"
-#include "ptest/compare.h"
+#include "ptest/verdict/compare.h"
 
 static hdr_histogram *hist(const uint64_t *v, size_t n)
 {

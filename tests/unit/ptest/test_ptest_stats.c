@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "ptest/stats.h"
+#include "ptest/engine/stats.h"
 
 #define S CLOCK_NS_PER_SEC
 #define MS CLOCK_NS_PER_MS

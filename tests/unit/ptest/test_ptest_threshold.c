@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ptest/threshold.h"
+#include "ptest/verdict/threshold.h"
 
 typedef struct ok_case {
     const char *src;

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "../../picluster/inventory.h"
-#include "../../picluster/render.h"
-#include "../../picluster/secrets.h"
-#include "../../picluster/yamlout.h"
+#include "picluster/inventory.h"
+#include "picluster/render.h"
+#include "picluster/secrets.h"
+#include "picluster/yamlout.h"
 #include "base64.h"
 #include "yamltree.h"
 

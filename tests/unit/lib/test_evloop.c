@@ -1,4 +1,4 @@
-/* test_evloop.c - unit tests for lib/evloop.c.
+/* test_evloop.c - unit tests for lib/event/evloop.c.
  *
  * Timing assertions are one-sided (nothing fires early) except for loose sanity bounds
  * (tens of ms or more), so the suite holds on a loaded CI box, under ASan and qemu. */

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ptest/engine.h"
+#include "ptest/engine/engine.h"
 
 /* ------------------------------------------------------------------ server -------- */
 

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
-#include "ptest/svg.h"
+#include "ptest/report/svg.h"
 
 #define MAX_TICKS 64
 

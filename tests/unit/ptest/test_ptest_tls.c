@@ -1,4 +1,4 @@
-/* test_ptest_tls.c - unit tests for ptest/tls.c: the context's file errors (file:line:col
+/* test_ptest_tls.c - unit tests for ptest/client/tls.c: the context's file errors (file:line:col
  * for plan keys, the flag's name otherwise), the one-line reasons, the first error kept. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 
 #include <openssl/ssl.h>
 
-#include "../../ptest/tls.h"
+#include "ptest/client/tls.h"
 
 static void plan_for(plan *p, const char *host)
 {

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ptest/schedule.h"
+#include "ptest/engine/schedule.h"
 
 #define S UINT64_C(1000000000)
 #define MS UINT64_C(1000000)

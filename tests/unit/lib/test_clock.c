@@ -1,4 +1,4 @@
-/* test_clock.c - unit tests for lib/clock.c. */
+/* test_clock.c - unit tests for lib/core/clock.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "hlog.h"
-#include "ptest/jtl.h"
-#include "ptest/progress.h"
-#include "ptest/results.h"
+#include "ptest/results/jtl.h"
+#include "ptest/run/progress.h"
+#include "ptest/results/results.h"
 
 static char *tmpdir(void)
 {

@@ -1,4 +1,4 @@
-/* test_http.c - unit tests for lib/http.c. */
+/* test_http.c - unit tests for lib/net/http.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -24,7 +24,7 @@
 #include <jansson.h>
 #include <math.h>
 
-#include "ptest/scrape.h"
+#include "ptest/run/scrape.h"
 
 static void test_metric_table(void **state)
 {
