@@ -109,7 +109,7 @@ else
 fi
 while read -r arch gz raw; do
   echo "      size $arch: $gz KiB as pulled (gzip), $raw KiB unpacked"
-  check_cmd "$arch: under 2 MiB as pulled ($gz KiB)" test "$gz" -lt 2048
+  check_cmd "$arch: under 3 MiB as pulled ($gz KiB)" test "$gz" -lt 3072
 done <"$TMP/layers.txt"
 
 # --- a real registry ------------------------------------------------------------------
