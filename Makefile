@@ -108,7 +108,7 @@ UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all clean test demo unit integration fuzz cross-test bench image deps tools
+.PHONY: all clean test demo unit integration fuzz cross-test bench image deps tools format
 .DEFAULT_GOAL := all
 # Keep every intermediate object (make would otherwise delete the unit-test helpers' .o
 # after each link and rebuild them every time).
@@ -253,6 +253,10 @@ cross-test:
 bench: all tools
 	$(Q)$(MAKE) --no-print-directory STATIC=1 all
 	$(Q)bench/run.sh
+
+# The C style (.clang-format, clang-format 14) applied to every tracked file; the suite checks it.
+format:
+	$(Q)scripts/format.sh
 
 clean:
 	rm -rf build

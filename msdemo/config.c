@@ -9,8 +9,8 @@
 #include "units.h"
 #include "yamltree.h"
 
-#define MS(x) ((uint64_t)(x) * UINT64_C(1000000))
-#define SEC(x) ((uint64_t)(x) * UINT64_C(1000000000))
+#define MS(x) ((uint64_t)(x)*UINT64_C(1000000))
+#define SEC(x) ((uint64_t)(x)*UINT64_C(1000000000))
 
 /* The built-in service: the bodies are MS-DEMO's; the delays give each endpoint a different
  * shape so that a scorecard shows something worth reading without any config file. */
@@ -19,16 +19,13 @@ static const struct {
     enum rng_dist dist;
     uint32_t mean_ms, stddev_ms;
 } builtin[] = {
-    {"/", "Hello World!", RNG_CONSTANT, 0, 0},
-    {"/A", "*****ALPHA*****", RNG_NORMAL, 10, 2},
-    {"/B", "*****BETA*****", RNG_NORMAL, 20, 5},
-    {"/C", "*****CHARLIE*****", RNG_LOGNORMAL, 30, 10},
-    {"/D", "*****DELTA*****", RNG_NORMAL, 50, 10},
-    {"/E", "*****ECHO*****", RNG_EXPONENTIAL, 5, 5},
+    {"/", "Hello World!", RNG_CONSTANT, 0, 0},         {"/A", "*****ALPHA*****", RNG_NORMAL, 10, 2},
+    {"/B", "*****BETA*****", RNG_NORMAL, 20, 5},       {"/C", "*****CHARLIE*****", RNG_LOGNORMAL, 30, 10},
+    {"/D", "*****DELTA*****", RNG_NORMAL, 50, 10},     {"/E", "*****ECHO*****", RNG_EXPONENTIAL, 5, 5},
     {"/F", "*****FOXTROT*****", RNG_UNIFORM, 100, 20},
 };
 
-static void endpoint_free(msdemo_endpoint *e)
+static void endpoint_free(config_endpoint *e)
 {
     free(e->path);
     free(e->body);
@@ -36,7 +33,7 @@ static void endpoint_free(msdemo_endpoint *e)
     memset(e, 0, sizeof *e);
 }
 
-static int endpoint_set(msdemo_endpoint *e, const char *path, const char *body, const char *ctype)
+static int endpoint_set(config_endpoint *e, const char *path, const char *body, const char *ctype)
 {
     memset(e, 0, sizeof *e);
     e->path = strdup(path);
@@ -51,7 +48,7 @@ static int endpoint_set(msdemo_endpoint *e, const char *path, const char *body, 
     return 0;
 }
 
-int msdemo_config_init(msdemo_config *cfg)
+int config_init(config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->listen = strdup("0.0.0.0:8080");
@@ -71,9 +68,9 @@ int msdemo_config_init(msdemo_config *cfg)
     cfg->limits.max_pipeline = 64;
     cfg->limits.max_body_bytes = 1024 * 1024;
     for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
-        msdemo_endpoint *e = &cfg->endpoints[i];
+        config_endpoint *e = &cfg->endpoints[i];
         if (endpoint_set(e, builtin[i].path, builtin[i].body, "text/plain") < 0) {
-            msdemo_config_free(cfg);
+            config_fini(cfg);
             return -1;
         }
         e->delay.dist = builtin[i].dist;
@@ -85,7 +82,7 @@ int msdemo_config_init(msdemo_config *cfg)
     return 0;
 }
 
-void msdemo_config_free(msdemo_config *cfg)
+void config_fini(config *cfg)
 {
     for (size_t i = 0; i < cfg->n_endpoints; i++)
         endpoint_free(&cfg->endpoints[i]);
@@ -95,25 +92,25 @@ void msdemo_config_free(msdemo_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-const msdemo_endpoint *msdemo_config_find(const msdemo_config *cfg, const char *path, size_t len)
+const config_endpoint *config_find(const config *cfg, const char *path, size_t len)
 {
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
-        const msdemo_endpoint *e = &cfg->endpoints[i];
+        const config_endpoint *e = &cfg->endpoints[i];
         if (strlen(e->path) == len && memcmp(e->path, path, len) == 0)
             return e;
     }
     return NULL;
 }
 
-bool msdemo_instance_valid(const char *s)
+bool config_instance_valid(const char *s)
 {
     size_t n = strlen(s);
     if (n > 63)
         return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '.' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_'))
             return false;
     }
     return true;
@@ -126,7 +123,7 @@ static int valid_listen(const char *s)
     return units_split_hostport(s, host, sizeof host, &port);
 }
 
-int msdemo_config_set_listen(msdemo_config *cfg, const char *hostport)
+int config_set_listen(config *cfg, const char *hostport)
 {
     if (valid_listen(hostport) < 0) {
         errno = EINVAL;
@@ -143,59 +140,60 @@ int msdemo_config_set_listen(msdemo_config *cfg, const char *hostport)
 /* --- YAML loading ------------------------------------------------------------------ */
 
 typedef struct loader {
-    const yt_doc *doc;
-    yt_error *err;
+    const yamltree_doc *doc;
+    yamltree_error *err;
 } loader;
 
-static int load_delay(loader *L, const yt_node *n, msdemo_delay *d)
+static int load_delay(loader *L, const yamltree_node *n, config_delay *d)
 {
     static const char *const keys[] = {"dist", "mean", "stddev", "n", NULL};
-    const yt_node *v;
-    if (yt_expect(L->doc, n, YT_MAP, L->err) < 0 || yt_check_keys(L->doc, n, keys, L->err) < 0)
+    const yamltree_node *v;
+    if (yamltree_expect(L->doc, n, YAMLTREE_MAP, L->err) < 0 || yamltree_check_keys(L->doc, n, keys, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "dist"))) {
+    if ((v = yamltree_get(n, "dist"))) {
         const char *s;
-        if (yt_str(L->doc, v, &s, L->err) < 0)
+        if (yamltree_str(L->doc, v, &s, L->err) < 0)
             return -1;
         if (rng_dist_parse(s, &d->dist) < 0)
-            return yt_fail(L->doc, v, L->err,
-                           "unknown distribution \"%s\" (expected normal, lognormal, exponential, "
-                           "uniform or constant)", s);
+            return yamltree_fail(L->doc, v, L->err,
+                                 "unknown distribution \"%s\" (expected normal, lognormal, exponential, "
+                                 "uniform or constant)",
+                                 s);
     }
-    if ((v = yt_get(n, "mean")) && yt_duration(L->doc, v, &d->mean_ns, L->err) < 0)
+    if ((v = yamltree_get(n, "mean")) && yamltree_duration(L->doc, v, &d->mean_ns, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "stddev")) && yt_duration(L->doc, v, &d->stddev_ns, L->err) < 0)
+    if ((v = yamltree_get(n, "stddev")) && yamltree_duration(L->doc, v, &d->stddev_ns, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "n"))) {
+    if ((v = yamltree_get(n, "n"))) {
         uint64_t nn;
-        if (yt_u64(L->doc, v, 1, 10000000, &nn, L->err) < 0)
+        if (yamltree_u64(L->doc, v, 1, 10000000, &nn, L->err) < 0)
             return -1;
         d->n = (uint32_t)nn;
     }
     if (d->dist == RNG_CONSTANT)
         d->stddev_ns = 0;
     if (d->mean_ns > SEC(3600))
-        return yt_fail(L->doc, yt_get(n, "mean"), L->err, "mean delay above 1h");
+        return yamltree_fail(L->doc, yamltree_get(n, "mean"), L->err, "mean delay above 1h");
     if (d->stddev_ns > SEC(3600))
-        return yt_fail(L->doc, yt_get(n, "stddev"), L->err, "stddev above 1h");
+        return yamltree_fail(L->doc, yamltree_get(n, "stddev"), L->err, "stddev above 1h");
     return 0;
 }
 
-static int load_errors(loader *L, const yt_node *n, msdemo_endpoint *e)
+static int load_errors(loader *L, const yamltree_node *n, config_endpoint *e)
 {
     static const char *const keys[] = {"rate", "status", NULL};
-    const yt_node *v;
-    if (yt_expect(L->doc, n, YT_MAP, L->err) < 0 || yt_check_keys(L->doc, n, keys, L->err) < 0)
+    const yamltree_node *v;
+    if (yamltree_expect(L->doc, n, YAMLTREE_MAP, L->err) < 0 || yamltree_check_keys(L->doc, n, keys, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "rate"))) {
-        if (yt_percent(L->doc, v, &e->error_rate, L->err) < 0)
+    if ((v = yamltree_get(n, "rate"))) {
+        if (yamltree_percent(L->doc, v, &e->error_rate, L->err) < 0)
             return -1;
         if (e->error_rate < 0 || e->error_rate > 1)
-            return yt_fail(L->doc, v, L->err, "error rate must be between 0 and 1 (or 0%% and 100%%)");
+            return yamltree_fail(L->doc, v, L->err, "error rate must be between 0 and 1 (or 0%% and 100%%)");
     }
-    if ((v = yt_get(n, "status"))) {
+    if ((v = yamltree_get(n, "status"))) {
         uint64_t st;
-        if (yt_u64(L->doc, v, 100, 599, &st, L->err) < 0)
+        if (yamltree_u64(L->doc, v, 100, 599, &st, L->err) < 0)
             return -1;
         e->error_status = (int)st;
     }
@@ -212,157 +210,160 @@ static int replace_str(char **dst, const char *src)
     return 0;
 }
 
-static int load_endpoint(loader *L, msdemo_config *cfg, const yt_node *n)
+static int load_endpoint(loader *L, config *cfg, const yamltree_node *n)
 {
     static const char *const keys[] = {"path", "body", "content_type", "delay", "errors", NULL};
-    const yt_node *v;
+    const yamltree_node *v;
     const char *path, *s;
 
-    if (yt_expect(L->doc, n, YT_MAP, L->err) < 0 || yt_check_keys(L->doc, n, keys, L->err) < 0)
+    if (yamltree_expect(L->doc, n, YAMLTREE_MAP, L->err) < 0 || yamltree_check_keys(L->doc, n, keys, L->err) < 0)
         return -1;
-    if (!(v = yt_get(n, "path")))
-        return yt_fail(L->doc, n, L->err, "endpoint needs a \"path\"");
-    if (yt_str(L->doc, v, &path, L->err) < 0)
+    if (!(v = yamltree_get(n, "path")))
+        return yamltree_fail(L->doc, n, L->err, "endpoint needs a \"path\"");
+    if (yamltree_str(L->doc, v, &path, L->err) < 0)
         return -1;
-    if (path[0] != '/' || strlen(path) >= MSDEMO_MAX_PATH || strpbrk(path, " ?#\t\r\n"))
-        return yt_fail(L->doc, v, L->err,
-                       "path must start with '/', hold no space, '?' or '#', and be shorter than %d bytes",
-                       MSDEMO_MAX_PATH);
+    if (path[0] != '/' || strlen(path) >= CONFIG_MAX_PATH || strpbrk(path, " ?#\t\r\n"))
+        return yamltree_fail(L->doc, v, L->err,
+                             "path must start with '/', hold no space, '?' or '#', and be shorter than %d bytes",
+                             CONFIG_MAX_PATH);
     static const char *const reserved[] = {"/healthz", "/readyz", "/metrics", "/config"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
         if (strcmp(path, reserved[i]) == 0)
-            return yt_fail(L->doc, v, L->err, "path %s is reserved for operations", path);
+            return yamltree_fail(L->doc, v, L->err, "path %s is reserved for operations", path);
 
-    msdemo_endpoint *e = (msdemo_endpoint *)msdemo_config_find(cfg, path, strlen(path));
+    config_endpoint *e = (config_endpoint *)config_find(cfg, path, strlen(path));
     if (!e) {
-        if (cfg->n_endpoints >= MSDEMO_MAX_ENDPOINTS)
-            return yt_fail(L->doc, v, L->err, "more than %d endpoints", MSDEMO_MAX_ENDPOINTS);
+        if (cfg->n_endpoints >= CONFIG_MAX_ENDPOINTS)
+            return yamltree_fail(L->doc, v, L->err, "more than %d endpoints", CONFIG_MAX_ENDPOINTS);
         e = &cfg->endpoints[cfg->n_endpoints];
         if (endpoint_set(e, path, "", "text/plain") < 0)
-            return yt_fail(L->doc, n, L->err, "out of memory");
+            return yamltree_fail(L->doc, n, L->err, "out of memory");
         e->delay.dist = RNG_CONSTANT;
         e->delay.n = 1000;
         cfg->n_endpoints++;
     }
-    if ((v = yt_get(n, "body"))) {
-        if (yt_str(L->doc, v, &s, L->err) < 0)
+    if ((v = yamltree_get(n, "body"))) {
+        if (yamltree_str(L->doc, v, &s, L->err) < 0)
             return -1;
         if (replace_str(&e->body, s) < 0)
-            return yt_fail(L->doc, v, L->err, "out of memory");
+            return yamltree_fail(L->doc, v, L->err, "out of memory");
         e->body_len = strlen(s);
     }
-    if ((v = yt_get(n, "content_type"))) {
-        if (yt_str(L->doc, v, &s, L->err) < 0)
+    if ((v = yamltree_get(n, "content_type"))) {
+        if (yamltree_str(L->doc, v, &s, L->err) < 0)
             return -1;
         if (strpbrk(s, "\r\n") || !*s)
-            return yt_fail(L->doc, v, L->err, "content_type must be one non-empty line");
+            return yamltree_fail(L->doc, v, L->err, "content_type must be one non-empty line");
         if (replace_str(&e->content_type, s) < 0)
-            return yt_fail(L->doc, v, L->err, "out of memory");
+            return yamltree_fail(L->doc, v, L->err, "out of memory");
     }
-    if ((v = yt_get(n, "delay")) && load_delay(L, v, &e->delay) < 0)
+    if ((v = yamltree_get(n, "delay")) && load_delay(L, v, &e->delay) < 0)
         return -1;
-    if ((v = yt_get(n, "errors")) && load_errors(L, v, e) < 0)
+    if ((v = yamltree_get(n, "errors")) && load_errors(L, v, e) < 0)
         return -1;
     return 0;
 }
 
-static int load_limits(loader *L, msdemo_limits *lim, const yt_node *n)
+static int load_limits(loader *L, config_limits *lim, const yamltree_node *n)
 {
-    static const char *const keys[] = {"max_connections", "max_header_bytes", "header_timeout",
-                                       "body_timeout", "body_min_rate", "send_timeout",
-                                       "idle_timeout", "max_pipeline", "max_body_bytes", NULL};
-    const yt_node *v;
+    static const char *const keys[] = {
+        "max_connections", "max_header_bytes", "header_timeout", "body_timeout",   "body_min_rate",
+        "send_timeout",    "idle_timeout",     "max_pipeline",   "max_body_bytes", NULL};
+    const yamltree_node *v;
     uint64_t u;
-    if (yt_expect(L->doc, n, YT_MAP, L->err) < 0 || yt_check_keys(L->doc, n, keys, L->err) < 0)
+    if (yamltree_expect(L->doc, n, YAMLTREE_MAP, L->err) < 0 || yamltree_check_keys(L->doc, n, keys, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "max_connections"))) {
-        if (yt_u64(L->doc, v, 1, 1000000, &u, L->err) < 0)
+    if ((v = yamltree_get(n, "max_connections"))) {
+        if (yamltree_u64(L->doc, v, 1, 1000000, &u, L->err) < 0)
             return -1;
         lim->max_connections = (uint32_t)u;
     }
-    if ((v = yt_get(n, "max_header_bytes"))) {
-        if (yt_u64(L->doc, v, 256, 1024 * 1024, &u, L->err) < 0)
+    if ((v = yamltree_get(n, "max_header_bytes"))) {
+        if (yamltree_u64(L->doc, v, 256, 1024 * 1024, &u, L->err) < 0)
             return -1;
         lim->max_header_bytes = (uint32_t)u;
     }
-    if ((v = yt_get(n, "max_pipeline"))) {
-        if (yt_u64(L->doc, v, 1, 4096, &u, L->err) < 0)
+    if ((v = yamltree_get(n, "max_pipeline"))) {
+        if (yamltree_u64(L->doc, v, 1, 4096, &u, L->err) < 0)
             return -1;
         lim->max_pipeline = (uint32_t)u;
     }
-    if ((v = yt_get(n, "max_body_bytes")) && yt_u64(L->doc, v, 0, UINT64_C(1) << 32, &lim->max_body_bytes, L->err) < 0)
+    if ((v = yamltree_get(n, "max_body_bytes")) &&
+        yamltree_u64(L->doc, v, 0, UINT64_C(1) << 32, &lim->max_body_bytes, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "header_timeout")) && yt_duration(L->doc, v, &lim->header_timeout_ns, L->err) < 0)
+    if ((v = yamltree_get(n, "header_timeout")) && yamltree_duration(L->doc, v, &lim->header_timeout_ns, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "idle_timeout")) && yt_duration(L->doc, v, &lim->idle_timeout_ns, L->err) < 0)
+    if ((v = yamltree_get(n, "idle_timeout")) && yamltree_duration(L->doc, v, &lim->idle_timeout_ns, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "body_timeout")) && yt_duration(L->doc, v, &lim->body_timeout_ns, L->err) < 0)
+    if ((v = yamltree_get(n, "body_timeout")) && yamltree_duration(L->doc, v, &lim->body_timeout_ns, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "send_timeout")) && yt_duration(L->doc, v, &lim->send_timeout_ns, L->err) < 0)
+    if ((v = yamltree_get(n, "send_timeout")) && yamltree_duration(L->doc, v, &lim->send_timeout_ns, L->err) < 0)
         return -1;
-    if ((v = yt_get(n, "body_min_rate")) && yt_u64(L->doc, v, 0, UINT64_C(1) << 32, &lim->body_min_rate, L->err) < 0)
+    if ((v = yamltree_get(n, "body_min_rate")) &&
+        yamltree_u64(L->doc, v, 0, UINT64_C(1) << 32, &lim->body_min_rate, L->err) < 0)
         return -1;
     if (lim->header_timeout_ns == 0 || lim->idle_timeout_ns == 0 || lim->body_timeout_ns == 0 ||
         lim->send_timeout_ns == 0)
-        return yt_fail(L->doc, n, L->err, "timeouts must be greater than 0");
+        return yamltree_fail(L->doc, n, L->err, "timeouts must be greater than 0");
     return 0;
 }
 
-static int load_doc(msdemo_config *cfg, const yt_doc *doc, yt_error *err)
+static int load_doc(config *cfg, const yamltree_doc *doc, yamltree_error *err)
 {
-    static const char *const keys[] = {"listen", "workers", "seed", "drain_timeout", "drain_grace", "timer_slack",
-                                       "instance", "limits", "endpoints", NULL};
+    static const char *const keys[] = {"listen",      "workers",  "seed",   "drain_timeout", "drain_grace",
+                                       "timer_slack", "instance", "limits", "endpoints",     NULL};
     loader L = {doc, err};
-    const yt_node *root = doc->root, *v;
+    const yamltree_node *root = doc->root, *v;
     const char *s;
     uint64_t u;
 
     if (!root)
         return 0; /* an empty file keeps every default */
-    if (yt_expect(doc, root, YT_MAP, err) < 0 || yt_check_keys(doc, root, keys, err) < 0)
+    if (yamltree_expect(doc, root, YAMLTREE_MAP, err) < 0 || yamltree_check_keys(doc, root, keys, err) < 0)
         return -1;
-    if ((v = yt_get(root, "listen"))) {
-        if (yt_str(doc, v, &s, err) < 0)
+    if ((v = yamltree_get(root, "listen"))) {
+        if (yamltree_str(doc, v, &s, err) < 0)
             return -1;
         if (valid_listen(s) < 0)
-            return yt_fail(doc, v, err, "listen must be HOST:PORT, [IPv6]:PORT or :PORT, got \"%s\"", s);
+            return yamltree_fail(doc, v, err, "listen must be HOST:PORT, [IPv6]:PORT or :PORT, got \"%s\"", s);
         if (replace_str(&cfg->listen, s) < 0)
-            return yt_fail(doc, v, err, "out of memory");
+            return yamltree_fail(doc, v, err, "out of memory");
     }
-    if ((v = yt_get(root, "instance"))) {
-        if (yt_str(doc, v, &s, err) < 0)
+    if ((v = yamltree_get(root, "instance"))) {
+        if (yamltree_str(doc, v, &s, err) < 0)
             return -1;
-        if (!msdemo_instance_valid(s))
-            return yt_fail(doc, v, err, "instance must be 0-63 letters, digits, '-', '.' or '_', got \"%s\"", s);
+        if (!config_instance_valid(s))
+            return yamltree_fail(doc, v, err, "instance must be 0-63 letters, digits, '-', '.' or '_', got \"%s\"", s);
         if (replace_str(&cfg->instance, s) < 0)
-            return yt_fail(doc, v, err, "out of memory");
+            return yamltree_fail(doc, v, err, "out of memory");
     }
-    if ((v = yt_get(root, "workers"))) {
-        if (yt_u64(doc, v, 0, 1024, &u, err) < 0)
+    if ((v = yamltree_get(root, "workers"))) {
+        if (yamltree_u64(doc, v, 0, 1024, &u, err) < 0)
             return -1;
         cfg->workers = (uint32_t)u;
     }
-    if ((v = yt_get(root, "seed"))) {
-        if (yt_u64(doc, v, 0, UINT64_MAX, &cfg->seed, err) < 0)
+    if ((v = yamltree_get(root, "seed"))) {
+        if (yamltree_u64(doc, v, 0, UINT64_MAX, &cfg->seed, err) < 0)
             return -1;
         cfg->seed_set = true;
     }
-    if ((v = yt_get(root, "drain_timeout")) && yt_duration(doc, v, &cfg->drain_timeout_ns, err) < 0)
+    if ((v = yamltree_get(root, "drain_timeout")) && yamltree_duration(doc, v, &cfg->drain_timeout_ns, err) < 0)
         return -1;
-    if ((v = yt_get(root, "timer_slack")) && yt_duration(doc, v, &cfg->timer_slack_ns, err) < 0)
+    if ((v = yamltree_get(root, "timer_slack")) && yamltree_duration(doc, v, &cfg->timer_slack_ns, err) < 0)
         return -1;
     if (cfg->timer_slack_ns > 10 * 1000 * 1000)
-        return yt_fail(doc, yt_get(root, "timer_slack"), err, "timer_slack above 10ms would distort the delays");
-    if ((v = yt_get(root, "drain_grace")) && yt_duration(doc, v, &cfg->drain_grace_ns, err) < 0)
+        return yamltree_fail(doc, yamltree_get(root, "timer_slack"), err,
+                             "timer_slack above 10ms would distort the delays");
+    if ((v = yamltree_get(root, "drain_grace")) && yamltree_duration(doc, v, &cfg->drain_grace_ns, err) < 0)
         return -1;
     if (cfg->drain_grace_ns > cfg->drain_timeout_ns)
-        return yt_fail(doc, yt_get(root, "drain_grace"), err, "drain_grace must not exceed drain_timeout");
-    if ((v = yt_get(root, "limits")) && load_limits(&L, &cfg->limits, v) < 0)
+        return yamltree_fail(doc, yamltree_get(root, "drain_grace"), err, "drain_grace must not exceed drain_timeout");
+    if ((v = yamltree_get(root, "limits")) && load_limits(&L, &cfg->limits, v) < 0)
         return -1;
-    if ((v = yt_get(root, "endpoints"))) {
-        if (v->kind == YT_NULL)
+    if ((v = yamltree_get(root, "endpoints"))) {
+        if (v->kind == YAMLTREE_NULL)
             return 0;
-        if (yt_expect(doc, v, YT_SEQ, err) < 0)
+        if (yamltree_expect(doc, v, YAMLTREE_SEQ, err) < 0)
             return -1;
         for (size_t i = 0; i < v->n; i++)
             if (load_endpoint(&L, cfg, v->items[i]) < 0)
@@ -371,7 +372,7 @@ static int load_doc(msdemo_config *cfg, const yt_doc *doc, yt_error *err)
     return 0;
 }
 
-static int finish(msdemo_config *cfg, yt_doc *doc, int rc, const yt_error *yerr, char *err, size_t errlen)
+static int finish(config *cfg, yamltree_doc *doc, int rc, const yamltree_error *yerr, char *err, size_t errlen)
 {
     if (rc < 0)
         snprintf(err, errlen, "%s", yerr->msg);
@@ -382,27 +383,26 @@ static int finish(msdemo_config *cfg, yt_doc *doc, int rc, const yt_error *yerr,
             cfg->source = src;
         }
     }
-    yt_free(doc);
+    yamltree_fini(doc);
     return rc;
 }
 
-int msdemo_config_load(msdemo_config *cfg, const char *path, char *err, size_t errlen)
+int config_load(config *cfg, const char *path, char *err, size_t errlen)
 {
-    yt_doc doc;
-    yt_error yerr;
-    if (yt_load_file(&doc, path, &yerr) < 0) {
+    yamltree_doc doc;
+    yamltree_error yerr;
+    if (yamltree_load_file(&doc, path, &yerr) < 0) {
         snprintf(err, errlen, "%s", yerr.msg);
         return -1;
     }
     return finish(cfg, &doc, load_doc(cfg, &doc, &yerr), &yerr, err, errlen);
 }
 
-int msdemo_config_load_string(msdemo_config *cfg, const char *name, const char *data, size_t len,
-                              char *err, size_t errlen)
+int config_load_string(config *cfg, const char *name, const char *data, size_t len, char *err, size_t errlen)
 {
-    yt_doc doc;
-    yt_error yerr;
-    if (yt_load_string(&doc, name, data, len, &yerr) < 0) {
+    yamltree_doc doc;
+    yamltree_error yerr;
+    if (yamltree_load_string(&doc, name, data, len, &yerr) < 0) {
         snprintf(err, errlen, "%s", yerr.msg);
         return -1;
     }

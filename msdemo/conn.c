@@ -26,18 +26,18 @@
 #define TRIM_MIN_PEAK 1024
 #define TRIM_DELAY (1 * CLOCK_NS_PER_SEC)
 
-static void conn_io_cb(ev_loop *loop, ev_io *io, uint32_t events);
-static void conn_resp_cb(ev_loop *loop, ev_timer *t);
-static void conn_idle_cb(ev_loop *loop, ev_timer *t);
+static void conn_io_cb(evloop *loop, evloop_io *io, uint32_t events);
+static void conn_resp_cb(evloop *loop, evloop_timer *t);
+static void conn_idle_cb(evloop *loop, evloop_timer *t);
 static void conn_update(conn *c, mono_ns now);
 
 /* Extra per-connection state kept in the timer's data: the idle deadline and flags that do
  * not need their own fields. */
 typedef struct conn_ext {
     mono_ns deadline;
-    mono_ns body_start;     /* when the current request body began (its head was parsed) */
-    mono_ns last_body;      /* when body bytes last arrived */
-    mono_ns last_send;      /* when the socket last took response bytes, or output began */
+    mono_ns body_start; /* when the current request body began (its head was parsed) */
+    mono_ns last_body;  /* when body bytes last arrived */
+    mono_ns last_send;  /* when the socket last took response bytes, or output began */
     uint64_t requests;
     bool close_after_write;
     bool lingering;
@@ -48,7 +48,7 @@ typedef struct conn_ext {
 
 void conn_accept(worker *w, int fd)
 {
-    msdemo_server *s = w->srv;
+    server *s = w->srv;
     conn *c = w->free_conns;
     if (c) {
         w->free_conns = c->next;
@@ -66,10 +66,10 @@ void conn_accept(worker *w, int fd)
     c->q_cap = CONN_INLINE_Q;
     buf_init(&c->in);
     buf_init(&c->out);
-    ev_io_init(&c->io, fd, conn_io_cb, c);
-    ev_timer_init(&c->resp_timer, conn_resp_cb, c);
-    ev_timer_init(&c->idle_timer, conn_idle_cb, c);
-    if (ev_io_start(w->loop, &c->io, EV_READ) < 0) {
+    evloop_io_init(&c->io, fd, conn_io_cb, c);
+    evloop_timer_init(&c->resp_timer, conn_resp_cb, c);
+    evloop_timer_init(&c->idle_timer, conn_idle_cb, c);
+    if (evloop_io_start(w->loop, &c->io, EVLOOP_READ) < 0) {
         close(fd);
         __atomic_fetch_sub(&s->connections, 1, __ATOMIC_RELAXED);
         c->next = w->free_conns;
@@ -84,24 +84,24 @@ void conn_accept(worker *w, int fd)
     if (w->nconns > w->conns_peak)
         w->conns_peak = w->nconns;
     metrics_conn_add(&w->metrics, 1);
-    mono_ns now = ev_now(w->loop);
+    mono_ns now = evloop_now(w->loop);
     EXT(c)->deadline = now + s->cfg->limits.header_timeout_ns;
-    ev_timer_start(w->loop, &c->idle_timer, EXT(c)->deadline);
+    evloop_timer_start(w->loop, &c->idle_timer, EXT(c)->deadline);
 }
 
 void conn_close(conn *c)
 {
     worker *w = c->w;
-    ev_io_stop(w->loop, &c->io);
-    ev_timer_stop(w->loop, &c->resp_timer);
-    ev_timer_stop(w->loop, &c->idle_timer);
+    evloop_io_stop(w->loop, &c->io);
+    evloop_timer_stop(w->loop, &c->resp_timer);
+    evloop_timer_stop(w->loop, &c->idle_timer);
     close(c->io.fd);
     if (c->q_len)
         metrics_inflight_add(&w->metrics, -(int64_t)c->q_len);
     if (c->q != c->q_inline)
         free(c->q);
-    buf_free(&c->in);
-    buf_free(&c->out);
+    buf_fini(&c->in);
+    buf_fini(&c->out);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -121,13 +121,13 @@ void conn_close(conn *c)
         free(c);
     }
     if (!w->listen_closed && w->conns_peak >= TRIM_MIN_PEAK && w->nconns <= w->conns_peak / 2 &&
-        !ev_timer_pending(&w->trim_timer))
-        ev_timer_start(w->loop, &w->trim_timer, ev_now(w->loop) + TRIM_DELAY);
+        !evloop_timer_pending(&w->trim_timer))
+        evloop_timer_start(w->loop, &w->trim_timer, evloop_now(w->loop) + TRIM_DELAY);
     if (w->listen_closed && w->nconns == 0)
-        ev_break(w->loop);
+        evloop_break(w->loop);
 }
 
-void conn_trim_cb(ev_loop *loop, ev_timer *t)
+void conn_trim_cb(evloop *loop, evloop_timer *t)
 {
     worker *w = t->data;
     (void)loop;
@@ -150,7 +150,10 @@ void conn_free_cache(worker *w)
 
 /* --- the response queue ------------------------------------------------------------- */
 
-static pending *q_front(conn *c) { return &c->q[c->q_head]; }
+static pending *q_front(conn *c)
+{
+    return &c->q[c->q_head];
+}
 
 static pending *q_push(conn *c)
 {
@@ -202,11 +205,17 @@ static void queue_error(conn *c, int status, mono_ns now)
     p->close_after = true;
 }
 
-static bool in_body(const conn *c) { return c->body_left || c->in_chunked; }
+static bool in_body(const conn *c)
+{
+    return c->body_left || c->in_chunked;
+}
 
 /* The queued answer whose request body is being read: always the last one queued, since
  * nothing after it is parsed before the body ends. */
-static pending *q_back(conn *c) { return &c->q[(c->q_head + c->q_len - 1) % c->q_cap]; }
+static pending *q_back(conn *c)
+{
+    return &c->q[(c->q_head + c->q_len - 1) % c->q_cap];
+}
 
 /* The body ended well: its request may be answered. */
 static void body_done(conn *c)
@@ -244,12 +253,9 @@ static int parse_error_status(int rc)
 {
     switch (rc) {
     case HTTP_ERR_TOO_BIG:
-    case HTTP_ERR_TOO_MANY:
-        return 431;
-    case HTTP_ERR_VERSION:
-        return 505;
-    default:
-        return 400;
+    case HTTP_ERR_TOO_MANY: return 431;
+    case HTTP_ERR_VERSION: return 505;
+    default: return 400;
     }
 }
 
@@ -257,8 +263,8 @@ static int parse_error_status(int rc)
  * data is writable: the chunked decoder works in place. */
 static size_t process_input(conn *c, char *data, size_t len, mono_ns now)
 {
-    msdemo_server *s = c->w->srv;
-    const msdemo_limits *lim = &s->cfg->limits;
+    server *s = c->w->srv;
+    const config_limits *lim = &s->cfg->limits;
     size_t off = 0;
 
     while (off < len && !c->stop_reading) {
@@ -343,10 +349,10 @@ static void start_linger(conn *c, mono_ns now)
      * still in flight to the client. So: half-close, read and discard until EOF or 2 s. */
     EXT(c)->lingering = true;
     shutdown(c->io.fd, SHUT_WR);
-    ev_timer_stop(c->w->loop, &c->resp_timer);
-    ev_io_set(c->w->loop, &c->io, EV_READ);
+    evloop_timer_stop(c->w->loop, &c->resp_timer);
+    evloop_io_set(c->w->loop, &c->io, EVLOOP_READ);
     EXT(c)->deadline = now + LINGER_NS;
-    ev_timer_start(c->w->loop, &c->idle_timer, EXT(c)->deadline);
+    evloop_timer_start(c->w->loop, &c->idle_timer, EXT(c)->deadline);
 }
 
 /* Sends b from *off; returns 0 (all sent or would block) or -1 (connection is dead). */
@@ -433,7 +439,7 @@ static int flush_due(conn *c, mono_ns now)
             EXT(c)->last_send = now;
         c->out_off += sent;
         if (c->out_off == c->out.len) {
-            buf_free(&c->out);
+            buf_fini(&c->out);
             c->out_off = 0;
         }
     }
@@ -452,7 +458,7 @@ static size_t pump_buffered(conn *c, mono_ns now)
     size_t used = process_input(c, c->in.data, c->in.len, now);
     buf_consume(&c->in, used);
     if (c->in.len == 0) {
-        buf_free(&c->in);
+        buf_fini(&c->in);
         c->head_start = 0;
     } else if (used) {
         c->head_start = now; /* what is left is a head that starts being read now */
@@ -481,7 +487,7 @@ static int conn_progress(conn *c, mono_ns now)
 static void on_readable(conn *c)
 {
     worker *w = c->w;
-    mono_ns now = ev_now_update(w->loop);
+    mono_ns now = evloop_now_update(w->loop);
 
     for (;;) {
         ssize_t n = recv(c->io.fd, w->rbuf, w->rbuf_cap, 0);
@@ -532,7 +538,7 @@ static void on_readable(conn *c)
             }
         }
         if (c->in.len == 0) {
-            buf_free(&c->in);
+            buf_fini(&c->in);
             c->head_start = 0;
         } else if (c->head_start == 0) {
             c->head_start = now;
@@ -554,7 +560,7 @@ static void on_readable(conn *c)
 static void conn_update(conn *c, mono_ns now)
 {
     worker *w = c->w;
-    const msdemo_limits *lim = &w->srv->cfg->limits;
+    const config_limits *lim = &w->srv->cfg->limits;
     if (EXT(c)->lingering)
         return;
     if (c->stop_reading && c->q_len == 0 && c->out.len == 0 && !EXT(c)->close_after_write) {
@@ -573,18 +579,18 @@ static void conn_update(conn *c, mono_ns now)
     uint32_t ev = 0;
     bool room = c->q_len < lim->max_pipeline && c->out.len == 0 && c->in.len <= w->srv->hlim.max_header_bytes;
     if (!c->stop_reading && (room || in_body(c)))
-        ev |= EV_READ;
+        ev |= EVLOOP_READ;
     if (c->out.len)
-        ev |= EV_WRITE;
+        ev |= EVLOOP_WRITE;
     if (ev != c->io.events)
-        ev_io_set(w->loop, &c->io, ev);
+        evloop_io_set(w->loop, &c->io, ev);
 
     if (c->q_len && !q_front(c)->body_open) {
         mono_ns due = q_front(c)->ready_at;
-        if (!ev_timer_pending(&c->resp_timer) || c->resp_timer.when != due)
-            ev_timer_start(w->loop, &c->resp_timer, due);
-    } else if (ev_timer_pending(&c->resp_timer)) {
-        ev_timer_stop(w->loop, &c->resp_timer);
+        if (!evloop_timer_pending(&c->resp_timer) || c->resp_timer.when != due)
+            evloop_timer_start(w->loop, &c->resp_timer, due);
+    } else if (evloop_timer_pending(&c->resp_timer)) {
+        evloop_timer_stop(w->loop, &c->resp_timer);
     }
 
     /* One timer serves every timeout. It is re-armed only when the new deadline is earlier
@@ -613,37 +619,37 @@ static void conn_update(conn *c, mono_ns now)
         deadline = now + lim->idle_timeout_ns;
     }
     EXT(c)->deadline = deadline;
-    if (deadline && (!ev_timer_pending(&c->idle_timer) || c->idle_timer.when > deadline))
-        ev_timer_start(w->loop, &c->idle_timer, deadline);
+    if (deadline && (!evloop_timer_pending(&c->idle_timer) || c->idle_timer.when > deadline))
+        evloop_timer_start(w->loop, &c->idle_timer, deadline);
 }
 
-static void conn_io_cb(ev_loop *loop, ev_io *io, uint32_t events)
+static void conn_io_cb(evloop *loop, evloop_io *io, uint32_t events)
 {
     conn *c = io->data;
     (void)loop;
-    if (events & (EV_READ | EV_ERROR)) {
+    if (events & (EVLOOP_READ | EVLOOP_ERROR)) {
         on_readable(c);
         return; /* on_readable flushed; c may be gone */
     }
-    if (events & EV_WRITE) {
-        mono_ns now = ev_now_update(c->w->loop);
+    if (events & EVLOOP_WRITE) {
+        mono_ns now = evloop_now_update(c->w->loop);
         if (conn_progress(c, now) == 0)
             conn_update(c, now);
     }
 }
 
-static void conn_resp_cb(ev_loop *loop, ev_timer *t)
+static void conn_resp_cb(evloop *loop, evloop_timer *t)
 {
     conn *c = t->data;
-    mono_ns now = ev_now(loop);
+    mono_ns now = evloop_now(loop);
     if (conn_progress(c, now) == 0)
         conn_update(c, now);
 }
 
-static void conn_idle_cb(ev_loop *loop, ev_timer *t)
+static void conn_idle_cb(evloop *loop, evloop_timer *t)
 {
     conn *c = t->data;
-    mono_ns now = ev_now(loop);
+    mono_ns now = evloop_now(loop);
     if (EXT(c)->lingering) {
         conn_close(c);
         return;
@@ -651,19 +657,19 @@ static void conn_idle_cb(ev_loop *loop, ev_timer *t)
     if (EXT(c)->deadline == 0)
         return; /* busy; conn_update re-arms when the answers are out */
     if (now < EXT(c)->deadline) {
-        ev_timer_start(loop, t, EXT(c)->deadline);
+        evloop_timer_start(loop, t, EXT(c)->deadline);
         return;
     }
     if (in_body(c)) {
         /* A body that pauses too long or trickles: its request is answered 408. */
-        buf_free(&c->in);
+        buf_fini(&c->in);
         body_error(c, 408, now);
     } else if (c->out.len) {
         conn_close(c); /* send_timeout: the client stopped reading our answers */
         return;
     } else if (c->in.len) {
         /* Slowloris: a head that never completes. */
-        buf_free(&c->in);
+        buf_fini(&c->in);
         queue_error(c, 408, now);
     } else {
         conn_close(c); /* idle keep-alive connection, or one that never sent anything */
@@ -676,7 +682,7 @@ static void conn_idle_cb(ev_loop *loop, ev_timer *t)
 
 void conn_drain(conn *c)
 {
-    mono_ns now = ev_now(c->w->loop);
+    mono_ns now = evloop_now(c->w->loop);
     if (EXT(c)->lingering)
         return;
     c->closing = true;

@@ -36,10 +36,9 @@
 /* Bound on clamp-and-refit passes (each is two reads of the series). */
 #define FIT_MAX_PASSES 100
 /* A kept value this far below 0 still counts as >= 0; rounding to integer ns lands it on 0. */
-#define FIT_NEG_SLACK  0.25
+#define FIT_NEG_SLACK 0.25
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -64,16 +63,16 @@ static void xset(uint64_t *v, uint32_t i, double d)
 }
 
 enum fit_status {
-    FIT_OK,        /* every kept value maps to >= 0 */
-    FIT_NEG,       /* some kept values map below 0: raise t */
-    FIT_FEW,       /* too few kept values to hold the mean and stddev: lower t */
-    FIT_FLAT,      /* kept draws all equal (k == 1 or ties): no b can spread them */
+    FIT_OK,   /* every kept value maps to >= 0 */
+    FIT_NEG,  /* some kept values map below 0: raise t */
+    FIT_FEW,  /* too few kept values to hold the mean and stddev: lower t */
+    FIT_FLAT, /* kept draws all equal (k == 1 or ties): no b can spread them */
 };
 
 typedef struct fit {
-    double t;      /* kept: x >= t */
-    double mx;     /* mean of the kept x */
-    double ym, b;  /* kept y = ym + b (x - mx) */
+    double t;     /* kept: x >= t */
+    double mx;    /* mean of the kept x */
+    double ym, b; /* kept y = ym + b (x - mx) */
     uint32_t k;
     enum fit_status status;
 } fit;
@@ -170,7 +169,7 @@ static void fit_search(const uint64_t *v, uint32_t n, double M, double S, double
         fit g = {.t = f.mx - f.ym / f.b}; /* where fit_y(&f, x) == 0 */
         fit_solve(v, n, M, S, &g);
         if (g.status != FIT_OK && g.status != FIT_NEG)
-            break;      /* only with tied draws */
+            break; /* only with tied draws */
         f = g;
     }
     *out = f;
@@ -191,7 +190,7 @@ static void series_stats(delay_series *s)
     uint64_t rem = 0, quot = 0;
     for (int j = 0; j < 4; j++) {
         uint64_t cur = (rem << 32) | limb[j];
-        quot = (quot << 32) | (cur / s->n);  /* the top limbs' quotients are 0: mean < 2^64 */
+        quot = (quot << 32) | (cur / s->n); /* the top limbs' quotients are 0: mean < 2^64 */
         rem = cur % s->n;
     }
     double frac = (double)rem / s->n;
@@ -220,7 +219,7 @@ static uint32_t round_series(uint64_t *v, uint32_t n, const fit *f)
         if (x < f->t)
             clamped++;
         else if ((y = fit_y(f, x)) < 0.0) {
-            clamped += y < -FIT_NEG_SLACK;  /* left over by a capped search */
+            clamped += y < -FIT_NEG_SLACK; /* left over by a capped search */
             y = 0.0;
         }
         double r = floor(y + carry + 0.5);
@@ -248,7 +247,7 @@ static void fix_sum(uint64_t *v, uint32_t n, uint64_t mean)
         return;
     if (up <= n) {
         for (uint32_t i = 0; i < n && up > 0; i++) {
-            if (v[i] > 0) {    /* leave clamped zeros alone */
+            if (v[i] > 0) { /* leave clamped zeros alone */
                 v[i]++;
                 up--;
             }
@@ -269,13 +268,11 @@ static bool off_target(double got, double want)
     return fabs(got - want) > tol;
 }
 
-int delay_series_build(delay_series *s, const delay_spec *spec, uint64_t seed, char *err,
-                       size_t errlen)
+int delay_series_build(delay_series *s, const delay_spec *spec, uint64_t seed, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     if (spec->n == 0 || spec->n > DELAY_MAX_N) {
-        set_err(err, errlen, "delay series length %" PRIu32 " out of range 1..%" PRIu32,
-                spec->n, DELAY_MAX_N);
+        set_err(err, errlen, "delay series length %" PRIu32 " out of range 1..%" PRIu32, spec->n, DELAY_MAX_N);
         return -1;
     }
     if ((unsigned)spec->dist > (unsigned)RNG_EXPONENTIAL) {
@@ -348,7 +345,7 @@ done:
     return 0;
 }
 
-void delay_series_free(delay_series *s)
+void delay_series_fini(delay_series *s)
 {
     free(s->v);
     memset(s, 0, sizeof *s);

@@ -20,38 +20,37 @@
 
 #include "rng.h"
 
-#define DELAY_MAX_N  UINT32_C(10000000)
+#define DELAY_MAX_N UINT32_C(10000000)
 /* Upper bound for mean_ns and stddev_ns (24 h): keeps every fitted value far below 2^63. */
 #define DELAY_MAX_NS (UINT64_C(86400) * UINT64_C(1000000000))
 
 typedef struct delay_spec {
     enum rng_dist dist;
     uint64_t mean_ns;
-    uint64_t stddev_ns;        /* ignored for RNG_CONSTANT */
-    uint32_t n;                /* 1..DELAY_MAX_N */
+    uint64_t stddev_ns; /* ignored for RNG_CONSTANT */
+    uint32_t n;         /* 1..DELAY_MAX_N */
 } delay_spec;
 
 typedef struct delay_series {
-    uint64_t *v;               /* n delays in ns, owned */
+    uint64_t *v; /* n delays in ns, owned */
     uint32_t n;
-    double fit_mean_ns;        /* mean and population stddev of v as built */
+    double fit_mean_ns; /* mean and population stddev of v as built */
     double fit_stddev_ns;
     /* true if fit_mean_ns or fit_stddev_ns differs from the target (stddev 0 for constant)
      * by more than max(0.1% of the target, 1 ns), i.e. by more than integer rounding. */
     bool clamped_moved_fit;
-    uint32_t clamped;          /* values set to 0 because the fit made them negative */
+    uint32_t clamped; /* values set to 0 because the fit made them negative */
 } delay_series;
 
 /* Builds the series for spec, drawing from an rng seeded with seed (same spec and seed, same
  * series on every architecture up to libm rounding). Returns 0, or -1 with a message in err
  * (if err != NULL and errlen > 0): n == 0, n > DELAY_MAX_N, mean or stddev > DELAY_MAX_NS,
- * unknown dist, out of memory. On failure *s is zeroed, so delay_series_free is still safe.
+ * unknown dist, out of memory. On failure *s is zeroed, so delay_series_fini is still safe.
  * Memory: 8 * n bytes, peak the same (the draws are fitted in place). */
-int delay_series_build(delay_series *s, const delay_spec *spec, uint64_t seed, char *err,
-                       size_t errlen);
+int delay_series_build(delay_series *s, const delay_spec *spec, uint64_t seed, char *err, size_t errlen);
 
 /* Frees s->v and zeroes *s; safe on a zeroed or already freed series. */
-void delay_series_free(delay_series *s);
+void delay_series_fini(delay_series *s);
 
 /* The cursor a worker starts from: worker * n / workers, so that workers that each take
  * their share walk the series evenly. workers == 0 or worker >= workers gives 0. */

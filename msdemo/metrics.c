@@ -52,16 +52,16 @@ static uint64_t round3_up(uint64_t v)
     return (v + scale - 1) / scale * scale;
 }
 
-int metrics_layout_add_row(metrics_layout *l, const char *path, uint64_t lo_ns, uint64_t hi_ns,
-                           const uint64_t *extra, size_t n_extra)
+int metrics_layout_add_row(metrics_layout *l, const char *path, uint64_t lo_ns, uint64_t hi_ns, const uint64_t *extra,
+                           size_t n_extra)
 {
     if (l->n_rows >= METRICS_MAX_ROWS)
         return -1;
     uint64_t cand[64];
     size_t n = 0;
     /* The 1-2.5-5 ladder from 100 us to 10 s, kept where it brackets [lo/2, hi*4]. */
-    static const uint64_t ladder_us[] = {100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
-                                         100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+    static const uint64_t ladder_us[] = {100,   250,    500,    1000,   2500,    5000,    10000,   25000,
+                                         50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
     uint64_t from = lo_ns / 2, to = hi_ns > UINT64_MAX / 4 ? UINT64_MAX : hi_ns * 4;
     if (to < 1000000)
         to = 1000000; /* always cover at least 1 ms: answers are never faster than the wire */
@@ -102,7 +102,7 @@ int metrics_worker_init(metrics_worker *w, const metrics_layout *l)
     return w->cells ? 0 : -1;
 }
 
-void metrics_worker_free(metrics_worker *w)
+void metrics_worker_fini(metrics_worker *w)
 {
     free(w->cells);
     w->cells = NULL;
@@ -127,9 +127,18 @@ void metrics_observe(metrics_worker *w, size_t row, int code, uint64_t duration_
     CELL_ADD(&c[BUCKET_BASE(l) + METRICS_MAX_BUCKETS + 2], 1);
 }
 
-void metrics_inflight_add(metrics_worker *w, int64_t delta) { CELL_ADD(&w->inflight, delta); }
-void metrics_conn_add(metrics_worker *w, int64_t delta) { CELL_ADD(&w->connections, (uint64_t)delta); }
-void metrics_rejected_inc(metrics_worker *w) { CELL_ADD(&w->rejected, 1); }
+void metrics_inflight_add(metrics_worker *w, int64_t delta)
+{
+    CELL_ADD(&w->inflight, delta);
+}
+void metrics_conn_add(metrics_worker *w, int64_t delta)
+{
+    CELL_ADD(&w->connections, (uint64_t)delta);
+}
+void metrics_rejected_inc(metrics_worker *w)
+{
+    CELL_ADD(&w->rejected, 1);
+}
 
 /* Seconds with enough digits for nanosecond values, without trailing zeros. */
 static void put_seconds(buf *out, uint64_t ns)
@@ -162,16 +171,15 @@ static void header(buf *out, const char *name, const char *type, const char *hel
     buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-void metrics_render(const metrics_layout *l, metrics_worker *const *ws, size_t n,
-                    const metrics_process *proc, buf *out)
+void metrics_render(const metrics_layout *l, metrics_worker *const *ws, size_t n, const metrics_process *proc, buf *out)
 {
     header(out, "msdemo_requests_total", "counter", "Requests answered, by path and status code.");
     for (size_t r = 0; r < l->n_rows; r++)
         for (size_t c = 0; c < l->n_codes; c++) {
             uint64_t v = sum_cell(ws, n, r, c);
             if (v || c == 0) /* 200 always present so rate() has a series from the start */
-                buf_printf(out, "msdemo_requests_total{path=\"%s\",code=\"%d\"} %" PRIu64 "\n",
-                           l->rows[r].path, l->codes[c], v);
+                buf_printf(out, "msdemo_requests_total{path=\"%s\",code=\"%d\"} %" PRIu64 "\n", l->rows[r].path,
+                           l->codes[c], v);
         }
 
     header(out, "msdemo_request_duration_seconds", "histogram",

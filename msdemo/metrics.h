@@ -9,35 +9,35 @@
 #ifndef MSDEMO_METRICS_H
 #define MSDEMO_METRICS_H
 
+#include "buf.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "buf.h"
 
-#define METRICS_MAX_ROWS    80
+#define METRICS_MAX_ROWS 80
 #define METRICS_MAX_BUCKETS 20
-#define METRICS_MAX_CODES   24
+#define METRICS_MAX_CODES 24
 
 typedef struct metrics_row {
-    const char *path;                          /* label value (not owned) */
+    const char *path; /* label value (not owned) */
     size_t n_buckets;
-    uint64_t le_ns[METRICS_MAX_BUCKETS];       /* upper bounds, increasing; +Inf implicit */
+    uint64_t le_ns[METRICS_MAX_BUCKETS]; /* upper bounds, increasing; +Inf implicit */
 } metrics_row;
 
 typedef struct metrics_layout {
     size_t n_rows;
     metrics_row rows[METRICS_MAX_ROWS];
     size_t n_codes;
-    int codes[METRICS_MAX_CODES];              /* codes[0] is 200 */
-    size_t cells_per_row;                      /* n_codes + METRICS_MAX_BUCKETS + 1 + 2 */
+    int codes[METRICS_MAX_CODES]; /* codes[0] is 200 */
+    size_t cells_per_row;         /* n_codes + METRICS_MAX_BUCKETS + 1 + 2 */
 } metrics_layout;
 
 typedef struct metrics_worker {
     const metrics_layout *layout;
-    uint64_t *cells;                           /* n_rows * cells_per_row */
-    int64_t inflight;                          /* requests received, response not yet written */
-    uint64_t connections;                      /* open connections */
-    uint64_t rejected;                         /* connections refused over max_connections */
+    uint64_t *cells;      /* n_rows * cells_per_row */
+    int64_t inflight;     /* requests received, response not yet written */
+    uint64_t connections; /* open connections */
+    uint64_t rejected;    /* connections refused over max_connections */
 } metrics_worker;
 
 /* Starts an empty layout with the standard codes. */
@@ -46,11 +46,11 @@ void metrics_layout_init(metrics_layout *l);
 int metrics_layout_add_code(metrics_layout *l, int code);
 /* Adds a row whose buckets cover values from lo_ns to hi_ns (a 1-2.5-5 ladder, plus the
  * given extra bounds such as a delay series' quantiles). Returns the row index or -1. */
-int metrics_layout_add_row(metrics_layout *l, const char *path, uint64_t lo_ns, uint64_t hi_ns,
-                           const uint64_t *extra, size_t n_extra);
+int metrics_layout_add_row(metrics_layout *l, const char *path, uint64_t lo_ns, uint64_t hi_ns, const uint64_t *extra,
+                           size_t n_extra);
 
 int metrics_worker_init(metrics_worker *w, const metrics_layout *l);
-void metrics_worker_free(metrics_worker *w);
+void metrics_worker_fini(metrics_worker *w);
 
 /* Records one answered request. Only the owning thread calls this. */
 void metrics_observe(metrics_worker *w, size_t row, int code, uint64_t duration_ns);

@@ -28,8 +28,8 @@ int procstat_read(procstat *ps)
     int got = 0;
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
-        ps->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-                          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+        ps->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+                          (double)ru.ru_stime.tv_usec / 1e6;
         got++;
     }
     FILE *f = fopen("/proc/self/statm", "r");

@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 typedef struct procstat {
-    double cpu_seconds;        /* user + system */
-    uint64_t rss_bytes;        /* resident set size now */
+    double cpu_seconds; /* user + system */
+    uint64_t rss_bytes; /* resident set size now */
     uint64_t vsize_bytes;
     uint64_t open_fds;
     uint64_t max_fds;

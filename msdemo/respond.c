@@ -27,8 +27,8 @@ static bool method_ok(http_str m, bool *head)
 
 void respond_route(worker *w, const http_request *req, pending *p)
 {
-    msdemo_server *s = w->srv;
-    const msdemo_config *cfg = s->cfg;
+    server *s = w->srv;
+    const config *cfg = s->cfg;
     size_t ne = cfg->n_endpoints;
     bool head;
 
@@ -39,7 +39,7 @@ void respond_route(worker *w, const http_request *req, pending *p)
     p->head_only = head;
 
     for (size_t i = 0; i < ne; i++) {
-        const msdemo_endpoint *e = &cfg->endpoints[i];
+        const config_endpoint *e = &cfg->endpoints[i];
         if (!http_str_eq(req->path, e->path))
             continue;
         p->row = (uint16_t)i;
@@ -126,28 +126,21 @@ static void simple(worker *w, const pending *p, buf *out, const char *ctype, con
 
 void respond_format(worker *w, const pending *p, buf *out)
 {
-    msdemo_server *s = w->srv;
+    server *s = w->srv;
     size_t ne = s->cfg->n_endpoints;
 
     if (p->status == 200 && p->row < ne) {
-        const msdemo_endpoint *e = &s->cfg->endpoints[p->row];
+        const config_endpoint *e = &s->cfg->endpoints[p->row];
         simple(w, p, out, e->content_type, e->body, e->body_len);
         return;
     }
     if (p->status == 200 && p->row >= ne) {
         switch (p->row - ne) {
-        case ROW_HEALTHZ:
-            simple(w, p, out, "text/plain", "ok\n", 3);
-            return;
-        case ROW_READYZ:
-            simple(w, p, out, "text/plain", "ready\n", 6);
-            return;
-        case ROW_CONFIG:
-            simple(w, p, out, "application/json", s->config_json.data, s->config_json.len);
-            return;
+        case ROW_HEALTHZ: simple(w, p, out, "text/plain", "ok\n", 3); return;
+        case ROW_READYZ: simple(w, p, out, "text/plain", "ready\n", 6); return;
+        case ROW_CONFIG: simple(w, p, out, "application/json", s->config_json.data, s->config_json.len); return;
         case ROW_METRICS: {
-            metrics_process proc = {s->start_time, !__atomic_load_n(&s->draining, __ATOMIC_RELAXED),
-                                    PT_VERSION};
+            metrics_process proc = {s->start_time, !__atomic_load_n(&s->draining, __ATOMIC_RELAXED), PT_VERSION};
             buf body = BUF_INIT;
             metrics_render(&s->layout, s->mptrs, s->nworkers, &proc, &body);
             if (buf_ok(&body)) {
@@ -157,11 +150,10 @@ void respond_format(worker *w, const pending *p, buf *out)
                 q.status = 500;
                 simple(w, &q, out, "text/plain", "out of memory\n", 14);
             }
-            buf_free(&body);
+            buf_fini(&body);
             return;
         }
-        default:
-            break;
+        default: break;
         }
     }
     char msg[64];

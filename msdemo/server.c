@@ -110,17 +110,17 @@ static void reject(int fd)
     close(fd);
 }
 
-static void accept_resume(ev_loop *loop, ev_timer *t)
+static void accept_resume(evloop *loop, evloop_timer *t)
 {
     worker *w = t->data;
     if (!w->listen_closed)
-        ev_io_start(loop, &w->lio, EV_READ);
+        evloop_io_start(loop, &w->lio, EVLOOP_READ);
 }
 
-static void accept_cb(ev_loop *loop, ev_io *io, uint32_t events)
+static void accept_cb(evloop *loop, evloop_io *io, uint32_t events)
 {
     worker *w = io->data;
-    msdemo_server *s = w->srv;
+    server *s = w->srv;
     (void)events;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -129,8 +129,8 @@ static void accept_cb(ev_loop *loop, ev_io *io, uint32_t events)
                 continue;
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 log_warn("accept paused", "\"worker\":%u,\"error\":\"%s\"", w->idx, strerror(errno));
-                ev_io_stop(loop, &w->lio);
-                ev_timer_start(loop, &w->accept_pause, ev_now(loop) + 100 * CLOCK_NS_PER_MS);
+                evloop_io_stop(loop, &w->lio);
+                evloop_timer_start(loop, &w->accept_pause, evloop_now(loop) + 100 * CLOCK_NS_PER_MS);
             }
             return; /* EAGAIN, or paused */
         }
@@ -149,17 +149,17 @@ static void accept_cb(ev_loop *loop, ev_io *io, uint32_t events)
 
 /* --- drain -------------------------------------------------------------------------- */
 
-/* Runs on the worker's thread after ev_wake. */
-static void worker_wake(ev_loop *loop, void *arg)
+/* Runs on the worker's thread after evloop_wake. */
+static void worker_wake(evloop *loop, void *arg)
 {
     worker *w = arg;
-    msdemo_server *s = w->srv;
+    server *s = w->srv;
     if (!__atomic_load_n(&s->stop_listening, __ATOMIC_ACQUIRE) || w->listen_closed)
         return;
     w->listen_closed = true;
-    ev_io_stop(loop, &w->lio);
-    ev_timer_stop(loop, &w->accept_pause);
-    ev_timer_stop(loop, &w->trim_timer);
+    evloop_io_stop(loop, &w->lio);
+    evloop_timer_stop(loop, &w->accept_pause);
+    evloop_timer_stop(loop, &w->trim_timer);
     close(w->lfd);
     w->lfd = -1;
     /* conn_drain may close c; take next first. */
@@ -168,7 +168,7 @@ static void worker_wake(ev_loop *loop, void *arg)
         conn_drain(c);
     }
     if (w->nconns == 0)
-        ev_break(loop);
+        evloop_break(loop);
 }
 
 static void *worker_main(void *arg)
@@ -178,7 +178,7 @@ static void *worker_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-    int rc = ev_run(w->loop);
+    int rc = evloop_run(w->loop);
     if (rc < 0)
         log_error("event loop failed", "\"worker\":%u,\"error\":\"%s\"", w->idx, strerror(-rc));
     return NULL;
@@ -192,9 +192,9 @@ static void ms_double(jsonw *j, const char *key, double ns)
     jsonw_double(j, ns / 1e6);
 }
 
-static void build_config_json(msdemo_server *s)
+static void build_config_json(server *s)
 {
-    const msdemo_config *cfg = s->cfg;
+    const config *cfg = s->cfg;
     jsonw j;
     jsonw_init(&j, &s->config_json, 2);
     jsonw_obj_begin(&j);
@@ -237,7 +237,7 @@ static void build_config_json(msdemo_server *s)
     jsonw_key(&j, "endpoints");
     jsonw_arr_begin(&j);
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
-        const msdemo_endpoint *e = &cfg->endpoints[i];
+        const config_endpoint *e = &cfg->endpoints[i];
         const delay_series *ds = &s->series[i];
         jsonw_obj_begin(&j);
         jsonw_key(&j, "path");
@@ -311,7 +311,7 @@ static unsigned cpu_count(void)
 /* The name in X-Served-By: the config's, else the pod name the Deployment passes from the
  * downward API ($POD_NAME), else the host name (a container's host name is its pod name
  * too); one that is not a plain name is left out rather than sent. */
-static void pick_instance(msdemo_server *s)
+static void pick_instance(server *s)
 {
     const char *name = s->cfg->instance;
     char host[256];
@@ -327,16 +327,16 @@ static void pick_instance(msdemo_server *s)
             name = host;
         }
     }
-    if (!msdemo_instance_valid(name))
+    if (!config_instance_valid(name))
         name = "";
-    size_t n = strlen(name); /* <= 63: checked by msdemo_instance_valid */
+    size_t n = strlen(name); /* <= 63: checked by config_instance_valid */
     memcpy(s->instance, name, n < sizeof s->instance ? n : sizeof s->instance - 1);
     s->instance[n < sizeof s->instance ? n : sizeof s->instance - 1] = '\0';
 }
 
-msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t errlen)
+server *server_create(const config *cfg, char *err, size_t errlen)
 {
-    msdemo_server *s = calloc(1, sizeof *s);
+    server *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -371,7 +371,7 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
             goto fail;
         }
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
-        const msdemo_endpoint *e = &cfg->endpoints[i];
+        const config_endpoint *e = &cfg->endpoints[i];
         delay_spec spec = {e->delay.dist, e->delay.mean_ns, e->delay.stddev_ns, e->delay.n};
         char derr[256];
         /* Each endpoint gets its own stream so adding an endpoint changes no other series. */
@@ -382,12 +382,12 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
         }
         if (s->series[i].clamped)
             log_write(s->series[i].clamped_moved_fit ? LOG_WARN : LOG_INFO,
-                     s->series[i].clamped_moved_fit
-                         ? "delay series clamped at 0 does not reach the configured mean/stddev"
-                         : "delay series clamped at 0; refitted to the configured mean/stddev",
-                     "\"path\":\"%s\",\"clamped\":%u,\"n\":%u,\"fitted_mean_ms\":%.3f,\"fitted_stddev_ms\":%.3f",
-                     e->path, (unsigned)s->series[i].clamped, (unsigned)s->series[i].n,
-                     s->series[i].fit_mean_ns / 1e6, s->series[i].fit_stddev_ns / 1e6);
+                      s->series[i].clamped_moved_fit
+                          ? "delay series clamped at 0 does not reach the configured mean/stddev"
+                          : "delay series clamped at 0; refitted to the configured mean/stddev",
+                      "\"path\":\"%s\",\"clamped\":%u,\"n\":%u,\"fitted_mean_ms\":%.3f,\"fitted_stddev_ms\":%.3f",
+                      e->path, (unsigned)s->series[i].clamped, (unsigned)s->series[i].n, s->series[i].fit_mean_ns / 1e6,
+                      s->series[i].fit_stddev_ns / 1e6);
         uint64_t q[8];
         size_t nq = 0;
         if (series_quantiles(&s->series[i], q, &nq) < 0) {
@@ -426,9 +426,9 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
             goto fail;
         if (i == 0)
             s->port = bound_port(w->lfd);
-        w->loop = ev_create();
+        w->loop = evloop_create();
         if (w->loop)
-            ev_set_timer_slack(w->loop, cfg->timer_slack_ns);
+            evloop_set_timer_slack(w->loop, cfg->timer_slack_ns);
         w->rbuf_cap = rbuf_cap;
         w->rbuf = malloc(rbuf_cap);
         w->cursors = calloc(cfg->n_endpoints ? cfg->n_endpoints : 1, sizeof *w->cursors);
@@ -443,10 +443,10 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
          * the whole series rather than all repeating its first values. */
         for (size_t k = 0; k < cfg->n_endpoints; k++)
             w->cursors[k] = delay_cursor_start(&s->series[k], (uint32_t)i, (uint32_t)s->nworkers);
-        ev_io_init(&w->lio, w->lfd, accept_cb, w);
-        ev_timer_init(&w->accept_pause, accept_resume, w);
-        ev_timer_init(&w->trim_timer, conn_trim_cb, w);
-        if (ev_io_start(w->loop, &w->lio, EV_READ) < 0 || ev_set_wake(w->loop, worker_wake, w) < 0) {
+        evloop_io_init(&w->lio, w->lfd, accept_cb, w);
+        evloop_timer_init(&w->accept_pause, accept_resume, w);
+        evloop_timer_init(&w->trim_timer, conn_trim_cb, w);
+        if (evloop_io_start(w->loop, &w->lio, EVLOOP_READ) < 0 || evloop_set_wake(w->loop, worker_wake, w) < 0) {
             snprintf(err, errlen, "cannot set up the event loop of worker %zu", i);
             goto fail;
         }
@@ -458,11 +458,11 @@ msdemo_server *msdemo_server_create(const msdemo_config *cfg, char *err, size_t 
     }
     return s;
 fail:
-    msdemo_server_destroy(s);
+    server_destroy(s);
     return NULL;
 }
 
-int msdemo_server_start(msdemo_server *s, char *err, size_t errlen)
+int server_start(server *s, char *err, size_t errlen)
 {
     for (size_t i = 0; i < s->nworkers; i++) {
         worker *w = &s->workers[i];
@@ -476,7 +476,7 @@ int msdemo_server_start(msdemo_server *s, char *err, size_t errlen)
     return 0;
 }
 
-void msdemo_server_drain(msdemo_server *s)
+void server_drain(server *s)
 {
     __atomic_store_n(&s->draining, 1, __ATOMIC_RELEASE);
     log_info("draining", "\"grace_ms\":%.0f,\"timeout_ms\":%.0f", (double)s->cfg->drain_grace_ns / 1e6,
@@ -490,10 +490,10 @@ void msdemo_server_drain(msdemo_server *s)
     __atomic_store_n(&s->stop_listening, 1, __ATOMIC_RELEASE);
     for (size_t i = 0; i < s->nworkers; i++)
         if (s->workers[i].loop)
-            ev_wake(s->workers[i].loop);
+            evloop_wake(s->workers[i].loop);
 }
 
-size_t msdemo_server_wait(msdemo_server *s, mono_ns deadline)
+size_t server_wait(server *s, mono_ns deadline)
 {
     size_t left = 0;
     for (size_t i = 0; i < s->nworkers; i++) {
@@ -516,7 +516,7 @@ size_t msdemo_server_wait(msdemo_server *s, mono_ns deadline)
     return left;
 }
 
-void msdemo_server_destroy(msdemo_server *s)
+void server_destroy(server *s)
 {
     if (!s)
         return;
@@ -530,25 +530,31 @@ void msdemo_server_destroy(msdemo_server *s)
         if (w->lfd >= 0)
             close(w->lfd);
         if (w->loop)
-            ev_destroy(w->loop);
+            evloop_destroy(w->loop);
         free(w->rbuf);
         free(w->cursors);
-        buf_free(&w->wbuf);
-        metrics_worker_free(&w->metrics);
+        buf_fini(&w->wbuf);
+        metrics_worker_fini(&w->metrics);
     }
     for (size_t i = 0; s->series && i < s->cfg->n_endpoints; i++)
-        delay_series_free(&s->series[i]);
+        delay_series_fini(&s->series[i]);
     free(s->series);
     free(s->workers);
     free(s->mptrs);
-    buf_free(&s->config_json);
+    buf_fini(&s->config_json);
     free(s);
 }
 
-uint16_t msdemo_server_port(const msdemo_server *s) { return s->port; }
-size_t msdemo_server_workers(const msdemo_server *s) { return s->nworkers; }
+uint16_t server_port(const server *s)
+{
+    return s->port;
+}
+size_t server_workers(const server *s)
+{
+    return s->nworkers;
+}
 
-const char *msdemo_server_config_json(const msdemo_server *s, size_t *len)
+const char *server_config_json(const server *s, size_t *len)
 {
     *len = s->config_json.len;
     return s->config_json.data;

@@ -16,14 +16,7 @@
 #include "server.h"
 
 /* Rows after the configured endpoints: operations paths and everything else. */
-enum {
-    ROW_HEALTHZ,
-    ROW_READYZ,
-    ROW_METRICS,
-    ROW_CONFIG,
-    ROW_OTHER,
-    ROW_OPS_COUNT
-};
+enum { ROW_HEALTHZ, ROW_READYZ, ROW_METRICS, ROW_CONFIG, ROW_OTHER, ROW_OPS_COUNT };
 
 /* One queued response. Requests on a connection are answered strictly in order
  * (pipelining), each when its own delay has passed and every earlier one is written. */
@@ -33,11 +26,11 @@ typedef struct pending {
     uint16_t row;
     int16_t status;
     bool head_only;
-    bool close_after;      /* Connection: close, then close the socket */
-    bool keep_alive_10;    /* HTTP/1.0 client asked for keep-alive: say yes explicitly */
-    bool body_open;        /* its request body is still being read: not answered before the
+    bool close_after;   /* Connection: close, then close the socket */
+    bool keep_alive_10; /* HTTP/1.0 client asked for keep-alive: say yes explicitly */
+    bool body_open;     /* its request body is still being read: not answered before the
                             * status is final (a body error replaces it; one response each) */
-    bool send_continue;    /* "Expect: 100-continue": write the interim 100 when it is first
+    bool send_continue; /* "Expect: 100-continue": write the interim 100 when it is first
                             * in line, so it never overtakes an earlier answer */
 } pending;
 
@@ -46,68 +39,68 @@ typedef struct pending {
 typedef struct worker worker;
 
 typedef struct conn {
-    ev_io io;
-    ev_timer resp_timer;   /* fires when the head of the queue is due */
-    ev_timer idle_timer;   /* header_timeout while a head is incomplete, else idle_timeout */
+    evloop_io io;
+    evloop_timer resp_timer; /* fires when the head of the queue is due */
+    evloop_timer idle_timer; /* header_timeout while a head is incomplete, else idle_timeout */
     worker *w;
     struct conn *prev, *next;
-    buf in;                /* partial input kept between reads; empty (no memory) usually */
-    buf out;               /* output the socket did not take yet; empty usually */
+    buf in;  /* partial input kept between reads; empty (no memory) usually */
+    buf out; /* output the socket did not take yet; empty usually */
     size_t out_off;
-    pending *q;            /* ring of queued responses */
+    pending *q; /* ring of queued responses */
     pending q_inline[CONN_INLINE_Q];
     uint32_t q_head, q_len, q_cap;
-    mono_ns head_start;    /* when the current incomplete head began (0 = none) */
-    uint64_t body_left;    /* Content-Length body bytes still to discard */
-    uint64_t body_seen;    /* body bytes discarded so far (both framings) */
+    mono_ns head_start; /* when the current incomplete head began (0 = none) */
+    uint64_t body_left; /* Content-Length body bytes still to discard */
+    uint64_t body_seen; /* body bytes discarded so far (both framings) */
     http_chunked chunked;
     bool in_chunked;
-    bool stop_reading;     /* a close_after response is queued, or the peer half-closed */
-    bool closing;          /* drain: close once the queue is empty */
+    bool stop_reading; /* a close_after response is queued, or the peer half-closed */
+    bool closing;      /* drain: close once the queue is empty */
     bool want_write;
 } conn;
 
 struct worker {
-    msdemo_server *srv;
+    server *srv;
     unsigned idx;
     pthread_t thread;
     bool started;
-    ev_loop *loop;
+    evloop *loop;
     int lfd;
-    ev_io lio;
-    ev_timer accept_pause;   /* after EMFILE: stop accepting for a moment */
+    evloop_io lio;
+    evloop_timer accept_pause; /* after EMFILE: stop accepting for a moment */
     metrics_worker metrics;
     rng rng;
-    uint32_t *cursors;       /* per endpoint position in its delay series */
-    char *rbuf;              /* read scratch */
+    uint32_t *cursors; /* per endpoint position in its delay series */
+    char *rbuf;        /* read scratch */
     size_t rbuf_cap;
-    buf wbuf;                /* write scratch */
-    conn *conns;             /* all open connections (for drain) */
+    buf wbuf;    /* write scratch */
+    conn *conns; /* all open connections (for drain) */
     size_t nconns;
     conn *free_conns;        /* recycled connection structs */
     size_t conns_peak;       /* most connections open since memory was last given back */
-    ev_timer trim_timer;     /* gives freed connection memory back to the OS after a storm */
+    evloop_timer trim_timer; /* gives freed connection memory back to the OS after a storm */
     char date[40];
     int64_t date_sec;
     bool drain_seen, listen_closed;
 };
 
-struct msdemo_server {
-    const msdemo_config *cfg;
+struct server {
+    const config *cfg;
     size_t nworkers;
     worker *workers;
-    delay_series *series;            /* one per endpoint */
+    delay_series *series; /* one per endpoint */
     metrics_layout layout;
     metrics_worker **mptrs;
     buf config_json;
-    char instance[64];               /* X-Served-By value, "" = no header */
+    char instance[64]; /* X-Served-By value, "" = no header */
     uint16_t port;
     double start_time;
     http_limits hlim;
     /* Cross-thread state, accessed with __atomic builtins. */
-    int draining;                    /* readyz 503 */
-    int stop_listening;              /* workers close their listeners */
-    uint32_t connections;            /* open connections, all workers */
+    int draining;         /* readyz 503 */
+    int stop_listening;   /* workers close their listeners */
+    uint32_t connections; /* open connections, all workers */
 };
 
 /* conn.c */
@@ -117,7 +110,7 @@ void conn_drain(conn *c);
 void conn_free_cache(worker *w);
 /* trim_timer's callback: returns free heap memory to the OS (malloc_trim) once a burst of
  * connections has closed, so a Pi gets it back; conns_peak restarts from now. */
-void conn_trim_cb(ev_loop *loop, ev_timer *t);
+void conn_trim_cb(evloop *loop, evloop_timer *t);
 
 /* respond.c: routes a parsed request to a queued response. */
 void respond_route(worker *w, const http_request *req, pending *p);

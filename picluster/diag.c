@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-void pc_diags_init(pc_diags *d)
+void diag_init(diag_list *d)
 {
     memset(d, 0, sizeof *d);
 }
 
-void pc_diags_free(pc_diags *d)
+void diag_fini(diag_list *d)
 {
     for (size_t i = 0; i < d->n; i++)
         free(d->v[i].msg);
@@ -18,17 +18,17 @@ void pc_diags_free(pc_diags *d)
     memset(d, 0, sizeof *d);
 }
 
-void pc_diags_add(pc_diags *d, bool warning, const char *msg)
+void diag_add(diag_list *d, bool warning, const char *msg)
 {
     if (warning)
         d->warnings++;
     else
         d->errors++;
-    if (d->n >= PC_DIAG_MAX)
+    if (d->n >= DIAG_MAX)
         return;
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 16;
-        pc_diag_entry *v = realloc(d->v, cap * sizeof *v);
+        diag_entry *v = realloc(d->v, cap * sizeof *v);
         if (!v) {
             d->oom = true;
             return;
@@ -46,7 +46,7 @@ void pc_diags_add(pc_diags *d, bool warning, const char *msg)
     d->n++;
 }
 
-void pc_diags_addf(pc_diags *d, bool warning, const char *fmt, ...)
+void diag_addf(diag_list *d, bool warning, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -54,10 +54,10 @@ void pc_diags_addf(pc_diags *d, bool warning, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    pc_diags_add(d, warning, msg);
+    diag_add(d, warning, msg);
 }
 
-void pc_diags_print(const pc_diags *d, FILE *f)
+void diag_print(const diag_list *d, FILE *f)
 {
     for (size_t i = 0; i < d->n; i++)
         fprintf(f, "%s\n", d->v[i].msg);
@@ -68,7 +68,7 @@ void pc_diags_print(const pc_diags *d, FILE *f)
         fprintf(f, "(out of memory while collecting problems; some are missing)\n");
 }
 
-bool pc_diags_has(const pc_diags *d, const char *needle)
+bool diag_has(const diag_list *d, const char *needle)
 {
     for (size_t i = 0; i < d->n; i++)
         if (strstr(d->v[i].msg, needle))

@@ -10,28 +10,28 @@
 
 /* ---- character classes -------------------------------------------------------- */
 
-bool pc_is_lower_alnum(char ch)
+bool fields_is_lower_alnum(char ch)
 {
     return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
 }
 
-bool pc_is_alnum(char ch)
+bool fields_is_alnum(char ch)
 {
-    return pc_is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
+    return fields_is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
 }
 
 /* RFC 1123 label: lower-case letters, digits, '-', not at either end, 1..63. */
-bool pc_dns_label_ok(const char *s, size_t n)
+bool fields_dns_label_ok(const char *s, size_t n)
 {
     if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!pc_is_lower_alnum(s[i]) && s[i] != '-')
+        if (!fields_is_lower_alnum(s[i]) && s[i] != '-')
             return false;
     return true;
 }
 
-bool pc_dns_name_ok(const char *s)
+bool fields_dns_name_ok(const char *s)
 {
     size_t len = strlen(s);
     if (len == 0 || len > 253)
@@ -39,7 +39,7 @@ bool pc_dns_name_ok(const char *s)
     while (*s) {
         const char *dot = strchr(s, '.');
         size_t n = dot ? (size_t)(dot - s) : strlen(s);
-        if (!pc_dns_label_ok(s, n))
+        if (!fields_dns_label_ok(s, n))
             return false;
         s += n;
         if (*s == '.')
@@ -50,7 +50,7 @@ bool pc_dns_name_ok(const char *s)
     return true;
 }
 
-bool pc_has_ctl_or_space(const char *s)
+bool fields_has_ctl_or_space(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s <= 0x20 || *s == 0x7f)
@@ -58,7 +58,7 @@ bool pc_has_ctl_or_space(const char *s)
     return false;
 }
 
-bool pc_has_ctl(const char *s)
+bool fields_has_ctl(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -66,10 +66,10 @@ bool pc_has_ctl(const char *s)
     return false;
 }
 
-bool pc_chars_in(const char *s, const char *extra)
+bool fields_chars_in(const char *s, const char *extra)
 {
     for (; *s; s++)
-        if (!pc_is_alnum(*s) && !strchr(extra, *s))
+        if (!fields_is_alnum(*s) && !strchr(extra, *s))
             return false;
     return true;
 }
@@ -77,7 +77,7 @@ bool pc_chars_in(const char *s, const char *extra)
 /* ---- field validators --------------------------------------------------------- */
 
 /* "v1.32.5+k3s1": a pinned release, never a channel name. */
-bool pc_k3s_version_ok(const char *s)
+bool fields_k3s_version_ok(const char *s)
 {
     if (*s++ != 'v')
         return false;
@@ -99,13 +99,13 @@ bool pc_k3s_version_ok(const char *s)
     return *s == '\0';
 }
 
-bool pc_user_ok(const char *s)
+bool fields_user_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!pc_is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
+        if (!fields_is_lower_alnum(s[i]) && s[i] != '_' && s[i] != '-')
             return false;
     return true;
 }
@@ -119,18 +119,23 @@ static uint32_t be32(const uint8_t *p)
 /* "TYPE BASE64 [comment]"; the blob must decode and name the same TYPE (RFC 4253 wire
  * format: uint32 length + type string), which catches truncated or pasted-wrong keys.
  * Returns NULL if fine, else a reason. */
-const char *pc_ssh_key_problem(const char *s)
+const char *fields_ssh_key_problem(const char *s)
 {
     static const char *const types[] = {
-        "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
-        "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com",
-        "sk-ecdsa-sha2-nistp256@openssh.com", NULL,
+        "ssh-ed25519",
+        "ssh-rsa",
+        "ecdsa-sha2-nistp256",
+        "ecdsa-sha2-nistp384",
+        "ecdsa-sha2-nistp521",
+        "sk-ssh-ed25519@openssh.com",
+        "sk-ecdsa-sha2-nistp256@openssh.com",
+        NULL,
     };
     const char *sp = strchr(s, ' ');
     size_t tlen = sp ? (size_t)(sp - s) : strlen(s);
     bool known = false;
 
-    if (pc_has_ctl(s))
+    if (fields_has_ctl(s))
         return "contains control characters (one key per line, no line breaks)";
     for (const char *const *t = types; *t; t++)
         if (strlen(*t) == tlen && memcmp(*t, s, tlen) == 0)
@@ -171,38 +176,39 @@ const char *pc_ssh_key_problem(const char *s)
 
 /* Kubernetes label key: [prefix/]name; prefix a DNS subdomain, name 1..63 of
  * [A-Za-z0-9._-] starting and ending alphanumeric. */
-bool pc_label_name_ok(const char *s, size_t n)
+bool fields_label_name_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > 63 || !pc_is_alnum(s[0]) || !pc_is_alnum(s[n - 1]))
+    if (n == 0 || n > 63 || !fields_is_alnum(s[0]) || !fields_is_alnum(s[n - 1]))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!pc_is_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+        if (!fields_is_alnum(s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
             return false;
     return true;
 }
 
-bool pc_label_value_ok(const char *s)
+bool fields_label_value_ok(const char *s)
 {
     size_t n = strlen(s);
-    return n == 0 || pc_label_name_ok(s, n);
+    return n == 0 || fields_label_name_ok(s, n);
 }
 
 /* Returns NULL if key is fine, else a reason. */
-const char *pc_label_key_problem(const char *key)
+const char *fields_label_key_problem(const char *key)
 {
     const char *slash = strchr(key, '/');
     if (!slash)
-        return pc_label_name_ok(key, strlen(key)) ? NULL
-               : "must be 1-63 characters [A-Za-z0-9._-], starting and ending with a letter or digit";
+        return fields_label_name_ok(key, strlen(key))
+                   ? NULL
+                   : "must be 1-63 characters [A-Za-z0-9._-], starting and ending with a letter or digit";
     size_t plen = (size_t)(slash - key);
     char prefix[254];
     if (plen == 0 || plen > 253)
         return "has an invalid prefix before '/'";
     memcpy(prefix, key, plen);
     prefix[plen] = '\0';
-    if (!pc_dns_name_ok(prefix))
+    if (!fields_dns_name_ok(prefix))
         return "has a prefix that is not a lower-case DNS name";
-    if (!pc_label_name_ok(slash + 1, strlen(slash + 1)))
+    if (!fields_label_name_ok(slash + 1, strlen(slash + 1)))
         return "must have a name of 1-63 characters [A-Za-z0-9._-] after the prefix";
     /* The kubelet refuses to start with labels in the kubernetes.io / k8s.io namespaces
      * (NodeRestriction), except these two domains; k3s would then never register. */
@@ -215,22 +221,20 @@ const char *pc_label_key_problem(const char *key)
                      : pl > dl && prefix[pl - dl - 1] == '.' && strcmp(prefix + pl - dl, doms[i]) == 0)
             reserved = true;
     }
-    if (reserved && strcmp(prefix, "node.kubernetes.io") != 0 &&
-        strcmp(prefix, "kubelet.kubernetes.io") != 0)
+    if (reserved && strcmp(prefix, "node.kubernetes.io") != 0 && strcmp(prefix, "kubelet.kubernetes.io") != 0)
         return "uses a prefix reserved for Kubernetes (the kubelet refuses such node labels; "
                "use your own prefix, e.g. pitestbed.io/)";
     return NULL;
 }
 
 /* "key[=value]:Effect". Returns NULL if fine, else a reason. */
-const char *pc_taint_problem(const char *t)
+const char *fields_taint_problem(const char *t)
 {
     const char *colon = strrchr(t, ':');
     if (!colon)
         return "must be key[=value]:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)";
     const char *eff = colon + 1;
-    if (strcmp(eff, "NoSchedule") != 0 && strcmp(eff, "PreferNoSchedule") != 0 &&
-        strcmp(eff, "NoExecute") != 0)
+    if (strcmp(eff, "NoSchedule") != 0 && strcmp(eff, "PreferNoSchedule") != 0 && strcmp(eff, "NoExecute") != 0)
         return "has an unknown effect (expected NoSchedule, PreferNoSchedule or NoExecute)";
     char kv[512];
     size_t n = (size_t)(colon - t);
@@ -241,10 +245,9 @@ const char *pc_taint_problem(const char *t)
     char *eq = strchr(kv, '=');
     if (eq) {
         *eq = '\0';
-        if (!pc_label_value_ok(eq + 1))
+        if (!fields_label_value_ok(eq + 1))
             return "has an invalid value (1-63 characters [A-Za-z0-9._-])";
     }
-    const char *why = pc_label_key_problem(kv);
+    const char *why = fields_label_key_problem(kv);
     return why ? "has an invalid key" : NULL;
 }
-

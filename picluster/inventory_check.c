@@ -11,59 +11,59 @@
 
 #include "ipv4.h"
 
-#define ERR(c, at, ...)  pc_inv_problem((c), false, (at), __VA_ARGS__)
-#define WARN(c, at, ...) pc_inv_problem((c), true, (at), __VA_ARGS__)
+#define ERR(c, at, ...) inventory_problem((c), false, (at), __VA_ARGS__)
+#define WARN(c, at, ...) inventory_problem((c), true, (at), __VA_ARGS__)
 
 /* Duplicates, subnet membership, gateway, server count, arch mix. */
-void pc_inv_cross_check(pc_inv_ctx *c, const yt_node *root)
+void inventory_cross_check(inventory_ctx *c, const yamltree_node *root)
 {
-    pc_inventory *inv = c->inv;
-    char a[PC_IPV4_STRLEN], b[PC_IPV4_STRLEN], q[64];
+    inventory *inv = c->inv;
+    char a[IPV4_STRLEN], b[IPV4_STRLEN], q[64];
     size_t servers = 0;
     bool any_arm64 = false;
 
-    if (inv->has_gateway && c->subnet_ok && !pc_ipv4_host_in(inv->gateway, inv->subnet, inv->prefix))
-        ERR(c, c->gateway_node, "gateway %s is outside the subnet %s/%u", pc_ipv4_format(inv->gateway, a),
-            pc_ipv4_format(inv->subnet, b), inv->prefix);
+    if (inv->has_gateway && c->subnet_ok && !ipv4_host_in(inv->gateway, inv->subnet, inv->prefix))
+        ERR(c, c->gateway_node, "gateway %s is outside the subnet %s/%u", ipv4_format(inv->gateway, a),
+            ipv4_format(inv->subnet, b), inv->prefix);
 
     for (size_t i = 0; i < inv->n_nodes; i++) {
-        pc_node *n = &inv->nodes[i];
+        inventory_node *n = &inv->nodes[i];
         if (!c->node_maps[i])
             continue;
         if (n->host)
             for (size_t j = 0; j < i; j++)
                 if (inv->nodes[j].host && strcmp(inv->nodes[j].host, n->host) == 0) {
                     ERR(c, c->host_nodes[i], "duplicate host %s (also at line %u)",
-                        pc_inv_quoted(n->host, q, sizeof q), c->host_nodes[j]->line);
+                        inventory_quoted(n->host, q, sizeof q), c->host_nodes[j]->line);
                     break;
                 }
         if (c->ip_ok[i]) {
-            if (c->subnet_ok && !pc_ipv4_host_in(n->ip, inv->subnet, inv->prefix))
-                ERR(c, c->ip_nodes[i], "address %s of %s is outside the subnet %s/%u%s", pc_ipv4_format(n->ip, a),
-                    n->host ? n->host : "this node", pc_ipv4_format(inv->subnet, b), inv->prefix,
-                    (n->ip & pc_ipv4_mask(inv->prefix)) == inv->subnet ? " (network or broadcast address)" : "");
+            if (c->subnet_ok && !ipv4_host_in(n->ip, inv->subnet, inv->prefix))
+                ERR(c, c->ip_nodes[i], "address %s of %s is outside the subnet %s/%u%s", ipv4_format(n->ip, a),
+                    n->host ? n->host : "this node", ipv4_format(inv->subnet, b), inv->prefix,
+                    (n->ip & ipv4_mask(inv->prefix)) == inv->subnet ? " (network or broadcast address)" : "");
             if (inv->has_gateway && n->ip == inv->gateway)
-                ERR(c, c->ip_nodes[i], "address %s of %s is the gateway's address", pc_ipv4_format(n->ip, a),
+                ERR(c, c->ip_nodes[i], "address %s of %s is the gateway's address", ipv4_format(n->ip, a),
                     n->host ? n->host : "this node");
             for (size_t j = 0; j < i; j++)
                 if (c->ip_ok[j] && inv->nodes[j].ip == n->ip) {
-                    ERR(c, c->ip_nodes[i], "duplicate address %s (also used by %s at line %u)",
-                        pc_ipv4_format(n->ip, a), inv->nodes[j].host ? inv->nodes[j].host : "another node",
-                        c->ip_nodes[j]->line);
+                    ERR(c, c->ip_nodes[i], "duplicate address %s (also used by %s at line %u)", ipv4_format(n->ip, a),
+                        inv->nodes[j].host ? inv->nodes[j].host : "another node", c->ip_nodes[j]->line);
                     break;
                 }
         }
-        if (c->role_nodes[i] && n->role == PC_ROLE_SERVER) {
+        if (c->role_nodes[i] && n->role == INVENTORY_ROLE_SERVER) {
             if (servers == 0)
                 inv->server = i;
             else
                 ERR(c, c->role_nodes[i],
                     "second server %s: picluster builds exactly one k3s server (the first is %s at line %u); "
-                    "make this one an agent", n->host ? n->host : "", inv->nodes[inv->server].host
-                    ? inv->nodes[inv->server].host : "?", c->role_nodes[inv->server]->line);
+                    "make this one an agent",
+                    n->host ? n->host : "", inv->nodes[inv->server].host ? inv->nodes[inv->server].host : "?",
+                    c->role_nodes[inv->server]->line);
             servers++;
         }
-        if (n->arch == PC_ARCH_ARM64)
+        if (n->arch == INVENTORY_ARCH_ARM64)
             any_arm64 = true;
     }
     if (inv->n_nodes > 0 && servers == 0)

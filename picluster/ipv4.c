@@ -12,13 +12,13 @@ static int octet(const char **p, uint32_t *out)
 
     while (s[n] >= '0' && s[n] <= '9') {
         if (n == 3)
-            return PC_IPV4_EINVAL;
+            return IPV4_EINVAL;
         v = v * 10 + (uint32_t)(s[n] - '0');
         n++;
     }
     /* Leading zeros are refused: inet_aton reads "010" as octal 8. */
     if (n == 0 || v > 255 || (n > 1 && s[0] == '0'))
-        return PC_IPV4_EINVAL;
+        return IPV4_EINVAL;
     *p = s + n;
     *out = v;
     return 0;
@@ -32,28 +32,28 @@ static int parse_quad(const char **p, uint32_t *out)
         uint32_t o;
         if (i > 0) {
             if (**p != '.')
-                return PC_IPV4_EINVAL;
+                return IPV4_EINVAL;
             (*p)++;
         }
         if (octet(p, &o) < 0)
-            return PC_IPV4_EINVAL;
+            return IPV4_EINVAL;
         ip = (ip << 8) | o;
     }
     *out = ip;
     return 0;
 }
 
-int pc_ipv4_parse(const char *s, uint32_t *out)
+int ipv4_parse(const char *s, uint32_t *out)
 {
     uint32_t ip;
 
     if (!s || parse_quad(&s, &ip) < 0 || *s != '\0')
-        return PC_IPV4_EINVAL;
+        return IPV4_EINVAL;
     *out = ip;
     return 0;
 }
 
-uint32_t pc_ipv4_mask(unsigned prefix)
+uint32_t ipv4_mask(unsigned prefix)
 {
     if (prefix == 0)
         return 0;
@@ -62,31 +62,31 @@ uint32_t pc_ipv4_mask(unsigned prefix)
     return UINT32_C(0xffffffff) << (32 - prefix);
 }
 
-int pc_cidr_parse(const char *s, uint32_t *net, unsigned *prefix)
+int ipv4_cidr_parse(const char *s, uint32_t *net, unsigned *prefix)
 {
     uint32_t ip;
     unsigned p = 0;
     size_t n = 0;
 
     if (!s || parse_quad(&s, &ip) < 0 || *s != '/')
-        return PC_IPV4_EINVAL;
+        return IPV4_EINVAL;
     s++;
     while (s[n] >= '0' && s[n] <= '9') {
         if (n == 2)
-            return PC_IPV4_EINVAL;
+            return IPV4_EINVAL;
         p = p * 10 + (unsigned)(s[n] - '0');
         n++;
     }
     if (n == 0 || s[n] != '\0' || (n > 1 && s[0] == '0') || p < 8 || p > 30)
-        return PC_IPV4_EINVAL;
+        return IPV4_EINVAL;
     *prefix = p;
-    *net = ip & pc_ipv4_mask(p);
-    return (ip & ~pc_ipv4_mask(p)) ? PC_IPV4_EHOSTBITS : 0;
+    *net = ip & ipv4_mask(p);
+    return (ip & ~ipv4_mask(p)) ? IPV4_EHOSTBITS : 0;
 }
 
-bool pc_ipv4_host_in(uint32_t ip, uint32_t net, unsigned prefix)
+bool ipv4_host_in(uint32_t ip, uint32_t net, unsigned prefix)
 {
-    uint32_t mask = pc_ipv4_mask(prefix);
+    uint32_t mask = ipv4_mask(prefix);
 
     if ((ip & mask) != net)
         return false;
@@ -95,9 +95,9 @@ bool pc_ipv4_host_in(uint32_t ip, uint32_t net, unsigned prefix)
     return ip != net && ip != (net | ~mask);
 }
 
-char *pc_ipv4_format(uint32_t ip, char *out)
+char *ipv4_format(uint32_t ip, char *out)
 {
-    snprintf(out, PC_IPV4_STRLEN, "%u.%u.%u.%u", (unsigned)(ip >> 24), (unsigned)((ip >> 16) & 255u),
+    snprintf(out, IPV4_STRLEN, "%u.%u.%u.%u", (unsigned)(ip >> 24), (unsigned)((ip >> 16) & 255u),
              (unsigned)((ip >> 8) & 255u), (unsigned)(ip & 255u));
     return out;
 }

@@ -28,70 +28,67 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 static void usage_main(FILE *f)
 {
-    fprintf(f,
-            "usage: picluster COMMAND [OPTIONS]\n"
-            "\n"
-            "Cloud-init generator for a Raspberry Pi k3s cluster (one inventory file in,\n"
-            "one SD-card seed per node out).\n"
-            "\n"
-            "commands:\n"
-            "  check INVENTORY.yaml               validate; every problem as file:line:col\n"
-            "  render INVENTORY.yaml --out DIR    write user-data, meta-data, network-config\n"
-            "                                     and cmdline additions per node, secrets.env\n"
-            "                                     (0600) and README.txt\n"
-            "\n"
-            "  -h, --help      this help (COMMAND --help for its options)\n"
-            "  -v, --version   print the version\n"
-            "\n"
-            "Exit codes: 0 ok, 1 runtime error, 2 usage error or bad inventory (nothing written).\n");
+    fprintf(f, "usage: picluster COMMAND [OPTIONS]\n"
+               "\n"
+               "Cloud-init generator for a Raspberry Pi k3s cluster (one inventory file in,\n"
+               "one SD-card seed per node out).\n"
+               "\n"
+               "commands:\n"
+               "  check INVENTORY.yaml               validate; every problem as file:line:col\n"
+               "  render INVENTORY.yaml --out DIR    write user-data, meta-data, network-config\n"
+               "                                     and cmdline additions per node, secrets.env\n"
+               "                                     (0600) and README.txt\n"
+               "\n"
+               "  -h, --help      this help (COMMAND --help for its options)\n"
+               "  -v, --version   print the version\n"
+               "\n"
+               "Exit codes: 0 ok, 1 runtime error, 2 usage error or bad inventory (nothing written).\n");
 }
 
 static void usage_check(FILE *f)
 {
-    fprintf(f,
-            "usage: picluster check INVENTORY.yaml\n"
-            "\n"
-            "Loads the inventory and reports every problem, one line each, as file:line:col:\n"
-            "unknown keys (with a suggestion for typos), duplicate hosts or addresses,\n"
-            "addresses outside the subnet, zero or two servers, unknown arch, missing SSH key,\n"
-            "malformed values. Warnings do not fail the check.\n"
-            "Exit codes: 0 valid, 2 problems found.\n");
+    fprintf(f, "usage: picluster check INVENTORY.yaml\n"
+               "\n"
+               "Loads the inventory and reports every problem, one line each, as file:line:col:\n"
+               "unknown keys (with a suggestion for typos), duplicate hosts or addresses,\n"
+               "addresses outside the subnet, zero or two servers, unknown arch, missing SSH key,\n"
+               "malformed values. Warnings do not fail the check.\n"
+               "Exit codes: 0 valid, 2 problems found.\n");
 }
 
 static void usage_render(FILE *f)
 {
-    fprintf(f,
-            "usage: picluster render INVENTORY.yaml --out DIR [options]\n"
-            "\n"
-            "  -o, --out DIR         output directory (created; must not exist or be empty)\n"
-            "  -p, --platform FILE   rendered platform manifests (`kubectl kustomize deploy/platform`),\n"
-            "                        \"-\" for stdin; embedded in the server's user-data for k3s'\n"
-            "                        auto-deploy folder\n"
-            "  -d, --deploy DIR      without --platform: run `kubectl kustomize DIR` (default:\n"
-            "                        deploy/platform here, else next to the picluster binary)\n"
-            "      --no-platform     install k3s only, no platform manifests\n"
-            "  -s, --secrets FILE    reuse the token and passwords of an earlier secrets.env\n"
-            "                        (needed to add nodes to a running cluster)\n"
-            "  -f, --force           replace DIR if it holds an earlier render\n"
-            "  -h, --help            this help\n"
-            "\n"
-            "With a Wi-Fi uplink, the passphrase is read from the environment variable named by\n"
-            "network.wifi.psk_env. Nothing is written unless everything is valid.\n"
-            "Exit codes: 0 written, 1 runtime error, 2 usage error or bad input.\n");
+    fprintf(f, "usage: picluster render INVENTORY.yaml --out DIR [options]\n"
+               "\n"
+               "  -o, --out DIR         output directory (created; must not exist or be empty)\n"
+               "  -p, --platform FILE   rendered platform manifests (`kubectl kustomize deploy/platform`),\n"
+               "                        \"-\" for stdin; embedded in the server's user-data for k3s'\n"
+               "                        auto-deploy folder\n"
+               "  -d, --deploy DIR      without --platform: run `kubectl kustomize DIR` (default:\n"
+               "                        deploy/platform here, else next to the picluster binary)\n"
+               "      --no-platform     install k3s only, no platform manifests\n"
+               "  -s, --secrets FILE    reuse the token and passwords of an earlier secrets.env\n"
+               "                        (needed to add nodes to a running cluster)\n"
+               "  -f, --force           replace DIR if it holds an earlier render\n"
+               "  -h, --help            this help\n"
+               "\n"
+               "With a Wi-Fi uplink, the passphrase is read from the environment variable named by\n"
+               "network.wifi.psk_env. Nothing is written unless everything is valid.\n"
+               "Exit codes: 0 written, 1 runtime error, 2 usage error or bad input.\n");
 }
 
-/* Loads and validates; prints every problem. Returns PC_OK or an error code. */
-static int load(const char *path, pc_inventory *inv)
+/* Loads and validates; prints every problem. Returns INVENTORY_OK or an error code. */
+static int load(const char *path, inventory *inv)
 {
-    pc_diags d;
-    pc_diags_init(&d);
-    int rc = pc_inventory_load(inv, path, &d);
-    pc_diags_print(&d, stderr);
-    if (rc == PC_EINVALID)
+    diag_list d;
+    diag_init(&d);
+    int rc = inventory_load(inv, path, &d);
+    diag_print(&d, stderr);
+    if (rc == INVENTORY_EINVALID)
         fprintf(stderr, "%s: %zu problem%s\n", path, d.errors, d.errors == 1 ? "" : "s");
-    else if (rc == PC_ENOMEM)
+    else if (rc == INVENTORY_ENOMEM)
         fprintf(stderr, "%s: out of memory\n", path);
-    pc_diags_free(&d);
+    diag_fini(&d);
     return rc;
 }
 
@@ -112,14 +109,14 @@ static int cmd_check(int argc, char **argv)
         usage_check(stderr);
         return EXIT_USAGE;
     }
-    pc_inventory inv;
+    inventory inv;
     int rc = load(argv[optind], &inv);
-    if (rc != PC_OK)
-        return rc == PC_ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+    if (rc != INVENTORY_OK)
+        return rc == INVENTORY_ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
     size_t agents = inv.n_nodes - 1;
-    printf("%s: ok: cluster %s, k3s %s, 1 server (%s), %zu agent%s\n", argv[optind], inv.cluster,
-           inv.k3s_version, inv.nodes[inv.server].host, agents, agents == 1 ? "" : "s");
-    pc_inventory_free(&inv);
+    printf("%s: ok: cluster %s, k3s %s, 1 server (%s), %zu agent%s\n", argv[optind], inv.cluster, inv.k3s_version,
+           inv.nodes[inv.server].host, agents, agents == 1 ? "" : "s");
+    inventory_fini(&inv);
     return EXIT_OK;
 }
 
@@ -171,36 +168,35 @@ static bool psk_ok(const char *s)
     return true;
 }
 
-static int add(pc_outdir *o, const char *host, const char *name, buf *b, unsigned mode)
+static int add(outdir *o, const char *host, const char *name, buf *b, unsigned mode)
 {
     char rel[256];
     if (host)
         snprintf(rel, sizeof rel, "%s/%s", host, name);
     else
         snprintf(rel, sizeof rel, "%s", name);
-    return pc_outdir_add(o, rel, b, mode);
+    return outdir_add(o, rel, b, mode);
 }
 
-static int render_all(const pc_render_in *in, pc_outdir *o)
+static int render_all(const render_in *in, outdir *o)
 {
-    const pc_inventory *inv = in->inv;
+    const inventory *inv = in->inv;
     buf b = BUF_INIT;
     int rc = 0;
 
     for (size_t i = 0; i < inv->n_nodes && rc == 0; i++) {
         const char *h = inv->nodes[i].host;
-        bool private_net = inv->nodes[i].role == PC_ROLE_SERVER && inv->has_wifi;
-        if (pc_render_user_data(in, i, &b) < 0 || add(o, h, "user-data", &b, 0600) < 0 ||
-            pc_render_meta_data(in, i, &b) < 0 || add(o, h, "meta-data", &b, 0644) < 0 ||
-            pc_render_network_config(in, i, &b) < 0 ||
-            add(o, h, "network-config", &b, private_net ? 0600 : 0644) < 0 || pc_render_cmdline(&b) < 0 ||
-            add(o, h, "cmdline-additions.txt", &b, 0644) < 0)
+        bool private_net = inv->nodes[i].role == INVENTORY_ROLE_SERVER && inv->has_wifi;
+        if (render_user_data(in, i, &b) < 0 || add(o, h, "user-data", &b, 0600) < 0 ||
+            render_meta_data(in, i, &b) < 0 || add(o, h, "meta-data", &b, 0644) < 0 ||
+            render_network_config(in, i, &b) < 0 || add(o, h, "network-config", &b, private_net ? 0600 : 0644) < 0 ||
+            render_cmdline(&b) < 0 || add(o, h, "cmdline-additions.txt", &b, 0644) < 0)
             rc = -1;
     }
-    if (rc == 0 && (pc_secrets_format(in->sec, inv->cluster, &b) < 0 || add(o, NULL, "secrets.env", &b, 0600) < 0 ||
-                    pc_render_readme(in, &b) < 0 || add(o, NULL, "README.txt", &b, 0644) < 0))
+    if (rc == 0 && (secrets_format(in->sec, inv->cluster, &b) < 0 || add(o, NULL, "secrets.env", &b, 0600) < 0 ||
+                    render_readme(in, &b) < 0 || add(o, NULL, "README.txt", &b, 0644) < 0))
         rc = -1;
-    buf_free(&b);
+    buf_fini(&b);
     return rc;
 }
 
@@ -242,44 +238,48 @@ static int cmd_render(int argc, char **argv)
         return EXIT_USAGE;
     }
 
-    pc_inventory inv;
+    inventory inv;
     int lrc = load(argv[optind], &inv);
-    if (lrc != PC_OK)
-        return lrc == PC_ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+    if (lrc != INVENTORY_OK)
+        return lrc == INVENTORY_ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 
     int rc = EXIT_USAGE;
     char err[1024], dir[PATH_MAX], suffix[9];
     const char *psk = NULL;
-    pc_secrets sec;
-    pc_platform plat;
-    pc_outdir o;
+    secrets sec;
+    platform plat;
+    outdir o;
     memset(&plat, 0, sizeof plat);
-    pc_outdir_init(&o);
+    outdir_init(&o);
 
     if (inv.has_wifi) {
         psk = getenv(inv.wifi_psk_env);
         if (!psk || !*psk) {
-            fprintf(stderr, "%s: network.wifi.psk_env: environment variable %s is not set; it must hold the "
-                            "Wi-Fi passphrase\n", argv[optind], inv.wifi_psk_env);
+            fprintf(stderr,
+                    "%s: network.wifi.psk_env: environment variable %s is not set; it must hold the "
+                    "Wi-Fi passphrase\n",
+                    argv[optind], inv.wifi_psk_env);
             goto out;
         }
         if (!psk_ok(psk)) {
-            fprintf(stderr, "%s: the Wi-Fi passphrase in %s must be 8..63 printable ASCII characters or "
-                            "64 hex digits\n", argv[optind], inv.wifi_psk_env);
+            fprintf(stderr,
+                    "%s: the Wi-Fi passphrase in %s must be 8..63 printable ASCII characters or "
+                    "64 hex digits\n",
+                    argv[optind], inv.wifi_psk_env);
             goto out;
         }
     }
     if (secrets_file) {
-        if (pc_secrets_load(&sec, secrets_file, err, sizeof err) < 0) {
+        if (secrets_load(&sec, secrets_file, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
             goto out;
         }
-    } else if (pc_secrets_generate(&sec) < 0) {
+    } else if (secrets_generate(&sec) < 0) {
         fprintf(stderr, "picluster: cannot read the OS random source: %s\n", strerror(errno));
         rc = EXIT_RUNTIME;
         goto out;
     }
-    if (pc_random_hex(suffix, 4) < 0) {
+    if (secrets_random_hex(suffix, 4) < 0) {
         fprintf(stderr, "picluster: cannot read the OS random source: %s\n", strerror(errno));
         rc = EXIT_RUNTIME;
         goto out;
@@ -289,7 +289,7 @@ static int cmd_render(int argc, char **argv)
         const char *name = platform_file;
         int prc;
         if (platform_file) {
-            prc = pc_platform_read(&plat, platform_file, err, sizeof err);
+            prc = platform_read(&plat, platform_file, err, sizeof err);
             if (strcmp(platform_file, "-") == 0)
                 name = "<stdin>";
         } else {
@@ -301,16 +301,16 @@ static int cmd_render(int argc, char **argv)
                                 "--no-platform\n");
                 goto out;
             }
-            prc = pc_platform_kustomize(&plat, dir, err, sizeof err);
+            prc = platform_kustomize(&plat, dir, err, sizeof err);
             name = dir;
         }
-        if (prc < 0 || pc_platform_check(&plat, name, err, sizeof err) < 0) {
+        if (prc < 0 || platform_check(&plat, name, err, sizeof err) < 0) {
             fprintf(stderr, "%s\n", err);
             goto out;
         }
     }
 
-    pc_render_in in = {
+    render_in in = {
         .inv = &inv,
         .sec = &sec,
         .platform = no_platform ? NULL : plat.text,
@@ -324,7 +324,7 @@ static int cmd_render(int argc, char **argv)
         rc = EXIT_RUNTIME;
         goto out;
     }
-    if (pc_outdir_commit(&o, out, force, err, sizeof err) < 0) {
+    if (outdir_commit(&o, out, force, err, sizeof err) < 0) {
         fprintf(stderr, "picluster render: %s\n", err);
         rc = EXIT_RUNTIME;
         goto out;
@@ -336,9 +336,9 @@ static int cmd_render(int argc, char **argv)
     rc = EXIT_OK;
 out:
     memset(&sec, 0, sizeof sec);
-    pc_outdir_free(&o);
-    pc_platform_free(&plat);
-    pc_inventory_free(&inv);
+    outdir_fini(&o);
+    platform_fini(&plat);
+    inventory_fini(&inv);
     return rc;
 }
 

@@ -11,26 +11,26 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void pc_outdir_init(pc_outdir *o)
+void outdir_init(outdir *o)
 {
     memset(o, 0, sizeof *o);
 }
 
-void pc_outdir_free(pc_outdir *o)
+void outdir_fini(outdir *o)
 {
     for (size_t i = 0; i < o->n; i++) {
         free(o->files[i].rel);
-        buf_free(&o->files[i].data);
+        buf_fini(&o->files[i].data);
     }
     free(o->files);
     memset(o, 0, sizeof *o);
 }
 
-int pc_outdir_add(pc_outdir *o, const char *rel, buf *data, unsigned mode)
+int outdir_add(outdir *o, const char *rel, buf *data, unsigned mode)
 {
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
-        pc_outfile *f = realloc(o->files, cap * sizeof *f);
+        outdir_file *f = realloc(o->files, cap * sizeof *f);
         if (!f) {
             o->failed = true;
             return -1;
@@ -122,7 +122,7 @@ static int target_state(const char *dir, bool *exists, bool *empty)
     return 0;
 }
 
-int pc_outdir_commit(pc_outdir *o, const char *dir, bool force, char *err, size_t errlen)
+int outdir_commit(outdir *o, const char *dir, bool force, char *err, size_t errlen)
 {
     char tmp[PATH_MAX], old[PATH_MAX], path[PATH_MAX];
     bool exists, empty;
@@ -145,7 +145,7 @@ int pc_outdir_commit(pc_outdir *o, const char *dir, bool force, char *err, size_
         return -1;
     }
     for (size_t i = 0; i < o->n; i++) {
-        const pc_outfile *f = &o->files[i];
+        const outdir_file *f = &o->files[i];
         int n = snprintf(path, sizeof path, "%s/%s", tmp, f->rel);
         if (n < 0 || (size_t)n >= sizeof path) {
             snprintf(err, errlen, "%s: path too long", f->rel);
@@ -179,8 +179,10 @@ int pc_outdir_commit(pc_outdir *o, const char *dir, bool force, char *err, size_
             goto fail;
         }
         if (!is_file_in(dir, "README.txt") || !is_file_in(dir, "secrets.env")) {
-            snprintf(err, errlen, "%s does not look like a picluster render (no README.txt and secrets.env); "
-                                  "not replacing it", dir);
+            snprintf(err, errlen,
+                     "%s does not look like a picluster render (no README.txt and secrets.env); "
+                     "not replacing it",
+                     dir);
             goto fail;
         }
         if (rename(dir, old) < 0) {

@@ -14,8 +14,8 @@
 
 extern char **environ;
 
-/* Reads all of fd into p (at most PC_PLATFORM_MAX bytes). */
-static int slurp(pc_platform *p, int fd, const char *name, char *err, size_t errlen)
+/* Reads all of fd into p (at most PLATFORM_MAX bytes). */
+static int slurp(platform *p, int fd, const char *name, char *err, size_t errlen)
 {
     size_t cap = 65536, len = 0;
     char *data = malloc(cap + 1);
@@ -26,8 +26,8 @@ static int slurp(pc_platform *p, int fd, const char *name, char *err, size_t err
     }
     for (;;) {
         if (len == cap) {
-            if (cap >= PC_PLATFORM_MAX) {
-                snprintf(err, errlen, "%s: larger than %zu bytes", name, PC_PLATFORM_MAX);
+            if (cap >= PLATFORM_MAX) {
+                snprintf(err, errlen, "%s: larger than %zu bytes", name, PLATFORM_MAX);
                 free(data);
                 return -1;
             }
@@ -58,7 +58,7 @@ static int slurp(pc_platform *p, int fd, const char *name, char *err, size_t err
     return 0;
 }
 
-int pc_platform_read(pc_platform *p, const char *path, char *err, size_t errlen)
+int platform_read(platform *p, const char *path, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     if (strcmp(path, "-") == 0)
@@ -73,7 +73,7 @@ int pc_platform_read(pc_platform *p, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-int pc_platform_kustomize(pc_platform *p, const char *dir, char *err, size_t errlen)
+int platform_kustomize(platform *p, const char *dir, char *err, size_t errlen)
 {
     int fds[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
@@ -117,7 +117,7 @@ int pc_platform_kustomize(pc_platform *p, const char *dir, char *err, size_t err
     if (rc == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         snprintf(err, errlen, "%s failed (exit status %d; its message is above)", what,
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        pc_platform_free(p);
+        platform_fini(p);
         rc = -1;
     }
     return rc;
@@ -141,7 +141,7 @@ static bool nonempty_scalar(const yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE && n->data.scalar.length > 0;
 }
 
-int pc_platform_check(pc_platform *p, const char *name, char *err, size_t errlen)
+int platform_check(platform *p, const char *name, char *err, size_t errlen)
 {
     yaml_parser_t parser;
     int rc = 0;
@@ -160,8 +160,8 @@ int pc_platform_check(pc_platform *p, const char *name, char *err, size_t errlen
     for (size_t idx = 1;; idx++) {
         yaml_document_t doc;
         if (!yaml_parser_load(&parser, &doc)) {
-            snprintf(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
-                     parser.problem_mark.column + 1, parser.problem ? parser.problem : "YAML error");
+            snprintf(err, errlen, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+                     parser.problem ? parser.problem : "YAML error");
             rc = -1;
             break;
         }
@@ -196,7 +196,7 @@ int pc_platform_check(pc_platform *p, const char *name, char *err, size_t errlen
     return rc;
 }
 
-void pc_platform_free(pc_platform *p)
+void platform_fini(platform *p)
 {
     free(p->text);
     memset(p, 0, sizeof *p);

@@ -6,30 +6,30 @@
  * is embedded: it must parse, and every document must be a mapping with apiVersion, kind
  * and metadata.name, so a wrong file is caught at render time, not on the Pi.
  *
- * Ownership: pc_platform owns its text; pc_platform_free releases it. Not thread-safe.
+ * Ownership: platform owns its text; platform_fini releases it. Not thread-safe.
  */
-#ifndef PC_PLATFORM_H
-#define PC_PLATFORM_H
+#ifndef PICLUSTER_PLATFORM_H
+#define PICLUSTER_PLATFORM_H
 
 #include <stddef.h>
 
-typedef struct pc_platform {
-    char *text;        /* NUL-terminated */
+typedef struct platform {
+    char *text; /* NUL-terminated */
     size_t len;
-    size_t n_docs;     /* objects in the stream */
+    size_t n_docs; /* objects in the stream */
     size_t n_namespaces;
-} pc_platform;
+} platform;
 
-#define PC_PLATFORM_MAX ((size_t)4 << 20)
+#define PLATFORM_MAX ((size_t)4 << 20)
 
 /* Reads path ("-" = stdin). Returns 0, or -1 with err filled. */
-int pc_platform_read(pc_platform *p, const char *path, char *err, size_t errlen);
+int platform_read(platform *p, const char *path, char *err, size_t errlen);
 /* Runs `kubectl kustomize dir` (kubectl from PATH) and keeps its output. Returns 0, or -1
  * with err filled (kubectl missing, failed, or output too large). */
-int pc_platform_kustomize(pc_platform *p, const char *dir, char *err, size_t errlen);
+int platform_kustomize(platform *p, const char *dir, char *err, size_t errlen);
 /* Checks the stream (see above) and counts documents. name is used in messages.
  * Returns 0, or -1 with err = "name: document N (line L): problem". */
-int pc_platform_check(pc_platform *p, const char *name, char *err, size_t errlen);
-void pc_platform_free(pc_platform *p);
+int platform_check(platform *p, const char *name, char *err, size_t errlen);
+void platform_fini(platform *p);
 
 #endif

@@ -14,8 +14,8 @@
  *  - a first-boot script that adds the memory cgroup flags to cmdline.txt when the kernel
  *    lacks them, installs the pinned k3s, and reboots once if the flags were missing.
  */
-#ifndef PC_RENDER_H
-#define PC_RENDER_H
+#ifndef PICLUSTER_RENDER_H
+#define PICLUSTER_RENDER_H
 
 #include <stddef.h>
 
@@ -23,32 +23,32 @@
 #include "inventory.h"
 #include "secrets.h"
 
-#define PC_REGISTRY_HOST     "registry.pitestbed.local"
-#define PC_REGISTRY_PORT     5000   /* port in the image name */
-#define PC_REGISTRY_NODEPORT 30500  /* deploy/platform/registry: NodePort of the registry */
-#define PC_JENKINS_NODEPORT  30080  /* deploy/platform/jenkins: NodePort of the UI */
-#define PC_CMDLINE_FLAGS     "cgroup_memory=1 cgroup_enable=memory"
-#define PC_MANIFEST_DIR      "/var/lib/rancher/k3s/server/manifests"
+#define RENDER_REGISTRY_HOST "registry.pitestbed.local"
+#define RENDER_REGISTRY_PORT 5000      /* port in the image name */
+#define RENDER_REGISTRY_NODEPORT 30500 /* deploy/platform/registry: NodePort of the registry */
+#define RENDER_JENKINS_NODEPORT 30080  /* deploy/platform/jenkins: NodePort of the UI */
+#define RENDER_CMDLINE_FLAGS "cgroup_memory=1 cgroup_enable=memory"
+#define RENDER_MANIFEST_DIR "/var/lib/rancher/k3s/server/manifests"
 
-typedef struct pc_render_in {
-    const pc_inventory *inv;
-    const pc_secrets *sec;
-    const char *platform;        /* rendered deploy/platform, or NULL for none */
+typedef struct render_in {
+    const inventory *inv;
+    const secrets *sec;
+    const char *platform; /* rendered deploy/platform, or NULL for none */
     size_t platform_len;
     const char *wifi_psk;        /* Wi-Fi passphrase (from the environment), or NULL */
     const char *instance_suffix; /* e.g. 8 random hex digits; makes instance-ids unique */
     const char *version;         /* picluster version for the file headers */
-} pc_render_in;
+} render_in;
 
-int pc_render_user_data(const pc_render_in *in, size_t node, buf *out);
-int pc_render_meta_data(const pc_render_in *in, size_t node, buf *out);
-int pc_render_network_config(const pc_render_in *in, size_t node, buf *out);
+int render_user_data(const render_in *in, size_t node, buf *out);
+int render_meta_data(const render_in *in, size_t node, buf *out);
+int render_network_config(const render_in *in, size_t node, buf *out);
 /* The text to append to the single line of cmdline.txt (with a leading space). */
-int pc_render_cmdline(buf *out);
+int render_cmdline(buf *out);
 /* The manifests with generated values (admin Secrets, pipeline ConfigMap) that go next
  * to the platform on the server. */
-int pc_render_generated_manifests(const pc_render_in *in, buf *out);
+int render_generated_manifests(const render_in *in, buf *out);
 /* README.txt: which file goes where on the boot partition, per OS. */
-int pc_render_readme(const pc_render_in *in, buf *out);
+int render_readme(const render_in *in, buf *out);
 
 #endif

@@ -47,7 +47,7 @@ static int random_bytes(uint8_t *p, size_t n)
     return 0;
 }
 
-int pc_random_hex(char *out, size_t nbytes)
+int secrets_random_hex(char *out, size_t nbytes)
 {
     static const char hex[] = "0123456789abcdef";
     uint8_t raw[64];
@@ -67,11 +67,11 @@ int pc_random_hex(char *out, size_t nbytes)
     return 0;
 }
 
-int pc_secrets_generate(pc_secrets *s)
+int secrets_generate(secrets *s)
 {
     memset(s, 0, sizeof *s);
-    if (pc_random_hex(s->k3s_token, 32) < 0 || pc_random_hex(s->jenkins_password, 16) < 0 ||
-        pc_random_hex(s->grafana_password, 16) < 0)
+    if (secrets_random_hex(s->k3s_token, 32) < 0 || secrets_random_hex(s->jenkins_password, 16) < 0 ||
+        secrets_random_hex(s->grafana_password, 16) < 0)
         return -1;
     return 0;
 }
@@ -87,19 +87,18 @@ static int fail(char *err, size_t errlen, const char *name, unsigned line, const
 
 static bool value_ok(const char *v, size_t n)
 {
-    if (n < 16 || n > PC_SECRET_MAX)
+    if (n < 16 || n > SECRETS_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '~' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '~' || c == '-'))
             return false;
     }
     return true;
 }
 
-int pc_secrets_parse(pc_secrets *s, const char *name, const char *data, size_t len, char *err,
-                     size_t errlen)
+int secrets_parse(secrets *s, const char *name, const char *data, size_t len, char *err, size_t errlen)
 {
     static const char *const keys[] = {"K3S_TOKEN", "JENKINS_ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD"};
     char *dst[3] = {s->k3s_token, s->jenkins_password, s->grafana_password};
@@ -152,7 +151,7 @@ int pc_secrets_parse(pc_secrets *s, const char *name, const char *data, size_t l
     return 0;
 }
 
-int pc_secrets_load(pc_secrets *s, const char *path, char *err, size_t errlen)
+int secrets_load(secrets *s, const char *path, char *err, size_t errlen)
 {
     char data[8192];
     size_t len = 0;
@@ -180,20 +179,20 @@ int pc_secrets_load(pc_secrets *s, const char *path, char *err, size_t errlen)
         }
     }
     close(fd);
-    int rc = pc_secrets_parse(s, path, data, len, err, errlen);
+    int rc = secrets_parse(s, path, data, len, err, errlen);
     memset(data, 0, sizeof data);
     return rc;
 }
 
-int pc_secrets_format(const pc_secrets *s, const char *cluster, buf *out)
+int secrets_format(const secrets *s, const char *cluster, buf *out)
 {
     buf_printf(out,
                "# picluster secrets of cluster %s. Keep this file private (mode 0600) and out of git.\n"
                "# Reuse it with `picluster render --secrets FILE` to add nodes to the running cluster.\n"
                "K3S_TOKEN=%s\n"
-               "JENKINS_ADMIN_USER=" PC_ADMIN_USER "\n"
+               "JENKINS_ADMIN_USER=" SECRETS_ADMIN_USER "\n"
                "JENKINS_ADMIN_PASSWORD=%s\n"
-               "GRAFANA_ADMIN_USER=" PC_ADMIN_USER "\n"
+               "GRAFANA_ADMIN_USER=" SECRETS_ADMIN_USER "\n"
                "GRAFANA_ADMIN_PASSWORD=%s\n",
                cluster, s->k3s_token, s->jenkins_password, s->grafana_password);
     return buf_ok(out) ? 0 : -1;

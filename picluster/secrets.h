@@ -6,39 +6,38 @@
  * secrets.env is KEY=VALUE lines, shell- and systemd-EnvironmentFile-compatible.
  * Not thread-safe (plain structs); no global state.
  */
-#ifndef PC_SECRETS_H
-#define PC_SECRETS_H
+#ifndef PICLUSTER_SECRETS_H
+#define PICLUSTER_SECRETS_H
 
 #include <stddef.h>
 
 #include "buf.h"
 
-#define PC_SECRET_MAX 128
+#define SECRETS_MAX 128
 
-typedef struct pc_secrets {
-    char k3s_token[PC_SECRET_MAX + 1];
-    char jenkins_password[PC_SECRET_MAX + 1];
-    char grafana_password[PC_SECRET_MAX + 1];
-} pc_secrets;
+typedef struct secrets {
+    char k3s_token[SECRETS_MAX + 1];
+    char jenkins_password[SECRETS_MAX + 1];
+    char grafana_password[SECRETS_MAX + 1];
+} secrets;
 
-#define PC_ADMIN_USER "admin"  /* Jenkins and Grafana admin login */
+#define SECRETS_ADMIN_USER "admin" /* Jenkins and Grafana admin login */
 
 /* Fills out with 2*nbytes lower-case hex digits of OS randomness (getrandom, falling back
  * to /dev/urandom) and a NUL; out must hold 2*nbytes+1. Returns 0, or -1 with errno. */
-int pc_random_hex(char *out, size_t nbytes);
+int secrets_random_hex(char *out, size_t nbytes);
 
 /* New token (32 bytes) and passwords (16 bytes each). Returns 0 or -1 with errno. */
-int pc_secrets_generate(pc_secrets *s);
+int secrets_generate(secrets *s);
 
-/* Reads a secrets.env written by pc_secrets_format (comments and blank lines ignored;
+/* Reads a secrets.env written by secrets_format (comments and blank lines ignored;
  * K3S_TOKEN, JENKINS_ADMIN_PASSWORD, GRAFANA_ADMIN_PASSWORD required, values of 16..128
  * characters [A-Za-z0-9._~-]; unknown keys are errors). Returns 0, or -1 with err filled
  * ("secrets.env:3: ..."). */
-int pc_secrets_load(pc_secrets *s, const char *path, char *err, size_t errlen);
-int pc_secrets_parse(pc_secrets *s, const char *name, const char *data, size_t len, char *err,
-                     size_t errlen);
+int secrets_load(secrets *s, const char *path, char *err, size_t errlen);
+int secrets_parse(secrets *s, const char *name, const char *data, size_t len, char *err, size_t errlen);
 
 /* Appends the secrets.env text for cluster to out. Returns 0 or -1 (out->failed). */
-int pc_secrets_format(const pc_secrets *s, const char *cluster, buf *out);
+int secrets_format(const secrets *s, const char *cluster, buf *out);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "base64.h"
 
-int pc_yaml_str(buf *b, const char *s)
+int yamlout_str(buf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
 
@@ -78,7 +78,7 @@ static bool literal_ok(const char *t, size_t len)
     return true;
 }
 
-int pc_yaml_block(buf *b, const char *text, size_t len, unsigned indent)
+int yamlout_block(buf *b, const char *text, size_t len, unsigned indent)
 {
     if (!literal_ok(text, len) || memchr(text, '\0', len)) {
         char *copy = malloc(len + 1);
@@ -89,7 +89,7 @@ int pc_yaml_block(buf *b, const char *text, size_t len, unsigned indent)
         memcpy(copy, text, len);
         copy[len] = '\0';
         /* An embedded NUL would silently cut the text: refuse instead. */
-        int rc = strlen(copy) == len ? pc_yaml_str(b, copy) : -1;
+        int rc = strlen(copy) == len ? yamlout_str(b, copy) : -1;
         free(copy);
         buf_putc(b, '\n');
         return rc < 0 || !buf_ok(b) ? -1 : 0;
@@ -108,7 +108,7 @@ int pc_yaml_block(buf *b, const char *text, size_t len, unsigned indent)
     return buf_ok(b) ? 0 : -1;
 }
 
-int pc_gzip_b64(buf *b, const void *data, size_t len)
+int yamlout_gzip_b64(buf *b, const void *data, size_t len)
 {
     z_stream z;
     int rc = -1;

@@ -1,10 +1,10 @@
 /* main.c - ptest command line: subcommand dispatch. Each subcommand lives in its own
- * cmd_<name>.c, declared in cmds.h. */
+ * cmd_<name>.c, declared in cmd.h. */
 #include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cmds.h"
+#include "cmd.h"
 #include "run.h"
 
 #ifndef PT_VERSION
@@ -13,32 +13,31 @@
 
 static void usage_main(FILE *f)
 {
-    fprintf(f,
-            "usage: ptest <command> [options]\n"
-            "\n"
-            "ptest is a load generator and performance test tool (closed and open load models,\n"
-            "coordinated-omission-free latency, HdrHistogram logs).\n"
-            "\n"
-            "commands:\n"
-            "  run URL|PLAN.yaml    run a load test; the plan may also be a JMeter .jmx (run --help)\n"
-            "  import PLAN.jmx      print a JMeter plan as ptest YAML (ptest import --help)\n"
-            "  report DIR           analyse stored results again (ptest report --help)\n"
-            "  compare BASE CAND    baseline vs candidate per label (ptest compare --help)\n"
-            "  merge DIR... --out D combine the results of distributed workers\n"
-            "  collect --listen A --workers N --out D\n"
-            "                       collect a distributed run live from its workers\n"
+    fprintf(f, "usage: ptest <command> [options]\n"
+               "\n"
+               "ptest is a load generator and performance test tool (closed and open load models,\n"
+               "coordinated-omission-free latency, HdrHistogram logs).\n"
+               "\n"
+               "commands:\n"
+               "  run URL|PLAN.yaml    run a load test; the plan may also be a JMeter .jmx (run --help)\n"
+               "  import PLAN.jmx      print a JMeter plan as ptest YAML (ptest import --help)\n"
+               "  report DIR           analyse stored results again (ptest report --help)\n"
+               "  compare BASE CAND    baseline vs candidate per label (ptest compare --help)\n"
+               "  merge DIR... --out D combine the results of distributed workers\n"
+               "  collect --listen A --workers N --out D\n"
+               "                       collect a distributed run live from its workers\n"
 
-            "\n"
-            "options:\n"
-            "  -h, --help           this help\n"
-            "  -V, --version        print the version\n"
-            "\n"
-            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error\n"
-            "            (or input results that cannot be read),\n"
-            "            3 run aborted (interrupted) or target unreachable,\n"
-            "            4 run --report-to: the results never reached the collector,\n"
-            "            5 runtime failure: an output (directory, results.json, interval log,\n"
-            "              JTL, report) could not be written, the event loop failed, out of memory\n");
+               "\n"
+               "options:\n"
+               "  -h, --help           this help\n"
+               "  -V, --version        print the version\n"
+               "\n"
+               "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error\n"
+               "            (or input results that cannot be read),\n"
+               "            3 run aborted (interrupted) or target unreachable,\n"
+               "            4 run --report-to: the results never reached the collector,\n"
+               "            5 runtime failure: an output (directory, results.json, interval log,\n"
+               "              JTL, report) could not be written, the event loop failed, out of memory\n");
 }
 
 int main(int argc, char **argv)
@@ -66,12 +65,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", cmd_run},
-        {"import", cmd_import},
-        {"report", cmd_report},
-        {"compare", cmd_compare},
-        {"merge", cmd_merge},
-        {"collect", cmd_collect},
+        {"run", cmd_run},         {"import", cmd_import}, {"report", cmd_report},
+        {"compare", cmd_compare}, {"merge", cmd_merge},   {"collect", cmd_collect},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)

@@ -18,7 +18,7 @@ pkgs_test="clang libclang-rt-14-dev llvm gcc-aarch64-linux-gnu gcc-arm-linux-gnu
   libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user-static prometheus curl procps
   libxml2-utils nodejs npm iproute2 python3 cloud-init chromium default-jre-headless
   containerd runc containernetworking-plugins iptables openssl util-linux docker-registry
-  skopeo debootstrap nginx-light"
+  skopeo debootstrap nginx-light clang-format"
 
 case "$purpose" in
   build) want="$pkgs_build" ;;

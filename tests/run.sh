@@ -74,6 +74,8 @@ suite_build() {
   echo "== build (zero warnings)"
   check build/gcc   mk WERROR=1 CC=gcc all unit-build tools
   check build/clang mk WERROR=1 CC=clang BUILD=build/clang all unit-build tools
+  check tree/format scripts/format.sh --check     # .clang-format (CONTRIBUTING.md)
+  check tree/names  scripts/check-names.py        # the naming rules (CONTRIBUTING.md)
 }
 
 run_units() { # DIR [RUNNER...]

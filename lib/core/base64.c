@@ -1,8 +1,7 @@
 /* base64.c - strict RFC 4648 base64; see base64.h for the contract. */
 #include "base64.h"
 
-static const char b64_alphabet[64] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alphabet[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Maps a character to its 6-bit value, or -1. A switch on ranges instead of a 256-entry
  * table: it is just as clear and cannot be indexed out of bounds by a signed char. */

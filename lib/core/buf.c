@@ -18,7 +18,7 @@ void buf_init(buf *b)
     b->failed = false;
 }
 
-void buf_free(buf *b)
+void buf_fini(buf *b)
 {
     free(b->data);
     buf_init(b);

@@ -10,8 +10,8 @@
 #define PT_BUF_H
 
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef struct buf {
     char *data;
@@ -20,11 +20,14 @@ typedef struct buf {
     bool failed;
 } buf;
 
-#define BUF_INIT {NULL, 0, 0, false}
+#define BUF_INIT                                                                                                       \
+    {                                                                                                                  \
+        NULL, 0, 0, false                                                                                              \
+    }
 
 void buf_init(buf *b);
 /* Frees the memory; the buffer is reusable after buf_init. */
-void buf_free(buf *b);
+void buf_fini(buf *b);
 /* Empties the buffer keeping its capacity (and clears ->failed). */
 void buf_reset(buf *b);
 /* Ensures room for extra more bytes (+1 for the NUL). Returns 0 or -1 (sets failed). */
@@ -36,7 +39,10 @@ int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 int buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Removes the first n bytes (n <= len), moving the rest to the front. */
 void buf_consume(buf *b, size_t n);
-static inline bool buf_ok(const buf *b) { return !b->failed; }
+static inline bool buf_ok(const buf *b)
+{
+    return !b->failed;
+}
 
 /* Writes all of b to path atomically (temp file "<path>.tmp.<pid>.<n>" in the same directory,
  * then rename; no fsync). The file is created with mode 0666 & ~umask. Returns 0, or -1 with

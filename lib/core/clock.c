@@ -38,12 +38,12 @@ wall_ns clock_wall_now(void)
  * the year, so month lengths follow the fixed pattern that (153 * m + 2) / 5 encodes. */
 static void civil_from_days(uint64_t days, uint64_t *y, unsigned *m, unsigned *d)
 {
-    uint64_t z = days + 719468u;                /* days since 0000-03-01 */
+    uint64_t z = days + 719468u; /* days since 0000-03-01 */
     uint64_t era = z / 146097u;
-    uint64_t doe = z - era * 146097u;            /* [0, 146096] */
+    uint64_t doe = z - era * 146097u;                                         /* [0, 146096] */
     uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u; /* [0, 399] */
-    uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);               /* [0, 365] */
-    uint64_t mp = (5u * doy + 2u) / 153u;                                    /* [0, 11] */
+    uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);                /* [0, 365] */
+    uint64_t mp = (5u * doy + 2u) / 153u;                                     /* [0, 11] */
     *d = (unsigned)(doy - (153u * mp + 2u) / 5u + 1u);
     *m = (unsigned)(mp < 10u ? mp + 3u : mp - 9u);
     *y = era * 400u + yoe + (*m <= 2u ? 1u : 0u);
@@ -60,7 +60,7 @@ char *clock_wall_format(wall_ns t, char *out, size_t outlen)
     uint64_t y;
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
-    snprintf(out, outlen, "%04" PRIu64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo, d,
-             sod / 3600u, sod / 60u % 60u, sod % 60u, ms);
+    snprintf(out, outlen, "%04" PRIu64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo, d, sod / 3600u, sod / 60u % 60u,
+             sod % 60u, ms);
     return out;
 }

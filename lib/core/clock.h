@@ -13,8 +13,8 @@
 typedef uint64_t mono_ns;
 typedef uint64_t wall_ns;
 
-#define CLOCK_NS_PER_US  UINT64_C(1000)
-#define CLOCK_NS_PER_MS  UINT64_C(1000000)
+#define CLOCK_NS_PER_US UINT64_C(1000)
+#define CLOCK_NS_PER_MS UINT64_C(1000000)
 #define CLOCK_NS_PER_SEC UINT64_C(1000000000)
 
 /* Current CLOCK_MONOTONIC time. Thread-safe. */

@@ -75,12 +75,11 @@ void log_write(enum log_level lvl, const char *msg, const char *fields_fmt, ...)
     } else {
         /* Out of memory: still say that a line was lost, without allocating. */
         char fb[160];
-        int n = snprintf(fb, sizeof fb,
-                         "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"log line lost: out of memory\"}\n",
+        int n = snprintf(fb, sizeof fb, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"log line lost: out of memory\"}\n",
                          ts, level_names[ilvl]);
         if (n > 0)
             write_line(fb, (size_t)n < sizeof fb ? (size_t)n : sizeof fb - 1);
     }
-    buf_free(&b);
+    buf_fini(&b);
     errno = saved_errno;
 }

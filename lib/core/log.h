@@ -19,12 +19,11 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Sets the program name (kept, not copied: pass a string that outlives logging) and the
  * minimum level; call once before threads start. Defaults: "pitestbed", LOG_INFO. */
 void log_setup(const char *prog, enum log_level min);
-void log_write(enum log_level lvl, const char *msg, const char *fields_fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void log_write(enum log_level lvl, const char *msg, const char *fields_fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define log_debug(msg, ...) log_write(LOG_DEBUG, msg, __VA_ARGS__)
-#define log_info(msg, ...)  log_write(LOG_INFO, msg, __VA_ARGS__)
-#define log_warn(msg, ...)  log_write(LOG_WARN, msg, __VA_ARGS__)
+#define log_info(msg, ...) log_write(LOG_INFO, msg, __VA_ARGS__)
+#define log_warn(msg, ...) log_write(LOG_WARN, msg, __VA_ARGS__)
 #define log_error(msg, ...) log_write(LOG_ERROR, msg, __VA_ARGS__)
 
 #endif

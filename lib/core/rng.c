@@ -132,11 +132,8 @@ double rng_exp(rng *r)
 }
 
 static const char *const dist_names[] = {
-    [RNG_CONSTANT] = "constant",
-    [RNG_UNIFORM] = "uniform",
-    [RNG_NORMAL] = "normal",
-    [RNG_LOGNORMAL] = "lognormal",
-    [RNG_EXPONENTIAL] = "exponential",
+    [RNG_CONSTANT] = "constant",   [RNG_UNIFORM] = "uniform",         [RNG_NORMAL] = "normal",
+    [RNG_LOGNORMAL] = "lognormal", [RNG_EXPONENTIAL] = "exponential",
 };
 
 #define N_DISTS (sizeof dist_names / sizeof dist_names[0])
@@ -164,13 +161,11 @@ const char *rng_dist_name(enum rng_dist d)
 double rng_draw(rng *r, enum rng_dist d, double mean, double stddev)
 {
     switch (d) {
-    case RNG_CONSTANT:
-        return mean;
+    case RNG_CONSTANT: return mean;
     case RNG_UNIFORM:
         /* A uniform on [a, b] has stddev (b - a) / sqrt(12), so half-width sqrt(3) * stddev. */
         return mean + (2.0 * rng_unit(r) - 1.0) * sqrt(3.0) * stddev;
-    case RNG_NORMAL:
-        return mean + stddev * rng_normal(r);
+    case RNG_NORMAL: return mean + stddev * rng_normal(r);
     case RNG_LOGNORMAL: {
         if (mean <= 0.0 || stddev == 0.0)
             return mean;
@@ -181,8 +176,7 @@ double rng_draw(rng *r, enum rng_dist d, double mean, double stddev)
         double mu = log(mean) - 0.5 * sigma2;
         return exp(mu + sqrt(sigma2) * rng_normal(r));
     }
-    case RNG_EXPONENTIAL:
-        return mean * rng_exp(r);
+    case RNG_EXPONENTIAL: return mean * rng_exp(r);
     }
     return mean;
 }

@@ -12,16 +12,19 @@
 
 #define NS_US UINT64_C(1000)
 #define NS_MS UINT64_C(1000000)
-#define NS_S  UINT64_C(1000000000)
-#define NS_M  (UINT64_C(60) * NS_S)
-#define NS_H  (UINT64_C(3600) * NS_S)
+#define NS_S UINT64_C(1000000000)
+#define NS_M (UINT64_C(60) * NS_S)
+#define NS_H (UINT64_C(3600) * NS_S)
 
 /* Fraction digits beyond this many only round the last kept one: 9 digits of an hour
  * are 3.6 us, far below anything a config means, and they keep the arithmetic in 64
  * bits (the kept fraction may round up to 10^9, which scale() handles). */
 #define FRAC_DIGITS_MAX 9
 
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* Parses digits[.digits] or .digits at *p; advances *p. Integer part overflow fails. */
 static int parse_decimal(const char **p, uint64_t *ip, uint64_t *frac, unsigned *frac_digits)
@@ -47,7 +50,7 @@ static int parse_decimal(const char **p, uint64_t *ip, uint64_t *frac, unsigned 
                 f = f * 10 + (uint64_t)(*s - '0');
                 k++;
             } else if (first_dropped) {
-                f += *s >= '5';      /* round on the first ignored digit */
+                f += *s >= '5'; /* round on the first ignored digit */
                 first_dropped = false;
             }
         }
@@ -93,9 +96,11 @@ static int scale(uint64_t ip, uint64_t frac, unsigned k, uint64_t unit, uint64_t
 /* Matches a time unit at *p ("ns", "us", "µs", "ms", "s", "m", "h"); advances *p. */
 static uint64_t parse_time_unit(const char **p)
 {
-    static const struct { const char *name; uint64_t ns; } units[] = {
-        {"ns", 1}, {"us", NS_US}, {"\xC2\xB5s", NS_US}, {"ms", NS_MS},
-        {"s", NS_S}, {"m", NS_M}, {"h", NS_H},
+    static const struct {
+        const char *name;
+        uint64_t ns;
+    } units[] = {
+        {"ns", 1}, {"us", NS_US}, {"\xC2\xB5s", NS_US}, {"ms", NS_MS}, {"s", NS_S}, {"m", NS_M}, {"h", NS_H},
     };
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         size_t n = strlen(units[i].name);
@@ -278,9 +283,13 @@ int units_parse_percent(const char *s, double *fraction)
 
 char *units_format_duration(uint64_t ns, char *out, size_t outlen)
 {
-    static const struct { uint64_t ns; uint64_t next; const char *name; } units[] = {
-        {1, NS_US, "ns"}, {NS_US, NS_MS, "us"}, {NS_MS, NS_S, "ms"},
-        {NS_S, NS_M, "s"}, {NS_M, NS_H, "m"}, {NS_H, 0, "h"},
+    static const struct {
+        uint64_t ns;
+        uint64_t next;
+        const char *name;
+    } units[] = {
+        {1, NS_US, "ns"},  {NS_US, NS_MS, "us"}, {NS_MS, NS_S, "ms"},
+        {NS_S, NS_M, "s"}, {NS_M, NS_H, "m"},    {NS_H, 0, "h"},
     };
     size_t i = 0;
 
@@ -298,7 +307,7 @@ char *units_format_duration(uint64_t ns, char *out, size_t outlen)
         uint64_t u = units[i].ns, ip = ns / u, rem = ns % u;
         unsigned dec = ip >= 100 ? 0 : ip >= 10 ? 1 : 2;
         uint64_t p = pow10_u64(dec);
-        uint64_t f = (rem * p + u / 2) / u;   /* rem * p < 3.6e12 * 100: no overflow */
+        uint64_t f = (rem * p + u / 2) / u; /* rem * p < 3.6e12 * 100: no overflow */
         if (f >= p) {
             ip++;
             f -= p;
@@ -310,7 +319,7 @@ char *units_format_duration(uint64_t ns, char *out, size_t outlen)
         }
         char fr[8] = "";
         if (f > 0) {
-            snprintf(fr, sizeof fr, ".%0*u", (int)dec, (unsigned)f);   /* f < 100 */
+            snprintf(fr, sizeof fr, ".%0*u", (int)dec, (unsigned)f); /* f < 100 */
             size_t l = strlen(fr);
             while (fr[l - 1] == '0')
                 fr[--l] = '\0';

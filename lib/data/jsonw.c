@@ -72,10 +72,22 @@ static void close_container(jsonw *w, char c)
     buf_putc(w->out, c);
 }
 
-void jsonw_obj_begin(jsonw *w) { open_container(w, '{'); }
-void jsonw_obj_end(jsonw *w) { close_container(w, '}'); }
-void jsonw_arr_begin(jsonw *w) { open_container(w, '['); }
-void jsonw_arr_end(jsonw *w) { close_container(w, ']'); }
+void jsonw_obj_begin(jsonw *w)
+{
+    open_container(w, '{');
+}
+void jsonw_obj_end(jsonw *w)
+{
+    close_container(w, '}');
+}
+void jsonw_arr_begin(jsonw *w)
+{
+    open_container(w, '[');
+}
+void jsonw_arr_end(jsonw *w)
+{
+    close_container(w, ']');
+}
 
 /* Length of the well-formed UTF-8 sequence at p (at most n bytes available), or 0 if
  * the bytes there are not one. Follows the Unicode table of well-formed sequences:
@@ -144,8 +156,13 @@ void jsonw_escape(buf *b, const char *s, size_t n)
             case '\b': esc = "\\b"; break;
             case '\f': esc = "\\f"; break;
             default:
-                u[0] = '\\'; u[1] = 'u'; u[2] = '0'; u[3] = '0';
-                u[4] = hex[c >> 4]; u[5] = hex[c & 15]; u[6] = '\0';
+                u[0] = '\\';
+                u[1] = 'u';
+                u[2] = '0';
+                u[3] = '0';
+                u[4] = hex[c >> 4];
+                u[5] = hex[c & 15];
+                u[6] = '\0';
                 esc = u;
             }
         } else if (c >= 0x80) {

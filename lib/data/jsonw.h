@@ -14,9 +14,9 @@
 #ifndef PT_JSONW_H
 #define PT_JSONW_H
 
+#include "buf.h"
 #include <stdbool.h>
 #include <stdint.h>
-#include "buf.h"
 
 #define JSONW_MAX_DEPTH 32
 
@@ -25,7 +25,7 @@ typedef struct jsonw {
     int depth;
     bool need_comma[JSONW_MAX_DEPTH];
     bool after_key;
-    int indent;               /* 0 = compact; >0 = pretty with that many spaces */
+    int indent; /* 0 = compact; >0 = pretty with that many spaces */
 } jsonw;
 
 void jsonw_init(jsonw *w, buf *out, int indent);

@@ -1,9 +1,9 @@
-/* yamltree.c - loading: libyaml events turned into a yt_node tree that remembers positions.
+/* yamltree.c - loading: libyaml events turned into a yamltree_node tree that remembers positions.
  *
  * libyaml's event API does the parsing; this file turns events into nodes with an
  * explicit stack (no recursion, so hostile nesting cannot overflow the C stack).
  * It also resolves aliases and merge keys and enforces the input/node/depth limits.
- * All nodes and strings live in an arena owned by the yt_doc, freed by yt_free.
+ * All nodes and strings live in an arena owned by the yamltree_doc, freed by yamltree_fini.
  * Lookups and typed getters are in yamltree_get.c.
  */
 #include "yamltree.h"
@@ -22,9 +22,9 @@
  * limit counts every node after alias expansion, which is what stops billion-laughs:
  * aliases share their target's children, so memory stays small, but a consumer walking
  * the tree would still see every expanded node. */
-#define YT_MAX_INPUT  ((size_t)4 << 20)
-#define YT_MAX_NODES  100000
-#define YT_MAX_DEPTH  64
+#define YAMLTREE_MAX_INPUT ((size_t)4 << 20)
+#define YAMLTREE_MAX_NODES 100000
+#define YAMLTREE_MAX_DEPTH 64
 
 /* ---- arena -------------------------------------------------------------------- */
 
@@ -36,7 +36,7 @@ typedef struct arena_blk {
     max_align_t mem[];
 } arena_blk;
 
-static void *arena_alloc(yt_doc *doc, size_t n)
+static void *arena_alloc(yamltree_doc *doc, size_t n)
 {
     const size_t a = _Alignof(max_align_t);
     arena_blk *h = doc->arena;
@@ -70,7 +70,7 @@ static void *arena_alloc(yt_doc *doc, size_t n)
     return blk->mem;
 }
 
-static char *arena_strdup(yt_doc *doc, const char *s, size_t len)
+static char *arena_strdup(yamltree_doc *doc, const char *s, size_t len)
 {
     char *p = arena_alloc(doc, len + 1);
     if (p) {
@@ -81,7 +81,7 @@ static char *arena_strdup(yt_doc *doc, const char *s, size_t len)
     return p;
 }
 
-void yt_free(yt_doc *doc)
+void yamltree_fini(yamltree_doc *doc)
 {
     if (!doc)
         return;
@@ -106,12 +106,12 @@ typedef struct ht_ent {
 
 typedef struct ht {
     ht_ent *e;
-    size_t cap, count;    /* cap is a power of two; count < cap / 2 */
+    size_t cap, count; /* cap is a power of two; count < cap / 2 */
 } ht;
 
 static size_t ht_hash(const char *k, size_t n)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
+    uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < n; i++) {
         h ^= (unsigned char)k[i];
         h *= 16777619u;
@@ -173,8 +173,8 @@ static void ht_free(ht *t)
 
 /* ---- messages ----------------------------------------------------------------- */
 
-static void set_err(yt_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_err(yt_error *err, const char *fmt, ...)
+static void set_err(yamltree_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(yamltree_error *err, const char *fmt, ...)
 {
     if (!err)
         return;
@@ -187,46 +187,45 @@ static void set_err(yt_error *err, const char *fmt, ...)
 /* ---- builder ------------------------------------------------------------------ */
 
 typedef struct anchor_rec {
-    yt_node *node;
-    size_t size;         /* nodes in the subtree, aliases expanded */
-    unsigned height;     /* levels in the subtree; a scalar is 1 */
-    bool complete;       /* false while the anchored collection is still open */
+    yamltree_node *node;
+    size_t size;     /* nodes in the subtree, aliases expanded */
+    unsigned height; /* levels in the subtree; a scalar is 1 */
+    bool complete;   /* false while the anchored collection is still open */
 } anchor_rec;
 
 typedef struct frame {
-    yt_node *node;       /* YT_SEQ or YT_MAP being filled */
-    yt_node **v;         /* items, or key, value, key, value... */
+    yamltree_node *node; /* YAMLTREE_SEQ or YAMLTREE_MAP being filled */
+    yamltree_node **v;   /* items, or key, value, key, value... */
     size_t n, cap;
     size_t size;
     unsigned height;
-    const char *anchor;  /* arena string or NULL */
+    const char *anchor; /* arena string or NULL */
 } frame;
 
 typedef struct builder {
-    yt_doc *doc;
-    yt_error *err;
-    frame st[YT_MAX_DEPTH];
+    yamltree_doc *doc;
+    yamltree_error *err;
+    frame st[YAMLTREE_MAX_DEPTH];
     unsigned depth;
     size_t total;
     int docs;
     ht anchors;
 } builder;
 
-static int bfail_at(builder *b, size_t line0, size_t col0, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int bfail_at(builder *b, size_t line0, size_t col0, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int bfail_at(builder *b, size_t line0, size_t col0, const char *fmt, ...)
 {
-    yt_node where = {.line = (unsigned)(line0 + 1), .col = (unsigned)(col0 + 1)};
+    yamltree_node where = {.line = (unsigned)(line0 + 1), .col = (unsigned)(col0 + 1)};
     va_list ap;
     va_start(ap, fmt);
-    yt_vfail(b->doc, &where, b->err, fmt, ap);
+    yamltree_vfail(b->doc, &where, b->err, fmt, ap);
     va_end(ap);
     return -1;
 }
 
 static int oom(builder *b)
 {
-    set_err(b->err, "%s: out of memory", yt_doc_name(b->doc));
+    set_err(b->err, "%s: out of memory", yamltree_doc_name(b->doc));
     return -1;
 }
 
@@ -235,12 +234,12 @@ static bool at_key(const builder *b)
     if (b->depth == 0)
         return false;
     const frame *f = &b->st[b->depth - 1];
-    return f->node->kind == YT_MAP && f->n % 2 == 0;
+    return f->node->kind == YAMLTREE_MAP && f->n % 2 == 0;
 }
 
-static yt_node *new_node(builder *b, enum yt_kind kind, yaml_mark_t m)
+static yamltree_node *new_node(builder *b, enum yamltree_kind kind, yaml_mark_t m)
 {
-    yt_node *n = arena_alloc(b->doc, sizeof *n);
+    yamltree_node *n = arena_alloc(b->doc, sizeof *n);
     if (n) {
         memset(n, 0, sizeof *n);
         n->kind = kind;
@@ -253,18 +252,18 @@ static yt_node *new_node(builder *b, enum yt_kind kind, yaml_mark_t m)
 /* Adds size expanded nodes to the document total; alias is the quoted alias name or NULL. */
 static int count(builder *b, size_t size, yaml_mark_t m, const char *alias)
 {
-    if (size > YT_MAX_NODES || b->total > YT_MAX_NODES - size) {
+    if (size > YAMLTREE_MAX_NODES || b->total > YAMLTREE_MAX_NODES - size) {
         if (alias)
-            return bfail_at(b, m.line, m.column,
-                            "alias %s expands the document beyond %d nodes", alias, YT_MAX_NODES);
-        return bfail_at(b, m.line, m.column, "document has more than %d nodes", YT_MAX_NODES);
+            return bfail_at(b, m.line, m.column, "alias %s expands the document beyond %d nodes", alias,
+                            YAMLTREE_MAX_NODES);
+        return bfail_at(b, m.line, m.column, "document has more than %d nodes", YAMLTREE_MAX_NODES);
     }
     b->total += size;
     return 0;
 }
 
 /* Appends a finished node to the open collection (or makes it the root). */
-static int attach(builder *b, yt_node *node, size_t size, unsigned height)
+static int attach(builder *b, yamltree_node *node, size_t size, unsigned height)
 {
     if (b->depth == 0) {
         b->doc->root = node;
@@ -273,7 +272,7 @@ static int attach(builder *b, yt_node *node, size_t size, unsigned height)
     frame *f = &b->st[b->depth - 1];
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 8;
-        yt_node **v = realloc(f->v, cap * sizeof *v);
+        yamltree_node **v = realloc(f->v, cap * sizeof *v);
         if (!v)
             return oom(b);
         f->v = v;
@@ -294,7 +293,7 @@ static enum tag_class classify_tag(const yaml_char_t *tag, bool scalar)
     const char *t = (const char *)tag;
     if (!t)
         return TAG_NONE;
-    if (strcmp(t, "!") == 0)                 /* non-specific: a string for scalars */
+    if (strcmp(t, "!") == 0) /* non-specific: a string for scalars */
         return scalar ? TAG_STR : TAG_OK;
     if (strncmp(t, core, sizeof core - 1) != 0)
         return TAG_BAD;
@@ -315,12 +314,12 @@ static int bad_tag(builder *b, yaml_mark_t m, const yaml_char_t *tag)
 {
     static const char core[] = "tag:yaml.org,2002:";
     const char *t = (const char *)tag;
-    char shown[80], q[YT_QUOTE_CAP];
+    char shown[80], q[YAMLTREE_QUOTE_CAP];
     if (strncmp(t, core, sizeof core - 1) == 0)
         snprintf(shown, sizeof shown, "!!%s", t + sizeof core - 1);
     else
         snprintf(shown, sizeof shown, "%s", t);
-    yt_quote(q, sizeof q, shown, strlen(shown));
+    yamltree_quote(q, sizeof q, shown, strlen(shown));
     return bfail_at(b, m.line, m.column, "unsupported tag %s", q);
 }
 
@@ -330,8 +329,7 @@ static bool is_null_text(const char *s, size_t n)
            (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
 }
 
-static int anchor_define(builder *b, const yaml_char_t *name, yt_node *node, bool complete,
-                         const char **out_name)
+static int anchor_define(builder *b, const yaml_char_t *name, yamltree_node *node, bool complete, const char **out_name)
 {
     const char *a = (const char *)name;
     size_t n = strlen(a);
@@ -364,11 +362,11 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
     /* The tree hands out NUL-terminated strings; a "\0" escape would silently cut them. */
     if (len > 0 && memchr(val, '\0', len))
         return bfail_at(b, m.line, m.column, "NUL character in string");
-    if (b->depth >= YT_MAX_DEPTH)
-        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YT_MAX_DEPTH);
+    if (b->depth >= YAMLTREE_MAX_DEPTH)
+        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YAMLTREE_MAX_DEPTH);
     if (count(b, 1, m, NULL) < 0)
         return -1;
-    yt_node *node = new_node(b, YT_SCALAR, m);
+    yamltree_node *node = new_node(b, YAMLTREE_SCALAR, m);
     if (!node || !(node->str = arena_strdup(b->doc, val, len)))
         return oom(b);
     node->len = len;
@@ -377,7 +375,7 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
         if (len == 0 && !node->quoted)
             return bfail_at(b, m.line, m.column, "empty mapping key");
     } else if (tc == TAG_NULL || (tc == TAG_NONE && plain && is_null_text(val, len))) {
-        node->kind = YT_NULL;
+        node->kind = YAMLTREE_NULL;
     }
     if (ev->data.scalar.anchor && anchor_define(b, ev->data.scalar.anchor, node, true, NULL) < 0)
         return -1;
@@ -389,43 +387,43 @@ static int on_alias(builder *b, const yaml_event_t *ev)
     const char *name = (const char *)ev->data.alias.anchor;
     yaml_mark_t m = ev->start_mark;
     anchor_rec *r = ht_get(&b->anchors, name, strlen(name));
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
 
-    yt_quote(q, sizeof q, name, strlen(name));
+    yamltree_quote(q, sizeof q, name, strlen(name));
     if (!r)
         return bfail_at(b, m.line, m.column, "undefined alias %s", q);
     if (!r->complete)
         return bfail_at(b, m.line, m.column, "alias %s refers to a node that contains it", q);
     bool key = at_key(b);
-    if (key && (r->node->kind == YT_SEQ || r->node->kind == YT_MAP))
+    if (key && (r->node->kind == YAMLTREE_SEQ || r->node->kind == YAMLTREE_MAP))
         return bfail_at(b, m.line, m.column, "mapping key must be a scalar");
-    if (b->depth + r->height > YT_MAX_DEPTH)
-        return bfail_at(b, m.line, m.column, "alias %s nests deeper than %d levels", q, YT_MAX_DEPTH);
+    if (b->depth + r->height > YAMLTREE_MAX_DEPTH)
+        return bfail_at(b, m.line, m.column, "alias %s nests deeper than %d levels", q, YAMLTREE_MAX_DEPTH);
     if (count(b, r->size, m, q) < 0)
         return -1;
     /* A shallow copy: children are shared with the anchored node, but the copy carries
      * the alias's own position, so messages point where the value is used. */
-    yt_node *node = new_node(b, r->node->kind, m);
+    yamltree_node *node = new_node(b, r->node->kind, m);
     if (!node)
         return oom(b);
     unsigned line = node->line, col = node->col;
     *node = *r->node;
     node->line = line;
     node->col = col;
-    if (key && node->kind == YT_NULL) {
+    if (key && node->kind == YAMLTREE_NULL) {
         if (node->len == 0 && !node->quoted)
             return bfail_at(b, m.line, m.column, "empty mapping key");
-        node->kind = YT_SCALAR;
+        node->kind = YAMLTREE_SCALAR;
     }
     return attach(b, node, r->size, r->height);
 }
 
-static int on_start(builder *b, const yaml_event_t *ev, enum yt_kind kind)
+static int on_start(builder *b, const yaml_event_t *ev, enum yamltree_kind kind)
 {
     yaml_mark_t m = ev->start_mark;
     const yaml_char_t *tag, *anchor;
 
-    if (kind == YT_MAP) {
+    if (kind == YAMLTREE_MAP) {
         tag = ev->data.mapping_start.tag;
         anchor = ev->data.mapping_start.anchor;
     } else {
@@ -436,11 +434,11 @@ static int on_start(builder *b, const yaml_event_t *ev, enum yt_kind kind)
         return bad_tag(b, m, tag);
     if (at_key(b))
         return bfail_at(b, m.line, m.column, "mapping key must be a scalar");
-    if (b->depth >= YT_MAX_DEPTH)
-        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YT_MAX_DEPTH);
+    if (b->depth >= YAMLTREE_MAX_DEPTH)
+        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YAMLTREE_MAX_DEPTH);
     if (count(b, 1, m, NULL) < 0)
         return -1;
-    yt_node *node = new_node(b, kind, m);
+    yamltree_node *node = new_node(b, kind, m);
     if (!node)
         return oom(b);
     frame *f = &b->st[b->depth++];
@@ -453,25 +451,25 @@ static int on_start(builder *b, const yaml_event_t *ev, enum yt_kind kind)
     return 0;
 }
 
-static bool is_merge_key(const yt_node *k)
+static bool is_merge_key(const yamltree_node *k)
 {
-    return k->kind == YT_SCALAR && !k->quoted && k->len == 2 && k->str[0] == '<' && k->str[1] == '<';
+    return k->kind == YAMLTREE_SCALAR && !k->quoted && k->len == 2 && k->str[0] == '<' && k->str[1] == '<';
 }
 
 typedef struct pairs {
-    yt_node **k, **v;
+    yamltree_node **k, **v;
     size_t n, cap;
 } pairs;
 
-static int pairs_add(pairs *p, yt_node *k, yt_node *v)
+static int pairs_add(pairs *p, yamltree_node *k, yamltree_node *v)
 {
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 8;
-        yt_node **nk = realloc(p->k, cap * sizeof *nk);
+        yamltree_node **nk = realloc(p->k, cap * sizeof *nk);
         if (!nk)
             return -1;
         p->k = nk;
-        yt_node **nv = realloc(p->v, cap * sizeof *nv);
+        yamltree_node **nv = realloc(p->v, cap * sizeof *nv);
         if (!nv)
             return -1;
         p->v = nv;
@@ -485,10 +483,10 @@ static int pairs_add(pairs *p, yt_node *k, yt_node *v)
 
 /* Adds src's pairs whose keys are not present yet (explicit keys win over merged ones,
  * and earlier merge sources over later ones, as YAML's merge key type specifies). */
-static int merge_from(builder *b, ht *seen, pairs *out, const yt_node *src)
+static int merge_from(builder *b, ht *seen, pairs *out, const yamltree_node *src)
 {
     for (size_t j = 0; j < src->n; j++) {
-        yt_node *k = src->keys[j];
+        yamltree_node *k = src->keys[j];
         if (ht_get(seen, k->str, k->len))
             continue;
         if (ht_put(seen, k->str, k->len, k) < 0 || pairs_add(out, k, src->vals[j]) < 0)
@@ -499,20 +497,20 @@ static int merge_from(builder *b, ht *seen, pairs *out, const yt_node *src)
 
 static int finish_map(builder *b, frame *f)
 {
-    yt_node *map = f->node;
+    yamltree_node *map = f->node;
     size_t np = f->n / 2;
     ht seen = {0};
     pairs out = {0};
     int rc = -1;
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
 
     /* Duplicates are found in document order, so the error names the second
      * occurrence of the earliest repeated key. */
     for (size_t i = 0; i < np; i++) {
-        yt_node *k = f->v[2 * i], *first = ht_get(&seen, k->str, k->len);
+        yamltree_node *k = f->v[2 * i], *first = ht_get(&seen, k->str, k->len);
         if (first) {
-            yt_fail(b->doc, k, b->err, "duplicate key %s (first defined at line %u, column %u)",
-                    yt_quote(q, sizeof q, k->str, k->len), first->line, first->col);
+            yamltree_fail(b->doc, k, b->err, "duplicate key %s (first defined at line %u, column %u)",
+                          yamltree_quote(q, sizeof q, k->str, k->len), first->line, first->col);
             goto done;
         }
         if (ht_put(&seen, k->str, k->len, k) < 0) {
@@ -526,17 +524,17 @@ static int finish_map(builder *b, frame *f)
     }
     /* "<<: *base" or "<<: [*a, *b]" (YAML merge keys, common in configs). */
     for (size_t i = 0; i < np; i++) {
-        const yt_node *k = f->v[2 * i], *v = f->v[2 * i + 1];
+        const yamltree_node *k = f->v[2 * i], *v = f->v[2 * i + 1];
         if (!is_merge_key(k))
             continue;
-        if (v->kind == YT_MAP) {
+        if (v->kind == YAMLTREE_MAP) {
             if (merge_from(b, &seen, &out, v) < 0)
                 goto done;
-        } else if (v->kind == YT_SEQ) {
+        } else if (v->kind == YAMLTREE_SEQ) {
             for (size_t j = 0; j < v->n; j++) {
-                if (v->items[j]->kind != YT_MAP) {
-                    yt_fail(b->doc, v->items[j], b->err, "merge key \"<<\" needs mappings, found %s",
-                            yt_describe(v->items[j], q, sizeof q));
+                if (v->items[j]->kind != YAMLTREE_MAP) {
+                    yamltree_fail(b->doc, v->items[j], b->err, "merge key \"<<\" needs mappings, found %s",
+                                  yamltree_describe(v->items[j], q, sizeof q));
                     goto done;
                 }
             }
@@ -544,8 +542,8 @@ static int finish_map(builder *b, frame *f)
                 if (merge_from(b, &seen, &out, v->items[j]) < 0)
                     goto done;
         } else {
-            yt_fail(b->doc, v, b->err, "merge key \"<<\" needs a mapping or a list of mappings, found %s",
-                    yt_describe(v, q, sizeof q));
+            yamltree_fail(b->doc, v, b->err, "merge key \"<<\" needs a mapping or a list of mappings, found %s",
+                          yamltree_describe(v, q, sizeof q));
             goto done;
         }
     }
@@ -571,9 +569,9 @@ done:
 static int on_end(builder *b)
 {
     frame *f = &b->st[b->depth - 1];
-    yt_node *node = f->node;
+    yamltree_node *node = f->node;
 
-    if (node->kind == YT_MAP) {
+    if (node->kind == YAMLTREE_MAP) {
         if (finish_map(b, f) < 0)
             return -1;
     } else if (f->n > 0) {
@@ -633,8 +631,7 @@ static int parser_error(builder *b, const yaml_parser_t *p, const char *data, si
     size_t line, col;
 
     switch (p->error) {
-    case YAML_MEMORY_ERROR:
-        return oom(b);
+    case YAML_MEMORY_ERROR: return oom(b);
     case YAML_READER_ERROR:
         offset_to_pos(data, len, p->problem_offset, &line, &col);
         if (p->problem_value >= 0)
@@ -642,9 +639,8 @@ static int parser_error(builder *b, const yaml_parser_t *p, const char *data, si
         return bfail_at(b, line, col, "%s", problem);
     default:
         if (p->context)
-            return bfail_at(b, p->problem_mark.line, p->problem_mark.column,
-                            "%s (%s at line %zu, column %zu)", problem, p->context,
-                            p->context_mark.line + 1, p->context_mark.column + 1);
+            return bfail_at(b, p->problem_mark.line, p->problem_mark.column, "%s (%s at line %zu, column %zu)", problem,
+                            p->context, p->context_mark.line + 1, p->context_mark.column + 1);
         return bfail_at(b, p->problem_mark.line, p->problem_mark.column, "%s", problem);
     }
 }
@@ -657,26 +653,18 @@ static int on_event(builder *b, const yaml_event_t *ev, bool *done)
             return bfail_at(b, ev->start_mark.line, ev->start_mark.column,
                             "only one YAML document is allowed per file");
         return 0;
-    case YAML_STREAM_END_EVENT:
-        *done = true;
-        return 0;
-    case YAML_SCALAR_EVENT:
-        return on_scalar(b, ev);
-    case YAML_ALIAS_EVENT:
-        return on_alias(b, ev);
-    case YAML_SEQUENCE_START_EVENT:
-        return on_start(b, ev, YT_SEQ);
-    case YAML_MAPPING_START_EVENT:
-        return on_start(b, ev, YT_MAP);
+    case YAML_STREAM_END_EVENT: *done = true; return 0;
+    case YAML_SCALAR_EVENT: return on_scalar(b, ev);
+    case YAML_ALIAS_EVENT: return on_alias(b, ev);
+    case YAML_SEQUENCE_START_EVENT: return on_start(b, ev, YAMLTREE_SEQ);
+    case YAML_MAPPING_START_EVENT: return on_start(b, ev, YAMLTREE_MAP);
     case YAML_SEQUENCE_END_EVENT:
-    case YAML_MAPPING_END_EVENT:
-        return b->depth > 0 ? on_end(b) : 0;
-    default:
-        return 0;
+    case YAML_MAPPING_END_EVENT: return b->depth > 0 ? on_end(b) : 0;
+    default: return 0;
     }
 }
 
-int yt_load_string(yt_doc *doc, const char *name, const char *data, size_t len, yt_error *err)
+int yamltree_load_string(yamltree_doc *doc, const char *name, const char *data, size_t len, yamltree_error *err)
 {
     builder b;
     yaml_parser_t parser;
@@ -689,8 +677,8 @@ int yt_load_string(yt_doc *doc, const char *name, const char *data, size_t len, 
     b.err = err;
     if (!name)
         name = "<input>";
-    if (len > YT_MAX_INPUT) {
-        set_err(err, "%s: input too large (%zu bytes, limit %zu)", name, len, YT_MAX_INPUT);
+    if (len > YAMLTREE_MAX_INPUT) {
+        set_err(err, "%s: input too large (%zu bytes, limit %zu)", name, len, YAMLTREE_MAX_INPUT);
         return -1;
     }
     doc->file = arena_strdup(doc, name, strlen(name));
@@ -725,7 +713,7 @@ int yt_load_string(yt_doc *doc, const char *name, const char *data, size_t len, 
             goto out;
     }
     /* A document that is empty or just "~" has no root. */
-    if (doc->root && doc->root->kind == YT_NULL)
+    if (doc->root && doc->root->kind == YAMLTREE_NULL)
         doc->root = NULL;
     rc = 0;
 out:
@@ -735,11 +723,11 @@ out:
     if (parser_ok)
         yaml_parser_delete(&parser);
     if (rc < 0)
-        yt_free(doc);
+        yamltree_fini(doc);
     return rc;
 }
 
-int yt_load_file(yt_doc *doc, const char *path, yt_error *err)
+int yamltree_load_file(yamltree_doc *doc, const char *path, yamltree_error *err)
 {
     char *data = NULL;
     size_t len = 0, cap = 0;
@@ -754,13 +742,13 @@ int yt_load_file(yt_doc *doc, const char *path, yt_error *err)
     /* Read one byte past the limit so an oversized file is reported, not truncated. */
     for (;;) {
         if (len == cap) {
-            if (cap > YT_MAX_INPUT) {
-                set_err(err, "%s: input too large (limit %zu bytes)", path, YT_MAX_INPUT);
+            if (cap > YAMLTREE_MAX_INPUT) {
+                set_err(err, "%s: input too large (limit %zu bytes)", path, YAMLTREE_MAX_INPUT);
                 goto out;
             }
             size_t ncap = cap ? cap * 2 : 4096;
-            if (ncap > YT_MAX_INPUT + 1)
-                ncap = YT_MAX_INPUT + 1;
+            if (ncap > YAMLTREE_MAX_INPUT + 1)
+                ncap = YAMLTREE_MAX_INPUT + 1;
             char *p = realloc(data, ncap);
             if (!p) {
                 set_err(err, "%s: out of memory", path);
@@ -780,7 +768,7 @@ int yt_load_file(yt_doc *doc, const char *path, yt_error *err)
             break;
         len += (size_t)r;
     }
-    rc = yt_load_string(doc, path, data, len, err);
+    rc = yamltree_load_string(doc, path, data, len, err);
 out:
     free(data);
     close(fd);

@@ -1,10 +1,10 @@
-/* yamltree_get.c - reading a loaded yt_doc: key lookup, unknown-key checks with
+/* yamltree_get.c - reading a loaded yamltree_doc: key lookup, unknown-key checks with
  * "did you mean" suggestions, typed getters, and the located messages they produce
- * (yt_fail, plus the quoting/describing helpers the loader shares via yamltree_int.h).
+ * (yamltree_fail, plus the quoting/describing helpers the loader shares via yamltree_int.h).
  */
+#include "strdist.h"
 #include "yamltree.h"
 #include "yamltree_int.h"
-#include "strdist.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -15,13 +15,13 @@
 
 #include "units.h"
 
-#define YT_MAX_DIST   2          /* edit distance up to which a key is a likely typo */
+#define YAMLTREE_MAX_DIST 2 /* edit distance up to which a key is a likely typo */
 
 /* ---- messages ----------------------------------------------------------------- */
 
 /* At most ~48 bytes, cut on a UTF-8 boundary with "..." added, and '"', '\' and control
  * bytes escaped, so hostile keys cannot garble a log line. */
-const char *yt_quote(char *dst, size_t cap, const char *s, size_t len)
+const char *yamltree_quote(char *dst, size_t cap, const char *s, size_t len)
 {
     size_t o = 0, i = 0, limit = 48;
     dst[o++] = '"';
@@ -51,50 +51,50 @@ const char *yt_quote(char *dst, size_t cap, const char *s, size_t len)
     return dst;
 }
 
-const char *yt_doc_name(const yt_doc *doc)
+const char *yamltree_doc_name(const yamltree_doc *doc)
 {
     return doc && doc->file ? doc->file : "<input>";
 }
 
-int yt_vfail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, va_list ap)
+int yamltree_vfail(const yamltree_doc *doc, const yamltree_node *node, yamltree_error *err, const char *fmt, va_list ap)
 {
     if (!err)
         return -1;
     int n;
     if (node)
-        n = snprintf(err->msg, sizeof err->msg, "%s:%u:%u: ", yt_doc_name(doc), node->line, node->col);
+        n = snprintf(err->msg, sizeof err->msg, "%s:%u:%u: ", yamltree_doc_name(doc), node->line, node->col);
     else
-        n = snprintf(err->msg, sizeof err->msg, "%s: ", yt_doc_name(doc));
+        n = snprintf(err->msg, sizeof err->msg, "%s: ", yamltree_doc_name(doc));
     if (n >= 0 && (size_t)n < sizeof err->msg)
         vsnprintf(err->msg + n, sizeof err->msg - (size_t)n, fmt, ap);
     return -1;
 }
 
-int yt_fail(const yt_doc *doc, const yt_node *node, yt_error *err, const char *fmt, ...)
+int yamltree_fail(const yamltree_doc *doc, const yamltree_node *node, yamltree_error *err, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    yt_vfail(doc, node, err, fmt, ap);
+    yamltree_vfail(doc, node, err, fmt, ap);
     va_end(ap);
     return -1;
 }
 
-const char *yt_describe(const yt_node *node, char *buf, size_t cap)
+const char *yamltree_describe(const yamltree_node *node, char *buf, size_t cap)
 {
     switch (node->kind) {
-    case YT_NULL:   return "an empty value (null)";
-    case YT_SEQ:    return "a sequence";
-    case YT_MAP:    return "a mapping";
-    case YT_SCALAR: return yt_quote(buf, cap, node->str, node->len);
+    case YAMLTREE_NULL: return "an empty value (null)";
+    case YAMLTREE_SEQ: return "a sequence";
+    case YAMLTREE_MAP: return "a mapping";
+    case YAMLTREE_SCALAR: return yamltree_quote(buf, cap, node->str, node->len);
     }
     return "?";
 }
 
 /* ---- lookups ------------------------------------------------------------------ */
 
-static ssize_t find_key(const yt_node *map, const char *key)
+static ssize_t find_key(const yamltree_node *map, const char *key)
 {
-    if (!map || map->kind != YT_MAP || !key)
+    if (!map || map->kind != YAMLTREE_MAP || !key)
         return -1;
     size_t n = strlen(key);
     for (size_t i = 0; i < map->n; i++)
@@ -103,33 +103,34 @@ static ssize_t find_key(const yt_node *map, const char *key)
     return -1;
 }
 
-yt_node *yt_get(const yt_node *map, const char *key)
+yamltree_node *yamltree_get(const yamltree_node *map, const char *key)
 {
     ssize_t i = find_key(map, key);
     return i < 0 ? NULL : map->vals[i];
 }
 
-yt_node *yt_get_key(const yt_node *map, const char *key)
+yamltree_node *yamltree_get_key(const yamltree_node *map, const char *key)
 {
     ssize_t i = find_key(map, key);
     return i < 0 ? NULL : map->keys[i];
 }
 
-int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allowed, yt_error *err)
+int yamltree_check_keys(const yamltree_doc *doc, const yamltree_node *map, const char *const *allowed,
+                        yamltree_error *err)
 {
     static const char *const none[] = {NULL};
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
 
     if (!map)
         return 0;
-    if (map->kind != YT_MAP)
-        return yt_fail(doc, map, err, "expected a mapping, found %s", yt_describe(map, q, sizeof q));
+    if (map->kind != YAMLTREE_MAP)
+        return yamltree_fail(doc, map, err, "expected a mapping, found %s", yamltree_describe(map, q, sizeof q));
     if (!allowed)
         allowed = none;
     for (size_t i = 0; i < map->n; i++) {
-        const yt_node *k = map->keys[i];
+        const yamltree_node *k = map->keys[i];
         const char *best = NULL;
-        unsigned best_d = YT_MAX_DIST + 1;
+        unsigned best_d = YAMLTREE_MAX_DIST + 1;
         bool known = false;
 
         for (const char *const *a = allowed; *a; a++) {
@@ -139,7 +140,7 @@ int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allo
                 break;
             }
             if (la > STRDIST_MAXLEN || k->len > STRDIST_MAXLEN ||
-                (la > k->len ? la - k->len : k->len - la) > YT_MAX_DIST)
+                (la > k->len ? la - k->len : k->len - la) > YAMLTREE_MAX_DIST)
                 continue;
             unsigned d = strdist_osa(k->str, k->len, *a, la);
             /* d < la: replacing every letter of a short word is no typo ("x" vs "n"). */
@@ -150,9 +151,9 @@ int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allo
         }
         if (known)
             continue;
-        yt_quote(q, sizeof q, k->str, k->len);
+        yamltree_quote(q, sizeof q, k->str, k->len);
         if (best)
-            return yt_fail(doc, k, err, "unknown key %s (did you mean \"%s\"?)", q, best);
+            return yamltree_fail(doc, k, err, "unknown key %s (did you mean \"%s\"?)", q, best);
         /* Otherwise list what is allowed, if it fits in the message. */
         char list[300];
         size_t o = 0;
@@ -165,48 +166,49 @@ int yt_check_keys(const yt_doc *doc, const yt_node *map, const char *const *allo
                 o += (size_t)n;
         }
         if (fits)
-            return yt_fail(doc, k, err, "unknown key %s (expected one of: %s)", q, list);
-        return yt_fail(doc, k, err, "unknown key %s", q);
+            return yamltree_fail(doc, k, err, "unknown key %s (expected one of: %s)", q, list);
+        return yamltree_fail(doc, k, err, "unknown key %s", q);
     }
     return 0;
 }
 
 /* ---- typed accessors ---------------------------------------------------------- */
 
-static const char *kind_name(enum yt_kind kind)
+static const char *kind_name(enum yamltree_kind kind)
 {
     switch (kind) {
-    case YT_NULL:   return "null";
-    case YT_SCALAR: return "a scalar value";
-    case YT_SEQ:    return "a sequence";
-    case YT_MAP:    return "a mapping";
+    case YAMLTREE_NULL: return "null";
+    case YAMLTREE_SCALAR: return "a scalar value";
+    case YAMLTREE_SEQ: return "a sequence";
+    case YAMLTREE_MAP: return "a mapping";
     }
     return "?";
 }
 
-int yt_expect(const yt_doc *doc, const yt_node *node, enum yt_kind kind, yt_error *err)
+int yamltree_expect(const yamltree_doc *doc, const yamltree_node *node, enum yamltree_kind kind, yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     if (!node)
-        return yt_fail(doc, NULL, err, "expected %s, found nothing", kind_name(kind));
+        return yamltree_fail(doc, NULL, err, "expected %s, found nothing", kind_name(kind));
     if (node->kind == kind)
         return 0;
-    return yt_fail(doc, node, err, "expected %s, found %s", kind_name(kind), yt_describe(node, q, sizeof q));
+    return yamltree_fail(doc, node, err, "expected %s, found %s", kind_name(kind),
+                         yamltree_describe(node, q, sizeof q));
 }
 
 /* Common entry of the scalar getters: node must be a scalar; what names the expected
  * form for the message. */
-static int want_scalar(const yt_doc *doc, const yt_node *node, const char *what, yt_error *err)
+static int want_scalar(const yamltree_doc *doc, const yamltree_node *node, const char *what, yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     if (!node)
-        return yt_fail(doc, NULL, err, "expected %s, found nothing", what);
-    if (node->kind != YT_SCALAR)
-        return yt_fail(doc, node, err, "expected %s, found %s", what, yt_describe(node, q, sizeof q));
+        return yamltree_fail(doc, NULL, err, "expected %s, found nothing", what);
+    if (node->kind != YAMLTREE_SCALAR)
+        return yamltree_fail(doc, node, err, "expected %s, found %s", what, yamltree_describe(node, q, sizeof q));
     return 0;
 }
 
-int yt_str(const yt_doc *doc, const yt_node *node, const char **out, yt_error *err)
+int yamltree_str(const yamltree_doc *doc, const yamltree_node *node, const char **out, yamltree_error *err)
 {
     if (want_scalar(doc, node, "a string", err) < 0)
         return -1;
@@ -214,42 +216,42 @@ int yt_str(const yt_doc *doc, const yt_node *node, const char **out, yt_error *e
     return 0;
 }
 
-int yt_u64(const yt_doc *doc, const yt_node *node, uint64_t min, uint64_t max, uint64_t *out,
-           yt_error *err)
+int yamltree_u64(const yamltree_doc *doc, const yamltree_node *node, uint64_t min, uint64_t max, uint64_t *out,
+                 yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     uint64_t v;
 
     if (want_scalar(doc, node, "an unsigned integer", err) < 0)
         return -1;
-    yt_quote(q, sizeof q, node->str, node->len);
+    yamltree_quote(q, sizeof q, node->str, node->len);
     if (units_parse_u64(node->str, &v) < 0) {
         /* All digits but unparsable: it overflowed 64 bits. */
         if (node->len > 0 && strspn(node->str, "0123456789") == node->len)
-            return yt_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
-        return yt_fail(doc, node, err, "expected an unsigned integer, found %s", q);
+            return yamltree_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
+        return yamltree_fail(doc, node, err, "expected an unsigned integer, found %s", q);
     }
     if (v < min || v > max)
-        return yt_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
+        return yamltree_fail(doc, node, err, "%s is out of range %" PRIu64 "..%" PRIu64, q, min, max);
     *out = v;
     return 0;
 }
 
-int yt_double(const yt_doc *doc, const yt_node *node, double *out, yt_error *err)
+int yamltree_double(const yamltree_doc *doc, const yamltree_node *node, double *out, yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     if (want_scalar(doc, node, "a number", err) < 0)
         return -1;
     if (units_parse_double(node->str, out) < 0)
-        return yt_fail(doc, node, err, "expected a finite number, found %s",
-                       yt_quote(q, sizeof q, node->str, node->len));
+        return yamltree_fail(doc, node, err, "expected a finite number, found %s",
+                             yamltree_quote(q, sizeof q, node->str, node->len));
     return 0;
 }
 
-int yt_bool(const yt_doc *doc, const yt_node *node, bool *out, yt_error *err)
+int yamltree_bool(const yamltree_doc *doc, const yamltree_node *node, bool *out, yamltree_error *err)
 {
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
 
     if (want_scalar(doc, node, "a boolean (true/false)", err) < 0)
         return -1;
@@ -263,50 +265,51 @@ int yt_bool(const yt_doc *doc, const yt_node *node, bool *out, yt_error *err)
             return 0;
         }
     }
-    return yt_fail(doc, node, err, "expected a boolean (true/false), found %s",
-                   yt_quote(q, sizeof q, node->str, node->len));
+    return yamltree_fail(doc, node, err, "expected a boolean (true/false), found %s",
+                         yamltree_quote(q, sizeof q, node->str, node->len));
 }
 
-int yt_duration(const yt_doc *doc, const yt_node *node, uint64_t *out_ns, yt_error *err)
+int yamltree_duration(const yamltree_doc *doc, const yamltree_node *node, uint64_t *out_ns, yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     double d;
 
     if (want_scalar(doc, node, "a duration (e.g. \"250ms\")", err) < 0)
         return -1;
     if (units_parse_duration(node->str, 0, out_ns) == 0)
         return 0;
-    yt_quote(q, sizeof q, node->str, node->len);
+    yamltree_quote(q, sizeof q, node->str, node->len);
     if (node->str[0] != '-' && node->str[0] != '+' && units_parse_double(node->str, &d) == 0) {
         bool plain = node->len < 24 && strspn(node->str, "0123456789.") == node->len;
-        return yt_fail(doc, node, err, "duration %s needs a unit (ns, us, ms, s, m, h), e.g. \"%sms\"",
-                       q, plain ? node->str : "250");
+        return yamltree_fail(doc, node, err, "duration %s needs a unit (ns, us, ms, s, m, h), e.g. \"%sms\"", q,
+                             plain ? node->str : "250");
     }
-    return yt_fail(doc, node, err,
-                   "invalid duration %s (expected a number and a unit ns, us, ms, s, m or h, "
-                   "e.g. \"250ms\", \"1.5s\", \"1m30s\")", q);
+    return yamltree_fail(doc, node, err,
+                         "invalid duration %s (expected a number and a unit ns, us, ms, s, m or h, "
+                         "e.g. \"250ms\", \"1.5s\", \"1m30s\")",
+                         q);
 }
 
-int yt_rate(const yt_doc *doc, const yt_node *node, double *per_sec, yt_error *err)
+int yamltree_rate(const yamltree_doc *doc, const yamltree_node *node, double *per_sec, yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     if (want_scalar(doc, node, "a rate (e.g. \"100/s\")", err) < 0)
         return -1;
     if (units_parse_rate(node->str, per_sec) < 0)
-        return yt_fail(doc, node, err,
-                       "invalid rate %s (expected a positive number per unit, e.g. \"100/s\", \"6000/m\")",
-                       yt_quote(q, sizeof q, node->str, node->len));
+        return yamltree_fail(doc, node, err,
+                             "invalid rate %s (expected a positive number per unit, e.g. \"100/s\", \"6000/m\")",
+                             yamltree_quote(q, sizeof q, node->str, node->len));
     return 0;
 }
 
-int yt_percent(const yt_doc *doc, const yt_node *node, double *fraction, yt_error *err)
+int yamltree_percent(const yamltree_doc *doc, const yamltree_node *node, double *fraction, yamltree_error *err)
 {
-    char q[YT_QUOTE_CAP];
+    char q[YAMLTREE_QUOTE_CAP];
     if (want_scalar(doc, node, "a percentage (e.g. \"1%\")", err) < 0)
         return -1;
     if (units_parse_percent(node->str, fraction) < 0)
-        return yt_fail(doc, node, err,
-                       "invalid percentage %s (expected e.g. \"1%%\", \"0.5%%\" or a fraction such as \"0.01\")",
-                       yt_quote(q, sizeof q, node->str, node->len));
+        return yamltree_fail(doc, node, err,
+                             "invalid percentage %s (expected e.g. \"1%%\", \"0.5%%\" or a fraction such as \"0.01\")",
+                             yamltree_quote(q, sizeof q, node->str, node->len));
     return 0;
 }

@@ -11,57 +11,57 @@
 #include <unistd.h>
 
 /* Events fetched per epoll_wait. Large enough to amortise the syscall under load, small
- * enough that scanning the rest of the batch in ev_io_stop stays cheap. */
-#define EV_BATCH 256
-#define EV_HEAP_MIN 64
+ * enough that scanning the rest of the batch in evloop_io_stop stays cheap. */
+#define EVLOOP_BATCH 256
+#define EVLOOP_HEAP_MIN 64
 
-struct ev_loop {
+struct evloop {
     int epfd;
-    int tfd;                    /* timerfd, armed to the earliest deadline */
-    int efd;                    /* eventfd for ev_wake */
-    ev_io tfd_io;               /* internal watchers: not counted in nactive */
-    ev_io efd_io;
+    int tfd;          /* timerfd, armed to the earliest deadline */
+    int efd;          /* eventfd for evloop_wake */
+    evloop_io tfd_io; /* internal watchers: not counted in nactive */
+    evloop_io efd_io;
 
-    ev_timer **heap;            /* min-heap on (when, seq) */
+    evloop_timer **heap; /* min-heap on (when, seq) */
     size_t nheap;
     size_t heap_cap;
     uint64_t next_seq;
-    bool armed;                 /* tfd armed to armed_when and not yet read as expired */
+    bool armed; /* tfd armed to armed_when and not yet read as expired */
     mono_ns armed_when;
-    mono_ns slack;              /* timers may run up to this much late, to share wake-ups */
+    mono_ns slack; /* timers may run up to this much late, to share wake-ups */
 
     mono_ns now;
-    size_t nactive;             /* active user watchers */
+    size_t nactive; /* active user watchers */
 
-    struct epoll_event evs[EV_BATCH];
-    int batch_n;                /* events of the batch being dispatched ... */
-    int batch_i;                /* ... and the index being dispatched */
+    struct epoll_event evs[EVLOOP_BATCH];
+    int batch_n; /* events of the batch being dispatched ... */
+    int batch_i; /* ... and the index being dispatched */
     bool dispatching;
-    bool running;               /* inside ev_run_once: rejects re-entry */
+    bool running; /* inside evloop_run_once: rejects re-entry */
     bool broken;
 
-    ev_wake_cb wake_cb;
+    evloop_wake_cb wake_cb;
     void *wake_arg;
-    int ncb;                    /* callbacks run in this iteration */
+    int ncb; /* callbacks run in this iteration */
 };
 
 /* ---- timer heap ----------------------------------------------------------------- */
 
-static bool timer_before(const ev_timer *a, const ev_timer *b)
+static bool timer_before(const evloop_timer *a, const evloop_timer *b)
 {
     return a->when < b->when || (a->when == b->when && a->seq < b->seq);
 }
 
-static void heap_place(ev_loop *loop, size_t i, ev_timer *t)
+static void heap_place(evloop *loop, size_t i, evloop_timer *t)
 {
     loop->heap[i] = t;
     t->heap_idx = i;
 }
 
 /* Moves the timer at i towards the root; the hole travels up and t is written once. */
-static void sift_up(ev_loop *loop, size_t i)
+static void sift_up(evloop *loop, size_t i)
 {
-    ev_timer *t = loop->heap[i];
+    evloop_timer *t = loop->heap[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
         if (!timer_before(t, loop->heap[parent]))
@@ -72,9 +72,9 @@ static void sift_up(ev_loop *loop, size_t i)
     heap_place(loop, i, t);
 }
 
-static void sift_down(ev_loop *loop, size_t i)
+static void sift_down(evloop *loop, size_t i)
 {
-    ev_timer *t = loop->heap[i];
+    evloop_timer *t = loop->heap[i];
     size_t n = loop->nheap;
     for (;;) {
         size_t c = 2 * i + 1;
@@ -90,10 +90,10 @@ static void sift_down(ev_loop *loop, size_t i)
     heap_place(loop, i, t);
 }
 
-static void heap_remove(ev_loop *loop, size_t i)
+static void heap_remove(evloop *loop, size_t i)
 {
-    ev_timer *t = loop->heap[i];
-    ev_timer *last = loop->heap[--loop->nheap];
+    evloop_timer *t = loop->heap[i];
+    evloop_timer *last = loop->heap[--loop->nheap];
     t->heap_idx = SIZE_MAX;
     if (last == t)
         return;
@@ -103,13 +103,13 @@ static void heap_remove(ev_loop *loop, size_t i)
     sift_down(loop, last->heap_idx);
 }
 
-static int heap_grow(ev_loop *loop)
+static int heap_grow(evloop *loop)
 {
-    size_t cap = loop->heap_cap ? loop->heap_cap : EV_HEAP_MIN / 2;
+    size_t cap = loop->heap_cap ? loop->heap_cap : EVLOOP_HEAP_MIN / 2;
     if (cap > SIZE_MAX / 2 / sizeof(*loop->heap))
         return -ENOMEM;
     cap *= 2;
-    ev_timer **h = realloc(loop->heap, cap * sizeof(*h));
+    evloop_timer **h = realloc(loop->heap, cap * sizeof(*h));
     if (!h)
         return -ENOMEM;
     loop->heap = h;
@@ -117,7 +117,7 @@ static int heap_grow(ev_loop *loop)
     return 0;
 }
 
-void ev_timer_init(ev_timer *t, ev_timer_cb cb, void *data)
+void evloop_timer_init(evloop_timer *t, evloop_timer_cb cb, void *data)
 {
     t->when = 0;
     t->cb = cb;
@@ -126,9 +126,9 @@ void ev_timer_init(ev_timer *t, ev_timer_cb cb, void *data)
     t->seq = 0;
 }
 
-int ev_timer_start(ev_loop *loop, ev_timer *t, mono_ns when)
+int evloop_timer_start(evloop *loop, evloop_timer *t, mono_ns when)
 {
-    if (ev_timer_pending(t)) {
+    if (evloop_timer_pending(t)) {
         size_t i = t->heap_idx;
         t->when = when;
         t->seq = loop->next_seq++;
@@ -148,21 +148,21 @@ int ev_timer_start(ev_loop *loop, ev_timer *t, mono_ns when)
     return 0;
 }
 
-void ev_timer_stop(ev_loop *loop, ev_timer *t)
+void evloop_timer_stop(evloop *loop, evloop_timer *t)
 {
-    if (!ev_timer_pending(t))
+    if (!evloop_timer_pending(t))
         return;
     heap_remove(loop, t->heap_idx);
 }
 
-size_t ev_timer_count(const ev_loop *loop)
+size_t evloop_timer_count(const evloop *loop)
 {
     return loop->nheap;
 }
 
 /* ---- timerfd ---------------------------------------------------------------------- */
 
-static int tfd_settime(ev_loop *loop, mono_ns when)
+static int tfd_settime(evloop *loop, mono_ns when)
 {
     struct itimerspec its;
     memset(&its, 0, sizeof(its));
@@ -185,7 +185,7 @@ static int tfd_settime(ev_loop *loop, mono_ns when)
     return 0;
 }
 
-static void tfd_cb(ev_loop *loop, ev_io *w, uint32_t events)
+static void tfd_cb(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)events;
     uint64_t ticks;
@@ -200,7 +200,7 @@ static void tfd_cb(ev_loop *loop, ev_io *w, uint32_t events)
 /* Chooses the epoll timeout and arms the timerfd. The timerfd is only touched when the
  * earliest deadline differs from what it is armed to, so a burst of starts/stops of
  * later timers costs no syscall. */
-static int prepare_wait(ev_loop *loop, bool block, int *timeout)
+static int prepare_wait(evloop *loop, bool block, int *timeout)
 {
     if (loop->nheap == 0) {
         *timeout = block ? -1 : 0;
@@ -221,34 +221,34 @@ static int prepare_wait(ev_loop *loop, bool block, int *timeout)
     return tfd_settime(loop, target);
 }
 
-void ev_set_timer_slack(ev_loop *loop, mono_ns slack)
+void evloop_set_timer_slack(evloop *loop, mono_ns slack)
 {
     loop->slack = slack;
 }
 
 /* ---- wake --------------------------------------------------------------------------- */
 
-static void efd_cb(ev_loop *loop, ev_io *w, uint32_t events)
+static void efd_cb(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)events;
     uint64_t count;
     ssize_t r = read(w->fd, &count, sizeof(count));
     if (r != (ssize_t)sizeof(count))
-        return;     /* EAGAIN: another reader cannot exist, but a spurious report is harmless */
+        return; /* EAGAIN: another reader cannot exist, but a spurious report is harmless */
     if (loop->wake_cb) {
         loop->ncb++;
         loop->wake_cb(loop, loop->wake_arg);
     }
 }
 
-int ev_set_wake(ev_loop *loop, ev_wake_cb cb, void *arg)
+int evloop_set_wake(evloop *loop, evloop_wake_cb cb, void *arg)
 {
     loop->wake_cb = cb;
     loop->wake_arg = arg;
     return 0;
 }
 
-void ev_wake(ev_loop *loop)
+void evloop_wake(evloop *loop)
 {
     int saved = errno;
     uint64_t one = 1;
@@ -262,24 +262,24 @@ void ev_wake(ev_loop *loop)
 
 /* ---- loop ---------------------------------------------------------------------------- */
 
-static int internal_watch(ev_loop *loop, ev_io *w, int fd, ev_io_cb cb)
+static int internal_watch(evloop *loop, evloop_io *w, int fd, evloop_io_cb cb)
 {
-    ev_io_init(w, fd, cb, NULL);
+    evloop_io_init(w, fd, cb, NULL);
     struct epoll_event ev;
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN;
     ev.data.ptr = w;
     if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
         return -1;
-    w->events = EV_READ;
+    w->events = EVLOOP_READ;
     w->active = true;
     return 0;
 }
 
-ev_loop *ev_create(void)
+evloop *evloop_create(void)
 {
     int saved;
-    ev_loop *loop = calloc(1, sizeof(*loop));
+    evloop *loop = calloc(1, sizeof(*loop));
     if (!loop)
         return NULL;
     loop->epfd = loop->tfd = loop->efd = -1;
@@ -302,12 +302,12 @@ ev_loop *ev_create(void)
 
 fail:
     saved = errno;
-    ev_destroy(loop);
+    evloop_destroy(loop);
     errno = saved;
     return NULL;
 }
 
-void ev_destroy(ev_loop *loop)
+void evloop_destroy(evloop *loop)
 {
     if (!loop)
         return;
@@ -324,7 +324,7 @@ void ev_destroy(ev_loop *loop)
     free(loop);
 }
 
-void ev_io_init(ev_io *w, int fd, ev_io_cb cb, void *data)
+void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data)
 {
     w->fd = fd;
     w->events = 0;
@@ -335,13 +335,12 @@ void ev_io_init(ev_io *w, int fd, ev_io_cb cb, void *data)
 
 static uint32_t to_epoll(uint32_t events)
 {
-    return ((events & EV_READ) ? (uint32_t)EPOLLIN : 0u) |
-           ((events & EV_WRITE) ? (uint32_t)EPOLLOUT : 0u);
+    return ((events & EVLOOP_READ) ? (uint32_t)EPOLLIN : 0u) | ((events & EVLOOP_WRITE) ? (uint32_t)EPOLLOUT : 0u);
 }
 
-int ev_io_start(ev_loop *loop, ev_io *w, uint32_t events)
+int evloop_io_start(evloop *loop, evloop_io *w, uint32_t events)
 {
-    if (events & ~(EV_READ | EV_WRITE))
+    if (events & ~(EVLOOP_READ | EVLOOP_WRITE))
         return -EINVAL;
     if (w->active && w->events == events)
         return 0;
@@ -359,12 +358,12 @@ int ev_io_start(ev_loop *loop, ev_io *w, uint32_t events)
     return 0;
 }
 
-int ev_io_set(ev_loop *loop, ev_io *w, uint32_t events)
+int evloop_io_set(evloop *loop, evloop_io *w, uint32_t events)
 {
-    return ev_io_start(loop, w, events);
+    return evloop_io_start(loop, w, events);
 }
 
-int ev_io_stop(ev_loop *loop, ev_io *w)
+int evloop_io_stop(evloop *loop, evloop_io *w)
 {
     if (!w->active)
         return 0;
@@ -375,7 +374,7 @@ int ev_io_stop(ev_loop *loop, ev_io *w)
      * event later in the batch, its owner may free w (or reuse the memory and fd for a
      * new watcher) right after this call; nulling the entries makes the dispatcher skip
      * them. A generation counter in w would not survive w being freed. The scan covers
-     * at most EV_BATCH entries and only happens while a batch is being dispatched. */
+     * at most EVLOOP_BATCH entries and only happens while a batch is being dispatched. */
     if (loop->dispatching) {
         for (int i = loop->batch_i + 1; i < loop->batch_n; i++) {
             if (loop->evs[i].data.ptr == w)
@@ -390,36 +389,36 @@ int ev_io_stop(ev_loop *loop, ev_io *w)
     return 0;
 }
 
-mono_ns ev_now(const ev_loop *loop)
+mono_ns evloop_now(const evloop *loop)
 {
     return loop->now;
 }
 
-mono_ns ev_now_update(ev_loop *loop)
+mono_ns evloop_now_update(evloop *loop)
 {
     loop->now = clock_mono_now();
     return loop->now;
 }
 
-static void dispatch_io(ev_loop *loop, int n)
+static void dispatch_io(evloop *loop, int n)
 {
     loop->batch_n = n;
     loop->dispatching = true;
     for (loop->batch_i = 0; loop->batch_i < n; loop->batch_i++) {
         struct epoll_event *e = &loop->evs[loop->batch_i];
-        ev_io *w = e->data.ptr;
+        evloop_io *w = e->data.ptr;
         if (!w || !w->active)
             continue;
         uint32_t got = 0;
         if (e->events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP))
-            got |= EV_READ;
+            got |= EVLOOP_READ;
         if (e->events & EPOLLOUT)
-            got |= EV_WRITE;
+            got |= EVLOOP_WRITE;
         got &= w->events;
         /* Hang-up or error: hand the interest bits along, so a callback that only
-         * looks at EV_READ/EV_WRITE still reaches its read()/write() and sees it. */
+         * looks at EVLOOP_READ/EVLOOP_WRITE still reaches its read()/write() and sees it. */
         if (e->events & (EPOLLERR | EPOLLHUP))
-            got |= EV_ERROR | w->events;
+            got |= EVLOOP_ERROR | w->events;
         if (!got)
             continue;
         if (w != &loop->tfd_io && w != &loop->efd_io)
@@ -430,14 +429,14 @@ static void dispatch_io(ev_loop *loop, int n)
     loop->batch_n = 0;
 }
 
-static void run_timers(ev_loop *loop)
+static void run_timers(evloop *loop)
 {
     /* Timers started from here on get seq >= limit and wait for the next iteration:
      * this bounds the step even when a callback restarts its timer at a past time. */
     uint64_t limit = loop->next_seq;
     mono_ns now = loop->now;
     while (loop->nheap > 0) {
-        ev_timer *t = loop->heap[0];
+        evloop_timer *t = loop->heap[0];
         if (t->when > now || t->seq >= limit)
             break;
         heap_remove(loop, 0);
@@ -446,7 +445,7 @@ static void run_timers(ev_loop *loop)
     }
 }
 
-int ev_run_once(ev_loop *loop, bool block)
+int evloop_run_once(evloop *loop, bool block)
 {
     if (loop->running)
         return -EBUSY;
@@ -454,11 +453,11 @@ int ev_run_once(ev_loop *loop, bool block)
     int rc = prepare_wait(loop, block, &timeout);
     if (rc < 0)
         return rc;
-    int n = epoll_wait(loop->epfd, loop->evs, EV_BATCH, timeout);
+    int n = epoll_wait(loop->epfd, loop->evs, EVLOOP_BATCH, timeout);
     if (n < 0) {
         if (errno != EINTR)
             return -errno;
-        n = 0;      /* a signal: still run what is due, the caller decides the rest */
+        n = 0; /* a signal: still run what is due, the caller decides the rest */
     }
     loop->now = clock_mono_now();
     loop->running = true;
@@ -469,13 +468,13 @@ int ev_run_once(ev_loop *loop, bool block)
     return loop->ncb;
 }
 
-int ev_run(ev_loop *loop)
+int evloop_run(evloop *loop)
 {
     if (loop->running)
         return -EBUSY;
     loop->broken = false;
     while (!loop->broken && (loop->nactive > 0 || loop->nheap > 0)) {
-        int rc = ev_run_once(loop, true);
+        int rc = evloop_run_once(loop, true);
         if (rc < 0)
             return rc;
     }
@@ -483,7 +482,7 @@ int ev_run(ev_loop *loop)
     return 0;
 }
 
-void ev_break(ev_loop *loop)
+void evloop_break(evloop *loop)
 {
     loop->broken = true;
 }

@@ -9,122 +9,126 @@
  * which gives sub-millisecond precision (epoll_wait's own timeout is in ms).
  * Callbacks may start/stop any timer and add/remove any watcher, including their own.
  *
- * Lifetime rule (the one thing to get right): call ev_io_stop(w) BEFORE close(w->fd) and
- * before freeing w, and ev_timer_stop(t) before freeing t. Doing so is safe at any time,
+ * Lifetime rule (the one thing to get right): call evloop_io_stop(w) BEFORE close(w->fd) and
+ * before freeing w, and evloop_timer_stop(t) before freeing t. Doing so is safe at any time,
  * also from a callback while w still has an event pending in the current batch (e.g. the
- * callback for connection A closes connection B): ev_io_stop drops B's pending event, so
+ * callback for connection A closes connection B): evloop_io_stop drops B's pending event, so
  * the loop never touches B again, even if B's memory or fd number is reused at once.
  *
- * One iteration: wait (epoll, level-triggered) -> refresh ev_now -> run the I/O callbacks
- * of the batch -> run every timer whose deadline <= ev_now, earliest first (equal deadlines
- * in start order). A timer (re)started during that step with a deadline <= ev_now runs in
+ * One iteration: wait (epoll, level-triggered) -> refresh evloop_now -> run the I/O callbacks
+ * of the batch -> run every timer whose deadline <= evloop_now, earliest first (equal deadlines
+ * in start order). A timer (re)started during that step with a deadline <= evloop_now runs in
  * the next iteration, so a timer that keeps restarting itself "now" cannot starve I/O.
  *
  * Platform seam: this header is the interface; evloop.c is the Linux (epoll+timerfd)
  * implementation. Nothing outside evloop.c includes <sys/epoll.h>.
- * Not thread-safe except ev_wake(), which may be called from any thread or a signal handler.
+ * Not thread-safe except evloop_wake(), which may be called from any thread or a signal handler.
  */
 #ifndef PT_EVLOOP_H
 #define PT_EVLOOP_H
 
+#include "clock.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "clock.h"
 
-typedef struct ev_loop ev_loop;
-typedef struct ev_io ev_io;
-typedef struct ev_timer ev_timer;
+typedef struct evloop evloop;
+typedef struct evloop_io evloop_io;
+typedef struct evloop_timer evloop_timer;
 
-/* Event bits for ev_io (independent of epoll's values). */
-#define EV_READ  0x1u
-#define EV_WRITE 0x2u
-#define EV_ERROR 0x4u   /* reported only: error or hang-up on the fd; it comes together
+/* Event bits for evloop_io (independent of epoll's values). */
+#define EVLOOP_READ 0x1u
+#define EVLOOP_WRITE 0x2u
+#define EVLOOP_ERROR                                                                                                   \
+    0x4u /* reported only: error or hang-up on the fd; it comes together
                            with the watcher's interest bits, so a read()/write() in the
                            callback sees the EOF or error */
 
-typedef void (*ev_io_cb)(ev_loop *loop, ev_io *w, uint32_t events);
-typedef void (*ev_timer_cb)(ev_loop *loop, ev_timer *t);
-typedef void (*ev_wake_cb)(ev_loop *loop, void *arg);
+typedef void (*evloop_io_cb)(evloop *loop, evloop_io *w, uint32_t events);
+typedef void (*evloop_timer_cb)(evloop *loop, evloop_timer *t);
+typedef void (*evloop_wake_cb)(evloop *loop, void *arg);
 
-struct ev_io {
-    int fd;              /* read-only while active */
-    uint32_t events;     /* current interest set (read-only for the caller) */
-    ev_io_cb cb;
-    void *data;          /* for the caller */
-    bool active;         /* read-only for the caller */
+struct evloop_io {
+    int fd;          /* read-only while active */
+    uint32_t events; /* current interest set (read-only for the caller) */
+    evloop_io_cb cb;
+    void *data;  /* for the caller */
+    bool active; /* read-only for the caller */
 };
 
-struct ev_timer {
-    mono_ns when;        /* absolute CLOCK_MONOTONIC deadline (read-only while pending) */
-    ev_timer_cb cb;
-    void *data;          /* for the caller */
-    size_t heap_idx;     /* private; SIZE_MAX when not pending */
-    uint64_t seq;        /* private; start order, breaks ties between equal deadlines */
+struct evloop_timer {
+    mono_ns when; /* absolute CLOCK_MONOTONIC deadline (read-only while pending) */
+    evloop_timer_cb cb;
+    void *data;      /* for the caller */
+    size_t heap_idx; /* private; SIZE_MAX when not pending */
+    uint64_t seq;    /* private; start order, breaks ties between equal deadlines */
 };
 
 /* Creates a loop. Returns NULL on failure (errno set). */
-ev_loop *ev_create(void);
+evloop *evloop_create(void);
 /* Destroys the loop (NULL is fine); watchers and timers still registered are simply
- * forgotten (timers are marked not pending; ev_io structs must be re-initialised before
+ * forgotten (timers are marked not pending; evloop_io structs must be re-initialised before
  * use with another loop). Not from inside one of the loop's callbacks. */
-void ev_destroy(ev_loop *loop);
+void evloop_destroy(evloop *loop);
 
 /* Initialises w for fd with callback cb (does not register it). */
-void ev_io_init(ev_io *w, int fd, ev_io_cb cb, void *data);
-/* Registers w, or changes its interest if already active, to events (EV_READ|EV_WRITE,
- * possibly 0: then only EV_ERROR is reported). Level-triggered. Events of the current
+void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data);
+/* Registers w, or changes its interest if already active, to events (EVLOOP_READ|EVLOOP_WRITE,
+ * possibly 0: then only EVLOOP_ERROR is reported). Level-triggered. Events of the current
  * batch not in the new interest set are not delivered. The two names are synonyms.
  * Returns 0, -EINVAL for unknown bits, or -errno from epoll_ctl (e.g. -EEXIST when another
  * watcher already has fd); on error w keeps its previous state. */
-int ev_io_start(ev_loop *loop, ev_io *w, uint32_t events);
-int ev_io_set(ev_loop *loop, ev_io *w, uint32_t events);
+int evloop_io_start(evloop *loop, evloop_io *w, uint32_t events);
+int evloop_io_set(evloop *loop, evloop_io *w, uint32_t events);
 /* Unregisters (safe to call when not active). Pending events for w in the current
  * iteration are discarded. w is inactive afterwards in any case; the return is 0 or
  * -errno from epoll_ctl (e.g. -EBADF when fd was closed first, which breaks the lifetime
  * rule above). */
-int ev_io_stop(ev_loop *loop, ev_io *w);
+int evloop_io_stop(evloop *loop, evloop_io *w);
 
 /* Initialises t as not pending. Required before first use (a zeroed struct is "pending"). */
-void ev_timer_init(ev_timer *t, ev_timer_cb cb, void *data);
+void evloop_timer_init(evloop_timer *t, evloop_timer_cb cb, void *data);
 /* (Re)starts t to fire at the absolute monotonic time when (a time in the past fires in
  * the next iteration). Returns 0, or -ENOMEM when the heap cannot grow (t unchanged).
  * t is not pending any more when its callback runs, so the callback may restart it. */
-int ev_timer_start(ev_loop *loop, ev_timer *t, mono_ns when);
+int evloop_timer_start(evloop *loop, evloop_timer *t, mono_ns when);
 /* Stops t if pending; safe otherwise. */
-void ev_timer_stop(ev_loop *loop, ev_timer *t);
-static inline bool ev_timer_pending(const ev_timer *t) { return t->heap_idx != SIZE_MAX; }
+void evloop_timer_stop(evloop *loop, evloop_timer *t);
+static inline bool evloop_timer_pending(const evloop_timer *t)
+{
+    return t->heap_idx != SIZE_MAX;
+}
 /* Number of pending timers. */
-size_t ev_timer_count(const ev_loop *loop);
+size_t evloop_timer_count(const evloop *loop);
 /* Timer coalescing: the loop may run a timer up to slack ns after its deadline (never
  * before it), so that expiries close together share one wake-up instead of one each.
  * When the loop is already awake (I/O), due timers run at once whatever the slack.
  * Default 0: each deadline gets its own wake-up. */
-void ev_set_timer_slack(ev_loop *loop, mono_ns slack);
+void evloop_set_timer_slack(evloop *loop, mono_ns slack);
 
 /* Cached monotonic time of the current loop iteration (refreshed after each wait). */
-mono_ns ev_now(const ev_loop *loop);
+mono_ns evloop_now(const evloop *loop);
 /* Refreshes and returns the cached time. */
-mono_ns ev_now_update(ev_loop *loop);
+mono_ns evloop_now_update(evloop *loop);
 
-/* Registers a wake callback (cb may be NULL) run on the loop thread after ev_wake()
- * (eventfd based). Several ev_wake() calls before the loop notices run it once.
+/* Registers a wake callback (cb may be NULL) run on the loop thread after evloop_wake()
+ * (eventfd based). Several evloop_wake() calls before the loop notices run it once.
  * Returns 0. */
-int ev_set_wake(ev_loop *loop, ev_wake_cb cb, void *arg);
+int evloop_set_wake(evloop *loop, evloop_wake_cb cb, void *arg);
 /* Async-signal-safe and thread-safe (preserves errno): wakes the loop and runs the wake
  * callback. The loop must outlive every concurrent caller. */
-void ev_wake(ev_loop *loop);
+void evloop_wake(evloop *loop);
 
-/* Runs until ev_break() or until there is nothing left to wait for (no active watcher and
+/* Runs until evloop_break() or until there is nothing left to wait for (no active watcher and
  * no pending timer; the wake mechanism does not count). Returns 0, or -errno on a fatal
  * epoll error, or -EBUSY when called from one of the loop's own callbacks (the loop is not
- * reentrant). Clears an earlier ev_break() on entry. */
-int ev_run(ev_loop *loop);
+ * reentrant). Clears an earlier evloop_break() on entry. */
+int evloop_run(evloop *loop);
 /* Runs one iteration: waits at most until the next timer (or forever if block and none);
  * with block == false it only polls. Returns number of callbacks run (I/O, timer and wake
  * callbacks), or -errno; -EBUSY when called from one of the loop's own callbacks. */
-int ev_run_once(ev_loop *loop, bool block);
-/* Makes ev_run return after the current iteration. Only from the loop's thread. */
-void ev_break(ev_loop *loop);
+int evloop_run_once(evloop *loop, bool block);
+/* Makes evloop_run return after the current iteration. Only from the loop's thread. */
+void evloop_break(evloop *loop);
 
 #endif

@@ -49,13 +49,11 @@ static void format_date(char *dst, size_t cap, uint64_t ms)
     uint64_t secs = ms / 1000;
     time_t t = (time_t)secs;
     struct tm tm;
-    if (t < 0 || (uint64_t)t != secs || !gmtime_r(&t, &tm) ||
-        strftime(dst, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (t < 0 || (uint64_t)t != secs || !gmtime_r(&t, &tm) || strftime(dst, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(dst, cap, "-");
 }
 
-int hlog_format_header(uint64_t start_ms, uint64_t base_ms, const char *comment,
-                       char **out, size_t *out_len)
+int hlog_format_header(uint64_t start_ms, uint64_t base_ms, const char *comment, char **out, size_t *out_len)
 {
     if (comment && !printable_line(comment))
         return HLOG_EINVAL;
@@ -65,11 +63,12 @@ int hlog_format_header(uint64_t start_ms, uint64_t base_ms, const char *comment,
     format_date(date, sizeof(date), start_ms);
     static const char legend[] =
         "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n";
-#define HEADER_FMT "%s%s%s"                                                 \
-                   "#[Histogram log format version " HLOG_FORMAT_VERSION "]\n" \
-                   "#[StartTime: %s (seconds since epoch), %s]\n"              \
-                   "#[BaseTime: %s (seconds since epoch)]\n"                   \
-                   "%s"
+#define HEADER_FMT                                                                                                     \
+    "%s%s%s"                                                                                                           \
+    "#[Histogram log format version " HLOG_FORMAT_VERSION "]\n"                                                        \
+    "#[StartTime: %s (seconds since epoch), %s]\n"                                                                     \
+    "#[BaseTime: %s (seconds since epoch)]\n"                                                                          \
+    "%s"
     const char *c0 = comment ? "#" : "", *c1 = comment ? comment : "", *c2 = comment ? "\n" : "";
     int n = snprintf(NULL, 0, HEADER_FMT, c0, c1, c2, start, date, base, legend);
     if (n < 0)
@@ -83,11 +82,11 @@ int hlog_format_header(uint64_t start_ms, uint64_t base_ms, const char *comment,
     return 0;
 }
 
-int hlog_encode_histogram(const hdr_histogram *h, char **out, size_t *out_len)
+int hlog_encode_histogram(const hist *h, char **out, size_t *out_len)
 {
     uint8_t *bin = NULL;
     size_t bin_len;
-    int rc = hdr_encode_compressed(h, &bin, &bin_len);
+    int rc = hist_encode_compressed(h, &bin, &bin_len);
     if (rc != 0)
         return rc;
     size_t need = base64_encoded_len(bin_len);
@@ -104,8 +103,8 @@ int hlog_encode_histogram(const hdr_histogram *h, char **out, size_t *out_len)
     return 0;
 }
 
-int hlog_format_interval(const char *tag, uint64_t start_ms, uint64_t length_ms,
-                         const hdr_histogram *h, double max_ratio, char **out, size_t *out_len)
+int hlog_format_interval(const char *tag, uint64_t start_ms, uint64_t length_ms, const hist *h, double max_ratio,
+                         char **out, size_t *out_len)
 {
     if ((tag && !valid_tag(tag)) || !(max_ratio > 0.0) || isinf(max_ratio))
         return HLOG_EINVAL;
@@ -117,7 +116,7 @@ int hlog_format_interval(const char *tag, uint64_t start_ms, uint64_t length_ms,
     char start[32], length[32];
     format_secs(start, sizeof(start), start_ms);
     format_secs(length, sizeof(length), length_ms);
-    double max = (double)hdr_max(h) / max_ratio;
+    double max = (double)hist_max(h) / max_ratio;
 #define INTERVAL_FMT "%s%s%s%s,%s,%.3f,%s\n"
     const char *t0 = tag ? "Tag=" : "", *t1 = tag ? tag : "", *t2 = tag ? "," : "";
     int n = snprintf(NULL, 0, INTERVAL_FMT, t0, t1, t2, start, length, max, b64);
@@ -213,7 +212,7 @@ void hlog_reader_init(hlog_reader *r, const char *data, size_t len)
     r->len = len;
 }
 
-int hlog_decode_histogram(const char *b64, size_t len, hdr_histogram **out)
+int hlog_decode_histogram(const char *b64, size_t len, hist **out)
 {
     trim(&b64, &len);
     size_t cap = base64_decoded_max(len);
@@ -226,7 +225,7 @@ int hlog_decode_histogram(const char *b64, size_t len, hdr_histogram **out)
         free(bin);
         return HLOG_EBASE64;
     }
-    rc = hdr_decode(bin, n, out);
+    rc = hist_decode(bin, n, out);
     free(bin);
     return rc;
 }
@@ -335,8 +334,7 @@ double hlog_base_time(const hlog_reader *r)
 {
     if (r->has_base_time)
         return r->base_time_s;
-    if (r->has_start_time && r->seen_interval &&
-        r->first_start_s < r->start_time_s - 365.0 * 24 * 3600)
+    if (r->has_start_time && r->seen_interval && r->first_start_s < r->start_time_s - 365.0 * 24 * 3600)
         return r->start_time_s;
     return 0.0;
 }
@@ -373,30 +371,23 @@ int hlog_load_file(const char *path, char **data, size_t *len)
     *data = buf;
     *len = used;
     return 0;
-fail:
-    {
-        int saved = errno;
-        fclose(fp);
-        free(buf);
-        errno = saved;
-    }
+fail : {
+    int saved = errno;
+    fclose(fp);
+    free(buf);
+    errno = saved;
+}
     return rc;
 }
 
 const char *hlog_strerror(int err)
 {
     switch (err) {
-    case HLOG_EINVAL:
-        return "invalid interval log argument";
-    case HLOG_ENOMEM:
-        return "out of memory";
-    case HLOG_ESYNTAX:
-        return "malformed interval log line";
-    case HLOG_EBASE64:
-        return "invalid base64 in interval log line";
-    case HLOG_EIO:
-        return "cannot read interval log file";
-    default:
-        return hdr_strerror(err);
+    case HLOG_EINVAL: return "invalid interval log argument";
+    case HLOG_ENOMEM: return "out of memory";
+    case HLOG_ESYNTAX: return "malformed interval log line";
+    case HLOG_EBASE64: return "invalid base64 in interval log line";
+    case HLOG_EIO: return "cannot read interval log file";
+    default: return hist_strerror(err);
     }
 }

@@ -21,8 +21,8 @@
 typedef struct query {
     uint8_t pkt[DNS_QUERY_MAX];
     size_t len;
-    bool done;          /* a final answer: DNS_OK, NXDOMAIN or NODATA */
-    int rc;             /* the final answer, or the last failure */
+    bool done; /* a final answer: DNS_OK, NXDOMAIN or NODATA */
+    int rc;    /* the final answer, or the last failure */
     dns_result res;
 } query;
 
@@ -31,10 +31,10 @@ typedef struct lookup {
     const dns_conf *c;
     rng rng;
     mono_ns start, deadline;
-    bool silent[DNS_MAX_NS];     /* a query to it timed out */
-    int sys_err[DNS_MAX_NS];     /* errno of a failed send/recv/connect, 0 none */
-    int bad_rc;                  /* last SERVFAIL/REFUSED/FORMAT answer ... */
-    unsigned bad_ns;             /* ... and which server gave it */
+    bool silent[DNS_MAX_NS]; /* a query to it timed out */
+    int sys_err[DNS_MAX_NS]; /* errno of a failed send/recv/connect, 0 none */
+    int bad_rc;              /* last SERVFAIL/REFUSED/FORMAT answer ... */
+    unsigned bad_ns;         /* ... and which server gave it */
 } lookup;
 
 static mono_ns min_ns(mono_ns a, mono_ns b)
@@ -82,8 +82,7 @@ static int stream_io(int fd, uint8_t *b, size_t n, bool writing, mono_ns until)
 }
 
 /* The query q again over TCP (RFC 1035 §4.2.2: two-byte length prefix). */
-static int tcp_query(const struct sockaddr_storage *ss, socklen_t sl, const query *q, mono_ns until,
-                     dns_result *out)
+static int tcp_query(const struct sockaddr_storage *ss, socklen_t sl, const query *q, mono_ns until, dns_result *out)
 {
     uint8_t *in = NULL;
     uint8_t out_pkt[2 + DNS_QUERY_MAX], lp[2];
@@ -105,8 +104,7 @@ static int tcp_query(const struct sockaddr_storage *ss, socklen_t sl, const quer
     out_pkt[0] = (uint8_t)(q->len >> 8);
     out_pkt[1] = (uint8_t)q->len;
     memcpy(out_pkt + 2, q->pkt, q->len);
-    if ((rc = stream_io(fd, out_pkt, q->len + 2, true, until)) != 0 ||
-        (rc = stream_io(fd, lp, 2, false, until)) != 0)
+    if ((rc = stream_io(fd, out_pkt, q->len + 2, true, until)) != 0 || (rc = stream_io(fd, lp, 2, false, until)) != 0)
         goto out;
     size_t n = (size_t)lp[0] << 8 | lp[1];
     rc = DNS_ERR_FORMAT;
@@ -116,7 +114,7 @@ static int tcp_query(const struct sockaddr_storage *ss, socklen_t sl, const quer
         goto out;
     rc = dns_response_parse(in, n, q->pkt, q->len, out);
     if (rc == DNS_ERR_TRUNCATED || rc == DNS_ERR_MISMATCH)
-        rc = DNS_ERR_FORMAT;   /* neither makes sense on a stream of our own */
+        rc = DNS_ERR_FORMAT; /* neither makes sense on a stream of our own */
 out:
     free(in);
     close(fd);
@@ -191,7 +189,7 @@ static void udp_round(lookup *L, unsigned s, query *q, size_t nq, mono_ns until)
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 continue;
-            for (size_t i = 0; i < nq; i++)   /* e.g. ECONNREFUSED from an ICMP port unreachable */
+            for (size_t i = 0; i < nq; i++) /* e.g. ECONNREFUSED from an ICMP port unreachable */
                 if (waiting[i])
                     settle(L, s, &q[i], DNS_ERR_UNREACH, NULL);
             break;
@@ -289,7 +287,7 @@ static void server_list(const lookup *L, char *err, size_t errlen, bool silent_o
     bool first = true, any = false;
     for (unsigned s = 0; s < L->c->n_ns; s++)
         any |= L->silent[s];
-    silent_only &= any;   /* the budget ended before any server could be asked: name all */
+    silent_only &= any; /* the budget ended before any server could be asked: name all */
     for (unsigned s = 0; s < L->c->n_ns; s++) {
         if (silent_only && !L->silent[s])
             continue;
@@ -353,8 +351,7 @@ static int finish_local(dns_result *r, const char *host, const dns_opts *o, char
 }
 
 /* The nameserver part of dns_resolve: every candidate of the search list in turn. */
-static int resolve_dns(const char *host, const dns_opts *o, const dns_conf *c, dns_result *r,
-                       char *err, size_t errlen)
+static int resolve_dns(const char *host, const dns_opts *o, const dns_conf *c, dns_result *r, char *err, size_t errlen)
 {
     char cand[MAX_CANDIDATES][DNS_NAME_MAX + 1];
     int nc = dns_search_list(c, host, cand, MAX_CANDIDATES);
@@ -382,7 +379,7 @@ static int resolve_dns(const char *host, const dns_opts *o, const dns_conf *c, d
         if (rc == DNS_ERR_TIMEOUT || rc == DNS_ERR_UNREACH)
             break;
         if (clock_mono_now() >= L.deadline && i + 1 < nc) {
-            i++;   /* the budget ran out before the next candidate could be asked */
+            i++; /* the budget ran out before the next candidate could be asked */
             rc = DNS_ERR_TIMEOUT;
             break;
         }
@@ -405,15 +402,19 @@ static int resolve_dns(const char *host, const dns_opts *o, const dns_conf *c, d
         return rc;
     }
     if (nodata) {
-        append(err, errlen, "the name has no %s address", o->family == DNS_FAMILY_V4   ? "IPv4"
-                                                          : o->family == DNS_FAMILY_V6 ? "IPv6"
-                                                                                       : "IPv4 or IPv6");
+        append(err, errlen, "the name has no %s address",
+               o->family == DNS_FAMILY_V4   ? "IPv4"
+               : o->family == DNS_FAMILY_V6 ? "IPv6"
+                                            : "IPv4 or IPv6");
         rc = DNS_ERR_NODATA;
     } else if (servfail) {
         char a[64];
         dns_addr_format(&c->ns[L.bad_ns], a, sizeof(a));
-        append(err, errlen, "nameserver failure (%s from %s)", L.bad_rc == DNS_ERR_REFUSED ? "REFUSED" :
-                                                               L.bad_rc == DNS_ERR_FORMAT ? "malformed answer" : "SERVFAIL", a);
+        append(err, errlen, "nameserver failure (%s from %s)",
+               L.bad_rc == DNS_ERR_REFUSED  ? "REFUSED"
+               : L.bad_rc == DNS_ERR_FORMAT ? "malformed answer"
+                                            : "SERVFAIL",
+               a);
         rc = DNS_ERR_SERVFAIL;
     } else {
         append(err, errlen, "no such name (NXDOMAIN)");

@@ -38,28 +38,28 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define DNS_NAME_MAX    253   /* longest name in text form, without the trailing dot */
-#define DNS_MAX_NS      3     /* nameservers read from resolv.conf (glibc's MAXNS) */
-#define DNS_MAX_SEARCH  8     /* search domains kept */
-#define DNS_MAX_ADDRS   32    /* addresses kept per lookup (the first in answer order) */
-#define DNS_QUERY_MAX   (12 + 255 + 4)   /* largest query dns_query_build writes */
+#define DNS_NAME_MAX 253             /* longest name in text form, without the trailing dot */
+#define DNS_MAX_NS 3                 /* nameservers read from resolv.conf (glibc's MAXNS) */
+#define DNS_MAX_SEARCH 8             /* search domains kept */
+#define DNS_MAX_ADDRS 32             /* addresses kept per lookup (the first in answer order) */
+#define DNS_QUERY_MAX (12 + 255 + 4) /* largest query dns_query_build writes */
 
-#define DNS_TYPE_A      1
-#define DNS_TYPE_CNAME  5
-#define DNS_TYPE_AAAA   28
+#define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_AAAA 28
 
 /* Return codes (negative). */
-#define DNS_OK             0
-#define DNS_ERR_FORMAT    (-1)   /* malformed packet (bounds, labels, pointers, CNAME loop) */
-#define DNS_ERR_MISMATCH  (-2)   /* not an answer to this query (ID, QR, opcode, question) */
-#define DNS_ERR_TRUNCATED (-3)   /* TC set: ask again over TCP */
-#define DNS_ERR_NXDOMAIN  (-4)   /* the name does not exist */
-#define DNS_ERR_NODATA    (-5)   /* the name exists but has no record of the type asked */
-#define DNS_ERR_SERVFAIL  (-6)   /* SERVFAIL, FORMERR, NOTIMP or another failure rcode */
-#define DNS_ERR_REFUSED   (-7)   /* REFUSED */
-#define DNS_ERR_TIMEOUT   (-8)   /* no nameserver answered within the time allowed */
-#define DNS_ERR_UNREACH   (-9)   /* no nameserver could be reached (socket errors, ICMP) */
-#define DNS_ERR_BADNAME   (-10)  /* not a valid host name (empty label, > 63 or > 253) */
+#define DNS_OK 0
+#define DNS_ERR_FORMAT (-1)    /* malformed packet (bounds, labels, pointers, CNAME loop) */
+#define DNS_ERR_MISMATCH (-2)  /* not an answer to this query (ID, QR, opcode, question) */
+#define DNS_ERR_TRUNCATED (-3) /* TC set: ask again over TCP */
+#define DNS_ERR_NXDOMAIN (-4)  /* the name does not exist */
+#define DNS_ERR_NODATA (-5)    /* the name exists but has no record of the type asked */
+#define DNS_ERR_SERVFAIL (-6)  /* SERVFAIL, FORMERR, NOTIMP or another failure rcode */
+#define DNS_ERR_REFUSED (-7)   /* REFUSED */
+#define DNS_ERR_TIMEOUT (-8)   /* no nameserver answered within the time allowed */
+#define DNS_ERR_UNREACH (-9)   /* no nameserver could be reached (socket errors, ICMP) */
+#define DNS_ERR_BADNAME (-10)  /* not a valid host name (empty label, > 63 or > 253) */
 
 /* An address: family AF_INET (ip[0..3]) or AF_INET6 (ip[0..15]). */
 typedef struct dns_addr {
@@ -80,8 +80,8 @@ typedef struct dns_result {
 typedef struct dns_conf {
     dns_addr ns[DNS_MAX_NS];
     unsigned n_ns;
-    uint16_t port;                    /* 53; tests point it at their own server */
-    char search[DNS_MAX_SEARCH][DNS_NAME_MAX + 1];   /* without trailing dots */
+    uint16_t port;                                 /* 53; tests point it at their own server */
+    char search[DNS_MAX_SEARCH][DNS_NAME_MAX + 1]; /* without trailing dots */
     unsigned n_search;
     unsigned ndots, timeout_s, attempts;
 } dns_conf;
@@ -90,13 +90,13 @@ typedef struct dns_conf {
 enum dns_family { DNS_FAMILY_ANY, DNS_FAMILY_V4, DNS_FAMILY_V6 };
 
 typedef struct dns_opts {
-    int family;               /* enum dns_family; DNS_FAMILY_ANY asks for A and AAAA */
-    bool prefer_v6;           /* IPv6 addresses first (default: IPv4 first) */
-    uint64_t budget_ns;       /* bound on the whole lookup, search list included; 0: none
+    int family;              /* enum dns_family; DNS_FAMILY_ANY asks for A and AAAA */
+    bool prefer_v6;          /* IPv6 addresses first (default: IPv4 first) */
+    uint64_t budget_ns;      /* bound on the whole lookup, search list included; 0: none
                                * beyond resolv.conf's timeout x attempts x nameservers */
-    const char *resolv_conf;  /* NULL: /etc/resolv.conf (a missing file means defaults) */
-    const char *hosts;        /* NULL: /etc/hosts (a missing file means no entries) */
-    const dns_conf *conf;     /* when set, used instead of reading resolv_conf */
+    const char *resolv_conf; /* NULL: /etc/resolv.conf (a missing file means defaults) */
+    const char *hosts;       /* NULL: /etc/hosts (a missing file means no entries) */
+    const dns_conf *conf;    /* when set, used instead of reading resolv_conf */
 } dns_opts;
 
 /* --- files ------------------------------------------------------------------------- */
@@ -131,8 +131,7 @@ int dns_parse_numeric(const char *s, dns_addr *out);
  * optional) and qtype into out (cap >= DNS_QUERY_MAX is always enough); *len gets its size.
  * Returns 0, DNS_ERR_BADNAME (empty label, label > 63 bytes, name > 253, control or space
  * bytes) or DNS_ERR_FORMAT (cap too small). */
-int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t qtype,
-                    size_t *len);
+int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t qtype, size_t *len);
 /* Parses pkt (len bytes) as the answer to query (the qlen bytes dns_query_build wrote).
  * On DNS_OK, r->n > 0 addresses of the query's type (A or AAAA) owned by the query name or
  * the end of its CNAME chain are appended to r (r->n is reset first), and r->name is that
@@ -140,8 +139,7 @@ int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uin
  * rcode), DNS_ERR_NXDOMAIN, DNS_ERR_NODATA, DNS_ERR_SERVFAIL, DNS_ERR_REFUSED or
  * DNS_ERR_FORMAT (then r->n is 0). Never reads outside pkt; pointers must point
  * backwards. */
-int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, size_t qlen,
-                       dns_result *r);
+int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, size_t qlen, dns_result *r);
 
 /* --- resolving ------------------------------------------------------------------- */
 

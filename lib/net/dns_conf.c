@@ -56,7 +56,7 @@ static bool option_num(const char *w, size_t wl, const char *name, unsigned cap,
     for (; i < wl && w[i] >= '0' && w[i] <= '9'; i++)
         v = v >= cap ? cap : v * 10 + (unsigned)(w[i] - '0');
     if (i == nl + 1)
-        return true;   /* "ndots:x": recognised, ignored */
+        return true; /* "ndots:x": recognised, ignored */
     *out = v > cap ? cap : v;
     return true;
 }
@@ -101,8 +101,7 @@ void dns_conf_parse(dns_conf *c, const char *s, size_t len)
                 set_search(c, s, p, e, 1);
             } else if (word_is(w, wl, "options")) {
                 while (next_word(s, &p, e, &w, &wl))
-                    if (!option_num(w, wl, "ndots", 15, &c->ndots) &&
-                        !option_num(w, wl, "timeout", 30, &c->timeout_s))
+                    if (!option_num(w, wl, "ndots", 15, &c->ndots) && !option_num(w, wl, "timeout", 30, &c->timeout_s))
                         option_num(w, wl, "attempts", 5, &c->attempts);
             }
         }
@@ -132,7 +131,7 @@ char *dns_read_file(const char *path, size_t *len)
     for (;;) {
         if (!b || n == cap) {
             if (b && cap >= DNS_FILE_MAX)
-                break;   /* the rest is ignored */
+                break; /* the rest is ignored */
             size_t nc = b ? cap * 2 : cap;
             char *nb = realloc(b, nc + 1);
             if (!nb)

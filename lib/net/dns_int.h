@@ -5,7 +5,7 @@
 
 #include "dns.h"
 
-#define DNS_WIRE_NAME_MAX 255   /* wire form: length-prefixed labels and the root byte */
+#define DNS_WIRE_NAME_MAX 255 /* wire form: length-prefixed labels and the root byte */
 
 /* Encodes a text name (trailing dot optional) into wire form (out holds DNS_WIRE_NAME_MAX
  * bytes). Returns the wire length, or DNS_ERR_BADNAME. */

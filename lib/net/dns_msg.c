@@ -52,7 +52,7 @@ int dns_name_to_wire(const char *name, uint8_t *out)
         i = e + 1;
     }
     out[o++] = 0;
-    return (int)o;   /* n <= 253 gives o <= 255 */
+    return (int)o; /* n <= 253 gives o <= 255 */
 }
 
 bool dns_name_eq(const char *a, const char *b)
@@ -108,8 +108,7 @@ int dns_parse_numeric(const char *s, dns_addr *out)
     return -1;
 }
 
-int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t qtype,
-                    size_t *len)
+int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uint16_t qtype, size_t *len)
 {
     uint8_t wire[DNS_WIRE_NAME_MAX];
     int wl = dns_name_to_wire(name, wire);
@@ -121,8 +120,8 @@ int dns_query_build(uint8_t *out, size_t cap, uint16_t id, const char *name, uin
     memset(out, 0, HDR_LEN);
     out[0] = (uint8_t)(id >> 8);
     out[1] = (uint8_t)id;
-    out[2] = 0x01;   /* RD */
-    out[5] = 1;      /* QDCOUNT */
+    out[2] = 0x01; /* RD */
+    out[5] = 1;    /* QDCOUNT */
     memcpy(out + HDR_LEN, wire, (size_t)wl);
     uint8_t *q = out + HDR_LEN + wl;
     q[0] = (uint8_t)(qtype >> 8);
@@ -159,7 +158,7 @@ static int read_name(const uint8_t *p, size_t len, size_t *off, uint8_t *out, si
             continue;
         }
         if (b & 0xC0)
-            return DNS_ERR_FORMAT;   /* 0x40 / 0x80: extended and binary labels */
+            return DNS_ERR_FORMAT; /* 0x40 / 0x80: extended and binary labels */
         if (b == 0) {
             out[o++] = 0;
             break;
@@ -179,7 +178,7 @@ static bool wire_eq(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
 {
     if (an != bn)
         return false;
-    for (size_t i = 0; i < an; i++)   /* length bytes are < 'A', so lower() keeps them */
+    for (size_t i = 0; i < an; i++) /* length bytes are < 'A', so lower() keeps them */
         if (lower(a[i]) != lower(b[i]))
             return false;
     return true;
@@ -230,8 +229,7 @@ static int read_rr(const uint8_t *p, size_t len, size_t *off, rr *r)
 /* Follows the CNAME chain from name (wire, updated in place) through the answer section
  * that starts at an_off. Returns 0 or DNS_ERR_FORMAT (malformed, or a chain longer than
  * CNAME_HOPS_MAX, which is also how a loop ends). */
-static int follow_cnames(const uint8_t *p, size_t len, size_t an_off, unsigned ancount,
-                         uint8_t *name, size_t *name_len)
+static int follow_cnames(const uint8_t *p, size_t len, size_t an_off, unsigned ancount, uint8_t *name, size_t *name_len)
 {
     for (unsigned hop = 0;; hop++) {
         bool moved = false;
@@ -241,8 +239,7 @@ static int follow_cnames(const uint8_t *p, size_t len, size_t an_off, unsigned a
             int rc = read_rr(p, len, &off, &r);
             if (rc != 0)
                 return rc;
-            if (r.type != DNS_TYPE_CNAME || r.cls != CLASS_IN ||
-                !wire_eq(r.owner, r.owner_len, name, *name_len))
+            if (r.type != DNS_TYPE_CNAME || r.cls != CLASS_IN || !wire_eq(r.owner, r.owner_len, name, *name_len))
                 continue;
             size_t t = r.rdata;
             uint8_t target[DNS_WIRE_NAME_MAX];
@@ -261,8 +258,8 @@ static int follow_cnames(const uint8_t *p, size_t len, size_t an_off, unsigned a
 }
 
 /* Appends the records of type qtype owned by qname from the answer section at off. */
-static int collect(const uint8_t *pkt, size_t len, size_t off, unsigned ancount, const uint8_t *qname,
-                   size_t qnl, unsigned qtype, dns_result *r)
+static int collect(const uint8_t *pkt, size_t len, size_t off, unsigned ancount, const uint8_t *qname, size_t qnl,
+                   unsigned qtype, dns_result *r)
 {
     int rc;
     wire_to_text(qname, r->name, sizeof(r->name));
@@ -284,15 +281,14 @@ static int collect(const uint8_t *pkt, size_t len, size_t off, unsigned ancount,
     return r->n > 0 ? DNS_OK : DNS_ERR_NODATA;
 }
 
-int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, size_t qlen,
-                       dns_result *r)
+int dns_response_parse(const uint8_t *pkt, size_t len, const uint8_t *query, size_t qlen, dns_result *r)
 {
     r->n = 0;
     r->name[0] = '\0';
     if (qlen < HDR_LEN + 1 + 4 || len < HDR_LEN)
         return len < HDR_LEN ? DNS_ERR_FORMAT : DNS_ERR_MISMATCH;
     if (pkt[0] != query[0] || pkt[1] != query[1] || !(pkt[2] & 0x80) || (pkt[2] & 0x78) != 0)
-        return DNS_ERR_MISMATCH;   /* ID, QR, opcode QUERY */
+        return DNS_ERR_MISMATCH; /* ID, QR, opcode QUERY */
     unsigned rcode = pkt[3] & 0x0F;
     unsigned qdcount = get16(pkt + 4), ancount = get16(pkt + 6);
     /* Some servers drop the question from an error answer; such an answer with our ID on

@@ -6,29 +6,26 @@
 
 /* Byte classes, one table lookup per byte on the hot paths. */
 enum {
-    C_TCHAR  = 0x01,   /* token character (RFC 9110 §5.6.2) */
-    C_FIELD  = 0x02,   /* field-value byte: HTAB, SP, VCHAR, obs-text */
-    C_TARGET = 0x04,   /* request-target byte: VCHAR only */
-    C_HEX    = 0x08,   /* hex digit */
+    C_TCHAR = 0x01,  /* token character (RFC 9110 §5.6.2) */
+    C_FIELD = 0x02,  /* field-value byte: HTAB, SP, VCHAR, obs-text */
+    C_TARGET = 0x04, /* request-target byte: VCHAR only */
+    C_HEX = 0x08,    /* hex digit */
 };
 
 static const uint8_t http_cls[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0,             /* 0x00 */
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,             /* 0x10 */
-    2, 7, 6, 7, 7, 7, 7, 7, 6, 6, 7, 7, 6, 7, 7, 6,             /* 0x20  !"#$%&'()*+,-./ */
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 6, 6, 6, 6, 6, 6,   /* 0x30 0-9:;<=>? */
-    6, 15, 15, 15, 15, 15, 15, 7, 7, 7, 7, 7, 7, 7, 7, 7,       /* 0x40 @A-O */
-    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 6, 6, 7, 7,             /* 0x50 P-Z[\]^_ */
-    7, 15, 15, 15, 15, 15, 15, 7, 7, 7, 7, 7, 7, 7, 7, 7,       /* 0x60 `a-o */
-    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 6, 7, 6, 7, 0,             /* 0x70 p-z{|}~ DEL */
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,             /* 0x80 obs-text */
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  2,  0, 0, 0, 0, 0, 0, /* 0x00 */
+    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0, 0, 0, 0, 0, 0, /* 0x10 */
+    2,  7,  6,  7,  7,  7,  7,  7,  6,  6,  7, 7, 6, 7, 7, 6, /* 0x20  !"#$%&'()*+,-./ */
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 6, 6, 6, 6, 6, 6, /* 0x30 0-9:;<=>? */
+    6,  15, 15, 15, 15, 15, 15, 7,  7,  7,  7, 7, 7, 7, 7, 7, /* 0x40 @A-O */
+    7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7, 6, 6, 6, 7, 7, /* 0x50 P-Z[\]^_ */
+    7,  15, 15, 15, 15, 15, 15, 7,  7,  7,  7, 7, 7, 7, 7, 7, /* 0x60 `a-o */
+    7,  7,  7,  7,  7,  7,  7,  7,  7,  7,  7, 6, 7, 6, 7, 0, /* 0x70 p-z{|}~ DEL */
+    2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, 2, 2, 2, 2, 2, /* 0x80 obs-text */
+    2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2,  2,  2,  2,  2,  2,  2,  2,  2,  2,  2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
 #define IS(c, k) ((http_cls[(uint8_t)(c)] & (k)) != 0)
@@ -132,7 +129,7 @@ static int eat_version(const char **pp, const char *end, int *minor)
         if (!ok)
             return HTTP_ERR_SYNTAX;
     }
-    return HTTP_ERR_VERSION;   /* well-formed, but not what the fast path accepts */
+    return HTTP_ERR_VERSION; /* well-formed, but not what the fast path accepts */
 }
 
 /* What the header fields say about framing and the connection, gathered while parsing
@@ -140,13 +137,13 @@ static int eat_version(const char **pp, const char *end, int *minor)
 typedef struct frame_info {
     uint64_t content_length;
     unsigned cl_count;
-    unsigned te_count;        /* Transfer-Encoding lines */
-    unsigned te_codings;      /* codings listed over all of them */
-    unsigned chunked_count;   /* "chunked" codings over all Transfer-Encoding lines */
+    unsigned te_count;      /* Transfer-Encoding lines */
+    unsigned te_codings;    /* codings listed over all of them */
+    unsigned chunked_count; /* "chunked" codings over all Transfer-Encoding lines */
     unsigned host_count;
     bool cl_bad;
-    bool te_bad;              /* a Transfer-Encoding line without any coding */
-    bool te_last_chunked;     /* the last coding seen is "chunked" */
+    bool te_bad;          /* a Transfer-Encoding line without any coding */
+    bool te_last_chunked; /* the last coding seen is "chunked" */
     bool conn_close;
     bool conn_keep_alive;
     bool expect_continue;
@@ -241,14 +238,12 @@ static void classify(frame_info *f, const char *name, size_t nn, const char *v, 
                 f->te_bad = true;
         }
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
 /* Header fields up to and including the empty line. */
-static int parse_fields(const char **pp, const char *end, http_header *hdr, size_t *num,
-                        frame_info *f)
+static int parse_fields(const char **pp, const char *end, http_header *hdr, size_t *num, frame_info *f)
 {
     const char *p = *pp;
     size_t n = 0;
@@ -312,8 +307,7 @@ static int check_framing(const frame_info *f, int minor)
 
 static size_t limit_of(const http_limits *lim)
 {
-    size_t max = (lim && lim->max_header_bytes) ? lim->max_header_bytes
-                                                : HTTP_DEFAULT_MAX_HEADER_BYTES;
+    size_t max = (lim && lim->max_header_bytes) ? lim->max_header_bytes : HTTP_DEFAULT_MAX_HEADER_BYTES;
     return max > INT_MAX ? INT_MAX : max;
 }
 
@@ -330,7 +324,7 @@ static void absolute_form_path(http_request *req)
             break;
         }
         if (s[0] == '/')
-            return;   /* a '/' before "://": not a scheme */
+            return; /* a '/' before "://": not a scheme */
     }
     if (!sep || sep == t || *t == '/')
         return;
@@ -340,7 +334,7 @@ static void absolute_form_path(http_request *req)
         req->path.p = slash;
         req->path.n = (size_t)(end - slash);
     } else {
-        req->path.p = "/";   /* a static view: valid for as long as any buffer */
+        req->path.p = "/"; /* a static view: valid for as long as any buffer */
         req->path.n = 1;
     }
 }
@@ -350,7 +344,7 @@ static int parse_request(const char *buf, const char *end, http_request *req)
     const char *p = buf;
     int rc;
 
-    for (;;) {   /* leading empty lines */
+    for (;;) { /* leading empty lines */
         if (p == end)
             return HTTP_INCOMPLETE;
         if (*p != '\r' && *p != '\n')
@@ -411,7 +405,7 @@ static int parse_request(const char *buf, const char *end, http_request *req)
         return rc;
     req->content_length = 0;
     if (f.te_count) {
-        if (!f.te_last_chunked)   /* a request body must be self-delimiting */
+        if (!f.te_last_chunked) /* a request body must be self-delimiting */
             return HTTP_ERR_FRAMING;
         req->body = HTTP_BODY_CHUNKED;
     } else if (f.cl_count && f.content_length > 0) {
@@ -420,8 +414,7 @@ static int parse_request(const char *buf, const char *end, http_request *req)
     } else {
         req->body = HTTP_BODY_NONE;
     }
-    req->keep_alive = req->minor_version == 1 ? !f.conn_close
-                                              : (f.conn_keep_alive && !f.conn_close);
+    req->keep_alive = req->minor_version == 1 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
     req->expect_continue = f.expect_continue && req->minor_version == 1;
     return (int)(p - buf);
 }
@@ -438,8 +431,7 @@ int http_parse_request(const char *buf, size_t len, const http_limits *lim, http
     return rc;
 }
 
-static int parse_response(const char *buf, const char *end, bool head_request,
-                          http_response *res)
+static int parse_response(const char *buf, const char *end, bool head_request, http_response *res)
 {
     const char *p = buf;
     int rc;
@@ -481,8 +473,7 @@ static int parse_response(const char *buf, const char *end, bool head_request,
         return rc;
 
     res->content_length = f.cl_count ? f.content_length : 0;
-    res->keep_alive = res->minor_version == 1 ? !f.conn_close
-                                              : (f.conn_keep_alive && !f.conn_close);
+    res->keep_alive = res->minor_version == 1 ? !f.conn_close : (f.conn_keep_alive && !f.conn_close);
     if (head_request || status < 200 || status == 204 || status == 304) {
         res->body = HTTP_BODY_NONE;
     } else if (f.te_count) {
@@ -498,8 +489,7 @@ static int parse_response(const char *buf, const char *end, bool head_request,
     return (int)(p - buf);
 }
 
-int http_parse_response(const char *buf, size_t len, const http_limits *lim, bool head_request,
-                        http_response *res)
+int http_parse_response(const char *buf, size_t len, const http_limits *lim, bool head_request, http_response *res)
 {
     size_t max = limit_of(lim);
     size_t n = len < max ? len : max;
@@ -536,15 +526,15 @@ const http_header *http_find_header(const http_header *h, size_t n, const char *
 /* ---- chunked transfer coding ------------------------------------------------------ */
 
 enum {
-    CK_SIZE0,      /* first hex digit of a chunk size */
-    CK_SIZE,       /* more hex digits */
-    CK_SIZE_WS,    /* BWS between size and ';' */
-    CK_EXT,        /* chunk extensions, skipped */
-    CK_SIZE_LF,    /* LF after the size line's CR */
+    CK_SIZE0,   /* first hex digit of a chunk size */
+    CK_SIZE,    /* more hex digits */
+    CK_SIZE_WS, /* BWS between size and ';' */
+    CK_EXT,     /* chunk extensions, skipped */
+    CK_SIZE_LF, /* LF after the size line's CR */
     CK_DATA,
     CK_DATA_CR,
     CK_DATA_LF,
-    CK_TR_START,   /* start of a trailer line or the final CRLF */
+    CK_TR_START, /* start of a trailer line or the final CRLF */
     CK_TR_NAME,
     CK_TR_VALUE,
     CK_TR_LF,
@@ -568,8 +558,7 @@ static unsigned hex_value(unsigned char ch)
 /* A byte-at-a-time state machine for the framing (a few bytes per chunk); data runs are
  * handed out as views without touching them. The state is kept in a local and stored on
  * exit so the compiler can keep it in a register. */
-int http_chunked_next(http_chunked *c, const char *buf, size_t len, http_str *data,
-                      size_t *consumed)
+int http_chunked_next(http_chunked *c, const char *buf, size_t len, http_str *data, size_t *consumed)
 {
     const char *p = buf, *end = buf + len;
     int st = c->state;
@@ -586,7 +575,7 @@ int http_chunked_next(http_chunked *c, const char *buf, size_t len, http_str *da
     while (p < end && st != CK_DONE) {
         if (st == CK_DATA) {
             if (data->n > 0)
-                break;   /* one run per call: stop where the next one begins */
+                break; /* one run per call: stop where the next one begins */
             size_t avail = (size_t)(end - p);
             size_t take = rem < (uint64_t)avail ? (size_t)rem : avail;
             data->p = p;
@@ -695,8 +684,7 @@ int http_chunked_next(http_chunked *c, const char *buf, size_t len, http_str *da
                 goto fail;
             st = CK_DONE;
             break;
-        default:
-            goto fail;
+        default: goto fail;
         }
     }
     if (st == CK_DONE)

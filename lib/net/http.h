@@ -35,13 +35,13 @@
 #define HTTP_DEFAULT_MAX_HEADER_BYTES 8192
 
 /* Return codes (negative); parsers return the header block length (> 0) on success. */
-#define HTTP_INCOMPLETE   (-1)   /* need more bytes */
-#define HTTP_ERR_SYNTAX   (-2)   /* malformed start line or header -> 400 */
-#define HTTP_ERR_TOO_BIG  (-3)   /* header block exceeds max_header_bytes -> 431 (or 400) */
-#define HTTP_ERR_FRAMING  (-4)   /* ambiguous/invalid message framing -> 400 */
-#define HTTP_ERR_VERSION  (-5)   /* not HTTP/1.0 or 1.1 -> 505 */
-#define HTTP_ERR_TOO_MANY (-6)   /* more than HTTP_MAX_HEADERS fields -> 431 (or 400) */
-#define HTTP_ERR_CHUNK    (-7)   /* malformed chunked body */
+#define HTTP_INCOMPLETE (-1)   /* need more bytes */
+#define HTTP_ERR_SYNTAX (-2)   /* malformed start line or header -> 400 */
+#define HTTP_ERR_TOO_BIG (-3)  /* header block exceeds max_header_bytes -> 431 (or 400) */
+#define HTTP_ERR_FRAMING (-4)  /* ambiguous/invalid message framing -> 400 */
+#define HTTP_ERR_VERSION (-5)  /* not HTTP/1.0 or 1.1 -> 505 */
+#define HTTP_ERR_TOO_MANY (-6) /* more than HTTP_MAX_HEADERS fields -> 431 (or 400) */
+#define HTTP_ERR_CHUNK (-7)    /* malformed chunked body */
 
 typedef struct http_str {
     const char *p;
@@ -50,7 +50,7 @@ typedef struct http_str {
 
 typedef struct http_header {
     http_str name;
-    http_str value;   /* leading/trailing OWS stripped */
+    http_str value; /* leading/trailing OWS stripped */
 } http_header;
 
 /* Message framing, decided from the headers. */
@@ -63,32 +63,32 @@ enum http_body_kind {
 
 typedef struct http_request {
     http_str method;
-    http_str target;          /* request-target as sent */
-    http_str path;            /* target up to '?'; for absolute-form only the path part */
-    http_str query;           /* after '?', without it; n == 0 if none */
-    int minor_version;        /* 0 or 1 */
+    http_str target;   /* request-target as sent */
+    http_str path;     /* target up to '?'; for absolute-form only the path part */
+    http_str query;    /* after '?', without it; n == 0 if none */
+    int minor_version; /* 0 or 1 */
     size_t num_headers;
     http_header headers[HTTP_MAX_HEADERS];
     enum http_body_kind body;
-    uint64_t content_length;  /* body length when body == HTTP_BODY_LENGTH, else 0 */
-    bool keep_alive;          /* from version and Connection header */
-    bool expect_continue;     /* HTTP/1.1 and "Expect: 100-continue" */
+    uint64_t content_length; /* body length when body == HTTP_BODY_LENGTH, else 0 */
+    bool keep_alive;         /* from version and Connection header */
+    bool expect_continue;    /* HTTP/1.1 and "Expect: 100-continue" */
 } http_request;
 
 typedef struct http_response {
     int minor_version;
-    int status;               /* 100..999 */
-    http_str reason;          /* may be empty */
+    int status;      /* 100..999 */
+    http_str reason; /* may be empty */
     size_t num_headers;
     http_header headers[HTTP_MAX_HEADERS];
     enum http_body_kind body;
-    uint64_t content_length;  /* the Content-Length value if one was sent (also for HEAD,
+    uint64_t content_length; /* the Content-Length value if one was sent (also for HEAD,
                                * 204, 304 where body == NONE), else 0 */
-    bool keep_alive;          /* false for HTTP_BODY_UNTIL_CLOSE */
+    bool keep_alive;         /* false for HTTP_BODY_UNTIL_CLOSE */
 } http_response;
 
 typedef struct http_limits {
-    size_t max_header_bytes;  /* whole header block incl. request line and leading empty
+    size_t max_header_bytes; /* whole header block incl. request line and leading empty
                                * lines; 0 = HTTP_DEFAULT_MAX_HEADER_BYTES; capped at INT_MAX */
 } http_limits;
 
@@ -102,8 +102,7 @@ int http_parse_request(const char *buf, size_t len, const http_limits *lim, http
 
 /* Parses a response head (same conventions). head_request tells whether the request was
  * HEAD (no body). A 1xx response is a head of its own; the final response follows it. */
-int http_parse_response(const char *buf, size_t len, const http_limits *lim, bool head_request,
-                        http_response *res);
+int http_parse_response(const char *buf, size_t len, const http_limits *lim, bool head_request, http_response *res);
 
 /* Case-insensitive header lookup; returns the first match or NULL. */
 const http_header *http_find_header(const http_header *h, size_t n, const char *name);
@@ -119,13 +118,13 @@ bool http_str_ieq(http_str s, const char *lit);
  * final empty line) at most HTTP_CHUNK_MAX_TRAILERS bytes;
  * extensions are skipped, trailer fields are validated like header fields and skipped.
  * State lives in the struct, so input may arrive in pieces of any size. */
-#define HTTP_CHUNK_MAX_LINE     1024
+#define HTTP_CHUNK_MAX_LINE 1024
 #define HTTP_CHUNK_MAX_TRAILERS 8192
 
 typedef struct http_chunked {
-    int state;            /* private */
-    uint64_t remaining;   /* private: bytes left in the current chunk */
-    size_t ext_bytes;     /* private: guards against endless chunk extensions/trailers */
+    int state;          /* private */
+    uint64_t remaining; /* private: bytes left in the current chunk */
+    size_t ext_bytes;   /* private: guards against endless chunk extensions/trailers */
 } http_chunked;
 
 void http_chunked_init(http_chunked *c);
@@ -138,8 +137,7 @@ void http_chunked_init(http_chunked *c);
  * to the next message), 0 otherwise (then *consumed < len only if data->n > 0: call again
  * with buf + *consumed), HTTP_ERR_CHUNK on malformed input (sticky until init).
  * A decoder that returned 1 keeps returning 1 and consumes nothing. */
-int http_chunked_next(http_chunked *c, const char *buf, size_t len, http_str *data,
-                      size_t *consumed);
+int http_chunked_next(http_chunked *c, const char *buf, size_t len, http_str *data, size_t *consumed);
 
 /* In-place convenience over http_chunked_next: decodes buf[0..*len). On return *len is
  * the number of decoded body bytes now at buf[0..*len) (moved to the front, so body bytes

@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "cmds.h"
+#include "cmd.h"
 #include "jmx.h"
 #include "plan.h"
 #include "run.h"
@@ -17,18 +17,17 @@
 
 static void usage_import(FILE *f)
 {
-    fprintf(f,
-            "usage: ptest import PLAN.jmx [-J name=value]... [--strict] [-d DURATION] [-o FILE]\n"
-            "\n"
-            "Prints the ptest YAML plan equivalent to a JMeter plan (what `ptest run PLAN.jmx`\n"
-            "runs). What could not be mapped is reported on stderr and listed in a comment.\n"
-            "\n"
-            "  -J name=value        property for ${__P(name,default)} (as jmeter -J)\n"
-            "      --strict         unsupported elements are errors (exit 2)\n"
-            "  -d, --duration D     bound for thread groups that loop forever without a\n"
-            "                       scheduler duration\n"
-            "  -o, --output FILE    write the YAML to FILE instead of stdout\n"
-            "  -h, --help           this help\n");
+    fprintf(f, "usage: ptest import PLAN.jmx [-J name=value]... [--strict] [-d DURATION] [-o FILE]\n"
+               "\n"
+               "Prints the ptest YAML plan equivalent to a JMeter plan (what `ptest run PLAN.jmx`\n"
+               "runs). What could not be mapped is reported on stderr and listed in a comment.\n"
+               "\n"
+               "  -J name=value        property for ${__P(name,default)} (as jmeter -J)\n"
+               "      --strict         unsupported elements are errors (exit 2)\n"
+               "  -d, --duration D     bound for thread groups that loop forever without a\n"
+               "                       scheduler duration\n"
+               "  -o, --output FILE    write the YAML to FILE instead of stdout\n"
+               "  -h, --help           this help\n");
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -100,23 +99,15 @@ int cmd_import(int argc, char **argv)
             props[jo.n_props++].value = eq + 1;
             break;
         }
-        case 'S':
-            jo.strict = true;
-            break;
+        case 'S': jo.strict = true; break;
         case 'd':
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &jo.duration_ns) != 0 || jo.duration_ns == 0 ||
                 jo.duration_ns > PLAN_MAX_DURATION_NS)
                 return bad_usage("-d: expected a duration such as 10s or 2m, got \"%s\"", optarg);
             break;
-        case 'o':
-            out_path = optarg;
-            break;
-        case 'h':
-            usage_import(stdout);
-            return RUN_EXIT_OK;
-        default:
-            fputs("(ptest import --help for usage)\n", stderr);
-            return RUN_EXIT_USAGE;
+        case 'o': out_path = optarg; break;
+        case 'h': usage_import(stdout); return RUN_EXIT_OK;
+        default: fputs("(ptest import --help for usage)\n", stderr); return RUN_EXIT_USAGE;
         }
     }
     if (optind >= argc)
@@ -137,7 +128,7 @@ int cmd_import(int argc, char **argv)
     /* Print only what ptest run would accept: the YAML is loaded once as a check. */
     if (plan_load_string(&p, path, yaml, yl, err, sizeof err) != 0)
         goto fail;
-    plan_free(&p);
+    plan_fini(&p);
     buf_append(&out, yaml, yl);
     if (out_path ? buf_write_file(&out, out_path) != 0
                  : fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
@@ -150,7 +141,7 @@ fail:
     fprintf(stderr, "ptest import: %s\n", err);
 done:
     free(yaml);
-    buf_free(&in);
-    buf_free(&out);
+    buf_fini(&in);
+    buf_fini(&out);
     return rc;
 }

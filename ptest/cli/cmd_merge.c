@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmds.h"
+#include "cmd.h"
 #include "merge.h"
 #include "report.h"
 #include "run.h"
@@ -38,26 +38,15 @@ int cmd_merge(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (ch) {
-        case OPT_OUT:
-            o.dir = optarg;
-            break;
-        case OPT_BASELINE:
-            o.baseline = optarg;
-            break;
-        case 'q':
-            o.quiet = true;
-            break;
-        case 'h':
-            usage_merge(stdout);
-            return RUN_EXIT_OK;
-        default:
-            fputs("(ptest merge --help for usage)\n", stderr);
-            return RUN_EXIT_USAGE;
+        case OPT_OUT: o.dir = optarg; break;
+        case OPT_BASELINE: o.baseline = optarg; break;
+        case 'q': o.quiet = true; break;
+        case 'h': usage_merge(stdout); return RUN_EXIT_OK;
+        default: fputs("(ptest merge --help for usage)\n", stderr); return RUN_EXIT_USAGE;
         }
     }
     if (!o.dir || optind >= argc) {
-        fputs(!o.dir ? "ptest merge: --out DIR is required\n" : "ptest merge: no results directories given\n",
-              stderr);
+        fputs(!o.dir ? "ptest merge: --out DIR is required\n" : "ptest merge: no results directories given\n", stderr);
         fputs("(ptest merge --help for usage)\n", stderr);
         return RUN_EXIT_USAGE;
     }

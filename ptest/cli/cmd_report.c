@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmds.h"
+#include "cmd.h"
 #include "report.h"
 #include "run.h"
 
@@ -44,24 +44,12 @@ int cmd_report(int argc, char **argv)
     optind = 1;
     while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         switch (ch) {
-        case OPT_BASELINE:
-            o.baseline = optarg;
-            break;
-        case OPT_OUT:
-            o.out_dir = optarg;
-            break;
-        case OPT_HISTORY:
-            o.history = optarg;
-            break;
-        case 'q':
-            o.quiet = true;
-            break;
-        case 'h':
-            usage_report(stdout);
-            return RUN_EXIT_OK;
-        default:
-            fputs("(ptest report --help for usage)\n", stderr);
-            return RUN_EXIT_USAGE;
+        case OPT_BASELINE: o.baseline = optarg; break;
+        case OPT_OUT: o.out_dir = optarg; break;
+        case OPT_HISTORY: o.history = optarg; break;
+        case 'q': o.quiet = true; break;
+        case 'h': usage_report(stdout); return RUN_EXIT_OK;
+        default: fputs("(ptest report --help for usage)\n", stderr); return RUN_EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "clock.h"
-#include "cmds.h"
+#include "cmd.h"
 #include "jmx.h"
 #include "plan.h"
 #include "run.h"
@@ -62,37 +62,36 @@ static void usage_run(FILE *f)
             "      --server-config[=URL]   also read msdemo's effective configuration once, for\n"
             "                       expected vs measured (default /config); replaces the\n"
             "                       plan's server.config. Without these two flags or a plan\n"
-            "                       `server:`, ptest sends the target no request but the plan's\n"
-            ,
+            "                       `server:`, ptest sends the target no request but the plan's\n",
             DEFAULT_CONNECTIONS);
     /* In parts: ISO C guarantees string literals of 4095 bytes only. */
-    fputs(
-            "      --cacert FILE    https: trust the CA certificates in FILE (PEM) instead of\n"
-            "                       the system store; replaces the plan's tls.cacert\n"
-            "  -k, --insecure       https: no certificate or host name verification\n"
-            "      --cert FILE      https: client certificate (PEM, chain allowed) for servers\n"
-            "                       that require one (mutual TLS); replaces tls.cert\n"
-            "      --key FILE       https: the client certificate's private key (PEM,\n"
-            "                       unencrypted; default: in the --cert file); replaces tls.key\n"
-            "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
-            "      --strict         JMeter plans: unsupported elements are errors\n"
-            "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
-            "                       closed users split, open rates divided by N, ramp-up\n"
-            "                       and arrivals interleaved so the N shares add up to the\n"
-            "                       single run; results.json records the share\n"
-            "      --report-to URL  with --share: send every second and the final results\n"
-            "                       to `ptest collect` at URL (http://HOST:PORT); a collector\n"
-            "                       that is down never stops the run (retried with backoff)\n"
-            "      --report-timeout D  how long the final upload may retry (default 30s)\n"
-            "  -q, --quiet          no progress line and no summary\n"
-            "  -h, --help           this help\n"
-            "\n"
-            "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error,\n"
-            "            3 interrupted or target unreachable, 4 --report-to: the final results\n"
-            "            did not reach the collector in time (local results written anyway),\n"
-            "            5 runtime failure: the output directory, results.json, an interval\n"
-            "            log, the JTL or a report could not be written, the event loop failed,\n"
-            "            out of memory\n", f);
+    fputs("      --cacert FILE    https: trust the CA certificates in FILE (PEM) instead of\n"
+          "                       the system store; replaces the plan's tls.cacert\n"
+          "  -k, --insecure       https: no certificate or host name verification\n"
+          "      --cert FILE      https: client certificate (PEM, chain allowed) for servers\n"
+          "                       that require one (mutual TLS); replaces tls.cert\n"
+          "      --key FILE       https: the client certificate's private key (PEM,\n"
+          "                       unencrypted; default: in the --cert file); replaces tls.key\n"
+          "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
+          "      --strict         JMeter plans: unsupported elements are errors\n"
+          "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
+          "                       closed users split, open rates divided by N, ramp-up\n"
+          "                       and arrivals interleaved so the N shares add up to the\n"
+          "                       single run; results.json records the share\n"
+          "      --report-to URL  with --share: send every second and the final results\n"
+          "                       to `ptest collect` at URL (http://HOST:PORT); a collector\n"
+          "                       that is down never stops the run (retried with backoff)\n"
+          "      --report-timeout D  how long the final upload may retry (default 30s)\n"
+          "  -q, --quiet          no progress line and no summary\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "exit codes: 0 done (gate passed), 1 gate failed, 2 usage or plan error,\n"
+          "            3 interrupted or target unreachable, 4 --report-to: the final results\n"
+          "            did not reach the collector in time (local results written anyway),\n"
+          "            5 runtime failure: the output directory, results.json, an interval\n"
+          "            log, the JTL or a report could not be written, the event loop failed,\n"
+          "            out of memory\n",
+          f);
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -125,8 +124,20 @@ static void warn_stderr(void *ctx, const char *line)
 }
 
 enum {
-    OPT_LABEL = 256, OPT_TARGET, OPT_OUT, OPT_JTL, OPT_SEED, OPT_SHARE, OPT_REPORT_TO, OPT_REPORT_TIMEOUT,
-    OPT_SERVER_METRICS, OPT_SERVER_CONFIG, OPT_TIMER_SLACK, OPT_CACERT, OPT_CERT, OPT_KEY
+    OPT_LABEL = 256,
+    OPT_TARGET,
+    OPT_OUT,
+    OPT_JTL,
+    OPT_SEED,
+    OPT_SHARE,
+    OPT_REPORT_TO,
+    OPT_REPORT_TIMEOUT,
+    OPT_SERVER_METRICS,
+    OPT_SERVER_CONFIG,
+    OPT_TIMER_SLACK,
+    OPT_CACERT,
+    OPT_CERT,
+    OPT_KEY
 };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
@@ -141,8 +152,8 @@ static int parse_share(const char *s, uint32_t *index, uint32_t *count)
         return -1;
     memcpy(head, s, hl);
     head[hl] = '\0';
-    if (units_parse_u64(head, &i) != 0 || units_parse_u64(slash + 1, &n) != 0 || n == 0 ||
-        n > PLAN_MAX_SHARES || i >= n)
+    if (units_parse_u64(head, &i) != 0 || units_parse_u64(slash + 1, &n) != 0 || n == 0 || n > PLAN_MAX_SHARES ||
+        i >= n)
         return -1;
     *index = (uint32_t)i;
     *count = (uint32_t)n;
@@ -210,32 +221,23 @@ int cmd_run(int argc, char **argv)
                 return bad_usage("-R: expected a rate such as 1000 or 100/s, got \"%s\"", optarg);
             have_r = true;
             break;
-        case OPT_LABEL:
-            label = optarg;
-            break;
-        case OPT_TARGET:
-            target = optarg;
-            break;
-        case OPT_OUT:
-            ro.out_dir = optarg;
-            break;
-        case OPT_JTL:
-            ro.jtl_path = optarg;
-            break;
+        case OPT_LABEL: label = optarg; break;
+        case OPT_TARGET: target = optarg; break;
+        case OPT_OUT: ro.out_dir = optarg; break;
+        case OPT_JTL: ro.jtl_path = optarg; break;
         case OPT_SEED:
             if (units_parse_u64(optarg, &seed) != 0)
                 return bad_usage("--seed: expected a number, got \"%s\"", optarg);
             break;
         case OPT_TIMER_SLACK:
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &slack) != 0 || slack > PLAN_MAX_TIMER_SLACK_NS)
-                return bad_usage("--timer-slack: expected a duration from 0 to 10ms such as 100us, got \"%s\"",
-                                 optarg);
+                return bad_usage("--timer-slack: expected a duration from 0 to 10ms such as 100us, got \"%s\"", optarg);
             have_slack = true;
             break;
         case OPT_SHARE:
             if (parse_share(optarg, &share_index, &share_count) != 0)
-                return bad_usage("--share: expected INDEX/N with 0 <= INDEX < N <= %d, got \"%s\"",
-                                 PLAN_MAX_SHARES, optarg);
+                return bad_usage("--share: expected INDEX/N with 0 <= INDEX < N <= %d, got \"%s\"", PLAN_MAX_SHARES,
+                                 optarg);
             break;
         case OPT_REPORT_TO: {
             plan_url u;
@@ -243,15 +245,14 @@ int cmd_run(int argc, char **argv)
             if (plan_url_parse(&u, optarg, uerr, sizeof(uerr)) != 0)
                 return bad_usage("--report-to: %s", uerr);
             bool tls = u.tls;
-            plan_url_free(&u);
+            plan_url_fini(&u);
             if (tls)
                 return bad_usage("%s", "--report-to: the collector speaks plain http (http://HOST:PORT)");
             ro.report_to = optarg;
             break;
         }
         case OPT_REPORT_TIMEOUT:
-            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &ro.report_timeout_ns) != 0 ||
-                ro.report_timeout_ns == 0)
+            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &ro.report_timeout_ns) != 0 || ro.report_timeout_ns == 0)
                 return bad_usage("--report-timeout: expected a duration such as 30s, got \"%s\"", optarg);
             break;
         case OPT_SERVER_METRICS:
@@ -269,33 +270,25 @@ int cmd_run(int argc, char **argv)
                 return bad_usage("-J: expected name=value, got \"%s\"", optarg);
             if (n_props == sizeof props / sizeof props[0])
                 return bad_usage("-J: at most %zu properties", sizeof props / sizeof props[0]);
-            *eq = '\0';                  /* optarg lives in argv for the whole run */
+            *eq = '\0'; /* optarg lives in argv for the whole run */
             props[n_props].name = optarg;
             props[n_props++].value = eq + 1;
             break;
         }
-        case 'S':
-            strict = true;
-            break;
-        case 'k':
-            insecure = true;
-            break;
+        case 'S': strict = true; break;
+        case 'k': insecure = true; break;
         case OPT_CACERT:
         case OPT_CERT:
         case OPT_KEY:
             if (!*optarg)
-                return bad_usage("--%s: expected a file name", ch == OPT_CACERT ? "cacert" : ch == OPT_CERT ? "cert" : "key");
+                return bad_usage("--%s: expected a file name", ch == OPT_CACERT ? "cacert"
+                                                               : ch == OPT_CERT ? "cert"
+                                                                                : "key");
             tls_file[ch == OPT_CACERT ? PLAN_TLS_CACERT : ch == OPT_CERT ? PLAN_TLS_CERT : PLAN_TLS_KEY] = optarg;
             break;
-        case 'q':
-            ro.quiet = true;
-            break;
-        case 'h':
-            usage_run(stdout);
-            return RUN_EXIT_OK;
-        default:
-            fputs("(ptest run --help for usage)\n", stderr);
-            return RUN_EXIT_USAGE;
+        case 'q': ro.quiet = true; break;
+        case 'h': usage_run(stdout); return RUN_EXIT_OK;
+        default: fputs("(ptest run --help for usage)\n", stderr); return RUN_EXIT_USAGE;
         }
     }
     if (ro.report_to && !share_count)
@@ -316,8 +309,8 @@ int cmd_run(int argc, char **argv)
     if (is_url(what)) {
         if (target)
             return bad_usage("%s", "--target applies to plan runs; give the URL itself");
-        if (plan_from_url(&p, what, (uint32_t)conns, rate, duration ? duration : DEFAULT_DURATION,
-                          label, err, sizeof(err)) != 0) {
+        if (plan_from_url(&p, what, (uint32_t)conns, rate, duration ? duration : DEFAULT_DURATION, label, err,
+                          sizeof(err)) != 0) {
             fprintf(stderr, "ptest run: %s\n", err);
             return RUN_EXIT_USAGE;
         }
@@ -334,20 +327,20 @@ int cmd_run(int argc, char **argv)
         }
         if (target && plan_set_target(&p, target, err, sizeof(err)) != 0) {
             fprintf(stderr, "ptest run: --target: %s\n", err);
-            plan_free(&p);
+            plan_fini(&p);
             return RUN_EXIT_USAGE;
         }
         if (duration)
             plan_set_duration(&p, duration);
         /* A typo in a threshold must fail now, not after a long run. */
         for (size_t i = 0; i < p.n_thresholds; i++) {
-            thr_expr te;
+            threshold_expr te;
             size_t col = 0;
             const plan_threshold *t = &p.thresholds[i];
-            if (thr_parse(t->expr, &te, &col, err, sizeof(err)) != 0) {
-                fprintf(stderr, "ptest run: %s:%u:%u: threshold \"%s\", character %zu: %s\n", what, t->line,
-                        t->col, t->expr, col + 1, err);
-                plan_free(&p);
+            if (threshold_parse(t->expr, &te, &col, err, sizeof(err)) != 0) {
+                fprintf(stderr, "ptest run: %s:%u:%u: threshold \"%s\", character %zu: %s\n", what, t->line, t->col,
+                        t->expr, col + 1, err);
+                plan_fini(&p);
                 return RUN_EXIT_USAGE;
             }
         }
@@ -357,13 +350,13 @@ int cmd_run(int argc, char **argv)
     if ((server_metrics && plan_set_server(&p, false, server_metrics, err, sizeof(err)) != 0) ||
         (server_config && plan_set_server(&p, true, server_config, err, sizeof(err)) != 0)) {
         fprintf(stderr, "ptest run: %s\n", err); /* the values were checked: out of memory */
-        plan_free(&p);
+        plan_fini(&p);
         return RUN_EXIT_USAGE;
     }
     for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
         if (tls_file[i] && plan_set_tls_file(&p, (enum plan_tls_file)i, tls_file[i], err, sizeof(err)) != 0) {
             fprintf(stderr, "ptest run: %s\n", err);
-            plan_free(&p);
+            plan_fini(&p);
             return RUN_EXIT_USAGE;
         }
     }
@@ -373,23 +366,22 @@ int cmd_run(int argc, char **argv)
         p.tls.file[PLAN_TLS_KEY] = NULL;
     }
     if (p.tls.file[PLAN_TLS_KEY] && !p.tls.file[PLAN_TLS_CERT]) {
-        plan_free(&p);
+        plan_fini(&p);
         return bad_usage("%s", "--key needs --cert (the client certificate it belongs to)");
     }
     if (insecure)
         p.tls.insecure = true;
     if (share_count && plan_apply_share(&p, share_index, share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest run: --share: %s\n", err);
-        plan_free(&p);
+        plan_fini(&p);
         return RUN_EXIT_USAGE;
     }
     if (plan_validate(&p, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest run: %s\n", err);
-        plan_free(&p);
+        plan_fini(&p);
         return RUN_EXIT_USAGE;
     }
     int rc = run_plan(&p, &ro);
-    plan_free(&p);
+    plan_fini(&p);
     return rc;
 }
-

@@ -3,7 +3,7 @@
  * (client_render.c); the target is resolved in client_target.c.
  *
  * Per request on a kept-alive connection the hot path is: one send() (the socket is
- * always watched for EV_READ, so no epoll_ctl), one recv() (more only for bodies larger
+ * always watched for EVLOOP_READ, so no epoll_ctl), one recv() (more only for bodies larger
  * than the buffer) and the parse of the head in place; two clock reads. Nothing allocates.
  * With TLS, SSL_write and SSL_read take their place (client_tls.c); OpenSSL's buffers are
  * allocated while a connection is busy and released while it is idle.
@@ -11,23 +11,23 @@
 #include "client_int.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
 
-#include "tls.h"
+#include "ptls.h"
 
 /* ------------------------------------------------------------------ connection ---- */
 
-static void on_io(ev_loop *loop, ev_io *w, uint32_t events);
-static void on_defer(ev_loop *loop, ev_timer *t);
+static void on_io(evloop *loop, evloop_io *w, uint32_t events);
+static void on_defer(evloop *loop, evloop_timer *t);
 
-void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target, char *rbuf,
-                      size_t rcap, client_done_fn done, void *owner, uint32_t id)
+void client_conn_init(client_conn *c, evloop *loop, const client_target *target, char *rbuf, size_t rcap,
+                      client_done_fn done, void *owner, uint32_t id)
 {
     memset(c, 0, sizeof(*c));
     c->loop = loop;
@@ -41,15 +41,15 @@ void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target
     c->rbuf = rbuf;
     c->rcap = rcap;
     c->state = CLIENT_CLOSED;
-    ev_io_init(&c->io, -1, on_io, c);
-    ev_timer_init(&c->defer, on_defer, c);
+    evloop_io_init(&c->io, -1, on_io, c);
+    evloop_timer_init(&c->defer, on_defer, c);
 }
 
 static void close_socket(client_conn *c)
 {
     client_tls_close(c);
     if (c->io.fd >= 0) {
-        ev_io_stop(c->loop, &c->io);
+        evloop_io_stop(c->loop, &c->io);
         close(c->io.fd);
         c->io.fd = -1;
     }
@@ -59,7 +59,7 @@ static void close_socket(client_conn *c)
 
 void client_close(client_conn *c)
 {
-    ev_timer_stop(c->loop, &c->defer);
+    evloop_timer_stop(c->loop, &c->defer);
     close_socket(c);
     c->state = CLIENT_CLOSED;
     c->req = NULL;
@@ -122,10 +122,10 @@ static void fail_later(client_conn *c, int kind)
     close_socket(c);
     c->state = CLIENT_FAILING;
     c->fail_kind = kind;
-    ev_timer_start(c->loop, &c->defer, ev_now(c->loop));
+    evloop_timer_start(c->loop, &c->defer, evloop_now(c->loop));
 }
 
-static void on_defer(ev_loop *loop, ev_timer *t)
+static void on_defer(evloop *loop, evloop_timer *t)
 {
     (void)loop;
     client_conn *c = t->data;
@@ -161,10 +161,10 @@ static int start_connect(client_conn *c)
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     c->t_conn = clock_mono_now();
     c->served = 0;
-    ev_io_init(&c->io, fd, on_io, c);
+    evloop_io_init(&c->io, fd, on_io, c);
     int e = 0;
     if (connect(fd, c->sa, c->salen) == 0) {
-        if ((e = -ev_io_start(c->loop, &c->io, EV_READ)) != 0)
+        if ((e = -evloop_io_start(c->loop, &c->io, EVLOOP_READ)) != 0)
             goto fail;
         return 0;
     }
@@ -172,7 +172,7 @@ static int start_connect(client_conn *c)
         e = errno;
         goto fail;
     }
-    if ((e = -ev_io_start(c->loop, &c->io, EV_WRITE)) != 0)
+    if ((e = -evloop_io_start(c->loop, &c->io, EVLOOP_WRITE)) != 0)
         goto fail;
     c->state = CLIENT_CONNECTING;
     return 0;
@@ -297,8 +297,8 @@ static void do_send(client_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             c->state = CLIENT_SENDING;
             /* TLS sets its own interest (a write may wait for a read). */
-            if (!c->ssl && c->io.events != (EV_READ | EV_WRITE) &&
-                ev_io_set(c->loop, &c->io, EV_READ | EV_WRITE) != 0)
+            if (!c->ssl && c->io.events != (EVLOOP_READ | EVLOOP_WRITE) &&
+                evloop_io_set(c->loop, &c->io, EVLOOP_READ | EVLOOP_WRITE) != 0)
                 fail(c, STATS_ERR_RESET);
             return;
         }
@@ -310,7 +310,7 @@ static void do_send(client_conn *c)
         return;
     }
     c->state = CLIENT_WAITING;
-    if (c->io.events != EV_READ && ev_io_set(c->loop, &c->io, EV_READ) != 0)
+    if (c->io.events != EVLOOP_READ && evloop_io_set(c->loop, &c->io, EVLOOP_READ) != 0)
         fail(c, STATS_ERR_RESET);
 }
 
@@ -367,7 +367,7 @@ static int parse(client_conn *c, size_t *extra)
                 break;
             }
             if (res.status == 101)
-                return -STATS_ERR_BAD_RESPONSE;   /* no upgrade was asked for */
+                return -STATS_ERR_BAD_RESPONSE; /* no upgrade was asked for */
             /* 1xx interim response: drop it and parse what follows. */
             memmove(c->rbuf, c->rbuf + h, c->rlen - (size_t)h);
             c->rlen -= (size_t)h;
@@ -382,9 +382,7 @@ static int parse(client_conn *c, size_t *extra)
     }
     size_t avail = c->rlen - off;
     switch (c->body) {
-    case HTTP_BODY_NONE:
-        *extra = avail;
-        return PARSE_DONE;
+    case HTTP_BODY_NONE: *extra = avail; return PARSE_DONE;
     case HTTP_BODY_LENGTH: {
         size_t take = avail;
         if ((uint64_t)take > c->remaining)
@@ -461,7 +459,7 @@ static void on_readable(client_conn *c)
         ssize_t n = io_recv(c, c->rbuf + c->rlen, space);
         if (n > 0) {
             if (c->t_first == 0)
-                c->t_first = ev_now(c->loop);
+                c->t_first = evloop_now(c->loop);
             c->bytes_rx += (uint64_t)n;
             c->rlen += (size_t)n;
             size_t extra = 0;
@@ -514,38 +512,31 @@ static void on_idle_readable(client_conn *c)
     c->state = CLIENT_CLOSED;
 }
 
-static void on_io(ev_loop *loop, ev_io *w, uint32_t events)
+static void on_io(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)loop;
     client_conn *c = w->data;
     switch (c->state) {
     case CLIENT_CONNECTING:
-        if (events & (EV_WRITE | EV_ERROR))
+        if (events & (EVLOOP_WRITE | EVLOOP_ERROR))
             on_connected(c);
         return;
-    case CLIENT_HANDSHAKING:
-        tls_step(c, false);
-        return;
-    case CLIENT_IDLE:
-        on_idle_readable(c);
-        return;
+    case CLIENT_HANDSHAKING: tls_step(c, false); return;
+    case CLIENT_IDLE: on_idle_readable(c); return;
     case CLIENT_SENDING:
         /* TLS: a write may have waited for a read, so any event retries it. */
-        if ((events & EV_WRITE) || c->ssl) {
+        if ((events & EVLOOP_WRITE) || c->ssl) {
             uint32_t gen = c->gen;
             do_send(c);
             /* A failure may have been delivered and a new request started on c. */
             if (c->gen != gen || (c->state != CLIENT_WAITING && c->state != CLIENT_SENDING))
                 return;
         }
-        if (events & (EV_READ | EV_ERROR))
+        if (events & (EVLOOP_READ | EVLOOP_ERROR))
             on_readable(c);
         return;
-    case CLIENT_WAITING:
-        on_readable(c);
-        return;
-    default:
-        return;
+    case CLIENT_WAITING: on_readable(c); return;
+    default: return;
     }
 }
 
@@ -558,8 +549,10 @@ void client_check_timeout(client_conn *c, mono_ns now)
     } else if (c->state == CLIENT_HANDSHAKING) {
         if (now - c->t_conn >= t->connect_timeout_ns) {
             char why[160];
-            snprintf(why, sizeof(why), "no TLS handshake within the connect timeout of %.3g s (not a TLS "
-                     "server on this port?)", (double)t->connect_timeout_ns / 1e9);
+            snprintf(why, sizeof(why),
+                     "no TLS handshake within the connect timeout of %.3g s (not a TLS "
+                     "server on this port?)",
+                     (double)t->connect_timeout_ns / 1e9);
             ptls_note_error(t->tls, why);
             c->hs_failed = true;
             fail(c, STATS_ERR_TLS);

@@ -14,7 +14,7 @@
  * the server before any byte of the response arrived (a keep-alive race, not a server
  * failure), the request is transparently resent once on a new connection.
  *
- * TLS (target->tls set, tls.h): after the TCP connect the connection is HANDSHAKING, driven
+ * TLS (target->tls set, ptls.h): after the TCP connect the connection is HANDSHAKING, driven
  * by the same loop (OpenSSL's WANT_READ / WANT_WRITE become the socket's interest); then
  * requests go through SSL_write / SSL_read with the same framing. The handshake counts
  * against the connect timeout; its time is reported apart (client_result.handshake_ns), so
@@ -42,7 +42,7 @@
 #include "http.h"
 #include "plan.h"
 
-#define CLIENT_RBUF_SIZE 16384   /* per connection; also the largest response head accepted */
+#define CLIENT_RBUF_SIZE 16384 /* per connection; also the largest response head accepted */
 
 /* One address of the target. */
 typedef struct client_addr {
@@ -63,8 +63,8 @@ typedef struct client_target {
     uint64_t connect_timeout_ns;
     uint64_t request_timeout_ns;
     client_addr more[CLIENT_MAX_ADDRS - 1];
-    unsigned n_addrs;        /* 0 counts as 1: addr alone */
-    struct ptls *tls;        /* https: the run's TLS context (tls.h), else NULL */
+    unsigned n_addrs; /* 0 counts as 1: addr alone */
+    struct ptls *tls; /* https: the run's TLS context (ptls.h), else NULL */
 } client_target;
 
 /* Resolves host with lib/dns (numeric, /etc/hosts, then DNS with the resolv.conf search
@@ -77,46 +77,45 @@ typedef struct client_target {
  * connection (*kind is then the stats_err of the last address: STATS_ERR_CONNECT_REFUSED
  * or _TIMEOUT). err gets a message either way (on success: the chosen addresses,
  * "127.0.0.1:8080" or "10.0.0.1:8080, 10.0.0.2:8080"). */
-int client_target_resolve(client_target *t, const char *host, uint16_t port,
-                          uint64_t connect_timeout_ns, int *kind, char *err, size_t errlen);
+int client_target_resolve(client_target *t, const char *host, uint16_t port, uint64_t connect_timeout_ns, int *kind,
+                          char *err, size_t errlen);
 
 /* A request rendered for the wire. */
 typedef struct client_req {
     const plan_request *src;
-    uint32_t label;          /* index into the engine's label table */
-    bool head;               /* HEAD: no response body */
-    int expect_status;       /* 0: any 1xx..3xx is success, >= 400 an error */
-    char *wire;              /* request line, headers, blank line, body (owned) */
+    uint32_t label;    /* index into the engine's label table */
+    bool head;         /* HEAD: no response body */
+    int expect_status; /* 0: any 1xx..3xx is success, >= 400 an error */
+    char *wire;        /* request line, headers, blank line, body (owned) */
     size_t wire_len;
-    char *expect;            /* body_contains text (owned copy) or NULL */
+    char *expect; /* body_contains text (owned copy) or NULL */
     size_t expect_len;
-    uint32_t *kmp;           /* failure function of expect (owned) */
-    char *url;               /* "http://host:port/base/path" for reports (owned) */
+    uint32_t *kmp; /* failure function of expect (owned) */
+    char *url;     /* "http://host:port/base/path" for reports (owned) */
 } client_req;
 
 /* Renders pr of plan p (target, plan-wide headers, the request's headers, body).
  * Added unless the request sets them: Host, User-Agent. Content-Length is computed
  * (a Content-Length or Transfer-Encoding given in the plan is refused). Returns 0, or -1
  * with err filled (invalid method, path or header bytes; allocation failure). */
-int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label,
-                      char *err, size_t errlen);
-void client_req_free(client_req *r);
+int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label, char *err, size_t errlen);
+void client_req_fini(client_req *r);
 
 /* Outcome of one request. */
 typedef struct client_result {
-    int kind;                /* enum stats_err */
-    int status;              /* HTTP status when a response head was parsed, else 0 */
-    mono_ns intended;        /* as given to client_send */
-    mono_ns t_send;          /* first byte sent (0 if never sent) */
-    mono_ns t_first;         /* first response byte (0 if none) */
-    mono_ns t_done;          /* completion or failure */
-    uint64_t connect_ns;     /* time to connect when this request opened a connection */
-    uint64_t handshake_ns;   /* TLS: time of the handshake after the connect (0 if none) */
-    bool handshake;          /* TLS: this request completed a handshake ... */
-    bool resumed;            /* ... that resumed the slot's previous session */
-    bool connected;          /* this request established a new connection (TLS: with its
+    int kind;              /* enum stats_err */
+    int status;            /* HTTP status when a response head was parsed, else 0 */
+    mono_ns intended;      /* as given to client_send */
+    mono_ns t_send;        /* first byte sent (0 if never sent) */
+    mono_ns t_first;       /* first response byte (0 if none) */
+    mono_ns t_done;        /* completion or failure */
+    uint64_t connect_ns;   /* time to connect when this request opened a connection */
+    uint64_t handshake_ns; /* TLS: time of the handshake after the connect (0 if none) */
+    bool handshake;        /* TLS: this request completed a handshake ... */
+    bool resumed;          /* ... that resumed the slot's previous session */
+    bool connected;        /* this request established a new connection (TLS: with its
                                 handshake) */
-    bool conn_failed;        /* the kind is a failure to connect to the target (a local
+    bool conn_failed;      /* the kind is a failure to connect to the target (a local
                                 limit, STATS_ERR_LOCAL_LIMIT, is not: nothing was sent) */
     uint64_t bytes_rx, bytes_tx;
 } client_result;
@@ -127,44 +126,44 @@ typedef struct client_conn client_conn;
 typedef void (*client_done_fn)(client_conn *c, const client_result *r);
 
 enum client_state {
-    CLIENT_CLOSED,       /* no socket */
-    CLIENT_IDLE,         /* connected, no request */
-    CLIENT_CONNECTING,   /* request pending, connect in progress */
-    CLIENT_HANDSHAKING,  /* request pending, TLS handshake in progress */
-    CLIENT_SENDING,      /* request partly sent */
-    CLIENT_WAITING,      /* request sent, reading the response */
-    CLIENT_FAILING       /* failure to report from the next loop iteration */
+    CLIENT_CLOSED,      /* no socket */
+    CLIENT_IDLE,        /* connected, no request */
+    CLIENT_CONNECTING,  /* request pending, connect in progress */
+    CLIENT_HANDSHAKING, /* request pending, TLS handshake in progress */
+    CLIENT_SENDING,     /* request partly sent */
+    CLIENT_WAITING,     /* request sent, reading the response */
+    CLIENT_FAILING      /* failure to report from the next loop iteration */
 };
 
 struct client_conn {
-    ev_io io;
-    ev_timer defer;          /* reports failures found inside client_send asynchronously */
-    ev_loop *loop;
+    evloop_io io;
+    evloop_timer defer; /* reports failures found inside client_send asynchronously */
+    evloop *loop;
     const client_target *target;
     const struct sockaddr *sa; /* this connection's address in target */
     socklen_t salen;
     client_done_fn done;
-    void *owner;             /* for the caller */
-    uint32_t id;             /* for the caller */
-    int state;               /* enum client_state; read-only for the caller */
+    void *owner; /* for the caller */
+    uint32_t id; /* for the caller */
+    int state;   /* enum client_state; read-only for the caller */
     const client_req *req;
     mono_ns intended, t_conn, t_send, t_first;
     uint64_t connect_ns;
     bool connected_now, retried;
     /* TLS */
-    struct ssl_st *ssl;      /* NULL for plain HTTP or while closed */
+    struct ssl_st *ssl;          /* NULL for plain HTTP or while closed */
     struct ssl_session_st *sess; /* the slot's last session (owned) */
-    mono_ns t_hs;            /* handshake start */
+    mono_ns t_hs;                /* handshake start */
     uint64_t handshake_ns;
     bool handshaked_now, resumed, hs_failed;
-    uint32_t served;         /* responses completed on the current socket */
+    uint32_t served; /* responses completed on the current socket */
     size_t sent;
     int fail_kind;
-    uint32_t gen;            /* counts delivered results */
+    uint32_t gen; /* counts delivered results */
     /* response */
     bool head_done, matched, keep_alive;
     int status;
-    int body;                /* enum http_body_kind */
+    int body; /* enum http_body_kind */
     uint64_t remaining;
     http_chunked chunk;
     size_t match;
@@ -177,8 +176,8 @@ struct client_conn {
  * the caller, at least 1024 bytes; CLIENT_RBUF_SIZE recommended). id also picks the
  * address, number id % n_addrs of target (the engine numbers its connections 1, 2, ...);
  * target's addresses must be final by then. */
-void client_conn_init(client_conn *c, ev_loop *loop, const client_target *target, char *rbuf,
-                      size_t rcap, client_done_fn done, void *owner, uint32_t id);
+void client_conn_init(client_conn *c, evloop *loop, const client_target *target, char *rbuf, size_t rcap,
+                      client_done_fn done, void *owner, uint32_t id);
 /* Sends req, connecting first if needed; intended is the time the request was due (for
  * latency). c must be CLIENT_CLOSED or CLIENT_IDLE. The outcome always comes through the
  * done callback, never from inside this call. */

@@ -1,4 +1,4 @@
-/* client_render.c - client_req_render/client_req_free: validates a plan request and renders
+/* client_render.c - client_req_render/client_req_fini: validates a plan request and renders
  * it once to wire bytes (request line, headers, body), with its report URL and the KMP table
  * of its body_contains text, so that the hot path only send()s a shared buffer. */
 #include "client.h"
@@ -77,22 +77,18 @@ static int check_headers(const plan_header *h, size_t n, char *err, size_t errle
 {
     for (size_t i = 0; i < n; i++) {
         if (!is_token(h[i].name) || !h[i].value || !is_field_value(h[i].value)) {
-            snprintf(err, errlen, "header \"%s\": invalid name or value for HTTP",
-                     h[i].name ? h[i].name : "");
+            snprintf(err, errlen, "header \"%s\": invalid name or value for HTTP", h[i].name ? h[i].name : "");
             return -1;
         }
-        if (strcasecmp(h[i].name, "content-length") == 0 ||
-            strcasecmp(h[i].name, "transfer-encoding") == 0) {
-            snprintf(err, errlen, "header %s is computed by ptest; remove it from the plan",
-                     h[i].name);
+        if (strcasecmp(h[i].name, "content-length") == 0 || strcasecmp(h[i].name, "transfer-encoding") == 0) {
+            snprintf(err, errlen, "header %s is computed by ptest; remove it from the plan", h[i].name);
             return -1;
         }
     }
     return 0;
 }
 
-int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label,
-                      char *err, size_t errlen)
+int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
     buf b = BUF_INIT, u = BUF_INIT;
@@ -103,8 +99,7 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
         return -1;
     }
     if (!pr->path || pr->path[0] != '/' || !is_target(pr->path) || !is_target(base)) {
-        snprintf(err, errlen, "request %s: invalid path \"%s\"", pr->label,
-                 pr->path ? pr->path : "");
+        snprintf(err, errlen, "request %s: invalid path \"%s\"", pr->label, pr->path ? pr->path : "");
         return -1;
     }
     if (check_headers(p->headers, p->n_headers, err, errlen) != 0 ||
@@ -112,11 +107,9 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
         return -1;
 
     buf_printf(&b, "%s %s%s HTTP/1.1\r\n", method, base, pr->path);
-    if (!has_header(pr->headers, pr->n_headers, "host") &&
-        !has_header(p->headers, p->n_headers, "host"))
+    if (!has_header(pr->headers, pr->n_headers, "host") && !has_header(p->headers, p->n_headers, "host"))
         buf_printf(&b, "Host: %s\r\n", p->target.authority);
-    if (!has_header(pr->headers, pr->n_headers, "user-agent") &&
-        !has_header(p->headers, p->n_headers, "user-agent"))
+    if (!has_header(pr->headers, pr->n_headers, "user-agent") && !has_header(p->headers, p->n_headers, "user-agent"))
         buf_puts(&b, "User-Agent: ptest/" PT_VERSION "\r\n");
     /* Plan-wide headers first, unless the request overrides the same name. */
     for (size_t i = 0; i < p->n_headers; i++)
@@ -165,8 +158,8 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
     r->url = u.data;
     return 0;
 nomem:
-    buf_free(&b);
-    buf_free(&u);
+    buf_fini(&b);
+    buf_fini(&u);
     free(r->expect);
     free(r->kmp);
     memset(r, 0, sizeof(*r));
@@ -174,7 +167,7 @@ nomem:
     return -1;
 }
 
-void client_req_free(client_req *r)
+void client_req_fini(client_req *r)
 {
     free(r->wire);
     free(r->expect);

@@ -3,9 +3,9 @@
  * every address, so the load engine spreads its connections over those that answer. */
 #include "client_int.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,8 +90,8 @@ static void probe_all(const client_addr *a, size_t n, uint64_t timeout_ns, int *
     }
 }
 
-int client_target_resolve(client_target *t, const char *host, uint16_t port,
-                          uint64_t connect_timeout_ns, int *kind, char *err, size_t errlen)
+int client_target_resolve(client_target *t, const char *host, uint16_t port, uint64_t connect_timeout_ns, int *kind,
+                          char *err, size_t errlen)
 {
     dns_result r;
     dns_opts o = {.budget_ns = connect_timeout_ns};
@@ -130,7 +130,6 @@ int client_target_resolve(client_target *t, const char *host, uint16_t port,
         return 0;
     int last = n ? perr[n - 1] : ECONNREFUSED;
     *kind = client_kind_of_errno(last);
-    snprintf(err, errlen, "%s", last == ETIMEDOUT || last == ECONNREFUSED
-                                    ? stats_err_text(*kind) : strerror(last));
+    snprintf(err, errlen, "%s", last == ETIMEDOUT || last == ECONNREFUSED ? stats_err_text(*kind) : strerror(last));
     return -2;
 }

@@ -8,19 +8,19 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "tls.h"
+#include "ptls.h"
 
 static void want(client_conn *c, uint32_t events)
 {
     if (c->io.events != events)
-        (void)ev_io_set(c->loop, &c->io, events);
+        (void)evloop_io_set(c->loop, &c->io, events);
 }
 
 int client_tls_start(client_conn *c)
 {
     c->ssl = ptls_new(c->target->tls, c->io.fd, &c->sess);
     if (!c->ssl)
-        return STATS_ERR_LOCAL_LIMIT;   /* no memory for the TLS state */
+        return STATS_ERR_LOCAL_LIMIT; /* no memory for the TLS state */
     c->t_hs = clock_mono_now();
     c->state = CLIENT_HANDSHAKING;
     return 0;
@@ -44,11 +44,11 @@ int client_tls_step(client_conn *c, char *why, size_t whylen)
     int se = errno;
     int e = SSL_get_error(c->ssl, r);
     if (e == SSL_ERROR_WANT_READ) {
-        want(c, EV_READ);
+        want(c, EVLOOP_READ);
         return 0;
     }
     if (e == SSL_ERROR_WANT_WRITE) {
-        want(c, EV_READ | EV_WRITE);
+        want(c, EVLOOP_READ | EVLOOP_WRITE);
         return 0;
     }
     note(c, e, se, true, why, whylen);
@@ -65,7 +65,7 @@ static ssize_t io_error(client_conn *c, int e, int se, uint32_t wait)
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_WANT_WRITE:
-        want(c, EV_READ | EV_WRITE);
+        want(c, EVLOOP_READ | EVLOOP_WRITE);
         errno = EAGAIN;
         return -1;
     case SSL_ERROR_SYSCALL:
@@ -86,8 +86,8 @@ ssize_t client_tls_send(client_conn *c, const void *p, size_t n)
     if (r > 0)
         return r;
     int se = errno;
-    /* A write that must read first waits for EV_READ (on_io retries the write on it). */
-    return io_error(c, SSL_get_error(c->ssl, r), se, EV_READ);
+    /* A write that must read first waits for EVLOOP_READ (on_io retries the write on it). */
+    return io_error(c, SSL_get_error(c->ssl, r), se, EVLOOP_READ);
 }
 
 ssize_t client_tls_recv(client_conn *c, void *p, size_t n)
@@ -95,9 +95,9 @@ ssize_t client_tls_recv(client_conn *c, void *p, size_t n)
     int len = n > (size_t)INT32_MAX ? INT32_MAX : (int)n;
     int r = SSL_read(c->ssl, p, len);
     if (r > 0) {
-        /* A read that had to write (a key update) set EV_WRITE: drop it again. */
-        if ((c->io.events & EV_WRITE) && c->state == CLIENT_WAITING)
-            want(c, EV_READ);
+        /* A read that had to write (a key update) set EVLOOP_WRITE: drop it again. */
+        if ((c->io.events & EVLOOP_WRITE) && c->state == CLIENT_WAITING)
+            want(c, EVLOOP_READ);
         return r;
     }
     int se = errno;
@@ -106,7 +106,7 @@ ssize_t client_tls_recv(client_conn *c, void *p, size_t n)
         ERR_clear_error();
         return 0;
     }
-    return io_error(c, e, se, c->state == CLIENT_SENDING ? EV_READ | EV_WRITE : EV_READ);
+    return io_error(c, e, se, c->state == CLIENT_SENDING ? EVLOOP_READ | EVLOOP_WRITE : EVLOOP_READ);
 }
 
 bool client_tls_pending(const client_conn *c)
@@ -118,7 +118,7 @@ void client_tls_close(client_conn *c)
 {
     if (!c->ssl)
         return;
-    /* Quiet shutdown (tls.c): nothing is sent; a finished connection is marked shut down
+    /* Quiet shutdown (ptls.c): nothing is sent; a finished connection is marked shut down
      * so that its session stays resumable. */
     if (SSL_is_init_finished(c->ssl))
         (void)SSL_shutdown(c->ssl);

@@ -16,18 +16,18 @@
 
 static int by_t(const void *a, const void *b)
 {
-    uint32_t x = ((const coll_sec *)a)->t, y = ((const coll_sec *)b)->t;
+    uint32_t x = ((const collect_sec *)a)->t, y = ((const collect_sec *)b)->t;
     return x < y ? -1 : x > y;
 }
 
 /* What a partial worker's folder is built from. */
 typedef struct partial {
-    size_t n;                  /* labels */
-    char **names;              /* interval log names [n + 1] */
+    size_t n;     /* labels */
+    char **names; /* interval log names [n + 1] */
     stats_interval iv;
     stats_series series;
-    stats_label *tots;         /* [n + 1], [n] = total */
-    hdr_histogram **lat;       /* [n + 1] whole run */
+    stats_label *tots; /* [n + 1], [n] = total */
+    hist **lat;        /* [n + 1] whole run */
     results_hlogs hl;
     bool hl_open;
 } partial;
@@ -40,28 +40,28 @@ static void partial_free(partial *p)
         if (p->tots)
             stats_label_fini(&p->tots[i]);
         if (p->lat)
-            hdr_destroy(p->lat[i]);
+            hist_destroy(p->lat[i]);
     }
     free(p->tots);
     free(p->lat);
-    results_names_free(p->names, p->n);
+    results_names_destroy(p->names, p->n);
     stats_interval_fini(&p->iv);
     stats_series_fini(&p->series);
 }
 
 /* Second s of the worker into p->iv (labels and total) and the running totals. */
-static int add_second(partial *p, const coll_sec *s)
+static int add_second(partial *p, const collect_sec *s)
 {
     for (size_t j = 0; j < s->n; j++) {
-        const coll_sec_label *l = &s->l[j];
-        hdr_histogram *h = NULL;
+        const collect_sec_label *l = &s->l[j];
+        hist *h = NULL;
         if (l->label >= p->n || hlog_decode_histogram(l->hist, strlen(l->hist), &h) != 0)
             return -1;
         stats_second *dst[2] = {&p->iv.labels[l->label], &p->iv.total};
         stats_label *tot[2] = {&p->tots[l->label], &p->tots[p->n]};
         int rc = 0;
         for (int k = 0; k < 2; k++) {
-            rc |= hdr_add(dst[k]->lat, h);
+            rc |= hist_add(dst[k]->lat, h);
             dst[k]->count += l->count;
             dst[k]->errors += l->errors;
             tot[k]->count += l->count;
@@ -71,7 +71,7 @@ static int add_second(partial *p, const coll_sec *s)
                 tot[k]->by_kind[e] += l->by_kind[e];
             }
         }
-        hdr_destroy(h);
+        hist_destroy(h);
         if (rc != 0)
             return -1;
     }
@@ -81,7 +81,7 @@ static int add_second(partial *p, const coll_sec *s)
 /* Writes the seconds worker w sent as an ordinary results folder in dir, through results.c
  * (the one writer of results.json and the interval logs). Missing seconds become empty ones
  * so that the time series stays one point per second. Returns 0 or -1 with err filled. */
-static int write_partial(coll_worker *w, const char *dir, char *err, size_t errlen)
+static int write_partial(collect_worker *w, const char *dir, char *err, size_t errlen)
 {
     partial p;
     memset(&p, 0, sizeof(p));
@@ -96,7 +96,7 @@ static int write_partial(coll_worker *w, const char *dir, char *err, size_t errl
         goto nomem;
     for (size_t i = 0; i <= p.n; i++)
         if (stats_label_init(&p.tots[i]) != 0 ||
-            hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &p.lat[i]) != 0)
+            hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &p.lat[i]) != 0)
             goto nomem;
     if (results_mkdirs(dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
@@ -122,8 +122,8 @@ static int write_partial(coll_worker *w, const char *dir, char *err, size_t errl
             }
         }
         for (size_t i = 0; i < p.n; i++)
-            (void)hdr_add(p.lat[i], p.iv.labels[i].lat);
-        (void)hdr_add(p.lat[p.n], p.iv.total.lat);
+            (void)hist_add(p.lat[i], p.iv.labels[i].lat);
+        (void)hist_add(p.lat[p.n], p.iv.total.lat);
         (void)results_hlogs_add(&p.hl, (uint64_t)t * 1000, len, &p.iv);
         if (stats_series_add(&p.series, t, len, &p.iv) != 0)
             goto nomem;
@@ -154,7 +154,7 @@ out:
     return ret;
 }
 
-int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
+int collect_finish(collect *c, bool timed_out, bool quiet, char *err, size_t errlen)
 {
     uint32_t n = c->n_workers;
     const char **dirs = calloc(n + 1, sizeof(*dirs));
@@ -174,23 +174,23 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
     /* Final workers first: merge.c takes the first folder's document (the plan echo with the
      * thresholds) as the base of the merged one. */
     for (uint32_t i = 0; i < n; i++)
-        if (c->w[i].state == COLL_FINAL && !c->w[i].cut_short) {
+        if (c->w[i].state == COLLECT_FINAL && !c->w[i].cut_short) {
             rep[mw.n_reported++] = i;
             dirs[n_dirs++] = c->w[i].dir;
         }
     /* Final but cut short: exact results of part of the run, so partial. */
     for (uint32_t i = 0; i < n; i++)
-        if (c->w[i].state == COLL_FINAL && c->w[i].cut_short) {
+        if (c->w[i].state == COLLECT_FINAL && c->w[i].cut_short) {
             part[mw.n_partial++] = i;
             dirs[n_dirs++] = c->w[i].dir;
         }
     for (uint32_t i = 0; i < n; i++) {
-        coll_worker *w = &c->w[i];
-        if (w->state == COLL_WAITING) {
+        collect_worker *w = &c->w[i];
+        if (w->state == COLLECT_WAITING) {
             miss[mw.n_missing++] = i;
             continue;
         }
-        if (w->state != COLL_LIVE)
+        if (w->state != COLLECT_LIVE)
             continue;
         buf d = BUF_INIT;
         buf_printf(&d, "%s-partial", w->dir);
@@ -207,7 +207,7 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
     if (n_dirs == 0) {
         /* Nobody sent anything: an empty run, so that the results (and the gate naming
          * every worker missing) still exist. */
-        coll_worker none;
+        collect_worker none;
         memset(&none, 0, sizeof(none));
         none.start_ms = clock_wall_now() / CLOCK_NS_PER_MS;
         buf d = BUF_INIT;
@@ -228,7 +228,7 @@ int coll_finish(coll *c, bool timed_out, bool quiet, char *err, size_t errlen)
     }
     report_opts ro = {.dir = c->out_dir, .quiet = quiet};
     ret = report_run(&ro);
-    if (coll_list_results(c) != 0) {
+    if (collect_list_results(c) != 0) {
         snprintf(err, errlen, "out of memory");
         ret = RUN_EXIT_RUNTIME;
     }

@@ -21,27 +21,27 @@
 #include "http.h"
 #include "units.h"
 
-#define CSRV_DEFAULT_BODY (64u << 10)
-#define CSRV_READ_CHUNK 65536
+#define COLLECT_SERVER_DEFAULT_BODY (64u << 10)
+#define COLLECT_SERVER_READ_CHUNK 65536
 
 typedef struct conn {
-    ev_io io;
-    ev_timer idle;
-    csrv *s;
+    evloop_io io;
+    evloop_timer idle;
+    collect_server *s;
     struct conn *prev, *next;
     buf in, out;
     size_t out_off;
-    bool close_after;          /* close once out is written */
-    bool lingering;            /* half-closed after an error: discard input until EOF */
-    bool continued;            /* "100 Continue" sent for the current request */
+    bool close_after; /* close once out is written */
+    bool lingering;   /* half-closed after an error: discard input until EOF */
+    bool continued;   /* "100 Continue" sent for the current request */
 } conn;
 
-struct csrv {
-    ev_loop *loop;
+struct collect_server {
+    evloop *loop;
     int lfd;
-    ev_io lio;
-    coll *c;
-    csrv_upload_cb cb;
+    evloop_io lio;
+    collect *c;
+    collect_server_upload_cb cb;
     void *arg;
     conn *conns;
     size_t n_conns;
@@ -50,7 +50,7 @@ struct csrv {
 
 /* --- routes -------------------------------------------------------------------------- */
 
-static void reply_text(csrv_reply *r, int status, const char *text)
+static void reply_text(collect_server_reply *r, int status, const char *text)
 {
     r->status = status;
     r->content_type = "text/plain; charset=utf-8";
@@ -68,24 +68,24 @@ static bool path_is(const char *p, size_t n, const char *lit)
     return strlen(lit) == n && memcmp(p, lit, n) == 0;
 }
 
-uint64_t csrv_body_limit(const char *path, size_t plen)
+uint64_t collect_server_body_limit(const char *path, size_t plen)
 {
     uint32_t w;
     const char *rest;
     size_t rn;
-    if (cwire_worker_path(path, plen, &w, &rest, &rn) != 0)
-        return CSRV_DEFAULT_BODY;
+    if (collect_wire_worker_path(path, plen, &w, &rest, &rn) != 0)
+        return COLLECT_SERVER_DEFAULT_BODY;
     if (path_is(rest, rn, "interval"))
-        return CWIRE_MAX_INTERVAL_BYTES;
+        return COLLECT_WIRE_MAX_INTERVAL_BYTES;
     if (path_is(rest, rn, "final"))
-        return CWIRE_MAX_COMMIT_BYTES;
+        return COLLECT_WIRE_MAX_COMMIT_BYTES;
     if (rn > 6 && memcmp(rest, "final/", 6) == 0)
-        return CWIRE_MAX_FILE_BYTES;
-    return CSRV_DEFAULT_BODY;
+        return COLLECT_WIRE_MAX_FILE_BYTES;
+    return COLLECT_SERVER_DEFAULT_BODY;
 }
 
-static void route_worker(coll *c, const char *m, size_t mlen, uint32_t w, const char *rest, size_t rn,
-                         const char *body, size_t len, csrv_reply *r)
+static void route_worker(collect *c, const char *m, size_t mlen, uint32_t w, const char *rest, size_t rn,
+                         const char *body, size_t len, collect_server_reply *r)
 {
     char msg[600];
     int rc;
@@ -95,39 +95,39 @@ static void route_worker(coll *c, const char *m, size_t mlen, uint32_t w, const 
             reply_text(r, 405, "use POST");
             return;
         }
-        rc = rest[0] == 'i' ? coll_interval(c, w, body, len, msg, sizeof(msg))
-                            : coll_commit(c, w, body, len, msg, sizeof(msg));
+        rc = rest[0] == 'i' ? collect_interval(c, w, body, len, msg, sizeof(msg))
+                            : collect_commit(c, w, body, len, msg, sizeof(msg));
     } else if (rn > 6 && memcmp(rest, "final/", 6) == 0) {
         if (!is_method(m, mlen, "PUT")) {
             r->allow = "PUT";
             reply_text(r, 405, "use PUT");
             return;
         }
-        rc = coll_put_file(c, w, rest + 6, rn - 6, body, len, msg, sizeof(msg));
+        rc = collect_put_file(c, w, rest + 6, rn - 6, body, len, msg, sizeof(msg));
     } else {
         reply_text(r, 404, "not found");
         return;
     }
-    reply_text(r, coll_http_status(rc), msg);
+    reply_text(r, collect_http_status(rc), msg);
 }
 
-static void route_results(coll *c, const char *name, size_t n, csrv_reply *r)
+static void route_results(collect *c, const char *name, size_t n, collect_server_reply *r)
 {
-    if (!coll_done(c)) {
+    if (!collect_done(c)) {
         reply_text(r, 503, "the run is not merged yet (GET /status)");
         return;
     }
     if (n == 0) {
-        r->status = coll_results_index(c, &r->body) == 0 ? 200 : 500;
+        r->status = collect_results_index(c, &r->body) == 0 ? 200 : 500;
         r->content_type = "text/plain; charset=utf-8";
         return;
     }
-    if (!coll_result_ok(c, name, n)) {
+    if (!collect_result_ok(c, name, n)) {
         reply_text(r, 404, "no such result file (GET /results/ lists them)");
         return;
     }
     buf path = BUF_INIT;
-    buf_printf(&path, "%s/%.*s", coll_out_dir(c), (int)n, name);
+    buf_printf(&path, "%s/%.*s", collect_out_dir(c), (int)n, name);
     char *data = NULL;
     size_t len = 0;
     if (buf_ok(&path) && hlog_load_file(path.data, &data, &len) == 0) {
@@ -136,18 +136,21 @@ static void route_results(coll *c, const char *name, size_t n, csrv_reply *r)
         bool html = n > 5 && memcmp(name + n - 5, ".html", 5) == 0;
         bool css = n > 4 && memcmp(name + n - 4, ".css", 4) == 0;
         bool xml = n > 4 && memcmp(name + n - 4, ".xml", 4) == 0;
-        r->content_type = json ? "application/json" : html ? "text/html; charset=utf-8" : css ? "text/css"
-                          : xml ? "application/xml" : "text/plain; charset=utf-8";
+        r->content_type = json   ? "application/json"
+                          : html ? "text/html; charset=utf-8"
+                          : css  ? "text/css"
+                          : xml  ? "application/xml"
+                                 : "text/plain; charset=utf-8";
         buf_append(&r->body, data, len);
     } else {
         reply_text(r, 500, "cannot read the file");
     }
     free(data);
-    buf_free(&path);
+    buf_fini(&path);
 }
 
-void csrv_handle(coll *c, const char *m, size_t mlen, const char *path, size_t plen, const char *body,
-                 size_t len, uint64_t now_ms, csrv_reply *r)
+void collect_server_handle(collect *c, const char *m, size_t mlen, const char *path, size_t plen, const char *body,
+                           size_t len, uint64_t now_ms, collect_server_reply *r)
 {
     r->status = 500;
     r->content_type = "text/plain; charset=utf-8";
@@ -155,7 +158,7 @@ void csrv_handle(coll *c, const char *m, size_t mlen, const char *path, size_t p
     uint32_t w;
     const char *rest;
     size_t rn;
-    if (cwire_worker_path(path, plen, &w, &rest, &rn) == 0) {
+    if (collect_wire_worker_path(path, plen, &w, &rest, &rn) == 0) {
         route_worker(c, m, mlen, w, rest, rn, body, len, r);
         return;
     }
@@ -165,16 +168,16 @@ void csrv_handle(coll *c, const char *m, size_t mlen, const char *path, size_t p
             reply_text(r, 405, "use POST");
             return;
         }
-        if (coll_done(c)) {
+        if (collect_done(c)) {
             reply_text(r, 409, "the run is merged already");
             return;
         }
-        coll_request_finish(c);
+        collect_request_finish(c);
         reply_text(r, 200, "finishing: merging what arrived");
         return;
     }
-    bool known = path_is(path, plen, "/healthz") || path_is(path, plen, "/status") ||
-                 path_is(path, plen, "/metrics") || (plen >= 9 && memcmp(path, "/results/", 9) == 0);
+    bool known = path_is(path, plen, "/healthz") || path_is(path, plen, "/status") || path_is(path, plen, "/metrics") ||
+                 (plen >= 9 && memcmp(path, "/results/", 9) == 0);
     if (!known) {
         reply_text(r, 404, "not found");
         return;
@@ -187,10 +190,10 @@ void csrv_handle(coll *c, const char *m, size_t mlen, const char *path, size_t p
     if (path_is(path, plen, "/healthz")) {
         reply_text(r, 200, "ok");
     } else if (path_is(path, plen, "/status")) {
-        r->status = coll_status_json(c, &r->body) == 0 ? 200 : 500;
+        r->status = collect_status_json(c, &r->body) == 0 ? 200 : 500;
         r->content_type = "application/json";
     } else if (path_is(path, plen, "/metrics")) {
-        r->status = coll_metrics(c, now_ms, &r->body) == 0 ? 200 : 500;
+        r->status = collect_metrics(c, now_ms, &r->body) == 0 ? 200 : 500;
         r->content_type = "text/plain; version=0.0.4; charset=utf-8";
     } else {
         route_results(c, path + 9, plen - 9, r);
@@ -201,12 +204,12 @@ void csrv_handle(coll *c, const char *m, size_t mlen, const char *path, size_t p
 
 static void conn_close(conn *k)
 {
-    csrv *s = k->s;
-    ev_io_stop(s->loop, &k->io);
-    ev_timer_stop(s->loop, &k->idle);
+    collect_server *s = k->s;
+    evloop_io_stop(s->loop, &k->io);
+    evloop_timer_stop(s->loop, &k->idle);
     close(k->io.fd);
-    buf_free(&k->in);
-    buf_free(&k->out);
+    buf_fini(&k->in);
+    buf_fini(&k->out);
     if (k->prev)
         k->prev->next = k->next;
     else
@@ -219,7 +222,8 @@ static void conn_close(conn *k)
 
 static void touch(conn *k)
 {
-    ev_timer_start(k->s->loop, &k->idle, ev_now(k->s->loop) + (mono_ns)CSRV_IDLE_S * CLOCK_NS_PER_SEC);
+    evloop_timer_start(k->s->loop, &k->idle,
+                       evloop_now(k->s->loop) + (mono_ns)COLLECT_SERVER_IDLE_S * CLOCK_NS_PER_SEC);
 }
 
 /* Sends what is queued. Returns -1 when the connection was closed. */
@@ -235,7 +239,7 @@ static int flush(conn *k)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return ev_io_set(k->s->loop, &k->io, EV_READ | EV_WRITE) == 0 ? 0 : (conn_close(k), -1);
+            return evloop_io_set(k->s->loop, &k->io, EVLOOP_READ | EVLOOP_WRITE) == 0 ? 0 : (conn_close(k), -1);
         conn_close(k);
         return -1;
     }
@@ -246,12 +250,12 @@ static int flush(conn *k)
          * in flight: half-close and discard until the peer closes (or the idle timer). */
         k->lingering = true;
         shutdown(k->io.fd, SHUT_WR);
-        buf_free(&k->in);
+        buf_fini(&k->in);
     }
-    return ev_io_set(k->s->loop, &k->io, EV_READ) == 0 ? 0 : (conn_close(k), -1);
+    return evloop_io_set(k->s->loop, &k->io, EVLOOP_READ) == 0 ? 0 : (conn_close(k), -1);
 }
 
-static void queue_reply(conn *k, const csrv_reply *r, bool head, bool keep_alive)
+static void queue_reply(conn *k, const collect_server_reply *r, bool head, bool keep_alive)
 {
     buf_printf(&k->out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n",
                r->status, http_reason(r->status), r->content_type, r->body.len);
@@ -273,25 +277,26 @@ static void queue_reply(conn *k, const csrv_reply *r, bool head, bool keep_alive
 
 static void error_reply(conn *k, int status, const char *text)
 {
-    csrv_reply r = {.body = BUF_INIT};
+    collect_server_reply r = {.body = BUF_INIT};
     reply_text(&r, status, text);
     queue_reply(k, &r, false, false);
-    buf_free(&r.body);
+    buf_fini(&r.body);
 }
 
 /* Answers every complete request in k->in. Returns false when reading must stop. */
 static bool process(conn *k)
 {
-    csrv *s = k->s;
+    collect_server *s = k->s;
     while (!k->close_after && k->in.len) {
         http_request req;
         int hl = http_parse_request(k->in.data, k->in.len, &s->lim, &req);
         if (hl == HTTP_INCOMPLETE)
             return true;
         if (hl < 0) {
-            error_reply(k, hl == HTTP_ERR_TOO_BIG || hl == HTTP_ERR_TOO_MANY ? 431
-                           : hl == HTTP_ERR_VERSION                         ? 505
-                                                                             : 400,
+            error_reply(k,
+                        hl == HTTP_ERR_TOO_BIG || hl == HTTP_ERR_TOO_MANY ? 431
+                        : hl == HTTP_ERR_VERSION                          ? 505
+                                                                          : 400,
                         "malformed request");
             return false;
         }
@@ -299,7 +304,7 @@ static bool process(conn *k)
             error_reply(k, 411, "send the body with a Content-Length");
             return false;
         }
-        uint64_t limit = csrv_body_limit(req.path.p, req.path.n);
+        uint64_t limit = collect_server_body_limit(req.path.p, req.path.n);
         if (req.content_length > limit) {
             char msg[96];
             snprintf(msg, sizeof(msg), "body over %llu bytes", (unsigned long long)limit);
@@ -315,12 +320,12 @@ static bool process(conn *k)
             return true;
         }
         k->continued = false;
-        csrv_reply r = {.body = BUF_INIT};
-        csrv_handle(s->c, req.method.p, req.method.n, req.path.p, req.path.n, k->in.data + hl,
-                    (size_t)req.content_length, clock_wall_now() / CLOCK_NS_PER_MS, &r);
+        collect_server_reply r = {.body = BUF_INIT};
+        collect_server_handle(s->c, req.method.p, req.method.n, req.path.p, req.path.n, k->in.data + hl,
+                              (size_t)req.content_length, clock_wall_now() / CLOCK_NS_PER_MS, &r);
         queue_reply(k, &r, http_str_eq(req.method, "HEAD"), req.keep_alive);
         bool upload = r.status == 200 && !http_str_eq(req.method, "GET") && !http_str_eq(req.method, "HEAD");
-        buf_free(&r.body);
+        buf_fini(&r.body);
         buf_consume(&k->in, need);
         if (upload && s->cb)
             s->cb(s->arg);
@@ -331,11 +336,11 @@ static bool process(conn *k)
 static void on_read(conn *k)
 {
     for (;;) {
-        if (buf_reserve(&k->in, CSRV_READ_CHUNK) != 0) {
+        if (buf_reserve(&k->in, COLLECT_SERVER_READ_CHUNK) != 0) {
             conn_close(k);
             return;
         }
-        ssize_t n = recv(k->io.fd, k->in.data + k->in.len, CSRV_READ_CHUNK, 0);
+        ssize_t n = recv(k->io.fd, k->in.data + k->in.len, COLLECT_SERVER_READ_CHUNK, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -357,33 +362,33 @@ static void on_read(conn *k)
     (void)flush(k);
 }
 
-static void conn_cb(ev_loop *loop, ev_io *w, uint32_t events)
+static void conn_cb(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)loop;
     conn *k = w->data;
-    if (events & EV_WRITE) {
+    if (events & EVLOOP_WRITE) {
         if (flush(k) != 0)
             return;
     }
-    if (events & (EV_READ | EV_ERROR))
+    if (events & (EVLOOP_READ | EVLOOP_ERROR))
         on_read(k);
 }
 
-static void idle_cb(ev_loop *loop, ev_timer *t)
+static void idle_cb(evloop *loop, evloop_timer *t)
 {
     (void)loop;
     conn_close(t->data);
 }
 
-static void accept_cb(ev_loop *loop, ev_io *w, uint32_t events)
+static void accept_cb(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)events;
-    csrv *s = w->data;
+    collect_server *s = w->data;
     for (;;) {
         int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or EMFILE & co.: the next connection tries again */
-        conn *k = s->n_conns < CSRV_MAX_CONNS ? calloc(1, sizeof(*k)) : NULL;
+        conn *k = s->n_conns < COLLECT_SERVER_MAX_CONNS ? calloc(1, sizeof(*k)) : NULL;
         if (!k) {
             close(fd);
             continue;
@@ -391,9 +396,9 @@ static void accept_cb(ev_loop *loop, ev_io *w, uint32_t events)
         k->s = s;
         buf_init(&k->in);
         buf_init(&k->out);
-        ev_io_init(&k->io, fd, conn_cb, k);
-        ev_timer_init(&k->idle, idle_cb, k);
-        if (ev_io_start(loop, &k->io, EV_READ) != 0) {
+        evloop_io_init(&k->io, fd, conn_cb, k);
+        evloop_timer_init(&k->idle, idle_cb, k);
+        if (evloop_io_start(loop, &k->io, EVLOOP_READ) != 0) {
             close(fd);
             free(k);
             continue;
@@ -446,10 +451,10 @@ static int listen_on(const char *addr, char *err, size_t errlen)
     return fd;
 }
 
-int csrv_create(csrv **out, ev_loop *loop, const char *addr, coll *c, csrv_upload_cb cb, void *arg,
-                char *err, size_t errlen)
+int collect_server_create(collect_server **out, evloop *loop, const char *addr, collect *c, collect_server_upload_cb cb,
+                          void *arg, char *err, size_t errlen)
 {
-    csrv *s = calloc(1, sizeof(*s));
+    collect_server *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -463,8 +468,8 @@ int csrv_create(csrv **out, ev_loop *loop, const char *addr, coll *c, csrv_uploa
         free(s);
         return -1;
     }
-    ev_io_init(&s->lio, s->lfd, accept_cb, s);
-    if (ev_io_start(loop, &s->lio, EV_READ) != 0) {
+    evloop_io_init(&s->lio, s->lfd, accept_cb, s);
+    if (evloop_io_start(loop, &s->lio, EVLOOP_READ) != 0) {
         snprintf(err, errlen, "cannot watch the listening socket");
         close(s->lfd);
         free(s);
@@ -474,13 +479,13 @@ int csrv_create(csrv **out, ev_loop *loop, const char *addr, coll *c, csrv_uploa
     return 0;
 }
 
-void csrv_destroy(csrv *s)
+void collect_server_destroy(collect_server *s)
 {
     if (!s)
         return;
     while (s->conns)
         conn_close(s->conns);
-    ev_io_stop(s->loop, &s->lio);
+    evloop_io_stop(s->loop, &s->lio);
     close(s->lfd);
     free(s);
 }

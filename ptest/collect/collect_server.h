@@ -1,10 +1,10 @@
 /* collect_server.h - the collector's HTTP/1.1 server: one thread, one event loop
  * (evloop.h), the repository's codec (http.h), keep-alive, bodies with Content-Length only.
  *
- * Routes (csrv_handle):
+ * Routes (collect_server_handle):
  *   GET  /healthz                      200 "ok"
- *   GET  /status                       200 JSON (coll_status_json)
- *   GET  /metrics                      200 Prometheus text (coll_metrics)
+ *   GET  /status                       200 JSON (collect_status_json)
+ *   GET  /metrics                      200 Prometheus text (collect_metrics)
  *   GET  /results/                     503 until the run is merged, then 200: one file name
  *                                      per line
  *   GET  /results/NAME                 200 the file (a name of the index only), 404 otherwise,
@@ -16,7 +16,7 @@
  *   Allow; anything else 404. Upload answers are one line of text saying why.
  * Connection-level errors: malformed head 400, head over 8 KiB 431, chunked body 411, body over
  * the route's limit (collect_wire.h) 413; each closes the connection. A connection that makes
- * no progress for CSRV_IDLE_S seconds is closed; at most CSRV_MAX_CONNS at a time.
+ * no progress for COLLECT_SERVER_IDLE_S seconds is closed; at most COLLECT_SERVER_MAX_CONNS at a time.
  * Not thread-safe: the loop's thread only.
  */
 #ifndef PTEST_COLLECT_SERVER_H
@@ -29,36 +29,36 @@
 #include "collect.h"
 #include "evloop.h"
 
-#define CSRV_IDLE_S 30
-#define CSRV_MAX_CONNS 512
+#define COLLECT_SERVER_IDLE_S 30
+#define COLLECT_SERVER_MAX_CONNS 512
 
-typedef struct csrv csrv;
+typedef struct collect_server collect_server;
 
 /* Called after every successful upload (e.g. to notice that every worker is final). */
-typedef void (*csrv_upload_cb)(void *arg);
+typedef void (*collect_server_upload_cb)(void *arg);
 
 /* Listens on addr ("host:port", "[v6]:port" or ":port"; numeric hosts only, as msdemo).
  * Returns 0 or -1 with err filled. */
-int csrv_create(csrv **out, ev_loop *loop, const char *addr, coll *c, csrv_upload_cb cb, void *arg,
-                char *err, size_t errlen);
+int collect_server_create(collect_server **out, evloop *loop, const char *addr, collect *c, collect_server_upload_cb cb,
+                          void *arg, char *err, size_t errlen);
 /* Closes the listener and every connection. */
-void csrv_destroy(csrv *s);
+void collect_server_destroy(collect_server *s);
 
 /* An answer. */
-typedef struct csrv_reply {
+typedef struct collect_server_reply {
     int status;
     const char *content_type;
-    const char *allow;         /* Allow header of a 405, else NULL */
-    buf body;                  /* owned by the caller (buf_free) */
-} csrv_reply;
+    const char *allow; /* Allow header of a 405, else NULL */
+    buf body;          /* owned by the caller (buf_fini) */
+} collect_server_reply;
 
 /* Routes one complete request (method and path views, body of len bytes) to the collector;
  * now_ms is the wall clock. Pure but for the uploads' files; for the server and the fuzzer.
  * r->body must be initialised (BUF_INIT). */
-void csrv_handle(coll *c, const char *method, size_t mlen, const char *path, size_t plen, const char *body,
-                 size_t len, uint64_t now_ms, csrv_reply *r);
+void collect_server_handle(collect *c, const char *method, size_t mlen, const char *path, size_t plen, const char *body,
+                           size_t len, uint64_t now_ms, collect_server_reply *r);
 
 /* Body limit of a request to path (collect_wire.h's per route; 64 KiB elsewhere). */
-uint64_t csrv_body_limit(const char *path, size_t plen);
+uint64_t collect_server_body_limit(const char *path, size_t plen);
 
 #endif

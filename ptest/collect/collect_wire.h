@@ -4,7 +4,7 @@
  * Requests (I = the worker's 0-based index, from --share I/N):
  *   POST /v1/workers/I/interval       one second of the run (JSON below), as it goes
  *   PUT  /v1/workers/I/final/NAME     one final result file: NAME is results.json or an
- *                                     interval log (cwire_valid_file_name)
+ *                                     interval log (collect_wire_valid_file_name)
  *   POST /v1/workers/I/final          commit: every final file is there; body {"workers": N}
  * Interval body (compact JSON):
  *   {"workers": N, "start_ms": <run start, ms since the epoch (the interval logs' BaseTime)>,
@@ -26,62 +26,62 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "hdr.h"
+#include "hist.h"
 #include "stats.h"
 
-#define CWIRE_MAX_LABELS 1024
-#define CWIRE_MAX_NAME 256               /* label name bytes */
-#define CWIRE_MAX_FILE_NAME 128
-#define CWIRE_MAX_T (UINT32_C(366) * 86400)
-#define CWIRE_MAX_INTERVAL_BYTES (4u << 20)   /* request body limits */
-#define CWIRE_MAX_FILE_BYTES (256u << 20)
-#define CWIRE_MAX_COMMIT_BYTES 4096
+#define COLLECT_WIRE_MAX_LABELS 1024
+#define COLLECT_WIRE_MAX_NAME 256 /* label name bytes */
+#define COLLECT_WIRE_MAX_FILE_NAME 128
+#define COLLECT_WIRE_MAX_T (UINT32_C(366) * 86400)
+#define COLLECT_WIRE_MAX_INTERVAL_BYTES (4u << 20) /* request body limits */
+#define COLLECT_WIRE_MAX_FILE_BYTES (256u << 20)
+#define COLLECT_WIRE_MAX_COMMIT_BYTES 4096
 
-enum { CWIRE_ESYNTAX = -1, CWIRE_ENOMEM = -2 };
+enum { COLLECT_WIRE_ESYNTAX = -1, COLLECT_WIRE_ENOMEM = -2 };
 
-typedef struct cwire_label {
-    char *name;                          /* owned */
+typedef struct collect_wire_label {
+    char *name; /* owned */
     uint64_t count, errors;
-    uint64_t by_kind[STATS_ERR_N];       /* [STATS_OK] is 0 */
-    char *hist;                          /* base64 as received (owned, NUL-terminated) */
-    hdr_histogram *lat;                  /* decoded (owned); HDR_PTEST_* layout */
-} cwire_label;
+    uint64_t by_kind[STATS_ERR_N]; /* [STATS_OK] is 0 */
+    char *hist;                    /* base64 as received (owned, NUL-terminated) */
+    hist *lat;                     /* decoded (owned); HIST_PTEST_* layout */
+} collect_wire_label;
 
-typedef struct cwire_interval {
+typedef struct collect_wire_interval {
     uint32_t workers;
     uint64_t start_ms;
     uint32_t t, len_ms;
     size_t n_labels;
-    cwire_label *labels;                 /* owned */
-} cwire_interval;
+    collect_wire_label *labels; /* owned */
+} collect_wire_interval;
 
 /* Renders one interval of a worker: iv's labels named names[0..iv->n_labels). Appends to out.
- * Returns 0 or CWIRE_ENOMEM (also when a histogram cannot be encoded). */
-int cwire_format_interval(buf *out, uint32_t workers, uint64_t start_ms, uint32_t t, uint32_t len_ms,
-                          const stats_interval *iv, const char *const *names);
+ * Returns 0 or COLLECT_WIRE_ENOMEM (also when a histogram cannot be encoded). */
+int collect_wire_format_interval(buf *out, uint32_t workers, uint64_t start_ms, uint32_t t, uint32_t len_ms,
+                                 const stats_interval *iv, const char *const *names);
 
 /* Parses and checks an interval body (len bytes, need not be NUL-terminated): every field
- * present and in range (t <= CWIRE_MAX_T, 1 <= len_ms <= 3600000, errors <= count, the
- * kinds add up to errors, the histogram decodes to the HDR_PTEST_* layout and holds at most
- * count values, unique non-empty names). Returns 0 (free with cwire_interval_free) or
- * CWIRE_ESYNTAX / CWIRE_ENOMEM with err filled; *iv is then empty. */
-int cwire_parse_interval(const char *body, size_t len, cwire_interval *iv, char *err, size_t errlen);
-void cwire_interval_free(cwire_interval *iv);
+ * present and in range (t <= COLLECT_WIRE_MAX_T, 1 <= len_ms <= 3600000, errors <= count, the
+ * kinds add up to errors, the histogram decodes to the HIST_PTEST_* layout and holds at most
+ * count values, unique non-empty names). Returns 0 (free with collect_wire_interval_fini) or
+ * COLLECT_WIRE_ESYNTAX / COLLECT_WIRE_ENOMEM with err filled; *iv is then empty. */
+int collect_wire_parse_interval(const char *body, size_t len, collect_wire_interval *iv, char *err, size_t errlen);
+void collect_wire_interval_fini(collect_wire_interval *iv);
 
-/* Parses a commit body {"workers": N}. Returns 0 or CWIRE_ESYNTAX (err filled). */
-int cwire_parse_commit(const char *body, size_t len, uint32_t *workers, char *err, size_t errlen);
+/* Parses a commit body {"workers": N}. Returns 0 or COLLECT_WIRE_ESYNTAX (err filled). */
+int collect_wire_parse_commit(const char *body, size_t len, uint32_t *workers, char *err, size_t errlen);
 
 /* True for 1..255 bytes of [A-Za-z0-9._-] not starting with '.' (a file name without any
  * path, never "." or "..", never a dot file). */
-bool cwire_plain_name(const char *s, size_t n);
-/* True for a final file name the collector accepts: "results.json", or 1..CWIRE_MAX_FILE_NAME
+bool collect_wire_plain_name(const char *s, size_t n);
+/* True for a final file name the collector accepts: "results.json", or 1..COLLECT_WIRE_MAX_FILE_NAME
  * bytes of [A-Za-z0-9._-] ending in ".hlog" and not starting with '.' (what
  * results_hlog_names produces; no path, so nothing can escape the worker's folder). */
-bool cwire_valid_file_name(const char *s, size_t n);
+bool collect_wire_valid_file_name(const char *s, size_t n);
 
 /* Splits a worker path "/v1/workers/I/REST" (path of n bytes): *index = I (decimal, no
  * sign or leading zeros, < 2^31) and *rest a view of REST ("interval", "final",
  * "final/NAME"). Returns 0 or -1 (not a worker path). */
-int cwire_worker_path(const char *path, size_t n, uint32_t *index, const char **rest, size_t *rest_n);
+int collect_wire_worker_path(const char *path, size_t n, uint32_t *index, const char **rest, size_t *rest_n);
 
 #endif

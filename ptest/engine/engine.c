@@ -15,7 +15,7 @@ static uint64_t ns_to_ms(uint64_t ns)
     return (ns + CLOCK_NS_PER_MS / 2) / CLOCK_NS_PER_MS;
 }
 
-static void jtl_record(eng_thread *th, eng_user *u, const client_result *r, uint64_t lat)
+static void jtl_record(engine_thread *th, engine_user *u, const client_result *r, uint64_t lat)
 {
     engine *e = th->eng;
     const client_req *q = u->req;
@@ -50,7 +50,7 @@ static void jtl_record(eng_thread *th, eng_user *u, const client_result *r, uint
     jtl_row_add(&th->jtl, &row);
 }
 
-static void record(eng_thread *th, eng_user *u, const client_result *r)
+static void record(engine_thread *th, engine_user *u, const client_result *r)
 {
     if (stats_err_is_local(r->kind)) {
         /* The generator's own limit: not a sample (no JTL row), not a connect failure of
@@ -64,8 +64,7 @@ static void record(eng_thread *th, eng_user *u, const client_result *r)
         stats_connect(&th->st, r->kind);
     uint64_t lat = r->t_done > r->intended ? r->t_done - r->intended : 0;
     uint64_t svc = r->t_send && r->t_done > r->t_send ? r->t_done - r->t_send : 0;
-    stats_record(&th->st, u->req->label, r->t_done, r->kind, r->status, lat, svc, r->bytes_rx,
-                 r->bytes_tx);
+    stats_record(&th->st, u->req->label, r->t_done, r->kind, r->status, lat, svc, r->bytes_rx, r->bytes_tx);
     if (r->handshake)
         stats_handshake(&th->st, u->req->label, r->handshake_ns, r->resumed);
     if (th->jtl.fd >= 0)
@@ -74,119 +73,119 @@ static void record(eng_thread *th, eng_user *u, const client_result *r)
 
 /* ---------------------------------------------------------------- thread loop ------ */
 
-void eng_on_done(client_conn *c, const client_result *r)
+void engine_on_done(client_conn *c, const client_result *r)
 {
-    eng_user *u = c->owner;
-    eng_sc *sc = u->sc;
-    eng_thread *th = sc->th;
+    engine_user *u = c->owner;
+    engine_sc *sc = u->sc;
+    engine_thread *th = sc->th;
     sc->inflight--;
     record(th, u, r);
     u->req = NULL;
     if (th->stopping)
         return;
     if (sc->ps->model == PLAN_CLOSED) {
-        eng_closed_done(u, r);
+        engine_closed_done(u, r);
     } else {
         sc->avail[sc->n_avail++] = u;
-        eng_open_pump(sc, r->t_done);
+        engine_open_pump(sc, r->t_done);
     }
-    eng_sc_check_done(sc);
+    engine_sc_check_done(sc);
 }
 
-void eng_on_tick(ev_loop *loop, ev_timer *t)
+void engine_on_tick(evloop *loop, evloop_timer *t)
 {
-    eng_thread *th = t->data;
-    mono_ns now = ev_now(loop);
+    engine_thread *th = t->data;
+    mono_ns now = evloop_now(loop);
     stats_roll(&th->st, now);
     (void)jtl_flush(&th->jtl);
     mono_ns start = th->eng->start;
     uint64_t sec = now > start ? (now - start) / CLOCK_NS_PER_SEC : 0;
-    ev_timer_start(loop, t, start + (sec + 1) * CLOCK_NS_PER_SEC);
+    evloop_timer_start(loop, t, start + (sec + 1) * CLOCK_NS_PER_SEC);
 }
 
-void eng_on_sweep(ev_loop *loop, ev_timer *t)
+void engine_on_sweep(evloop *loop, evloop_timer *t)
 {
-    eng_thread *th = t->data;
-    mono_ns now = ev_now_update(loop);
+    engine_thread *th = t->data;
+    mono_ns now = evloop_now_update(loop);
     for (size_t i = 0; i < th->n_users && !th->stopping; i++)
         if (client_busy(&th->users[i].conn))
             client_check_timeout(&th->users[i].conn, now);
     if (th->sc_left > 0)
-        ev_timer_start(loop, t, now + th->eng->sweep_ns);
+        evloop_timer_start(loop, t, now + th->eng->sweep_ns);
 }
 
-void eng_thread_finish(eng_thread *th)
+void engine_thread_finish(engine_thread *th)
 {
-    ev_timer_stop(th->loop, &th->tick);
-    ev_timer_stop(th->loop, &th->sweep);
+    evloop_timer_stop(th->loop, &th->tick);
+    evloop_timer_stop(th->loop, &th->sweep);
     for (size_t i = 0; i < th->n_users; i++) {
-        ev_timer_stop(th->loop, &th->users[i].timer);
+        evloop_timer_stop(th->loop, &th->users[i].timer);
         client_close(&th->users[i].conn);
     }
     for (size_t i = 0; i < th->n_sc; i++) {
-        ev_timer_stop(th->loop, &th->sc[i].endt);
-        ev_timer_stop(th->loop, &th->sc[i].arrival);
+        evloop_timer_stop(th->loop, &th->sc[i].endt);
+        evloop_timer_stop(th->loop, &th->sc[i].arrival);
     }
     stats_roll_slow(&th->st, clock_mono_now(), true);
     (void)jtl_flush(&th->jtl);
     __atomic_store_n(&th->finished, 1, __ATOMIC_RELEASE);
     if (th->eng->o.notify)
-        ev_wake(th->eng->o.notify);
-    ev_break(th->loop);
+        evloop_wake(th->eng->o.notify);
+    evloop_break(th->loop);
 }
 
-void eng_on_wake(ev_loop *loop, void *arg)
+void engine_on_wake(evloop *loop, void *arg)
 {
-    eng_thread *th = arg;
+    engine_thread *th = arg;
     if (th->stopping || !__atomic_load_n(&th->stop_flag, __ATOMIC_ACQUIRE))
         return;
     if (__atomic_load_n(&th->finished, __ATOMIC_ACQUIRE))
         return;
     th->stopping = true;
-    mono_ns now = ev_now_update(loop);
+    mono_ns now = evloop_now_update(loop);
     for (size_t i = 0; i < th->n_sc; i++) {
-        eng_sc *sc = &th->sc[i];
+        engine_sc *sc = &th->sc[i];
         if (sc->ps->model == PLAN_OPEN && !sc->done)
-            eng_open_drop_backlog(sc, now);
+            engine_open_drop_backlog(sc, now);
         sc->inflight = 0;
         sc->done = true;
     }
     th->sc_left = 0;
-    eng_thread_finish(th);
+    engine_thread_finish(th);
 }
 
-static void thread_begin(eng_thread *th)
+static void thread_begin(engine_thread *th)
 {
     engine *e = th->eng;
-    ev_loop *loop = th->loop;
+    evloop *loop = th->loop;
     th->st.start = e->start;
     th->st.sec = 0;
     th->st.sec_end = e->start + CLOCK_NS_PER_SEC;
-    ev_timer_start(loop, &th->tick, e->start + CLOCK_NS_PER_SEC);
-    ev_timer_start(loop, &th->sweep, e->start + e->sweep_ns);
+    evloop_timer_start(loop, &th->tick, e->start + CLOCK_NS_PER_SEC);
+    evloop_timer_start(loop, &th->sweep, e->start + e->sweep_ns);
     th->sc_left = th->n_sc;
     for (size_t i = 0; i < th->n_sc; i++) {
-        eng_sc *sc = &th->sc[i];
+        engine_sc *sc = &th->sc[i];
         sc->t_begin = e->start + sc->ps->start_delay_ns;
         if (sc->ps->model == PLAN_CLOSED)
-            eng_closed_begin(sc, e->start);
+            engine_closed_begin(sc, e->start);
         else
-            eng_open_begin(sc, e->start);
+            engine_open_begin(sc, e->start);
     }
     /* Scenarios without work on this thread are done at once. */
     for (size_t i = 0; i < th->n_sc; i++)
-        eng_sc_check_done(&th->sc[i]);
+        engine_sc_check_done(&th->sc[i]);
 }
 
 static void *thread_main(void *arg)
 {
-    eng_thread *th = arg;
+    engine_thread *th = arg;
     thread_begin(th);
     if (!__atomic_load_n(&th->finished, __ATOMIC_ACQUIRE))
-        (void)ev_run(th->loop);
+        (void)evloop_run(th->loop);
     if (!__atomic_load_n(&th->finished, __ATOMIC_ACQUIRE)) {
         /* The loop failed (epoll error): publish what was measured and end. */
-        eng_thread_finish(th);
+        engine_thread_finish(th);
     }
     return NULL;
 }
@@ -197,7 +196,7 @@ int engine_start(engine *e, mono_ns start, char *err, size_t errlen)
 {
     e->start = start;
     e->wall_start = clock_wall_now() - (clock_mono_now() - start);
-    /* Workers never handle signals: the coordinator does (ev_wake is how it reaches them). */
+    /* Workers never handle signals: the coordinator does (evloop_wake is how it reaches them). */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -228,7 +227,7 @@ void engine_stop(engine *e)
     for (unsigned i = 0; i < e->n_threads; i++) {
         __atomic_store_n(&e->th[i].stop_flag, 1, __ATOMIC_RELEASE);
         if (e->th[i].loop)
-            ev_wake(e->th[i].loop);
+            evloop_wake(e->th[i].loop);
     }
 }
 

@@ -58,22 +58,21 @@
 
 #define ENGINE_MAX_THREADS 256
 #define ENGINE_CONNECT_BACKOFF (10 * CLOCK_NS_PER_MS)
-#define ENGINE_LOCAL_BACKOFF_MAX CLOCK_NS_PER_SEC  /* closed users beyond a local limit */
+#define ENGINE_LOCAL_BACKOFF_MAX CLOCK_NS_PER_SEC /* closed users beyond a local limit */
 
 typedef struct engine engine;
 
 typedef struct engine_opts {
-    unsigned threads;        /* >= 1; capped at the number of users + connections */
-    int jtl_fd;              /* -1: no JTL; else an O_APPEND fd (jtl_open), not closed here */
-    ev_loop *notify;         /* woken (ev_wake) when a thread finishes; may be NULL */
-    uint64_t seed;           /* 0: seed the per-thread rngs from the OS */
+    unsigned threads; /* >= 1; capped at the number of users + connections */
+    int jtl_fd;       /* -1: no JTL; else an O_APPEND fd (jtl_open), not closed here */
+    evloop *notify;   /* woken (evloop_wake) when a thread finishes; may be NULL */
+    uint64_t seed;    /* 0: seed the per-thread rngs from the OS */
 } engine_opts;
 
 /* Prepares everything for plan p against target t (both must outlive the engine):
  * renders the requests, builds the schedules, allocates threads, loops, connections and
  * statistics. Returns 0 with *out set, or -1 with err filled. */
-int engine_create(engine **out, const plan *p, const client_target *t, const engine_opts *o,
-                  char *err, size_t errlen);
+int engine_create(engine **out, const plan *p, const client_target *t, const engine_opts *o, char *err, size_t errlen);
 /* Starts the threads; the run's time 0 is start (monotonic; seconds of the statistics are
  * counted from it). Returns 0 or -1 with err filled (threads already started are stopped
  * and joined). */
@@ -111,27 +110,27 @@ void engine_destroy(engine *e);
 /* An https connection's OpenSSL state on top (SSL object, its buffers, the session):
  * 1,000 users, RSS 30 MiB against 7.6 MiB over plain http, ~19 KiB each (bench/ptest_tls.sh). */
 #define ENGINE_TLS_CONN_BYTES 20480u
-#define ENGINE_BASE_BYTES (UINT64_C(16) << 20)   /* threads, histograms, results */
+#define ENGINE_BASE_BYTES (UINT64_C(16) << 20) /* threads, histograms, results */
 /* Descriptors ptest holds besides its connections, with one interval log per label more:
  * std streams, 3 per event loop (epoll, eventfd, timerfd; 4 engine threads and the
  * coordinator), JTL, scrape (13 seen with one engine thread and one label). */
 #define ENGINE_FD_OWN 24u
-#define ENGINE_FD_MARGIN 64u                     /* raised limit: room above the need */
+#define ENGINE_FD_MARGIN 64u /* raised limit: room above the need */
 
 enum { ENGINE_FIT_REFUSE = -1, ENGINE_FIT_OK = 0, ENGINE_FIT_WARN = 1 };
 
 typedef struct engine_fit {
-    uint64_t users;          /* closed users + open max_connections of the plan */
-    uint64_t user_bytes;     /* engine_user_bytes() */
-    uint64_t tls_bytes;      /* https target: ENGINE_TLS_CONN_BYTES more per connection, else 0 */
-    uint64_t fds_own;        /* ENGINE_FD_OWN + labels */
-    uint64_t fds_needed;     /* users + fds_own */
-    uint64_t fd_limit;       /* soft RLIMIT_NOFILE in effect (0: unknown) */
+    uint64_t users;      /* closed users + open max_connections of the plan */
+    uint64_t user_bytes; /* engine_user_bytes() */
+    uint64_t tls_bytes;  /* https target: ENGINE_TLS_CONN_BYTES more per connection, else 0 */
+    uint64_t fds_own;    /* ENGINE_FD_OWN + labels */
+    uint64_t fds_needed; /* users + fds_own */
+    uint64_t fd_limit;   /* soft RLIMIT_NOFILE in effect (0: unknown) */
     uint64_t fd_hard;
-    uint64_t mem_avail;      /* bytes (0: unknown, not checked) */
-    const char *mem_from;    /* "MemAvailable" or "the cgroup's memory.max" */
-    uint64_t mem_needed;     /* set by engine_fit_judge: the measured figure */
-    uint64_t mem_worst;      /* set by engine_fit_judge: with full read buffers */
+    uint64_t mem_avail;   /* bytes (0: unknown, not checked) */
+    const char *mem_from; /* "MemAvailable" or "the cgroup's memory.max" */
+    uint64_t mem_needed;  /* set by engine_fit_judge: the measured figure */
+    uint64_t mem_worst;   /* set by engine_fit_judge: with full read buffers */
 } engine_fit;
 
 /* Bytes of one user or connection slot before it connects. */
@@ -151,7 +150,7 @@ size_t engine_n_labels(const engine *e);
 const char *engine_label(const engine *e, size_t i);
 stats_thread *engine_thread_stats(engine *e, unsigned i);
 /* After engine_join: merges every thread's whole-run totals of label i into dst (an
- * initialised stats_label). Returns 0 or an HDR_* code. */
+ * initialised stats_label). Returns 0 or an HIST_* code. */
 int engine_label_totals(engine *e, size_t i, stats_label *dst);
 /* Rows lost by the JTL writers (write failures), after engine_join. */
 uint64_t engine_jtl_lost(const engine *e);

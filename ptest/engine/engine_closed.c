@@ -2,40 +2,40 @@
  * and loop send, wait, think (engine.h describes the model). */
 #include "engine_int.h"
 
-static void user_finish(eng_user *u)
+static void user_finish(engine_user *u)
 {
     if (u->finished)
         return;
     u->finished = true;
-    eng_sc *sc = u->sc;
-    ev_timer_stop(sc->th->loop, &u->timer);
+    engine_sc *sc = u->sc;
+    evloop_timer_stop(sc->th->loop, &u->timer);
     client_close(&u->conn);
     sc->active--;
-    eng_sc_check_done(sc);
+    engine_sc_check_done(sc);
 }
 
-static void user_iterate(eng_user *u, mono_ns intended)
+static void user_iterate(engine_user *u, mono_ns intended)
 {
-    eng_sc *sc = u->sc;
-    eng_thread *th = sc->th;
+    engine_sc *sc = u->sc;
+    engine_thread *th = sc->th;
     uint64_t iters = sc->ps->iterations;
     if (th->stopping || intended >= sc->t_end || (iters && u->iters >= iters)) {
         user_finish(u);
         return;
     }
-    u->req = sc->ps->order == PLAN_ORDER_SEQUENCE ? &sc->reqs[u->seq] : eng_pick(sc, &th->rng);
+    u->req = sc->ps->order == PLAN_ORDER_SEQUENCE ? &sc->reqs[u->seq] : engine_pick(sc, &th->rng);
     sc->inflight++;
     client_send(&u->conn, u->req, intended);
 }
 
-void eng_on_user_timer(ev_loop *loop, ev_timer *t)
+void engine_on_user_timer(evloop *loop, evloop_timer *t)
 {
     (void)loop;
-    eng_user *u = t->data;
+    engine_user *u = t->data;
     user_iterate(u, u->next);
 }
 
-static uint64_t think_ns(eng_sc *sc, rng *r)
+static uint64_t think_ns(engine_sc *sc, rng *r)
 {
     const plan_think *k = &sc->ps->think;
     if (k->mean_ns == 0 && k->stddev_ns == 0)
@@ -48,10 +48,10 @@ static uint64_t think_ns(eng_sc *sc, rng *r)
     return (uint64_t)d;
 }
 
-void eng_closed_done(eng_user *u, const client_result *r)
+void engine_closed_done(engine_user *u, const client_result *r)
 {
-    eng_sc *sc = u->sc;
-    eng_thread *th = sc->th;
+    engine_sc *sc = u->sc;
+    engine_thread *th = sc->th;
     /* In a sequence an iteration is one pass over the requests (a JMeter loop). */
     if (sc->ps->order != PLAN_ORDER_SEQUENCE || ++u->seq == sc->n_reqs) {
         u->seq = 0;
@@ -79,37 +79,37 @@ void eng_closed_done(eng_user *u, const client_result *r)
         return;
     }
     u->next = next;
-    ev_timer_start(th->loop, &u->timer, next);
+    evloop_timer_start(th->loop, &u->timer, next);
 }
 
-void eng_on_scenario_end(ev_loop *loop, ev_timer *t)
+void engine_on_scenario_end(evloop *loop, evloop_timer *t)
 {
     (void)loop;
-    eng_sc *sc = t->data;
+    engine_sc *sc = t->data;
     /* Users waiting (ramp-up, think, backoff) finish now; those in flight when their
      * answer arrives. */
     for (size_t i = 0; i < sc->n_users && !sc->done; i++) {
-        eng_user *u = &sc->users[i];
+        engine_user *u = &sc->users[i];
         if (!u->finished && !client_busy(&u->conn))
             user_finish(u);
     }
 }
 
-void eng_closed_begin(eng_sc *sc, mono_ns start)
+void engine_closed_begin(engine_sc *sc, mono_ns start)
 {
     const plan_scenario *ps = sc->ps;
-    ev_loop *loop = sc->th->loop;
+    evloop *loop = sc->th->loop;
     bool by_count = ps->hold_for_ns == 0 && ps->iterations > 0;
     sc->t_end = by_count ? UINT64_MAX : start + plan_scenario_duration(ps);
     sc->active = sc->n_users;
     for (size_t j = 0; j < sc->n_users; j++) {
-        eng_user *u = &sc->users[j];
+        engine_user *u = &sc->users[j];
         /* User n of N starts at ramp_up * n / N (n counted over all threads). */
         uint64_t n = u->num - 1;
         double at = (double)ps->ramp_up_ns * (double)n / (double)(ps->users ? ps->users : 1);
         u->next = sc->t_begin + (uint64_t)at;
-        ev_timer_start(loop, &u->timer, u->next);
+        evloop_timer_start(loop, &u->timer, u->next);
     }
     if (!by_count)
-        ev_timer_start(loop, &sc->endt, sc->t_end);
+        evloop_timer_start(loop, &sc->endt, sc->t_end);
 }

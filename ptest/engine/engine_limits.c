@@ -14,7 +14,7 @@ uint64_t engine_user_bytes(void)
 {
     /* The user (connection slot) itself and, for an open slot, its free-list entry; the
      * 16 KiB read buffer is calloc'ed untouched (no RAM until a response arrives). */
-    return (uint64_t)sizeof(eng_user) + (uint64_t)sizeof(eng_user *);
+    return (uint64_t)sizeof(engine_user) + (uint64_t)sizeof(engine_user *);
 }
 
 /* "1.5 GiB", "300.0 MiB", "12.0 KiB". */
@@ -75,7 +75,8 @@ int engine_fit_judge(engine_fit *f, char *msg, size_t msglen)
     if (f->mem_avail > 0 && f->mem_worst > f->mem_avail) {
         snprintf(text, sizeof(text),
                  "with responses over 4 KiB the plan's %" PRIu64 " connections may need up to %s of memory, "
-                 "%s is available (%s)", conns, worst, avail, f->mem_from ? f->mem_from : "MemAvailable");
+                 "%s is available (%s)",
+                 conns, worst, avail, f->mem_from ? f->mem_from : "MemAvailable");
         append(msg, msglen, text);
         rc = ENGINE_FIT_WARN;
     }

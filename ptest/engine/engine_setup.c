@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void thread_free(eng_thread *th)
+static void thread_free(engine_thread *th)
 {
     if (th->users)
         for (size_t i = 0; i < th->n_users; i++) {
@@ -23,26 +23,26 @@ static void thread_free(eng_thread *th)
     free(th->rbufs);
     jtl_buf_fini(&th->jtl);
     stats_thread_fini(&th->st);
-    ev_destroy(th->loop);
+    evloop_destroy(th->loop);
 }
 
-static int thread_setup(engine *e, eng_thread *th, char *err, size_t errlen)
+static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
 {
     const plan *p = e->p;
     unsigned T = e->n_threads;
     th->eng = e;
     th->jtl.fd = -1;
-    th->loop = ev_create();
+    th->loop = evloop_create();
     if (!th->loop) {
         snprintf(err, errlen, "cannot create an event loop: %s", strerror(errno));
         return -1;
     }
-    ev_set_wake(th->loop, eng_on_wake, th);
+    evloop_set_wake(th->loop, engine_on_wake, th);
     /* Arrivals (and think times) due within the slack share one wake-up: the pump sends
      * every arrival due by then in one pass, each still timed from its intended time. */
-    ev_set_timer_slack(th->loop, p->timer_slack_ns);
-    ev_timer_init(&th->tick, eng_on_tick, th);
-    ev_timer_init(&th->sweep, eng_on_sweep, th);
+    evloop_set_timer_slack(th->loop, p->timer_slack_ns);
+    evloop_timer_init(&th->tick, engine_on_tick, th);
+    evloop_timer_init(&th->sweep, engine_on_sweep, th);
     if (stats_thread_init(&th->st, e->n_labels, 0) != 0 || jtl_buf_init(&th->jtl, e->o.jtl_fd) != 0)
         goto nomem;
     if (e->o.seed)
@@ -57,15 +57,15 @@ static int thread_setup(engine *e, eng_thread *th, char *err, size_t errlen)
     size_t total = 0;
     for (size_t i = 0; i < p->n_scenarios; i++) {
         const plan_scenario *ps = &p->scenarios[i];
-        eng_sc *sc = &th->sc[i];
+        engine_sc *sc = &th->sc[i];
         sc->ps = ps;
         sc->th = th;
         sc->reqs = &e->reqs[e->req_off[i]];
         sc->cumw = &e->cumw[e->req_off[i]];
         sc->n_reqs = ps->n_requests;
         sc->wtotal = sc->cumw[sc->n_reqs - 1];
-        ev_timer_init(&sc->endt, eng_on_scenario_end, sc);
-        ev_timer_init(&sc->arrival, eng_on_arrival, sc);
+        evloop_timer_init(&sc->endt, engine_on_scenario_end, sc);
+        evloop_timer_init(&sc->arrival, engine_on_arrival, sc);
         if (ps->model == PLAN_CLOSED) {
             sc->grp = ps->users;
             sc->n_users = ps->users / T + (th->idx < ps->users % T ? 1 : 0);
@@ -89,22 +89,22 @@ static int thread_setup(engine *e, eng_thread *th, char *err, size_t errlen)
     }
     th->n_users = total;
     th->users = calloc(total ? total : 1, sizeof(*th->users));
-    th->rbufs = calloc(total ? total : 1, CLIENT_RBUF_SIZE);   /* untouched pages cost no RAM */
+    th->rbufs = calloc(total ? total : 1, CLIENT_RBUF_SIZE); /* untouched pages cost no RAM */
     if (!th->users || !th->rbufs)
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < th->n_sc; i++) {
-        eng_sc *sc = &th->sc[i];
+        engine_sc *sc = &th->sc[i];
         sc->users = &th->users[k];
         for (size_t j = 0; j < sc->n_users; j++, k++) {
-            eng_user *u = &th->users[k];
+            engine_user *u = &th->users[k];
             u->sc = sc;
             /* Closed: global user number j * T + idx; open: slot number in the scenario. */
             u->num = sc->ps->model == PLAN_CLOSED ? (uint32_t)(j * T + th->idx + 1)
                                                   : (uint32_t)(j * sc->stride + th->idx + 1);
-            client_conn_init(&u->conn, th->loop, e->target, th->rbufs + k * CLIENT_RBUF_SIZE,
-                             CLIENT_RBUF_SIZE, eng_on_done, u, u->num);
-            ev_timer_init(&u->timer, eng_on_user_timer, u);
+            client_conn_init(&u->conn, th->loop, e->target, th->rbufs + k * CLIENT_RBUF_SIZE, CLIENT_RBUF_SIZE,
+                             engine_on_done, u, u->num);
+            evloop_timer_init(&u->timer, engine_on_user_timer, u);
             if (e->o.jtl_fd >= 0) {
                 char name[PLAN_MAX_LABEL + 48];
                 snprintf(name, sizeof(name), "%s %u-%u", sc->ps->name, th->idx + 1, (unsigned)u->num);
@@ -135,7 +135,7 @@ void engine_destroy(engine *e)
         free(e->th);
     }
     for (size_t i = 0; i < e->n_reqs; i++) {
-        client_req_free(&e->reqs[i]);
+        client_req_fini(&e->reqs[i]);
         if (e->url_csv)
             free(e->url_csv[i]);
         if (e->fail_status)
@@ -146,7 +146,7 @@ void engine_destroy(engine *e)
             free(e->label_csv[i]);
     if (e->scheds)
         for (size_t i = 0; i < e->p->n_scenarios; i++)
-            sched_fini(&e->scheds[i]);
+            schedule_fini(&e->scheds[i]);
     free(e->scheds);
     free(e->label_csv);
     free(e->url_csv);
@@ -174,15 +174,13 @@ static int setup_jtl_strings(engine *e)
             snprintf(msg, sizeof(msg), "expected status %d", e->reqs[i].expect_status);
         else
             snprintf(msg, sizeof(msg), "HTTP error status");
-        if (!(e->url_csv[i] = jtl_csv_field(e->reqs[i].url)) ||
-            !(e->fail_status[i] = jtl_csv_field(msg)))
+        if (!(e->url_csv[i] = jtl_csv_field(e->reqs[i].url)) || !(e->fail_status[i] = jtl_csv_field(msg)))
             return -1;
     }
     return 0;
 }
 
-int engine_create(engine **out, const plan *p, const client_target *t, const engine_opts *o,
-                  char *err, size_t errlen)
+int engine_create(engine **out, const plan *p, const client_target *t, const engine_opts *o, char *err, size_t errlen)
 {
     *out = NULL;
     engine *e = calloc(1, sizeof(*e));
@@ -235,14 +233,14 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
             const plan_request *pr = &ps->requests[j];
             if (client_req_render(&e->reqs[k], p, pr, pr->label_id, err, errlen) != 0) {
                 for (size_t m = 0; m < k; m++)
-                    client_req_free(&e->reqs[m]);
+                    client_req_fini(&e->reqs[m]);
                 e->n_reqs = 0;
                 goto fail;
             }
             cum += pr->weight ? pr->weight : 1;
             e->cumw[k] = cum;
         }
-        if (ps->model == PLAN_OPEN && sched_init(&e->scheds[i], ps->stages, ps->n_stages) != 0) {
+        if (ps->model == PLAN_OPEN && schedule_init(&e->scheds[i], ps->stages, ps->n_stages) != 0) {
             snprintf(err, errlen, "scenario %s: invalid stages", ps->name);
             goto fail;
         }
@@ -251,8 +249,7 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
         goto nomem;
 
     /* Timeouts are checked by a sweep; its period bounds their precision. */
-    uint64_t tmin = t->connect_timeout_ns < t->request_timeout_ns ? t->connect_timeout_ns
-                                                                   : t->request_timeout_ns;
+    uint64_t tmin = t->connect_timeout_ns < t->request_timeout_ns ? t->connect_timeout_ns : t->request_timeout_ns;
     e->sweep_ns = tmin / 20;
     if (e->sweep_ns < CLOCK_NS_PER_MS)
         e->sweep_ns = CLOCK_NS_PER_MS;

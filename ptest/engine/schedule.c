@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sched_init(sched *s, const plan_stage *stages, size_t n)
+int schedule_init(schedule *s, const plan_stage *stages, size_t n)
 {
     memset(s, 0, sizeof(*s));
     s->rate = calloc(n ? n : 1, sizeof(*s->rate));
@@ -24,11 +24,11 @@ int sched_init(sched *s, const plan_stage *stages, size_t n)
     s->n = n;
     return 0;
 fail:
-    sched_fini(s);
+    schedule_fini(s);
     return -1;
 }
 
-void sched_fini(sched *s)
+void schedule_fini(schedule *s)
 {
     free(s->rate);
     free(s->cum);
@@ -36,7 +36,7 @@ void sched_fini(sched *s)
     memset(s, 0, sizeof(*s));
 }
 
-uint64_t sched_count(const sched *s)
+uint64_t schedule_count(const schedule *s)
 {
     if (!s->cum)
         return 0;
@@ -45,7 +45,7 @@ uint64_t sched_count(const sched *s)
     return c <= 0 ? 0 : (uint64_t)c;
 }
 
-double sched_peak_rate(const sched *s)
+double schedule_peak_rate(const schedule *s)
 {
     double m = 0;
     for (size_t i = 0; i < s->n; i++)
@@ -54,13 +54,13 @@ double sched_peak_rate(const sched *s)
     return m;
 }
 
-int sched_time(const sched *s, uint64_t k, size_t *hint, uint64_t *t_ns)
+int schedule_time(const schedule *s, uint64_t k, size_t *hint, uint64_t *t_ns)
 {
     if (s->n == 0)
-        return SCHED_END;
+        return SCHEDULE_END;
     double kd = (double)k;
     if (!(kd < s->cum[s->n]))
-        return SCHED_END;
+        return SCHEDULE_END;
     size_t i = *hint < s->n ? *hint : 0;
     if (kd < s->cum[i])
         i = 0;
@@ -68,7 +68,7 @@ int sched_time(const sched *s, uint64_t k, size_t *hint, uint64_t *t_ns)
     while (i < s->n && !(kd < s->cum[i + 1]))
         i++;
     if (i >= s->n)
-        return SCHED_END;
+        return SCHEDULE_END;
     *hint = i;
     double off_s = (kd - s->cum[i]) / s->rate[i];
     if (off_s < 0)

@@ -18,31 +18,34 @@
 
 #include "plan.h"
 
-#define SCHED_END (-1)   /* arrival index past the end of the schedule */
+#define SCHEDULE_END (-1) /* arrival index past the end of the schedule */
 
-typedef struct sched {
+typedef struct schedule {
     size_t n;
-    double *rate;            /* [n] per second */
-    double *cum;             /* [n + 1] arrivals before stage i; cum[n] = total (may be fractional) */
-    uint64_t *start_ns;      /* [n + 1] stage start offsets; start_ns[n] = total duration */
-} sched;
+    double *rate;       /* [n] per second */
+    double *cum;        /* [n + 1] arrivals before stage i; cum[n] = total (may be fractional) */
+    uint64_t *start_ns; /* [n + 1] stage start offsets; start_ns[n] = total duration */
+} schedule;
 
 /* Builds the schedule of n stages (copied). Returns 0, or -1 on allocation failure or a
  * negative / non-finite rate. n == 0 is a valid empty schedule. */
-int sched_init(sched *s, const plan_stage *stages, size_t n);
-void sched_fini(sched *s);
+int schedule_init(schedule *s, const plan_stage *stages, size_t n);
+void schedule_fini(schedule *s);
 
 /* Number of arrivals in the whole schedule (those with a time before the end). */
-uint64_t sched_count(const sched *s);
+uint64_t schedule_count(const schedule *s);
 /* Total duration in ns. */
-static inline uint64_t sched_duration(const sched *s) { return s->start_ns[s->n]; }
+static inline uint64_t schedule_duration(const schedule *s)
+{
+    return s->start_ns[s->n];
+}
 
 /* Intended offset (ns from the schedule's start) of arrival k. *hint is a stage index the
  * caller keeps between calls (start with 0); looking up increasing k costs O(1).
- * Returns 0 with *t_ns set, or SCHED_END when k >= sched_count(s). */
-int sched_time(const sched *s, uint64_t k, size_t *hint, uint64_t *t_ns);
+ * Returns 0 with *t_ns set, or SCHEDULE_END when k >= schedule_count(s). */
+int schedule_time(const schedule *s, uint64_t k, size_t *hint, uint64_t *t_ns);
 
 /* Highest rate of all stages (per second); 0 for an empty schedule. */
-double sched_peak_rate(const sched *s);
+double schedule_peak_rate(const schedule *s);
 
 #endif

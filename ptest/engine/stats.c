@@ -5,12 +5,18 @@
 #include <string.h>
 
 static const char *const err_names[STATS_ERR_N] = {
-    "ok", "connect_refused", "connect_timeout", "timeout", "reset", "bad_response",
-    "status", "expectation", "local_limit", "tls",
+    "ok",           "connect_refused", "connect_timeout", "timeout",     "reset",
+    "bad_response", "status",          "expectation",     "local_limit", "tls",
 };
 static const char *const err_texts[STATS_ERR_N] = {
-    "ok", "connection refused", "connect timeout", "request timeout", "connection reset",
-    "bad response", "unexpected status", "failed expectation",
+    "ok",
+    "connection refused",
+    "connect timeout",
+    "request timeout",
+    "connection reset",
+    "bad response",
+    "unexpected status",
+    "failed expectation",
     "local limit (no file descriptor, local port or socket memory)",
     "TLS handshake failed",
 };
@@ -25,14 +31,14 @@ const char *stats_err_text(int kind)
     return kind >= 0 && kind < STATS_ERR_N ? err_texts[kind] : "unknown error";
 }
 
-static int hist_init(hdr_histogram *h)
+static int label_hist_init(hist *h)
 {
-    return hdr_init(h, HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS);
+    return hist_init(h, HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS);
 }
 
-static int hist_create(hdr_histogram **h)
+static int label_hist_create(hist **h)
 {
-    return hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, h);
+    return hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, h);
 }
 
 /* ns -> us for recording, rounded to nearest; values under 1 us record as 0 (valid). */
@@ -44,23 +50,23 @@ static inline uint64_t ns_to_us(uint64_t ns)
 int stats_label_init(stats_label *l)
 {
     memset(l, 0, sizeof(*l));
-    int rc = hist_init(&l->svc);
-    if (rc == 0 && (rc = hist_init(&l->tls_hs)) != 0)
-        hdr_fini(&l->svc);
+    int rc = label_hist_init(&l->svc);
+    if (rc == 0 && (rc = label_hist_init(&l->tls_hs)) != 0)
+        hist_fini(&l->svc);
     return rc;
 }
 
 void stats_label_fini(stats_label *l)
 {
-    hdr_fini(&l->svc);
-    hdr_fini(&l->tls_hs);
+    hist_fini(&l->svc);
+    hist_fini(&l->tls_hs);
 }
 
 int stats_label_merge(stats_label *dst, const stats_label *src)
 {
-    int rc = hdr_add(&dst->svc, &src->svc);
+    int rc = hist_add(&dst->svc, &src->svc);
     if (rc == 0 && src->tls_hs.total_count)
-        rc = hdr_add(&dst->tls_hs, &src->tls_hs);
+        rc = hist_add(&dst->tls_hs, &src->tls_hs);
     if (rc != 0)
         return rc;
     dst->tls_handshakes += src->tls_handshakes;
@@ -83,7 +89,7 @@ static void seconds_free(stats_second *s, size_t n)
     if (!s)
         return;
     for (size_t i = 0; i < n; i++)
-        hdr_destroy(s[i].lat);
+        hist_destroy(s[i].lat);
     free(s);
 }
 
@@ -93,7 +99,7 @@ static stats_second *seconds_new(size_t n)
     if (!s)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (hist_create(&s[i].lat) != 0) {
+        if (label_hist_create(&s[i].lat) != 0) {
             seconds_free(s, n);
             return NULL;
         }
@@ -128,7 +134,7 @@ fail:
             stats_label_fini(&t->labels[i]);
     free(t->labels);
     memset(t, 0, sizeof(*t));
-    return HDR_ENOMEM;
+    return HIST_ENOMEM;
 }
 
 void stats_thread_fini(stats_thread *t)
@@ -153,8 +159,7 @@ void stats_roll_slow(stats_thread *t, mono_ns now, bool force)
         return;
     bool any = false;
     for (size_t i = 0; i < t->n_labels; i++)
-        if (t->cur[i].count > 0 || t->cur[i].lat->total_count > 0 ||
-            t->cur[i].by_kind[STATS_ERR_LOCAL_LIMIT] > 0)
+        if (t->cur[i].count > 0 || t->cur[i].lat->total_count > 0 || t->cur[i].by_kind[STATS_ERR_LOCAL_LIMIT] > 0)
             any = true;
     bool added = false;
     if (any) {
@@ -164,13 +169,13 @@ void stats_roll_slow(stats_thread *t, mono_ns now, bool force)
             if (c->count == 0 && c->lat->total_count == 0 && c->by_kind[STATS_ERR_LOCAL_LIMIT] == 0)
                 continue;
             if (p->lat->total_count == 0) {
-                hdr_histogram *tmp = p->lat;
+                hist *tmp = p->lat;
                 p->lat = c->lat;
                 c->lat = tmp;
             } else {
-                /* Both histograms share one layout: hdr_add cannot fail but for
+                /* Both histograms share one layout: hist_add cannot fail but for
                  * overflow of a 64-bit count, which needs centuries of requests. */
-                (void)hdr_add(p->lat, c->lat);
+                (void)hist_add(p->lat, c->lat);
                 added = true;
             }
             p->count += c->count;
@@ -190,7 +195,7 @@ void stats_roll_slow(stats_thread *t, mono_ns now, bool force)
         if (added)
             for (size_t i = 0; i < t->n_labels; i++)
                 if (t->cur[i].lat->total_count > 0)
-                    hdr_reset(t->cur[i].lat);
+                    hist_reset(t->cur[i].lat);
     } else if (t->pub_conn_ok != t->conn_ok || t->pub_conn_fail != t->conn_fail) {
         pthread_mutex_lock(&t->mu);
         t->pub_conn_ok = t->conn_ok;
@@ -210,11 +215,11 @@ void stats_handshake(stats_thread *t, size_t label, uint64_t ns, bool resumed)
     stats_label *l = &t->labels[label];
     l->tls_handshakes++;
     l->tls_resumed += resumed;
-    (void)hdr_record(&l->tls_hs, ns_to_us(ns));
+    (void)hist_record(&l->tls_hs, ns_to_us(ns));
 }
 
-void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status,
-                  uint64_t lat_ns, uint64_t svc_ns, uint64_t bytes_rx, uint64_t bytes_tx)
+void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status, uint64_t lat_ns, uint64_t svc_ns,
+                  uint64_t bytes_rx, uint64_t bytes_tx)
 {
     stats_roll(t, now);
     stats_label *l = &t->labels[label];
@@ -242,8 +247,8 @@ void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int stat
     if (status >= STATS_STATUS_MIN && status <= STATS_STATUS_MAX)
         l->status[status - STATS_STATUS_MIN]++;
     /* Overflow of a 64-bit total is the only failure; it cannot happen in practice. */
-    (void)hdr_record(c->lat, ns_to_us(lat_ns));
-    (void)hdr_record(&l->svc, ns_to_us(svc_ns));
+    (void)hist_record(c->lat, ns_to_us(lat_ns));
+    (void)hist_record(&l->svc, ns_to_us(svc_ns));
 }
 
 int stats_interval_init(stats_interval *iv, size_t n_labels)
@@ -252,11 +257,11 @@ int stats_interval_init(stats_interval *iv, size_t n_labels)
     iv->n_labels = n_labels;
     iv->labels = seconds_new(n_labels);
     if (!iv->labels)
-        return HDR_ENOMEM;
-    if (hist_create(&iv->total.lat) != 0) {
+        return HIST_ENOMEM;
+    if (label_hist_create(&iv->total.lat) != 0) {
         seconds_free(iv->labels, n_labels);
         iv->labels = NULL;
-        return HDR_ENOMEM;
+        return HIST_ENOMEM;
     }
     return 0;
 }
@@ -264,14 +269,14 @@ int stats_interval_init(stats_interval *iv, size_t n_labels)
 void stats_interval_fini(stats_interval *iv)
 {
     seconds_free(iv->labels, iv->n_labels);
-    hdr_destroy(iv->total.lat);
+    hist_destroy(iv->total.lat);
     memset(iv, 0, sizeof(*iv));
 }
 
 static void second_reset(stats_second *s)
 {
     if (s->lat->total_count > 0)
-        hdr_reset(s->lat);
+        hist_reset(s->lat);
     s->count = 0;
     s->errors = 0;
     memset(s->by_kind, 0, sizeof(s->by_kind));
@@ -287,7 +292,7 @@ void stats_interval_reset(stats_interval *iv)
 static int second_add(stats_second *dst, const stats_second *src)
 {
     if (src->lat->total_count > 0) {
-        int rc = hdr_add(dst->lat, src->lat);
+        int rc = hist_add(dst->lat, src->lat);
         if (rc != 0)
             return rc;
     }
@@ -301,7 +306,7 @@ static int second_add(stats_second *dst, const stats_second *src)
 int stats_interval_add(stats_interval *dst, const stats_interval *src)
 {
     if (dst->n_labels != src->n_labels)
-        return HDR_EINVAL;
+        return HIST_EINVAL;
     for (size_t i = 0; i < src->n_labels; i++) {
         int rc = second_add(&dst->labels[i], &src->labels[i]);
         if (rc != 0)
@@ -314,7 +319,7 @@ int stats_collect(stats_thread *t, uint64_t upto, stats_interval *iv, stats_heal
 {
     int rc = 0;
     if (iv->n_labels != t->n_labels)
-        return HDR_EINVAL;
+        return HIST_EINVAL;
     pthread_mutex_lock(&t->mu);
     if (t->pub_any && t->pub_sec <= upto) {
         for (size_t i = 0; i < t->n_labels && rc == 0; i++) {
@@ -339,7 +344,7 @@ int stats_collect(stats_thread *t, uint64_t upto, stats_interval *iv, stats_heal
 
 uint64_t stats_second_pct(const stats_second *s, double p)
 {
-    return hdr_value_at_percentile(s->lat, p);
+    return hist_value_at_percentile(s->lat, p);
 }
 
 /* --- time series ---------------------------------------------------------------------- */

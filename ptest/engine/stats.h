@@ -1,7 +1,7 @@
 /* stats.h - ptest's measurements: per thread and per label, merged exactly.
  *
  * Units: latencies and service times are recorded in microseconds into HDR histograms
- * (hdr.h, HDR_PTEST_*: 1 us .. 1 h, 3 significant digits).
+ * (hist.h, HIST_PTEST_*: 1 us .. 1 h, 3 significant digits).
  *   latency      from the intended send time to the last byte of the response (open model:
  *                the schedule's time, so queueing behind a stalled server is counted;
  *                closed model: when the user started the iteration, connect included)
@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "hdr.h"
+#include "hist.h"
 
 /* Outcome of one request. STATS_OK, _STATUS and _EXPECTATION carry a response (and latency). */
 enum stats_err {
@@ -75,31 +75,31 @@ static inline bool stats_err_is_local(int kind)
 
 /* Whole-run totals of one label (one thread's share, or merged). */
 typedef struct stats_label {
-    uint64_t count;              /* finished requests: responses + transport errors
+    uint64_t count;   /* finished requests: responses + transport errors
                                     (attempts stopped by a local limit are not requests) */
-    uint64_t errors;             /* count with a kind != STATS_OK; by_kind sums to it but
+    uint64_t errors;  /* count with a kind != STATS_OK; by_kind sums to it but
                                     for [STATS_ERR_LOCAL_LIMIT], which is outside count */
-    uint64_t dropped;            /* open model: arrivals never sent (see engine.h) */
-    uint64_t queued;             /* open model: arrivals sent late because every connection
+    uint64_t dropped; /* open model: arrivals never sent (see engine.h) */
+    uint64_t queued;  /* open model: arrivals sent late because every connection
                                     was busy (their latency includes the wait) */
     uint64_t bytes_rx, bytes_tx;
     uint64_t by_kind[STATS_ERR_N];
     uint64_t status[STATS_STATUS_MAX - STATS_STATUS_MIN + 1];
-    hdr_histogram svc;           /* service time, us */
-    uint64_t tls_handshakes;     /* https: completed handshakes of the label's requests ... */
-    uint64_t tls_resumed;        /* ... of which resumed a session */
-    hdr_histogram tls_hs;        /* their durations, us (in latency, not in service time) */
+    hist svc;                /* service time, us */
+    uint64_t tls_handshakes; /* https: completed handshakes of the label's requests ... */
+    uint64_t tls_resumed;    /* ... of which resumed a session */
+    hist tls_hs;             /* their durations, us (in latency, not in service time) */
 } stats_label;
 
-/* Initialises / frees one label's totals. Return 0 or HDR_ENOMEM. */
+/* Initialises / frees one label's totals. Return 0 or HIST_ENOMEM. */
 int stats_label_init(stats_label *l);
 void stats_label_fini(stats_label *l);
-/* dst += src exactly. Returns 0 or an HDR_* code (dst then unchanged for the histogram). */
+/* dst += src exactly. Returns 0 or an HIST_* code (dst then unchanged for the histogram). */
 int stats_label_merge(stats_label *dst, const stats_label *src);
 
 /* The per-second part of one label, as published / collected. */
 typedef struct stats_second {
-    hdr_histogram *lat;          /* latency of the responses completed in the second, us */
+    hist *lat; /* latency of the responses completed in the second, us */
     uint64_t count, errors;
     uint64_t by_kind[STATS_ERR_N]; /* errors of the second by kind ([STATS_OK] stays 0), for
                                     the live view of a distributed run (upload.h); as in
@@ -117,15 +117,15 @@ typedef struct stats_thread {
     int last_fail;               /* kind of the last connect failure */
     /* published, guarded by mu */
     pthread_mutex_t mu;
-    stats_second *pub;           /* [n_labels] */
-    uint64_t pub_sec;            /* latest second merged into pub */
-    bool pub_any;                /* pub holds something not collected yet */
+    stats_second *pub; /* [n_labels] */
+    uint64_t pub_sec;  /* latest second merged into pub */
+    bool pub_any;      /* pub holds something not collected yet */
     uint64_t pub_conn_ok, pub_conn_fail;
     int pub_last_fail;
 } stats_thread;
 
 /* Creates the stats of one thread for n_labels labels, with seconds counted from start.
- * Returns 0, or HDR_ENOMEM/-1 (nothing to free then). */
+ * Returns 0, or HIST_ENOMEM/-1 (nothing to free then). */
 int stats_thread_init(stats_thread *t, size_t n_labels, mono_ns start);
 void stats_thread_fini(stats_thread *t);
 
@@ -144,8 +144,8 @@ static inline void stats_roll(stats_thread *t, mono_ns now)
  * lat_ns / svc_ns the latency and service time; otherwise they are ignored. A local-limit
  * kind only counts in by_kind (stats_err_is_local).
  * Owner thread only; never allocates. */
-void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status,
-                  uint64_t lat_ns, uint64_t svc_ns, uint64_t bytes_rx, uint64_t bytes_tx);
+void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int status, uint64_t lat_ns, uint64_t svc_ns,
+                  uint64_t bytes_rx, uint64_t bytes_tx);
 /* Counts a TLS handshake of ns (resumed or full) made for a request of label. */
 void stats_handshake(stats_thread *t, size_t label, uint64_t ns, bool resumed);
 /* Counts n open-model arrivals of label that were never sent. */
@@ -171,27 +171,27 @@ static inline void stats_connect(stats_thread *t, int kind)
 
 /* What one collection returns besides the histograms. */
 typedef struct stats_health {
-    uint64_t conn_ok, conn_fail;  /* cumulative, as of the thread's last publication */
+    uint64_t conn_ok, conn_fail; /* cumulative, as of the thread's last publication */
     int last_fail;
 } stats_health;
 
 /* One second (or the final part of one) of all labels, merged over threads. */
 typedef struct stats_interval {
     size_t n_labels;
-    stats_second *labels;        /* [n_labels] */
-    stats_second total;          /* all labels */
+    stats_second *labels; /* [n_labels] */
+    stats_second total;   /* all labels */
 } stats_interval;
 
 int stats_interval_init(stats_interval *iv, size_t n_labels);
 void stats_interval_fini(stats_interval *iv);
 void stats_interval_reset(stats_interval *iv);
-/* dst += src (same label count). Returns 0 or an HDR_* code. */
+/* dst += src (same label count). Returns 0 or an HIST_* code. */
 int stats_interval_add(stats_interval *dst, const stats_interval *src);
 
 /* Coordinator side: moves everything thread t published for seconds <= upto into iv
  * (labels and total) and empties the slot; data of later seconds stays for the next
  * collection. h (may be NULL) receives the thread's connection counters. Thread-safe
- * against the owner's stats_roll. Returns 0 or an HDR_* code. */
+ * against the owner's stats_roll. Returns 0 or an HIST_* code. */
 int stats_collect(stats_thread *t, uint64_t upto, stats_interval *iv, stats_health *h);
 
 /* Percentile of a second's histogram in us (0 when empty). */
@@ -202,10 +202,10 @@ uint64_t stats_second_pct(const stats_second *s, double p);
 /* One point of the 1 s time series: requests completed in [t, t + len) seconds after the
  * start, their errors and latency p50/p99 (us; 0 when there was no response). */
 typedef struct stats_point {
-    uint32_t t;                  /* second index */
-    uint32_t len_ms;             /* length of the interval (1000, less for the last one) */
+    uint32_t t;      /* second index */
+    uint32_t len_ms; /* length of the interval (1000, less for the last one) */
     uint64_t count, errors;
-    uint64_t responses;          /* how many latencies the percentiles come from */
+    uint64_t responses; /* how many latencies the percentiles come from */
     uint64_t p50_us, p99_us;
 } stats_point;
 
@@ -213,8 +213,8 @@ typedef struct stats_point {
  * allocate (coordinator only, once per second); failures are sticky and reported. */
 typedef struct stats_series {
     size_t n_labels;
-    size_t n, cap;               /* points per label */
-    stats_point *pts;            /* [cap][n_labels + 1] */
+    size_t n, cap;    /* points per label */
+    stats_point *pts; /* [cap][n_labels + 1] */
     bool failed;
 } stats_series;
 

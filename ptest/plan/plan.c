@@ -26,7 +26,7 @@ static void headers_free(plan_header *h, size_t n)
     free(h);
 }
 
-void plan_free(plan *p)
+void plan_fini(plan *p)
 {
     if (!p)
         return;
@@ -55,7 +55,7 @@ void plan_free(plan *p)
     }
     free(p->thresholds);
     headers_free(p->headers, p->n_headers);
-    plan_url_free(&p->target);
+    plan_url_fini(&p->target);
     free(p->target_str);
     free(p->server.metrics);
     free(p->server.config);
@@ -76,8 +76,8 @@ void plan_set_defaults(plan *p)
 
 /* ---- ad-hoc plans and overrides ------------------------------------------------- */
 
-int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, uint64_t duration_ns,
-                  const char *label, char *err, size_t errlen)
+int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, uint64_t duration_ns, const char *label,
+                  char *err, size_t errlen)
 {
     const char *rest;
     char q[PLAN_QCAP];
@@ -157,7 +157,7 @@ int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, u
 nomem:
     plan_set_err(err, errlen, "out of memory");
 fail:
-    plan_free(p);
+    plan_fini(p);
     return -1;
 }
 
@@ -180,10 +180,10 @@ int plan_set_target(plan *p, const char *url, char *err, size_t errlen)
     if (plan_url_parse(&u, url, err, errlen) < 0)
         return -1;
     if (!(s = plan_dup(url))) {
-        plan_url_free(&u);
+        plan_url_fini(&u);
         return plan_set_err(err, errlen, "out of memory");
     }
-    plan_url_free(&p->target);
+    plan_url_fini(&p->target);
     free(p->target_str);
     p->target = u;
     p->target_str = s;

@@ -4,7 +4,7 @@
  * A plan is built from YAML (plan_load_file), from the ad-hoc command line
  * (plan_from_url, like wrk/wrk2), or from a JMeter .jmx (jmx.h converts it to YAML). It owns all its strings.
  * Read-only once built; safe to share between engine threads. A zeroed plan is valid input
- * to plan_free; every builder leaves *p zeroed when it fails.
+ * to plan_fini; every builder leaves *p zeroed when it fails.
  *
  * The target may be missing after plan_load_* (the caller may supply it with
  * plan_set_target, e.g. from --target); call plan_validate before running a plan.
@@ -12,50 +12,50 @@
 #ifndef PTEST_PLAN_H
 #define PTEST_PLAN_H
 
+#include "rng.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "rng.h"
 
-#define PLAN_MAX_LABEL 64          /* bytes; labels and names are printable ASCII */
+#define PLAN_MAX_LABEL 64 /* bytes; labels and names are printable ASCII */
 #define PLAN_MAX_SCENARIOS 64
-#define PLAN_MAX_REQUESTS 1000     /* in the whole plan (one histogram set per label) */
-#define PLAN_MAX_STAGES 1000       /* per scenario */
-#define PLAN_MAX_HEADERS 64        /* per headers mapping */
-#define PLAN_MAX_DURATION_NS (UINT64_C(365) * 86400 * 1000000000)  /* any scenario, start delay included */
-#define PLAN_MAX_TIMER_SLACK_NS (UINT64_C(10) * 1000000)               /* settings.timer_slack, --timer-slack */
+#define PLAN_MAX_REQUESTS 1000                                    /* in the whole plan (one histogram set per label) */
+#define PLAN_MAX_STAGES 1000                                      /* per scenario */
+#define PLAN_MAX_HEADERS 64                                       /* per headers mapping */
+#define PLAN_MAX_DURATION_NS (UINT64_C(365) * 86400 * 1000000000) /* any scenario, start delay included */
+#define PLAN_MAX_TIMER_SLACK_NS (UINT64_C(10) * 1000000)          /* settings.timer_slack, --timer-slack */
 #define PLAN_DEFAULT_MAX_CONNECTIONS 1000
 
 typedef struct plan_url {
-    char *scheme;              /* "http" or "https" (lower case) */
-    char *host;                /* without brackets for IPv6 */
-    uint16_t port;             /* 80 (https: 443) when the URL has none */
-    char *base_path;           /* path prefix from the target URL, "" or "/api" (no trailing '/') */
-    char *authority;           /* value for the Host header: "host", "host:port", "[::1]:8080";
+    char *scheme;    /* "http" or "https" (lower case) */
+    char *host;      /* without brackets for IPv6 */
+    uint16_t port;   /* 80 (https: 443) when the URL has none */
+    char *base_path; /* path prefix from the target URL, "" or "/api" (no trailing '/') */
+    char *authority; /* value for the Host header: "host", "host:port", "[::1]:8080";
                                   the port is omitted when it is the scheme's
                                   default (80, https 443) */
-    bool tls;                  /* https: TLS to the target (tls.h) */
+    bool tls;        /* https: TLS to the target (ptls.h) */
 } plan_url;
 
 typedef struct plan_header {
-    char *name;                /* an HTTP token */
-    char *value;               /* no control bytes except HTAB */
+    char *name;  /* an HTTP token */
+    char *value; /* no control bytes except HTAB */
 } plan_header;
 
 typedef struct plan_request {
-    char *label;               /* results are reported per label; defaults to the path */
-    uint32_t label_id;         /* index of label in plan_labels() order */
-    char *method;              /* "GET" by default; a token (known methods upper-cased) */
-    char *path;                /* as written: starts with '/', may carry a query; the request
+    char *label;       /* results are reported per label; defaults to the path */
+    uint32_t label_id; /* index of label in plan_labels() order */
+    char *method;      /* "GET" by default; a token (known methods upper-cased) */
+    char *path;        /* as written: starts with '/', may carry a query; the request
                                   target sent is target.base_path followed by path */
     size_t n_headers;
     plan_header *headers;
-    char *body;                /* NULL = no body */
+    char *body; /* NULL = no body */
     size_t body_len;
-    uint32_t weight;           /* >= 1 */
-    int expect_status;         /* 0 = any 2xx/3xx counts as success */
-    char *expect_body;         /* substring the body must contain, or NULL */
-    unsigned line, col;        /* where it was defined, for messages (0 if not from YAML) */
+    uint32_t weight;    /* >= 1 */
+    int expect_status;  /* 0 = any 2xx/3xx counts as success */
+    char *expect_body;  /* substring the body must contain, or NULL */
+    unsigned line, col; /* where it was defined, for messages (0 if not from YAML) */
 } plan_request;
 
 enum plan_model { PLAN_CLOSED, PLAN_OPEN };
@@ -67,32 +67,32 @@ enum plan_model { PLAN_CLOSED, PLAN_OPEN };
 enum plan_order { PLAN_ORDER_MIX, PLAN_ORDER_SEQUENCE };
 
 typedef struct plan_stage {
-    double rate;               /* arrivals per second, > 0 */
-    uint64_t duration_ns;      /* > 0 */
+    double rate;          /* arrivals per second, > 0 */
+    uint64_t duration_ns; /* > 0 */
 } plan_stage;
 
 typedef struct plan_think {
-    enum rng_dist dist;        /* RNG_CONSTANT when only a duration is given */
-    uint64_t mean_ns, stddev_ns;   /* draws (rng_draw) may be negative: the engine clamps at 0 */
+    enum rng_dist dist;          /* RNG_CONSTANT when only a duration is given */
+    uint64_t mean_ns, stddev_ns; /* draws (rng_draw) may be negative: the engine clamps at 0 */
 } plan_think;
 
 typedef struct plan_scenario {
-    char *name;                /* unique in the plan; default "scenario-N" (1-based) */
+    char *name; /* unique in the plan; default "scenario-N" (1-based) */
     enum plan_model model;
     /* closed */
     uint32_t users;
     uint64_t ramp_up_ns;
-    uint64_t hold_for_ns;      /* after ramp-up; 0 only with iterations (bounded by count) */
-    uint64_t iterations;       /* per user; 0 = unlimited (time-bound); with SEQUENCE one
+    uint64_t hold_for_ns;  /* after ramp-up; 0 only with iterations (bounded by count) */
+    uint64_t iterations;   /* per user; 0 = unlimited (time-bound); with SEQUENCE one
                                   iteration is one pass over the requests */
-    enum plan_order order;     /* PLAN_ORDER_MIX unless `order: sequence` */
+    enum plan_order order; /* PLAN_ORDER_MIX unless `order: sequence` */
     plan_think think;
     /* open */
     size_t n_stages;
-    plan_stage *stages;        /* a constant `rate:` is one stage of the whole duration */
+    plan_stage *stages; /* a constant `rate:` is one stage of the whole duration */
     uint32_t max_connections;
     /* both */
-    uint64_t start_delay_ns;   /* scenario starts this long after the run */
+    uint64_t start_delay_ns; /* scenario starts this long after the run */
     size_t n_requests;
     plan_request *requests;
     uint64_t weight_total;
@@ -100,8 +100,8 @@ typedef struct plan_scenario {
 } plan_scenario;
 
 typedef struct plan_threshold {
-    char *label;               /* "*" = every label and the total */
-    char *expr;                /* as written: "p95 < 250ms" (parsed by the analysis stage) */
+    char *label; /* "*" = every label and the total */
+    char *expr;  /* as written: "p95 < 250ms" (parsed by the analysis stage) */
     unsigned line, col;
 } plan_threshold;
 
@@ -110,9 +110,9 @@ typedef struct plan_threshold {
  * GET target.base_path + path on the target, query allowed) or an http:// URL of its own
  * (another port, an exporter next to the service). */
 typedef struct plan_server {
-    char *metrics;             /* Prometheus text with process_cpu_seconds_total and
+    char *metrics; /* Prometheus text with process_cpu_seconds_total and
                                   process_resident_memory_bytes */
-    char *config;              /* msdemo's /config JSON (expected delays) */
+    char *config;  /* msdemo's /config JSON (expected delays) */
 } plan_server;
 
 /* TLS settings for an https:// target (plan `tls:`, or --cacert, --insecure, --cert,
@@ -121,38 +121,38 @@ typedef struct plan_server {
  * so that a file that does not load is reported as file:line:col. */
 enum plan_tls_file { PLAN_TLS_CACERT, PLAN_TLS_CERT, PLAN_TLS_KEY, PLAN_TLS_N_FILES };
 typedef struct plan_tls {
-    char *file[PLAN_TLS_N_FILES];  /* PEM files or NULL: CA certificates to trust instead of
+    char *file[PLAN_TLS_N_FILES]; /* PEM files or NULL: CA certificates to trust instead of
                                       the system store; client certificate (chain); its key
                                       (NULL: in the certificate's file) */
     unsigned line[PLAN_TLS_N_FILES], col[PLAN_TLS_N_FILES];
-    bool insecure;                 /* no certificate or name verification */
-    char *server_name;             /* SNI and the name verified, instead of target.host */
+    bool insecure;     /* no certificate or name verification */
+    char *server_name; /* SNI and the name verified, instead of target.host */
 } plan_tls;
 
 typedef struct plan {
-    char *name;                /* default: the file name without directory and extension */
-    char *source;              /* file it came from, or "command line" */
-    plan_url target;           /* target.host == NULL: no target yet */
-    char *target_str;          /* as written; NULL when no target */
-    size_t n_scenarios;        /* >= 1 */
+    char *name;         /* default: the file name without directory and extension */
+    char *source;       /* file it came from, or "command line" */
+    plan_url target;    /* target.host == NULL: no target yet */
+    char *target_str;   /* as written; NULL when no target */
+    size_t n_scenarios; /* >= 1 */
     plan_scenario *scenarios;
     size_t n_thresholds;
-    plan_threshold *thresholds;    /* in document order */
-    uint64_t connect_timeout_ns;   /* default 5 s */
-    uint64_t request_timeout_ns;   /* default 30 s */
-    uint64_t apdex_t_ns;           /* default 500 ms */
-    uint64_t timer_slack_ns;       /* engine timers (open-model arrivals, think times) may run
+    plan_threshold *thresholds;  /* in document order */
+    uint64_t connect_timeout_ns; /* default 5 s */
+    uint64_t request_timeout_ns; /* default 30 s */
+    uint64_t apdex_t_ns;         /* default 500 ms */
+    uint64_t timer_slack_ns;     /* engine timers (open-model arrivals, think times) may run
                                       up to this late so that those due close together share
                                       one wake-up; default 0 (each its own wake-up). Latency
                                       still counts from the intended time, so the slack shows
                                       in it (at most this much). <= PLAN_MAX_TIMER_SLACK_NS */
-    size_t n_headers;              /* sent with every request of the plan (see below) */
+    size_t n_headers;            /* sent with every request of the plan (see below) */
     plan_header *headers;
-    plan_server server;            /* both NULL unless asked */
-    plan_tls tls;                  /* used when target.tls */
-    uint32_t share_index;          /* plan_apply_share: this worker's share (0-based) ... */
-    uint32_t share_count;          /* ... of share_count; 0 = the whole load, not a share */
-    plan_scenario *whole;          /* a share: the scenarios as they were before the cut
+    plan_server server;   /* both NULL unless asked */
+    plan_tls tls;         /* used when target.tls */
+    uint32_t share_index; /* plan_apply_share: this worker's share (0-based) ... */
+    uint32_t share_count; /* ... of share_count; 0 = the whole load, not a share */
+    plan_scenario *whole; /* a share: the scenarios as they were before the cut
                                       ([n_scenarios]; stages owned, every other pointer
                                       borrowed from scenarios), for results.json
                                       "whole_plan"; NULL when not a share */
@@ -164,15 +164,15 @@ typedef struct plan {
  * in plans (the engine frames the body). */
 bool plan_request_has_header(const plan_request *r, const char *name);
 
-/* Parses "http://host[:port][/base]" into u (owned; free with plan_url_free). The scheme is
+/* Parses "http://host[:port][/base]" into u (owned; free with plan_url_fini). The scheme is
  * case-insensitive; no user info, query or fragment; trailing '/' of the base is dropped.
  * Returns 0, or -1 with err filled (no location prefix) and u zeroed. */
 int plan_url_parse(plan_url *u, const char *s, char *err, size_t errlen);
-void plan_url_free(plan_url *u);
+void plan_url_fini(plan_url *u);
 
 /* Loads a YAML plan. Errors are "file:line:col: message" (name is the file name used in
  * messages). A missing target is not an error here (see plan_validate). Returns 0 (free
- * with plan_free), or -1 with err filled and *p zeroed. */
+ * with plan_fini), or -1 with err filled and *p zeroed. */
 int plan_load_file(plan *p, const char *path, char *err, size_t errlen);
 int plan_load_string(plan *p, const char *name, const char *data, size_t len, char *err, size_t errlen);
 
@@ -187,8 +187,8 @@ int plan_validate(const plan *p, char *err, size_t errlen);
  * is dropped), labelled label (NULL: the path). Plan name "ad-hoc", source "command line".
  * connections >= 1, rate >= 0 and finite, 0 < duration_ns <= PLAN_MAX_DURATION_NS.
  * Returns 0 or -1 with err filled. */
-int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, uint64_t duration_ns,
-                  const char *label, char *err, size_t errlen);
+int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, uint64_t duration_ns, const char *label,
+                  char *err, size_t errlen);
 
 /* Checks a `server:` entry as written: a path starting with '/' or an http:// URL, of
  * printable ASCII without a fragment. Returns 0, or -1 with err filled (no location). */
@@ -199,7 +199,7 @@ int plan_server_check(const char *spec, char *err, size_t errlen);
 int plan_set_server(plan *p, bool config, const char *spec, char *err, size_t errlen);
 /* Where spec (a checked `server:` entry) points for p's current target: u->host, port and
  * authority, and u->base_path set to the whole request target to send (path and query).
- * Free with plan_url_free. Returns 0, or -1 with err filled and u zeroed. */
+ * Free with plan_url_fini. Returns 0, or -1 with err filled and u zeroed. */
 int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, size_t errlen);
 
 /* Sets a TLS file (--cacert, --cert, --key) to a copy of path (line/col 0), replacing the
@@ -245,10 +245,10 @@ uint64_t plan_scenario_duration(const plan_scenario *s);
 uint64_t plan_duration(const plan *p);
 
 /* Every distinct label in the plan, in order of first appearance (pointers into p, valid
- * until plan_free); labels[i] is the label whose label_id is i. Stores at most max entries
+ * until plan_fini); labels[i] is the label whose label_id is i. Stores at most max entries
  * (labels may be NULL if max is 0) and returns the number of distinct labels. */
 size_t plan_labels(const plan *p, const char **labels, size_t max);
 
-void plan_free(plan *p);
+void plan_fini(plan *p);
 
 #endif

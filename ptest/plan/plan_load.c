@@ -38,14 +38,14 @@ static bool is_token(const char *s, size_t n)
 }
 
 typedef struct loader {
-    yt_doc doc;
-    yt_error err;
+    yamltree_doc doc;
+    yamltree_error err;
     plan *p;
-    uint32_t n_labels;      /* distinct labels so far */
-    size_t n_requests;      /* requests so far, whole plan */
+    uint32_t n_labels; /* distinct labels so far */
+    size_t n_requests; /* requests so far, whole plan */
 } loader;
 
-#define FAIL(L, node, ...) yt_fail(&(L)->doc, (node), &(L)->err, __VA_ARGS__)
+#define FAIL(L, node, ...) yamltree_fail(&(L)->doc, (node), &(L)->err, __VA_ARGS__)
 
 static int oom(loader *L)
 {
@@ -54,27 +54,27 @@ static int oom(loader *L)
 
 /* Optional mapping-valued keys: an empty value ("headers:" with everything commented out)
  * counts as absent. */
-static const yt_node *opt_map(const yt_node *map, const char *key)
+static const yamltree_node *opt_map(const yamltree_node *map, const char *key)
 {
-    const yt_node *v = yt_get(map, key);
-    return v && v->kind == YT_NULL ? NULL : v;
+    const yamltree_node *v = yamltree_get(map, key);
+    return v && v->kind == YAMLTREE_NULL ? NULL : v;
 }
 
-static int get_str(loader *L, const yt_node *n, char **out)
+static int get_str(loader *L, const yamltree_node *n, char **out)
 {
     const char *s;
-    if (yt_str(&L->doc, n, &s, &L->err) < 0)
+    if (yamltree_str(&L->doc, n, &s, &L->err) < 0)
         return -1;
     if (!(*out = plan_dupn(s, n->len)))
         return oom(L);
     return 0;
 }
 
-static int get_name(loader *L, const yt_node *n, const char *what, char **out)
+static int get_name(loader *L, const yamltree_node *n, const char *what, char **out)
 {
     char q[PLAN_QCAP];
     const char *s, *why;
-    if (yt_str(&L->doc, n, &s, &L->err) < 0)
+    if (yamltree_str(&L->doc, n, &s, &L->err) < 0)
         return -1;
     if ((why = plan_name_problem(s, n->len)))
         return FAIL(L, n, "%s %s %s", what, plan_qs(q, s, n->len), why);
@@ -83,12 +83,12 @@ static int get_name(loader *L, const yt_node *n, const char *what, char **out)
     return 0;
 }
 
-static int get_duration(loader *L, const yt_node *map, const char *key, uint64_t max, uint64_t *out)
+static int get_duration(loader *L, const yamltree_node *map, const char *key, uint64_t max, uint64_t *out)
 {
-    const yt_node *v = yt_get(map, key);
+    const yamltree_node *v = yamltree_get(map, key);
     if (!v)
         return 0;
-    if (yt_duration(&L->doc, v, out, &L->err) < 0)
+    if (yamltree_duration(&L->doc, v, out, &L->err) < 0)
         return -1;
     if (*out > max) {
         char b[32];
@@ -98,11 +98,11 @@ static int get_duration(loader *L, const yt_node *map, const char *key, uint64_t
     return 0;
 }
 
-static int parse_headers(loader *L, const yt_node *map, plan_header **out, size_t *n_out)
+static int parse_headers(loader *L, const yamltree_node *map, plan_header **out, size_t *n_out)
 {
     char q[PLAN_QCAP], q2[PLAN_QCAP];
 
-    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0)
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0)
         return -1;
     if (map->n > PLAN_MAX_HEADERS)
         return FAIL(L, map, "too many headers (%zu, at most %d)", map->n, PLAN_MAX_HEADERS);
@@ -114,7 +114,7 @@ static int parse_headers(loader *L, const yt_node *map, plan_header **out, size_
     *out = hs;
     *n_out = map->n;
     for (size_t i = 0; i < map->n; i++) {
-        const yt_node *k = map->keys[i], *v = map->vals[i];
+        const yamltree_node *k = map->keys[i], *v = map->vals[i];
         const char *val;
         if (k->len > MAX_HEADER_NAME || !is_token(k->str, k->len))
             return FAIL(L, k, "invalid header name %s (a token: letters, digits and !#$%%&'*+-.^_`|~)",
@@ -125,7 +125,7 @@ static int parse_headers(loader *L, const yt_node *map, plan_header **out, size_
             if (plan_caseeq(map->keys[j]->str, k->str))
                 return FAIL(L, k, "header %s repeats %s (header names are case-insensitive)",
                             plan_qs(q, k->str, k->len), plan_qs(q2, map->keys[j]->str, map->keys[j]->len));
-        if (yt_str(&L->doc, v, &val, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &val, &L->err) < 0)
             return -1;
         if (v->len > MAX_HEADER_VALUE)
             return FAIL(L, v, "value of header %s is longer than %d bytes", plan_qs(q, k->str, k->len),
@@ -142,27 +142,27 @@ static int parse_headers(loader *L, const yt_node *map, plan_header **out, size_
     return 0;
 }
 
-static int parse_think(loader *L, const yt_node *n, plan_think *t)
+static int parse_think(loader *L, const yamltree_node *n, plan_think *t)
 {
     static const char *const keys[] = {"dist", "mean", "stddev", NULL};
     char q[PLAN_QCAP];
-    const yt_node *v;
+    const yamltree_node *v;
 
     t->dist = RNG_CONSTANT;
-    if (n->kind != YT_MAP) {
-        if (yt_duration(&L->doc, n, &t->mean_ns, &L->err) < 0)
+    if (n->kind != YAMLTREE_MAP) {
+        if (yamltree_duration(&L->doc, n, &t->mean_ns, &L->err) < 0)
             return -1;
         if (t->mean_ns > NS_PER_HOUR)
             return FAIL(L, n, "think_time is longer than 1h");
         return 0;
     }
-    if (yt_check_keys(&L->doc, n, keys, &L->err) < 0)
+    if (yamltree_check_keys(&L->doc, n, keys, &L->err) < 0)
         return -1;
-    if (!yt_get(n, "mean"))
+    if (!yamltree_get(n, "mean"))
         return FAIL(L, n, "think_time needs \"mean\"");
-    if ((v = yt_get(n, "dist"))) {
+    if ((v = yamltree_get(n, "dist"))) {
         const char *s;
-        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
             return -1;
         if (rng_dist_parse(s, &t->dist) < 0)
             return FAIL(L, v, "unknown dist %s (expected constant, uniform, normal, lognormal or exponential)",
@@ -171,18 +171,18 @@ static int parse_think(loader *L, const yt_node *n, plan_think *t)
     if (get_duration(L, n, "mean", NS_PER_HOUR, &t->mean_ns) < 0 ||
         get_duration(L, n, "stddev", NS_PER_HOUR, &t->stddev_ns) < 0)
         return -1;
-    if ((v = yt_get(n, "stddev")) && (t->dist == RNG_CONSTANT || t->dist == RNG_EXPONENTIAL))
+    if ((v = yamltree_get(n, "stddev")) && (t->dist == RNG_CONSTANT || t->dist == RNG_EXPONENTIAL))
         return FAIL(L, v, "stddev has no effect with dist: %s%s", rng_dist_name(t->dist),
                     t->dist == RNG_CONSTANT ? " (choose normal, lognormal or uniform)"
                                             : " (its stddev equals its mean)");
     return 0;
 }
 
-static int parse_path(loader *L, const yt_node *n, char **out)
+static int parse_path(loader *L, const yamltree_node *n, char **out)
 {
     char q[PLAN_QCAP];
     const char *s;
-    if (yt_str(&L->doc, n, &s, &L->err) < 0)
+    if (yamltree_str(&L->doc, n, &s, &L->err) < 0)
         return -1;
     if (n->len == 0 || s[0] != '/')
         return FAIL(L, n, "path %s must start with '/' (the host comes from target)", plan_qs(q, s, n->len));
@@ -210,7 +210,7 @@ static char *method_dup(const char *s, size_t n)
 /* A label stands for one (method, path) across the plan: the same label in two scenarios
  * is one line in the results, so it must measure the same thing; within one scenario a
  * repeated label would silently merge two weights. */
-static int register_label(loader *L, size_t si, size_t ri, const yt_node *at)
+static int register_label(loader *L, size_t si, size_t ri, const yamltree_node *at)
 {
     char q[PLAN_QCAP], q2[PLAN_QCAP];
     plan *p = L->p;
@@ -226,9 +226,11 @@ static int register_label(loader *L, size_t si, size_t ri, const yt_node *at)
             r->label_id = o->label_id;
             return 0;
         }
-        return FAIL(L, at, "duplicate label %s in scenario %s (first at line %u, column %u); "
-                        "give each request its own \"label\"", plan_qs(q, r->label, strlen(r->label)),
-                        plan_qs(q2, p->scenarios[si].name, strlen(p->scenarios[si].name)), o->line, o->col);
+        return FAIL(L, at,
+                    "duplicate label %s in scenario %s (first at line %u, column %u); "
+                    "give each request its own \"label\"",
+                    plan_qs(q, r->label, strlen(r->label)),
+                    plan_qs(q2, p->scenarios[si].name, strlen(p->scenarios[si].name)), o->line, o->col);
     }
     for (size_t i = 0; i < si; i++) {
         const plan_scenario *s = &p->scenarios[i];
@@ -237,10 +239,11 @@ static int register_label(loader *L, size_t si, size_t ri, const yt_node *at)
             if (strcmp(o->label, r->label) != 0)
                 continue;
             if (strcmp(o->method, r->method) != 0 || strcmp(o->path, r->path) != 0)
-                return FAIL(L, at, "label %s names %s %s here but %s %s at line %u, column %u; "
+                return FAIL(L, at,
+                            "label %s names %s %s here but %s %s at line %u, column %u; "
                             "a label must always name the same method and path",
-                            plan_qs(q, r->label, strlen(r->label)), r->method, r->path, o->method, o->path,
-                            o->line, o->col);
+                            plan_qs(q, r->label, strlen(r->label)), r->method, r->path, o->method, o->path, o->line,
+                            o->col);
             r->label_id = o->label_id;
             return 0;
         }
@@ -249,27 +252,27 @@ static int register_label(loader *L, size_t si, size_t ri, const yt_node *at)
     return 0;
 }
 
-static int parse_request(loader *L, size_t si, size_t ri, const yt_node *n)
+static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n)
 {
     static const char *const keys[] = {"label", "method", "path", "headers", "body", "weight", "expect", NULL};
     static const char *const expect_keys[] = {"status", "body_contains", NULL};
     plan_request *r = &L->p->scenarios[si].requests[ri];
-    const yt_node *v, *label_at;
+    const yamltree_node *v, *label_at;
     char q[PLAN_QCAP];
     uint64_t u;
 
-    if (yt_check_keys(&L->doc, n, keys, &L->err) < 0)
+    if (yamltree_check_keys(&L->doc, n, keys, &L->err) < 0)
         return -1;
     r->line = n->line;
     r->col = n->col;
-    if (!(v = yt_get(n, "path")))
+    if (!(v = yamltree_get(n, "path")))
         return FAIL(L, n, "request needs \"path\"");
     if (parse_path(L, v, &r->path) < 0)
         return -1;
     label_at = v;
-    if ((v = yt_get(n, "method"))) {
+    if ((v = yamltree_get(n, "method"))) {
         const char *s;
-        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
             return -1;
         if (v->len > MAX_METHOD || !is_token(s, v->len))
             return FAIL(L, v, "invalid method %s", plan_qs(q, s, v->len));
@@ -279,7 +282,7 @@ static int parse_request(loader *L, size_t si, size_t ri, const yt_node *n)
     }
     if (!r->method)
         return oom(L);
-    if ((v = yt_get(n, "label"))) {
+    if ((v = yamltree_get(n, "label"))) {
         if (get_name(L, v, "label", &r->label) < 0)
             return -1;
         label_at = v;
@@ -293,28 +296,28 @@ static int parse_request(loader *L, size_t si, size_t ri, const yt_node *n)
     if (strcmp(r->label, "*") == 0)
         return FAIL(L, label_at, "label \"*\" is reserved (in thresholds it means every label)");
     r->weight = 1;
-    if ((v = yt_get(n, "weight"))) {
-        if (yt_u64(&L->doc, v, 1, MAX_WEIGHT, &u, &L->err) < 0)
+    if ((v = yamltree_get(n, "weight"))) {
+        if (yamltree_u64(&L->doc, v, 1, MAX_WEIGHT, &u, &L->err) < 0)
             return -1;
         r->weight = (uint32_t)u;
     }
     if ((v = opt_map(n, "headers")) && parse_headers(L, v, &r->headers, &r->n_headers) < 0)
         return -1;
-    if ((v = yt_get(n, "body"))) {
+    if ((v = yamltree_get(n, "body"))) {
         if (get_str(L, v, &r->body) < 0)
             return -1;
         r->body_len = v->len;
     }
     if ((v = opt_map(n, "expect"))) {
-        const yt_node *e;
-        if (yt_check_keys(&L->doc, v, expect_keys, &L->err) < 0)
+        const yamltree_node *e;
+        if (yamltree_check_keys(&L->doc, v, expect_keys, &L->err) < 0)
             return -1;
-        if ((e = yt_get(v, "status"))) {
-            if (yt_u64(&L->doc, e, 100, 599, &u, &L->err) < 0)
+        if ((e = yamltree_get(v, "status"))) {
+            if (yamltree_u64(&L->doc, e, 100, 599, &u, &L->err) < 0)
                 return -1;
             r->expect_status = (int)u;
         }
-        if ((e = yt_get(v, "body_contains"))) {
+        if ((e = yamltree_get(v, "body_contains"))) {
             if (get_str(L, e, &r->expect_body) < 0)
                 return -1;
             if (e->len == 0)
@@ -324,9 +327,9 @@ static int parse_request(loader *L, size_t si, size_t ri, const yt_node *n)
     return register_label(L, si, ri, label_at);
 }
 
-static int parse_stage(loader *L, const yt_node *n, const char *what, double *rate, uint64_t *dur)
+static int parse_stage(loader *L, const yamltree_node *n, const char *what, double *rate, uint64_t *dur)
 {
-    const yt_node *rn = yt_get(n, "rate"), *dn = yt_get(n, "duration");
+    const yamltree_node *rn = yamltree_get(n, "rate"), *dn = yamltree_get(n, "duration");
     char q[PLAN_QCAP];
 
     if (!rn && !dn)
@@ -335,28 +338,29 @@ static int parse_stage(loader *L, const yt_node *n, const char *what, double *ra
         return FAIL(L, n, "%s needs \"rate\" (with \"duration\")", what);
     if (!dn)
         return FAIL(L, n, "%s needs \"duration\" (with \"rate\")", what);
-    if (yt_rate(&L->doc, rn, rate, &L->err) < 0)
+    if (yamltree_rate(&L->doc, rn, rate, &L->err) < 0)
         return -1;
     if (!(*rate > 0) || *rate > PLAN_MAX_RATE)
         return FAIL(L, rn, "rate %s is out of range (above 0, at most 10000000/s)", plan_qs(q, rn->str, rn->len));
-    if (yt_duration(&L->doc, dn, dur, &L->err) < 0)
+    if (yamltree_duration(&L->doc, dn, dur, &L->err) < 0)
         return -1;
     if (*dur == 0)
         return FAIL(L, dn, "duration must be greater than 0");
     return 0;
 }
 
-static int parse_open(loader *L, plan_scenario *s, const yt_node *n)
+static int parse_open(loader *L, plan_scenario *s, const yamltree_node *n)
 {
     static const char *const stage_keys[] = {"rate", "duration", NULL};
-    const yt_node *st = yt_get(n, "stages"), *rate = yt_get(n, "rate"), *dur = yt_get(n, "duration");
-    const yt_node *v;
+    const yamltree_node *st = yamltree_get(n, "stages"), *rate = yamltree_get(n, "rate"),
+                        *dur = yamltree_get(n, "duration");
+    const yamltree_node *v;
     uint64_t u;
 
     if (st && (rate || dur))
-        return FAIL(L, yt_get_key(n, "stages"), "use either \"rate\" with \"duration\" or \"stages\", not both");
+        return FAIL(L, yamltree_get_key(n, "stages"), "use either \"rate\" with \"duration\" or \"stages\", not both");
     if (st) {
-        if (yt_expect(&L->doc, st, YT_SEQ, &L->err) < 0)
+        if (yamltree_expect(&L->doc, st, YAMLTREE_SEQ, &L->err) < 0)
             return -1;
         if (st->n == 0)
             return FAIL(L, st, "stages must not be empty");
@@ -366,7 +370,7 @@ static int parse_open(loader *L, plan_scenario *s, const yt_node *n)
             return oom(L);
         s->n_stages = st->n;
         for (size_t i = 0; i < st->n; i++) {
-            if (yt_check_keys(&L->doc, st->items[i], stage_keys, &L->err) < 0 ||
+            if (yamltree_check_keys(&L->doc, st->items[i], stage_keys, &L->err) < 0 ||
                 parse_stage(L, st->items[i], "stage", &s->stages[i].rate, &s->stages[i].duration_ns) < 0)
                 return -1;
         }
@@ -380,39 +384,39 @@ static int parse_open(loader *L, plan_scenario *s, const yt_node *n)
         return FAIL(L, n, "open scenario needs \"rate\" with \"duration\", or \"stages\"");
     }
     s->max_connections = PLAN_DEFAULT_MAX_CONNECTIONS;
-    if ((v = yt_get(n, "max_connections"))) {
-        if (yt_u64(&L->doc, v, 1, MAX_CONNECTIONS, &u, &L->err) < 0)
+    if ((v = yamltree_get(n, "max_connections"))) {
+        if (yamltree_u64(&L->doc, v, 1, MAX_CONNECTIONS, &u, &L->err) < 0)
             return -1;
         s->max_connections = (uint32_t)u;
     }
     return 0;
 }
 
-static int parse_closed(loader *L, plan_scenario *s, const yt_node *n)
+static int parse_closed(loader *L, plan_scenario *s, const yamltree_node *n)
 {
-    const yt_node *v;
+    const yamltree_node *v;
     uint64_t u;
 
-    if (!(v = yt_get(n, "users")))
+    if (!(v = yamltree_get(n, "users")))
         return FAIL(L, n, "closed scenario needs \"users\"");
-    if (yt_u64(&L->doc, v, 1, MAX_USERS, &u, &L->err) < 0)
+    if (yamltree_u64(&L->doc, v, 1, MAX_USERS, &u, &L->err) < 0)
         return -1;
     s->users = (uint32_t)u;
     if (get_duration(L, n, "ramp_up", PLAN_MAX_DURATION_NS, &s->ramp_up_ns) < 0 ||
         get_duration(L, n, "hold_for", PLAN_MAX_DURATION_NS, &s->hold_for_ns) < 0)
         return -1;
-    if ((v = yt_get(n, "hold_for")) && s->hold_for_ns == 0)
+    if ((v = yamltree_get(n, "hold_for")) && s->hold_for_ns == 0)
         return FAIL(L, v, "hold_for must be greater than 0");
-    if ((v = yt_get(n, "iterations")) && yt_u64(&L->doc, v, 1, MAX_ITERATIONS, &s->iterations, &L->err) < 0)
+    if ((v = yamltree_get(n, "iterations")) && yamltree_u64(&L->doc, v, 1, MAX_ITERATIONS, &s->iterations, &L->err) < 0)
         return -1;
     if (!s->hold_for_ns && !s->iterations)
         return FAIL(L, n, "closed scenario needs \"hold_for\" or \"iterations\"");
-    if ((v = yt_get(n, "think_time")) && parse_think(L, v, &s->think) < 0)
+    if ((v = yamltree_get(n, "think_time")) && parse_think(L, v, &s->think) < 0)
         return -1;
-    if ((v = yt_get(n, "order"))) {
+    if ((v = yamltree_get(n, "order"))) {
         const char *o;
         char q[PLAN_QCAP];
-        if (yt_str(&L->doc, v, &o, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &o, &L->err) < 0)
             return -1;
         if (strcmp(o, "sequence") == 0)
             s->order = PLAN_ORDER_SEQUENCE;
@@ -422,24 +426,24 @@ static int parse_closed(loader *L, plan_scenario *s, const yt_node *n)
     return 0;
 }
 
-static int parse_scenario(loader *L, size_t si, const yt_node *n)
+static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
 {
-    static const char *const keys[] = {"name", "model", "users", "ramp_up", "hold_for", "think_time",
-                                       "iterations", "rate", "duration", "stages", "max_connections",
-                                       "start_delay", "requests", "order", NULL};
-    static const char *const closed_only[] = {"users", "ramp_up", "hold_for", "think_time", "iterations",
-                                              "order", NULL};
+    static const char *const keys[] = {"name",       "model", "users",    "ramp_up", "hold_for",        "think_time",
+                                       "iterations", "rate",  "duration", "stages",  "max_connections", "start_delay",
+                                       "requests",   "order", NULL};
+    static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
+                                              "iterations", "order",   NULL};
     static const char *const open_only[] = {"rate", "duration", "stages", "max_connections", NULL};
     plan *p = L->p;
     plan_scenario *s = &p->scenarios[si];
-    const yt_node *v;
+    const yamltree_node *v;
     char q[PLAN_QCAP];
 
-    if (yt_check_keys(&L->doc, n, keys, &L->err) < 0)
+    if (yamltree_check_keys(&L->doc, n, keys, &L->err) < 0)
         return -1;
     s->line = n->line;
     s->col = n->col;
-    if ((v = yt_get(n, "name"))) {
+    if ((v = yamltree_get(n, "name"))) {
         if (get_name(L, v, "scenario name", &s->name) < 0)
             return -1;
         for (size_t i = 0; i < si; i++)
@@ -455,13 +459,14 @@ static int parse_scenario(loader *L, size_t si, const yt_node *n)
             return oom(L);
         for (size_t i = 0; i < si; i++)
             if (strcmp(p->scenarios[i].name, s->name) == 0)
-                return FAIL(L, n, "this scenario's default name %s is taken by the scenario at line %u, "
-                            "column %u; give it a \"name\"", plan_qs(q, b, strlen(b)), p->scenarios[i].line,
-                            p->scenarios[i].col);
+                return FAIL(L, n,
+                            "this scenario's default name %s is taken by the scenario at line %u, "
+                            "column %u; give it a \"name\"",
+                            plan_qs(q, b, strlen(b)), p->scenarios[i].line, p->scenarios[i].col);
     }
-    if ((v = yt_get(n, "model"))) {
+    if ((v = yamltree_get(n, "model"))) {
         const char *m;
-        if (yt_str(&L->doc, v, &m, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &m, &L->err) < 0)
             return -1;
         if (strcmp(m, "closed") == 0)
             s->model = PLAN_CLOSED;
@@ -470,11 +475,11 @@ static int parse_scenario(loader *L, size_t si, const yt_node *n)
         else
             return FAIL(L, v, "model must be \"closed\" or \"open\", found %s", plan_qs(q, m, v->len));
     } else {
-        s->model = yt_get(n, "rate") || yt_get(n, "stages") ? PLAN_OPEN : PLAN_CLOSED;
+        s->model = yamltree_get(n, "rate") || yamltree_get(n, "stages") ? PLAN_OPEN : PLAN_CLOSED;
     }
     const char *const *wrong = s->model == PLAN_OPEN ? closed_only : open_only;
     for (; *wrong; wrong++)
-        if ((v = yt_get_key(n, *wrong)))
+        if ((v = yamltree_get_key(n, *wrong)))
             return FAIL(L, v, "\"%s\" is not used by %s scenario (it belongs to model: %s)", *wrong,
                         s->model == PLAN_OPEN ? "an open" : "a closed", s->model == PLAN_OPEN ? "closed" : "open");
     if ((s->model == PLAN_OPEN ? parse_open(L, s, n) : parse_closed(L, s, n)) < 0)
@@ -484,9 +489,9 @@ static int parse_scenario(loader *L, size_t si, const yt_node *n)
     if (plan_scenario_duration(s) > PLAN_MAX_DURATION_NS)
         return FAIL(L, n, "scenario %s lasts longer than 365 days", plan_qs(q, s->name, strlen(s->name)));
 
-    if (!(v = yt_get(n, "requests")))
+    if (!(v = yamltree_get(n, "requests")))
         return FAIL(L, n, "scenario %s needs \"requests\"", plan_qs(q, s->name, strlen(s->name)));
-    if (yt_expect(&L->doc, v, YT_SEQ, &L->err) < 0)
+    if (yamltree_expect(&L->doc, v, YAMLTREE_SEQ, &L->err) < 0)
         return -1;
     if (v->n == 0)
         return FAIL(L, v, "requests must not be empty");
@@ -541,7 +546,7 @@ static bool has_label(const plan *p, const char *k, size_t kl)
     return false;
 }
 
-static int unknown_label(loader *L, const yt_node *k)
+static int unknown_label(loader *L, const yamltree_node *k)
 {
     char q[PLAN_QCAP], list[200];
     const char *best = closest_label(L->p, k->str, k->len);
@@ -564,19 +569,19 @@ static int unknown_label(loader *L, const yt_node *k)
     return FAIL(L, k, "threshold for unknown label %s (\"*\" means all labels)", q);
 }
 
-static int parse_thresholds(loader *L, const yt_node *map)
+static int parse_thresholds(loader *L, const yamltree_node *map)
 {
     char q[PLAN_QCAP];
     size_t total = 0;
     plan *p = L->p;
 
-    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0)
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0)
         return -1;
     for (size_t i = 0; i < map->n; i++) {
-        const yt_node *k = map->keys[i], *v = map->vals[i];
+        const yamltree_node *k = map->keys[i], *v = map->vals[i];
         if (!(k->len == 1 && k->str[0] == '*') && !has_label(p, k->str, k->len))
             return unknown_label(L, k);
-        if (v->kind != YT_SEQ)
+        if (v->kind != YAMLTREE_SEQ)
             return FAIL(L, v, "thresholds of %s: expected a list of expressions, e.g. [\"p95 < 250ms\"]",
                         plan_qs(q, k->str, k->len));
         total += v->n;
@@ -588,9 +593,9 @@ static int parse_thresholds(loader *L, const yt_node *map)
     p->n_thresholds = total;
     size_t t = 0;
     for (size_t i = 0; i < map->n; i++) {
-        const yt_node *k = map->keys[i], *v = map->vals[i];
+        const yamltree_node *k = map->keys[i], *v = map->vals[i];
         for (size_t j = 0; j < v->n; j++, t++) {
-            const yt_node *e = v->items[j];
+            const yamltree_node *e = v->items[j];
             plan_threshold *th = &p->thresholds[t];
             if (get_str(L, e, &th->expr) < 0)
                 return -1;
@@ -612,14 +617,15 @@ static int parse_thresholds(loader *L, const yt_node *map)
 
 /* server: {metrics: PATH-or-URL, config: PATH-or-URL}: what ptest reads of the target's own
  * figures; nothing unless asked. */
-static int parse_server(loader *L, const yt_node *map)
+static int parse_server(loader *L, const yamltree_node *map)
 {
     static const char *const keys[] = {"metrics", "config", NULL};
     char msg[sizeof L->err.msg];
-    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0 || yt_check_keys(&L->doc, map, keys, &L->err) < 0)
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0 ||
+        yamltree_check_keys(&L->doc, map, keys, &L->err) < 0)
         return -1;
     for (size_t i = 0; i < 2; i++) {
-        const yt_node *v = opt_map(map, keys[i]);
+        const yamltree_node *v = opt_map(map, keys[i]);
         char *s = NULL;
         if (!v)
             continue;
@@ -654,19 +660,20 @@ static char *plan_relative(const char *file, const char *s, size_t n)
 }
 
 /* tls: {cacert: FILE, insecure: BOOL, cert: FILE, key: FILE, server_name: NAME} */
-static int parse_tls(loader *L, const yt_node *map)
+static int parse_tls(loader *L, const yamltree_node *map)
 {
     static const char *const keys[] = {"cacert", "cert", "key", "insecure", "server_name", NULL};
     plan_tls *t = &L->p->tls;
-    const yt_node *v;
+    const yamltree_node *v;
     const char *s;
     char q[PLAN_QCAP];
-    if (yt_expect(&L->doc, map, YT_MAP, &L->err) < 0 || yt_check_keys(&L->doc, map, keys, &L->err) < 0)
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0 ||
+        yamltree_check_keys(&L->doc, map, keys, &L->err) < 0)
         return -1;
     for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
-        if (!(v = yt_get(map, keys[i])))
+        if (!(v = yamltree_get(map, keys[i])))
             continue;
-        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
             return -1;
         if (v->len == 0 || strlen(s) != v->len)
             return FAIL(L, v, "tls.%s: expected a file name", keys[i]);
@@ -676,11 +683,11 @@ static int parse_tls(loader *L, const yt_node *map)
         t->col[i] = v->col;
     }
     if (t->file[PLAN_TLS_KEY] && !t->file[PLAN_TLS_CERT])
-        return FAIL(L, yt_get(map, "key"), "tls.key needs tls.cert (the client certificate it belongs to)");
-    if ((v = yt_get(map, "insecure")) && yt_bool(&L->doc, v, &t->insecure, &L->err) < 0)
+        return FAIL(L, yamltree_get(map, "key"), "tls.key needs tls.cert (the client certificate it belongs to)");
+    if ((v = yamltree_get(map, "insecure")) && yamltree_bool(&L->doc, v, &t->insecure, &L->err) < 0)
         return -1;
-    if ((v = yt_get(map, "server_name"))) {
-        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+    if ((v = yamltree_get(map, "server_name"))) {
+        if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
             return -1;
         bool ok = v->len > 0 && v->len <= 253;
         for (size_t i = 0; ok && i < v->len; i++)
@@ -708,27 +715,26 @@ static char *default_name(const char *file)
 
 static int parse_root(loader *L)
 {
-    static const char *const keys[] = {"name", "target", "settings", "headers", "server", "tls", "scenarios",
-                                       "thresholds", NULL};
-    static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack",
-                                                 NULL};
-    const yt_node *root = L->doc.root, *v;
+    static const char *const keys[] = {"name", "target",    "settings",   "headers", "server",
+                                       "tls",  "scenarios", "thresholds", NULL};
+    static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack", NULL};
+    const yamltree_node *root = L->doc.root, *v;
     plan *p = L->p;
 
     if (!root)
         return FAIL(L, NULL, "empty plan (expected a mapping with target and scenarios)");
-    if (yt_check_keys(&L->doc, root, keys, &L->err) < 0)
+    if (yamltree_check_keys(&L->doc, root, keys, &L->err) < 0)
         return -1;
-    if ((v = yt_get(root, "name"))) {
+    if ((v = yamltree_get(root, "name"))) {
         if (get_name(L, v, "plan name", &p->name) < 0)
             return -1;
     } else if (!(p->name = default_name(L->doc.file))) {
         return oom(L);
     }
-    if ((v = yt_get(root, "target"))) {
+    if ((v = yamltree_get(root, "target"))) {
         const char *s;
         char msg[sizeof L->err.msg];
-        if (yt_str(&L->doc, v, &s, &L->err) < 0)
+        if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
             return -1;
         if (plan_url_parse(&p->target, s, msg, sizeof msg) < 0)
             return FAIL(L, v, "%s", msg);
@@ -738,17 +744,17 @@ static int parse_root(loader *L)
     if ((v = opt_map(root, "settings"))) {
         static const char *const names[] = {"connect_timeout", "request_timeout", "apdex_t"};
         uint64_t *dst[] = {&p->connect_timeout_ns, &p->request_timeout_ns, &p->apdex_t_ns};
-        if (yt_check_keys(&L->doc, v, settings_keys, &L->err) < 0)
+        if (yamltree_check_keys(&L->doc, v, settings_keys, &L->err) < 0)
             return -1;
         for (size_t i = 0; i < 3; i++) {
             if (get_duration(L, v, names[i], NS_PER_HOUR, dst[i]) < 0)
                 return -1;
-            if (yt_get(v, names[i]) && *dst[i] == 0)
-                return FAIL(L, yt_get(v, names[i]), "%s must be greater than 0", names[i]);
+            if (yamltree_get(v, names[i]) && *dst[i] == 0)
+                return FAIL(L, yamltree_get(v, names[i]), "%s must be greater than 0", names[i]);
         }
-        const yt_node *ts = yt_get(v, "timer_slack");
+        const yamltree_node *ts = yamltree_get(v, "timer_slack");
         if (ts) {
-            if (yt_duration(&L->doc, ts, &p->timer_slack_ns, &L->err) < 0)
+            if (yamltree_duration(&L->doc, ts, &p->timer_slack_ns, &L->err) < 0)
                 return -1;
             if (p->timer_slack_ns > PLAN_MAX_TIMER_SLACK_NS)
                 return FAIL(L, ts, "timer_slack is longer than 10ms (it adds up to itself to every latency)");
@@ -760,9 +766,9 @@ static int parse_root(loader *L)
         return -1;
     if ((v = opt_map(root, "tls")) && parse_tls(L, v) < 0)
         return -1;
-    if (!(v = yt_get(root, "scenarios")))
+    if (!(v = yamltree_get(root, "scenarios")))
         return FAIL(L, root, "plan needs \"scenarios\"");
-    if (yt_expect(&L->doc, v, YT_SEQ, &L->err) < 0)
+    if (yamltree_expect(&L->doc, v, YAMLTREE_SEQ, &L->err) < 0)
         return -1;
     if (v->n == 0)
         return FAIL(L, v, "scenarios must not be empty");
@@ -791,10 +797,10 @@ static int load_finish(loader *L, int loaded, char *err, size_t errlen)
             oom(L);
         else
             rc = parse_root(L);
-        yt_free(&L->doc);
+        yamltree_fini(&L->doc);
     }
     if (rc < 0) {
-        plan_free(p);
+        plan_fini(p);
         plan_set_err(err, errlen, "%s", L->err.msg);
     }
     return rc;
@@ -806,7 +812,7 @@ int plan_load_string(plan *p, const char *name, const char *data, size_t len, ch
     memset(&L, 0, sizeof L);
     memset(p, 0, sizeof *p);
     L.p = p;
-    return load_finish(&L, yt_load_string(&L.doc, name, data, len, &L.err), err, errlen);
+    return load_finish(&L, yamltree_load_string(&L.doc, name, data, len, &L.err), err, errlen);
 }
 
 int plan_load_file(plan *p, const char *path, char *err, size_t errlen)
@@ -815,7 +821,7 @@ int plan_load_file(plan *p, const char *path, char *err, size_t errlen)
     memset(&L, 0, sizeof L);
     memset(p, 0, sizeof *p);
     L.p = p;
-    return load_finish(&L, yt_load_file(&L.doc, path, &L.err), err, errlen);
+    return load_finish(&L, yamltree_load_file(&L.doc, path, &L.err), err, errlen);
 }
 
 int plan_validate(const plan *p, char *err, size_t errlen)

@@ -33,7 +33,7 @@ static void share_closed(plan_scenario *s, uint32_t index, uint32_t count)
     if (delay + ramp > (double)PLAN_MAX_DURATION_NS)
         return;
     uint64_t new_delay = (uint64_t)(delay + 0.5), new_ramp = (uint64_t)(ramp + 0.5);
-    if (s->hold_for_ns == 0) {      /* iteration-bound: no end to keep */
+    if (s->hold_for_ns == 0) { /* iteration-bound: no end to keep */
         s->start_delay_ns = new_delay;
         s->ramp_up_ns = new_ramp;
         return;
@@ -41,7 +41,7 @@ static void share_closed(plan_scenario *s, uint32_t index, uint32_t count)
     /* Time-bound: the scenario must still end when the single run's does. */
     uint64_t end = plan_scenario_duration(s);
     if (new_delay + new_ramp >= end)
-        return;   /* hold_for too short to absorb the shift: keep the plain split */
+        return; /* hold_for too short to absorb the shift: keep the plain split */
     s->start_delay_ns = new_delay;
     s->ramp_up_ns = new_ramp;
     s->hold_for_ns = end - new_delay - new_ramp;
@@ -65,7 +65,7 @@ static void share_open(plan_scenario *s, uint32_t index, uint32_t count)
      * shortened stage carries over (schedule.h) keeps the later stages in step as well.
      * Rounded up to whole ns, so no share's arrival comes before the single run's. */
     double offd = ceil((double)index * 1e9 / r0);
-    if (!(offd < (double)s->stages[0].duration_ns))    /* also keeps the cast below defined */
+    if (!(offd < (double)s->stages[0].duration_ns)) /* also keeps the cast below defined */
         return;
     uint64_t off = (uint64_t)offd;
     if (off >= s->stages[0].duration_ns || off > PLAN_MAX_DURATION_NS - s->start_delay_ns)
@@ -102,14 +102,13 @@ static int keep_whole(plan *p)
 int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen)
 {
     if (count == 0 || count > PLAN_MAX_SHARES)
-        return plan_set_err(err, errlen, "share count %" PRIu32 " is out of range (1 to %d)", count,
-                       PLAN_MAX_SHARES);
+        return plan_set_err(err, errlen, "share count %" PRIu32 " is out of range (1 to %d)", count, PLAN_MAX_SHARES);
     if (index >= count)
         return plan_set_err(err, errlen, "share index %" PRIu32 " is out of range (0 to %" PRIu32 ")", index,
-                       count - 1);
+                            count - 1);
     if (p->share_count)
         return plan_set_err(err, errlen, "the plan is already share %" PRIu32 "/%" PRIu32, p->share_index,
-                       p->share_count);
+                            p->share_count);
     if (keep_whole(p) != 0)
         return plan_set_err(err, errlen, "out of memory");
     for (size_t i = 0; i < p->n_scenarios; i++) {

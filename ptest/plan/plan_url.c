@@ -9,7 +9,7 @@
 #define MAX_URL 4096
 #define MAX_HOST 255
 
-void plan_url_free(plan_url *u)
+void plan_url_fini(plan_url *u)
 {
     if (!u)
         return;
@@ -37,8 +37,8 @@ static bool valid_hostname(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_'))
             return false;
     }
     return true;
@@ -88,7 +88,7 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
         if (after < a + al) {
             if (*after != ':')
                 return plan_set_err(err, errlen, "unexpected %s after the IPv6 address in URL",
-                               plan_qs(q, after, (size_t)(a + al - after)));
+                                    plan_qs(q, after, (size_t)(a + al - after)));
             port = after + 1;
             pl = (size_t)(a + al - port);
         }
@@ -134,7 +134,7 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
     u->host = plan_dupn(h, hl);
     u->authority = plan_dup(auth);
     if (!u->scheme || !u->host || !u->authority) {
-        plan_url_free(u);
+        plan_url_fini(u);
         return plan_set_err(err, errlen, "out of memory");
     }
     return 0;
@@ -149,17 +149,18 @@ int plan_url_parse(plan_url *u, const char *s, char *err, size_t errlen)
         return -1;
     size_t n = strlen(rest);
     if (strpbrk(rest, "?#")) {
-        plan_url_free(u);
+        plan_url_fini(u);
         return plan_set_err(err, errlen, "target URL must not have a query or fragment (put it in the request path)");
     }
     if (!plan_all_vchar(rest, n)) {
-        plan_url_free(u);
-        return plan_set_err(err, errlen, "URL path %s contains a space, control or non-ASCII byte", plan_qs(q, rest, n));
+        plan_url_fini(u);
+        return plan_set_err(err, errlen, "URL path %s contains a space, control or non-ASCII byte",
+                            plan_qs(q, rest, n));
     }
     while (n > 0 && rest[n - 1] == '/')
         n--;
     if (!(u->base_path = plan_dupn(rest, n))) {
-        plan_url_free(u);
+        plan_url_fini(u);
         return plan_set_err(err, errlen, "out of memory");
     }
     return 0;
@@ -177,8 +178,10 @@ static int server_rest(const char *spec, const char *rest, char *err, size_t err
         return plan_set_err(err, errlen, "unexpected %s after the host in %s", plan_qs(q, rest, n),
                             plan_qs(q, spec, strlen(spec)));
     if (!plan_all_vchar(rest, n))
-        return plan_set_err(err, errlen, "server URL path %s contains a space, control or non-ASCII byte "
-                            "(percent-encode it)", plan_qs(q, rest, n));
+        return plan_set_err(err, errlen,
+                            "server URL path %s contains a space, control or non-ASCII byte "
+                            "(percent-encode it)",
+                            plan_qs(q, rest, n));
     if (memchr(rest, '#', n))
         return plan_set_err(err, errlen, "server URL %s must not have a fragment", plan_qs(q, spec, strlen(spec)));
     return 0;
@@ -208,12 +211,11 @@ int plan_server_check(const char *spec, char *err, size_t errlen)
     if (plan_url_head(&u, spec, &rest, err, errlen) < 0)
         return -1;
     if (u.tls) {
-        plan_url_free(&u);
-        return plan_set_err(err, errlen, "%s: the server's figures are read over plain http only",
-                            plan_qs(q, spec, n));
+        plan_url_fini(&u);
+        return plan_set_err(err, errlen, "%s: the server's figures are read over plain http only", plan_qs(q, spec, n));
     }
     int rc = server_rest(spec, rest, err, errlen);
-    plan_url_free(&u);
+    plan_url_fini(&u);
     return rc;
 }
 
@@ -241,8 +243,10 @@ int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, siz
         if (!p->target.host)
             return plan_set_err(err, errlen, "server path %s needs a target", spec);
         if (p->target.tls)
-            return plan_set_err(err, errlen, "server path %s on an https target: the server's figures are read "
-                                "over plain http only; give an http:// URL of them", spec);
+            return plan_set_err(err, errlen,
+                                "server path %s on an https target: the server's figures are read "
+                                "over plain http only; give an http:// URL of them",
+                                spec);
         size_t bl = p->target.base_path ? strlen(p->target.base_path) : 0, sl = strlen(spec);
         u->scheme = plan_dup("http");
         u->host = plan_dup(p->target.host);
@@ -268,7 +272,7 @@ int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, siz
         }
     }
     if (!u->scheme || !u->host || !u->authority || !u->base_path) {
-        plan_url_free(u);
+        plan_url_fini(u);
         return plan_set_err(err, errlen, "out of memory");
     }
     return 0;

@@ -29,8 +29,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
             return 0;
         cp = cp << 6 | (s[i] & 0x3f);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff) ||
+        cp == 0xfffe || cp == 0xffff)
         return 0;
     return len;
 }
@@ -60,8 +60,7 @@ void junit_escape(buf *b, const char *s, size_t n)
         case '\t': buf_puts(b, "&#9;"); break;
         case '\n': buf_puts(b, "&#10;"); break;
         case '\r': buf_puts(b, "&#13;"); break;
-        default:
-            buf_putc(b, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
+        default: buf_putc(b, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
         }
         i++;
     }
@@ -73,7 +72,7 @@ static void esc(buf *b, const char *s)
 }
 
 /* One <testsuite> with the cases whose suite is the pointer suite. */
-static void suite_xml(buf *out, const an_run *r, const gate *g, const char *suite)
+static void suite_xml(buf *out, const analysis_run *r, const gate *g, const char *suite)
 {
     size_t tests = 0, failures = 0, skipped = 0;
     for (size_t i = 0; i < g->n; i++)
@@ -84,8 +83,8 @@ static void suite_xml(buf *out, const an_run *r, const gate *g, const char *suit
         }
     buf_puts(out, "  <testsuite name=\"");
     esc(out, suite);
-    buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\"",
-               tests, failures, skipped, r->duration_s);
+    buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\"", tests, failures,
+               skipped, r->duration_s);
     /* The analysis' warnings (the generator's own limits first) go with the total, as the
      * suite's output: CI shows them next to the verdict without failing a case for them. */
     bool notes = suite == r->total.name && r->n_warnings > 0;
@@ -135,7 +134,7 @@ static void suite_xml(buf *out, const an_run *r, const gate *g, const char *suit
     buf_puts(out, "  </testsuite>\n");
 }
 
-int junit_render(const an_run *r, const gate *g, buf *out)
+int junit_render(const analysis_run *r, const gate *g, buf *out)
 {
     buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
     esc(out, r->plan_name ? r->plan_name : "ptest");

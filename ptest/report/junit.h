@@ -16,6 +16,6 @@
 /* Appends s (n bytes) escaped for XML text and attribute values. */
 void junit_escape(buf *b, const char *s, size_t n);
 /* Renders the document. Returns 0 or -1 (out->failed). */
-int junit_render(const an_run *r, const gate *g, buf *out);
+int junit_render(const analysis_run *r, const gate *g, buf *out);
 
 #endif

@@ -29,19 +29,19 @@ static int write_out(const buf *b, const char *dir, const char *name)
 int report_run(const report_opts *o)
 {
     char err[1024];
-    an_run r, base;
+    analysis_run r, base;
     bool have_base = false;
     gate g;
     memset(&g, 0, sizeof(g));
     buf b = BUF_INIT;
     int ret = RUN_EXIT_USAGE;
-    int lrc = an_load(&r, o->dir, false, err, sizeof(err));
+    int lrc = analysis_load(&r, o->dir, false, err, sizeof(err));
     if (lrc != 0) {
         fprintf(stderr, "ptest: %s\n", err);
-        return lrc == AN_ENOMEM ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;
+        return lrc == ANALYSIS_ENOMEM ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;
     }
     if (o->baseline) {
-        if (an_load(&base, o->baseline, false, err, sizeof(err)) != 0) {
+        if (analysis_load(&base, o->baseline, false, err, sizeof(err)) != 0) {
             fprintf(stderr, "ptest: baseline: %s\n", err);
             goto out;
         }
@@ -51,8 +51,8 @@ int report_run(const report_opts *o)
         fprintf(stderr, "ptest: %s\n", err);
         goto out;
     }
-    history hist;
-    if (o->history && history_update(o->history, &r, &g, &hist, err, sizeof(err)) != 0) {
+    history trend;
+    if (o->history && history_update(o->history, &r, &g, &trend, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: history: %s\n", err);
         goto out;
     }
@@ -66,13 +66,13 @@ int report_run(const report_opts *o)
     junit_render(&r, &g, &b);
     bad |= write_out(&b, od, "junit.xml");
     buf_reset(&b);
-    scorecard_render(&r, have_base ? &base : NULL, &g, o->history ? &hist : NULL, &b);
+    scorecard_render(&r, have_base ? &base : NULL, &g, o->history ? &trend : NULL, &b);
     bad |= write_out(&b, od, "scorecard.html");
     buf_reset(&b);
     buf_puts(&b, scorecard_css);
     bad |= write_out(&b, od, "scorecard.css");
     buf_reset(&b);
-    summary_render(&r, &g, o->history ? &hist : NULL, &b);
+    summary_render(&r, &g, o->history ? &trend : NULL, &b);
     bad |= write_out(&b, od, "summary.txt");
     if (!o->quiet && buf_ok(&b))
         fwrite(b.data, 1, b.len, stdout);
@@ -80,10 +80,10 @@ int report_run(const report_opts *o)
         goto out;
     ret = r.aborted || r.interrupted ? RUN_EXIT_ABORTED : g.n_failed ? RUN_EXIT_GATE : RUN_EXIT_OK;
 out:
-    buf_free(&b);
-    gate_free(&g);
+    buf_fini(&b);
+    gate_fini(&g);
     if (have_base)
-        an_free(&base);
-    an_free(&r);
+        analysis_fini(&base);
+    analysis_fini(&r);
     return ret;
 }

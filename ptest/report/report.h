@@ -9,11 +9,11 @@
 #include <stdbool.h>
 
 typedef struct report_opts {
-    const char *dir;           /* results directory (results.json, *.hlog) */
-    const char *baseline;      /* baseline results directory, or NULL */
-    const char *out_dir;       /* where the reports go; NULL: dir */
-    const char *history;       /* history directory (history.h), or NULL */
-    bool quiet;                /* do not print the summary */
+    const char *dir;      /* results directory (results.json, *.hlog) */
+    const char *baseline; /* baseline results directory, or NULL */
+    const char *out_dir;  /* where the reports go; NULL: dir */
+    const char *history;  /* history directory (history.h), or NULL */
+    bool quiet;           /* do not print the summary */
 } report_opts;
 
 /* Returns a RUN_EXIT_* code (run.h): 0 pass, 1 gate failed, 2 unreadable input or a

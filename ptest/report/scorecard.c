@@ -51,18 +51,18 @@ static double pct_change(double a, double b)
     return a > 0 && !isnan(b) ? (b / a - 1) * 100 : 0;
 }
 
-static void label_row(buf *b, const an_label *l, const cmp_label *c, bool with_base, bool total)
+static void label_row(buf *b, const analysis_label *l, const compare_label *c, bool with_base, bool total)
 {
     buf_printf(b, "<tr%s><td class=\"l\">", total ? " class=\"total\"" : "");
     esc(b, l->name);
     buf_printf(b, "</td><td>%" PRIu64 "</td><td>%.1f</td><td%s>%.2f %%</td>", l->count, l->rps,
                l->errors ? " class=\"bad\"" : "", l->error_rate * 100);
     bool any = l->lat && l->lat->total_count;
-    td_us(b, any ? hdr_mean(l->lat) : NAN);
+    td_us(b, any ? hist_mean(l->lat) : NAN);
     static const double ps[] = {50, 90, 95, 99, 99.9};
     for (size_t i = 0; i < sizeof(ps) / sizeof(ps[0]); i++)
-        td_us(b, an_pct(l, ps[i]));
-    td_us(b, any ? (double)hdr_max(l->lat) : NAN);
+        td_us(b, analysis_pct(l, ps[i]));
+    td_us(b, any ? (double)hist_max(l->lat) : NAN);
     if (isnan(l->apdex))
         buf_puts(b, "<td>-</td>");
     else
@@ -71,17 +71,19 @@ static void label_row(buf *b, const an_label *l, const cmp_label *c, bool with_b
         if (!c) {
             buf_puts(b, "<td class=\"skip\">-</td><td class=\"skip\">-</td><td class=\"skip\">not in baseline</td>");
         } else {
-            const char *cls = c->verdict == CMP_REGRESSION ? "bad" : c->verdict == CMP_IMPROVEMENT ? "good" : "";
+            const char *cls = c->verdict == COMPARE_REGRESSION    ? "bad"
+                              : c->verdict == COMPARE_IMPROVEMENT ? "good"
+                                                                  : "";
             buf_printf(b, "<td>%+.1f %%</td><td>%+.1f %%</td><td class=\"wrap %s\">%s (p=%.2g)</td>",
                        pct_change(c->base[0], c->cand[0]), pct_change(c->base[1], c->cand[1]), cls,
-                       cmp_verdict_name(c->verdict), c->mw.p);
+                       compare_verdict_name(c->verdict), c->mw.p);
         }
     }
     buf_puts(b, "</tr>\n");
 }
 
 /* Percentile spectrum points: p = 1 - 10^-x, x from 0 to log10(count) (at most 6). */
-static size_t spectrum(const an_label *l, double *x, double *y, size_t max)
+static size_t spectrum(const analysis_label *l, double *x, double *y, size_t max)
 {
     if (!l->lat || l->lat->total_count == 0)
         return 0;
@@ -89,7 +91,7 @@ static size_t spectrum(const an_label *l, double *x, double *y, size_t max)
     size_t n = 0;
     for (double k = 0; k <= top + 1e-9 && n < max; k += top / (double)(max - 1)) {
         x[n] = (1 - pow(10, -k)) * 100;
-        y[n] = (double)hdr_value_at_percentile(l->lat, x[n]) / 1e3;
+        y[n] = (double)hist_value_at_percentile(l->lat, x[n]) / 1e3;
         n++;
     }
     return n;
@@ -98,17 +100,17 @@ static size_t spectrum(const an_label *l, double *x, double *y, size_t max)
 #define SPEC_PTS 120
 #define MAX_LINES 8
 
-static void chart_spectrum(buf *b, const an_run *r, const an_run *base)
+static void chart_spectrum(buf *b, const analysis_run *r, const analysis_run *base)
 {
-    double (*xs)[SPEC_PTS] = calloc(MAX_LINES + 1, sizeof(*xs));
-    double (*ys)[SPEC_PTS] = calloc(MAX_LINES + 1, sizeof(*ys));
+    double(*xs)[SPEC_PTS] = calloc(MAX_LINES + 1, sizeof(*xs));
+    double(*ys)[SPEC_PTS] = calloc(MAX_LINES + 1, sizeof(*ys));
     svg_series s[MAX_LINES + 1];
     size_t n = 0;
     if (!xs || !ys) {
         b->failed = true;
         goto out;
     }
-    const an_label *tot = &r->total;
+    const analysis_label *tot = &r->total;
     for (size_t i = 0; i < r->n_labels && n < MAX_LINES - 1; i++) {
         size_t k = spectrum(&r->labels[i], xs[n], ys[n], SPEC_PTS);
         s[n] = (svg_series){xs[n], ys[n], k, r->labels[i].name, palette[n % 10], false};
@@ -129,9 +131,9 @@ out:
     free(ys);
 }
 
-static void chart_time(buf *b, const an_run *r)
+static void chart_time(buf *b, const analysis_run *r)
 {
-    const an_label *t = &r->total;
+    const analysis_label *t = &r->total;
     size_t n = t->n_pts;
     double *x = calloc(n ? n : 1, sizeof(double)), *p50 = calloc(n ? n : 1, sizeof(double));
     double *p99 = calloc(n ? n : 1, sizeof(double)), *rps = calloc(n ? n : 1, sizeof(double));
@@ -163,23 +165,23 @@ out:
 
 #define HIST_BINS 48
 
-static void chart_histogram(buf *b, const an_run *r)
+static void chart_histogram(buf *b, const analysis_run *r)
 {
-    const hdr_histogram *h = r->total.lat;
+    const hist *h = r->total.lat;
     double x0[HIST_BINS], x1[HIST_BINS], y[HIST_BINS];
     memset(y, 0, sizeof(y));
-    double lo = h && h->total_count ? fmax(1, (double)hdr_min(h)) : 1;
-    double hi = h && h->total_count ? fmax(lo * 1.01, (double)hdr_max(h)) : 10;
+    double lo = h && h->total_count ? fmax(1, (double)hist_min(h)) : 1;
+    double hi = h && h->total_count ? fmax(lo * 1.01, (double)hist_max(h)) : 10;
     double llo = log10(lo), step = (log10(hi) - llo) / HIST_BINS;
     for (int i = 0; i < HIST_BINS; i++) {
         x0[i] = pow(10, llo + step * i);
         x1[i] = pow(10, llo + step * (i + 1));
     }
     if (h && h->total_count) {
-        hdr_iter it;
-        hdr_iter_init(&it, h);
-        while (hdr_iter_next(&it)) {
-            double v = fmax(1, (double)hdr_median_equivalent(h, it.lowest));
+        hist_iter it;
+        hist_iter_init(&it, h);
+        while (hist_iter_next(&it)) {
+            double v = fmax(1, (double)hist_median_equivalent(h, it.lowest));
             int k = (int)((log10(v) - llo) / step);
             k = k < 0 ? 0 : k >= HIST_BINS ? HIST_BINS - 1 : k;
             y[k] += (double)it.count;
@@ -201,12 +203,16 @@ static void chart_history(buf *b, const history *h)
     svg_series s[3] = {{x, y[2], h->n, "p99", "#d62728", false},
                        {x, y[1], h->n, "p95", "#ff7f0e", false},
                        {x, y[0], h->n, "p50", "#1f77b4", false}};
-    svg_chart c = {"Trend over the last runs (all labels)", "runs before this one (0 = this run)", "latency (ms)",
-                   SVG_X_LINEAR, 600, 320};
+    svg_chart c = {"Trend over the last runs (all labels)",
+                   "runs before this one (0 = this run)",
+                   "latency (ms)",
+                   SVG_X_LINEAR,
+                   600,
+                   320};
     svg_lines(b, &c, s, 3);
 }
 
-int scorecard_render(const an_run *r, const an_run *base, const gate *g, const history *hist, buf *out)
+int scorecard_render(const analysis_run *r, const analysis_run *base, const gate *g, const history *trend, buf *out)
 {
     char verdict[320];
     summary_verdict(r, g, verdict, sizeof(verdict));
@@ -246,9 +252,11 @@ int scorecard_render(const an_run *r, const an_run *base, const gate *g, const h
         esc(out, r->warnings[i]);
         buf_puts(out, "</div>\n");
     }
-    buf_puts(out, "<h2>Per label</h2><div class=\"scroll\"><table><tr><th class=\"l\">label</th><th>requests</th><th>req/s</th>"
-                  "<th>errors</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th>"
-                  "<th>max</th><th>Apdex</th>");
+    buf_puts(
+        out,
+        "<h2>Per label</h2><div class=\"scroll\"><table><tr><th class=\"l\">label</th><th>requests</th><th>req/s</th>"
+        "<th>errors</th><th>mean</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th>"
+        "<th>max</th><th>Apdex</th>");
     if (g->has_baseline)
         buf_puts(out, "<th>p50 vs base</th><th>p95 vs base</th><th class=\"l\">change</th>");
     buf_puts(out, "</tr>\n");
@@ -259,18 +267,18 @@ int scorecard_render(const an_run *r, const an_run *base, const gate *g, const h
     chart_spectrum(out, r, base);
     chart_time(out, r);
     chart_histogram(out, r);
-    if (hist && hist->n)
-        chart_history(out, hist);
+    if (trend && trend->n)
+        chart_history(out, trend);
     buf_puts(out, "</div>\n");
     if (r->has_expected) {
         buf_puts(out, "<h2>Where the time goes</h2><div class=\"scroll\"><table><tr><th class=\"l\">label</th>"
                       "<th>configured delay</th><th>service time</th><th>network + server add</th>"
                       "<th>latency</th><th>client wait adds</th></tr>\n");
         for (size_t i = 0; i < r->n_labels; i++) {
-            const an_label *l = &r->labels[i];
+            const analysis_label *l = &r->labels[i];
             if (isnan(l->expected_mean_us))
                 continue;
-            double m = l->lat && l->lat->total_count ? hdr_mean(l->lat) : NAN;
+            double m = l->lat && l->lat->total_count ? hist_mean(l->lat) : NAN;
             buf_puts(out, "<tr><td class=\"l\">");
             esc(out, l->name);
             buf_puts(out, "</td>");
@@ -287,9 +295,10 @@ int scorecard_render(const an_run *r, const an_run *base, const gate *g, const h
                       "the wait for a connection and the schedule.</p>\n");
     }
     if (r->server_scraped)
-        buf_printf(out, "<h2>Server-side cost</h2><table class=\"narrow\"><tr><th class=\"l\">CPU per 1,000 "
-                        "requests</th><td>%.2f ms</td></tr><tr><th class=\"l\">peak RSS (sampled every "
-                        "second)</th><td>%.1f MiB</td></tr></table>\n",
+        buf_printf(out,
+                   "<h2>Server-side cost</h2><table class=\"narrow\"><tr><th class=\"l\">CPU per 1,000 "
+                   "requests</th><td>%.2f ms</td></tr><tr><th class=\"l\">peak RSS (sampled every "
+                   "second)</th><td>%.1f MiB</td></tr></table>\n",
                    r->cpu_ms_per_1000, r->peak_rss_bytes / 1048576.0);
     if (g->n) {
         buf_puts(out, "<h2>Gate</h2><table><tr><th class=\"l\">label</th><th class=\"l\">check</th>"
@@ -305,14 +314,19 @@ int scorecard_render(const an_run *r, const an_run *base, const gate *g, const h
             buf_puts(out, "</td><td>");
             esc(out, c->limit);
             buf_printf(out, "</td><td class=\"l %s\">%s</td></tr>\n",
-                       c->failed ? "bad" : c->skipped ? "skip" : "good",
-                       c->failed ? "failed" : c->skipped ? "skipped" : "passed");
+                       c->failed    ? "bad"
+                       : c->skipped ? "skip"
+                                    : "good",
+                       c->failed    ? "failed"
+                       : c->skipped ? "skipped"
+                                    : "passed");
         }
         buf_puts(out, "</table>\n");
     }
-    buf_printf(out, "<footer>Apdex T = %.0f ms. Latency from the intended send time (coordinated-omission "
+    buf_printf(out,
+               "<footer>Apdex T = %.0f ms. Latency from the intended send time (coordinated-omission "
                "free). Baseline comparison: Mann-Whitney U on the HDR histograms (p &lt; %.2g and a shift of "
                "the median or p95 above %.0f %% and %.1f ms).</footer>\n</main></body></html>\n",
-               r->apdex_t_us / 1e3, CMP_ALPHA, CMP_MIN_REL * 100, CMP_MIN_ABS_US / 1e3);
+               r->apdex_t_us / 1e3, COMPARE_ALPHA, COMPARE_MIN_REL * 100, COMPARE_MIN_ABS_US / 1e3);
     return buf_ok(out) ? 0 : -1;
 }

@@ -16,7 +16,7 @@
 
 extern const char scorecard_css[];
 
-/* Renders the page. base and hist may be NULL. Returns 0 or -1 (out->failed). */
-int scorecard_render(const an_run *r, const an_run *base, const gate *g, const history *hist, buf *out);
+/* Renders the page. base and trend may be NULL. Returns 0 or -1 (out->failed). */
+int scorecard_render(const analysis_run *r, const analysis_run *base, const gate *g, const history *trend, buf *out);
 
 #endif

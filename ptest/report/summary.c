@@ -18,7 +18,7 @@ void summary_fmt_us(double us, char *out, size_t len)
         snprintf(out, len, "%.2f s", us / 1e6);
 }
 
-void summary_verdict(const an_run *r, const gate *g, char *out, size_t len)
+void summary_verdict(const analysis_run *r, const gate *g, char *out, size_t len)
 {
     if (r->aborted)
         snprintf(out, len, "ABORTED: %s", r->aborted);
@@ -32,26 +32,26 @@ void summary_verdict(const an_run *r, const gate *g, char *out, size_t len)
         snprintf(out, len, "PASS: no thresholds set");
 }
 
-static void row(buf *b, const an_label *l)
+static void row(buf *b, const analysis_label *l)
 {
     char c[7][24];
-    summary_fmt_us(l->lat && l->lat->total_count ? (double)hdr_min(l->lat) : NAN, c[0], sizeof(c[0]));
-    summary_fmt_us(l->lat && l->lat->total_count ? hdr_mean(l->lat) : NAN, c[1], sizeof(c[1]));
-    summary_fmt_us(an_pct(l, 50), c[2], sizeof(c[2]));
-    summary_fmt_us(an_pct(l, 95), c[3], sizeof(c[3]));
-    summary_fmt_us(an_pct(l, 99), c[4], sizeof(c[4]));
-    summary_fmt_us(an_pct(l, 99.9), c[5], sizeof(c[5]));
-    summary_fmt_us(l->lat && l->lat->total_count ? (double)hdr_max(l->lat) : NAN, c[6], sizeof(c[6]));
+    summary_fmt_us(l->lat && l->lat->total_count ? (double)hist_min(l->lat) : NAN, c[0], sizeof(c[0]));
+    summary_fmt_us(l->lat && l->lat->total_count ? hist_mean(l->lat) : NAN, c[1], sizeof(c[1]));
+    summary_fmt_us(analysis_pct(l, 50), c[2], sizeof(c[2]));
+    summary_fmt_us(analysis_pct(l, 95), c[3], sizeof(c[3]));
+    summary_fmt_us(analysis_pct(l, 99), c[4], sizeof(c[4]));
+    summary_fmt_us(analysis_pct(l, 99.9), c[5], sizeof(c[5]));
+    summary_fmt_us(l->lat && l->lat->total_count ? (double)hist_max(l->lat) : NAN, c[6], sizeof(c[6]));
     char ap[16];
     if (isnan(l->apdex))
         snprintf(ap, sizeof(ap), "-");
     else
         snprintf(ap, sizeof(ap), "%.2f", l->apdex);
-    buf_printf(b, "%-16.64s %9" PRIu64 " %9.1f %7.2f%% %9s %9s %9s %9s %9s %9s %9s %5s\n", l->name, l->count,
-               l->rps, l->error_rate * 100, c[0], c[1], c[2], c[3], c[4], c[5], c[6], ap);
+    buf_printf(b, "%-16.64s %9" PRIu64 " %9.1f %7.2f%% %9s %9s %9s %9s %9s %9s %9s %5s\n", l->name, l->count, l->rps,
+               l->error_rate * 100, c[0], c[1], c[2], c[3], c[4], c[5], c[6], ap);
 }
 
-int summary_render(const an_run *r, const gate *g, const history *hist, buf *out)
+int summary_render(const analysis_run *r, const gate *g, const history *trend, buf *out)
 {
     char v[320];
     summary_verdict(r, g, v, sizeof(v));
@@ -63,8 +63,8 @@ int summary_render(const an_run *r, const gate *g, const history *hist, buf *out
     }
     for (size_t i = 0; i < r->n_warnings; i++)
         buf_printf(out, "  warning: %s\n", r->warnings[i]);
-    buf_printf(out, "\n%-16s %9s %9s %8s %9s %9s %9s %9s %9s %9s %9s %5s\n", "label", "count", "rps", "errors",
-               "min", "mean", "p50", "p95", "p99", "p99.9", "max", "apdex");
+    buf_printf(out, "\n%-16s %9s %9s %8s %9s %9s %9s %9s %9s %9s %9s %5s\n", "label", "count", "rps", "errors", "min",
+               "mean", "p50", "p95", "p99", "p99.9", "max", "apdex");
     for (size_t i = 0; i < r->n_labels; i++)
         row(out, &r->labels[i]);
     row(out, &r->total);
@@ -72,40 +72,42 @@ int summary_render(const an_run *r, const gate *g, const history *hist, buf *out
         buf_puts(out, "\nTLS handshakes (after the TCP connect; in latency, not in service time):\n");
         buf_printf(out, "  %-16s %10s %8s %9s %9s %9s\n", "label", "handshakes", "resumed", "mean", "p50", "p99");
         for (size_t i = 0; i <= r->n_labels; i++) {
-            const an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+            const analysis_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
             char m[24], p50[24], p99[24];
             summary_fmt_us(l->tls_handshakes ? l->tls_hs_mean_us : NAN, m, sizeof(m));
             summary_fmt_us(l->tls_handshakes ? l->tls_hs_p50_us : NAN, p50, sizeof(p50));
             summary_fmt_us(l->tls_handshakes ? l->tls_hs_p99_us : NAN, p99, sizeof(p99));
             buf_printf(out, "  %-16.64s %10" PRIu64 " %7.1f%% %9s %9s %9s\n", l->name, l->tls_handshakes,
-                       l->tls_handshakes ? 100.0 * (double)l->tls_resumed / (double)l->tls_handshakes : 0.0, m,
-                       p50, p99);
+                       l->tls_handshakes ? 100.0 * (double)l->tls_resumed / (double)l->tls_handshakes : 0.0, m, p50,
+                       p99);
         }
     }
     if (r->has_expected) {
         buf_puts(out, "\nexpected vs measured (mean; configured delay from the target's /config):\n");
         for (size_t i = 0; i < r->n_labels; i++) {
-            const an_label *l = &r->labels[i];
+            const analysis_label *l = &r->labels[i];
             if (isnan(l->expected_mean_us))
                 continue;
             char e[24], sv[24], net[24], lat[24], wait[24];
-            double m = l->lat && l->lat->total_count ? hdr_mean(l->lat) : NAN;
+            double m = l->lat && l->lat->total_count ? hist_mean(l->lat) : NAN;
             summary_fmt_us(l->expected_mean_us, e, sizeof(e));
             summary_fmt_us(l->svc_mean_us, sv, sizeof(sv));
             summary_fmt_us(l->svc_mean_us - l->expected_mean_us, net, sizeof(net));
             summary_fmt_us(m, lat, sizeof(lat));
             summary_fmt_us(m - l->svc_mean_us, wait, sizeof(wait));
-            buf_printf(out, "  %-16.64s configured %s; service time %s (network and server add %s); "
-                       "latency %s (client wait adds %s)\n", l->name, e, sv, net, lat, wait);
+            buf_printf(out,
+                       "  %-16.64s configured %s; service time %s (network and server add %s); "
+                       "latency %s (client wait adds %s)\n",
+                       l->name, e, sv, net, lat, wait);
         }
     }
     if (r->server_scraped)
         buf_printf(out, "\nserver: %.2f ms CPU per 1,000 requests, peak RSS %.1f MiB (the target's /metrics)\n",
                    r->cpu_ms_per_1000, r->peak_rss_bytes / 1048576.0);
-    if (hist && hist->n) {
-        buf_printf(out, "\nhistory (last %zu runs, oldest first):\n", hist->n);
-        for (size_t i = 0; i < hist->n; i++) {
-            const history_entry *e = &hist->e[i];
+    if (trend && trend->n) {
+        buf_printf(out, "\nhistory (last %zu runs, oldest first):\n", trend->n);
+        for (size_t i = 0; i < trend->n; i++) {
+            const history_entry *e = &trend->e[i];
             char p50[24], p95[24], p99[24];
             summary_fmt_us(e->p50_us, p50, sizeof(p50));
             summary_fmt_us(e->p95_us, p95, sizeof(p95));
@@ -115,22 +117,25 @@ int summary_render(const an_run *r, const gate *g, const history *hist, buf *out
         }
     }
     if (g->has_baseline) {
-        buf_printf(out, "\nvs baseline (Mann-Whitney U on the histograms, alpha %.2g; a change must also "
-                   "exceed %.0f %% and %.1f ms):\n", CMP_ALPHA, CMP_MIN_REL * 100, CMP_MIN_ABS_US / 1e3);
+        buf_printf(out,
+                   "\nvs baseline (Mann-Whitney U on the histograms, alpha %.2g; a change must also "
+                   "exceed %.0f %% and %.1f ms):\n",
+                   COMPARE_ALPHA, COMPARE_MIN_REL * 100, COMPARE_MIN_ABS_US / 1e3);
         for (size_t i = 0; i <= r->n_labels; i++) {
-            const cmp_label *c = gate_cmp(g, r, i);
-            const an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+            const compare_label *c = gate_cmp(g, r, i);
+            const analysis_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
             if (!c) {
                 buf_printf(out, "  %-16.64s not in the baseline\n", l->name);
                 continue;
             }
-            buf_printf(out, "  %-16.64s p50 %+6.1f%%  p95 %+6.1f%%  p99 %+6.1f%%  mean %+6.1f%%  errors %+.2f pp"
-                       "  p=%.2g  %s\n", l->name,
-                       c->base[0] > 0 ? (c->cand[0] / c->base[0] - 1) * 100 : 0,
+            buf_printf(out,
+                       "  %-16.64s p50 %+6.1f%%  p95 %+6.1f%%  p99 %+6.1f%%  mean %+6.1f%%  errors %+.2f pp"
+                       "  p=%.2g  %s\n",
+                       l->name, c->base[0] > 0 ? (c->cand[0] / c->base[0] - 1) * 100 : 0,
                        c->base[1] > 0 ? (c->cand[1] / c->base[1] - 1) * 100 : 0,
                        c->base[2] > 0 ? (c->cand[2] / c->base[2] - 1) * 100 : 0,
-                       c->base[3] > 0 ? (c->cand[3] / c->base[3] - 1) * 100 : 0,
-                       (c->err_cand - c->err_base) * 100, c->mw.p, cmp_verdict_name(c->verdict));
+                       c->base[3] > 0 ? (c->cand[3] / c->base[3] - 1) * 100 : 0, (c->err_cand - c->err_base) * 100,
+                       c->mw.p, compare_verdict_name(c->verdict));
         }
     }
     return buf_ok(out) ? 0 : -1;

@@ -7,7 +7,7 @@
 
 #include "junit.h"
 
-#define ML 62.0   /* margins: left (y tick labels), right, top (title), bottom (x labels) */
+#define ML 62.0 /* margins: left (y tick labels), right, top (title), bottom (x labels) */
 #define MR 16.0
 #define MT 34.0
 #define MB 44.0
@@ -52,12 +52,16 @@ static double px(double x)
 
 static void frame(buf *b, const svg_chart *c)
 {
-    buf_printf(b, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 %.0f %.0f\" "
-               "role=\"img\" aria-label=\"", c->width, c->height);
+    buf_printf(b,
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 %.0f %.0f\" "
+               "role=\"img\" aria-label=\"",
+               c->width, c->height);
     text(b, c->title);
     buf_printf(b, "\"><rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>", c->width, c->height);
-    buf_printf(b, "<text x=\"%.0f\" y=\"20\" font-family=\"sans-serif\" font-size=\"14\" font-weight=\"bold\" "
-               "fill=\"#222222\">", ML);
+    buf_printf(b,
+               "<text x=\"%.0f\" y=\"20\" font-family=\"sans-serif\" font-size=\"14\" font-weight=\"bold\" "
+               "fill=\"#222222\">",
+               ML);
     text(b, c->title);
     buf_puts(b, "</text>");
 }
@@ -69,17 +73,23 @@ static void yaxis(buf *b, const svg_chart *c, double ymax)
         double v = tick_at(k, step), y = MT + h - v / ymax * h;
         char t[32];
         fmt_tick(v, t, sizeof(t));
-        buf_printf(b, "<line x1=\"%.0f\" y1=\"%.2f\" x2=\"%.0f\" y2=\"%.2f\" stroke=\"#e3e3e3\" stroke-width=\"1\"/>"
+        buf_printf(b,
+                   "<line x1=\"%.0f\" y1=\"%.2f\" x2=\"%.0f\" y2=\"%.2f\" stroke=\"#e3e3e3\" stroke-width=\"1\"/>"
                    "<text x=\"%.0f\" y=\"%.2f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#555555\" "
-                   "text-anchor=\"end\">%s</text>", ML, y, ML + w, y, ML - 6, y + 4, t);
+                   "text-anchor=\"end\">%s</text>",
+                   ML, y, ML + w, y, ML - 6, y + 4, t);
     }
-    buf_printf(b, "<text x=\"14\" y=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#555555\" "
-               "text-anchor=\"middle\" transform=\"rotate(-90 14 %.0f)\">", MT + h / 2, MT + h / 2);
+    buf_printf(b,
+               "<text x=\"14\" y=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#555555\" "
+               "text-anchor=\"middle\" transform=\"rotate(-90 14 %.0f)\">",
+               MT + h / 2, MT + h / 2);
     text(b, c->y_label);
     buf_printf(b, "</text><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#888888\"/>", ML, MT + h,
                ML + w, MT + h);
-    buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#555555\" "
-               "text-anchor=\"middle\">", ML + w / 2, c->height - 6);
+    buf_printf(b,
+               "<text x=\"%.0f\" y=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#555555\" "
+               "text-anchor=\"middle\">",
+               ML + w / 2, c->height - 6);
     text(b, c->x_label);
     buf_puts(b, "</text>");
 }
@@ -87,9 +97,11 @@ static void yaxis(buf *b, const svg_chart *c, double ymax)
 static void xtick(buf *b, const svg_chart *c, double x, const char *label)
 {
     double h = c->height - MT - MB;
-    buf_printf(b, "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"#888888\"/>"
+    buf_printf(b,
+               "<line x1=\"%.2f\" y1=\"%.0f\" x2=\"%.2f\" y2=\"%.0f\" stroke=\"#888888\"/>"
                "<text x=\"%.2f\" y=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#555555\" "
-               "text-anchor=\"middle\">", x, MT + h, x, MT + h + 4, x, MT + h + 16);
+               "text-anchor=\"middle\">",
+               x, MT + h, x, MT + h + 4, x, MT + h + 16);
     text(b, label);
     buf_puts(b, "</text>");
 }
@@ -109,7 +121,8 @@ static void legend(buf *b, const svg_chart *c, const svg_series *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (!s[i].name)
             continue;
-        buf_printf(b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2.5\"%s/>"
+        buf_printf(b,
+                   "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"2.5\"%s/>"
                    "<text x=\"%.0f\" y=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\" fill=\"#333333\">",
                    x, MT + 2, x + 18, MT + 2, s[i].color, s[i].dashed ? " stroke-dasharray=\"5 3\"" : "", x + 22,
                    MT + 6);

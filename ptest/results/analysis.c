@@ -31,19 +31,19 @@ static const char *jstr(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static void label_free(an_label *l)
+static void label_free(analysis_label *l)
 {
-    hdr_destroy(l->lat);
+    hist_destroy(l->lat);
     free(l->pts);
     for (size_t i = 0; i < l->n_iv; i++)
-        hdr_destroy(l->iv[i]);
+        hist_destroy(l->iv[i]);
     free(l->iv);
     free(l->iv_start_s);
     free(l->iv_len_s);
     memset(l, 0, sizeof(*l));
 }
 
-void an_free(an_run *r)
+void analysis_fini(analysis_run *r)
 {
     for (size_t i = 0; i < r->n_labels; i++)
         label_free(&r->labels[i]);
@@ -55,22 +55,22 @@ void an_free(an_run *r)
 }
 
 /* Adds every interval of the label's .hlog into l->lat (and keeps them when asked). */
-static int load_hlog(an_run *r, an_label *l, bool keep, char *err, size_t errlen)
+static int load_hlog(analysis_run *r, analysis_label *l, bool keep, char *err, size_t errlen)
 {
     /* Decoding one whole-run histogram instead of one per second: a 10-minute run has 600
      * intervals per label, each a full counts array to inflate and add. */
     const char *stored = json_string_value(json_object_get(json_object_get(r->json, "latency_hdr"), l->name));
     if (stored && !keep) {
-        hdr_histogram *h = NULL;
+        hist *h = NULL;
         int rc = hlog_decode_histogram(stored, strlen(stored), &h);
-        if (rc == 0 && h->unit_magnitude == 0 && h->sig_figs == HDR_PTEST_SIGFIGS) {
+        if (rc == 0 && h->unit_magnitude == 0 && h->sig_figs == HIST_PTEST_SIGFIGS) {
             l->lat = h;
             return 0;
         }
-        hdr_destroy(h); /* not usable: fall back to the interval log */
+        hist_destroy(h); /* not usable: fall back to the interval log */
     }
-    if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &l->lat) != 0)
-        return AN_ENOMEM;
+    if (hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &l->lat) != 0)
+        return ANALYSIS_ENOMEM;
     if (!l->hlog)
         return 0;
     char path[4096];
@@ -80,7 +80,7 @@ static int load_hlog(an_run *r, an_label *l, bool keep, char *err, size_t errlen
     int rc = hlog_load_file(path, &data, &len);
     if (rc != 0) {
         snprintf(err, errlen, "%s: %s", path, hlog_strerror(rc));
-        return rc == HLOG_ENOMEM ? AN_ENOMEM : AN_EIO;
+        return rc == HLOG_ENOMEM ? ANALYSIS_ENOMEM : ANALYSIS_EIO;
     }
     hlog_reader rd;
     hlog_reader_init(&rd, data, len);
@@ -93,23 +93,23 @@ static int load_hlog(an_run *r, an_label *l, bool keep, char *err, size_t errlen
             break;
         if (rc < 0) {
             snprintf(err, errlen, "%s:%zu: %s", path, rd.line_no, hlog_strerror(rc));
-            ret = rc == HLOG_ENOMEM || rc == HDR_ENOMEM ? AN_ENOMEM : AN_EFORMAT;
+            ret = rc == HLOG_ENOMEM || rc == HIST_ENOMEM ? ANALYSIS_ENOMEM : ANALYSIS_EFORMAT;
             break;
         }
-        rc = hdr_add(l->lat, iv.h);
+        rc = hist_add(l->lat, iv.h);
         if (rc != 0) {
-            snprintf(err, errlen, "%s:%zu: %s", path, rd.line_no, hdr_strerror(rc));
-            hdr_destroy(iv.h);
-            ret = AN_EFORMAT;
+            snprintf(err, errlen, "%s:%zu: %s", path, rd.line_no, hist_strerror(rc));
+            hist_destroy(iv.h);
+            ret = ANALYSIS_EFORMAT;
             break;
         }
         if (!keep) {
-            hdr_destroy(iv.h);
+            hist_destroy(iv.h);
             continue;
         }
         if (l->n_iv == cap) {
             size_t ncap = cap ? cap * 2 : 64;
-            hdr_histogram **h = realloc(l->iv, ncap * sizeof(*h));
+            hist **h = realloc(l->iv, ncap * sizeof(*h));
             if (h)
                 l->iv = h;
             double *s = realloc(l->iv_start_s, ncap * sizeof(*s));
@@ -119,8 +119,8 @@ static int load_hlog(an_run *r, an_label *l, bool keep, char *err, size_t errlen
             if (ln)
                 l->iv_len_s = ln;
             if (!h || !s || !ln) {
-                hdr_destroy(iv.h);
-                ret = AN_ENOMEM;
+                hist_destroy(iv.h);
+                ret = ANALYSIS_ENOMEM;
                 break;
             }
             cap = ncap;
@@ -133,12 +133,12 @@ static int load_hlog(an_run *r, an_label *l, bool keep, char *err, size_t errlen
     if (ret == 0 && l == &r->total)
         r->hlog_base_s = hlog_base_time(&rd);
     free(data);
-    if (ret == AN_ENOMEM)
+    if (ret == ANALYSIS_ENOMEM)
         snprintf(err, errlen, "%s: out of memory", path);
     return ret;
 }
 
-static void load_label(an_label *l, const char *name, const json_t *o)
+static void load_label(analysis_label *l, const char *name, const json_t *o)
 {
     l->name = name;
     l->hlog = jstr(o, "hlog");
@@ -161,7 +161,7 @@ static void load_label(an_label *l, const char *name, const json_t *o)
     l->tls_hs_p99_us = jnum(hs, "p99", NAN);
 }
 
-static int load_series(an_run *r, an_label *l)
+static int load_series(analysis_run *r, analysis_label *l)
 {
     const json_t *ts = json_object_get(r->json, "timeseries");
     size_t n = json_array_size(ts);
@@ -169,10 +169,10 @@ static int load_series(an_run *r, an_label *l)
         return 0;
     l->pts = calloc(n, sizeof(*l->pts));
     if (!l->pts)
-        return AN_ENOMEM;
+        return ANALYSIS_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const json_t *pt = json_array_get(ts, i);
-        an_point *p = &l->pts[i];
+        analysis_point *p = &l->pts[i];
         p->t = jnum(pt, "t", (double)i);
         p->len_s = jnum(pt, "len_s", 1);
         const json_t *src = l == &r->total ? pt : json_object_get(json_object_get(pt, "labels"), l->name);
@@ -185,18 +185,18 @@ static int load_series(an_run *r, an_label *l)
     return 0;
 }
 
-static void apdex(an_label *l, double t_us)
+static void apdex(analysis_label *l, double t_us)
 {
     if (l->count == 0) {
         l->apdex = NAN;
         return;
     }
     double sat = 0, tol = 0;
-    hdr_iter it;
-    hdr_iter_init(&it, l->lat);
-    while (hdr_iter_next(&it)) {
-        /* A bucket counts by its median, as hdr_mean does. */
-        double v = (double)hdr_median_equivalent(l->lat, it.lowest);
+    hist_iter it;
+    hist_iter_init(&it, l->lat);
+    while (hist_iter_next(&it)) {
+        /* A bucket counts by its median, as hist_mean does. */
+        double v = (double)hist_median_equivalent(l->lat, it.lowest);
         if (v <= t_us)
             sat += (double)it.count;
         else if (v <= 4 * t_us)
@@ -211,7 +211,7 @@ static void apdex(an_label *l, double t_us)
     l->apdex = share * (sat + tol / 2) / (double)l->count;
 }
 
-static void plan_facts(an_run *r)
+static void plan_facts(analysis_run *r)
 {
     const json_t *plan = json_object_get(r->json, "plan");
     r->plan_name = jstr(plan, "name");
@@ -221,12 +221,12 @@ static void plan_facts(an_run *r)
         r->apdex_t_us = 500e3;
     size_t i;
     const json_t *sc;
-    json_array_foreach(json_object_get(plan, "scenarios"), i, sc) {
+    json_array_foreach (json_object_get(plan, "scenarios"), i, sc) {
         const json_t *stages = json_object_get(sc, "stages");
         double arrivals = 0, dur = 0;
         size_t j;
         const json_t *st;
-        json_array_foreach(stages, j, st) {
+        json_array_foreach (stages, j, st) {
             arrivals += jnum(st, "rate", 0) * jnum(st, "duration_s", 0);
             dur += jnum(st, "duration_s", 0);
         }
@@ -235,7 +235,7 @@ static void plan_facts(an_run *r)
         const char *model = jstr(sc, "model");
         r->plan_conns += ju64(sc, model && strcmp(model, "open") == 0 ? "max_connections" : "users");
         const json_t *rq;
-        json_array_foreach(json_object_get(sc, "requests"), j, rq) {
+        json_array_foreach (json_object_get(sc, "requests"), j, rq) {
             const json_t *ex = json_object_get(rq, "expect");
             if (!json_is_null(json_object_get(ex, "status")) || !json_is_null(json_object_get(ex, "body_contains"))) {
                 const char *lab = jstr(rq, "label");
@@ -249,7 +249,7 @@ static void plan_facts(an_run *r)
 
 /* The configured delay of each label's endpoint: labels whose requests all go to one path
  * that /config lists. */
-static void expected(an_run *r)
+static void expected(analysis_run *r)
 {
     const json_t *srv = json_object_get(r->json, "server");
     r->server_scraped = json_is_true(json_object_get(srv, "scraped"));
@@ -267,14 +267,14 @@ static void expected(an_run *r)
     if (!r->has_expected)
         return;
     for (size_t k = 0; k < r->n_labels; k++) {
-        an_label *l = &r->labels[k];
+        analysis_label *l = &r->labels[k];
         const char *path = NULL;
         size_t plen = 0;
         bool mixed = false;
         size_t i, j;
         const json_t *sc, *rq;
-        json_array_foreach(json_object_get(json_object_get(r->json, "plan"), "scenarios"), i, sc) {
-            json_array_foreach(json_object_get(sc, "requests"), j, rq) {
+        json_array_foreach (json_object_get(json_object_get(r->json, "plan"), "scenarios"), i, sc) {
+            json_array_foreach (json_object_get(sc, "requests"), j, rq) {
                 const char *lab = jstr(rq, "label"), *p = jstr(rq, "path");
                 if (!lab || !p || strcmp(lab, l->name) != 0)
                     continue;
@@ -288,7 +288,7 @@ static void expected(an_run *r)
         if (!path || mixed)
             continue;
         const json_t *e;
-        json_array_foreach(eps, i, e) {
+        json_array_foreach (eps, i, e) {
             const char *ep = jstr(e, "path");
             if (ep && strlen(ep) == plen && memcmp(ep, path, plen) == 0)
                 l->expected_mean_us = jnum(e, "mean_ms", NAN) * 1e3;
@@ -296,41 +296,46 @@ static void expected(an_run *r)
     }
 }
 
-static void warn(an_run *r, const char *msg)
+static void warn(analysis_run *r, const char *msg)
 {
     if (r->n_warnings < sizeof(r->warnings) / sizeof(r->warnings[0]))
         snprintf(r->warnings[r->n_warnings++], sizeof(r->warnings[0]), "%s", msg);
 }
 
 /* Saturation: the client, not the server, may have been the limit. */
-static void saturation(an_run *r)
+static void saturation(analysis_run *r)
 {
     char msg[sizeof(r->warnings[0])];
-    const an_label *t = &r->total;
+    const analysis_label *t = &r->total;
     uint64_t local = t->by_kind[STATS_ERR_LOCAL_LIMIT];
     if (local > 0) {
         /* The descriptors the plan needs: one per connection and a few for ptest itself
          * (ENGINE_FD_OWN, engine.h). */
         if (r->fd_limit > 0 && r->plan_conns + 24 >= r->fd_limit)
-            snprintf(msg, sizeof(msg), "generator hit its file-descriptor limit (ulimit -n %" PRIu64 "): %" PRIu64
+            snprintf(msg, sizeof(msg),
+                     "generator hit its file-descriptor limit (ulimit -n %" PRIu64 "): %" PRIu64
                      " connects not attempted (not counted as server errors); raise ulimit -n or lower users",
                      r->fd_limit, local);
         else
-            snprintf(msg, sizeof(msg), "generator hit a local limit (no free local port, system file table or "
+            snprintf(msg, sizeof(msg),
+                     "generator hit a local limit (no free local port, system file table or "
                      "socket memory: EADDRNOTAVAIL, ENFILE, ENOBUFS): %" PRIu64 " connects not attempted (not "
                      "counted as server errors); widen net.ipv4.ip_local_port_range, add workers or lower users",
                      local);
         warn(r, msg);
     }
     if (r->planned_rps > 0 && t->rps < 0.95 * r->planned_rps) {
-        snprintf(msg, sizeof(msg), "achieved %.1f requests/s of the planned %.1f/s (%.0f %%): "
+        snprintf(msg, sizeof(msg),
+                 "achieved %.1f requests/s of the planned %.1f/s (%.0f %%): "
                  "the load generator or its connection limit may have been the bottleneck",
                  t->rps, r->planned_rps, 100 * t->rps / r->planned_rps);
         warn(r, msg);
     }
     if (r->client_busy > 0.8) {
-        snprintf(msg, sizeof(msg), "ptest's own threads were busy %.0f %% of the run: the load generator, "
-                 "not the server, may have been the limit (add threads or workers)", 100 * r->client_busy);
+        snprintf(msg, sizeof(msg),
+                 "ptest's own threads were busy %.0f %% of the run: the load generator, "
+                 "not the server, may have been the limit (add threads or workers)",
+                 100 * r->client_busy);
         warn(r, msg);
     }
     if (t->by_kind[STATS_ERR_TLS] > 0) {
@@ -339,25 +344,29 @@ static void saturation(an_run *r)
         warn(r, msg);
     }
     if (t->dropped > 0) {
-        snprintf(msg, sizeof(msg), "%" PRIu64 " planned arrivals were never sent (dropped): the "
-                 "client could not keep up", t->dropped);
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " planned arrivals were never sent (dropped): the "
+                 "client could not keep up",
+                 t->dropped);
         warn(r, msg);
     }
     if (t->count > 0 && t->queued * 100 >= t->count) {
-        snprintf(msg, sizeof(msg), "%" PRIu64 " requests waited for a free connection; their "
-                 "latency includes the wait (raise max_connections if the server is fast)", t->queued);
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " requests waited for a free connection; their "
+                 "latency includes the wait (raise max_connections if the server is fast)",
+                 t->queued);
         warn(r, msg);
     }
 }
 
-int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t errlen)
+int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
-    int rc = AN_ENOMEM;
+    int rc = ANALYSIS_ENOMEM;
     r->dir = strdup(dir);
     if (!r->dir) {
         snprintf(err, errlen, "out of memory");
-        return AN_ENOMEM;
+        return ANALYSIS_ENOMEM;
     }
     char path[4096];
     snprintf(path, sizeof(path), "%s/results.json", dir);
@@ -365,14 +374,14 @@ int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t e
     r->json = json_load_file(path, 0, &je);
     if (!r->json) {
         snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
-        rc = AN_EIO;
+        rc = ANALYSIS_EIO;
         goto fail;
     }
     const json_t *labels = json_object_get(r->json, "labels");
     const json_t *total = json_object_get(r->json, "total");
     if (!json_is_object(labels) || !json_is_object(total)) {
         snprintf(err, errlen, "%s: not a ptest results file (no labels/total)", path);
-        rc = AN_EFORMAT;
+        rc = ANALYSIS_EFORMAT;
         goto fail;
     }
     r->started = jstr(r->json, "started");
@@ -387,14 +396,14 @@ int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t e
     }
     const char *key;
     const json_t *v;
-    json_object_foreach((json_t *)labels, key, v) {
+    json_object_foreach ((json_t *)labels, key, v) {
         load_label(&r->labels[r->n_labels++], key, v);
     }
     load_label(&r->total, "total", total);
     plan_facts(r);
     expected(r);
     for (size_t i = 0; i <= r->n_labels; i++) {
-        an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+        analysis_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
         rc = load_hlog(r, l, want_intervals, err, errlen);
         if (rc != 0)
             goto fail;
@@ -408,23 +417,23 @@ int an_load(an_run *r, const char *dir, bool want_intervals, char *err, size_t e
     saturation(r);
     return 0;
 fail:
-    an_free(r);
+    analysis_fini(r);
     return rc;
 }
 
-double an_pct(const an_label *l, double p)
+double analysis_pct(const analysis_label *l, double p)
 {
     if (!l->lat || l->lat->total_count == 0)
         return NAN;
-    return (double)hdr_value_at_percentile(l->lat, p);
+    return (double)hist_value_at_percentile(l->lat, p);
 }
 
-double an_pct_cb(const void *ctx, double p)
+double analysis_pct_cb(const void *ctx, double p)
 {
-    return an_pct(ctx, p);
+    return analysis_pct(ctx, p);
 }
 
-const an_label *an_find(const an_run *r, const char *name)
+const analysis_label *analysis_find(const analysis_run *r, const char *name)
 {
     if (strcmp(name, "total") == 0)
         return &r->total;

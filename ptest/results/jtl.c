@@ -116,20 +116,19 @@ void jtl_row_add(jtl_buf *b, const jtl_row *r)
         int n;
         if (r->status > 0)
             n = snprintf(b->data + b->len, room,
-                         "%" PRIu64 ",%" PRIu64 ",%s,%d,%s,%s,text,%s,%s,%" PRIu64 ",%" PRIu64
-                         ",%" PRIu32 ",%" PRIu32 ",%s,%" PRIu64 ",0,%" PRIu64 "\n",
-                         r->ts_ms, r->elapsed_ms, r->label_csv, r->status, r->message,
-                         r->thread_csv, r->success ? "true" : "false", r->failure, r->bytes,
-                         r->sent_bytes, r->grp_threads, r->all_threads, r->url_csv,
-                         r->latency_ms, r->connect_ms);
+                         "%" PRIu64 ",%" PRIu64 ",%s,%d,%s,%s,text,%s,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%" PRIu32
+                         ",%s,%" PRIu64 ",0,%" PRIu64 "\n",
+                         r->ts_ms, r->elapsed_ms, r->label_csv, r->status, r->message, r->thread_csv,
+                         r->success ? "true" : "false", r->failure, r->bytes, r->sent_bytes, r->grp_threads,
+                         r->all_threads, r->url_csv, r->latency_ms, r->connect_ms);
         else
             n = snprintf(b->data + b->len, room,
                          "%" PRIu64 ",%" PRIu64 ",%s,Non HTTP response code: %s,"
-                         "Non HTTP response message: %s,%s,text,false,%s,%" PRIu64 ",%" PRIu64
-                         ",%" PRIu32 ",%" PRIu32 ",%s,%" PRIu64 ",0,%" PRIu64 "\n",
-                         r->ts_ms, r->elapsed_ms, r->label_csv, r->err_name, r->message,
-                         r->thread_csv, r->failure, r->bytes, r->sent_bytes, r->grp_threads,
-                         r->all_threads, r->url_csv, r->latency_ms, r->connect_ms);
+                         "Non HTTP response message: %s,%s,text,false,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",%" PRIu32
+                         ",%s,%" PRIu64 ",0,%" PRIu64 "\n",
+                         r->ts_ms, r->elapsed_ms, r->label_csv, r->err_name, r->message, r->thread_csv, r->failure,
+                         r->bytes, r->sent_bytes, r->grp_threads, r->all_threads, r->url_csv, r->latency_ms,
+                         r->connect_ms);
         if (n >= 0 && (size_t)n < room) {
             b->len += (size_t)n;
             return;

@@ -21,9 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JTL_HEADER "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType," \
-                   "success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency," \
-                   "IdleTime,Connect\n"
+#define JTL_HEADER                                                                                                     \
+    "timeStamp,elapsed,label,responseCode,responseMessage,threadName,dataType,"                                        \
+    "success,failureMessage,bytes,sentBytes,grpThreads,allThreads,URL,Latency,"                                        \
+    "IdleTime,Connect\n"
 #define JTL_BUF_SIZE 65536
 
 /* Creates/truncates path, writes the header; *fd is opened O_APPEND. Returns 0 or -1 with
@@ -34,11 +35,11 @@ int jtl_open(const char *path, int *fd, char *err, size_t errlen);
 char *jtl_csv_field(const char *s);
 
 typedef struct jtl_buf {
-    int fd;                  /* -1: disabled (jtl_row does nothing) */
+    int fd; /* -1: disabled (jtl_row does nothing) */
     char *data;
     size_t len, cap;
-    bool failed;             /* a write failed; later rows are dropped and counted */
-    uint64_t lost;           /* rows not written because of a failure */
+    bool failed;   /* a write failed; later rows are dropped and counted */
+    uint64_t lost; /* rows not written because of a failure */
 } jtl_buf;
 
 /* fd < 0 gives a disabled buffer. Returns 0 or -1 (allocation). */
@@ -51,16 +52,16 @@ int jtl_flush(jtl_buf *b);
 typedef struct jtl_row {
     uint64_t ts_ms;
     uint64_t elapsed_ms;
-    const char *label_csv;   /* already a CSV field (jtl_csv_field) */
-    int status;              /* 0 for a transport error */
-    const char *err_name;    /* stats_err_name for transport errors, else unused */
-    const char *message;     /* reason phrase or error text: no ',', '"' or line breaks */
-    const char *thread_csv;  /* CSV field: "<scenario> <thread>-<user>" as JMeter names them */
+    const char *label_csv;  /* already a CSV field (jtl_csv_field) */
+    int status;             /* 0 for a transport error */
+    const char *err_name;   /* stats_err_name for transport errors, else unused */
+    const char *message;    /* reason phrase or error text: no ',', '"' or line breaks */
+    const char *thread_csv; /* CSV field: "<scenario> <thread>-<user>" as JMeter names them */
     bool success;
-    const char *failure;     /* "" or text without ',', '"' or line breaks */
+    const char *failure; /* "" or text without ',', '"' or line breaks */
     uint64_t bytes, sent_bytes;
     uint32_t grp_threads, all_threads;
-    const char *url_csv;     /* CSV field */
+    const char *url_csv; /* CSV field */
     uint64_t latency_ms, connect_ms;
 } jtl_row;
 

@@ -29,15 +29,15 @@
 typedef struct minputs {
     const char *const *dirs;
     size_t n, loaded;
-    an_run *runs;              /* [n] */
-    double base;               /* earliest interval-log BaseTime, s since the epoch (0: none) */
-    double *off;               /* [n] whole seconds each input starts after base */
+    analysis_run *runs; /* [n] */
+    double base;        /* earliest interval-log BaseTime, s since the epoch (0: none) */
+    double *off;        /* [n] whole seconds each input starts after base */
 } minputs;
 
 static void inputs_free(minputs *in)
 {
     while (in->loaded > 0)
-        an_free(&in->runs[--in->loaded]);
+        analysis_fini(&in->runs[--in->loaded]);
     free(in->runs);
     free(in->off);
     in->runs = NULL;
@@ -57,10 +57,10 @@ static int inputs_load(minputs *in, const char *const *dirs, size_t n, char *err
     }
     double base = INFINITY;
     for (; in->loaded < n; in->loaded++) {
-        an_run *r = &in->runs[in->loaded];
-        int rc = an_load(r, dirs[in->loaded], true, err, errlen);
+        analysis_run *r = &in->runs[in->loaded];
+        int rc = analysis_load(r, dirs[in->loaded], true, err, errlen);
         if (rc != 0)
-            return rc == AN_ENOMEM ? MERGE_EWRITE : MERGE_EINPUT;
+            return rc == ANALYSIS_ENOMEM ? MERGE_EWRITE : MERGE_EINPUT;
         if (r->hlog_base_s > 0)
             base = fmin(base, r->hlog_base_s);
     }
@@ -74,28 +74,28 @@ static int inputs_load(minputs *in, const char *const *dirs, size_t n, char *err
 
 /* One output label: its name, added counters, and the whole-run and per-second histograms. */
 typedef struct mlabel {
-    const char *name;          /* borrowed from an input's document */
-    stats_label tot;           /* counters added (its service-time histogram stays empty) */
+    const char *name; /* borrowed from an input's document */
+    stats_label tot;  /* counters added (its service-time histogram stays empty) */
     bool tot_ready;
-    hdr_histogram *all;
-    hdr_histogram **sec;       /* [n_sec] */
+    hist *all;
+    hist **sec; /* [n_sec] */
 } mlabel;
 
 typedef struct mgrid {
-    size_t n_lab, cap;         /* labels; ls[n_lab] is the total */
+    size_t n_lab, cap; /* labels; ls[n_lab] is the total */
     mlabel *ls;
     size_t n_sec;
-    double *len_s;             /* [n_sec] longest interval booked in each second */
-    double end;                /* merged duration, s */
+    double *len_s; /* [n_sec] longest interval booked in each second */
+    double end;    /* merged duration, s */
 } mgrid;
 
 static void grid_free(mgrid *g)
 {
     for (size_t i = 0; g->ls && i < g->cap; i++) {
         mlabel *m = &g->ls[i];
-        hdr_destroy(m->all);
+        hist_destroy(m->all);
         for (size_t s = 0; m->sec && s < g->n_sec; s++)
-            hdr_destroy(m->sec[s]);
+            hist_destroy(m->sec[s]);
         free(m->sec);
         if (m->tot_ready)
             stats_label_fini(&m->tot);
@@ -121,10 +121,10 @@ static int label_init(mlabel *m, size_t n_sec)
     if (!m->sec || stats_label_init(&m->tot) != 0)
         return -1;
     m->tot_ready = true;
-    if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &m->all) != 0)
+    if (hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &m->all) != 0)
         return -1;
     for (size_t s = 0; s < n_sec; s++)
-        if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &m->sec[s]) != 0)
+        if (hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &m->sec[s]) != 0)
             return -1;
     return 0;
 }
@@ -140,7 +140,7 @@ static int grid_init(mgrid *g, const minputs *in)
     if (!g->ls)
         return -1;
     for (size_t k = 0; k < in->n; k++) {
-        const an_run *r = &in->runs[k];
+        const analysis_run *r = &in->runs[k];
         g->end = fmax(g->end, in->off[k] + r->duration_s);
         for (size_t i = 0; i < r->total.n_iv; i++) {
             double idx = round(r->total.iv_start_s[i] - in->base);
@@ -181,9 +181,9 @@ static void add_counts(stats_label *dst, const json_t *src)
     const char *key;
     json_t *v;
     const json_t *tls = json_object_get(src, "tls");
-    dst->tls_handshakes += jcount(tls, "handshakes");   /* counts only: the handshake */
-    dst->tls_resumed += jcount(tls, "resumed");         /* times are not stored per second */
-    json_object_foreach(json_object_get(src, "status"), key, v) {
+    dst->tls_handshakes += jcount(tls, "handshakes"); /* counts only: the handshake */
+    dst->tls_resumed += jcount(tls, "resumed");       /* times are not stored per second */
+    json_object_foreach (json_object_get(src, "status"), key, v) {
         char *e;
         long code = strtol(key, &e, 10);
         if (*e == '\0' && code >= STATS_STATUS_MIN && code <= STATS_STATUS_MAX && json_is_integer(v) &&
@@ -193,7 +193,7 @@ static void add_counts(stats_label *dst, const json_t *src)
 }
 
 /* Adds one input's label l (its intervals, counters) into m. */
-static int grid_add_label(mgrid *g, const minputs *in, const an_run *r, const an_label *l, mlabel *m,
+static int grid_add_label(mgrid *g, const minputs *in, const analysis_run *r, const analysis_label *l, mlabel *m,
                           char *err, size_t errlen)
 {
     for (size_t v = 0; v < l->n_iv; v++) {
@@ -201,7 +201,7 @@ static int grid_add_label(mgrid *g, const minputs *in, const an_run *r, const an
         size_t s = idx < 0 ? 0 : (size_t)idx;
         if (s >= g->n_sec)
             s = g->n_sec - 1;
-        if (hdr_add(m->sec[s], l->iv[v]) != 0 || hdr_add(m->all, l->iv[v]) != 0) {
+        if (hist_add(m->sec[s], l->iv[v]) != 0 || hist_add(m->all, l->iv[v]) != 0) {
             snprintf(err, errlen, "%s: histograms cannot be added", r->dir);
             return -1;
         }
@@ -216,9 +216,9 @@ static int grid_add_label(mgrid *g, const minputs *in, const an_run *r, const an
 static int grid_add(mgrid *g, const minputs *in, char *err, size_t errlen)
 {
     for (size_t k = 0; k < in->n; k++) {
-        const an_run *r = &in->runs[k];
+        const analysis_run *r = &in->runs[k];
         for (size_t i = 0; i <= r->n_labels; i++) {
-            const an_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
+            const analysis_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
             mlabel *m = i < r->n_labels ? find_or_add(g, l->name) : &g->ls[g->n_lab];
             if (grid_add_label(g, in, r, l, m, err, errlen) != 0)
                 return -1;
@@ -230,11 +230,11 @@ static int grid_add(mgrid *g, const minputs *in, char *err, size_t errlen)
 /* ---------------------------------------------------------------- doc ------------- */
 
 typedef struct mdoc {
-    char **names;              /* hlog file names, [n_lab] is total.hlog */
+    char **names; /* hlog file names, [n_lab] is total.hlog */
     size_t n_names;
-    results_label *rl;         /* [n_lab] */
+    results_label *rl; /* [n_lab] */
     stats_series series;
-    const json_t **shares, **envs;     /* [n] borrowed from the inputs */
+    const json_t **shares, **envs; /* [n] borrowed from the inputs */
     results_merge merge;
     results res;
 } mdoc;
@@ -242,7 +242,7 @@ typedef struct mdoc {
 static void doc_free(mdoc *d)
 {
     if (d->names)
-        results_names_free(d->names, d->n_names);
+        results_names_destroy(d->names, d->n_names);
     free(d->rl);
     free(d->shares);
     free(d->envs);
@@ -257,17 +257,17 @@ static void series_point(stats_point *pt, const mgrid *g, const minputs *in, siz
     double cnt = 0;
     uint64_t errs = 0;
     for (size_t k = 0; k < in->n; k++) {
-        const an_run *r = &in->runs[k];
+        const analysis_run *r = &in->runs[k];
         if ((double)s < in->off[k])
             continue;
         size_t t = s - (size_t)in->off[k];
-        const an_label *l = i < g->n_lab ? an_find(r, g->ls[i].name) : &r->total;
+        const analysis_label *l = i < g->n_lab ? analysis_find(r, g->ls[i].name) : &r->total;
         if (!l || t >= l->n_pts)
             continue;
         cnt += l->pts[t].rps * l->pts[t].len_s;
         errs += l->pts[t].errors;
     }
-    const hdr_histogram *h = g->ls[i].sec[s];
+    const hist *h = g->ls[i].sec[s];
     double len = g->len_s[s] > 0 ? g->len_s[s] : 1;
     *pt = (stats_point){
         .t = (uint32_t)s,
@@ -275,8 +275,8 @@ static void series_point(stats_point *pt, const mgrid *g, const minputs *in, siz
         .count = (uint64_t)llround(cnt),
         .errors = errs,
         .responses = h->total_count,
-        .p50_us = h->total_count ? hdr_value_at_percentile(h, 50) : 0,
-        .p99_us = h->total_count ? hdr_value_at_percentile(h, 99) : 0,
+        .p50_us = h->total_count ? hist_value_at_percentile(h, 50) : 0,
+        .p99_us = h->total_count ? hist_value_at_percentile(h, 99) : 0,
     };
 }
 
@@ -390,8 +390,8 @@ static int doc_build(mdoc *d, const mgrid *g, const minputs *in, const results_w
 
 /* ---------------------------------------------------------------- output ---------- */
 
-static int write_hlog(const char *dir, const mlabel *l, const char *name, const mgrid *g, double base_s,
-                      char *err, size_t errlen)
+static int write_hlog(const char *dir, const mlabel *l, const char *name, const mgrid *g, double base_s, char *err,
+                      size_t errlen)
 {
     buf b = BUF_INIT;
     char *s = NULL;
@@ -418,12 +418,11 @@ static int write_hlog(const char *dir, const mlabel *l, const char *name, const 
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         rc = -1;
     }
-    buf_free(&b);
+    buf_fini(&b);
     return rc ? -1 : 0;
 }
 
-static int write_out(const char *out_dir, const mgrid *g, const mdoc *d, double base, char *err,
-                     size_t errlen)
+static int write_out(const char *out_dir, const mgrid *g, const mdoc *d, double base, char *err, size_t errlen)
 {
     if (results_mkdirs(out_dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", out_dir, strerror(errno));
@@ -440,8 +439,8 @@ int merge_dirs(const char *const *dirs, size_t n, const char *out_dir, char *err
     return merge_dirs_workers(dirs, n, out_dir, NULL, err, errlen);
 }
 
-int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, const merge_workers *w,
-                       char *err, size_t errlen)
+int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, const merge_workers *w, char *err,
+                       size_t errlen)
 {
     if (n == 0) {
         snprintf(err, errlen, "no results to merge");

@@ -22,8 +22,8 @@
 #include "results.h"
 
 enum {
-    MERGE_EINPUT = -1,         /* unreadable or incompatible input, or none */
-    MERGE_EWRITE = -2,         /* OUT cannot be written, or out of memory */
+    MERGE_EINPUT = -1, /* unreadable or incompatible input, or none */
+    MERGE_EWRITE = -2, /* OUT cannot be written, or out of memory */
 };
 
 /* Returns 0, or MERGE_EINPUT / MERGE_EWRITE with err filled. */
@@ -35,7 +35,7 @@ typedef results_workers merge_workers;
 /* merge_dirs, and results.json gets
  *   "distributed": {"workers": N, "reported": [...], "partial": [...], "missing": [...]}
  * (gate.h fails the gate for each partial or missing worker). w may be NULL (merge_dirs). */
-int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, const merge_workers *w,
-                       char *err, size_t errlen);
+int merge_dirs_workers(const char *const *dirs, size_t n, const char *out_dir, const merge_workers *w, char *err,
+                       size_t errlen);
 
 #endif

@@ -18,7 +18,7 @@
 
 /* ---------------------------------------------------------------- JSON ------------- */
 
-static void json_hist(jsonw *w, const char *key, const hdr_histogram *h)
+static void json_hist(jsonw *w, const char *key, const hist *h)
 {
     jsonw_key(w, key);
     jsonw_obj_begin(w);
@@ -30,20 +30,32 @@ static void json_hist(jsonw *w, const char *key, const hdr_histogram *h)
     } pct[] = {{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0}, {"p999", 99.9}};
     bool empty = h->total_count == 0;
     jsonw_key(w, "min");
-    if (empty) jsonw_null(w); else jsonw_u64(w, hdr_min(h));
+    if (empty)
+        jsonw_null(w);
+    else
+        jsonw_u64(w, hist_min(h));
     jsonw_key(w, "mean");
-    if (empty) jsonw_null(w); else jsonw_double(w, hdr_mean(h));
+    if (empty)
+        jsonw_null(w);
+    else
+        jsonw_double(w, hist_mean(h));
     jsonw_key(w, "stddev");
-    if (empty) jsonw_null(w); else jsonw_double(w, hdr_stddev(h));
+    if (empty)
+        jsonw_null(w);
+    else
+        jsonw_double(w, hist_stddev(h));
     for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
         jsonw_key(w, pct[i].name);
         if (empty)
             jsonw_null(w);
         else
-            jsonw_u64(w, hdr_value_at_percentile(h, pct[i].p));
+            jsonw_u64(w, hist_value_at_percentile(h, pct[i].p));
     }
     jsonw_key(w, "max");
-    if (empty) jsonw_null(w); else jsonw_u64(w, hdr_max(h));
+    if (empty)
+        jsonw_null(w);
+    else
+        jsonw_u64(w, hist_max(h));
     jsonw_obj_end(w);
 }
 
@@ -219,11 +231,20 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
 {
     jsonw_obj_begin(w);
     jsonw_key(w, "name");
-    if (p->name) jsonw_str(w, p->name); else jsonw_null(w);
+    if (p->name)
+        jsonw_str(w, p->name);
+    else
+        jsonw_null(w);
     jsonw_key(w, "source");
-    if (p->source) jsonw_str(w, p->source); else jsonw_null(w);
+    if (p->source)
+        jsonw_str(w, p->source);
+    else
+        jsonw_null(w);
     jsonw_key(w, "target");
-    if (p->target_str) jsonw_str(w, p->target_str); else jsonw_null(w);
+    if (p->target_str)
+        jsonw_str(w, p->target_str);
+    else
+        jsonw_null(w);
     jsonw_key(w, "duration_s");
     jsonw_double(w, secs(plan_duration(p)));
     jsonw_key(w, "connect_timeout_s");
@@ -241,12 +262,18 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
         jsonw_obj_begin(w);
         for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
             jsonw_key(w, keys[i]);
-            if (p->tls.file[i]) jsonw_str(w, p->tls.file[i]); else jsonw_null(w);
+            if (p->tls.file[i])
+                jsonw_str(w, p->tls.file[i]);
+            else
+                jsonw_null(w);
         }
         jsonw_key(w, "insecure");
         jsonw_bool(w, p->tls.insecure);
         jsonw_key(w, "server_name");
-        if (p->tls.server_name) jsonw_str(w, p->tls.server_name); else jsonw_null(w);
+        if (p->tls.server_name)
+            jsonw_str(w, p->tls.server_name);
+        else
+            jsonw_null(w);
         jsonw_obj_end(w);
     }
     jsonw_key(w, "scenarios");
@@ -288,9 +315,15 @@ static void json_point(jsonw *w, const stats_point *pt, bool with_t)
     jsonw_key(w, "errors");
     jsonw_u64(w, pt->errors);
     jsonw_key(w, "p50_us");
-    if (pt->responses) jsonw_u64(w, pt->p50_us); else jsonw_null(w);
+    if (pt->responses)
+        jsonw_u64(w, pt->p50_us);
+    else
+        jsonw_null(w);
     jsonw_key(w, "p99_us");
-    if (pt->responses) jsonw_u64(w, pt->p99_us); else jsonw_null(w);
+    if (pt->responses)
+        jsonw_u64(w, pt->p99_us);
+    else
+        jsonw_null(w);
 }
 
 static void json_series(jsonw *w, const results *r)
@@ -324,7 +357,7 @@ static void json_fragment(jsonw *w, const json_t *v)
     switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_OBJECT:
         jsonw_obj_begin(w);
-        json_object_foreach((json_t *)v, key, m) {
+        json_object_foreach ((json_t *)v, key, m) {
             jsonw_key(w, key);
             json_fragment(w, m);
         }
@@ -332,26 +365,16 @@ static void json_fragment(jsonw *w, const json_t *v)
         break;
     case JSON_ARRAY:
         jsonw_arr_begin(w);
-        json_array_foreach(v, i, m)
+        json_array_foreach (v, i, m)
             json_fragment(w, m);
         jsonw_arr_end(w);
         break;
-    case JSON_STRING:
-        jsonw_strn(w, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        jsonw_i64(w, (int64_t)json_integer_value(v));
-        break;
-    case JSON_REAL:
-        jsonw_double(w, json_real_value(v));
-        break;
+    case JSON_STRING: jsonw_strn(w, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: jsonw_i64(w, (int64_t)json_integer_value(v)); break;
+    case JSON_REAL: jsonw_double(w, json_real_value(v)); break;
     case JSON_TRUE:
-    case JSON_FALSE:
-        jsonw_bool(w, json_is_true(v));
-        break;
-    default:
-        jsonw_null(w);
-        break;
+    case JSON_FALSE: jsonw_bool(w, json_is_true(v)); break;
+    default: jsonw_null(w); break;
     }
 }
 
@@ -375,7 +398,10 @@ static void json_environment(jsonw *w, const results *r)
     jsonw_key(w, "threads");
     jsonw_u64(w, r->threads);
     jsonw_key(w, "target_address");
-    if (r->target_addr) jsonw_str(w, r->target_addr); else jsonw_null(w);
+    if (r->target_addr)
+        jsonw_str(w, r->target_addr);
+    else
+        jsonw_null(w);
     /* The descriptor limit in effect (ptest run raised it at start): what a local_limit
      * warning names (analysis.c). */
     struct rlimit nofile;
@@ -407,7 +433,10 @@ static void json_tls(jsonw *w, const results *r)
     jsonw_key(w, "session_resumption");
     jsonw_str(w, "per connection");
     jsonw_key(w, "first_error");
-    if (r->tls_error) jsonw_str(w, r->tls_error); else jsonw_null(w);
+    if (r->tls_error)
+        jsonw_str(w, r->tls_error);
+    else
+        jsonw_null(w);
     jsonw_obj_end(w);
 }
 
@@ -500,7 +529,7 @@ static void json_merge(jsonw *w, const results_merge *m)
 }
 
 /* "latency_hdr": one label's whole-run histogram, as hlog_encode_histogram gives it. */
-static void json_hdr_one(jsonw *w, const char *name, const hdr_histogram *h)
+static void json_hdr_one(jsonw *w, const char *name, const hist *h)
 {
     char *s = NULL;
     size_t len = 0;
@@ -571,7 +600,10 @@ static void json_head(jsonw *w, const results *r)
     jsonw_key(w, "interrupted");
     jsonw_bool(w, r->interrupted);
     jsonw_key(w, "aborted");
-    if (r->aborted) jsonw_str(w, r->aborted); else jsonw_null(w);
+    if (r->aborted)
+        jsonw_str(w, r->aborted);
+    else
+        jsonw_null(w);
     jsonw_key(w, "dropped");
     jsonw_u64(w, r->total.tot->dropped);
 }
@@ -629,8 +661,8 @@ int results_write(const results *r, const char *dir, char *err, size_t errlen)
     }
     rc = 0;
 out:
-    buf_free(&b);
-    buf_free(&path);
+    buf_fini(&b);
+    buf_fini(&path);
     return rc;
 }
 
@@ -644,8 +676,8 @@ static char *safe_name(const char *label)
         return NULL;
     for (size_t i = 0; i < n; i++) {
         char c = label[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '.' || c == '_' || c == '-';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == '-';
         s[i] = ok && !(i == 0 && c == '.') ? c : '_';
     }
     if (n == 0)
@@ -654,7 +686,7 @@ static char *safe_name(const char *label)
     return s;
 }
 
-void results_names_free(char **names, size_t n)
+void results_names_destroy(char **names, size_t n)
 {
     if (!names)
         return;
@@ -693,14 +725,14 @@ int results_hlog_names(const char *const *labels, size_t n, char ***out)
     *out = names;
     return 0;
 fail:
-    results_names_free(names, n);
+    results_names_destroy(names, n);
     return -1;
 }
 
 /* ---------------------------------------------------------------- interval logs ---- */
 
-int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, size_t n,
-                       wall_ns start, char *err, size_t errlen)
+int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, size_t n, wall_ns start, char *err,
+                       size_t errlen)
 {
     memset(h, 0, sizeof(*h));
     h->n = n;
@@ -708,8 +740,9 @@ int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, si
     h->files = calloc(n + 1, sizeof(*h->files));
     char *head = NULL;
     size_t head_len = 0;
-    if (!h->files || hlog_format_header(h->base_ms, h->base_ms, "Logged with ptest " PT_VERSION
-                                        " (latency in microseconds)", &head, &head_len) != 0) {
+    if (!h->files ||
+        hlog_format_header(h->base_ms, h->base_ms, "Logged with ptest " PT_VERSION " (latency in microseconds)", &head,
+                           &head_len) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -723,10 +756,10 @@ int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, si
         h->files[i] = fopen(path.data, "w");
         if (!h->files[i] || fwrite(head, 1, head_len, h->files[i]) != head_len) {
             snprintf(err, errlen, "%s: %s", path.data, strerror(errno));
-            buf_free(&path);
+            buf_fini(&path);
             goto fail;
         }
-        buf_free(&path);
+        buf_fini(&path);
     }
     free(head);
     return 0;
@@ -736,8 +769,7 @@ fail:
     return -1;
 }
 
-static int add_one(results_hlogs *h, FILE *f, uint64_t start_ms, uint64_t len_ms,
-                   const hdr_histogram *lat)
+static int add_one(results_hlogs *h, FILE *f, uint64_t start_ms, uint64_t len_ms, const hist *lat)
 {
     char *line = NULL;
     size_t len = 0;

@@ -62,7 +62,7 @@
  *           service_time_us and handshake_us are null in a merged run (no histogram of
  *           them is stored).
  *   STATS = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"}
- *           in microseconds from the HDR histogram (hdr.h semantics); every field but
+ *           in microseconds from the HDR histogram (hist.h semantics); every field but
  *           "count" is null when nothing was measured (never an invented 0).
  *   POINT = {"t": <second index from the start>, "len_s", "rps", "errors", "p50_us",
  *            "p99_us", "labels": {"<label>": {"rps", "errors", "p50_us", "p99_us"}}}
@@ -101,32 +101,32 @@
 
 #include "buf.h"
 #include "clock.h"
-#include "hdr.h"
+#include "hist.h"
 #include "plan.h"
 #include "stats.h"
 
 typedef struct results_label {
     const char *name;
-    const char *hlog;            /* file name (no directory) */
-    const stats_label *tot;      /* counts, kinds, status codes, service time */
-    const hdr_histogram *lat;    /* latency of the whole run */
-    bool no_service_time;        /* "service_time_us": null (merge: not stored per second) */
+    const char *hlog;       /* file name (no directory) */
+    const stats_label *tot; /* counts, kinds, status codes, service time */
+    const hist *lat;        /* latency of the whole run */
+    bool no_service_time;   /* "service_time_us": null (merge: not stored per second) */
 } results_label;
 
 /* "server" (scrape.h: scrape_results). */
 typedef struct results_server {
-    const char *metrics_url, *config_url;   /* NULL: null */
-    bool scraped;                /* both /metrics readings, before and after, were taken */
-    double cpu_seconds;          /* NAN: null */
-    uint64_t requests;           /* the run's count */
-    double cpu_ms_per_1000_requests;        /* NAN: null */
-    double peak_rss_bytes;       /* NAN: null */
+    const char *metrics_url, *config_url; /* NULL: null */
+    bool scraped;                         /* both /metrics readings, before and after, were taken */
+    double cpu_seconds;                   /* NAN: null */
+    uint64_t requests;                    /* the run's count */
+    double cpu_ms_per_1000_requests;      /* NAN: null */
+    double peak_rss_bytes;                /* NAN: null */
     uint64_t samples;
 } results_server;
 
 /* "client": ptest's own cost. */
 typedef struct results_client {
-    double cpu_seconds;          /* NAN: null */
+    double cpu_seconds; /* NAN: null */
     unsigned threads;
 } results_client;
 
@@ -142,12 +142,12 @@ typedef struct results_workers {
 /* What only a merged document has. */
 typedef struct results_merge {
     size_t n_inputs;
-    const char *const *dirs;             /* "merged_from" */
-    const json_t *const *shares;         /* [n_inputs]: each input's "share" (NULL: null) */
-    const json_t *const *environments;   /* [n_inputs]: each input's "environment" */
-    const json_t *plan;                  /* the whole run's plan; NULL: no "plan" */
-    const results_workers *distributed;  /* NULL: no "distributed" */
-    const json_t *tls;                   /* the first input's "tls" (NULL: null) */
+    const char *const *dirs;            /* "merged_from" */
+    const json_t *const *shares;        /* [n_inputs]: each input's "share" (NULL: null) */
+    const json_t *const *environments;  /* [n_inputs]: each input's "environment" */
+    const json_t *plan;                 /* the whole run's plan; NULL: no "plan" */
+    const results_workers *distributed; /* NULL: no "distributed" */
+    const json_t *tls;                  /* the first input's "tls" (NULL: null) */
 } results_merge;
 
 typedef struct results {
@@ -155,21 +155,21 @@ typedef struct results {
     wall_ns started;
     double duration_s;
     bool interrupted;
-    const char *aborted;         /* NULL when not aborted */
+    const char *aborted; /* NULL when not aborted */
     unsigned threads;
-    const char *target_addr;     /* resolved address, "127.0.0.1:8080" */
+    const char *target_addr; /* resolved address, "127.0.0.1:8080" */
     size_t n_labels;
     const results_label *labels;
     results_label total;
     const stats_series *series;
-    bool tls;                    /* https target: "tls" sections */
-    const char *tls_error;       /* the first TLS failure's reason, or NULL */
+    bool tls;              /* https target: "tls" sections */
+    const char *tls_error; /* the first TLS failure's reason, or NULL */
     /* The parts other modules hand over (NULL / false: the key is left out). */
-    const results_server *server;        /* with client: a run */
+    const results_server *server; /* with client: a run */
     const results_client *client;
-    const json_t *expected;      /* "expected" (written as null when NULL) for a run or merge */
-    bool histograms;             /* "latency_hdr" from labels[i].lat and total.lat */
-    const results_merge *merge;  /* a merged run: share / environment null, plan from here */
+    const json_t *expected;     /* "expected" (written as null when NULL) for a run or merge */
+    bool histograms;            /* "latency_hdr" from labels[i].lat and total.lat */
+    const results_merge *merge; /* a merged run: share / environment null, plan from here */
 } results;
 
 /* Renders results.json into out. Returns 0 or -1 (allocation, or a fragment nested deeper
@@ -179,23 +179,23 @@ int results_json(const results *r, buf *out);
 int results_write(const results *r, const char *dir, char *err, size_t errlen);
 
 /* File-name-safe names for n labels plus "total" (names[n]), unique. *names and its strings
- * are malloc'ed (free with results_names_free). Returns 0 or -1. */
+ * are malloc'ed (free with results_names_destroy). Returns 0 or -1. */
 int results_hlog_names(const char *const *labels, size_t n, char ***names);
-void results_names_free(char **names, size_t n);
+void results_names_destroy(char **names, size_t n);
 
 /* Streams the interval logs. */
 typedef struct results_hlogs {
-    size_t n;                    /* labels; files[n] is total.hlog */
+    size_t n; /* labels; files[n] is total.hlog */
     FILE **files;
-    uint64_t base_ms;            /* run start, ms since the epoch */
+    uint64_t base_ms; /* run start, ms since the epoch */
     bool failed;
     char err[256];
 } results_hlogs;
 
 /* Creates dir/<names[i]>.hlog for i in 0..n (names from results_hlog_names, which end in
  * ".hlog") with the header. Returns 0 or -1 with err filled. */
-int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, size_t n,
-                       wall_ns start, char *err, size_t errlen);
+int results_hlogs_open(results_hlogs *h, const char *dir, char *const *names, size_t n, wall_ns start, char *err,
+                       size_t errlen);
 /* Appends the interval [start_ms, start_ms + len_ms) (relative to the run start) of every
  * label (empty labels included, so every file has every second) and of the total.
  * Returns 0 or -1 (sticky; h->err says why). */

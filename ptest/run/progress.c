@@ -32,9 +32,9 @@ size_t progress_format(const progress_snap *s, uint64_t total_ns, char *out, siz
         snprintf(p99, sizeof(p99), "-");
     }
     double pct = s->count ? 100.0 * (double)s->errors / (double)s->count : 0.0;
-    int n = snprintf(out, outlen, "%s/%s  %.0f req/s  %" PRIu64 " requests  %" PRIu64
-                     " errors (%.2f%%)  p50 %s  p99 %s",
-                     el, tot, s->rps, s->count, s->errors, pct, p50, p99);
+    int n =
+        snprintf(out, outlen, "%s/%s  %.0f req/s  %" PRIu64 " requests  %" PRIu64 " errors (%.2f%%)  p50 %s  p99 %s",
+                 el, tot, s->rps, s->count, s->errors, pct, p50, p99);
     if (n > 0 && s->dropped > 0 && (size_t)n < outlen)
         n += snprintf(out + n, outlen - (size_t)n, "  %" PRIu64 " dropped", s->dropped);
     if (n < 0)

@@ -19,8 +19,8 @@ typedef struct progress {
     FILE *out;
     bool enabled, tty;
     uint64_t total_ns;
-    uint32_t last_plain_s;   /* elapsed second of the last plain line */
-    size_t last_len;         /* length of the line on screen (tty) */
+    uint32_t last_plain_s; /* elapsed second of the last plain line */
+    size_t last_len;       /* length of the line on screen (tty) */
 } progress;
 
 /* enabled == false makes every call a no-op (--quiet). tty selects the mode. */
@@ -29,9 +29,9 @@ void progress_init(progress *pg, FILE *out, bool enabled, bool tty, uint64_t tot
 /* What one update shows. */
 typedef struct progress_snap {
     uint64_t elapsed_ns;
-    double rps;              /* last second */
-    uint64_t count, errors;  /* so far */
-    uint64_t dropped;        /* so far, if known (0 otherwise) */
+    double rps;             /* last second */
+    uint64_t count, errors; /* so far */
+    uint64_t dropped;       /* so far, if known (0 otherwise) */
     bool has_latency;
     uint64_t p50_us, p99_us; /* last second */
 } progress_snap;

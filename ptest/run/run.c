@@ -21,17 +21,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "analysis.h"
 #include "client.h"
 #include "engine.h"
 #include "evloop.h"
 #include "jtl.h"
-#include "analysis.h"
 #include "progress.h"
+#include "ptls.h"
 #include "report.h"
 #include "results.h"
 #include "scrape.h"
 #include "stats.h"
-#include "tls.h"
 #include "units.h"
 #include "upload.h"
 
@@ -41,7 +41,7 @@
 #define RUN_UNREACHABLE_AFTER CLOCK_NS_PER_SEC
 
 /* Signal handlers can only reach the loop through globals; nothing else uses these. */
-static ev_loop *volatile run_sig_loop;
+static evloop *volatile run_sig_loop;
 static volatile sig_atomic_t run_sig_count;
 
 static void on_signal(int signo)
@@ -53,22 +53,22 @@ static void on_signal(int signo)
         raise(signo);
         return;
     }
-    ev_loop *l = run_sig_loop;
+    evloop *l = run_sig_loop;
     if (l)
-        ev_wake(l);
+        evloop_wake(l);
 }
 
 typedef struct coord {
     const plan *p;
     const run_opts *o;
     engine *e;
-    ev_loop *loop;
-    ev_timer tick;
+    evloop *loop;
+    evloop_timer tick;
     mono_ns start;
-    uint64_t next_sec;           /* next second to collect */
+    uint64_t next_sec; /* next second to collect */
     size_t n_labels;
     stats_interval iv;
-    hdr_histogram **lat;         /* [n_labels + 1] whole-run latency; [n_labels] = total */
+    hist **lat; /* [n_labels + 1] whole-run latency; [n_labels] = total */
     stats_series series;
     results_hlogs hl;
     bool hl_open;
@@ -77,13 +77,13 @@ typedef struct coord {
     stats_health health;
     bool interrupted;
     char aborted[512];
-    int fatal;                   /* a collection failed (out of memory) */
-    bool loop_failed;            /* the coordinator's event loop failed: run cut short */
-    upload *up;                  /* --report-to, or NULL */
-    const char **lnames;         /* [n_labels] for the uploads */
-    char **names;                /* interval-log file names, [n_labels] = total.hlog */
-    uint64_t start_ms;           /* wall clock of the start: the interval logs' BaseTime */
-    const ptls *tls;             /* https: the run's TLS context (run_plan owns it), else NULL */
+    int fatal;           /* a collection failed (out of memory) */
+    bool loop_failed;    /* the coordinator's event loop failed: run cut short */
+    upload *up;          /* --report-to, or NULL */
+    const char **lnames; /* [n_labels] for the uploads */
+    char **names;        /* interval-log file names, [n_labels] = total.hlog */
+    uint64_t start_ms;   /* wall clock of the start: the interval logs' BaseTime */
+    const ptls *tls;     /* https: the run's TLS context (run_plan owns it), else NULL */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -108,9 +108,9 @@ static int collect(coord *c, uint64_t upto)
 static void book(coord *c, uint32_t t, uint64_t len_ns)
 {
     for (size_t i = 0; i < c->n_labels; i++)
-        if (hdr_add(c->lat[i], c->iv.labels[i].lat) != 0)
+        if (hist_add(c->lat[i], c->iv.labels[i].lat) != 0)
             c->fatal = 1;
-    if (hdr_add(c->lat[c->n_labels], c->iv.total.lat) != 0)
+    if (hist_add(c->lat[c->n_labels], c->iv.total.lat) != 0)
         c->fatal = 1;
     uint32_t len_ms = (uint32_t)((len_ns + CLOCK_NS_PER_MS / 2) / CLOCK_NS_PER_MS);
     if (len_ms == 0)
@@ -155,7 +155,7 @@ static void stop_unreachable(coord *c)
     engine_stop(c->e);
 }
 
-static void on_tick(ev_loop *loop, ev_timer *t)
+static void on_tick(evloop *loop, evloop_timer *t)
 {
     coord *c = t->data;
     if (collect(c, c->next_sec) != 0)
@@ -163,18 +163,18 @@ static void on_tick(ev_loop *loop, ev_timer *t)
     book(c, (uint32_t)c->next_sec, CLOCK_NS_PER_SEC);
     c->next_sec++;
     show(c, c->next_sec * CLOCK_NS_PER_SEC, 1.0);
-    mono_ns now = ev_now(loop);
+    mono_ns now = evloop_now(loop);
     if (!c->aborted[0] && !c->interrupted && c->health.conn_ok == 0 && c->health.conn_fail > 0 &&
         now - c->start >= RUN_UNREACHABLE_AFTER)
         stop_unreachable(c);
     if (engine_finished(c->e)) {
-        ev_break(loop);
+        evloop_break(loop);
         return;
     }
-    ev_timer_start(loop, t, c->start + (c->next_sec + 1) * CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
+    evloop_timer_start(loop, t, c->start + (c->next_sec + 1) * CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
 }
 
-static void on_wake(ev_loop *loop, void *arg)
+static void on_wake(evloop *loop, void *arg)
 {
     coord *c = arg;
     if (run_sig_count > 0 && !c->interrupted) {
@@ -182,7 +182,7 @@ static void on_wake(ev_loop *loop, void *arg)
         engine_stop(c->e);
     }
     if (engine_finished(c->e))
-        ev_break(loop);
+        evloop_break(loop);
 }
 
 static unsigned default_threads(void)
@@ -193,25 +193,23 @@ static unsigned default_threads(void)
     return n > 4 ? 4 : (unsigned)n;
 }
 
-static void fmt_us(const hdr_histogram *h, double pct, char *out, size_t len)
+static void fmt_us(const hist *h, double pct, char *out, size_t len)
 {
     if (h->total_count == 0) {
         snprintf(out, len, "-");
         return;
     }
-    uint64_t us = pct < 0 ? hdr_max(h) : hdr_value_at_percentile(h, pct);
+    uint64_t us = pct < 0 ? hist_max(h) : hist_value_at_percentile(h, pct);
     units_format_duration(us * CLOCK_NS_PER_US, out, len);
 }
 
 static void summary(const results *r, const char *dir)
 {
-    printf("%s: %.1fs, %" PRIu64 " requests, %.1f req/s, %" PRIu64 " errors, %" PRIu64
-           " dropped%s\n",
+    printf("%s: %.1fs, %" PRIu64 " requests, %.1f req/s, %" PRIu64 " errors, %" PRIu64 " dropped%s\n",
            r->p->name ? r->p->name : "run", r->duration_s, r->total.tot->count,
-           r->duration_s > 0 ? (double)r->total.tot->count / r->duration_s : 0.0,
-           r->total.tot->errors, r->total.tot->dropped, r->interrupted ? " (interrupted)" : "");
-    printf("  %-24s %10s %10s %8s %9s %9s %9s %9s\n", "label", "count", "req/s", "errors",
-           "p50", "p90", "p99", "max");
+           r->duration_s > 0 ? (double)r->total.tot->count / r->duration_s : 0.0, r->total.tot->errors,
+           r->total.tot->dropped, r->interrupted ? " (interrupted)" : "");
+    printf("  %-24s %10s %10s %8s %9s %9s %9s %9s\n", "label", "count", "req/s", "errors", "p50", "p90", "p99", "max");
     for (size_t i = 0; i <= r->n_labels; i++) {
         const results_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
         if (i == r->n_labels && r->n_labels == 1)
@@ -221,10 +219,9 @@ static void summary(const results *r, const char *dir)
         fmt_us(l->lat, 90, p90, sizeof(p90));
         fmt_us(l->lat, 99, p99, sizeof(p99));
         fmt_us(l->lat, -1, mx, sizeof(mx));
-        printf("  %-24.24s %10" PRIu64 " %10.1f %8" PRIu64 " %9s %9s %9s %9s\n",
-               i < r->n_labels ? l->name : "(total)", l->tot->count,
-               r->duration_s > 0 ? (double)l->tot->count / r->duration_s : 0.0, l->tot->errors,
-               p50, p90, p99, mx);
+        printf("  %-24.24s %10" PRIu64 " %10.1f %8" PRIu64 " %9s %9s %9s %9s\n", i < r->n_labels ? l->name : "(total)",
+               l->tot->count, r->duration_s > 0 ? (double)l->tot->count / r->duration_s : 0.0, l->tot->errors, p50, p90,
+               p99, mx);
     }
     printf("results in %s/\n", dir);
     fflush(stdout);
@@ -264,8 +261,8 @@ static int start_scrape(const plan *p, scrape_state *scr)
     scrape_start(scr);
     rc = RUN_EXIT_OK;
 out:
-    plan_url_free(&mu);
-    plan_url_free(&cu);
+    plan_url_fini(&mu);
+    plan_url_fini(&cu);
     return rc;
 }
 
@@ -273,7 +270,7 @@ out:
 
 typedef struct run_out {
     const char *dir;
-    int jtl_fd;                  /* -1: no JTL */
+    int jtl_fd; /* -1: no JTL */
 } run_out;
 
 static int out_open(run_out *ro, const run_opts *o)
@@ -306,8 +303,7 @@ static int resolve_target(const plan *p, client_target *t, char *addr, size_t ad
     t->connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
     t->request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
     int kind = 0;
-    if (client_target_resolve(t, p->target.host, p->target.port, t->connect_timeout_ns, &kind, addr,
-                              addrlen) != 0) {
+    if (client_target_resolve(t, p->target.host, p->target.port, t->connect_timeout_ns, &kind, addr, addrlen) != 0) {
         fprintf(stderr, "ptest: target %s unreachable: %s\n", p->target_str, addr);
         return RUN_EXIT_ABORTED;
     }
@@ -341,16 +337,16 @@ static void coord_free(coord *c)
         engine_stop(c->e);
         engine_join(c->e);
     }
-    results_names_free(c->names, c->n_labels);
+    results_names_destroy(c->names, c->n_labels);
     free(c->lnames);
     if (c->lat)
         for (size_t i = 0; i <= c->n_labels; i++)
-            hdr_destroy(c->lat[i]);
+            hist_destroy(c->lat[i]);
     free(c->lat);
     stats_interval_fini(&c->iv);
     stats_series_fini(&c->series);
     engine_destroy(c->e);
-    ev_destroy(c->loop);
+    evloop_destroy(c->loop);
     memset(c, 0, sizeof(*c));
 }
 
@@ -364,7 +360,7 @@ static int coord_measurements(coord *c)
     if (!c->lat || stats_interval_init(&c->iv, c->n_labels) != 0)
         return -1;
     for (size_t i = 0; i <= c->n_labels; i++)
-        if (hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &c->lat[i]) != 0)
+        if (hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &c->lat[i]) != 0)
             return -1;
     c->lnames = calloc(c->n_labels ? c->n_labels : 1, sizeof(*c->lnames));
     if (!c->lnames)
@@ -383,7 +379,7 @@ static int coord_setup(coord *c, const plan *p, const run_opts *o, const client_
     c->o = o;
     c->tls = t->tls;
     stats_series_init(&c->series, 0);
-    c->loop = ev_create();
+    c->loop = evloop_create();
     if (!c->loop) {
         fprintf(stderr, "ptest: cannot create an event loop: %s\n", strerror(errno));
         return RUN_EXIT_RUNTIME;
@@ -402,13 +398,12 @@ static int coord_setup(coord *c, const plan *p, const run_opts *o, const client_
         fprintf(stderr, "ptest: out of memory\n");
         return RUN_EXIT_RUNTIME;
     }
-    if (o->report_to &&
-        upload_create(&c->up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
+    if (o->report_to && upload_create(&c->up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: --report-to: %s\n", err);
         return RUN_EXIT_USAGE;
     }
-    ev_timer_init(&c->tick, on_tick, c);
-    ev_set_wake(c->loop, on_wake, c);
+    evloop_timer_init(&c->tick, on_tick, c);
+    evloop_set_wake(c->loop, on_wake, c);
     return RUN_EXIT_OK;
 }
 
@@ -419,7 +414,7 @@ typedef struct run_sigs {
     bool installed;
 } run_sigs;
 
-static void sigs_install(run_sigs *s, ev_loop *loop)
+static void sigs_install(run_sigs *s, evloop *loop)
 {
     run_sig_count = 0;
     run_sig_loop = loop;
@@ -448,7 +443,7 @@ static void sigs_restore(run_sigs *s)
 typedef struct run_clock {
     wall_ns started;
     mono_ns end;
-    double cpu0, client_cpu_s;   /* ptest's own CPU at the start, during the run */
+    double cpu0, client_cpu_s; /* ptest's own CPU at the start, during the run */
 } run_clock;
 
 /* The rest of the run since the last full second, and the end-of-run verdict. */
@@ -485,8 +480,8 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
         fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_RUNTIME;
     }
-    ev_timer_start(c->loop, &c->tick, c->start + CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
-    if (ev_run(c->loop) != 0) {
+    evloop_timer_start(c->loop, &c->tick, c->start + CLOCK_NS_PER_SEC + RUN_COLLECT_DELAY);
+    if (evloop_run(c->loop) != 0) {
         /* The coordinator's loop failed: stop the workers and still report what ran. */
         c->loop_failed = true;
         snprintf(c->aborted, sizeof(c->aborted), "the coordinator's event loop failed: %s", strerror(errno));
@@ -496,14 +491,14 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
     k->end = clock_mono_now();
     scrape_stop(scr);
     k->client_cpu_s = scrape_self_cpu() - k->cpu0;
-    ev_timer_stop(c->loop, &c->tick);
+    evloop_timer_stop(c->loop, &c->tick);
     measure_finish(c, k);
     return RUN_EXIT_OK;
 }
 
 /* Whole-run counters per label ([n] is the total) and their results.h labels. */
 typedef struct run_totals {
-    size_t n, ready;             /* labels; how many of tots[] are initialised */
+    size_t n, ready; /* labels; how many of tots[] are initialised */
     stats_label *tots;
     results_label *rl;
 } run_totals;
@@ -540,7 +535,8 @@ static int totals_build(run_totals *t, coord *c)
 static void notes(const coord *c, const stats_label *all, const char *dir)
 {
     if (all->queued > 0 && all->queued * 100 >= all->count)
-        fprintf(stderr, "ptest: note: %" PRIu64 " of %" PRIu64 " requests found every connection "
+        fprintf(stderr,
+                "ptest: note: %" PRIu64 " of %" PRIu64 " requests found every connection "
                 "busy and waited for one; their latency includes the wait (a slow or stalled "
                 "server causes this; with a fast server, raise -c / max_connections)\n",
                 all->queued, all->count);
@@ -551,8 +547,8 @@ static void notes(const coord *c, const stats_label *all, const char *dir)
 }
 
 /* The one write of results.json, with the target's figures and ptest's own cost. */
-static int write_results(coord *c, const run_totals *t, const scrape_state *scr, const run_clock *k,
-                         const char *dir, const char *addr)
+static int write_results(coord *c, const run_totals *t, const scrape_state *scr, const run_clock *k, const char *dir,
+                         const char *addr)
 {
     char err[512];
     results_server srv;
@@ -684,8 +680,7 @@ static int finish(coord *c, const scrape_state *scr, const run_clock *k, const c
 }
 
 /* Fit, scrape, coordinator, signals, the load, the rest. */
-static int run_with(const plan *p, const run_opts *o, const run_out *out, const client_target *t,
-                    const char *addr)
+static int run_with(const plan *p, const run_opts *o, const run_out *out, const client_target *t, const char *addr)
 {
     char err[512];
     engine_fit fit;
@@ -714,7 +709,7 @@ static int run_with(const plan *p, const run_opts *o, const run_out *out, const 
     }
     sigs_restore(&sigs);
     coord_free(&c);
-    scrape_free(&scr);
+    scrape_fini(&scr);
     return ret;
 }
 
@@ -730,7 +725,7 @@ int run_plan(const plan *p, const run_opts *o)
             ret = tls_setup(p, &target);
         if (ret == RUN_EXIT_OK)
             ret = run_with(p, o, &out, &target, addr);
-        ptls_free(target.tls);
+        ptls_destroy(target.tls);
     }
     out_close(&out);
     return ret;

@@ -25,23 +25,23 @@
  * read, a plan the machine refuses); 5 for what failed while doing it. */
 typedef enum run_exit {
     RUN_EXIT_OK = 0,
-    RUN_EXIT_GATE = 1,           /* the gate failed: a threshold, a check or a regression */
-    RUN_EXIT_USAGE = 2,          /* usage or plan error, unreadable input results */
-    RUN_EXIT_ABORTED = 3,        /* interrupted, or target unreachable (results are written) */
-    RUN_EXIT_UNDELIVERED = 4,    /* --report-to: the final results never reached the collector */
-    RUN_EXIT_RUNTIME = 5,        /* runtime failure: an output (directory, results.json, interval
+    RUN_EXIT_GATE = 1,        /* the gate failed: a threshold, a check or a regression */
+    RUN_EXIT_USAGE = 2,       /* usage or plan error, unreadable input results */
+    RUN_EXIT_ABORTED = 3,     /* interrupted, or target unreachable (results are written) */
+    RUN_EXIT_UNDELIVERED = 4, /* --report-to: the final results never reached the collector */
+    RUN_EXIT_RUNTIME = 5,     /* runtime failure: an output (directory, results.json, interval
                                     log, JTL, report) could not be written, the event loop
                                     failed, out of memory */
 } run_exit;
 
 typedef struct run_opts {
-    const char *out_dir;         /* created if missing; default "results" */
-    const char *jtl_path;        /* NULL: no JTL */
-    unsigned threads;            /* 0: online CPUs, at most 4 */
-    bool quiet;                  /* no progress line and no summary */
-    uint64_t seed;               /* 0: random per-thread seeds */
-    const char *report_to;       /* collector URL (upload.h), or NULL; needs a share */
-    uint64_t report_timeout_ns;  /* bound on the final upload; 0: UPLOAD_FINAL_TIMEOUT_NS */
+    const char *out_dir;        /* created if missing; default "results" */
+    const char *jtl_path;       /* NULL: no JTL */
+    unsigned threads;           /* 0: online CPUs, at most 4 */
+    bool quiet;                 /* no progress line and no summary */
+    uint64_t seed;              /* 0: random per-thread seeds */
+    const char *report_to;      /* collector URL (upload.h), or NULL; needs a share */
+    uint64_t report_timeout_ns; /* bound on the final upload; 0: UPLOAD_FINAL_TIMEOUT_NS */
 } run_opts;
 
 /* Runs plan p (validated, with a target). Messages go to stderr. Returns a RUN_EXIT_*. */

@@ -98,11 +98,11 @@ void scrape_conn_close(scrape_conn *c)
 
 /* Where reading an answer stands. */
 typedef struct answer {
-    buf in;                    /* received, not yet consumed */
+    buf in; /* received, not yet consumed */
     bool have_head;
     http_response res;
     http_chunked ch;
-    bool got_bytes;            /* any byte of the answer arrived */
+    bool got_bytes; /* any byte of the answer arrived */
     bool eof;
 } answer;
 
@@ -136,8 +136,7 @@ static int progress(answer *a, buf *body, size_t body0, char *why, size_t whylen
                 http_chunked_init(&a->ch);
         }
         switch (a->res.body) {
-        case HTTP_BODY_NONE:
-            return 1;
+        case HTTP_BODY_NONE: return 1;
         case HTTP_BODY_LENGTH: {
             size_t want = (size_t)a->res.content_length - (body->len - body0);
             size_t n = a->in.len < want ? a->in.len : want;
@@ -147,8 +146,8 @@ static int progress(answer *a, buf *body, size_t body0, char *why, size_t whylen
             if (n == want)
                 return 1;
             if (a->eof)
-                snprintf(why, whylen, "connection closed after %zu of %" PRIu64 " body bytes",
-                         body->len - body0, a->res.content_length);
+                snprintf(why, whylen, "connection closed after %zu of %" PRIu64 " body bytes", body->len - body0,
+                         a->res.content_length);
             return a->eof ? -1 : 0;
         }
         case HTTP_BODY_CHUNKED: {
@@ -198,8 +197,8 @@ nomem:
 
 /* One request and its answer on c->fd. Returns the status, or -1 (*retry: nothing of an
  * answer arrived, so a kept connection may just have been closed by the server). */
-static int exchange(scrape_conn *c, const scrape_target *t, uint64_t deadline, buf *body, bool *retry,
-                    char *why, size_t whylen)
+static int exchange(scrape_conn *c, const scrape_target *t, uint64_t deadline, buf *body, bool *retry, char *why,
+                    size_t whylen)
 {
     int ret = -1;
     size_t body0 = body->len;
@@ -207,8 +206,7 @@ static int exchange(scrape_conn *c, const scrape_target *t, uint64_t deadline, b
     answer a;
     memset(&a, 0, sizeof(a));
     *retry = false;
-    buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ptest\r\nAccept: */*\r\n\r\n", t->path,
-               t->authority);
+    buf_printf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ptest\r\nAccept: */*\r\n\r\n", t->path, t->authority);
     if (!buf_ok(&req)) {
         snprintf(why, whylen, "out of memory");
         goto out;
@@ -273,8 +271,8 @@ static int exchange(scrape_conn *c, const scrape_target *t, uint64_t deadline, b
 out:
     if (ret < 0)
         scrape_conn_close(c);
-    buf_free(&req);
-    buf_free(&a.in);
+    buf_fini(&req);
+    buf_fini(&a.in);
     return ret;
 }
 
@@ -342,7 +340,7 @@ static int metrics(scrape_state *s, double *cpu, double *rss, char *why, size_t 
         snprintf(why, whylen, "answered %d", st);
     else if (st >= 0)
         snprintf(why, whylen, "no process_cpu_seconds_total and process_resident_memory_bytes in the answer");
-    buf_free(&b);
+    buf_fini(&b);
     return rc;
 }
 
@@ -380,7 +378,7 @@ int scrape_init(scrape_state *s, const scrape_target *metrics_t, const scrape_ta
     s->mconn.fd = -1;
     if ((metrics_t && take(&s->metrics_t, metrics_t, &s->strs[0], &s->metrics_url) != 0) ||
         (config_t && take(&s->config_t, config_t, &s->strs[3], &s->config_url) != 0)) {
-        scrape_free(s);
+        scrape_fini(s);
         return -1;
     }
     s->want_metrics = metrics_t != NULL;
@@ -429,7 +427,7 @@ static void first_readings(scrape_state *s)
         }
         if (s->sync_ok)
             pthread_mutex_unlock(&s->mu);
-        buf_free(&b);
+        buf_fini(&b);
     }
 }
 
@@ -576,7 +574,7 @@ static json_t *expected(const char *config, const char *source)
     json_object_set_new(out, "endpoints", arr);
     size_t i;
     json_t *e;
-    json_array_foreach(eps, i, e) {
+    json_array_foreach (eps, i, e) {
         json_t *d = json_object_get(e, "delay");
         json_t *m = json_object_get(d, "fitted_mean_ms"), *sd = json_object_get(d, "fitted_stddev_ms");
         if (!json_is_string(json_object_get(e, "path")) || !json_is_number(m))
@@ -612,7 +610,7 @@ json_t *scrape_expected(const scrape_state *s)
     return expected(s->config, s->config_url);
 }
 
-void scrape_free(scrape_state *s)
+void scrape_fini(scrape_state *s)
 {
     join(s);
     scrape_conn_close(&s->mconn);

@@ -32,22 +32,25 @@
 #include "buf.h"
 #include "results.h"
 
-#define SCRAPE_TIMEOUT_MS 1000      /* default bound on one GET */
-#define SCRAPE_MAX_BODY (4u << 20)  /* longer answers fail */
+#define SCRAPE_TIMEOUT_MS 1000     /* default bound on one GET */
+#define SCRAPE_MAX_BODY (4u << 20) /* longer answers fail */
 
 typedef struct scrape_target {
-    const char *host;          /* resolved by lib/dns on each (re)connect */
+    const char *host; /* resolved by lib/dns on each (re)connect */
     uint16_t port;
-    const char *authority;     /* Host header */
-    const char *path;          /* request target sent: "/metrics", "/api/metrics?x=1" */
-    uint64_t timeout_ms;       /* 0: SCRAPE_TIMEOUT_MS */
+    const char *authority; /* Host header */
+    const char *path;      /* request target sent: "/metrics", "/api/metrics?x=1" */
+    uint64_t timeout_ms;   /* 0: SCRAPE_TIMEOUT_MS */
 } scrape_target;
 
 /* A connection kept between GETs to one target (fd -1: none). */
 typedef struct scrape_conn {
     int fd;
 } scrape_conn;
-#define SCRAPE_CONN_INIT {-1}
+#define SCRAPE_CONN_INIT                                                                                               \
+    {                                                                                                                  \
+        -1                                                                                                             \
+    }
 
 /* GET t->path on c (connecting when c has no connection; a kept connection that turns out
  * closed before any byte of the answer is replaced once, within the same bound). Returns
@@ -64,16 +67,16 @@ typedef struct scrape_state {
     /* what was asked (copies, owned) */
     bool want_metrics, want_config;
     scrape_target metrics_t, config_t;
-    char *strs[6];             /* host, authority, path of each */
-    char *metrics_url, *config_url;   /* "http://authority/path", for results and messages */
+    char *strs[6];                  /* host, authority, path of each */
+    char *metrics_url, *config_url; /* "http://authority/path", for results and messages */
     /* readings; written by the thread until scrape_stop, read after it */
     scrape_conn mconn;
     bool have_before, have_after;
     double cpu_before, cpu_after;
     double peak_rss;
     uint64_t samples;
-    char *config;              /* config body (malloc'ed) or NULL */
-    char metrics_why[256], config_why[256];   /* why a reading failed ("" if it did not) */
+    char *config;                           /* config body (malloc'ed) or NULL */
+    char metrics_why[256], config_why[256]; /* why a reading failed ("" if it did not) */
     /* the thread */
     pthread_t thread;
     bool running, sync_ok, first_done;
@@ -102,6 +105,6 @@ void scrape_results(const scrape_state *s, uint64_t requests, results_server *ou
 /* results.json "expected" from msdemo's /config (endpoints[].path, .delay.fitted_mean_ms and
  * fitted_stddev_ms), or NULL when it was not read or is not msdemo's. Free with json_decref. */
 json_t *scrape_expected(const scrape_state *s);
-void scrape_free(scrape_state *s);
+void scrape_fini(scrape_state *s);
 
 #endif

@@ -23,7 +23,7 @@ enum { MSG_INTERVAL, MSG_FILE, MSG_COMMIT };
 
 typedef struct umsg {
     int kind;
-    char path[CWIRE_MAX_FILE_NAME + 64];
+    char path[COLLECT_WIRE_MAX_FILE_NAME + 64];
     buf body;
     struct umsg *next;
 } umsg;
@@ -34,7 +34,7 @@ struct upload {
     pthread_t thread;
     bool started;
     pthread_mutex_t mu;
-    pthread_cond_t cv;           /* queue changed, or the final phase ended */
+    pthread_cond_t cv; /* queue changed, or the final phase ended */
     umsg *head, *tail;
     size_t n_intervals;
     uint64_t dropped;
@@ -44,13 +44,13 @@ struct upload {
     char final_err[1024];
     /* the thread's own */
     int fd;
-    bool down;                   /* the last attempt failed (warn once per outage) */
-    bool warned_refused;         /* a second was refused (warn once) */
+    bool down;           /* the last attempt failed (warn once per outage) */
+    bool warned_refused; /* a second was refused (warn once) */
 };
 
 static void msg_free(umsg *m)
 {
-    buf_free(&m->body);
+    buf_fini(&m->body);
     free(m);
 }
 
@@ -120,11 +120,11 @@ static int request(upload *u, const umsg *m, char *why, size_t whylen)
         return -1;
     buf head = BUF_INIT, in = BUF_INIT;
     int ret = -1;
-    buf_printf(&head, "%s %s/v1/workers/%u/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ptest\r\n"
+    buf_printf(&head,
+               "%s %s/v1/workers/%u/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: ptest\r\n"
                "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-               m->kind == MSG_FILE ? "PUT" : "POST", u->url.base_path, (unsigned)u->index, m->path,
-               u->url.authority, m->kind == MSG_FILE ? "application/octet-stream" : "application/json",
-               m->body.len);
+               m->kind == MSG_FILE ? "PUT" : "POST", u->url.base_path, (unsigned)u->index, m->path, u->url.authority,
+               m->kind == MSG_FILE ? "application/octet-stream" : "application/json", m->body.len);
     if (!buf_ok(&head) || send_all(u->fd, head.data, head.len) != 0 ||
         send_all(u->fd, m->body.data ? m->body.data : "", m->body.len) != 0) {
         snprintf(why, whylen, "sending: %s", buf_ok(&head) ? strerror(errno) : "out of memory");
@@ -175,8 +175,8 @@ static int request(upload *u, const umsg *m, char *why, size_t whylen)
 out:
     if (ret < 0)
         disconnect(u);
-    buf_free(&head);
-    buf_free(&in);
+    buf_fini(&head);
+    buf_fini(&in);
     return ret;
 }
 
@@ -252,8 +252,10 @@ static void enqueue(upload *u, umsg *m)
             u->tail = u->head;
         u->n_intervals--;
         if (u->dropped++ == 0)
-            fprintf(stderr, "ptest: warning: collector %s is behind; live seconds are dropped (the "
-                            "final results stay complete)\n", u->url.authority);
+            fprintf(stderr,
+                    "ptest: warning: collector %s is behind; live seconds are dropped (the "
+                    "final results stay complete)\n",
+                    u->url.authority);
         msg_free(old);
     }
     if (m->kind == MSG_INTERVAL)
@@ -305,7 +307,7 @@ void upload_interval(upload *u, uint64_t start_ms, uint32_t t, uint32_t len_ms, 
         return;
     m->kind = MSG_INTERVAL;
     snprintf(m->path, sizeof(m->path), "interval");
-    if (cwire_format_interval(&m->body, u->count, start_ms, t, len_ms, iv, names) != 0) {
+    if (collect_wire_format_interval(&m->body, u->count, start_ms, t, len_ms, iv, names) != 0) {
         msg_free(m);
         return;
     }
@@ -330,11 +332,11 @@ int upload_final(upload *u, const char *dir, const char *const *files, size_t n,
             int rc = buf_ok(&path) ? hlog_load_file(path.data, &data, &len) : HLOG_ENOMEM;
             if (rc != 0) {
                 snprintf(err, errlen, "%s: %s", path.data ? path.data : files[i], hlog_strerror(rc));
-                buf_free(&path);
+                buf_fini(&path);
                 msg_free(m);
                 return -1;
             }
-            buf_free(&path);
+            buf_fini(&path);
             m->kind = MSG_FILE;
             snprintf(m->path, sizeof(m->path), "final/%s", files[i]);
             m->body.data = data;
@@ -379,6 +381,6 @@ void upload_destroy(upload *u)
     }
     pthread_cond_destroy(&u->cv);
     pthread_mutex_destroy(&u->mu);
-    plan_url_free(&u->url);
+    plan_url_fini(&u->url);
     free(u);
 }

@@ -3,23 +3,23 @@
 
 #include <math.h>
 
-int cmp_mann_whitney(const hdr_histogram *a, const hdr_histogram *b, cmp_mw *out)
+int compare_mann_whitney(const hist *a, const hist *b, compare_mw *out)
 {
     out->u = 0;
     out->z = 0;
     out->p = 1;
     out->a12 = 0.5;
     if (a->unit_magnitude != b->unit_magnitude || a->sig_figs != b->sig_figs)
-        return HDR_EINCOMPAT;
+        return HIST_EINCOMPAT;
     if (a->total_count == 0 || b->total_count == 0)
-        return HDR_EINVAL;
+        return HIST_EINVAL;
     double na = (double)a->total_count, nb = (double)b->total_count, n = na + nb;
     /* Walk both bucket lists in value order; equal lowest values are the same bucket
      * because the layouts match. */
-    hdr_iter ia, ib;
-    hdr_iter_init(&ia, a);
-    hdr_iter_init(&ib, b);
-    bool ha = hdr_iter_next(&ia), hb = hdr_iter_next(&ib);
+    hist_iter ia, ib;
+    hist_iter_init(&ia, a);
+    hist_iter_init(&ib, b);
+    bool ha = hist_iter_next(&ia), hb = hist_iter_next(&ib);
     double below = 0, rank_b = 0, ties = 0;
     while (ha || hb) {
         double ca = 0, cb = 0;
@@ -27,12 +27,12 @@ int cmp_mann_whitney(const hdr_histogram *a, const hdr_histogram *b, cmp_mw *out
             ca = (double)ia.count;
             if (hb && ib.lowest == ia.lowest) {
                 cb = (double)ib.count;
-                hb = hdr_iter_next(&ib);
+                hb = hist_iter_next(&ib);
             }
-            ha = hdr_iter_next(&ia);
+            ha = hist_iter_next(&ia);
         } else {
             cb = (double)ib.count;
-            hb = hdr_iter_next(&ib);
+            hb = hist_iter_next(&ib);
         }
         double t = ca + cb;
         /* Average rank of the group: ranks below + 1 .. below + t. */
@@ -57,7 +57,7 @@ int cmp_mann_whitney(const hdr_histogram *a, const hdr_histogram *b, cmp_mw *out
     return 0;
 }
 
-double cmp_proportions(uint64_t ea, uint64_t na, uint64_t eb, uint64_t nb, double *z)
+double compare_proportions(uint64_t ea, uint64_t na, uint64_t eb, uint64_t nb, double *z)
 {
     *z = 0;
     if (na == 0 || nb == 0)
@@ -71,17 +71,17 @@ double cmp_proportions(uint64_t ea, uint64_t na, uint64_t eb, uint64_t nb, doubl
     return erfc(fabs(*z) / sqrt(2.0));
 }
 
-static void stats4(const hdr_histogram *h, double out[4])
+static void stats4(const hist *h, double out[4])
 {
     if (h->total_count == 0) {
         for (int i = 0; i < 4; i++)
             out[i] = NAN;
         return;
     }
-    out[0] = (double)hdr_value_at_percentile(h, 50);
-    out[1] = (double)hdr_value_at_percentile(h, 95);
-    out[2] = (double)hdr_value_at_percentile(h, 99);
-    out[3] = hdr_mean(h);
+    out[0] = (double)hist_value_at_percentile(h, 50);
+    out[1] = (double)hist_value_at_percentile(h, 95);
+    out[2] = (double)hist_value_at_percentile(h, 99);
+    out[3] = hist_mean(h);
 }
 
 /* +1 when x moved up materially, -1 down, 0 otherwise. */
@@ -90,47 +90,44 @@ static int material(double base, double cand)
     if (isnan(base) || isnan(cand))
         return 0;
     double d = cand - base;
-    if (fabs(d) <= CMP_MIN_ABS_US || base <= 0 || fabs(d) / base <= CMP_MIN_REL)
+    if (fabs(d) <= COMPARE_MIN_ABS_US || base <= 0 || fabs(d) / base <= COMPARE_MIN_REL)
         return 0;
     return d > 0 ? 1 : -1;
 }
 
-void cmp_label_run(const hdr_histogram *a, uint64_t a_count, uint64_t a_errors,
-                   const hdr_histogram *b, uint64_t b_count, uint64_t b_errors, cmp_label *out)
+void compare_label_run(const hist *a, uint64_t a_count, uint64_t a_errors, const hist *b, uint64_t b_count,
+                       uint64_t b_errors, compare_label *out)
 {
     stats4(a, out->base);
     stats4(b, out->cand);
-    out->mw_rc = cmp_mann_whitney(a, b, &out->mw);
-    out->latency = CMP_SAME;
-    if (out->mw_rc == 0 && out->mw.p < CMP_ALPHA) {
+    out->mw_rc = compare_mann_whitney(a, b, &out->mw);
+    out->latency = COMPARE_SAME;
+    if (out->mw_rc == 0 && out->mw.p < COMPARE_ALPHA) {
         int dir = out->mw.z > 0 ? 1 : -1;
         if (material(out->base[0], out->cand[0]) == dir || material(out->base[1], out->cand[1]) == dir)
-            out->latency = dir > 0 ? CMP_REGRESSION : CMP_IMPROVEMENT;
+            out->latency = dir > 0 ? COMPARE_REGRESSION : COMPARE_IMPROVEMENT;
     }
     out->err_base = a_count ? (double)a_errors / (double)a_count : NAN;
     out->err_cand = b_count ? (double)b_errors / (double)b_count : NAN;
     double z;
-    out->err_p = cmp_proportions(a_errors, a_count, b_errors, b_count, &z);
-    out->errors = CMP_SAME;
-    if (out->err_p < CMP_ALPHA && fabs(out->err_cand - out->err_base) * 100 > CMP_MIN_ERR_PP)
-        out->errors = z > 0 ? CMP_REGRESSION : CMP_IMPROVEMENT;
-    if (out->latency == CMP_REGRESSION || out->errors == CMP_REGRESSION)
-        out->verdict = CMP_REGRESSION;
-    else if (out->latency == CMP_IMPROVEMENT || out->errors == CMP_IMPROVEMENT)
-        out->verdict = CMP_IMPROVEMENT;
+    out->err_p = compare_proportions(a_errors, a_count, b_errors, b_count, &z);
+    out->errors = COMPARE_SAME;
+    if (out->err_p < COMPARE_ALPHA && fabs(out->err_cand - out->err_base) * 100 > COMPARE_MIN_ERR_PP)
+        out->errors = z > 0 ? COMPARE_REGRESSION : COMPARE_IMPROVEMENT;
+    if (out->latency == COMPARE_REGRESSION || out->errors == COMPARE_REGRESSION)
+        out->verdict = COMPARE_REGRESSION;
+    else if (out->latency == COMPARE_IMPROVEMENT || out->errors == COMPARE_IMPROVEMENT)
+        out->verdict = COMPARE_IMPROVEMENT;
     else
-        out->verdict = CMP_SAME;
+        out->verdict = COMPARE_SAME;
 }
 
-const char *cmp_verdict_name(enum cmp_verdict v)
+const char *compare_verdict_name(enum compare_verdict v)
 {
     switch (v) {
-    case CMP_REGRESSION:
-        return "regression";
-    case CMP_IMPROVEMENT:
-        return "improvement";
-    case CMP_SAME:
-        break;
+    case COMPARE_REGRESSION: return "regression";
+    case COMPARE_IMPROVEMENT: return "improvement";
+    case COMPARE_SAME: break;
     }
     return "no significant change";
 }

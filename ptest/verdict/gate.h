@@ -12,7 +12,7 @@
  * partial (only live seconds arrived: it did not finish) or missing (it sent nothing).
  * Relative thresholds ("p95: +10%") are skipped without a baseline and fail only when the
  * limit is exceeded and the comparison finds the change significant.
- * Ownership: gate owns its cases and comparisons (gate_free). Not thread-safe.
+ * Ownership: gate owns its cases and comparisons (gate_fini). Not thread-safe.
  */
 #ifndef PTEST_GATE_H
 #define PTEST_GATE_H
@@ -27,12 +27,12 @@
 extern const char GATE_SUITE_WORKERS[];
 
 typedef struct gate_case {
-    const char *suite;         /* label name (view into the run), or GATE_SUITE_WORKERS */
-    char name[192];            /* "p95 < 250ms", "checks", "baseline" */
+    const char *suite; /* label name (view into the run), or GATE_SUITE_WORKERS */
+    char name[192];    /* "p95 < 250ms", "checks", "baseline" */
     bool failed, skipped;
-    char measured[64];         /* "231 ms" */
-    char limit[64];            /* "< 250 ms" */
-    char message[320];         /* why it failed or was skipped ("" when it passed) */
+    char measured[64]; /* "231 ms" */
+    char limit[64];    /* "< 250 ms" */
+    char message[320]; /* why it failed or was skipped ("" when it passed) */
 } gate_case;
 
 typedef struct gate {
@@ -40,19 +40,19 @@ typedef struct gate {
     gate_case *cases;
     size_t n_failed;
     bool has_baseline;
-    cmp_label *cmp;            /* [run->n_labels + 1] (last = total) with a baseline */
-    bool *cmp_present;         /* the label exists in the baseline too */
+    compare_label *cmp; /* [run->n_labels + 1] (last = total) with a baseline */
+    bool *cmp_present;  /* the label exists in the baseline too */
 } gate;
 
 enum { GATE_ESYNTAX = -1, GATE_ENOMEM = -2 };
 
 /* Evaluates run r against its plan's thresholds and, when base != NULL, the baseline.
  * Returns 0, GATE_ESYNTAX (a threshold does not parse: err says which) or GATE_ENOMEM;
- * g is always initialised (gate_free it). */
-int gate_eval(gate *g, const an_run *r, const an_run *base, char *err, size_t errlen);
-void gate_free(gate *g);
+ * g is always initialised (gate_fini it). */
+int gate_eval(gate *g, const analysis_run *r, const analysis_run *base, char *err, size_t errlen);
+void gate_fini(gate *g);
 
 /* Label i's comparison (i == n_labels: the total), NULL without a baseline/that label. */
-const cmp_label *gate_cmp(const gate *g, const an_run *r, size_t i);
+const compare_label *gate_cmp(const gate *g, const analysis_run *r, size_t i);
 
 #endif

@@ -26,7 +26,7 @@ static double jd(const json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-int history_update(const char *dir, const an_run *r, const gate *g, history *h, char *err, size_t errlen)
+int history_update(const char *dir, const analysis_run *r, const gate *g, history *h, char *err, size_t errlen)
 {
     memset(h, 0, sizeof(*h));
     if (results_mkdirs(dir) != 0) {
@@ -78,16 +78,16 @@ int history_update(const char *dir, const an_run *r, const gate *g, history *h, 
         jsonw_u64(&w, r->total.count);
         num(&w, "rps", r->total.rps);
         num(&w, "error_rate", r->total.error_rate);
-        num(&w, "p50_us", an_pct(&r->total, 50));
-        num(&w, "p95_us", an_pct(&r->total, 95));
-        num(&w, "p99_us", an_pct(&r->total, 99));
+        num(&w, "p50_us", analysis_pct(&r->total, 50));
+        num(&w, "p95_us", analysis_pct(&r->total, 95));
+        num(&w, "p99_us", analysis_pct(&r->total, 99));
         jsonw_key(&w, "verdict");
         jsonw_str(&w, r->aborted || r->interrupted ? "aborted" : g->n_failed ? "fail" : "pass");
         jsonw_obj_end(&w);
         buf_putc(&b, '\n');
         if (buf_write_file(&b, path) != 0) {
             snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-            buf_free(&b);
+            buf_fini(&b);
             return -1;
         }
     }
@@ -102,8 +102,9 @@ int history_update(const char *dir, const an_run *r, const gate *g, history *h, 
         if (json_is_object(o)) {
             history_entry *he = &ring[n % HISTORY_SHOW];
             memset(he, 0, sizeof(*he));
-            snprintf(he->started, sizeof(he->started), "%s", json_string_value(json_object_get(o, "started"))
-                                                                 ? json_string_value(json_object_get(o, "started")) : "");
+            snprintf(he->started, sizeof(he->started), "%s",
+                     json_string_value(json_object_get(o, "started")) ? json_string_value(json_object_get(o, "started"))
+                                                                      : "");
             const char *v = json_string_value(json_object_get(o, "verdict"));
             snprintf(he->verdict, sizeof(he->verdict), "%s", v ? v : "?");
             he->rps = jd(o, "rps");
@@ -116,7 +117,7 @@ int history_update(const char *dir, const an_run *r, const gate *g, history *h, 
         json_decref(o);
         i = e + 1;
     }
-    buf_free(&b);
+    buf_fini(&b);
     size_t keep = n < HISTORY_SHOW ? n : HISTORY_SHOW;
     for (size_t i = 0; i < keep; i++)
         h->e[i] = ring[(n - keep + i) % HISTORY_SHOW];

@@ -12,7 +12,7 @@
 #include "analysis.h"
 #include "gate.h"
 
-#define HISTORY_SHOW 20        /* runs shown in the trend */
+#define HISTORY_SHOW 20 /* runs shown in the trend */
 
 typedef struct history_entry {
     char started[40];
@@ -21,12 +21,12 @@ typedef struct history_entry {
 } history_entry;
 
 typedef struct history {
-    size_t n;                  /* the last n runs, oldest first (n <= HISTORY_SHOW) */
+    size_t n; /* the last n runs, oldest first (n <= HISTORY_SHOW) */
     history_entry e[HISTORY_SHOW];
 } history;
 
 /* Appends r (with its gate verdict) to dir/history.jsonl, creating dir, and loads the last
  * HISTORY_SHOW runs into *h. Lines that do not parse are skipped. Returns 0 or -1 with err. */
-int history_update(const char *dir, const an_run *r, const gate *g, history *h, char *err, size_t errlen);
+int history_update(const char *dir, const analysis_run *r, const gate *g, history *h, char *err, size_t errlen);
 
 #endif

@@ -60,7 +60,7 @@ static int fail(cur *c, size_t *col, char *err, size_t errlen, const char *msg)
     if (col)
         *col = c->i;
     snprintf(err, errlen, "%s", msg);
-    return THR_ESYNTAX;
+    return THRESHOLD_ESYNTAX;
 }
 
 static bool take(cur *c, const char *word)
@@ -75,15 +75,15 @@ static bool take(cur *c, const char *word)
     return true;
 }
 
-static bool is_latency(enum thr_metric m)
+static bool is_latency(enum threshold_metric m)
 {
-    return m == THR_PCT || m == THR_MEAN || m == THR_MIN || m == THR_MAX;
+    return m == THRESHOLD_PCT || m == THRESHOLD_MEAN || m == THRESHOLD_MIN || m == THRESHOLD_MAX;
 }
 
-int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errlen)
+int threshold_parse(const char *s, threshold_expr *out, size_t *col, char *err, size_t errlen)
 {
     cur c = {s ? s : "", 0};
-    thr_expr e;
+    threshold_expr e;
     memset(&e, 0, sizeof(e));
     skip_ws(&c);
     if (c.s[c.i] == 'p' && is_digit(c.s[c.i + 1])) {
@@ -93,26 +93,25 @@ int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errle
             c.i = at;
             return fail(&c, col, err, errlen, "percentile must be a number above 0 and at most 100 (p50, p99.9)");
         }
-        e.metric = THR_PCT;
+        e.metric = THRESHOLD_PCT;
     } else if (take(&c, "mean")) {
-        e.metric = THR_MEAN;
+        e.metric = THRESHOLD_MEAN;
     } else if (take(&c, "min")) {
-        e.metric = THR_MIN;
+        e.metric = THRESHOLD_MIN;
     } else if (take(&c, "max")) {
-        e.metric = THR_MAX;
+        e.metric = THRESHOLD_MAX;
     } else if (take(&c, "error_rate")) {
-        e.metric = THR_ERROR_RATE;
+        e.metric = THRESHOLD_ERROR_RATE;
     } else if (take(&c, "rps")) {
-        e.metric = THR_RPS;
+        e.metric = THRESHOLD_RPS;
     } else {
-        return fail(&c, col, err, errlen,
-                    "unknown metric: expected pNN, mean, min, max, error_rate or rps");
+        return fail(&c, col, err, errlen, "unknown metric: expected pNN, mean, min, max, error_rate or rps");
     }
     skip_ws(&c);
     if (c.s[c.i] == ':') {
         c.i++;
         skip_ws(&c);
-        if (e.metric == THR_RPS)
+        if (e.metric == THRESHOLD_RPS)
             return fail(&c, col, err, errlen, "relative thresholds apply to latencies and error_rate");
         double sign = 1;
         if (c.s[c.i] == '+') {
@@ -134,12 +133,12 @@ int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errle
         e.limit = sign * v;
     } else {
         if (c.s[c.i] == '<')
-            e.op = c.s[c.i + 1] == '=' ? THR_LE : THR_LT;
+            e.op = c.s[c.i + 1] == '=' ? THRESHOLD_LE : THRESHOLD_LT;
         else if (c.s[c.i] == '>')
-            e.op = c.s[c.i + 1] == '=' ? THR_GE : THR_GT;
+            e.op = c.s[c.i + 1] == '=' ? THRESHOLD_GE : THRESHOLD_GT;
         else
             return fail(&c, col, err, errlen, "expected <, <=, >, >= or ':'");
-        c.i += (e.op == THR_LE || e.op == THR_GE) ? 2 : 1;
+        c.i += (e.op == THRESHOLD_LE || e.op == THRESHOLD_GE) ? 2 : 1;
         skip_ws(&c);
         size_t at = c.i;
         double v;
@@ -155,7 +154,7 @@ int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errle
                 e.limit = v * 1e6;
             else
                 return fail(&c, col, err, errlen, "latency needs a unit: us, ms or s");
-        } else if (e.metric == THR_ERROR_RATE) {
+        } else if (e.metric == THRESHOLD_ERROR_RATE) {
             if (c.s[c.i] == '%') {
                 c.i++;
                 v /= 100;
@@ -178,43 +177,33 @@ int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errle
     return 0;
 }
 
-double thr_value(const thr_expr *e, const thr_values *v)
+double threshold_value(const threshold_expr *e, const threshold_values *v)
 {
     switch (e->metric) {
-    case THR_PCT:
-        return v->pct ? v->pct(v->ctx, e->pct) : NAN;
-    case THR_MEAN:
-        return v->mean;
-    case THR_MIN:
-        return v->min;
-    case THR_MAX:
-        return v->max;
-    case THR_ERROR_RATE:
-        return v->error_rate;
-    case THR_RPS:
-        return v->rps;
+    case THRESHOLD_PCT: return v->pct ? v->pct(v->ctx, e->pct) : NAN;
+    case THRESHOLD_MEAN: return v->mean;
+    case THRESHOLD_MIN: return v->min;
+    case THRESHOLD_MAX: return v->max;
+    case THRESHOLD_ERROR_RATE: return v->error_rate;
+    case THRESHOLD_RPS: return v->rps;
     }
     return NAN;
 }
 
-bool thr_check(const thr_expr *e, double m)
+bool threshold_check(const threshold_expr *e, double m)
 {
     if (isnan(m))
         return false; /* nothing measured cannot prove a threshold holds */
     switch (e->op) {
-    case THR_LT:
-        return m < e->limit;
-    case THR_LE:
-        return m <= e->limit;
-    case THR_GT:
-        return m > e->limit;
-    case THR_GE:
-        return m >= e->limit;
+    case THRESHOLD_LT: return m < e->limit;
+    case THRESHOLD_LE: return m <= e->limit;
+    case THRESHOLD_GT: return m > e->limit;
+    case THRESHOLD_GE: return m >= e->limit;
     }
     return false;
 }
 
-bool thr_check_relative(const thr_expr *e, double base, double cand)
+bool threshold_check_relative(const threshold_expr *e, double base, double cand)
 {
     if (isnan(base) || isnan(cand))
         return false;
@@ -224,44 +213,32 @@ bool thr_check_relative(const thr_expr *e, double base, double cand)
     return change <= e->limit;
 }
 
-void thr_metric_name(const thr_expr *e, char *out, size_t len)
+void threshold_metric_name(const threshold_expr *e, char *out, size_t len)
 {
     switch (e->metric) {
-    case THR_PCT:
-        snprintf(out, len, "p%g", e->pct);
-        return;
-    case THR_MEAN:
-        snprintf(out, len, "mean");
-        return;
-    case THR_MIN:
-        snprintf(out, len, "min");
-        return;
-    case THR_MAX:
-        snprintf(out, len, "max");
-        return;
-    case THR_ERROR_RATE:
-        snprintf(out, len, "error_rate");
-        return;
-    case THR_RPS:
-        snprintf(out, len, "rps");
-        return;
+    case THRESHOLD_PCT: snprintf(out, len, "p%g", e->pct); return;
+    case THRESHOLD_MEAN: snprintf(out, len, "mean"); return;
+    case THRESHOLD_MIN: snprintf(out, len, "min"); return;
+    case THRESHOLD_MAX: snprintf(out, len, "max"); return;
+    case THRESHOLD_ERROR_RATE: snprintf(out, len, "error_rate"); return;
+    case THRESHOLD_RPS: snprintf(out, len, "rps"); return;
     }
     snprintf(out, len, "?");
 }
 
-void thr_format_value(const thr_expr *e, double v, char *out, size_t len)
+void threshold_format_value(const threshold_expr *e, double v, char *out, size_t len)
 {
     if (isnan(v))
         snprintf(out, len, "n/a");
-    else if (e->metric == THR_ERROR_RATE)
+    else if (e->metric == THRESHOLD_ERROR_RATE)
         snprintf(out, len, "%.3g %%", v * 100);
-    else if (e->metric == THR_RPS)
+    else if (e->metric == THRESHOLD_RPS)
         snprintf(out, len, "%.1f/s", v);
     else
         snprintf(out, len, "%.3g ms", v / 1e3);
 }
 
-void thr_format_limit(const thr_expr *e, char *out, size_t len)
+void threshold_format_limit(const threshold_expr *e, char *out, size_t len)
 {
     if (e->relative) {
         snprintf(out, len, "%+g %% vs baseline", e->limit);
@@ -269,6 +246,6 @@ void thr_format_limit(const thr_expr *e, char *out, size_t len)
     }
     static const char *const ops[] = {"<", "<=", ">", ">="};
     char v[48];
-    thr_format_value(e, e->limit, v, sizeof(v));
+    threshold_format_value(e, e->limit, v, sizeof(v));
     snprintf(out, len, "%s %s", ops[e->op], v);
 }

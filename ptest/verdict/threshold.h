@@ -19,42 +19,49 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum thr_metric { THR_PCT, THR_MEAN, THR_MIN, THR_MAX, THR_ERROR_RATE, THR_RPS };
-enum thr_op { THR_LT, THR_LE, THR_GT, THR_GE };
+enum threshold_metric {
+    THRESHOLD_PCT,
+    THRESHOLD_MEAN,
+    THRESHOLD_MIN,
+    THRESHOLD_MAX,
+    THRESHOLD_ERROR_RATE,
+    THRESHOLD_RPS
+};
+enum threshold_op { THRESHOLD_LT, THRESHOLD_LE, THRESHOLD_GT, THRESHOLD_GE };
 
-#define THR_ESYNTAX (-1)
+#define THRESHOLD_ESYNTAX (-1)
 
-typedef struct thr_expr {
-    enum thr_metric metric;
-    double pct;                /* THR_PCT: the percentile, 0 < pct <= 100 */
+typedef struct threshold_expr {
+    enum threshold_metric metric;
+    double pct; /* THRESHOLD_PCT: the percentile, 0 < pct <= 100 */
     bool relative;
-    enum thr_op op;            /* absolute only */
-    double limit;              /* absolute: us, fraction or rps; relative: percent (+10) */
-} thr_expr;
+    enum threshold_op op; /* absolute only */
+    double limit;         /* absolute: us, fraction or rps; relative: percent (+10) */
+} threshold_expr;
 
-/* Parses s. Returns 0, or THR_ESYNTAX with *col the 0-based byte offset of the problem and err
+/* Parses s. Returns 0, or THRESHOLD_ESYNTAX with *col the 0-based byte offset of the problem and err
  * filled with a message (no location prefix). */
-int thr_parse(const char *s, thr_expr *out, size_t *col, char *err, size_t errlen);
+int threshold_parse(const char *s, threshold_expr *out, size_t *col, char *err, size_t errlen);
 
 /* Measured values of one label (latencies in us). */
-typedef struct thr_values {
+typedef struct threshold_values {
     double mean, min, max, error_rate, rps;
-    double (*pct)(const void *ctx, double p);  /* percentile in us */
+    double (*pct)(const void *ctx, double p); /* percentile in us */
     const void *ctx;
-} thr_values;
+} threshold_values;
 
 /* Value of e's metric in v. */
-double thr_value(const thr_expr *e, const thr_values *v);
+double threshold_value(const threshold_expr *e, const threshold_values *v);
 /* Absolute: true when measured satisfies the threshold. */
-bool thr_check(const thr_expr *e, double measured);
+bool threshold_check(const threshold_expr *e, double measured);
 /* Relative: true when candidate vs base stays within the allowed change. base == 0 passes
  * unless candidate > 0 and the limit forbids growth. */
-bool thr_check_relative(const thr_expr *e, double base, double candidate);
+bool threshold_check_relative(const threshold_expr *e, double base, double candidate);
 /* Human text of the limit: "< 250 ms", "< 1 %", "> 100/s", "+10 % vs baseline". */
-void thr_format_limit(const thr_expr *e, char *out, size_t len);
+void threshold_format_limit(const threshold_expr *e, char *out, size_t len);
 /* Formats a measured value of e's metric: "231.4 ms", "0.52 %", "104.2/s". */
-void thr_format_value(const thr_expr *e, double v, char *out, size_t len);
+void threshold_format_value(const threshold_expr *e, double v, char *out, size_t len);
 /* Name of the metric: "p95", "p99.9", "mean", "error_rate", ... */
-void thr_metric_name(const thr_expr *e, char *out, size_t len);
+void threshold_metric_name(const threshold_expr *e, char *out, size_t len);
 
 #endif

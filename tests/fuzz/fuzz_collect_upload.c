@@ -37,9 +37,9 @@ static void remove_dirs(void)
     rmdir(dir);
 }
 
-static coll *collector(void)
+static collect *collector(void)
 {
-    static coll *c;
+    static collect *c;
     static unsigned uses;
     if (!dir[0]) {
         snprintf(dir, sizeof(dir), "/tmp/fuzz_collect.XXXXXX");
@@ -47,43 +47,43 @@ static coll *collector(void)
         atexit(remove_dirs);
     }
     if (c && ++uses % 4096 == 0) {
-        coll_destroy(c);
+        collect_destroy(c);
         c = NULL;
     }
     char err[256];
     if (!c)
-        check(coll_create(&c, 4, dir, err, sizeof(err)) == 0);
+        check(collect_create(&c, 4, dir, err, sizeof(err)) == 0);
     return c;
 }
 
 static void interval(const char *s, size_t n, uint32_t worker)
 {
-    cwire_interval iv;
+    collect_wire_interval iv;
     char err[256];
-    if (cwire_parse_interval(s, n, &iv, err, sizeof(err)) == 0) {
-        check(iv.workers >= 1 && iv.len_ms >= 1 && iv.t <= CWIRE_MAX_T);
+    if (collect_wire_parse_interval(s, n, &iv, err, sizeof(err)) == 0) {
+        check(iv.workers >= 1 && iv.len_ms >= 1 && iv.t <= COLLECT_WIRE_MAX_T);
         for (size_t i = 0; i < iv.n_labels; i++) {
-            const cwire_label *l = &iv.labels[i];
+            const collect_wire_label *l = &iv.labels[i];
             check(l->errors <= l->count && l->lat->total_count <= l->count);
             uint64_t sum = 0;
             for (size_t k = 0; k < STATS_ERR_N; k++)
                 sum += stats_err_is_local((int)k) ? 0 : l->by_kind[k];
             check(sum == l->errors);
         }
-        cwire_interval_free(&iv);
+        collect_wire_interval_fini(&iv);
     } else {
         check(iv.labels == NULL && memchr(err, '\0', sizeof(err)) != NULL);
     }
-    coll *c = collector();
+    collect *c = collector();
     char msg[600];
-    int rc = coll_interval(c, worker, s, n, msg, sizeof(msg));
-    int st = coll_http_status(rc);
+    int rc = collect_interval(c, worker, s, n, msg, sizeof(msg));
+    int st = collect_http_status(rc);
     check(st == 200 || st == 400 || st == 404 || st == 409 || st == 500);
     static unsigned renders;
     if (renders++ % 64 == 0) {
         buf b = BUF_INIT;
-        check(coll_status_json(c, &b) == 0 && coll_metrics(c, 0, &b) == 0);
-        buf_free(&b);
+        check(collect_status_json(c, &b) == 0 && collect_metrics(c, 0, &b) == 0);
+        buf_fini(&b);
     }
 }
 
@@ -94,13 +94,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *s = (const char *)data + 2;
     size_t n = size - 2;
     switch (data[0] % 4) {
-    case 0:
-        interval(s, n, data[1] % 4);
-        break;
+    case 0: interval(s, n, data[1] % 4); break;
     case 1: {
         uint32_t w = 0;
         char err[256];
-        if (cwire_parse_commit(s, n, &w, err, sizeof(err)) == 0)
+        if (collect_wire_parse_commit(s, n, &w, err, sizeof(err)) == 0)
             check(w >= 1);
         break;
     }
@@ -108,9 +106,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t idx;
         const char *rest;
         size_t rn;
-        if (cwire_worker_path(s, n, &idx, &rest, &rn) == 0)
+        if (collect_wire_worker_path(s, n, &idx, &rest, &rn) == 0)
             check(rest >= s && rest + rn == s + n && idx <= INT32_MAX);
-        if (cwire_valid_file_name(s, n))
+        if (collect_wire_valid_file_name(s, n))
             check(memchr(s, '/', n) == NULL && s[0] != '.' && memchr(s, '\0', n) == NULL);
         break;
     }
@@ -118,11 +116,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *sp = memchr(s, ' ', n), *nl = sp ? memchr(sp, '\n', n - (size_t)(sp - s)) : NULL;
         if (!sp || !nl || (sp - s == 3 && memcmp(s, "PUT", 3) == 0))
             break;
-        csrv_reply r = {.body = BUF_INIT};
-        csrv_handle(collector(), s, (size_t)(sp - s), sp + 1, (size_t)(nl - sp - 1), nl + 1,
-                    n - (size_t)(nl + 1 - s), 0, &r);
+        collect_server_reply r = {.body = BUF_INIT};
+        collect_server_handle(collector(), s, (size_t)(sp - s), sp + 1, (size_t)(nl - sp - 1), nl + 1,
+                              n - (size_t)(nl + 1 - s), 0, &r);
         check(r.status >= 200 && r.status <= 599);
-        buf_free(&r.body);
+        buf_fini(&r.body);
         break;
     }
     }

@@ -16,16 +16,15 @@
 
 #include "dns.h"
 
-#define FZ_CHECK(cond)                                                              \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                \
-        }                                                                           \
+#define FZ_CHECK(cond)                                                                                                 \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
-static const char *const names[] = {"msdemo.demo-pt.svc.cluster.local", "x.test", "www.example.test",
-                                    "a.b"};
+static const char *const names[] = {"msdemo.demo-pt.svc.cluster.local", "x.test", "www.example.test", "a.b"};
 
 static void check(int rc, const dns_result *r, uint16_t qtype)
 {

@@ -1,7 +1,7 @@
 /* fuzz_hlog.c - libFuzzer target for the interval log reader and the histogram decoders.
  *
  * Each input is tried three ways: as interval log text (hlog_next until the end, going on
- * after malformed lines), as a binary V2 encoding (hdr_decode, plain or compressed) and as the
+ * after malformed lines), as a binary V2 encoding (hist_decode, plain or compressed) and as the
  * base64 column of a log line (hlog_decode_histogram). Every histogram that decodes must be
  * internally consistent and survive an encode/decode round trip unchanged.
  * Seeds: tests/fuzz/corpus/hlog/.
@@ -11,18 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdr.h"
+#include "hist.h"
 #include "hlog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)                                                                             \
-    do {                                                                                     \
-        if (!(c))                                                                            \
-            __builtin_trap();                                                                \
+#define CHECK(c)                                                                                                       \
+    do {                                                                                                               \
+        if (!(c))                                                                                                      \
+            __builtin_trap();                                                                                          \
     } while (0)
 
-static void check_histogram(const hdr_histogram *h)
+static void check_histogram(const hist *h)
 {
     uint64_t sum = 0;
     for (size_t i = 0; i < h->counts_len; i++) {
@@ -31,11 +31,11 @@ static void check_histogram(const hdr_histogram *h)
     }
     CHECK(sum == h->total_count);
 
-    hdr_iter it;
-    hdr_iter_init(&it, h);
+    hist_iter it;
+    hist_iter_init(&it, h);
     uint64_t prev_hi = 0, cum = 0;
     bool first = true;
-    while (hdr_iter_next(&it)) {
+    while (hist_iter_next(&it)) {
         CHECK(it.count > 0 && it.lowest <= it.highest);
         CHECK(first || it.lowest > prev_hi);
         prev_hi = it.highest;
@@ -47,21 +47,21 @@ static void check_histogram(const hdr_histogram *h)
 
     uint64_t last = 0;
     for (int p = 1; p <= 100; p += 11) {
-        uint64_t v = hdr_value_at_percentile(h, p);
+        uint64_t v = hist_value_at_percentile(h, p);
         CHECK(v >= last);
         last = v;
     }
-    CHECK(last <= hdr_max(h));
-    CHECK(h->total_count == 0 || hdr_min(h) <= hdr_max(h));
+    CHECK(last <= hist_max(h));
+    CHECK(h->total_count == 0 || hist_min(h) <= hist_max(h));
 
     uint8_t *buf = NULL;
     size_t len = 0;
-    CHECK(hdr_encode_compressed(h, &buf, &len) == 0);
-    hdr_histogram *again = NULL;
-    CHECK(hdr_decode(buf, len, &again) == 0);
+    CHECK(hist_encode_compressed(h, &buf, &len) == 0);
+    hist *again = NULL;
+    CHECK(hist_decode(buf, len, &again) == 0);
     CHECK(again->counts_len == h->counts_len && again->total_count == h->total_count);
     CHECK(memcmp(again->counts, h->counts, h->counts_len * sizeof(uint64_t)) == 0);
-    hdr_destroy(again);
+    hist_destroy(again);
     free(buf);
 }
 
@@ -77,19 +77,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         CHECK(!iv.tag || (iv.tag >= (const char *)data && iv.tag + iv.tag_len <= (const char *)data + size));
         check_histogram(iv.h);
-        hdr_destroy(iv.h);
+        hist_destroy(iv.h);
     }
     (void)hlog_base_time(&r);
 
-    hdr_histogram *h = NULL;
-    if (hdr_decode(data, size, &h) == 0) {
+    hist *h = NULL;
+    if (hist_decode(data, size, &h) == 0) {
         check_histogram(h);
-        hdr_destroy(h);
+        hist_destroy(h);
     }
     h = NULL;
     if (hlog_decode_histogram((const char *)data, size, &h) == 0) {
         check_histogram(h);
-        hdr_destroy(h);
+        hist_destroy(h);
     }
     return 0;
 }

@@ -17,12 +17,12 @@
 
 #include "http.h"
 
-#define FZ_CHECK(cond)                                                              \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                \
-        }                                                                           \
+#define FZ_CHECK(cond)                                                                                                 \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 typedef struct result {
@@ -70,8 +70,7 @@ static result run_next(const char *buf, size_t size, size_t first, size_t step, 
     return r;
 }
 
-static result run_inplace(const char *buf, size_t size, size_t first, size_t step, char *copy,
-                          char *body)
+static result run_inplace(const char *buf, size_t size, size_t first, size_t step, char *copy, char *body)
 {
     http_chunked c;
     http_chunked_init(&c);
@@ -103,7 +102,7 @@ static void same(result a, const char *ab, result b, const char *bb)
 {
     FZ_CHECK(a.rc == b.rc);
     if (a.rc < 0)
-        return;   /* how much was decoded before the error depends on the pieces */
+        return; /* how much was decoded before the error depends on the pieces */
     FZ_CHECK(a.consumed == b.consumed && a.body_n == b.body_n);
     FZ_CHECK(memcmp(ab, bb, a.body_n) == 0);
 }

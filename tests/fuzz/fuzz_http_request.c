@@ -16,12 +16,12 @@
 
 #include "http.h"
 
-#define FZ_CHECK(cond)                                                              \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                \
-        }                                                                           \
+#define FZ_CHECK(cond)                                                                                                 \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 static int is_tchar(unsigned char c)
@@ -90,14 +90,9 @@ static void check_request(const char *buf, int rc, const http_request *r)
     }
     switch (r->body) {
     case HTTP_BODY_NONE:
-    case HTTP_BODY_CHUNKED:
-        FZ_CHECK(r->content_length == 0);
-        break;
-    case HTTP_BODY_LENGTH:
-        FZ_CHECK(r->content_length > 0);
-        break;
-    default:
-        FZ_CHECK(!"bad body kind for a request");
+    case HTTP_BODY_CHUNKED: FZ_CHECK(r->content_length == 0); break;
+    case HTTP_BODY_LENGTH: FZ_CHECK(r->content_length > 0); break;
+    default: FZ_CHECK(!"bad body kind for a request");
     }
     if (r->body == HTTP_BODY_CHUNKED)
         FZ_CHECK(r->minor_version == 1);

@@ -16,12 +16,12 @@
 
 #include "http.h"
 
-#define FZ_CHECK(cond)                                                              \
-    do {                                                                            \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                                \
-        }                                                                           \
+#define FZ_CHECK(cond)                                                                                                 \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
+            abort();                                                                                                   \
+        }                                                                                                              \
     } while (0)
 
 static void check_view(http_str s, const char *lo, const char *hi)
@@ -54,20 +54,11 @@ static void check_response(const char *buf, int rc, bool head, const http_respon
     if (nobody)
         FZ_CHECK(r->body == HTTP_BODY_NONE);
     switch (r->body) {
-    case HTTP_BODY_NONE:
-        FZ_CHECK(nobody || r->content_length == 0);
-        break;
-    case HTTP_BODY_LENGTH:
-        FZ_CHECK(r->content_length > 0);
-        break;
-    case HTTP_BODY_CHUNKED:
-        FZ_CHECK(r->minor_version == 1 && r->content_length == 0);
-        break;
-    case HTTP_BODY_UNTIL_CLOSE:
-        FZ_CHECK(!r->keep_alive && r->content_length == 0);
-        break;
-    default:
-        FZ_CHECK(!"bad body kind");
+    case HTTP_BODY_NONE: FZ_CHECK(nobody || r->content_length == 0); break;
+    case HTTP_BODY_LENGTH: FZ_CHECK(r->content_length > 0); break;
+    case HTTP_BODY_CHUNKED: FZ_CHECK(r->minor_version == 1 && r->content_length == 0); break;
+    case HTTP_BODY_UNTIL_CLOSE: FZ_CHECK(!r->keep_alive && r->content_length == 0); break;
+    default: FZ_CHECK(!"bad body kind");
     }
     size_t ncl = 0, nte = 0;
     for (size_t i = 0; i < r->num_headers; i++) {

@@ -32,11 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(yaml && strlen(yaml) == yl);
     plan p;
     if (plan_load_string(&p, "f.yaml", yaml, yl, perr, sizeof perr) != 0)
-        abort();                                     /* emitted YAML must always load */
+        abort(); /* emitted YAML must always load */
     check(p.n_scenarios >= 1);
     for (size_t i = 0; i < p.n_scenarios; i++)
         check(p.scenarios[i].order == PLAN_ORDER_SEQUENCE && p.scenarios[i].n_requests >= 1);
-    plan_free(&p);
+    plan_fini(&p);
     free(yaml);
     return 0;
 }

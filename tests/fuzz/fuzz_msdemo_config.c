@@ -11,24 +11,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    msdemo_config cfg;
+    config cfg;
     char err[1024];
-    if (msdemo_config_init(&cfg) < 0)
+    if (config_init(&cfg) < 0)
         return 0;
-    int rc = msdemo_config_load_string(&cfg, "f.yaml", (const char *)data, size, err, sizeof err);
+    int rc = config_load_string(&cfg, "f.yaml", (const char *)data, size, err, sizeof err);
     if (rc < 0) {
         if (strncmp(err, "f.yaml", 6) != 0)
             abort();
     } else {
-        if (cfg.n_endpoints > MSDEMO_MAX_ENDPOINTS)
+        if (cfg.n_endpoints > CONFIG_MAX_ENDPOINTS)
             abort();
         for (size_t i = 0; i < cfg.n_endpoints; i++) {
-            const msdemo_endpoint *e = &cfg.endpoints[i];
-            if (e->path[0] != '/' || strlen(e->body) > e->body_len || e->delay.n == 0 ||
-                e->error_rate < 0 || e->error_rate > 1 || e->error_status < 100 || e->error_status > 599)
+            const config_endpoint *e = &cfg.endpoints[i];
+            if (e->path[0] != '/' || strlen(e->body) > e->body_len || e->delay.n == 0 || e->error_rate < 0 ||
+                e->error_rate > 1 || e->error_status < 100 || e->error_status > 599)
                 abort();
         }
     }
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
     return 0;
 }

@@ -17,63 +17,63 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)                                                                             \
-    do {                                                                                     \
-        if (!(c))                                                                            \
-            __builtin_trap();                                                                \
+#define CHECK(c)                                                                                                       \
+    do {                                                                                                               \
+        if (!(c))                                                                                                      \
+            __builtin_trap();                                                                                          \
     } while (0)
 
 static void reparse(const buf *b)
 {
-    yt_doc doc;
-    yt_error e;
+    yamltree_doc doc;
+    yamltree_error e;
     CHECK(buf_ok(b));
-    CHECK(yt_load_string(&doc, "out", b->data, b->len, &e) == 0);
-    yt_free(&doc);
+    CHECK(yamltree_load_string(&doc, "out", b->data, b->len, &e) == 0);
+    yamltree_fini(&doc);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    pc_inventory inv;
-    pc_diags d;
+    inventory inv;
+    diag_list d;
 
-    pc_diags_init(&d);
-    int rc = pc_inventory_load_string(&inv, "fuzz.yaml", (const char *)data, size, &d);
-    if (rc != PC_OK) {
-        CHECK(rc == PC_ENOMEM || d.errors > 0);
+    diag_init(&d);
+    int rc = inventory_load_string(&inv, "fuzz.yaml", (const char *)data, size, &d);
+    if (rc != INVENTORY_OK) {
+        CHECK(rc == INVENTORY_ENOMEM || d.errors > 0);
         for (size_t i = 0; i < d.n; i++)
             CHECK(strncmp(d.v[i].msg, "fuzz.yaml:", 10) == 0);
-        pc_diags_free(&d);
+        diag_fini(&d);
         return 0;
     }
-    pc_diags_free(&d);
+    diag_fini(&d);
     CHECK(inv.n_nodes > 0 && inv.server < inv.n_nodes);
 
-    pc_secrets sec;
+    secrets sec;
     memset(&sec, 0, sizeof sec);
     memcpy(sec.k3s_token, "0123456789abcdef0123456789abcdef", 33);
     memcpy(sec.jenkins_password, "0123456789abcdef", 17);
     memcpy(sec.grafana_password, "fedcba9876543210", 17);
     static const char platform[] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n";
-    pc_render_in in = {&inv, &sec, platform, sizeof platform - 1, "psk \"x\" #", "00000000", "fuzz"};
+    render_in in = {&inv, &sec, platform, sizeof platform - 1, "psk \"x\" #", "00000000", "fuzz"};
     buf b = BUF_INIT;
     for (size_t i = 0; i < inv.n_nodes; i++) {
         buf_reset(&b);
-        CHECK(pc_render_user_data(&in, i, &b) == 0);
+        CHECK(render_user_data(&in, i, &b) == 0);
         reparse(&b);
         buf_reset(&b);
-        CHECK(pc_render_network_config(&in, i, &b) == 0);
+        CHECK(render_network_config(&in, i, &b) == 0);
         reparse(&b);
         buf_reset(&b);
-        CHECK(pc_render_meta_data(&in, i, &b) == 0);
+        CHECK(render_meta_data(&in, i, &b) == 0);
         reparse(&b);
     }
     buf_reset(&b);
-    CHECK(pc_render_generated_manifests(&in, &b) == 0);
+    CHECK(render_generated_manifests(&in, &b) == 0);
     CHECK(buf_ok(&b));
     buf_reset(&b);
-    CHECK(pc_render_readme(&in, &b) == 0);
-    buf_free(&b);
-    pc_inventory_free(&inv);
+    CHECK(render_readme(&in, &b) == 0);
+    buf_fini(&b);
+    inventory_fini(&inv);
     return 0;
 }

@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(err, 'x', sizeof err);
     if (plan_load_string(&p, "fuzz.yaml", (const char *)data, size, err, sizeof err) == 0) {
         check_loaded(&p);
-        plan_free(&p);
+        plan_fini(&p);
     } else {
         check(memchr(err, '\0', sizeof err) != NULL && strncmp(err, "fuzz.yaml", 9) == 0);
         check(p.scenarios == NULL && p.n_scenarios == 0);

@@ -24,18 +24,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
-    thr_expr e;
+    threshold_expr e;
     size_t col = SIZE_MAX;
     char err[96];
     memset(err, 'x', sizeof err);
-    if (thr_parse(s, &e, &col, err, sizeof err) == 0) {
+    if (threshold_parse(s, &e, &col, err, sizeof err) == 0) {
         check(isfinite(e.limit));
-        check(e.metric != THR_PCT || (e.pct > 0 && e.pct <= 100));
-        check(e.relative || (e.op >= THR_LT && e.op <= THR_GE));
+        check(e.metric != THRESHOLD_PCT || (e.pct > 0 && e.pct <= 100));
+        check(e.relative || (e.op >= THRESHOLD_LT && e.op <= THRESHOLD_GE));
         char out[64];
-        thr_format_limit(&e, out, sizeof out);
+        threshold_format_limit(&e, out, sizeof out);
         check(memchr(out, '\0', sizeof out) != NULL);
-        thr_metric_name(&e, out, sizeof out);
+        threshold_metric_name(&e, out, sizeof out);
         check(memchr(out, '\0', sizeof out) != NULL);
     } else {
         check(col <= strlen(s));

@@ -4,7 +4,7 @@
 // build({ bitBucketSize: 64, useWebAssembly: false, autoResize: false, ... }) and
 // HistogramLogReader(content, 64, false) / decodeFromCompressedBase64(b64, 64, false). With
 // ptest's configuration (1 .. 3,600,000,000, 3 digits) the bucket layout is the same as
-// lib/hist/hdr.c, so counts and percentiles must match exactly.
+// lib/hist/hist.c, so counts and percentiles must match exactly.
 //
 // Output lines mirror tests/tools/hlogtool:
 //   percentiles: "p50 p90 p99 p999 max count" where pNN = getValueAtPercentile(NN) (highest

@@ -11,7 +11,7 @@
 #   d) both sides agree on the ground truth: hlogtool's merged log == node's in-memory values.
 # Compared line: "p50 p90 p99 p999 max count"; pNN is the highest equivalent value of the
 # bucket where the cumulative count reaches ceil(NN/100 * count - ulp) (the HdrHistogram
-# getValueAtPercentile rule, see lib/hist/hdr.h), max the highest equivalent value of the top
+# getValueAtPercentile rule, see lib/hist/hist.h), max the highest equivalent value of the top
 # bucket. The JS side uses the plain JS implementation with 64-bit counts (no WebAssembly,
 # no packed array) and ptest's configuration, so equality is exact.
 #

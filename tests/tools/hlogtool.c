@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hdr.h"
+#include "hist.h"
 #include "hlog.h"
 
 static int usage(void)
@@ -60,11 +60,11 @@ static int next_value(uint64_t *v)
     return 0;
 }
 
-static int new_ptest_hist(hdr_histogram **h)
+static int new_ptest_hist(hist **h)
 {
-    int rc = hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, h);
+    int rc = hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, h);
     if (rc != 0)
-        fprintf(stderr, "hlogtool: %s\n", hdr_strerror(rc));
+        fprintf(stderr, "hlogtool: %s\n", hist_strerror(rc));
     return rc;
 }
 
@@ -110,14 +110,13 @@ static int cmd_write(int argc, char **argv)
         const char *o = argv[i], *v = argv[++i];
         if (!strcmp(o, "-t"))
             tag = v;
-        else if ((!strcmp(o, "-n") && parse_u64(v, &per) == 0) ||
-                 (!strcmp(o, "-s") && parse_u64(v, &start_ms) == 0) ||
+        else if ((!strcmp(o, "-n") && parse_u64(v, &per) == 0) || (!strcmp(o, "-s") && parse_u64(v, &start_ms) == 0) ||
                  (!strcmp(o, "-i") && parse_u64(v, &interval_ms) == 0))
             continue;
         else
             return usage();
     }
-    hdr_histogram *h = NULL;
+    hist *h = NULL;
     char *text = NULL, *s = NULL;
     size_t text_len = 0, n;
     int status = 1, rc;
@@ -135,16 +134,15 @@ static int cmd_write(int argc, char **argv)
             goto fail;
         }
         if (got > 0) {
-            hdr_record(h, v);
+            hist_record(h, v);
             in_interval++;
         }
         /* Flush a full interval, or the last partial one (an empty log gets one interval). */
         if ((got > 0 && per && in_interval == per) || (got == 0 && (in_interval > 0 || k == 0))) {
-            rc = hlog_format_interval(tag, k * interval_ms, interval_ms, h,
-                                      HLOG_MAX_RATIO_US_TO_MS, &s, &n);
+            rc = hlog_format_interval(tag, k * interval_ms, interval_ms, h, HLOG_MAX_RATIO_US_TO_MS, &s, &n);
             if (rc != 0 || append(&text, &text_len, s, n) != 0)
                 goto fail;
-            hdr_reset(h);
+            hist_reset(h);
             in_interval = 0;
             k++;
         }
@@ -156,13 +154,13 @@ fail:
     if (status && rc)
         fprintf(stderr, "hlogtool: %s\n", hlog_strerror(rc));
     free(text);
-    hdr_destroy(h);
+    hist_destroy(h);
     return status;
 }
 
 /* Merges the intervals of a log (optionally only one tag) into *out. The accumulator grows
  * when an interval's highest trackable value is larger, so nothing is clamped by the merge. */
-static int merge_log(const char *path, const char *tag, hdr_histogram **out)
+static int merge_log(const char *path, const char *tag, hist **out)
 {
     char *data = NULL;
     size_t len;
@@ -171,7 +169,7 @@ static int merge_log(const char *path, const char *tag, hdr_histogram **out)
         fprintf(stderr, "hlogtool: %s: %s\n", path, rc == HLOG_EIO ? strerror(errno) : hlog_strerror(rc));
         return 1;
     }
-    hdr_histogram *acc = NULL;
+    hist *acc = NULL;
     hlog_reader r;
     hlog_interval iv;
     hlog_reader_init(&r, data, len);
@@ -179,23 +177,23 @@ static int merge_log(const char *path, const char *tag, hdr_histogram **out)
         rc = 0;
         bool want = !tag || (iv.tag && iv.tag_len == strlen(tag) && !memcmp(iv.tag, tag, iv.tag_len));
         if (want && (!acc || iv.h->highest > acc->highest)) {
-            hdr_histogram *bigger = NULL;
-            rc = hdr_create(iv.h->lowest, iv.h->highest, iv.h->sig_figs, &bigger);
+            hist *bigger = NULL;
+            rc = hist_create(iv.h->lowest, iv.h->highest, iv.h->sig_figs, &bigger);
             if (rc == 0 && acc)
-                rc = hdr_add(bigger, acc);
-            hdr_destroy(acc);
+                rc = hist_add(bigger, acc);
+            hist_destroy(acc);
             acc = bigger;
         }
         if (want && rc == 0)
-            rc = hdr_add(acc, iv.h);
-        hdr_destroy(iv.h);
+            rc = hist_add(acc, iv.h);
+        hist_destroy(iv.h);
         if (rc != 0)
             break;
     }
     free(data);
     if (rc < 0) {
         fprintf(stderr, "hlogtool: %s:%zu: %s\n", path, r.line_no, hlog_strerror(rc));
-        hdr_destroy(acc);
+        hist_destroy(acc);
         return 1;
     }
     if (!acc && new_ptest_hist(&acc) != 0)
@@ -204,19 +202,18 @@ static int merge_log(const char *path, const char *tag, hdr_histogram **out)
     return 0;
 }
 
-static void print_percentiles(const hdr_histogram *h)
+static void print_percentiles(const hist *h)
 {
     printf("%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
-           hdr_value_at_percentile(h, 50.0), hdr_value_at_percentile(h, 90.0),
-           hdr_value_at_percentile(h, 99.0), hdr_value_at_percentile(h, 99.9), hdr_max(h),
-           h->total_count);
+           hist_value_at_percentile(h, 50.0), hist_value_at_percentile(h, 90.0), hist_value_at_percentile(h, 99.0),
+           hist_value_at_percentile(h, 99.9), hist_max(h), h->total_count);
 }
 
-static void print_buckets(const hdr_histogram *h)
+static void print_buckets(const hist *h)
 {
-    hdr_iter it;
-    hdr_iter_init(&it, h);
-    while (hdr_iter_next(&it))
+    hist_iter it;
+    hist_iter_init(&it, h);
+    while (hist_iter_next(&it))
         printf("%" PRIu64 " %" PRIu64 "\n", it.lowest, it.count);
 }
 
@@ -224,14 +221,14 @@ static int cmd_read(int argc, char **argv, bool buckets)
 {
     if (argc != 1 && !(argc == 3 && !strcmp(argv[1], "-t")))
         return usage();
-    hdr_histogram *h = NULL;
+    hist *h = NULL;
     if (merge_log(argv[0], argc == 3 ? argv[2] : NULL, &h) != 0)
         return 1;
     if (buckets)
         print_buckets(h);
     else
         print_percentiles(h);
-    hdr_destroy(h);
+    hist_destroy(h);
     return 0;
 }
 
@@ -255,27 +252,27 @@ static int cmd_dump(int argc, char **argv)
             status = 1;
             continue;
         }
-        printf("%.*s %.3f %.3f %" PRIu64 " %" PRIu64 "\n", iv.tag ? (int)iv.tag_len : 1,
-               iv.tag ? iv.tag : "-", iv.start_s, iv.length_s, iv.h->total_count, hdr_max(iv.h));
-        hdr_destroy(iv.h);
+        printf("%.*s %.3f %.3f %" PRIu64 " %" PRIu64 "\n", iv.tag ? (int)iv.tag_len : 1, iv.tag ? iv.tag : "-",
+               iv.start_s, iv.length_s, iv.h->total_count, hist_max(iv.h));
+        hist_destroy(iv.h);
     }
     printf("base %.3f version %s\n", hlog_base_time(&r), r.version);
     free(data);
     return status;
 }
 
-static int record_stdin(hdr_histogram **out)
+static int record_stdin(hist **out)
 {
-    hdr_histogram *h = NULL;
+    hist *h = NULL;
     if (new_ptest_hist(&h) != 0)
         return 1;
     uint64_t v;
     int got;
     while ((got = next_value(&v)) > 0)
-        hdr_record(h, v);
+        hist_record(h, v);
     if (got < 0) {
         fprintf(stderr, "hlogtool: bad value line\n");
-        hdr_destroy(h);
+        hist_destroy(h);
         return 1;
     }
     *out = h;
@@ -286,14 +283,14 @@ static int cmd_encode(int argc, char **argv, bool raw)
 {
     if (argc != (raw ? 1 : 0))
         return usage();
-    hdr_histogram *h = NULL;
+    hist *h = NULL;
     if (record_stdin(&h) != 0)
         return 1;
     int rc, status = 1;
     if (raw) {
         uint8_t *bin = NULL;
         size_t n;
-        rc = hdr_encode_compressed(h, &bin, &n);
+        rc = hist_encode_compressed(h, &bin, &n);
         if (rc == 0 && write_file(argv[0], bin, n) == 0)
             status = 0;
         free(bin);
@@ -307,7 +304,7 @@ static int cmd_encode(int argc, char **argv, bool raw)
     }
     if (rc != 0)
         fprintf(stderr, "hlogtool: %s\n", hlog_strerror(rc));
-    hdr_destroy(h);
+    hist_destroy(h);
     return status;
 }
 
@@ -315,7 +312,7 @@ static int cmd_decode(int argc, char **argv, bool buckets)
 {
     if (argc != 1)
         return usage();
-    hdr_histogram *h = NULL;
+    hist *h = NULL;
     int rc = hlog_decode_histogram(argv[0], strlen(argv[0]), &h);
     if (rc != 0) {
         fprintf(stderr, "hlogtool: %s\n", hlog_strerror(rc));
@@ -325,7 +322,7 @@ static int cmd_decode(int argc, char **argv, bool buckets)
         print_buckets(h);
     else
         print_percentiles(h);
-    hdr_destroy(h);
+    hist_destroy(h);
     return 0;
 }
 

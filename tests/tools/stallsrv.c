@@ -50,16 +50,16 @@ static const char RESPONSE[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-
 typedef struct srv srv;
 
 typedef struct conn {
-    ev_io io;
+    evloop_io io;
     srv *s;
     size_t len;
     char buf[RBUF];
 } conn;
 
 struct srv {
-    ev_loop *loop;
-    ev_io lio;
-    ev_timer stall_t, exit_t;
+    evloop *loop;
+    evloop_io lio;
+    evloop_timer stall_t, exit_t;
     size_t n_stalls, next_stall;
     uint64_t at[MAX_STALLS], dur[MAX_STALLS];
     bool from_first, origin_set;
@@ -92,23 +92,27 @@ static size_t ops_answer(http_str path, char *out, size_t cap)
             fclose(f);
         }
         const char *a = "# TYPE process_cpu_seconds_total counter\n";
-        bl = snprintf(body, sizeof(body), "process_cpu_seconds_total %.6f\n# TYPE process_resident_memory_bytes gauge\n"
-                      "process_resident_memory_bytes %ld\n", cpu, rss * sysconf(_SC_PAGESIZE));
-        int n = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+        bl = snprintf(body, sizeof(body),
+                      "process_cpu_seconds_total %.6f\n# TYPE process_resident_memory_bytes gauge\n"
+                      "process_resident_memory_bytes %ld\n",
+                      cpu, rss * sysconf(_SC_PAGESIZE));
+        int n = snprintf(out, cap,
+                         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
                          "Transfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n",
                          strlen(a), a, (unsigned)bl, body);
         return n > 0 && (size_t)n < cap ? (size_t)n : 0;
     }
-    bl = snprintf(body, sizeof(body), "{\"endpoints\":[{\"path\":\"/\",\"delay\":{\"dist\":\"constant\","
+    bl = snprintf(body, sizeof(body),
+                  "{\"endpoints\":[{\"path\":\"/\",\"delay\":{\"dist\":\"constant\","
                   "\"fitted_mean_ms\":0.0,\"fitted_stddev_ms\":0.0}}]}\n");
-    int n = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                     bl, body);
+    int n = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", bl,
+                     body);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 static void conn_close(conn *c)
 {
-    ev_io_stop(c->s->loop, &c->io);
+    evloop_io_stop(c->s->loop, &c->io);
     close(c->io.fd);
     free(c);
 }
@@ -116,9 +120,9 @@ static void conn_close(conn *c)
 static void arm(srv *s)
 {
     if (s->next_stall < s->n_stalls)
-        ev_timer_start(s->loop, &s->stall_t, s->origin + s->at[s->next_stall]);
+        evloop_timer_start(s->loop, &s->stall_t, s->origin + s->at[s->next_stall]);
     if (s->exit_after)
-        ev_timer_start(s->loop, &s->exit_t, s->origin + s->exit_after);
+        evloop_timer_start(s->loop, &s->exit_t, s->origin + s->exit_after);
 }
 
 static void set_origin(srv *s, mono_ns now)
@@ -132,30 +136,29 @@ static void set_origin(srv *s, mono_ns now)
 
 /* Freezing the whole process is the point: a blocked process is exactly what a stalled
  * server looks like from the network (connections and requests queue in the kernel). */
-static void on_stall(ev_loop *loop, ev_timer *t)
+static void on_stall(evloop *loop, evloop_timer *t)
 {
     srv *s = t->data;
     size_t i = s->next_stall++;
     mono_ns until = s->origin + s->at[i] + s->dur[i];
-    fprintf(stderr, "stall %" PRIu64 "ms %" PRIu64 "ms\n", s->at[i] / CLOCK_NS_PER_MS,
-            s->dur[i] / CLOCK_NS_PER_MS);
+    fprintf(stderr, "stall %" PRIu64 "ms %" PRIu64 "ms\n", s->at[i] / CLOCK_NS_PER_MS, s->dur[i] / CLOCK_NS_PER_MS);
     struct timespec ts;
     ts.tv_sec = (time_t)(until / CLOCK_NS_PER_SEC);
     ts.tv_nsec = (long)(until % CLOCK_NS_PER_SEC);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
         ;
-    ev_now_update(loop);
+    evloop_now_update(loop);
     if (s->next_stall < s->n_stalls)
-        ev_timer_start(loop, &s->stall_t, s->origin + s->at[s->next_stall]);
+        evloop_timer_start(loop, &s->stall_t, s->origin + s->at[s->next_stall]);
 }
 
-static void on_exit_timer(ev_loop *loop, ev_timer *t)
+static void on_exit_timer(evloop *loop, evloop_timer *t)
 {
     (void)t;
-    ev_break(loop);
+    evloop_break(loop);
 }
 
-static void on_conn(ev_loop *loop, ev_io *w, uint32_t events)
+static void on_conn(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)events;
     conn *c = w->data;
@@ -184,13 +187,12 @@ static void on_conn(ev_loop *loop, ev_io *w, uint32_t events)
         }
         bool keep = req.keep_alive || s->ignore_close;
         if (!is_ops(s, req.path))
-            set_origin(s, ev_now(loop));
+            set_origin(s, evloop_now(loop));
         if (s->log) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            fprintf(s->log, "%" PRIu64 " %.*s %.*s\n",
-                    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000, (int)req.method.n, req.method.p,
-                    (int)req.target.n, req.target.p);
+            fprintf(s->log, "%" PRIu64 " %.*s %.*s\n", (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000,
+                    (int)req.method.n, req.method.p, (int)req.target.n, req.target.p);
         }
         char ops[1024];
         const char *ans = RESPONSE;
@@ -211,7 +213,7 @@ static void on_conn(ev_loop *loop, ev_io *w, uint32_t events)
     }
 }
 
-static void on_accept(ev_loop *loop, ev_io *w, uint32_t events)
+static void on_accept(evloop *loop, evloop_io *w, uint32_t events)
 {
     (void)events;
     srv *s = w->data;
@@ -227,8 +229,8 @@ static void on_accept(ev_loop *loop, ev_io *w, uint32_t events)
             continue;
         }
         c->s = s;
-        ev_io_init(&c->io, fd, on_conn, c);
-        if (ev_io_start(loop, &c->io, EV_READ) != 0) {
+        evloop_io_init(&c->io, fd, on_conn, c);
+        if (evloop_io_start(loop, &c->io, EVLOOP_READ) != 0) {
             close(fd);
             free(c);
         }
@@ -269,18 +271,18 @@ static int listen_on(const char *addr)
     return fd;
 }
 
-static void on_wake(ev_loop *loop, void *arg)
+static void on_wake(evloop *loop, void *arg)
 {
     (void)arg;
-    ev_break(loop);
+    evloop_break(loop);
 }
 
-static ev_loop *sig_loop;
+static evloop *sig_loop;
 static void on_signal(int sig)
 {
     (void)sig;
     if (sig_loop)
-        ev_wake(sig_loop);
+        evloop_wake(sig_loop);
 }
 
 static int usage(void)
@@ -369,26 +371,26 @@ int main(int argc, char **argv)
     int lfd = listen_on(listen_addr);
     if (lfd < 0)
         return 1;
-    s.loop = ev_create();
+    s.loop = evloop_create();
     if (!s.loop)
         return 1;
-    ev_timer_init(&s.stall_t, on_stall, &s);
-    ev_timer_init(&s.exit_t, on_exit_timer, &s);
-    ev_io_init(&s.lio, lfd, on_accept, &s);
-    if (ev_io_start(s.loop, &s.lio, EV_READ) != 0)
+    evloop_timer_init(&s.stall_t, on_stall, &s);
+    evloop_timer_init(&s.exit_t, on_exit_timer, &s);
+    evloop_io_init(&s.lio, lfd, on_accept, &s);
+    if (evloop_io_start(s.loop, &s.lio, EVLOOP_READ) != 0)
         return 1;
     sig_loop = s.loop;
-    ev_set_wake(s.loop, on_wake, NULL);
+    evloop_set_wake(s.loop, on_wake, NULL);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     if (!s.from_first)
-        set_origin(&s, ev_now_update(s.loop));
+        set_origin(&s, evloop_now_update(s.loop));
     printf("listening %s\n", listen_addr);
     fflush(stdout);
-    ev_run(s.loop);
-    ev_io_stop(s.loop, &s.lio);
+    evloop_run(s.loop);
+    evloop_io_stop(s.loop, &s.lio);
     close(lfd);
-    ev_destroy(s.loop);
+    evloop_destroy(s.loop);
     if (s.log)
         fclose(s.log);
     return 0;

@@ -3,10 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "guard.h"
 
@@ -24,7 +24,7 @@ void guard_copy(guarded *g, const void *src, size_t n)
         memcpy(g->p, src, n);
 }
 
-void guard_free(guarded *g)
+void guard_fini(guarded *g)
 {
     munmap(g->map, g->map_len);
 }

@@ -9,11 +9,11 @@
 typedef struct guarded {
     void *map;
     size_t map_len;
-    void *p;            /* the copy: n bytes ending at the guard page */
+    void *p; /* the copy: n bytes ending at the guard page */
 } guarded;
 
 /* Copies n bytes of src into g->p; fails the running cmocka test if mmap fails. */
 void guard_copy(guarded *g, const void *src, size_t n);
-void guard_free(guarded *g);
+void guard_fini(guarded *g);
 
 #endif

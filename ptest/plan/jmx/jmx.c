@@ -30,7 +30,7 @@ static void ytext(buf *b, const char *s, bool quoted)
         size_t k = 1;
         for (; k < n && (p[k] & 0xc0) == 0x80; k++)
             cp = (cp << 6) | (p[k] & 0x3f);
-        if (k < n) {                                 /* not UTF-8 after all: never from expat */
+        if (k < n) { /* not UTF-8 after all: never from expat */
             buf_puts(b, quoted ? "\\ufffd" : "?");
             p++;
             continue;
@@ -221,9 +221,9 @@ int jmx_to_yaml(const char *file, const char *data, size_t len, const jmx_opts *
             rc = JMX_ERR_NOMEM;
         }
     }
-    buf_free(&out);
-    jmx_model_free(&m);
-    jmx_tree_free(root);
+    buf_fini(&out);
+    jmx_model_fini(&m);
+    jmx_tree_destroy(root);
     return rc;
 }
 
@@ -263,6 +263,6 @@ int jmx_load_file(plan *p, const char *path, const jmx_opts *o, char *err, size_
 done:
     fclose(f);
     free(yaml);
-    buf_free(&data);
+    buf_fini(&data);
     return rc;
 }

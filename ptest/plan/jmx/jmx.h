@@ -28,26 +28,26 @@
 #include "plan.h"
 
 typedef struct jmx_prop {
-    const char *name, *value;      /* a -Jname=value property */
+    const char *name, *value; /* a -Jname=value property */
 } jmx_prop;
 
 /* Receives every warning (strict: every error) as one line without newline. */
 typedef void (*jmx_warn_fn)(void *ctx, const char *line);
 
 typedef struct jmx_opts {
-    const jmx_prop *props;         /* later entries win over earlier ones with the same name */
+    const jmx_prop *props; /* later entries win over earlier ones with the same name */
     size_t n_props;
-    uint64_t duration_ns;          /* bound for a forever loop without scheduler; 0: error */
-    bool strict;                   /* unsupported elements are errors */
-    jmx_warn_fn warn;              /* may be NULL */
+    uint64_t duration_ns; /* bound for a forever loop without scheduler; 0: error */
+    bool strict;          /* unsupported elements are errors */
+    jmx_warn_fn warn;     /* may be NULL */
     void *warn_ctx;
 } jmx_opts;
 
 enum {
     JMX_OK = 0,
-    JMX_ERR_XML = -1,              /* malformed XML; err is "file:line:col: ..." */
-    JMX_ERR_PLAN = -2,             /* not a usable plan (no thread group, https only, ...) */
-    JMX_ERR_STRICT = -3,           /* strict and something was unsupported (reported via warn) */
+    JMX_ERR_XML = -1,    /* malformed XML; err is "file:line:col: ..." */
+    JMX_ERR_PLAN = -2,   /* not a usable plan (no thread group, https only, ...) */
+    JMX_ERR_STRICT = -3, /* strict and something was unsupported (reported via warn) */
     JMX_ERR_NOMEM = -4,
     JMX_ERR_IO = -5,
 };
@@ -55,11 +55,11 @@ enum {
 /* Converts len bytes of .jmx (file: the name used in messages) to ptest YAML. Returns JMX_OK
  * with *yaml (malloc'd, NUL-terminated, *yaml_len bytes; the caller frees it), or a
  * negative JMX_ERR_* with *yaml NULL and err filled. */
-int jmx_to_yaml(const char *file, const char *data, size_t len, const jmx_opts *o, char **yaml,
-                size_t *yaml_len, char *err, size_t errlen);
+int jmx_to_yaml(const char *file, const char *data, size_t len, const jmx_opts *o, char **yaml, size_t *yaml_len,
+                char *err, size_t errlen);
 
 /* Reads and converts path, then loads the YAML into p (plan_load_string; p->source is path).
- * Returns JMX_OK (free p with plan_free), or a negative JMX_ERR_* with err filled and *p
+ * Returns JMX_OK (free p with plan_fini), or a negative JMX_ERR_* with err filled and *p
  * zeroed. */
 int jmx_load_file(plan *p, const char *path, const jmx_opts *o, char *err, size_t errlen);
 

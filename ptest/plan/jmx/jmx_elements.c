@@ -38,7 +38,7 @@ void jmx_add_timer(jmx_conv *c, jmx_think *t, const jmx_node *n)
         t->mean_ms += delay;
     }
     if (t->n_random > 1)
-        t->dist = RNG_NORMAL;                        /* a sum of random delays: near normal */
+        t->dist = RNG_NORMAL; /* a sum of random delays: near normal */
 }
 
 /* ---------------------------------------------------------------- headers ---------- */
@@ -69,7 +69,7 @@ void jmx_set_header(jmx_conv *c, jmx_kv **hs, size_t *n, size_t *cap, const char
 {
     for (size_t i = 0; i < *n; i++)
         if (strcasecmp((*hs)[i].name, name) == 0) {
-            (*hs)[i].value = (char *)value;              /* inner managers override */
+            (*hs)[i].value = (char *)value; /* inner managers override */
             return;
         }
     jmx_kv *h = jmx_grow(c, hs, n, cap, sizeof **hs);
@@ -81,9 +81,9 @@ void jmx_set_header(jmx_conv *c, jmx_kv **hs, size_t *n, size_t *cap, const char
 
 void jmx_add_headers(jmx_conv *c, const jmx_node *hm, jmx_kv **hs, size_t *n, size_t *cap)
 {
-    const jmx_node *coll = jmx_prop_elem(hm, "HeaderManager.headers");
-    for (size_t i = 0; coll && i < coll->n_kids; i++) {
-        const jmx_node *h = coll->kids[i];
+    const jmx_node *collect = jmx_prop_elem(hm, "HeaderManager.headers");
+    for (size_t i = 0; collect && i < collect->n_kids; i++) {
+        const jmx_node *h = collect->kids[i];
         if (strcmp(h->name, "elementProp") != 0)
             continue;
         char *name = jmx_sprop(c, h, "Header.name"), *value = jmx_sprop(c, h, "Header.value");
@@ -118,9 +118,9 @@ void jmx_apply_assertion(jmx_conv *c, jmx_req *r, const jmx_node *a)
     const char *field = jmx_pstr(a, "Assertion.test_field");
     int64_t type = 0;
     const char *ts = jmx_pstr(a, "Assertion.test_type");
-    const jmx_node *coll = jmx_prop_elem(a, "Asserion.test_strings");
-    if (!coll)
-        coll = jmx_prop_elem(a, "Assertion.test_strings");
+    const jmx_node *collect = jmx_prop_elem(a, "Asserion.test_strings");
+    if (!collect)
+        collect = jmx_prop_elem(a, "Assertion.test_strings");
     if (*ts && !jmx_to_i64(ts, &type))
         type = 0;
     if (jmx_pbool(a, "Assertion.assume_success", false)) {
@@ -132,8 +132,8 @@ void jmx_apply_assertion(jmx_conv *c, jmx_req *r, const jmx_node *a)
         return;
     }
     size_t n_str = 0;
-    for (size_t i = 0; coll && i < coll->n_kids; i++) {
-        const jmx_node *sp = coll->kids[i];
+    for (size_t i = 0; collect && i < collect->n_kids; i++) {
+        const jmx_node *sp = collect->kids[i];
         if (strcmp(sp->name, "stringProp") != 0)
             continue;
         char *s = jmx_subst(c, a, sp->text);
@@ -150,8 +150,8 @@ void jmx_apply_assertion(jmx_conv *c, jmx_req *r, const jmx_node *a)
                 jmx_report(c, a, "assertion \"%s\": status pattern \"%.40s\" is not one status code: skipped",
                            jmx_title(a), s);
             } else if (r->status && r->status != (int)code) {
-                jmx_report(c, a, "assertion \"%s\": a second expected status (%d after %d): skipped",
-                           jmx_title(a), (int)code, r->status);
+                jmx_report(c, a, "assertion \"%s\": a second expected status (%d after %d): skipped", jmx_title(a),
+                           (int)code, r->status);
             } else {
                 r->status = (int)code;
             }
@@ -163,8 +163,10 @@ void jmx_apply_assertion(jmx_conv *c, jmx_req *r, const jmx_node *a)
             else
                 r->body_contains = s;
         } else {
-            jmx_report(c, a, "assertion \"%s\": only status codes and body substrings are supported: pattern \"%.40s\" skipped",
-                       jmx_title(a), s);
+            jmx_report(
+                c, a,
+                "assertion \"%s\": only status codes and body substrings are supported: pattern \"%.40s\" skipped",
+                jmx_title(a), s);
         }
     }
 }

@@ -153,7 +153,7 @@ const jmx_node *jmx_next_pair(const jmx_node *ht, size_t *i, const jmx_node **ki
     while (*i < ht->n_kids) {
         const jmx_node *e = ht->kids[(*i)++];
         if (strcmp(e->name, "hashTree") == 0)
-            continue;                                /* stray tree: nothing owns it */
+            continue; /* stray tree: nothing owns it */
         *kids = NULL;
         if (*i < ht->n_kids && strcmp(ht->kids[*i]->name, "hashTree") == 0)
             *kids = ht->kids[(*i)++];
@@ -196,7 +196,8 @@ static void walk_element(jmx_conv *c, jmx_scen *sc, const jmx_node *e, const jmx
         /* taken in the scope pass */
     } else if (jmx_is_timer(e)) {
         if (level > 0)
-            jmx_report(c, e, "timer \"%s\" inside a controller is not supported (think time is per thread group): skipped",
+            jmx_report(c, e,
+                       "timer \"%s\" inside a controller is not supported (think time is per thread group): skipped",
                        jmx_title(e));
     } else {
         jmx_report(c, e, "%s \"%s\" is not supported: skipped", e->name, jmx_title(e));
@@ -262,7 +263,7 @@ static void thread_group(jmx_conv *c, const jmx_node *tg, const jmx_node *kids)
     jmx_scen *sc = jmx_grow(c, &c->m->sc, &c->m->n_sc, &c->cap_sc, sizeof *c->m->sc);
     if (!sc)
         return;
-    memset(sc, 0, sizeof *sc);                       /* the slot of a skipped group is reused */
+    memset(sc, 0, sizeof *sc); /* the slot of a skipped group is reused */
     sc->line = tg->line;
     c->think = c->plan_think;
     c->cap_reqs = 0;
@@ -276,12 +277,16 @@ static void thread_group(jmx_conv *c, const jmx_node *tg, const jmx_node *kids)
         uint64_t d = (uint64_t)duration * NS_PER_S;
         sc->hold_ns = d > sc->ramp_ns ? d - sc->ramp_ns : NS_PER_MS;
         if (d <= sc->ramp_ns)
-            jmx_report(c, tg, "thread group \"%s\": duration %" PRId64 "s is not longer than its ramp-up: later threads never start",
+            jmx_report(c, tg,
+                       "thread group \"%s\": duration %" PRId64
+                       "s is not longer than its ramp-up: later threads never start",
                        jmx_title(tg), duration);
     } else if (loops < 0) {
         if (!c->o->duration_ns) {
-            jmx_fatal(c, tg, JMX_ERR_PLAN, "thread group \"%s\" loops forever without a scheduler duration: "
-                      "set one in the plan or pass -d", jmx_title(tg));
+            jmx_fatal(c, tg, JMX_ERR_PLAN,
+                      "thread group \"%s\" loops forever without a scheduler duration: "
+                      "set one in the plan or pass -d",
+                      jmx_title(tg));
             return;
         }
         sc->hold_ns = c->o->duration_ns > sc->ramp_ns ? c->o->duration_ns - sc->ramp_ns : NS_PER_S;
@@ -360,8 +365,7 @@ static void test_plan(jmx_conv *c, const jmx_node *tp, const jmx_node *kids)
 
 /* ---------------------------------------------------------------- entry point ------ */
 
-int jmx_plan_build(jmx_model *m, const char *file, const jmx_node *root, const jmx_opts *o, char *err,
-                   size_t errlen)
+int jmx_plan_build(jmx_model *m, const char *file, const jmx_node *root, const jmx_opts *o, char *err, size_t errlen)
 {
     jmx_conv c;
     size_t i = 0;
@@ -401,7 +405,7 @@ done:
     return c.fail;
 }
 
-void jmx_model_free(jmx_model *m)
+void jmx_model_fini(jmx_model *m)
 {
     for (size_t i = 0; i < m->n_pool; i++)
         free(m->pool[i]);

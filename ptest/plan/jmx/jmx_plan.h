@@ -8,7 +8,7 @@
  * m->notes.
  *
  * Ownership: the model owns every string and array it points to (one pool, freed by
- * jmx_model_free); it does not point into the tree. Not thread-safe per model.
+ * jmx_model_fini); it does not point into the tree. Not thread-safe per model.
  */
 #ifndef PTEST_JMX_PLAN_H
 #define PTEST_JMX_PLAN_H
@@ -25,51 +25,50 @@ typedef struct jmx_kv {
 } jmx_kv;
 
 typedef struct jmx_req {
-    char *label;                   /* unique per (method, path) across the model */
-    char *method, *path;           /* path starts with '/', printable ASCII */
-    char *body;                    /* NULL: none */
-    jmx_kv *headers;               /* merged from the Header Managers below plan level */
+    char *label;         /* unique per (method, path) across the model */
+    char *method, *path; /* path starts with '/', printable ASCII */
+    char *body;          /* NULL: none */
+    jmx_kv *headers;     /* merged from the Header Managers below plan level */
     size_t n_headers;
-    int status;                    /* 0: any 2xx/3xx */
-    char *body_contains;           /* NULL: no body check */
+    int status;          /* 0: any 2xx/3xx */
+    char *body_contains; /* NULL: no body check */
 } jmx_req;
 
 typedef struct jmx_scen {
-    char *name;                    /* unique in the model */
-    unsigned line;                 /* of the thread group */
-    uint64_t users, iterations;    /* iterations 0: bounded by hold_ns */
+    char *name;                 /* unique in the model */
+    unsigned line;              /* of the thread group */
+    uint64_t users, iterations; /* iterations 0: bounded by hold_ns */
     uint64_t ramp_ns, hold_ns, delay_ns;
     enum rng_dist think_dist;
-    uint64_t think_mean_ns, think_sd_ns;   /* both 0: no think time */
-    jmx_req *reqs;                 /* >= 1 */
+    uint64_t think_mean_ns, think_sd_ns; /* both 0: no think time */
+    jmx_req *reqs;                       /* >= 1 */
     size_t n_reqs;
 } jmx_scen;
 
 typedef struct jmx_note {
     unsigned line;
-    char *msg;                     /* without location or severity */
+    char *msg; /* without location or severity */
 } jmx_note;
 
 typedef struct jmx_model {
-    char *name;                    /* Test Plan name, NULL when unusable */
-    char *target;                  /* "http://host[:port]", NULL when no sampler names one */
-    uint64_t connect_ms, response_ms;   /* 0: ptest's defaults */
-    jmx_kv *headers;               /* plan-level Header Managers */
+    char *name;                       /* Test Plan name, NULL when unusable */
+    char *target;                     /* "http://host[:port]", NULL when no sampler names one */
+    uint64_t connect_ms, response_ms; /* 0: ptest's defaults */
+    jmx_kv *headers;                  /* plan-level Header Managers */
     size_t n_headers;
-    jmx_scen *sc;                  /* >= 1 after a successful build */
+    jmx_scen *sc; /* >= 1 after a successful build */
     size_t n_sc;
-    jmx_note *notes;               /* every warning, in order */
+    jmx_note *notes; /* every warning, in order */
     size_t n_notes;
-    void **pool;                   /* every allocation of the model */
+    void **pool; /* every allocation of the model */
     size_t n_pool, cap_pool;
 } jmx_model;
 
 /* Builds the model of the plan whose document element is root (file: the name used in
  * messages; o: never NULL). Returns JMX_OK, or JMX_ERR_PLAN / JMX_ERR_STRICT /
- * JMX_ERR_NOMEM with err filled ("file:line:col: ..."). Free m with jmx_model_free in
+ * JMX_ERR_NOMEM with err filled ("file:line:col: ..."). Free m with jmx_model_fini in
  * every case. */
-int jmx_plan_build(jmx_model *m, const char *file, const jmx_node *root, const jmx_opts *o, char *err,
-                   size_t errlen);
-void jmx_model_free(jmx_model *m);
+int jmx_plan_build(jmx_model *m, const char *file, const jmx_node *root, const jmx_opts *o, char *err, size_t errlen);
+void jmx_model_fini(jmx_model *m);
 
 #endif

@@ -3,7 +3,7 @@
  *
  * Conventions: once c->fail is set (the first fatal error, or JMX_ERR_NOMEM from a failed
  * allocation) the allocating helpers return NULL and the builder unwinds. Strings returned
- * as char * belong to the model's pool (freed by jmx_model_free); const char * results
+ * as char * belong to the model's pool (freed by jmx_model_fini); const char * results
  * point into the tree or the options. Single-threaded, like the model.
  */
 #ifndef PTEST_JMX_PLAN_INT_H
@@ -23,20 +23,20 @@ typedef struct jmx_think {
 } jmx_think;
 
 typedef struct jmx_conv {
-    jmx_model *m;                  /* what is built */
+    jmx_model *m; /* what is built */
     const char *file;
     const jmx_opts *o;
     char *err;
     size_t errlen;
-    int fail;                      /* JMX_ERR_* once something fatal happened */
-    unsigned quiet;                /* > 0 inside repeated loop bodies: warn once */
+    int fail;       /* JMX_ERR_* once something fatal happened */
+    unsigned quiet; /* > 0 inside repeated loop bodies: warn once */
     size_t cap_notes;
     jmx_kv *vars;
     size_t n_vars, cap_vars;
-    const jmx_node **scope;        /* config elements in scope, outermost first */
+    const jmx_node **scope; /* config elements in scope, outermost first */
     size_t n_scope, cap_scope, plan_mark;
     size_t cap_headers, cap_sc, cap_reqs;
-    jmx_think plan_think, think;   /* timers of the plan / of the thread group being built */
+    jmx_think plan_think, think; /* timers of the plan / of the thread group being built */
     const jmx_node *target_at;
     size_t total_reqs;
     size_t visits;
@@ -56,12 +56,11 @@ void *jmx_grow(jmx_conv *c, void *arrp, size_t *n, size_t *cap, size_t sz);
  * m->notes; silent while c->quiet. Works after a failure too (the note is then lost). */
 void jmx_report(jmx_conv *c, const jmx_node *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Records the first fatal error (code, err = "file:line:col: msg"); always returns -1. */
-int jmx_fatal(jmx_conv *c, const jmx_node *at, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int jmx_fatal(jmx_conv *c, const jmx_node *at, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* ---- jmx_plan.c: element kinds and scope */
 
-bool jmx_is_defaults(const jmx_node *n);        /* HTTP Request Defaults */
+bool jmx_is_defaults(const jmx_node *n); /* HTTP Request Defaults */
 bool jmx_is_timer(const jmx_node *n);
 /* Header Manager, Response Assertion or HTTP Request Defaults: applies to its scope. */
 bool jmx_is_scoped_config(const jmx_node *n);
@@ -72,7 +71,7 @@ const jmx_node *jmx_next_pair(const jmx_node *ht, size_t *i, const jmx_node **ki
 /* ---- jmx_vars.c: properties, substitution, numbers, variables */
 
 bool jmx_enabled(const jmx_node *n);
-const char *jmx_title(const jmx_node *n);       /* testname, "" when absent */
+const char *jmx_title(const jmx_node *n); /* testname, "" when absent */
 /* The property element named name among n's children (n may be NULL), or NULL. */
 const jmx_node *jmx_prop_elem(const jmx_node *n, const char *name);
 /* A scalar property's raw text, or "" when absent or not scalar. */
@@ -83,14 +82,13 @@ void jmx_trim(const char **s, size_t *n);
 /* s with ${var}, ${__P(...)} and ${__property(...)} replaced (unsupported references are
  * reported at at and left as written), or NULL. */
 char *jmx_subst(jmx_conv *c, const jmx_node *at, const char *s);
-char *jmx_sprop(jmx_conv *c, const jmx_node *n, const char *name);   /* jmx_subst(jmx_pstr) */
+char *jmx_sprop(jmx_conv *c, const jmx_node *n, const char *name); /* jmx_subst(jmx_pstr) */
 /* Whole decimal integer / non-negative finite number of ms up to 1e12; blanks trimmed. */
 bool jmx_to_i64(const char *s, int64_t *out);
 bool jmx_to_ms(const char *s, double *out);
 /* An integer property in [lo, hi]; absent/empty gives dflt. false (after a fatal error)
  * when it is not a number in range. */
-bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, int64_t hi, int64_t dflt,
-                  int64_t *out);
+bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out);
 /* Adds the variables of an Arguments element (NULL: none) to c->vars. */
 void jmx_add_vars(jmx_conv *c, const jmx_node *args);
 

@@ -28,8 +28,8 @@ static void put_encoded(buf *b, const char *s, bool encode)
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (!encode || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-            ch == '.' || ch == '-' || ch == '*' || ch == '_')
+        if (!encode || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+            ch == '-' || ch == '*' || ch == '_')
             buf_putc(b, (char)ch);
         else if (ch == ' ')
             buf_putc(b, '+');
@@ -43,11 +43,11 @@ static void put_encoded(buf *b, const char *s, bool encode)
 static void put_args(jmx_conv *c, const jmx_node *holder, buf *b, bool raw)
 {
     const jmx_node *args = jmx_prop_elem(holder, "HTTPsampler.Arguments");
-    const jmx_node *coll = jmx_prop_elem(args, "Arguments.arguments");
-    if (!coll)
+    const jmx_node *collect = jmx_prop_elem(args, "Arguments.arguments");
+    if (!collect)
         return;
-    for (size_t i = 0; i < coll->n_kids; i++) {
-        const jmx_node *a = coll->kids[i];
+    for (size_t i = 0; i < collect->n_kids; i++) {
+        const jmx_node *a = collect->kids[i];
         if (strcmp(a->name, "elementProp") != 0)
             continue;
         char *name = jmx_sprop(c, a, "Argument.name"), *value = jmx_sprop(c, a, "Argument.value");
@@ -83,7 +83,7 @@ static char *clean_path(jmx_conv *c, const char *p)
     char *r = buf_ok(&b) ? jmx_pdupn(c, b.data, b.len) : NULL;
     if (!buf_ok(&b))
         jmx_fatal(c, NULL, JMX_ERR_NOMEM, "out of memory");
-    buf_free(&b);
+    buf_fini(&b);
     return r;
 }
 
@@ -162,12 +162,13 @@ static void set_target(jmx_conv *c, const jmx_node *s, const char *proto, const 
         jmx_report(c, s, "server %s: %s: pass --target", t, uerr);
         return;
     }
-    plan_url_free(&u);
+    plan_url_fini(&u);
     if (!c->m->target) {
         c->m->target = jmx_pdup(c, t);
         c->target_at = s;
     } else if (strcmp(c->m->target, t) != 0) {
-        jmx_report(c, s, "sampler \"%s\" names %s but the plan's target is %s (line %u): every request goes to the target",
+        jmx_report(c, s,
+                   "sampler \"%s\" names %s but the plan's target is %s (line %u): every request goes to the target",
                    jmx_title(s), t, c->m->target, c->target_at->line);
     }
 }
@@ -184,7 +185,9 @@ static void set_timeout(jmx_conv *c, const jmx_node *s, const char *name, uint64
         return;
     }
     if (*dst && *dst != (uint64_t)ms)
-        jmx_report(c, s, "%s %" PRId64 "ms differs from another sampler's %" PRIu64 "ms: ptest has one per plan, the first is kept",
+        jmx_report(c, s,
+                   "%s %" PRId64 "ms differs from another sampler's %" PRIu64
+                   "ms: ptest has one per plan, the first is kept",
                    name, ms, *dst);
     else
         *dst = (uint64_t)ms;
@@ -264,7 +267,7 @@ void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_nod
         if (jmx_is_defaults(c->scope[d]))
             put_args(c, c->scope[d], &args, false);
     if (!buf_ok(&args)) {
-        buf_free(&args);
+        buf_fini(&args);
         jmx_fatal(c, s, JMX_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -278,9 +281,9 @@ void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_nod
         buf_putc(&q, strchr(path, '?') ? '&' : '?');
         buf_append(&q, args.data, args.len);
         path = buf_ok(&q) ? jmx_pdupn(c, q.data, q.len) : NULL;
-        buf_free(&q);
+        buf_fini(&q);
     }
-    buf_free(&args);
+    buf_fini(&args);
     if (!path || !(path = clean_path(c, path)))
         goto done;
     if (strlen(path) > 8192) {

@@ -14,8 +14,8 @@ typedef struct builder {
     XML_Parser xp;
     jmx_node *root, *cur;
     size_t depth, nodes;
-    size_t *text_cap;          /* capacity of cur->text, per depth */
-    char msg[200];             /* our own reason for stopping the parser */
+    size_t *text_cap; /* capacity of cur->text, per depth */
+    char msg[200];    /* our own reason for stopping the parser */
     bool nomem;
 } builder;
 
@@ -57,7 +57,7 @@ static void free_node(jmx_node *n)
     free(n);
 }
 
-void jmx_tree_free(jmx_node *root)
+void jmx_tree_destroy(jmx_node *root)
 {
     free_node(root);
 }
@@ -77,8 +77,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
     size_t na = 0;
     while (atts[na])
         na++;
-    if (!n || !(n->name = dupz(name)) || !(n->attrs = calloc(na + 1, sizeof *n->attrs)) ||
-        !(n->text = calloc(1, 1))) {
+    if (!n || !(n->name = dupz(name)) || !(n->attrs = calloc(na + 1, sizeof *n->attrs)) || !(n->text = calloc(1, 1))) {
         free_node(n);
         stop(b, true, "out of memory");
         return;

@@ -125,9 +125,9 @@ static bool eval_ref(jmx_conv *c, const jmx_node *at, const char *in, size_t n, 
         else if (dflt)
             buf_append(out, dflt, dl);
         else if (fn_p)
-            buf_putc(out, '1');                      /* JMeter's documented default */
+            buf_putc(out, '1'); /* JMeter's documented default */
         else
-            buf_append(out, name, nl);               /* __property: the name itself */
+            buf_append(out, name, nl); /* __property: the name itself */
         return true;
     }
     if (n >= 2 && in[0] == '_' && in[1] == '_') {
@@ -170,13 +170,13 @@ char *jmx_subst(jmx_conv *c, const jmx_node *at, const char *s)
         i = (size_t)(e - s) + 1;
     }
     if (!buf_ok(&out)) {
-        buf_free(&out);
+        buf_fini(&out);
         c->fail = JMX_ERR_NOMEM;
         snprintf(c->err, c->errlen, "out of memory");
         return NULL;
     }
     r = jmx_pdupn(c, out.data ? out.data : "", out.len);
-    buf_free(&out);
+    buf_fini(&out);
     return r;
 }
 
@@ -223,8 +223,7 @@ bool jmx_to_ms(const char *s, double *out)
 
 /* An integer property in [lo, hi]; absent/empty gives dflt. false (after a fatal error)
  * when it is not a number in range. */
-bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, int64_t hi, int64_t dflt,
-                  int64_t *out)
+bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, int64_t hi, int64_t dflt, int64_t *out)
 {
     char *s = jmx_sprop(c, n, name);
     if (!s)
@@ -238,8 +237,8 @@ bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, 
     }
     if (!jmx_to_i64(s, out) || *out < lo || *out > hi) {
         const jmx_node *p = jmx_prop_elem(n, name);
-        jmx_fatal(c, p ? p : n, JMX_ERR_PLAN, "%s: expected a whole number from %" PRId64 " to %" PRId64 ", got \"%.40s\"",
-                  name, lo, hi, s);
+        jmx_fatal(c, p ? p : n, JMX_ERR_PLAN,
+                  "%s: expected a whole number from %" PRId64 " to %" PRId64 ", got \"%.40s\"", name, lo, hi, s);
         return false;
     }
     return true;
@@ -249,15 +248,15 @@ bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, 
 
 void jmx_add_vars(jmx_conv *c, const jmx_node *args)
 {
-    const jmx_node *coll = jmx_prop_elem(args, "Arguments.arguments");
-    if (!coll)
+    const jmx_node *collect = jmx_prop_elem(args, "Arguments.arguments");
+    if (!collect)
         return;
-    for (size_t i = 0; i < coll->n_kids; i++) {
-        const jmx_node *a = coll->kids[i];
+    for (size_t i = 0; i < collect->n_kids; i++) {
+        const jmx_node *a = collect->kids[i];
         if (strcmp(a->name, "elementProp") != 0)
             continue;
         char *name = jmx_pdup(c, jmx_pstr(a, "Argument.name"));
-        char *value = jmx_sprop(c, a, "Argument.value");    /* earlier variables are visible */
+        char *value = jmx_sprop(c, a, "Argument.value"); /* earlier variables are visible */
         jmx_kv *v = jmx_grow(c, &c->vars, &c->n_vars, &c->cap_vars, sizeof *c->vars);
         if (!v || !name || !value)
             return;

@@ -42,15 +42,15 @@ static void test_vectors(void **state)
         size_t n = 999;
         size_t bl = strlen(vectors[i].b64);
         assert_int_equal(base64_encoded_len(vectors[i].plain_len), bl);
-        assert_int_equal(base64_encode((const uint8_t *)vectors[i].plain, vectors[i].plain_len,
-                                       enc, sizeof(enc), &n), 0);
+        assert_int_equal(base64_encode((const uint8_t *)vectors[i].plain, vectors[i].plain_len, enc, sizeof(enc), &n),
+                         0);
         assert_int_equal(n, bl);
         assert_string_equal(enc, vectors[i].b64);
 
         guarded g;
         guard_copy(&g, vectors[i].b64, bl);
         assert_int_equal(base64_decode(g.p, bl, dec, sizeof(dec), &n), 0);
-        guard_free(&g);
+        guard_fini(&g);
         assert_int_equal(n, vectors[i].plain_len);
         if (n)
             assert_memory_equal(dec, vectors[i].plain, n);
@@ -81,25 +81,25 @@ static void test_rejects_bad_input(void **state)
         const char *in;
         size_t len;
     } bad[] = {
-        {"Z", 1},           /* length mod 4 == 1 */
-        {"Zm9vY", 5},       /* same, longer */
-        {"Zg=", 3},         /* padding must complete a group */
-        {"Z===", 4},        /* three pads */
-        {"====", 4},        /* only padding */
-        {"=Zg=", 4},        /* pad at the front */
-        {"Zg==Zg==", 8},    /* pad in the middle */
-        {"Zm9v====", 8},    /* a whole group of padding */
-        {"Zh==", 4},        /* non-zero unused bits (non-canonical) */
-        {"Zm9=", 4},        /* non-zero unused bits, one pad */
-        {"Zm9v\n", 5},      /* newline */
-        {"Zm 9v", 5},       /* space */
-        {"Zm9v\tYg==", 9},  /* tab */
-        {"Zm9\0Yg==", 8},   /* NUL inside */
-        {"Zm9v\0", 5},      /* trailing NUL counted in the length */
-        {"Zm-_", 4},        /* URL-safe alphabet */
+        {"Z", 1},              /* length mod 4 == 1 */
+        {"Zm9vY", 5},          /* same, longer */
+        {"Zg=", 3},            /* padding must complete a group */
+        {"Z===", 4},           /* three pads */
+        {"====", 4},           /* only padding */
+        {"=Zg=", 4},           /* pad at the front */
+        {"Zg==Zg==", 8},       /* pad in the middle */
+        {"Zm9v====", 8},       /* a whole group of padding */
+        {"Zh==", 4},           /* non-zero unused bits (non-canonical) */
+        {"Zm9=", 4},           /* non-zero unused bits, one pad */
+        {"Zm9v\n", 5},         /* newline */
+        {"Zm 9v", 5},          /* space */
+        {"Zm9v\tYg==", 9},     /* tab */
+        {"Zm9\0Yg==", 8},      /* NUL inside */
+        {"Zm9v\0", 5},         /* trailing NUL counted in the length */
+        {"Zm-_", 4},           /* URL-safe alphabet */
         {"Zm9v\x80\x81gg", 8}, /* high bytes */
-        {"Zm9v\x7fggg", 8}, /* DEL */
-        {"Zm9v\x01ggg", 8}, /* control */
+        {"Zm9v\x7fggg", 8},    /* DEL */
+        {"Zm9v\x01ggg", 8},    /* control */
         {"Zm.v", 4},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -108,7 +108,7 @@ static void test_rejects_bad_input(void **state)
         guarded g;
         guard_copy(&g, bad[i].in, bad[i].len);
         int rc = base64_decode(g.p, bad[i].len, dec, sizeof(dec), &n);
-        guard_free(&g);
+        guard_fini(&g);
         if (rc != BASE64_EINVAL)
             fail_msg("case %zu accepted (rc %d)", i, rc);
         assert_int_equal(n, 12345); /* out_len untouched on error */
@@ -166,7 +166,7 @@ static void test_random_round_trip(void **state)
         guarded g;
         guard_copy(&g, enc, n);
         assert_int_equal(base64_decode(g.p, n, dec, base64_decoded_max(n), &m), 0);
-        guard_free(&g);
+        guard_fini(&g);
         assert_int_equal(m, len);
         if (len)
             assert_memory_equal(dec, src, len);
@@ -175,7 +175,7 @@ static void test_random_round_trip(void **state)
         for (size_t k = 0; k < n; k += 7) {
             guard_copy(&g, enc, k);
             int rc = base64_decode(g.p, k, dec, sizeof(dec), &m);
-            guard_free(&g);
+            guard_fini(&g);
             if (k % 4 == 1)
                 assert_int_equal(rc, BASE64_EINVAL);
         }
@@ -185,12 +185,9 @@ static void test_random_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vectors),
-        cmocka_unit_test(test_unpadded_accepted),
-        cmocka_unit_test(test_rejects_bad_input),
-        cmocka_unit_test(test_no_space),
-        cmocka_unit_test(test_length_overflow),
-        cmocka_unit_test(test_random_round_trip),
+        cmocka_unit_test(test_vectors),           cmocka_unit_test(test_unpadded_accepted),
+        cmocka_unit_test(test_rejects_bad_input), cmocka_unit_test(test_no_space),
+        cmocka_unit_test(test_length_overflow),   cmocka_unit_test(test_random_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

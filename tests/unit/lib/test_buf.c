@@ -19,16 +19,16 @@ static void test_append_and_nul(void **state)
 {
     (void)state;
     buf b = BUF_INIT;
-    assert_int_equal(buf_append(&b, "ab\0cd", 5), 0);   /* embedded NUL is data */
+    assert_int_equal(buf_append(&b, "ab\0cd", 5), 0); /* embedded NUL is data */
     assert_int_equal(buf_puts(&b, "ef"), 0);
     assert_int_equal(buf_putc(&b, 'g'), 0);
     assert_int_equal(b.len, 8);
-    assert_memory_equal(b.data, "ab\0cdefg", 9);         /* terminated, NUL not counted */
+    assert_memory_equal(b.data, "ab\0cdefg", 9); /* terminated, NUL not counted */
     assert_true(b.cap > b.len);
     assert_true(buf_ok(&b));
     assert_int_equal(buf_append(&b, NULL, 0), 0);
     assert_int_equal(b.len, 8);
-    buf_free(&b);
+    buf_fini(&b);
     assert_null(b.data);
     assert_int_equal(b.len, 0);
     assert_int_equal(b.cap, 0);
@@ -45,7 +45,7 @@ static void test_growth_many(void **state)
     assert_int_equal(b.data[100000], '\0');
     for (int i = 0; i < 100000; i += 9973)
         assert_int_equal(b.data[i], 'a' + i % 26);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_printf(void **state)
@@ -56,17 +56,17 @@ static void test_printf(void **state)
     assert_string_equal(b.data, "42");
     assert_int_equal(buf_printf(&b, " x=%05d;", -7), 0);
     assert_string_equal(b.data, "42 x=-0007;");
-    assert_int_equal(buf_printf(&b, "%s", ""), 0);      /* empty output */
+    assert_int_equal(buf_printf(&b, "%s", ""), 0); /* empty output */
     assert_int_equal(buf_printf(&b, "%%%c", 'q'), 0);
     assert_string_equal(b.data, "42 x=-0007;%q");
     assert_int_equal(b.len, strlen("42 x=-0007;%q"));
-    buf_free(&b);
+    buf_fini(&b);
 
-    buf e = BUF_INIT;                                    /* never allocated before */
+    buf e = BUF_INIT; /* never allocated before */
     assert_int_equal(buf_printf(&e, "%s", ""), 0);
     assert_non_null(e.data);
     assert_string_equal(e.data, "");
-    buf_free(&e);
+    buf_fini(&e);
 }
 
 /* Output larger than the spare room forces the grow-and-retry path. */
@@ -82,13 +82,16 @@ static void test_printf_long(void **state)
     assert_int_equal(b.len, 5 + 1 + 4999 + 1 + 1);
     assert_memory_equal(b.data, "head:[zz", 8);
     assert_string_equal(b.data + b.len - 3, "z]7");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_consume(void **state)
 {
     (void)state;
-    static const struct { size_t n; const char *rest; } cases[] = {
+    static const struct {
+        size_t n;
+        const char *rest;
+    } cases[] = {
         {0, "abcdef"}, {1, "bcdef"}, {5, "f"}, {6, ""}, {99, ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -97,10 +100,10 @@ static void test_consume(void **state)
         buf_consume(&b, cases[i].n);
         assert_int_equal(b.len, strlen(cases[i].rest));
         assert_string_equal(b.data, cases[i].rest);
-        buf_free(&b);
+        buf_fini(&b);
     }
     buf e = BUF_INIT;
-    buf_consume(&e, 0);   /* on a never-allocated buffer */
+    buf_consume(&e, 0); /* on a never-allocated buffer */
     assert_int_equal(e.len, 0);
 }
 
@@ -116,7 +119,7 @@ static void test_reset_keeps_capacity(void **state)
     assert_int_equal(b.cap, cap);
     assert_true(buf_ok(&b));
     assert_string_equal(b.data, "");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 /* A length that cannot be allocated sets failed; later appends are refused (no data
@@ -136,7 +139,7 @@ static void test_overflow_sets_failed(void **state)
         assert_int_equal(buf_putc(&b, 'x'), -1);
         assert_int_equal(b.len, 2);
         assert_string_equal(b.data, "ok");
-        buf_free(&b);
+        buf_fini(&b);
     }
 }
 
@@ -202,9 +205,9 @@ static void test_write_file(void **state)
     buf e = BUF_INIT;
     assert_int_equal(buf_write_file(&e, path), 0);
     assert_int_equal(read_file(path, got, sizeof got), 0);
-    assert_int_equal(count_entries(tmpdir), 1);   /* no temp files left behind */
+    assert_int_equal(count_entries(tmpdir), 1); /* no temp files left behind */
     unlink(path);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_write_file_mode(void **state)
@@ -219,7 +222,7 @@ static void test_write_file_mode(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     unlink(path);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_write_file_errors(void **state)
@@ -249,11 +252,11 @@ static void test_write_file_errors(void **state)
     snprintf(path, sizeof path, "%s/adir", tmpdir);
     assert_int_equal(mkdir(path, 0700), 0);
     assert_int_equal(buf_write_file(&b, path), -1);
-    assert_int_equal(count_entries(tmpdir), 2);   /* keep + adir */
+    assert_int_equal(count_entries(tmpdir), 2); /* keep + adir */
     rmdir(path);
     snprintf(path, sizeof path, "%s/keep", tmpdir);
     unlink(path);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 int main(void)

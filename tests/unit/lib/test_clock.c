@@ -24,7 +24,7 @@ static void test_mono_non_decreasing(void **state)
         prev = t;
     }
     /* It also advances: a 2 ms sleep must show up (no upper bound asserted). */
-    struct timespec ts = { 0, 2000000 };
+    struct timespec ts = {0, 2000000};
     mono_ns before = clock_mono_now();
     while (nanosleep(&ts, &ts) != 0) {
     }
@@ -48,25 +48,25 @@ static const struct {
     wall_ns t;
     const char *want;
 } wall_cases[] = {
-    { 0, "1970-01-01T00:00:00.000Z" },
-    { 999999, "1970-01-01T00:00:00.000Z" },                 /* sub-ms truncates */
-    { 1000000, "1970-01-01T00:00:00.001Z" },
-    { 999999999, "1970-01-01T00:00:00.999Z" },              /* never rounds up */
-    { UINT64_C(86399) * CLOCK_NS_PER_SEC, "1970-01-01T23:59:59.000Z" },
-    { UINT64_C(86400) * CLOCK_NS_PER_SEC, "1970-01-02T00:00:00.000Z" },
-    { UINT64_C(94694399) * CLOCK_NS_PER_SEC, "1972-12-31T23:59:59.000Z" },  /* leap year */
-    { UINT64_C(951782400) * CLOCK_NS_PER_SEC, "2000-02-29T00:00:00.000Z" }, /* 400-year rule */
-    { UINT64_C(978220799) * CLOCK_NS_PER_SEC, "2000-12-30T23:59:59.000Z" },
-    { UINT64_C(978307200) * CLOCK_NS_PER_SEC, "2001-01-01T00:00:00.000Z" },
-    { UINT64_C(1583020799) * CLOCK_NS_PER_SEC + 123456789, "2020-02-29T23:59:59.123Z" },
-    { UINT64_C(1709164800) * CLOCK_NS_PER_SEC, "2024-02-29T00:00:00.000Z" },
-    { UINT64_C(1790514453) * CLOCK_NS_PER_SEC + 123000000, "2026-09-27T13:07:33.123Z" },
-    { UINT64_C(2147483647) * CLOCK_NS_PER_SEC, "2038-01-19T03:14:07.000Z" }, /* 32-bit edge */
-    { UINT64_C(2147483648) * CLOCK_NS_PER_SEC, "2038-01-19T03:14:08.000Z" },
-    { UINT64_C(4102444800) * CLOCK_NS_PER_SEC, "2100-01-01T00:00:00.000Z" },
-    { UINT64_C(4107542399) * CLOCK_NS_PER_SEC, "2100-02-28T23:59:59.000Z" }, /* no Feb 29 */
-    { UINT64_C(4107542400) * CLOCK_NS_PER_SEC, "2100-03-01T00:00:00.000Z" },
-    { UINT64_MAX, "2554-07-21T23:34:33.709Z" },
+    {0, "1970-01-01T00:00:00.000Z"},
+    {999999, "1970-01-01T00:00:00.000Z"}, /* sub-ms truncates */
+    {1000000, "1970-01-01T00:00:00.001Z"},
+    {999999999, "1970-01-01T00:00:00.999Z"}, /* never rounds up */
+    {UINT64_C(86399) * CLOCK_NS_PER_SEC, "1970-01-01T23:59:59.000Z"},
+    {UINT64_C(86400) * CLOCK_NS_PER_SEC, "1970-01-02T00:00:00.000Z"},
+    {UINT64_C(94694399) * CLOCK_NS_PER_SEC, "1972-12-31T23:59:59.000Z"},  /* leap year */
+    {UINT64_C(951782400) * CLOCK_NS_PER_SEC, "2000-02-29T00:00:00.000Z"}, /* 400-year rule */
+    {UINT64_C(978220799) * CLOCK_NS_PER_SEC, "2000-12-30T23:59:59.000Z"},
+    {UINT64_C(978307200) * CLOCK_NS_PER_SEC, "2001-01-01T00:00:00.000Z"},
+    {UINT64_C(1583020799) * CLOCK_NS_PER_SEC + 123456789, "2020-02-29T23:59:59.123Z"},
+    {UINT64_C(1709164800) * CLOCK_NS_PER_SEC, "2024-02-29T00:00:00.000Z"},
+    {UINT64_C(1790514453) * CLOCK_NS_PER_SEC + 123000000, "2026-09-27T13:07:33.123Z"},
+    {UINT64_C(2147483647) * CLOCK_NS_PER_SEC, "2038-01-19T03:14:07.000Z"}, /* 32-bit edge */
+    {UINT64_C(2147483648) * CLOCK_NS_PER_SEC, "2038-01-19T03:14:08.000Z"},
+    {UINT64_C(4102444800) * CLOCK_NS_PER_SEC, "2100-01-01T00:00:00.000Z"},
+    {UINT64_C(4107542399) * CLOCK_NS_PER_SEC, "2100-02-28T23:59:59.000Z"}, /* no Feb 29 */
+    {UINT64_C(4107542400) * CLOCK_NS_PER_SEC, "2100-03-01T00:00:00.000Z"},
+    {UINT64_MAX, "2554-07-21T23:34:33.709Z"},
 };
 
 static void test_wall_format_table(void **state)
@@ -119,8 +119,8 @@ static void test_wall_format_vs_gmtime(void **state)
         struct tm tm;
         assert_non_null(gmtime_r(&tt, &tm));
         char want[64];
-        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)ms);
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)ms);
         char got[CLOCK_WALL_FMT_LEN];
         clock_wall_format(sec * CLOCK_NS_PER_SEC + ms * CLOCK_NS_PER_MS + 999, got, sizeof(got));
         assert_string_equal(got, want);
@@ -134,11 +134,7 @@ static void test_wall_format_short_buffer(void **state)
         size_t len;
         const char *want;
     } cases[] = {
-        { 1, "" },
-        { 2, "2" },
-        { 11, "2026-09-27" },
-        { 24, "2026-09-27T13:07:33.123" },
-        { 25, "2026-09-27T13:07:33.123Z" },
+        {1, ""}, {2, "2"}, {11, "2026-09-27"}, {24, "2026-09-27T13:07:33.123"}, {25, "2026-09-27T13:07:33.123Z"},
     };
     wall_ns t = UINT64_C(1790514453) * CLOCK_NS_PER_SEC + 123000000;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -146,10 +142,10 @@ static void test_wall_format_short_buffer(void **state)
         memset(buf, 'x', sizeof(buf));
         clock_wall_format(t, buf, cases[i].len);
         assert_string_equal(buf, cases[i].want);
-        assert_int_equal(buf[cases[i].len], 'x');      /* nothing written past outlen */
+        assert_int_equal(buf[cases[i].len], 'x'); /* nothing written past outlen */
     }
     /* outlen 0: the buffer is not touched at all. */
-    char buf[4] = { 'a', 'b', 'c', 'd' };
+    char buf[4] = {'a', 'b', 'c', 'd'};
     assert_ptr_equal(clock_wall_format(t, buf, 0), buf);
     assert_memory_equal(buf, "abcd", 4);
 }
@@ -157,12 +153,9 @@ static void test_wall_format_short_buffer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_mono_non_decreasing),
-        cmocka_unit_test(test_wall_now_plausible),
-        cmocka_unit_test(test_wall_format_table),
-        cmocka_unit_test(test_wall_format_now_shape),
-        cmocka_unit_test(test_wall_format_vs_gmtime),
-        cmocka_unit_test(test_wall_format_short_buffer),
+        cmocka_unit_test(test_mono_non_decreasing),   cmocka_unit_test(test_wall_now_plausible),
+        cmocka_unit_test(test_wall_format_table),     cmocka_unit_test(test_wall_format_now_shape),
+        cmocka_unit_test(test_wall_format_vs_gmtime), cmocka_unit_test(test_wall_format_short_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

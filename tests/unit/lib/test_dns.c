@@ -103,7 +103,7 @@ static int parse_guarded(const pk *p, const uint8_t *q, size_t ql, dns_result *r
     guarded g;
     guard_copy(&g, p->b, p->n);
     int rc = dns_response_parse(g.p, p->n, q, ql, r);
-    guard_free(&g);
+    guard_fini(&g);
     return rc;
 }
 
@@ -120,8 +120,7 @@ static void test_query_build(void **state)
     uint8_t q[DNS_QUERY_MAX];
     size_t len = 0;
     assert_int_equal(dns_query_build(q, sizeof(q), 0x1234, "ab.c", DNS_TYPE_AAAA, &len), 0);
-    static const uint8_t want[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-                                   2, 'a', 'b', 1, 'c', 0, 0, 28, 0, 1};
+    static const uint8_t want[] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 2, 'a', 'b', 1, 'c', 0, 0, 28, 0, 1};
     assert_int_equal(len, sizeof(want));
     assert_memory_equal(q, want, sizeof(want));
     /* a trailing dot is the same name */
@@ -148,8 +147,7 @@ static void test_query_build(void **state)
     long_name[253] = '.';
     long_name[254] = 'x';
     long_name[255] = '\0';
-    static const char *const bad[] = {"", ".", "a..b", ".a", "a b", "a\tb", "a\x01", "\x7f", "a..",
-                                      "a\xc3\xa9"};
+    static const char *const bad[] = {"", ".", "a..b", ".a", "a b", "a\tb", "a\x01", "\x7f", "a..", "a\xc3\xa9"};
     for (size_t i = 0; i < N(bad); i++)
         assert_int_equal(dns_query_build(q, sizeof(q), 1, bad[i], DNS_TYPE_A, &len), DNS_ERR_BADNAME);
     assert_int_equal(dns_query_build(q, sizeof(q), 1, l64, DNS_TYPE_A, &len), DNS_ERR_BADNAME);
@@ -253,7 +251,7 @@ static void test_parse_basic(void **state)
     pa(&p, 10, 0, 0, 9);
     pptr(&p, 12);
     p16(&p, DNS_TYPE_A);
-    p16(&p, 3);   /* CHAOS */
+    p16(&p, 3); /* CHAOS */
     p16(&p, 0);
     p16(&p, 60);
     p16(&p, 4);
@@ -292,16 +290,16 @@ static void test_parse_cname(void **state)
     size_t edge_rr = p.n;
     plabels(&p, "edge");
     plabels(&p, "cdn");
-    pname(&p, "test");              /* edge.cdn.test at edge_rr */
+    pname(&p, "test"); /* edge.cdn.test at edge_rr */
     pa(&p, 192, 0, 2, 1);
     size_t web = p.n;
     plabels(&p, "web");
-    pptr(&p, 12 + 4);               /* web.example.test ("example.test" of the question) */
-    pa(&p, 192, 0, 2, 99);          /* not the end of the chain */
-    pptr(&p, (unsigned)web);        /* web.example.test CNAME edge.cdn.test */
+    pptr(&p, 12 + 4);        /* web.example.test ("example.test" of the question) */
+    pa(&p, 192, 0, 2, 99);   /* not the end of the chain */
+    pptr(&p, (unsigned)web); /* web.example.test CNAME edge.cdn.test */
     prr(&p, DNS_TYPE_CNAME, 2);
     pptr(&p, (unsigned)edge_rr);
-    pptr(&p, 12);                   /* www.example.test CNAME web.example.test */
+    pptr(&p, 12); /* www.example.test CNAME web.example.test */
     prr(&p, DNS_TYPE_CNAME, 2);
     pptr(&p, (unsigned)web);
     assert_int_equal(parse_guarded(&p, f.q, f.ql, &r), DNS_OK);
@@ -347,11 +345,11 @@ static void test_parse_codes(void **state)
         unsigned flags;
         int rc;
     } cases[] = {
-        {0x8183, DNS_ERR_NXDOMAIN}, {0x8582, DNS_ERR_SERVFAIL}, {0x8185, DNS_ERR_REFUSED},
-        {0x8181, DNS_ERR_SERVFAIL}, {0x8184, DNS_ERR_SERVFAIL}, {0x8380, DNS_ERR_TRUNCATED},
-        {0x8383, DNS_ERR_TRUNCATED},                  /* TC wins over the rcode */
-        {0x0180, DNS_ERR_MISMATCH},                   /* QR clear: a query, not an answer */
-        {0x8980, DNS_ERR_MISMATCH},                   /* opcode 1 */
+        {0x8183, DNS_ERR_NXDOMAIN},  {0x8582, DNS_ERR_SERVFAIL}, {0x8185, DNS_ERR_REFUSED},
+        {0x8181, DNS_ERR_SERVFAIL},  {0x8184, DNS_ERR_SERVFAIL}, {0x8380, DNS_ERR_TRUNCATED},
+        {0x8383, DNS_ERR_TRUNCATED}, /* TC wins over the rcode */
+        {0x0180, DNS_ERR_MISMATCH},  /* QR clear: a query, not an answer */
+        {0x8980, DNS_ERR_MISMATCH},  /* opcode 1 */
         {0x8180, DNS_ERR_NODATA},
     };
     for (size_t i = 0; i < N(cases); i++) {
@@ -372,9 +370,12 @@ static void test_parse_codes(void **state)
         uint8_t val;
         int rc;
     } muts[] = {
-        {1, 0xEE, DNS_ERR_MISMATCH},   {13, 'y', DNS_ERR_MISMATCH},
-        {13, 'X', DNS_ERR_NODATA},     /* case differs: still ours */
-        {-3, DNS_TYPE_AAAA, DNS_ERR_MISMATCH}, {-1, 3, DNS_ERR_MISMATCH}, {5, 2, DNS_ERR_MISMATCH},
+        {1, 0xEE, DNS_ERR_MISMATCH},
+        {13, 'y', DNS_ERR_MISMATCH},
+        {13, 'X', DNS_ERR_NODATA}, /* case differs: still ours */
+        {-3, DNS_TYPE_AAAA, DNS_ERR_MISMATCH},
+        {-1, 3, DNS_ERR_MISMATCH},
+        {5, 2, DNS_ERR_MISMATCH},
     };
     for (size_t i = 0; i < N(muts); i++) {
         answer_of(&p, f.q, f.ql, 0x8180, 0);
@@ -391,7 +392,7 @@ static void test_parse_malicious(void **state)
     pk p;
     dns_result r;
     mkq(&f, "x.test", DNS_TYPE_A);
-    const size_t an = f.ql;   /* where the answer section starts */
+    const size_t an = f.ql; /* where the answer section starts */
 
     /* pointer to itself */
     answer_of(&p, f.q, f.ql, 0x8180, 1);
@@ -441,7 +442,7 @@ static void test_parse_malicious(void **state)
     assert_int_equal(parse_guarded(&p, f.q, f.ql, &r), DNS_ERR_FORMAT);
     /* a name longer than 255 bytes built from chained pointers */
     answer_of(&p, f.q, f.ql, 0x8180, 1);
-    size_t prev = 12;   /* the question name x.test */
+    size_t prev = 12; /* the question name x.test */
     for (int i = 0; i < 5; i++) {
         size_t here = p.n;
         p8(&p, 63);
@@ -491,11 +492,10 @@ static void test_conf(void **state)
     (void)state;
     dns_conf c;
     char b[64];
-    static const char pod[] =
-        "# generated by the kubelet\n"
-        "search demo-pt.svc.cluster.local svc.cluster.local cluster.local\n"
-        "nameserver 10.96.0.10\n"
-        "options ndots:5\n";
+    static const char pod[] = "# generated by the kubelet\n"
+                              "search demo-pt.svc.cluster.local svc.cluster.local cluster.local\n"
+                              "nameserver 10.96.0.10\n"
+                              "options ndots:5\n";
     dns_conf_init(&c);
     dns_conf_parse(&c, pod, strlen(pod));
     assert_int_equal(c.n_ns, 1);
@@ -508,20 +508,19 @@ static void test_conf(void **state)
     assert_int_equal(c.attempts, 2);
     assert_int_equal(c.port, 53);
 
-    static const char many[] =
-        "nameserver 10.0.0.1\r\n"
-        "  nameserver\t::1 # a comment after the address\n"
-        "; nameserver 10.9.9.9\n"
-        "#nameserver 10.9.9.8\n"
-        "nameserver bogus\n"
-        "nameserver [::2]\n"
-        "nameserver 10.0.0.3\n"
-        "nameserver 10.0.0.4\n"          /* a fourth: ignored */
-        "search a.example. b.example\n"
-        "domain only.example\n"          /* the last of search/domain wins */
-        "options timeout:99 attempts:0 ndots:x rotate edns0 ndots:100\n"
-        "nameserverx 10.0.0.5\n"
-        "options";
+    static const char many[] = "nameserver 10.0.0.1\r\n"
+                               "  nameserver\t::1 # a comment after the address\n"
+                               "; nameserver 10.9.9.9\n"
+                               "#nameserver 10.9.9.8\n"
+                               "nameserver bogus\n"
+                               "nameserver [::2]\n"
+                               "nameserver 10.0.0.3\n"
+                               "nameserver 10.0.0.4\n" /* a fourth: ignored */
+                               "search a.example. b.example\n"
+                               "domain only.example\n" /* the last of search/domain wins */
+                               "options timeout:99 attempts:0 ndots:x rotate edns0 ndots:100\n"
+                               "nameserverx 10.0.0.5\n"
+                               "options";
     dns_conf_init(&c);
     dns_conf_parse(&c, many, strlen(many));
     assert_int_equal(c.n_ns, 3);
@@ -531,7 +530,7 @@ static void test_conf(void **state)
     assert_int_equal(c.n_search, 1);
     assert_string_equal(c.search[0], "only.example");
     assert_int_equal(c.timeout_s, 30);
-    assert_int_equal(c.attempts, 1);   /* 0 makes no sense: one attempt */
+    assert_int_equal(c.attempts, 1); /* 0 makes no sense: one attempt */
     assert_int_equal(c.ndots, 15);
 
     /* Empty: 127.0.0.1 and the defaults. A later search replaces domain; dots trimmed. */
@@ -557,19 +556,18 @@ static void test_conf(void **state)
 static void test_hosts(void **state)
 {
     (void)state;
-    static const char hosts[] =
-        "# Kubernetes-managed hosts file.\n"
-        "127.0.0.1\tlocalhost\n"
-        "::1\tlocalhost ip6-localhost ip6-loopback\n"
-        "fe00::0\tip6-localnet\n"
-        "10.244.1.7\tptest-abc.ptest.demo-pt.svc.cluster.local\tptest-abc\n"
-        "10.0.0.1 twice # comment twice-not\n"
-        "10.0.0.2 other twice\n"
-        "10.0.0.1 twice\n"
-        "bogus notanaddress\n"
-        "10.0.0.9\n"
-        "10.0.0.8 #twice\n"
-        "10.0.0.7 last";
+    static const char hosts[] = "# Kubernetes-managed hosts file.\n"
+                                "127.0.0.1\tlocalhost\n"
+                                "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                "fe00::0\tip6-localnet\n"
+                                "10.244.1.7\tptest-abc.ptest.demo-pt.svc.cluster.local\tptest-abc\n"
+                                "10.0.0.1 twice # comment twice-not\n"
+                                "10.0.0.2 other twice\n"
+                                "10.0.0.1 twice\n"
+                                "bogus notanaddress\n"
+                                "10.0.0.9\n"
+                                "10.0.0.8 #twice\n"
+                                "10.0.0.7 last";
     dns_result r;
     char b[64];
     r.n = 0;
@@ -584,8 +582,8 @@ static void test_hosts(void **state)
     r.n = 0;
     assert_int_equal(dns_hosts_find(hosts, strlen(hosts), "twice", DNS_FAMILY_ANY, &r), 2);
     assert_string_equal(addr_str(&r.addr[1], b, sizeof(b)), "10.0.0.2");
-    static const char *const none[] = {"twice-not", "notanaddress", "bogus", "10.0.0.9", "ptest",
-                                       "localhost.localdomain", "last."};
+    static const char *const none[] = {"twice-not", "notanaddress",          "bogus", "10.0.0.9",
+                                       "ptest",     "localhost.localdomain", "last."};
     for (size_t i = 0; i < N(none); i++) {
         r.n = 0;
         size_t want = strcmp(none[i], "last.") == 0 ? 1 : 0;
@@ -606,16 +604,18 @@ static void test_search(void **state)
     static const struct {
         const char *name;
         unsigned ndots;
-        const char *want;   /* candidates joined by spaces */
+        const char *want; /* candidates joined by spaces */
     } cases[] = {
         {"msdemo", 5, "msdemo.demo-pt.svc.cluster.local msdemo.svc.cluster.local msdemo.cluster.local msdemo"},
         {"msdemo.demo-pt.svc", 5,
          "msdemo.demo-pt.svc.demo-pt.svc.cluster.local msdemo.demo-pt.svc.svc.cluster.local "
          "msdemo.demo-pt.svc.cluster.local msdemo.demo-pt.svc"},
         {"msdemo.demo-pt.svc.", 5, "msdemo.demo-pt.svc"},
-        {"a.b.c.d.e.f", 5, "a.b.c.d.e.f a.b.c.d.e.f.demo-pt.svc.cluster.local a.b.c.d.e.f.svc.cluster.local a.b.c.d.e.f.cluster.local"},
+        {"a.b.c.d.e.f", 5,
+         "a.b.c.d.e.f a.b.c.d.e.f.demo-pt.svc.cluster.local a.b.c.d.e.f.svc.cluster.local a.b.c.d.e.f.cluster.local"},
         {"a.b.c.d", 5, "a.b.c.d.demo-pt.svc.cluster.local a.b.c.d.svc.cluster.local a.b.c.d.cluster.local a.b.c.d"},
-        {"example.com", 1, "example.com example.com.demo-pt.svc.cluster.local example.com.svc.cluster.local example.com.cluster.local"},
+        {"example.com", 1,
+         "example.com example.com.demo-pt.svc.cluster.local example.com.svc.cluster.local example.com.cluster.local"},
         {"host", 1, "host.demo-pt.svc.cluster.local host.svc.cluster.local host.cluster.local host"},
         {"host", 0, "host host.demo-pt.svc.cluster.local host.svc.cluster.local host.cluster.local"},
     };
@@ -645,7 +645,7 @@ static void test_search(void **state)
     memset(longn + 183, 'd', 55);
     longn[238] = '\0';
     c.ndots = 5;
-    assert_int_equal(dns_search_list(&c, longn, out, N(out)), 2);   /* + cluster.local, as is */
+    assert_int_equal(dns_search_list(&c, longn, out, N(out)), 2); /* + cluster.local, as is */
     assert_int_equal(dns_search_list(&c, "msdemo", out, 2), 2);
     assert_string_equal(out[1], "msdemo.svc.cluster.local");
     dns_conf_init(&c);
@@ -701,8 +701,8 @@ static size_t ns_answer(ns_srv *s, const uint8_t *q, size_t qn, bool tcp, uint8_
     unsigned qtype = (unsigned)q[qe - 4] << 8 | q[qe - 3];
     pthread_mutex_lock(&s->mu);
     size_t l = strlen(s->log);
-    snprintf(s->log + l, sizeof(s->log) - l, "%s%s/%s%s", l ? " " : "", name,
-             qtype == DNS_TYPE_A ? "A" : "AAAA", tcp ? "/tcp" : "");
+    snprintf(s->log + l, sizeof(s->log) - l, "%s%s/%s%s", l ? " " : "", name, qtype == DNS_TYPE_A ? "A" : "AAAA",
+             tcp ? "/tcp" : "");
     s->tcp_queries += tcp;
     pthread_mutex_unlock(&s->mu);
     pk p;
@@ -979,11 +979,16 @@ static void test_resolve_timeout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_query_build),    cmocka_unit_test(test_numeric),
-        cmocka_unit_test(test_parse_basic),    cmocka_unit_test(test_parse_cname),
-        cmocka_unit_test(test_parse_codes),    cmocka_unit_test(test_parse_malicious),
-        cmocka_unit_test(test_conf),           cmocka_unit_test(test_hosts),
-        cmocka_unit_test(test_search),         cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_query_build),
+        cmocka_unit_test(test_numeric),
+        cmocka_unit_test(test_parse_basic),
+        cmocka_unit_test(test_parse_cname),
+        cmocka_unit_test(test_parse_codes),
+        cmocka_unit_test(test_parse_malicious),
+        cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_hosts),
+        cmocka_unit_test(test_search),
+        cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_resolve_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,10 +18,10 @@
 
 #include "hlog.h"
 
-static hdr_histogram *ptest_hist(void)
+static hist *ptest_hist(void)
 {
-    hdr_histogram *h = NULL;
-    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &h), 0);
+    hist *h = NULL;
+    assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &h), 0);
     return h;
 }
 
@@ -47,9 +47,8 @@ static void test_header_format(void **state)
     (void)state;
     char *s = NULL;
     size_t n;
-    assert_int_equal(hlog_format_header(UINT64_C(1700000000123), UINT64_C(1700000000000),
-                                        "[Logged with ptest 1.0]", &s, &n),
-                     0);
+    assert_int_equal(
+        hlog_format_header(UINT64_C(1700000000123), UINT64_C(1700000000000), "[Logged with ptest 1.0]", &s, &n), 0);
     const char *want = "#[Logged with ptest 1.0]\n"
                        "#[Histogram log format version 1.3]\n"
                        "#[StartTime: 1700000000.123 (seconds since epoch), 2023-11-14T22:13:20Z]\n"
@@ -73,8 +72,8 @@ static void test_header_format(void **state)
 static void test_interval_format(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
-    hdr_record(h, 3600000000u);
+    hist *h = ptest_hist();
+    hist_record(h, 3600000000u);
     char *s = NULL;
     size_t n;
     assert_int_equal(hlog_format_interval("GET_/A", 1500, 250, h, 1e6, &s, &n), 0);
@@ -83,8 +82,7 @@ static void test_interval_format(void **state)
     assert_int_equal(s[n - 1], '\n');
     assert_int_equal(strlen(s), n);
     free(s);
-    assert_int_equal(hlog_format_interval(NULL, UINT64_C(86400123), 1000, h,
-                                          HLOG_MAX_RATIO_US_TO_MS, &s, &n), 0);
+    assert_int_equal(hlog_format_interval(NULL, UINT64_C(86400123), 1000, h, HLOG_MAX_RATIO_US_TO_MS, &s, &n), 0);
     assert_true(strncmp(s, "86400.123,1.000,3600809.983,HISTFAA", 35) == 0);
     free(s);
 
@@ -92,9 +90,9 @@ static void test_interval_format(void **state)
         const char *tag;
         double ratio;
     } bad[] = {
-        {"", 1000},     {"a,b", 1000},     {"a b", 1000}, {"a\tb", 1000}, {"a\nb", 1000},
-        {"\x01", 1000}, {"caf\xc3\xa9", 1000}, {"x\x7f", 1000}, {"ok", 0},   {"ok", -1},
-        {NULL, NAN},    {NULL, INFINITY},
+        {"", 1000},     {"a,b", 1000},  {"a b", 1000},         {"a\tb", 1000},
+        {"a\nb", 1000}, {"\x01", 1000}, {"caf\xc3\xa9", 1000}, {"x\x7f", 1000},
+        {"ok", 0},      {"ok", -1},     {NULL, NAN},           {NULL, INFINITY},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         s = NULL;
@@ -102,7 +100,7 @@ static void test_interval_format(void **state)
             fail_msg("bad case %zu accepted", i);
         assert_null(s);
     }
-    hdr_destroy(h);
+    hist_destroy(h);
 }
 
 /* ---------------------------------------------------------------- round trip -------- */
@@ -112,12 +110,11 @@ static void test_round_trip_intervals_and_tags(void **state)
     (void)state;
     enum { N = 9 };
     static const char *tags[N] = {NULL, "A", "B", NULL, "A", "GET_/F", "B", NULL, "A"};
-    hdr_histogram *h[N];
+    hist *h[N];
     text log = {NULL, 0};
     char *s;
     size_t n;
-    assert_int_equal(hlog_format_header(UINT64_C(1700000000000), UINT64_C(1700000000000),
-                                        "[test]", &s, &n), 0);
+    assert_int_equal(hlog_format_header(UINT64_C(1700000000000), UINT64_C(1700000000000), "[test]", &s, &n), 0);
     text_add(&log, s, n);
     uint64_t x = 88172645463325252u;
     for (int i = 0; i < N; i++) {
@@ -126,10 +123,10 @@ static void test_round_trip_intervals_and_tags(void **state)
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            hdr_record(h[i], x % (i % 2 ? 5000000000u : 100000u)); /* some clamped */
+            hist_record(h[i], x % (i % 2 ? 5000000000u : 100000u)); /* some clamped */
         }
-        assert_int_equal(hlog_format_interval(tags[i], (uint64_t)i * 1000 + 5, 1000, h[i],
-                                              HLOG_MAX_RATIO_US_TO_MS, &s, &n), 0);
+        assert_int_equal(
+            hlog_format_interval(tags[i], (uint64_t)i * 1000 + 5, 1000, h[i], HLOG_MAX_RATIO_US_TO_MS, &s, &n), 0);
         text_add(&log, s, n);
     }
 
@@ -149,37 +146,37 @@ static void test_round_trip_intervals_and_tags(void **state)
         }
         assert_true(iv.start_s == (double)(i * 1000 + 5) / 1000.0);
         assert_true(iv.length_s == 1.0);
-        assert_true(iv.max > (double)hdr_max(h[i]) / 1000.0 - 0.001 &&
-                    iv.max < (double)hdr_max(h[i]) / 1000.0 + 0.001);
+        assert_true(iv.max > (double)hist_max(h[i]) / 1000.0 - 0.001 &&
+                    iv.max < (double)hist_max(h[i]) / 1000.0 + 0.001);
         assert_int_equal(iv.h->total_count, h[i]->total_count);
         assert_memory_equal(iv.h->counts, h[i]->counts, h[i]->counts_len * sizeof(uint64_t));
         assert_int_equal(r.line_no, 6 + (size_t)i);
-        hdr_destroy(iv.h);
+        hist_destroy(iv.h);
     }
     assert_int_equal(hlog_next(&r, &iv), 0);
     assert_int_equal(hlog_next(&r, &iv), 0);
     assert_true(r.has_start_time && r.start_time_s == 1700000000.0);
     assert_true(r.has_base_time && hlog_base_time(&r) == 1700000000.0);
     assert_string_equal(r.version, "1.3");
-    guard_free(&g);
+    guard_fini(&g);
 
     /* a merge of the "A" intervals equals adding the sources */
-    hdr_histogram *want = ptest_hist(), *got = ptest_hist();
+    hist *want = ptest_hist(), *got = ptest_hist();
     for (int i = 0; i < N; i++)
         if (tags[i] && !strcmp(tags[i], "A"))
-            assert_int_equal(hdr_add(want, h[i]), 0);
+            assert_int_equal(hist_add(want, h[i]), 0);
     hlog_reader_init(&r, log.s, log.len);
     while (hlog_next(&r, &iv) == 1) {
         if (iv.tag && iv.tag_len == 1 && iv.tag[0] == 'A')
-            assert_int_equal(hdr_add(got, iv.h), 0);
-        hdr_destroy(iv.h);
+            assert_int_equal(hist_add(got, iv.h), 0);
+        hist_destroy(iv.h);
     }
     assert_int_equal(got->total_count, want->total_count);
     assert_memory_equal(got->counts, want->counts, want->counts_len * sizeof(uint64_t));
-    hdr_destroy(want);
-    hdr_destroy(got);
+    hist_destroy(want);
+    hist_destroy(got);
     for (int i = 0; i < N; i++)
-        hdr_destroy(h[i]);
+        hist_destroy(h[i]);
     free(log.s);
 }
 
@@ -209,26 +206,26 @@ static void test_read_reference_log(void **state)
     assert_memory_equal(iv.tag, "GET_/A", 6);
     assert_true(iv.start_s == 1700000000.123);
     assert_int_equal(iv.h->total_count, 2);
-    assert_int_equal(hdr_count_at_value(iv.h, 100), 1);
-    assert_int_equal(hdr_count_at_value(iv.h, 200), 1);
-    assert_int_equal(iv.h->highest, HDR_PTEST_HIGHEST);
-    hdr_destroy(iv.h);
+    assert_int_equal(hist_count_at_value(iv.h, 100), 1);
+    assert_int_equal(hist_count_at_value(iv.h, 200), 1);
+    assert_int_equal(iv.h->highest, HIST_PTEST_HIGHEST);
+    hist_destroy(iv.h);
     assert_int_equal(hlog_next(&r, &iv), 1);
     assert_null(iv.tag);
     assert_int_equal(iv.h->total_count, 7);
-    assert_int_equal(hdr_value_at_percentile(iv.h, 50), 5003); /* bucket [5000, 5003] */
-    hdr_destroy(iv.h);
+    assert_int_equal(hist_value_at_percentile(iv.h, 50), 5003); /* bucket [5000, 5003] */
+    hist_destroy(iv.h);
     assert_int_equal(hlog_next(&r, &iv), 0);
     assert_false(r.has_base_time);
     assert_true(hlog_base_time(&r) == 0.0); /* absolute stamps */
-    guard_free(&g);
+    guard_fini(&g);
 }
 
 static void test_line_endings_and_blanks(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
-    hdr_record(h, 777);
+    hist *h = ptest_hist();
+    hist_record(h, 777);
     char *b64 = NULL;
     size_t bl;
     assert_int_equal(hlog_encode_histogram(h, &b64, &bl), 0);
@@ -239,7 +236,7 @@ static void test_line_endings_and_blanks(void **state)
         {"#[StartTime: 1700000000.000 (seconds since epoch), x]\r\n\r\n0.000,1.000,0.777,", "\r\n"},
         {"#[StartTime: 1700000000.000 (seconds since epoch), x]\r0.000,1.000,0.777,", "\r"},
         {"  \t \n# any comment, with commas\n\"legend\"\n0.000,1.000,0.777,", ""}, /* no EOL */
-        {" 0.000 , 1.000 , 0.777 , ", " \n"}, /* padded fields */
+        {" 0.000 , 1.000 , 0.777 , ", " \n"},                                      /* padded fields */
         {"Tag=x,0.000,1.000,0.777,", "\n\n\n"},
     };
     for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
@@ -254,19 +251,19 @@ static void test_line_endings_and_blanks(void **state)
         if (hlog_next(&r, &iv) != 1)
             fail_msg("layout %zu not read", i);
         assert_int_equal(iv.h->total_count, 1);
-        assert_int_equal(hdr_count_at_value(iv.h, 777), 1);
-        hdr_destroy(iv.h);
+        assert_int_equal(hist_count_at_value(iv.h, 777), 1);
+        hist_destroy(iv.h);
         assert_int_equal(hlog_next(&r, &iv), 0);
-        guard_free(&g);
+        guard_fini(&g);
     }
     free(b64);
-    hdr_destroy(h);
+    hist_destroy(h);
 }
 
 static void test_base_time_rule(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     char *b64 = NULL;
     size_t bl;
     assert_int_equal(hlog_encode_histogram(h, &b64, &bl), 0);
@@ -277,8 +274,7 @@ static void test_base_time_rule(void **state)
     } t[] = {
         {"#[StartTime: 1700000000.500 (seconds since epoch), x]\n", "0.000", 1700000000.5},
         {"#[StartTime: 1700000000.500 (seconds since epoch), x]\n", "1700000001.000", 0.0},
-        {"#[StartTime: 1700000000.500 (seconds since epoch), x]\n#[BaseTime: 12.250 (x)]\n",
-         "0.000", 12.25},
+        {"#[StartTime: 1700000000.500 (seconds since epoch), x]\n#[BaseTime: 12.250 (x)]\n", "0.000", 12.25},
         {"", "5.000", 0.0},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -288,12 +284,12 @@ static void test_base_time_rule(void **state)
         hlog_interval iv;
         hlog_reader_init(&r, buf, (size_t)n);
         assert_int_equal(hlog_next(&r, &iv), 1);
-        hdr_destroy(iv.h);
+        hist_destroy(iv.h);
         if (hlog_base_time(&r) != t[i].base)
             fail_msg("case %zu: base %f", i, hlog_base_time(&r));
     }
     free(b64);
-    hdr_destroy(h);
+    hist_destroy(h);
 }
 
 /* ---------------------------------------------------------------- malformed --------- */
@@ -301,8 +297,8 @@ static void test_base_time_rule(void **state)
 static void test_malformed_lines(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
-    hdr_record(h, 5);
+    hist *h = ptest_hist();
+    hist_record(h, 5);
     char *b64 = NULL;
     size_t bl;
     assert_int_equal(hlog_encode_histogram(h, &b64, &bl), 0);
@@ -316,9 +312,9 @@ static void test_malformed_lines(void **state)
         size_t post_len;
         int rc;
     } t[] = {
-        {L("1.0,1.0,1.0\n"), NULL, 0, HLOG_ESYNTAX},                 /* 3 fields */
+        {L("1.0,1.0,1.0\n"), NULL, 0, HLOG_ESYNTAX}, /* 3 fields */
         {L("1.0,1.0,"), L("\n"), HLOG_ESYNTAX},
-        {L("1.0,1.0,1.0,"), L(",extra\n"), HLOG_ESYNTAX},           /* 5 fields */
+        {L("1.0,1.0,1.0,"), L(",extra\n"), HLOG_ESYNTAX}, /* 5 fields */
         {L("a,1.0,1.0,"), L("\n"), HLOG_ESYNTAX},
         {L("-1.0,1.0,1.0,"), L("\n"), HLOG_ESYNTAX},
         {L("1e3,1.0,1.0,"), L("\n"), HLOG_ESYNTAX},
@@ -336,11 +332,11 @@ static void test_malformed_lines(void **state)
         {L("Tag=a\0,1.0,1.0,1.0,"), L("\n"), HLOG_ESYNTAX},
         {L("just words\n"), NULL, 0, HLOG_ESYNTAX},
         {L("1.0,1.0,1.0,!!!!\n"), NULL, 0, HLOG_EBASE64},
-        {L("1.0,1.0,1.0,"), L("\0\n"), HLOG_EBASE64},                /* NUL after the base64 */
-        {L("1.0,1.0,1.0,\n"), NULL, 0, HDR_ECORRUPT},                /* empty histogram field */
-        {L("1.0,1.0,1.0,AAAA\n"), NULL, 0, HDR_ECORRUPT},            /* 3 zero bytes */
-        {L("1.0,1.0,1.0,AAAAAAAA\n"), NULL, 0, HDR_ECOOKIE},
-        {L("1.0,1.0,1.0,HISTFAAAAAA=\n"), NULL, 0, HDR_ECORRUPT},    /* compressed, length 0 */
+        {L("1.0,1.0,1.0,"), L("\0\n"), HLOG_EBASE64},      /* NUL after the base64 */
+        {L("1.0,1.0,1.0,\n"), NULL, 0, HIST_ECORRUPT},     /* empty histogram field */
+        {L("1.0,1.0,1.0,AAAA\n"), NULL, 0, HIST_ECORRUPT}, /* 3 zero bytes */
+        {L("1.0,1.0,1.0,AAAAAAAA\n"), NULL, 0, HIST_ECOOKIE},
+        {L("1.0,1.0,1.0,HISTFAAAAAA=\n"), NULL, 0, HIST_ECORRUPT}, /* compressed, length 0 */
         {L("#[StartTime: abc (seconds since epoch)]\n"), NULL, 0, HLOG_ESYNTAX},
         {L("#[BaseTime: ]\n"), NULL, 0, HLOG_ESYNTAX},
         {L("#[StartTime: 1.0.0 x]\n"), NULL, 0, HLOG_ESYNTAX},
@@ -371,12 +367,12 @@ static void test_malformed_lines(void **state)
         assert_int_equal(hlog_next(&r, &iv), 1);
         assert_true(iv.start_s == 9.0);
         assert_int_equal(iv.h->total_count, 1);
-        hdr_destroy(iv.h);
+        hist_destroy(iv.h);
         assert_int_equal(hlog_next(&r, &iv), 0);
-        guard_free(&g);
+        guard_fini(&g);
     }
     free(b64);
-    hdr_destroy(h);
+    hist_destroy(h);
 
     /* empty and whitespace-only inputs have no intervals */
     hlog_reader r;
@@ -386,14 +382,14 @@ static void test_malformed_lines(void **state)
     hlog_reader_init(&r, "\n\r\n  \n#\n", 7);
     assert_int_equal(hlog_next(&r, &iv), 0);
     assert_string_equal(hlog_strerror(HLOG_ESYNTAX), "malformed interval log line");
-    assert_string_equal(hlog_strerror(HDR_ECOOKIE), "unknown histogram encoding cookie");
+    assert_string_equal(hlog_strerror(HIST_ECOOKIE), "unknown histogram encoding cookie");
 }
 
 static void test_decode_histogram_padding(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist(), *d = NULL;
-    hdr_record_n(h, 42, 3);
+    hist *h = ptest_hist(), *d = NULL;
+    hist_record_n(h, 42, 3);
     char *b64 = NULL;
     size_t bl;
     assert_int_equal(hlog_encode_histogram(h, &b64, &bl), 0);
@@ -402,13 +398,13 @@ static void test_decode_histogram_padding(void **state)
     char padded[256];
     int n = snprintf(padded, sizeof(padded), " \t%s \t", b64);
     assert_int_equal(hlog_decode_histogram(padded, (size_t)n, &d), 0);
-    assert_int_equal(hdr_count_at_value(d, 42), 3);
-    hdr_destroy(d);
+    assert_int_equal(hist_count_at_value(d, 42), 3);
+    hist_destroy(d);
     d = NULL;
     assert_int_equal(hlog_decode_histogram(b64, bl - 1, &d), HLOG_EBASE64); /* cut */
     assert_null(d);
     free(b64);
-    hdr_destroy(h);
+    hist_destroy(h);
 }
 
 static void test_load_file(void **state)

@@ -15,18 +15,18 @@
 #include "http.h"
 
 /* Fails with the case name, so a table row that breaks is named in the output. */
-#define CHECK(cond, name, ...)                                                     \
-    do {                                                                           \
-        if (!(cond)) {                                                             \
-            print_error("%s: ", (name));                                           \
-            print_error(__VA_ARGS__);                                              \
-            print_error("\n");                                                     \
-            fail();                                                                \
-        }                                                                          \
+#define CHECK(cond, name, ...)                                                                                         \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            print_error("%s: ", (name));                                                                               \
+            print_error(__VA_ARGS__);                                                                                  \
+            print_error("\n");                                                                                         \
+            fail();                                                                                                    \
+        }                                                                                                              \
     } while (0)
 
 #define S(lit) lit, sizeof(lit) - 1
-#define OK 1   /* expected rc: success with the whole input as the head */
+#define OK 1 /* expected rc: success with the whole input as the head */
 #define B(lit) lit, sizeof(lit) - 1
 
 /* ---- requests --------------------------------------------------------------------- */
@@ -67,33 +67,22 @@ static const req_case req_cases[] = {
     {"cl zero", S(POST11 "Content-Length: 0\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"cl ows", S(POST11 "content-length:  7 \r\n\r\n"), OK, 1, HTTP_BODY_LENGTH, 7, true},
     {"cl leading zeros", S(POST11 "Content-Length: 007\r\n\r\n"), OK, 1, HTTP_BODY_LENGTH, 7, true},
-    {"cl max", S(POST11 "Content-Length: 18446744073709551615\r\n\r\n"), OK, 1,
-     HTTP_BODY_LENGTH, UINT64_MAX, true},
-    {"te chunked", S(POST11 "Transfer-Encoding: chunked\r\n\r\n"), OK, 1, HTTP_BODY_CHUNKED, 0,
-     true},
+    {"cl max", S(POST11 "Content-Length: 18446744073709551615\r\n\r\n"), OK, 1, HTTP_BODY_LENGTH, UINT64_MAX, true},
+    {"te chunked", S(POST11 "Transfer-Encoding: chunked\r\n\r\n"), OK, 1, HTTP_BODY_CHUNKED, 0, true},
     {"te case", S(POST11 "transfer-encoding: ChUnKeD\r\n\r\n"), OK, 1, HTTP_BODY_CHUNKED, 0, true},
-    {"te list", S(POST11 "Transfer-Encoding: gzip, chunked\r\n\r\n"), OK, 1, HTTP_BODY_CHUNKED, 0,
-     true},
-    {"te two lines", S(POST11 "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"),
-     OK, 1, HTTP_BODY_CHUNKED, 0, true},
-    {"te empty elems", S(POST11 "Transfer-Encoding: , chunked ,\r\n\r\n"), OK, 1,
+    {"te list", S(POST11 "Transfer-Encoding: gzip, chunked\r\n\r\n"), OK, 1, HTTP_BODY_CHUNKED, 0, true},
+    {"te two lines", S(POST11 "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"), OK, 1,
      HTTP_BODY_CHUNKED, 0, true},
-    {"te lookalike name", S(POST11 "Transfer_Encoding: chunked\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0,
-     true},
+    {"te empty elems", S(POST11 "Transfer-Encoding: , chunked ,\r\n\r\n"), OK, 1, HTTP_BODY_CHUNKED, 0, true},
+    {"te lookalike name", S(POST11 "Transfer_Encoding: chunked\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
     {"conn close", S(GET11 "Connection: close\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, false},
-    {"conn close list", S(GET11 "Connection: Keep-Alive, CLOSE\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0,
-     false},
+    {"conn close list", S(GET11 "Connection: Keep-Alive, CLOSE\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, false},
     {"conn closed", S(GET11 "Connection: closed\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, true},
-    {"conn 2nd line", S(GET11 "Connection: upgrade\r\nConnection: close\r\n\r\n"), OK, 1,
-     HTTP_BODY_NONE, 0, false},
-    {"10 keep-alive", S("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), OK, 0, HTTP_BODY_NONE,
-     0, true},
-    {"10 keep-alive list", S("GET / HTTP/1.0\r\nConnection: foo , Keep-Alive\r\n\r\n"), OK, 0,
-     HTTP_BODY_NONE, 0, true},
-    {"10 ka and close", S("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"), OK, 0,
-     HTTP_BODY_NONE, 0, false},
-    {"10 cl", S("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n"), OK, 0, HTTP_BODY_LENGTH, 3,
-     false},
+    {"conn 2nd line", S(GET11 "Connection: upgrade\r\nConnection: close\r\n\r\n"), OK, 1, HTTP_BODY_NONE, 0, false},
+    {"10 keep-alive", S("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), OK, 0, HTTP_BODY_NONE, 0, true},
+    {"10 keep-alive list", S("GET / HTTP/1.0\r\nConnection: foo , Keep-Alive\r\n\r\n"), OK, 0, HTTP_BODY_NONE, 0, true},
+    {"10 ka and close", S("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n"), OK, 0, HTTP_BODY_NONE, 0, false},
+    {"10 cl", S("POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n"), OK, 0, HTTP_BODY_LENGTH, 3, false},
 
     /* request line */
     {"leading sp", S(" GET / HTTP/1.1\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
@@ -131,7 +120,10 @@ static const req_case req_cases[] = {
     {"empty name", S(GET11 ": v\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"no colon", S(GET11 "Xv\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"nul in value", S(GET11 "X: a\0b\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
-    {"ctl in value", S(GET11 "X: a\x01" "b\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"ctl in value",
+     S(GET11 "X: a\x01"
+             "b\r\n\r\n"),
+     HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"esc in value", S(GET11 "X: a\x1b[0m\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"del in value", S(GET11 "X: a\x7f\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"cr in value", S(GET11 "X: a\rb\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
@@ -142,14 +134,12 @@ static const req_case req_cases[] = {
     {"1.1 without host", S("GET / HTTP/1.1\r\nX: v\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
 
     /* framing / smuggling */
-    {"cl and te", S(POST11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"te and cl", S(POST11 "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"cl twice equal", S(POST11 "Content-Length: 5\r\nContent-Length: 5\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"cl twice diff", S(POST11 "Content-Length: 5\r\ncontent-length: 6\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"cl and te", S(POST11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0,
+     false},
+    {"te and cl", S(POST11 "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0,
+     false},
+    {"cl twice equal", S(POST11 "Content-Length: 5\r\nContent-Length: 5\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"cl twice diff", S(POST11 "Content-Length: 5\r\ncontent-length: 6\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"cl list", S(POST11 "Content-Length: 5, 5\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"cl empty", S(POST11 "Content-Length:\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"cl alpha", S(POST11 "Content-Length: abc\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
@@ -157,35 +147,26 @@ static const req_case req_cases[] = {
     {"cl minus", S(POST11 "Content-Length: -1\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"cl inner sp", S(POST11 "Content-Length: 1 2\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"cl hex", S(POST11 "Content-Length: 0x10\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"cl overflow", S(POST11 "Content-Length: 18446744073709551616\r\n\r\n"), HTTP_ERR_FRAMING,
+    {"cl overflow", S(POST11 "Content-Length: 18446744073709551616\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"cl overflow long", S(POST11 "Content-Length: 99999999999999999999999\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te not last", S(POST11 "Transfer-Encoding: chunked, gzip\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te gzip only", S(POST11 "Transfer-Encoding: gzip\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te identity", S(POST11 "Transfer-Encoding: identity\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te xchunked", S(POST11 "Transfer-Encoding: xchunked\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te chunked x2", S(POST11 "Transfer-Encoding: chunked, chunked\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te chunked 2 lines", S(POST11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
+     HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te then gzip line", S(POST11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"), HTTP_ERR_FRAMING,
      0, 0, 0, false},
-    {"cl overflow long", S(POST11 "Content-Length: 99999999999999999999999\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"te not last", S(POST11 "Transfer-Encoding: chunked, gzip\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0,
-     0, false},
-    {"te gzip only", S(POST11 "Transfer-Encoding: gzip\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0,
-     false},
-    {"te identity", S(POST11 "Transfer-Encoding: identity\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0,
-     false},
-    {"te xchunked", S(POST11 "Transfer-Encoding: xchunked\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0,
-     false},
-    {"te chunked x2", S(POST11 "Transfer-Encoding: chunked, chunked\r\n\r\n"), HTTP_ERR_FRAMING,
-     0, 0, 0, false},
-    {"te chunked 2 lines",
-     S(POST11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"te then gzip line", S(POST11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n"),
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"te empty", S(POST11 "Transfer-Encoding:\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
     {"te commas", S(POST11 "Transfer-Encoding: , ,\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"te http10", S("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), HTTP_ERR_FRAMING, 0,
-     0, 0, false},
-    {"te sp colon", S(POST11 "Transfer-Encoding : chunked\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0,
-     false},
-    {"te vtab", S(POST11 "Transfer-Encoding: \x0b" "chunked\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0,
-     false},
-    {"te folded", S(POST11 "Transfer-Encoding:\r\n chunked\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0,
-     false},
+    {"te http10", S("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te sp colon", S(POST11 "Transfer-Encoding : chunked\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"te vtab",
+     S(POST11 "Transfer-Encoding: \x0b"
+              "chunked\r\n\r\n"),
+     HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"te folded", S(POST11 "Transfer-Encoding:\r\n chunked\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"cl folded", S(POST11 "Content-Length: 1\r\n 0\r\n\r\n"), HTTP_ERR_SYNTAX, 0, 0, 0, false},
 };
 
@@ -211,8 +192,7 @@ static void test_request_table(void **state)
         /* Every strict prefix: INCOMPLETE, or already the same error. */
         for (size_t k = 0; k < c->len; k++) {
             int prc = http_parse_request(c->in, k, NULL, &r);
-            CHECK(prc == HTTP_INCOMPLETE || (want < 0 && prc == want), c->name,
-                  "prefix %zu rc %d", k, prc);
+            CHECK(prc == HTTP_INCOMPLETE || (want < 0 && prc == want), c->name, "prefix %zu rc %d", k, prc);
         }
         /* Bytes after the head (a body or the next request) change nothing. */
         if (want > 0) {
@@ -295,8 +275,8 @@ static void test_request_absolute_form(void **state)
         {"HTTP://h", "/", ""},
         {"http://h?q", "/", "q"},
         {"https://user@h/p", "/p", ""},
-        {"/x://y", "/x://y", ""},          /* origin-form with "://" inside */
-        {"h:443", "h:443", ""},            /* authority-form */
+        {"/x://y", "/x://y", ""}, /* origin-form with "://" inside */
+        {"h:443", "h:443", ""},   /* authority-form */
         {"*", "*", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -382,8 +362,7 @@ static void test_request_limits(void **state)
     lim.max_header_bytes = 0;
     assert_int_equal(http_parse_request(buf, want, &lim, &r), HTTP_ERR_TOO_BIG);
     assert_int_equal(http_parse_request(buf, want, NULL, &r), HTTP_ERR_TOO_BIG);
-    assert_int_equal(http_parse_request(buf, HTTP_DEFAULT_MAX_HEADER_BYTES - 1, NULL, &r),
-                     HTTP_INCOMPLETE);
+    assert_int_equal(http_parse_request(buf, HTTP_DEFAULT_MAX_HEADER_BYTES - 1, NULL, &r), HTTP_INCOMPLETE);
     /* an error before the limit wins over TOO_BIG */
     buf[100] = '\0';
     assert_int_equal(http_parse_request(buf, want, NULL, &r), HTTP_ERR_SYNTAX);
@@ -430,44 +409,32 @@ typedef struct res_case {
 } res_case;
 
 static const res_case res_cases[] = {
-    {"cl", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH, 5,
-     true},
-    {"cl zero", S("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), false, OK, 200, HTTP_BODY_NONE,
-     0, true},
-    {"chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false, OK, 200,
-     HTTP_BODY_CHUNKED, 0, true},
+    {"cl", S("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH, 5, true},
+    {"cl zero", S("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), false, OK, 200, HTTP_BODY_NONE, 0, true},
+    {"chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false, OK, 200, HTTP_BODY_CHUNKED, 0, true},
     {"until close", S("HTTP/1.1 200 OK\r\n\r\n"), false, OK, 200, HTTP_BODY_UNTIL_CLOSE, 0, false},
-    {"te gzip", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), false, OK, 200,
-     HTTP_BODY_UNTIL_CLOSE, 0, false},
-    {"10 cl", S("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH,
+    {"te gzip", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n"), false, OK, 200, HTTP_BODY_UNTIL_CLOSE, 0,
+     false},
+    {"10 cl", S("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH, 2, false},
+    {"10 ka", S("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n"), false, OK, 200,
+     HTTP_BODY_LENGTH, 2, true},
+    {"close", S("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH,
      2, false},
-    {"10 ka", S("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\n"), false,
-     OK, 200, HTTP_BODY_LENGTH, 2, true},
-    {"close", S("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n"), false, OK,
-     200, HTTP_BODY_LENGTH, 2, false},
-    {"head", S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"), true, OK, 200, HTTP_BODY_NONE,
-     100, true},
-    {"head chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), true, OK, 200,
-     HTTP_BODY_NONE, 0, true},
+    {"head", S("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"), true, OK, 200, HTTP_BODY_NONE, 100, true},
+    {"head chunked", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), true, OK, 200, HTTP_BODY_NONE, 0,
+     true},
     {"head no cl", S("HTTP/1.1 200 OK\r\n\r\n"), true, OK, 200, HTTP_BODY_NONE, 0, true},
     {"100", S("HTTP/1.1 100 Continue\r\n\r\n"), false, OK, 100, HTTP_BODY_NONE, 0, true},
-    {"101", S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"), false, OK, 101,
-     HTTP_BODY_NONE, 0, true},
+    {"101", S("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n"), false, OK, 101, HTTP_BODY_NONE, 0, true},
     {"204", S("HTTP/1.1 204 No Content\r\n\r\n"), false, OK, 204, HTTP_BODY_NONE, 0, true},
-    {"304", S("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"), false, OK, 304,
-     HTTP_BODY_NONE, 9, true},
-    {"404 cl", S("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"), false, OK, 404,
-     HTTP_BODY_LENGTH, 9, true},
-    {"999", S("HTTP/1.1 999 Odd\r\nContent-Length: 1\r\n\r\n"), false, OK, 999, HTTP_BODY_LENGTH,
-     1, true},
-    {"no reason", S("HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n"), false, OK, 200,
+    {"304", S("HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"), false, OK, 304, HTTP_BODY_NONE, 9, true},
+    {"404 cl", S("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\n"), false, OK, 404, HTTP_BODY_LENGTH, 9, true},
+    {"999", S("HTTP/1.1 999 Odd\r\nContent-Length: 1\r\n\r\n"), false, OK, 999, HTTP_BODY_LENGTH, 1, true},
+    {"no reason", S("HTTP/1.1 200\r\nContent-Length: 1\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH, 1, true},
+    {"empty reason", S("HTTP/1.1 200 \r\nContent-Length: 1\r\n\r\n"), false, OK, 200, HTTP_BODY_LENGTH, 1, true},
+    {"8bit reason", S("HTTP/1.1 200 \xc3\xa9t\xc3\xa9 ok\r\nContent-Length: 1\r\n\r\n"), false, OK, 200,
      HTTP_BODY_LENGTH, 1, true},
-    {"empty reason", S("HTTP/1.1 200 \r\nContent-Length: 1\r\n\r\n"), false, OK, 200,
-     HTTP_BODY_LENGTH, 1, true},
-    {"8bit reason", S("HTTP/1.1 200 \xc3\xa9t\xc3\xa9 ok\r\nContent-Length: 1\r\n\r\n"), false,
-     OK, 200, HTTP_BODY_LENGTH, 1, true},
-    {"bare lf", S("HTTP/1.1 200 OK\nContent-Length: 1\n\n"), false, OK, 200, HTTP_BODY_LENGTH, 1,
-     true},
+    {"bare lf", S("HTTP/1.1 200 OK\nContent-Length: 1\n\n"), false, OK, 200, HTTP_BODY_LENGTH, 1, true},
 
     {"status short", S("HTTP/1.1 20 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"status long", S("HTTP/1.1 2000 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
@@ -482,22 +449,18 @@ static const res_case res_cases[] = {
     {"version 2", S("HTTP/2 200 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
     {"version 2.0", S("HTTP/2.0 200 OK\r\n\r\n"), false, HTTP_ERR_VERSION, 0, 0, 0, false},
     {"icy", S("ICY 200 OK\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
-    {"obs-fold", S("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0,
-     false},
-    {"cl and te", S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
-     false, HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"cl twice", S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n"), false,
+    {"obs-fold", S("HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n"), false, HTTP_ERR_SYNTAX, 0, 0, 0, false},
+    {"cl and te", S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"), false,
      HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"cl bad", S("HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\n"), false, HTTP_ERR_FRAMING, 0, 0,
+    {"cl twice", S("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n"), false, HTTP_ERR_FRAMING, 0, 0,
      0, false},
-    {"cl bad head", S("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n"), true, HTTP_ERR_FRAMING, 0,
+    {"cl bad", S("HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\n"), false, HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"cl bad head", S("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n"), true, HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te 10", S("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false, HTTP_ERR_FRAMING, 0, 0, 0, false},
+    {"te not last", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), false, HTTP_ERR_FRAMING, 0, 0, 0,
+     false},
+    {"te chunked x2", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), false, HTTP_ERR_FRAMING, 0,
      0, 0, false},
-    {"te 10", S("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false, HTTP_ERR_FRAMING,
-     0, 0, 0, false},
-    {"te not last", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), false,
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
-    {"te chunked x2", S("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), false,
-     HTTP_ERR_FRAMING, 0, 0, 0, false},
 };
 
 static void test_response_table(void **state)
@@ -517,8 +480,7 @@ static void test_response_table(void **state)
         }
         for (size_t k = 0; k < c->len; k++) {
             int prc = http_parse_response(c->in, k, NULL, c->head, &r);
-            CHECK(prc == HTTP_INCOMPLETE || (want < 0 && prc == want), c->name,
-                  "prefix %zu rc %d", k, prc);
+            CHECK(prc == HTTP_INCOMPLETE || (want < 0 && prc == want), c->name, "prefix %zu rc %d", k, prc);
         }
     }
 }
@@ -527,8 +489,7 @@ static void test_response_fields(void **state)
 {
     (void)state;
     http_response r;
-    int rc = http_parse_response(S("HTTP/1.0 404 Not  Found\r\nServer: x\r\n\r\nbody"), NULL,
-                                 false, &r);
+    int rc = http_parse_response(S("HTTP/1.0 404 Not  Found\r\nServer: x\r\n\r\nbody"), NULL, false, &r);
     assert_int_equal(rc, (int)strlen("HTTP/1.0 404 Not  Found\r\nServer: x\r\n\r\n"));
     assert_int_equal(r.minor_version, 0);
     assert_int_equal(r.status, 404);
@@ -540,8 +501,7 @@ static void test_response_fields(void **state)
     assert_int_equal(r.reason.n, 0);
     /* limits apply to responses too */
     http_limits lim = {10};
-    assert_int_equal(http_parse_response(S("HTTP/1.1 200 OK\r\n\r\n"), &lim, false, &r),
-                     HTTP_ERR_TOO_BIG);
+    assert_int_equal(http_parse_response(S("HTTP/1.1 200 OK\r\n\r\n"), &lim, false, &r), HTTP_ERR_TOO_BIG);
     lim.max_header_bytes = 19;
     assert_int_equal(http_parse_response(S("HTTP/1.1 200 OK\r\n\r\n"), &lim, false, &r), 19);
 }
@@ -555,7 +515,7 @@ static void test_response_stream(void **state)
                              "HTTP/1.1 204 No Content\r\n\r\n"
                              "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                              "2\r\nab\r\n1;x=y\r\nc\r\n0\r\nT: v\r\n\r\n"
-                             "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n"   /* HEAD */
+                             "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n" /* HEAD */
                              "HTTP/1.1 200 OK\r\n\r\nrest of stream";
     static const int status[] = {100, 200, 204, 200, 200, 200};
     static const char *const bodies[] = {"", "hi", "", "abc", "", "rest of stream"};
@@ -570,14 +530,9 @@ static void test_response_stream(void **state)
         size_t bn = 0;
         char dec[16];
         switch (r.body) {
-        case HTTP_BODY_NONE:
-            break;
-        case HTTP_BODY_LENGTH:
-            bn = (size_t)r.content_length;
-            break;
-        case HTTP_BODY_UNTIL_CLOSE:
-            bn = len - off;
-            break;
+        case HTTP_BODY_NONE: break;
+        case HTTP_BODY_LENGTH: bn = (size_t)r.content_length; break;
+        case HTTP_BODY_UNTIL_CLOSE: bn = len - off; break;
         case HTTP_BODY_CHUNKED: {
             /* decode through an 8-byte window, as a reader with a small buffer would */
             http_chunked ck;
@@ -613,10 +568,10 @@ typedef struct chunk_case {
     const char *name;
     const char *in;
     size_t len;
-    int rc;             /* 1 complete, 0 needs more, HTTP_ERR_CHUNK */
-    const char *body;   /* decoded body when rc >= 0 */
+    int rc;           /* 1 complete, 0 needs more, HTTP_ERR_CHUNK */
+    const char *body; /* decoded body when rc >= 0 */
     size_t body_len;
-    size_t consumed;    /* when rc == 1: message length (0 = whole input) */
+    size_t consumed; /* when rc == 1: message length (0 = whole input) */
 } chunk_case;
 
 static const chunk_case chunk_cases[] = {
@@ -666,8 +621,8 @@ static const chunk_case chunk_cases[] = {
 /* Decodes in[0..len) through http_chunked_next, fed in pieces of `step` bytes starting
  * after a first piece of `first` bytes (both > 0). Returns the final rc; the body goes to
  * out, the bytes consumed to *consumed. */
-static int decode_next_pieces(const char *in, size_t len, size_t first, size_t step, char *out,
-                              size_t *outn, size_t *consumed)
+static int decode_next_pieces(const char *in, size_t len, size_t first, size_t step, char *out, size_t *outn,
+                              size_t *consumed)
 {
     http_chunked c;
     http_chunked_init(&c);
@@ -702,8 +657,8 @@ static int decode_next_pieces(const char *in, size_t len, size_t first, size_t s
 }
 
 /* Same through http_chunked_decode (in place) on a private copy. */
-static int decode_inplace_pieces(const char *in, size_t len, size_t first, size_t step,
-                                 char *out, size_t *outn, size_t *consumed)
+static int decode_inplace_pieces(const char *in, size_t len, size_t first, size_t step, char *out, size_t *outn,
+                                 size_t *consumed)
 {
     http_chunked c;
     http_chunked_init(&c);
@@ -735,18 +690,16 @@ static int decode_inplace_pieces(const char *in, size_t len, size_t first, size_
     return rc;
 }
 
-static void check_chunk_result(const chunk_case *c, int rc, const char *out, size_t outn,
-                               size_t consumed, const char *how, size_t split)
+static void check_chunk_result(const chunk_case *c, int rc, const char *out, size_t outn, size_t consumed,
+                               const char *how, size_t split)
 {
     CHECK(rc == c->rc, c->name, "%s split %zu: rc %d want %d", how, split, rc, c->rc);
     if (rc < 0)
         return;
     size_t bl = c->body_len;
-    CHECK(outn == bl && memcmp(out, c->body, bl) == 0, c->name, "%s split %zu: body", how,
-          split);
+    CHECK(outn == bl && memcmp(out, c->body, bl) == 0, c->name, "%s split %zu: body", how, split);
     size_t wantc = (rc == 1 && c->consumed) ? c->consumed : c->len;
-    CHECK(consumed == wantc, c->name, "%s split %zu: consumed %zu want %zu", how, split,
-          consumed, wantc);
+    CHECK(consumed == wantc, c->name, "%s split %zu: consumed %zu want %zu", how, split, consumed, wantc);
 }
 
 static void test_chunked_table(void **state)
@@ -848,7 +801,7 @@ static void test_chunked_bounds(void **state)
         size_t n = 3;
         memcpy(buf, "0\r\n", 3);
         memcpy(buf + n, "X: ", 3);
-        size_t vlen = tl - 3 - 2;   /* "X: " + value + CRLF */
+        size_t vlen = tl - 3 - 2; /* "X: " + value + CRLF */
         memset(buf + n + 3, 'v', vlen);
         n += 3 + vlen;
         memcpy(buf + n, "\r\n\r\n", 4);
@@ -860,11 +813,14 @@ static void test_chunked_bounds(void **state)
     /* the byte past the trailer bound may fall in a name, a value, its CR or LF, or the
      * start of the next field: each fails */
     const size_t M = HTTP_CHUNK_MAX_TRAILERS;
-    struct { size_t name, value; const char *after; } over[] = {
-        {M + 1, 1, "\r\n\r\n"},       /* in the name */
-        {1, M, "\r\n\r\n"},           /* in the value */
-        {1, M - 3, "\r\n\r\n"},       /* on the CR */
-        {1, M - 4, "\r\n\r\n"},       /* on the LF */
+    struct {
+        size_t name, value;
+        const char *after;
+    } over[] = {
+        {M + 1, 1, "\r\n\r\n"},         /* in the name */
+        {1, M, "\r\n\r\n"},             /* in the value */
+        {1, M - 3, "\r\n\r\n"},         /* on the CR */
+        {1, M - 4, "\r\n\r\n"},         /* on the LF */
         {1, M - 5, "\r\nY: z\r\n\r\n"}, /* on the next field's first byte */
     };
     for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
@@ -889,8 +845,7 @@ static void test_chunked_bounds(void **state)
     memset(buf, ' ', HTTP_CHUNK_MAX_LINE + 8);
     buf[0] = '1';
     http_chunked_init(&c);
-    assert_int_equal(http_chunked_next(&c, buf, HTTP_CHUNK_MAX_LINE + 8, &d, &used),
-                     HTTP_ERR_CHUNK);
+    assert_int_equal(http_chunked_next(&c, buf, HTTP_CHUNK_MAX_LINE + 8, &d, &used), HTTP_ERR_CHUNK);
 }
 
 /* ---- guard page: input ends at an unreadable page, so any over-read faults --------- */
@@ -915,8 +870,7 @@ static void test_guard_page(void **state)
     long ps = sysconf(_SC_PAGESIZE);
     assert_true(ps > 0);
     g.pagesz = (size_t)ps;
-    char *map = mmap(NULL, 2 * g.pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    char *map = mmap(NULL, 2 * g.pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     assert_true(map != MAP_FAILED);
     assert_int_equal(mprotect(map + g.pagesz, g.pagesz, PROT_NONE), 0);
     g.page = map;

@@ -1,9 +1,9 @@
 /* test_jsonw.c - streaming JSON writer: structure, escaping, numbers, misuse. */
 #include <locale.h>
 #include <math.h>
-#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@ static void test_compact_structure(void **state)
     assert_true(buf_ok(&b));
     assert_string_equal(b.data, "{\"a\":1,\"list\":[-2,true,null,{},[],\"s\"],\"b\":false}");
     assert_int_equal(w.depth, 0);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_pretty(void **state)
@@ -62,16 +62,15 @@ static void test_pretty(void **state)
     jsonw_obj_end(&w);
     jsonw_obj_end(&w);
     assert_true(buf_ok(&b));
-    assert_string_equal(b.data,
-                        "{\n"
-                        "  \"name\": \"x\",\n"
-                        "  \"v\": [\n"
-                        "    1,\n"
-                        "    2\n"
-                        "  ],\n"
-                        "  \"e\": {}\n"
-                        "}");
-    buf_free(&b);
+    assert_string_equal(b.data, "{\n"
+                                "  \"name\": \"x\",\n"
+                                "  \"v\": [\n"
+                                "    1,\n"
+                                "    2\n"
+                                "  ],\n"
+                                "  \"e\": {}\n"
+                                "}");
+    buf_fini(&b);
 }
 
 /* Several top-level values form JSON lines, never a comma-joined non-JSON text. */
@@ -84,9 +83,9 @@ static void test_top_level_values(void **state)
     jsonw_obj_begin(&w);
     jsonw_obj_end(&w);
     jsonw_u64(&w, 5);
-    jsonw_str(&w, NULL);   /* NULL string -> null */
+    jsonw_str(&w, NULL); /* NULL string -> null */
     assert_string_equal(b.data, "{}\n5\nnull");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_integers(void **state)
@@ -102,7 +101,7 @@ static void test_integers(void **state)
     jsonw_u64(&w, 0);
     jsonw_arr_end(&w);
     assert_string_equal(b.data, "[18446744073709551615,-9223372036854775808,9223372036854775807,0]");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static const struct esc_case {
@@ -110,26 +109,34 @@ static const struct esc_case {
     size_t len;
     const char *want;
 } esc_cases[] = {
-#define E(in, want) {in, sizeof(in) - 1, want}
+#define E(in, want)                                                                                                    \
+    {                                                                                                                  \
+        in, sizeof(in) - 1, want                                                                                       \
+    }
     E("plain", "plain"),
     E("", ""),
     E("q\"b\\s/", "q\\\"b\\\\s/"),
     E("\n\r\t\b\f", "\\n\\r\\t\\b\\f"),
-    E("a\0b", "a\\u0000b"),                       /* NUL inside the data */
+    E("a\0b", "a\\u0000b"), /* NUL inside the data */
     E("\x01\x1f\x7f", "\\u0001\\u001f\\u007f"),
     E("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"), /* é € 😀 */
-    E("\xEF\xBF\xBF", "\xEF\xBF\xBF"),             /* U+FFFF is well-formed */
-    E("\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"),     /* U+10FFFF, the last code point */
-    E("a\x80z", "a\xEF\xBF\xBDz"),                 /* lone continuation byte */
-    E("\xC0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD"),     /* overlong NUL: two bad bytes */
-    E("\xE0\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),  /* overlong 3-byte */
-    E("\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),  /* UTF-16 surrogate */
+    E("\xEF\xBF\xBF", "\xEF\xBF\xBF"),                                                 /* U+FFFF is well-formed */
+    E("\xF4\x8F\xBF\xBF", "\xF4\x8F\xBF\xBF"),                                 /* U+10FFFF, the last code point */
+    E("a\x80z", "a\xEF\xBF\xBDz"),                                             /* lone continuation byte */
+    E("\xC0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD"),                                 /* overlong NUL: two bad bytes */
+    E("\xE0\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),                 /* overlong 3-byte */
+    E("\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"),                 /* UTF-16 surrogate */
     E("\xF4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"), /* > U+10FFFF */
     E("\xF5\xFF", "\xEF\xBF\xBD\xEF\xBF\xBD"),
-    E("\xE2\x82", "\xEF\xBF\xBD"),                 /* truncated at the end: one U+FFFD */
-    E("\xE2\x82" "A", "\xEF\xBF\xBD" "A"),         /* truncated, then ASCII survives */
+    E("\xE2\x82", "\xEF\xBF\xBD"), /* truncated at the end: one U+FFFD */
+    E("\xE2\x82"
+      "A",
+      "\xEF\xBF\xBD"
+      "A"), /* truncated, then ASCII survives */
     E("\xF0\x9F\x98", "\xEF\xBF\xBD"),
-    E("\xC3" "\"", "\xEF\xBF\xBD\\\""),            /* bad lead must not swallow the quote */
+    E("\xC3"
+      "\"",
+      "\xEF\xBF\xBD\\\""), /* bad lead must not swallow the quote */
 #undef E
 };
 
@@ -144,7 +151,7 @@ static void test_escape_table(void **state)
         bool same = b.len == strlen(c->want) && (b.len == 0 || memcmp(b.data, c->want, b.len) == 0);
         if (!same)
             print_error("case %zu: got \"%s\", want \"%s\"\n", i, b.data ? b.data : "", c->want);
-        buf_free(&b);
+        buf_fini(&b);
         assert_true(same);
     }
 }
@@ -162,7 +169,7 @@ static void test_strn_and_keys_escaped(void **state)
     jsonw_strn(&w, "xyz", 2);
     jsonw_obj_end(&w);
     assert_string_equal(b.data, "{\"k\\\"ey\\n\":\"ab\\u0000cd\",\"\":\"xy\"}");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static const struct dbl_case {
@@ -195,7 +202,7 @@ static void test_doubles(void **state)
         bool same = strcmp(b.data, dbl_cases[i].want) == 0;
         if (!same)
             print_error("case %zu: got %s, want %s\n", i, b.data, dbl_cases[i].want);
-        buf_free(&b);
+        buf_fini(&b);
         assert_true(same);
     }
 }
@@ -212,7 +219,7 @@ static void test_doubles_nonfinite(void **state)
     jsonw_double(&w, -INFINITY);
     jsonw_arr_end(&w);
     assert_string_equal(b.data, "[null,null,null]");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 /* Every written double reads back as the same value. */
@@ -238,7 +245,7 @@ static void test_doubles_roundtrip(void **state)
         bool same = memcmp(&back, &v, sizeof v) == 0;
         if (!same)
             print_error("%.17g written as %s\n", v, b.data);
-        buf_free(&b);
+        buf_fini(&b);
         assert_true(same);
     }
 }
@@ -263,7 +270,7 @@ static void test_doubles_locale(void **state)
     jsonw_arr_end(&w);
     setlocale(LC_NUMERIC, "C");
     assert_string_equal(b.data, "[2.5,0.1]");
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 /* Misuse makes the output unusable, reported through the buffer's failed flag. */
@@ -277,31 +284,31 @@ static void test_misuse_sets_failed(void **state)
     for (int i = 0; i < JSONW_MAX_DEPTH + 5; i++)
         jsonw_arr_begin(&w);
     assert_false(buf_ok(&b));
-    buf_free(&b);
+    buf_fini(&b);
 
     jsonw_init(&w, &b, 0);
     jsonw_arr_begin(&w);
     for (int i = 0; i < JSONW_MAX_DEPTH - 2; i++)
         jsonw_arr_begin(&w);
-    assert_true(buf_ok(&b));                 /* the deepest allowed level */
-    buf_free(&b);
+    assert_true(buf_ok(&b)); /* the deepest allowed level */
+    buf_fini(&b);
 
     jsonw_init(&w, &b, 0);
-    jsonw_obj_end(&w);                       /* end without begin */
+    jsonw_obj_end(&w); /* end without begin */
     assert_false(buf_ok(&b));
-    buf_free(&b);
+    buf_fini(&b);
 
     jsonw_init(&w, &b, 0);
-    jsonw_key(&w, "top");                    /* key outside an object */
+    jsonw_key(&w, "top"); /* key outside an object */
     assert_false(buf_ok(&b));
-    buf_free(&b);
+    buf_fini(&b);
 
     jsonw_init(&w, &b, 0);
     jsonw_obj_begin(&w);
     jsonw_key(&w, "k");
-    jsonw_obj_end(&w);                       /* key without value */
+    jsonw_obj_end(&w); /* key without value */
     assert_false(buf_ok(&b));
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 int main(void)

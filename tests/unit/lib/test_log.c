@@ -1,16 +1,16 @@
 /* test_log.c - JSON-lines logging: every line is one valid JSON object, levels filter,
  * escaping holds, and lines from concurrent threads never interleave. */
+#include <jansson.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "log.h"
 

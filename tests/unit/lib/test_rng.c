@@ -64,8 +64,10 @@ static void test_splitmix_reference(void **state)
     (void)state;
     /* The published first four splitmix64 outputs for seed 0 become the state. */
     static const uint64_t want[4] = {
-        UINT64_C(0xe220a8397b1dcdaf), UINT64_C(0x6e789e6aa1b965f4),
-        UINT64_C(0x06c45d188009454f), UINT64_C(0xf88bb8a8724c81ec),
+        UINT64_C(0xe220a8397b1dcdaf),
+        UINT64_C(0x6e789e6aa1b965f4),
+        UINT64_C(0x06c45d188009454f),
+        UINT64_C(0xf88bb8a8724c81ec),
     };
     rng r;
     rng_seed(&r, 0);
@@ -112,8 +114,7 @@ static void test_seeded_reference(void **state)
 static void test_same_seed_same_stream(void **state)
 {
     (void)state;
-    static const uint64_t seeds[] = {0, 1, 42, UINT64_C(0xffffffffffffffff),
-                                     UINT64_C(0x8000000000000000)};
+    static const uint64_t seeds[] = {0, 1, 42, UINT64_C(0xffffffffffffffff), UINT64_C(0x8000000000000000)};
     for (size_t k = 0; k < sizeof seeds / sizeof seeds[0]; k++) {
         rng a, b;
         rng_seed(&a, seeds[k]);
@@ -272,9 +273,19 @@ static void test_below_bounds(void **state)
 {
     (void)state;
     static const uint64_t ns[] = {
-        1, 2, 3, 7, 10, 1000, UINT64_C(0xffffffff), UINT64_C(0x100000000),
-        UINT64_C(0x100000001), UINT64_C(0x8000000000000000), UINT64_C(0x8000000000000001),
-        UINT64_C(0xfffffffffffffffe), UINT64_C(0xffffffffffffffff),
+        1,
+        2,
+        3,
+        7,
+        10,
+        1000,
+        UINT64_C(0xffffffff),
+        UINT64_C(0x100000000),
+        UINT64_C(0x100000001),
+        UINT64_C(0x8000000000000000),
+        UINT64_C(0x8000000000000001),
+        UINT64_C(0xfffffffffffffffe),
+        UINT64_C(0xffffffffffffffff),
     };
     rng r;
     rng_seed(&r, 22);
@@ -289,9 +300,9 @@ static void test_below_bounds(void **state)
         if (ns[k] == 1)
             assert_int_equal(max, 0);
         if (ns[k] <= 3)
-            assert_int_equal(max, ns[k] - 1);  /* every value is reached */
+            assert_int_equal(max, ns[k] - 1); /* every value is reached */
     }
-    assert_int_equal(rng_below(&r, 0), 0);  /* outside the contract, but defined */
+    assert_int_equal(rng_below(&r, 0), 0); /* outside the contract, but defined */
 }
 
 static void test_below_no_modulo_bias(void **state)
@@ -356,7 +367,7 @@ static void test_dist_names(void **state)
     assert_int_equal(d, RNG_NORMAL);
     assert_int_equal(rng_dist_parse(NULL, &d), -1);
     assert_string_equal(rng_dist_name((enum rng_dist)5), "unknown");
-    assert_string_equal(rng_dist_name((enum rng_dist)-1), "unknown");
+    assert_string_equal(rng_dist_name((enum rng_dist) - 1), "unknown");
 }
 
 /* --- rng_draw ------------------------------------------------------------------------ */
@@ -376,18 +387,14 @@ static double draw_case_fn(rng *r, const void *arg)
 static double kurtosis(const draw_case *c)
 {
     switch (c->dist) {
-    case RNG_UNIFORM:
-        return 9.0 / 5.0;
-    case RNG_NORMAL:
-        return 3.0;
-    case RNG_EXPONENTIAL:
-        return 9.0;
+    case RNG_UNIFORM: return 9.0 / 5.0;
+    case RNG_NORMAL: return 3.0;
+    case RNG_EXPONENTIAL: return 9.0;
     case RNG_LOGNORMAL: {
         double w = 1.0 + (c->stddev / c->mean) * (c->stddev / c->mean);
         return w * w * w * w + 2.0 * w * w * w + 3.0 * w * w - 3.0;
     }
-    case RNG_CONSTANT:
-        break;
+    case RNG_CONSTANT: break;
     }
     return 1.0;
 }
@@ -396,14 +403,9 @@ static void test_draw_moments(void **state)
 {
     (void)state;
     static const draw_case cases[] = {
-        {RNG_UNIFORM, 100.0, 20.0},
-        {RNG_UNIFORM, 0.0, 1.0},
-        {RNG_NORMAL, 20e6, 5e6},
-        {RNG_NORMAL, -3.0, 0.5},
-        {RNG_LOGNORMAL, 30e6, 10e6},
-        {RNG_LOGNORMAL, 1.0, 0.5},
-        {RNG_EXPONENTIAL, 5e6, 0.0},
-        {RNG_EXPONENTIAL, 2.0, 123.0}, /* stddev ignored: stddev is the mean */
+        {RNG_UNIFORM, 100.0, 20.0},  {RNG_UNIFORM, 0.0, 1.0},       {RNG_NORMAL, 20e6, 5e6},
+        {RNG_NORMAL, -3.0, 0.5},     {RNG_LOGNORMAL, 30e6, 10e6},   {RNG_LOGNORMAL, 1.0, 0.5},
+        {RNG_EXPONENTIAL, 5e6, 0.0}, {RNG_EXPONENTIAL, 2.0, 123.0}, /* stddev ignored: stddev is the mean */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const draw_case *c = &cases[i];

@@ -3,8 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "strdist.h"
 
@@ -15,10 +15,18 @@ static void test_table(void **state)
         const char *a, *b;
         unsigned d;
     } cases[] = {
-        {"", "", 0},           {"a", "", 1},          {"", "abc", 3},
-        {"stddev", "stddev", 0}, {"stdev", "stddev", 1}, {"endpionts", "endpoints", 1},
-        {"ab", "ba", 1},       {"abc", "cab", 2},     {"kitten", "sitting", 3},
-        {"max_conections", "max_connections", 1}, {"x", "n", 1}, {"ABC", "abc", 3},
+        {"", "", 0},
+        {"a", "", 1},
+        {"", "abc", 3},
+        {"stddev", "stddev", 0},
+        {"stdev", "stddev", 1},
+        {"endpionts", "endpoints", 1},
+        {"ab", "ba", 1},
+        {"abc", "cab", 2},
+        {"kitten", "sitting", 3},
+        {"max_conections", "max_connections", 1},
+        {"x", "n", 1},
+        {"ABC", "abc", 3},
         {"a\0b", "a\0c", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

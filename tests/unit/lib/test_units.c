@@ -18,7 +18,7 @@
 
 static const struct dur_case {
     const char *in;
-    uint64_t def;      /* default unit for a bare number, 0 = none */
+    uint64_t def; /* default unit for a bare number, 0 = none */
     int rc;
     uint64_t want;
 } dur_cases[] = {
@@ -28,7 +28,7 @@ static const struct dur_case {
     {"2m", 0, 0, 120 * SEC},
     {"1h", 0, 0, 3600 * SEC},
     {"500us", 0, 0, 500000},
-    {"1\xC2\xB5s", 0, 0, 1000},                 /* µs */
+    {"1\xC2\xB5s", 0, 0, 1000}, /* µs */
     {"100ns", 0, 0, 100},
     {"0", 0, 0, 0},
     {"0s", 0, 0, 0},
@@ -37,21 +37,21 @@ static const struct dur_case {
     {"1h15m", 0, 0, 4500 * SEC},
     {"1s500ms", 0, 0, 1500 * MS},
     {".5s", 0, 0, 500 * MS},
-    {"0.0000000015s", 0, 0, 2},                 /* 1.5 ns rounds half up */
+    {"0.0000000015s", 0, 0, 2}, /* 1.5 ns rounds half up */
     {"0.0000000014s", 0, 0, 1},
-    {"1.123456789499s", 0, 0, 1123456789},      /* only the 10th digit rounds */
+    {"1.123456789499s", 0, 0, 1123456789}, /* only the 10th digit rounds */
     {"1.1234567895s", 0, 0, 1123456790},
-    {"0.9999999999s", 0, 0, SEC},               /* rounding carries into seconds */
+    {"0.9999999999s", 0, 0, SEC}, /* rounding carries into seconds */
     {"0.5h", 0, 0, 1800 * SEC},
     {"18446744073709551615ns", 0, 0, UINT64_MAX},
     {"18446744073s", 0, 0, 18446744073 * SEC},
     {"5124095h", 0, 0, UINT64_C(5124095) * 3600 * SEC},
     {"10", MS, 0, 10 * MS},
     {"1.5", SEC, 0, 1500 * MS},
-    {"10ms", SEC, 0, 10 * MS},                  /* a unit wins over the default */
+    {"10ms", SEC, 0, 10 * MS}, /* a unit wins over the default */
     /* errors */
     {"", 0, -1, 0},
-    {"10", 0, -1, 0},                           /* bare number without default */
+    {"10", 0, -1, 0}, /* bare number without default */
     {"-1s", 0, -1, 0},
     {"+1s", 0, -1, 0},
     {"-0s", 0, -1, 0},
@@ -69,14 +69,14 @@ static const struct dur_case {
     {"1e3s", 0, -1, 0},
     {"1sm", 0, -1, 0},
     {"1m-1s", 0, -1, 0},
-    {"1m30", SEC, -1, 0},                       /* bare part after a unit */
-    {"18446744073709551616ns", 0, -1, 0},       /* UINT64_MAX + 1 */
+    {"1m30", SEC, -1, 0},                 /* bare part after a unit */
+    {"18446744073709551616ns", 0, -1, 0}, /* UINT64_MAX + 1 */
     {"99999999999999999999999s", 0, -1, 0},
     {"18446744074s", 0, -1, 0},
     {"5124096h", 0, -1, 0},
-    {"18446744073709551615ns1ns", 0, -1, 0},    /* the sum overflows */
+    {"18446744073709551615ns1ns", 0, -1, 0}, /* the sum overflows */
     {"18446744073709551615", SEC, -1, 0},
-    {"1\xC2s", 0, -1, 0},                       /* half a µ */
+    {"1\xC2s", 0, -1, 0}, /* half a µ */
 };
 
 static void test_duration_table(void **state)
@@ -92,7 +92,7 @@ static void test_duration_table(void **state)
         if (rc == 0)
             assert_true(v == c->want);
         else
-            assert_true(v == 12345);            /* output untouched on error */
+            assert_true(v == 12345); /* output untouched on error */
     }
 }
 
@@ -112,31 +112,13 @@ static const struct rate_case {
     int rc;
     double want;
 } rate_cases[] = {
-    {"100/s", 0, 100.0},
-    {"6000/m", 0, 100.0},
-    {"5/ms", 0, 5000.0},
-    {"100", 0, 100.0},
-    {"0.5/s", 0, 0.5},
-    {"36/h", 0, 0.01},
-    {"1/us", 0, 1e6},
-    {"2/ns", 0, 2e9},
-    {"1e3/s", 0, 1000.0},
-    {"0/s", -1, 0},
-    {"0", -1, 0},
-    {"-1/s", -1, 0},
-    {"+1/s", -1, 0},
-    {"/s", -1, 0},
-    {"100/", -1, 0},
-    {"100/x", -1, 0},
-    {"100/ s", -1, 0},
-    {"100 /s", -1, 0},
-    {"100/s/s", -1, 0},
-    {"100/1s", -1, 0},
-    {"abc", -1, 0},
-    {"nan", -1, 0},
-    {"inf/s", -1, 0},
-    {"1e999/s", -1, 0},
-    {"1e308/ns", -1, 0},                       /* finite number, infinite rate */
+    {"100/s", 0, 100.0},  {"6000/m", 0, 100.0}, {"5/ms", 0, 5000.0}, {"100", 0, 100.0},
+    {"0.5/s", 0, 0.5},    {"36/h", 0, 0.01},    {"1/us", 0, 1e6},    {"2/ns", 0, 2e9},
+    {"1e3/s", 0, 1000.0}, {"0/s", -1, 0},       {"0", -1, 0},        {"-1/s", -1, 0},
+    {"+1/s", -1, 0},      {"/s", -1, 0},        {"100/", -1, 0},     {"100/x", -1, 0},
+    {"100/ s", -1, 0},    {"100 /s", -1, 0},    {"100/s/s", -1, 0},  {"100/1s", -1, 0},
+    {"abc", -1, 0},       {"nan", -1, 0},       {"inf/s", -1, 0},    {"1e999/s", -1, 0},
+    {"1e308/ns", -1, 0}, /* finite number, infinite rate */
     {"", -1, 0},
 };
 
@@ -199,27 +181,10 @@ static const struct pct_case {
     int rc;
     double want;
 } pct_cases[] = {
-    {"1%", 0, 0.01},
-    {"0.5%", 0, 0.005},
-    {"0.01", 0, 0.01},
-    {"100%", 0, 1.0},
-    {"250%", 0, 2.5},
-    {"0", 0, 0.0},
-    {"0%", 0, 0.0},
-    {"1", 0, 1.0},
-    {".5", 0, 0.5},
-    {"5", -1, 0},                   /* bare number above 1: refused */
-    {"1.5", -1, 0},
-    {"-1%", -1, 0},
-    {"+1%", -1, 0},
-    {"%", -1, 0},
-    {"", -1, 0},
-    {"1e-2", -1, 0},
-    {"abc%", -1, 0},
-    {"1%%", -1, 0},
-    {"nan%", -1, 0},
-    {"1 %", -1, 0},
-    {"%1", -1, 0},
+    {"1%", 0, 0.01}, {"0.5%", 0, 0.005}, {"0.01", 0, 0.01}, {"100%", 0, 1.0}, {"250%", 0, 2.5}, {"0", 0, 0.0},
+    {"0%", 0, 0.0},  {"1", 0, 1.0},      {".5", 0, 0.5},    {"5", -1, 0}, /* bare number above 1: refused */
+    {"1.5", -1, 0},  {"-1%", -1, 0},     {"+1%", -1, 0},    {"%", -1, 0},     {"", -1, 0},      {"1e-2", -1, 0},
+    {"abc%", -1, 0}, {"1%%", -1, 0},     {"nan%", -1, 0},   {"1 %", -1, 0},   {"%1", -1, 0},
 };
 
 static void test_percent_table(void **state)
@@ -243,33 +208,11 @@ static const struct dbl_case {
     int rc;
     double want;
 } dbl_cases[] = {
-    {"1.5", 0, 1.5},
-    {"-2", 0, -2.0},
-    {"+3", 0, 3.0},
-    {".5", 0, 0.5},
-    {"5.", 0, 5.0},
-    {"1e3", 0, 1000.0},
-    {"1E-3", 0, 0.001},
-    {"-0", 0, 0.0},
-    {"1e-400", 0, 0.0},             /* underflow to zero is still a number */
-    {"", -1, 0},
-    {".", -1, 0},
-    {"-", -1, 0},
-    {"nan", -1, 0},
-    {"NaN", -1, 0},
-    {"inf", -1, 0},
-    {"-Infinity", -1, 0},
-    {"0x1p3", -1, 0},
-    {"1e999", -1, 0},
-    {"-1e999", -1, 0},
-    {"1.5x", -1, 0},
-    {" 1", -1, 0},
-    {"1 ", -1, 0},
-    {"1e", -1, 0},
-    {"1e+", -1, 0},
-    {"e5", -1, 0},
-    {"1,5", -1, 0},
-    {"--1", -1, 0},
+    {"1.5", 0, 1.5},      {"-2", 0, -2.0},  {"+3", 0, 3.0},     {".5", 0, 0.5},    {"5.", 0, 5.0},  {"1e3", 0, 1000.0},
+    {"1E-3", 0, 0.001},   {"-0", 0, 0.0},   {"1e-400", 0, 0.0}, /* underflow to zero is still a number */
+    {"", -1, 0},          {".", -1, 0},     {"-", -1, 0},       {"nan", -1, 0},    {"NaN", -1, 0},  {"inf", -1, 0},
+    {"-Infinity", -1, 0}, {"0x1p3", -1, 0}, {"1e999", -1, 0},   {"-1e999", -1, 0}, {"1.5x", -1, 0}, {" 1", -1, 0},
+    {"1 ", -1, 0},        {"1e", -1, 0},    {"1e+", -1, 0},     {"e5", -1, 0},     {"1,5", -1, 0},  {"--1", -1, 0},
 };
 
 static void test_double_table(void **state)
@@ -289,26 +232,27 @@ static void test_double_table(void **state)
 static const struct fmt_case {
     uint64_t ns;
     const char *want;
-} fmt_cases[] = {
-    {0, "0s"},
-    {1, "1ns"},
-    {999, "999ns"},
-    {1000, "1us"},
-    {1500, "1.5us"},
-    {9999, "10us"},
-    {812345, "812us"},
-    {999499, "999us"},
-    {999500, "1ms"},                /* rounding reaches the next unit */
-    {1000000, "1ms"},
-    {20345678, "20.3ms"},
-    {20350000, "20.4ms"},
-    {1250000000, "1.25s"},
-    {1005000000, "1.01s"},
-    {59996000000, "1m"},
-    {90 * SEC, "1.5m"},
-    {3600 * SEC, "1h"},
-    {3723 * SEC, "1.03h"},
-    {UINT64_MAX, "5124096h"},
+} fmt_cases[] =
+    {
+        {0, "0s"},
+        {1, "1ns"},
+        {999, "999ns"},
+        {1000, "1us"},
+        {1500, "1.5us"},
+        {9999, "10us"},
+        {812345, "812us"},
+        {999499, "999us"},
+        {999500, "1ms"}, /* rounding reaches the next unit */
+        {1000000, "1ms"},
+        {20345678, "20.3ms"},
+        {20350000, "20.4ms"},
+        {1250000000, "1.25s"},
+        {1005000000, "1.01s"},
+        {59996000000, "1m"},
+        {90 * SEC, "1.5m"},
+        {3600 * SEC, "1h"},
+        {3723 * SEC, "1.03h"},
+        {UINT64_MAX, "5124096h"},
 };
 
 static void test_format_duration_table(void **state)
@@ -330,7 +274,7 @@ static void test_format_duration_truncates(void **state)
     units_format_duration(1250000000, out, sizeof out);
     assert_string_equal(out, "1.2");
     char none[2] = "q";
-    units_format_duration(5, none, 0);            /* nothing written */
+    units_format_duration(5, none, 0); /* nothing written */
     assert_int_equal(none[0], 'q');
 }
 
@@ -368,8 +312,8 @@ static const struct hp_case {
     {"[fe80::1%eth0]:80", 64, 0, "fe80::1%eth0", 80},
     {"localhost:0", 64, 0, "localhost", 0},
     {"h:65535", 64, 0, "h", 65535},
-    {"abcd:1", 5, 0, "abcd", 1},                /* exactly fits with its NUL */
-    {"abcd:1", 4, -1, NULL, 0},                 /* one byte short */
+    {"abcd:1", 5, 0, "abcd", 1}, /* exactly fits with its NUL */
+    {"abcd:1", 4, -1, NULL, 0},  /* one byte short */
     {"h:65536", 64, -1, NULL, 0},
     {"h:99999999999999999999", 64, -1, NULL, 0},
     {"h:", 64, -1, NULL, 0},

@@ -34,24 +34,22 @@ static void put(out *o, const char *s, size_t n)
 }
 
 /* Compact rendering: ~ null, "x" quoted scalar, x plain scalar, [a,b], {k:v,k:v}. */
-static void render(out *o, const yt_node *n)
+static void render(out *o, const yamltree_node *n)
 {
     if (!n) {
         put(o, "(none)", 6);
         return;
     }
     switch (n->kind) {
-    case YT_NULL:
-        put(o, "~", 1);
-        break;
-    case YT_SCALAR:
+    case YAMLTREE_NULL: put(o, "~", 1); break;
+    case YAMLTREE_SCALAR:
         if (n->quoted)
             put(o, "\"", 1);
         put(o, n->str, n->len);
         if (n->quoted)
             put(o, "\"", 1);
         break;
-    case YT_SEQ:
+    case YAMLTREE_SEQ:
         put(o, "[", 1);
         for (size_t i = 0; i < n->n; i++) {
             if (i)
@@ -60,7 +58,7 @@ static void render(out *o, const yt_node *n)
         }
         put(o, "]", 1);
         break;
-    case YT_MAP:
+    case YAMLTREE_MAP:
         put(o, "{", 1);
         for (size_t i = 0; i < n->n; i++) {
             if (i)
@@ -74,7 +72,7 @@ static void render(out *o, const yt_node *n)
     }
 }
 
-static const char *render_doc(const yt_doc *d)
+static const char *render_doc(const yamltree_doc *d)
 {
     static out o;
     o.n = 0;
@@ -84,10 +82,10 @@ static const char *render_doc(const yt_doc *d)
 }
 
 /* Loads text (length from strlen unless len given) and expects success. */
-static void load_ok(yt_doc *d, const char *text, size_t len)
+static void load_ok(yamltree_doc *d, const char *text, size_t len)
 {
-    yt_error e = {{0}};
-    int rc = yt_load_string(d, "t.yaml", text, len ? len : strlen(text), &e);
+    yamltree_error e = {{0}};
+    int rc = yamltree_load_string(d, "t.yaml", text, len ? len : strlen(text), &e);
     if (rc != 0)
         print_error("unexpected error: %s\n", e.msg);
     assert_int_equal(rc, 0);
@@ -95,41 +93,37 @@ static void load_ok(yt_doc *d, const char *text, size_t len)
 
 /* ---- valid documents ---------------------------------------------------------- */
 
-static const char msdemo_yaml[] =
-    "listen: 0.0.0.0:8080\n"
-    "workers: 0\n"
-    "seed: 42\n"
-    "drain_timeout: 10s\n"
-    "limits: {max_connections: 10000, max_header_bytes: 8192, header_timeout: 10s}\n"
-    "endpoints:\n"
-    "  - path: /B\n"
-    "    body: \"*****BETA*****\"\n"
-    "    delay: {dist: normal, mean: 20ms, stddev: 5ms, n: 1000}\n"
-    "    errors: {rate: 0.01, status: 500}\n";
+static const char msdemo_yaml[] = "listen: 0.0.0.0:8080\n"
+                                  "workers: 0\n"
+                                  "seed: 42\n"
+                                  "drain_timeout: 10s\n"
+                                  "limits: {max_connections: 10000, max_header_bytes: 8192, header_timeout: 10s}\n"
+                                  "endpoints:\n"
+                                  "  - path: /B\n"
+                                  "    body: \"*****BETA*****\"\n"
+                                  "    delay: {dist: normal, mean: 20ms, stddev: 5ms, n: 1000}\n"
+                                  "    errors: {rate: 0.01, status: 500}\n";
 
-static const char plan_yaml[] =
-    "name: ms-demo\n"
-    "target: http://127.0.0.1:8080\n"
-    "scenarios:\n"
-    "  - name: arrivals\n"
-    "    model: open\n"
-    "    stages: [{rate: 100/s, duration: 20s}, {rate: 300/s, duration: 40s}]\n"
-    "thresholds:\n"
-    "  \"*\": [\"p95 < 250ms\", \"error_rate < 1%\"]\n";
+static const char plan_yaml[] = "name: ms-demo\n"
+                                "target: http://127.0.0.1:8080\n"
+                                "scenarios:\n"
+                                "  - name: arrivals\n"
+                                "    model: open\n"
+                                "    stages: [{rate: 100/s, duration: 20s}, {rate: 300/s, duration: 40s}]\n"
+                                "thresholds:\n"
+                                "  \"*\": [\"p95 < 250ms\", \"error_rate < 1%\"]\n";
 
 static const struct ok_case {
     const char *in;
     const char *want;
 } ok_cases[] = {
-    {msdemo_yaml,
-     "{listen:0.0.0.0:8080,workers:0,seed:42,drain_timeout:10s,"
-     "limits:{max_connections:10000,max_header_bytes:8192,header_timeout:10s},"
-     "endpoints:[{path:/B,body:\"*****BETA*****\",delay:{dist:normal,mean:20ms,stddev:5ms,n:1000},"
-     "errors:{rate:0.01,status:500}}]}"},
-    {plan_yaml,
-     "{name:ms-demo,target:http://127.0.0.1:8080,scenarios:[{name:arrivals,model:open,"
-     "stages:[{rate:100/s,duration:20s},{rate:300/s,duration:40s}]}],"
-     "thresholds:{\"*\":[\"p95 < 250ms\",\"error_rate < 1%\"]}}"},
+    {msdemo_yaml, "{listen:0.0.0.0:8080,workers:0,seed:42,drain_timeout:10s,"
+                  "limits:{max_connections:10000,max_header_bytes:8192,header_timeout:10s},"
+                  "endpoints:[{path:/B,body:\"*****BETA*****\",delay:{dist:normal,mean:20ms,stddev:5ms,n:1000},"
+                  "errors:{rate:0.01,status:500}}]}"},
+    {plan_yaml, "{name:ms-demo,target:http://127.0.0.1:8080,scenarios:[{name:arrivals,model:open,"
+                "stages:[{rate:100/s,duration:20s},{rate:300/s,duration:40s}]}],"
+                "thresholds:{\"*\":[\"p95 < 250ms\",\"error_rate < 1%\"]}}"},
     /* empty and null documents have no root */
     {"", "(none)"},
     {"# only a comment\n", "(none)"},
@@ -142,8 +136,7 @@ static const struct ok_case {
      "{a:~,b:~,c:~,d:~,e:~,f:\"null\",g:~,h:\"\"}"},
     {"[~, null, '']", "[~,~,\"\"]"},
     /* quoting and tags */
-    {"a: \"1\"\nb: '2'\nc: 3\nd: !!str 4\ne: ! 5\nf: !!int 6\n",
-     "{a:\"1\",b:\"2\",c:3,d:\"4\",e:\"5\",f:6}"},
+    {"a: \"1\"\nb: '2'\nc: 3\nd: !!str 4\ne: ! 5\nf: !!int 6\n", "{a:\"1\",b:\"2\",c:3,d:\"4\",e:\"5\",f:6}"},
     {"\"quoted key\": 1\n'~': 2\nnull: 3\n\"\": 4\n", "{\"quoted key\":1,\"~\":2,null:3,\"\":4}"},
     {"a: |\n  x\n  y\nb: >\n  p\n  q\n", "{a:\"x\ny\n\",b:\"p q\n\"}"},
     {"a: \"tab\\there \\u00e9\"\n", "{a:\"tab\there \xC3\xA9\"}"},
@@ -151,31 +144,33 @@ static const struct ok_case {
     {"{a: [1, {b: c}], d: []}", "{a:[1,{b:c}],d:[]}"},
     {"--- \na: 1\n...\n", "{a:1}"},
     {"%YAML 1.1\n---\na: 1\n", "{a:1}"},
-    {"\xEF\xBB\xBF" "a: 1\nb: 2\n", "{a:1,b:2}"},                 /* UTF-8 BOM */
+    {"\xEF\xBB\xBF"
+     "a: 1\nb: 2\n",
+     "{a:1,b:2}"}, /* UTF-8 BOM */
     {"a: 1\r\nb:\r\n  - x\r\n", "{a:1,b:[x]}"},
     {"- a\n- - b\n  - c\n-\n", "[a,[b,c],~]"},
     {"a: {}\nb: []\n", "{a:{},b:[]}"},
     /* anchors and aliases */
     {"base: &b {x: 1}\nuse: *b\n", "{base:{x:1},use:{x:1}}"},
-    {"a: &x 1\nb: &x 2\nc: *x\n", "{a:1,b:2,c:2}"},           /* latest definition wins */
-    {"a: &x [&x 1, *x]\nb: *x\n", "{a:[1,1],b:1}"},            /* inner redefinition */
-    {"k: &k name\n*k : v\n", "{k:name,name:v}"},               /* alias as a key */
+    {"a: &x 1\nb: &x 2\nc: *x\n", "{a:1,b:2,c:2}"}, /* latest definition wins */
+    {"a: &x [&x 1, *x]\nb: *x\n", "{a:[1,1],b:1}"}, /* inner redefinition */
+    {"k: &k name\n*k : v\n", "{k:name,name:v}"},    /* alias as a key */
     {"n: &n ~\nv: *n\n", "{n:~,v:~}"},
     /* merge keys: explicit keys win, earlier sources win over later ones */
     {"d: &d {dist: normal, mean: 20ms}\ne:\n  <<: *d\n  mean: 30ms\n",
      "{d:{dist:normal,mean:20ms},e:{mean:30ms,dist:normal}}"},
     {"a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc: {<<: [*a, *b], w: 0}\n",
      "{a:{x:1,y:1},b:{y:2,z:2},c:{w:0,x:1,y:1,z:2}}"},
-    {"\"<<\": 1\n", "{\"<<\":1}"},                             /* quoted: an ordinary key */
+    {"\"<<\": 1\n", "{\"<<\":1}"}, /* quoted: an ordinary key */
 };
 
 static void test_valid_table(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N(ok_cases); i++) {
-        yt_doc d;
-        yt_error e = {{0}};
-        int rc = yt_load_string(&d, "t.yaml", ok_cases[i].in, strlen(ok_cases[i].in), &e);
+        yamltree_doc d;
+        yamltree_error e = {{0}};
+        int rc = yamltree_load_string(&d, "t.yaml", ok_cases[i].in, strlen(ok_cases[i].in), &e);
         if (rc != 0)
             print_error("case %zu: %s\n", i, e.msg);
         assert_int_equal(rc, 0);
@@ -184,71 +179,74 @@ static void test_valid_table(void **state)
             print_error("case %zu:\n got  %s\n want %s\n", i, got, ok_cases[i].want);
         assert_string_equal(got, ok_cases[i].want);
         assert_string_equal(d.file, "t.yaml");
-        yt_free(&d);
+        yamltree_fini(&d);
         assert_null(d.root);
-        yt_free(&d);                         /* twice is harmless */
+        yamltree_fini(&d); /* twice is harmless */
     }
 }
 
 static void test_positions(void **state)
 {
     (void)state;
-    yt_doc d;
+    yamltree_doc d;
     load_ok(&d, msdemo_yaml, 0);
-    const yt_node *r = d.root;
+    const yamltree_node *r = d.root;
     assert_int_equal(r->line, 1);
     assert_int_equal(r->col, 1);
-    const yt_node *lim = yt_get(r, "limits");
+    const yamltree_node *lim = yamltree_get(r, "limits");
     assert_int_equal(lim->line, 5);
     assert_int_equal(lim->col, 9);
-    const yt_node *k = yt_get_key(lim, "header_timeout");
+    const yamltree_node *k = yamltree_get_key(lim, "header_timeout");
     assert_int_equal(k->line, 5);
     assert_int_equal(k->col, 58);
-    const yt_node *v = yt_get(lim, "header_timeout");
+    const yamltree_node *v = yamltree_get(lim, "header_timeout");
     assert_int_equal(v->line, 5);
     assert_int_equal(v->col, 74);
-    const yt_node *eps = yt_get(r, "endpoints");
-    assert_int_equal(eps->kind, YT_SEQ);
+    const yamltree_node *eps = yamltree_get(r, "endpoints");
+    assert_int_equal(eps->kind, YAMLTREE_SEQ);
     assert_int_equal(eps->n, 1);
-    const yt_node *body = yt_get(eps->items[0], "body");
+    const yamltree_node *body = yamltree_get(eps->items[0], "body");
     assert_int_equal(body->line, 8);
     assert_int_equal(body->col, 11);
     assert_true(body->quoted);
     assert_int_equal(body->len, 14);
-    yt_free(&d);
+    yamltree_fini(&d);
 
     /* A UTF-8 BOM is not a column. */
-    load_ok(&d, "\xEF\xBB\xBF" "ab: 1\n", 0);
+    load_ok(&d,
+            "\xEF\xBB\xBF"
+            "ab: 1\n",
+            0);
     assert_int_equal(d.root->col, 1);
-    assert_int_equal(yt_get(d.root, "ab")->col, 5);
-    yt_free(&d);
+    assert_int_equal(yamltree_get(d.root, "ab")->col, 5);
+    yamltree_fini(&d);
 
     /* An alias node carries the alias's position, not the anchor's. */
     load_ok(&d, "a: &x {k: 1}\nbb: *x\n", 0);
-    const yt_node *b = yt_get(d.root, "bb");
+    const yamltree_node *b = yamltree_get(d.root, "bb");
     assert_int_equal(b->line, 2);
     assert_int_equal(b->col, 5);
-    assert_int_equal(b->kind, YT_MAP);
-    assert_string_equal(yt_get(b, "k")->str, "1");
-    yt_free(&d);
+    assert_int_equal(b->kind, YAMLTREE_MAP);
+    assert_string_equal(yamltree_get(b, "k")->str, "1");
+    yamltree_fini(&d);
 }
 
 static void test_get(void **state)
 {
     (void)state;
-    yt_doc d;
+    yamltree_doc d;
     load_ok(&d, "a: 1\nab: 2\n\"\": 3\n", 0);
-    assert_string_equal(yt_get(d.root, "a")->str, "1");
-    assert_string_equal(yt_get(d.root, "ab")->str, "2");
-    assert_string_equal(yt_get(d.root, "")->str, "3");
-    assert_null(yt_get(d.root, "b"));
-    assert_null(yt_get(d.root, "a "));
-    assert_null(yt_get(d.root, NULL));
-    assert_null(yt_get(NULL, "a"));
-    assert_null(yt_get(yt_get(d.root, "a"), "a"));   /* not a mapping */
-    assert_int_equal(yt_get_key(d.root, "ab")->line, 2);
-    assert_null(yt_get_key(d.root, "zz"));
-    yt_free(&d);
+    assert_string_equal(yamltree_get(d.root, "a")->str, "1");
+    assert_string_equal(yamltree_get(d.root, "ab")->str, "2");
+    assert_string_equal(yamltree_get(d.root, "")->str, "3");
+    assert_null(yamltree_get(d.root, "b"));
+    assert_null(yamltree_get(d.root, "a "));
+    assert_null(yamltree_get(d.root, NULL));
+    assert_null(yamltree_get(NULL, "a"));
+    assert_null(yamltree_get(yamltree_get(d.root, "a"), "a")); /* not a mapping */
+    assert_int_equal(yamltree_get_key(d.root, "ab")->line, 2);
+    assert_null(yamltree_get_key(d.root, "zz"));
+    yamltree_fini(&d);
 }
 
 /* ---- errors: exact messages with positions -------------------------------------- */
@@ -266,7 +264,7 @@ static char *nested(unsigned depth)
 
 static const struct err_case {
     const char *in;
-    size_t len;                 /* 0 = strlen */
+    size_t len; /* 0 = strlen */
     const char *want;
 } err_cases[] = {
     /* syntax errors from libyaml, with its problem and context */
@@ -278,12 +276,13 @@ static const struct err_case {
     {"a: b: c\n", 0, "t.yaml:1:5: mapping values are not allowed in this context"},
     {"- a\nb: 1\n", 0,
      "t.yaml:2:1: did not find expected '-' indicator (while parsing a block collection at line 1, column 1)"},
-    {"{a: 1", 0,                /* libyaml puts the end of an unterminated line on the next */
+    {"{a: 1", 0, /* libyaml puts the end of an unterminated line on the next */
      "t.yaml:2:1: did not find expected ',' or '}' (while parsing a flow mapping at line 1, column 1)"},
     {"a:\tb\n\tc: 1", 0,
      "t.yaml:2:1: found a tab character that violates indentation (while scanning a plain scalar at line 1, column 4)"},
     {"{: 1}", 0, "t.yaml:1:2: did not find expected node content (while parsing a flow node at line 1, column 2)"},
-    {"a: &", 0, "t.yaml:1:5: did not find expected alphabetic or numeric character (while scanning an anchor at line 1, column 4)"},
+    {"a: &", 0,
+     "t.yaml:1:5: did not find expected alphabetic or numeric character (while scanning an anchor at line 1, column 4)"},
     /* duplicate keys: at the duplicate, naming the first */
     {"a: 1\nb: 2\na: 3\n", 0, "t.yaml:3:1: duplicate key \"a\" (first defined at line 1, column 1)"},
     {"x:\n  {a: 1, b: 2, a: 3}\n", 0, "t.yaml:2:16: duplicate key \"a\" (first defined at line 2, column 4)"},
@@ -317,13 +316,15 @@ static const struct err_case {
     {"a: \x01\n", 0, "t.yaml:1:4: control characters are not allowed (0x01)"},
     {"a: \xC3\xA9\x1B\n", 0, "t.yaml:1:5: control characters are not allowed (0x1B)"},
     {"a: 1\r\nb: 2\rc: \x02\n", 0, "t.yaml:3:4: control characters are not allowed (0x02)"},
-    {"a: 1\xC2\x85" "b: \x01\n", 0, "t.yaml:2:4: control characters are not allowed (0x01)"}, /* NEL */
+    {"a: 1\xC2\x85"
+     "b: \x01\n",
+     0, "t.yaml:2:4: control characters are not allowed (0x01)"}, /* NEL */
     {"a: \"x\\0y\"\n", 0, "t.yaml:1:4: NUL character in string"},
     {"a: \"\\x00\"\n", 0, "t.yaml:1:4: NUL character in string"},
     /* invalid UTF-8 */
     {"a: \xFF\n", 0, "t.yaml:1:4: invalid leading UTF-8 octet (0xFF)"},
     {"a: \xC3", 0, "t.yaml:1:4: incomplete UTF-8 octet sequence"},
-    {"a: \xC3(\n", 0, "t.yaml:1:5: invalid trailing UTF-8 octet (0x28)"},   /* at the bad byte */
+    {"a: \xC3(\n", 0, "t.yaml:1:5: invalid trailing UTF-8 octet (0x28)"}, /* at the bad byte */
     {"a: \xED\xA0\x80\n", 0, "t.yaml:1:4: invalid Unicode character (0xD800)"},
 };
 
@@ -332,17 +333,17 @@ static void test_error_table(void **state)
     (void)state;
     for (size_t i = 0; i < N(err_cases); i++) {
         const struct err_case *c = &err_cases[i];
-        yt_doc d;
-        yt_error e;
+        yamltree_doc d;
+        yamltree_error e;
         memset(&e, 0, sizeof e);
-        int rc = yt_load_string(&d, "t.yaml", c->in, c->len ? c->len : strlen(c->in), &e);
+        int rc = yamltree_load_string(&d, "t.yaml", c->in, c->len ? c->len : strlen(c->in), &e);
         if (rc != -1 || strcmp(e.msg, c->want) != 0)
             print_error("case %zu: rc %d\n got  %s\n want %s\n", i, rc, e.msg, c->want);
         assert_int_equal(rc, -1);
         assert_string_equal(e.msg, c->want);
         assert_null(d.root);
         assert_null(d.arena);
-        yt_free(&d);
+        yamltree_fini(&d);
     }
 }
 
@@ -357,9 +358,9 @@ static void test_nul_everywhere(void **state)
     for (size_t i = 0; i < len; i++) {
         memcpy(s, msdemo_yaml, len);
         s[i] = '\0';
-        yt_doc d;
-        yt_error e = {{0}};
-        assert_int_equal(yt_load_string(&d, "t.yaml", s, len, &e), -1);
+        yamltree_doc d;
+        yamltree_error e = {{0}};
+        assert_int_equal(yamltree_load_string(&d, "t.yaml", s, len, &e), -1);
         unsigned line, col;
         assert_int_equal(sscanf(e.msg, "t.yaml:%u:%u: ", &line, &col), 2);
         assert_true(line >= 1 && col >= 1);
@@ -375,10 +376,10 @@ static void test_every_prefix(void **state)
     for (size_t k = 0; k < N(docs); k++) {
         size_t len = strlen(docs[k]);
         for (size_t i = 0; i <= len; i++) {
-            yt_doc d;
-            yt_error e = {{0}};
-            if (yt_load_string(&d, "t.yaml", docs[k], i, &e) == 0) {
-                yt_free(&d);
+            yamltree_doc d;
+            yamltree_error e = {{0}};
+            if (yamltree_load_string(&d, "t.yaml", docs[k], i, &e) == 0) {
+                yamltree_fini(&d);
                 continue;
             }
             unsigned line, col;
@@ -394,35 +395,33 @@ static void test_every_prefix(void **state)
 static void test_billion_laughs(void **state)
 {
     (void)state;
-    static const char bomb[] =
-        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-        "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
-        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
-        "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
-        "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
-        "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
-        "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
-    yt_doc d;
-    yt_error e = {{0}};
-    assert_int_equal(yt_load_string(&d, "t.yaml", bomb, strlen(bomb), &e), -1);
+    static const char bomb[] = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                               "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                               "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                               "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                               "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                               "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                               "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+                               "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+                               "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+    yamltree_doc d;
+    yamltree_error e = {{0}};
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", bomb, strlen(bomb), &e), -1);
     /* a..d hold 11 + 111 + 1111 + 11111 nodes (+ keys): 12348 nodes before e; each *d
      * adds 11111, so the 8th *d of e passes 100000. */
     assert_string_equal(e.msg, "t.yaml:5:36: alias \"d\" expands the document beyond 100000 nodes");
 
     /* The same shape one level smaller is fine and fully expanded. */
-    static const char small[] =
-        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
-        "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
+    static const char small[] = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                                "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                                "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                                "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n";
     load_ok(&d, small, 0);
-    const yt_node *dn = yt_get(d.root, "d");
+    const yamltree_node *dn = yamltree_get(d.root, "d");
     assert_int_equal(dn->n, 10);
     assert_int_equal(dn->items[9]->items[9]->items[9]->n, 10);
     assert_string_equal(dn->items[9]->items[9]->items[9]->items[9]->str, "x");
-    yt_free(&d);
+    yamltree_fini(&d);
 }
 
 static void test_merge_bomb(void **state)
@@ -439,32 +438,32 @@ static void test_merge_bomb(void **state)
     put(&o, "}\nl:\n", 5);
     for (int i = 0; i < 200; i++)
         put(&o, "  - {<<: *a}\n", 13);
-    yt_doc d;
-    yt_error e = {{0}};
-    assert_int_equal(yt_load_string(&d, "t.yaml", o.s, o.n, &e), -1);
+    yamltree_doc d;
+    yamltree_error e = {{0}};
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", o.s, o.n, &e), -1);
     assert_non_null(strstr(e.msg, "alias \"a\" expands the document beyond 100000 nodes"));
 }
 
 static void test_depth_limit(void **state)
 {
     (void)state;
-    yt_doc d;
-    yt_error e = {{0}};
+    yamltree_doc d;
+    yamltree_error e = {{0}};
     char *ok = nested(64), *deep = nested(65), *huge = nested(100000);
 
     load_ok(&d, ok, 0);
-    yt_free(&d);
+    yamltree_fini(&d);
     /* A scalar counts as a level too: 63 sequences around it are the most. */
     char s63[200], s64[200];
     snprintf(s63, sizeof s63, "%.63sx%.63s", deep, deep + 65);
     snprintf(s64, sizeof s64, "%.64sx%.64s", deep, deep + 65);
     load_ok(&d, s63, 0);
-    yt_free(&d);
-    assert_int_equal(yt_load_string(&d, "t.yaml", s64, strlen(s64), &e), -1);
+    yamltree_fini(&d);
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", s64, strlen(s64), &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:65: nesting deeper than 64 levels");
-    assert_int_equal(yt_load_string(&d, "t.yaml", deep, strlen(deep), &e), -1);
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", deep, strlen(deep), &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:65: nesting deeper than 64 levels");
-    assert_int_equal(yt_load_string(&d, "t.yaml", huge, strlen(huge), &e), -1);
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", huge, strlen(huge), &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:65: nesting deeper than 64 levels");
 
     /* Depth through an alias: a 40-deep anchor used 30 levels down. */
@@ -473,11 +472,11 @@ static void test_depth_limit(void **state)
     put(&o, "- &x ", 5);
     put(&o, forty, strlen(forty));
     put(&o, "\n- ", 3);
-    put(&o, thirty, 30);                      /* 1 + 30 levels, the alias at 32 */
+    put(&o, thirty, 30); /* 1 + 30 levels, the alias at 32 */
     put(&o, "*x", 2);
     put(&o, thirty + 30, 30);
     put(&o, "\n", 1);
-    assert_int_equal(yt_load_string(&d, "t.yaml", o.s, o.n, &e), -1);
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", o.s, o.n, &e), -1);
     assert_string_equal(e.msg, "t.yaml:2:33: alias \"x\" nests deeper than 64 levels");
     free(ok);
     free(deep);
@@ -489,18 +488,18 @@ static void test_depth_limit(void **state)
 static void test_size_limits(void **state)
 {
     (void)state;
-    yt_doc d;
-    yt_error e = {{0}};
+    yamltree_doc d;
+    yamltree_error e = {{0}};
     size_t big = ((size_t)4 << 20) + 1;
     char *s = malloc(big);
     assert_non_null(s);
-    memset(s, '#', big);                      /* a giant comment */
-    assert_int_equal(yt_load_string(&d, "t.yaml", s, big, &e), -1);
+    memset(s, '#', big); /* a giant comment */
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", s, big, &e), -1);
     assert_string_equal(e.msg, "t.yaml: input too large (4194305 bytes, limit 4194304)");
     s[0] = '\n';
-    assert_int_equal(yt_load_string(&d, "t.yaml", s, big - 1, &e), 0);   /* exactly at the limit */
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", s, big - 1, &e), 0); /* exactly at the limit */
     assert_null(d.root);
-    yt_free(&d);
+    yamltree_fini(&d);
 
     /* Too many plain nodes: 100000 sequence items plus the sequence itself. */
     size_t n = 100000;
@@ -509,11 +508,11 @@ static void test_size_limits(void **state)
         memcpy(s + len, "- 1\n", 4);
         len += 4;
     }
-    assert_int_equal(yt_load_string(&d, "t.yaml", s, len, &e), -1);
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", s, len, &e), -1);
     assert_string_equal(e.msg, "t.yaml:100000:3: document has more than 100000 nodes");
-    assert_int_equal(yt_load_string(&d, "t.yaml", s, len - 4, &e), 0);
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", s, len - 4, &e), 0);
     assert_int_equal(d.root->n, n - 1);
-    yt_free(&d);
+    yamltree_fini(&d);
     free(s);
 }
 
@@ -524,8 +523,8 @@ static void test_load_file(void **state)
     (void)state;
     char dir[] = "/tmp/test_yamltree.XXXXXX";
     char path[128];
-    yt_doc d;
-    yt_error e = {{0}};
+    yamltree_doc d;
+    yamltree_error e = {{0}};
 
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/plan.yaml", dir);
@@ -533,7 +532,7 @@ static void test_load_file(void **state)
     assert_non_null(f);
     fputs("target: x\nstages: [1, 2\n", f);
     fclose(f);
-    assert_int_equal(yt_load_file(&d, path, &e), -1);
+    assert_int_equal(yamltree_load_file(&d, path, &e), -1);
     char want[256];
     snprintf(want, sizeof want,
              "%s:3:1: did not find expected ',' or ']' (while parsing a flow sequence at line 2, column 9)", path);
@@ -543,17 +542,17 @@ static void test_load_file(void **state)
     assert_non_null(f);
     fputs(plan_yaml, f);
     fclose(f);
-    assert_int_equal(yt_load_file(&d, path, &e), 0);
+    assert_int_equal(yamltree_load_file(&d, path, &e), 0);
     assert_string_equal(d.file, path);
-    assert_string_equal(yt_get(d.root, "name")->str, "ms-demo");
-    yt_free(&d);
+    assert_string_equal(yamltree_get(d.root, "name")->str, "ms-demo");
+    yamltree_fini(&d);
 
     snprintf(path, sizeof path, "%s/missing.yaml", dir);
-    assert_int_equal(yt_load_file(&d, path, &e), -1);
+    assert_int_equal(yamltree_load_file(&d, path, &e), -1);
     snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(ENOENT));
     assert_string_equal(e.msg, want);
 
-    assert_int_equal(yt_load_file(&d, dir, &e), -1);  /* a directory */
+    assert_int_equal(yamltree_load_file(&d, dir, &e), -1); /* a directory */
     snprintf(want, sizeof want, "%s: read error: %s", dir, strerror(EISDIR));
     assert_string_equal(e.msg, want);
 
@@ -563,7 +562,7 @@ static void test_load_file(void **state)
     for (int i = 0; i < (4 << 20) / 64 + 1; i++)
         fprintf(f, "%063d\n", 0);
     fclose(f);
-    assert_int_equal(yt_load_file(&d, path, &e), -1);
+    assert_int_equal(yamltree_load_file(&d, path, &e), -1);
     snprintf(want, sizeof want, "%s: input too large (limit 4194304 bytes)", path);
     assert_string_equal(e.msg, want);
     unlink(path);
@@ -572,7 +571,7 @@ static void test_load_file(void **state)
     rmdir(dir);
 }
 
-/* ---- yt_check_keys -------------------------------------------------------------- */
+/* ---- yamltree_check_keys -------------------------------------------------------------- */
 
 static const char *const top_keys[] = {"listen", "workers", "seed", "endpoints", "n", NULL};
 
@@ -604,44 +603,55 @@ static void test_check_keys_table(void **state)
 {
     (void)state;
     for (size_t i = 0; i < N(keys_cases); i++) {
-        yt_doc d;
-        yt_error e;
+        yamltree_doc d;
+        yamltree_error e;
         memset(&e, 0, sizeof e);
         load_ok(&d, keys_cases[i].in, 0);
-        int rc = yt_check_keys(&d, d.root, top_keys, &e);
+        int rc = yamltree_check_keys(&d, d.root, top_keys, &e);
         if (rc != keys_cases[i].rc || strcmp(e.msg, keys_cases[i].want) != 0)
             print_error("case %zu: rc %d\n got  %s\n want %s\n", i, rc, e.msg, keys_cases[i].want);
         assert_int_equal(rc, keys_cases[i].rc);
         assert_string_equal(e.msg, keys_cases[i].want);
-        yt_free(&d);
+        yamltree_fini(&d);
     }
 }
 
 static void test_check_keys_edges(void **state)
 {
     (void)state;
-    yt_doc d;
-    yt_error e = {{0}};
+    yamltree_doc d;
+    yamltree_error e = {{0}};
     static const char *const none[] = {NULL};
-    static const char *const many[] = {
-        "aaaaaaaaaaaaaaaaaaaa1", "aaaaaaaaaaaaaaaaaaaa2", "aaaaaaaaaaaaaaaaaaaa3", "aaaaaaaaaaaaaaaaaaaa4",
-        "aaaaaaaaaaaaaaaaaaaa5", "aaaaaaaaaaaaaaaaaaaa6", "aaaaaaaaaaaaaaaaaaaa7", "aaaaaaaaaaaaaaaaaaaa8",
-        "aaaaaaaaaaaaaaaaaaaa9", "aaaaaaaaaaaaaaaaaaab0", "aaaaaaaaaaaaaaaaaaab1", "aaaaaaaaaaaaaaaaaaab2",
-        "aaaaaaaaaaaaaaaaaaab3", "aaaaaaaaaaaaaaaaaaab4", "aaaaaaaaaaaaaaaaaaab5", "aaaaaaaaaaaaaaaaaaab6",
-        NULL};
+    static const char *const many[] = {"aaaaaaaaaaaaaaaaaaaa1",
+                                       "aaaaaaaaaaaaaaaaaaaa2",
+                                       "aaaaaaaaaaaaaaaaaaaa3",
+                                       "aaaaaaaaaaaaaaaaaaaa4",
+                                       "aaaaaaaaaaaaaaaaaaaa5",
+                                       "aaaaaaaaaaaaaaaaaaaa6",
+                                       "aaaaaaaaaaaaaaaaaaaa7",
+                                       "aaaaaaaaaaaaaaaaaaaa8",
+                                       "aaaaaaaaaaaaaaaaaaaa9",
+                                       "aaaaaaaaaaaaaaaaaaab0",
+                                       "aaaaaaaaaaaaaaaaaaab1",
+                                       "aaaaaaaaaaaaaaaaaaab2",
+                                       "aaaaaaaaaaaaaaaaaaab3",
+                                       "aaaaaaaaaaaaaaaaaaab4",
+                                       "aaaaaaaaaaaaaaaaaaab5",
+                                       "aaaaaaaaaaaaaaaaaaab6",
+                                       NULL};
 
     load_ok(&d, "k: [1]\n", 0);
-    assert_int_equal(yt_check_keys(&d, NULL, top_keys, &e), 0);          /* absent map */
-    assert_int_equal(yt_check_keys(&d, yt_get(d.root, "k"), top_keys, &e), -1);
+    assert_int_equal(yamltree_check_keys(&d, NULL, top_keys, &e), 0); /* absent map */
+    assert_int_equal(yamltree_check_keys(&d, yamltree_get(d.root, "k"), top_keys, &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:4: expected a mapping, found a sequence");
-    assert_int_equal(yt_check_keys(&d, d.root, none, &e), -1);
+    assert_int_equal(yamltree_check_keys(&d, d.root, none, &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:1: unknown key \"k\"");
-    assert_int_equal(yt_check_keys(&d, d.root, NULL, &e), -1);
+    assert_int_equal(yamltree_check_keys(&d, d.root, NULL, &e), -1);
     assert_string_equal(e.msg, "t.yaml:1:1: unknown key \"k\"");
-    assert_int_equal(yt_check_keys(&d, d.root, many, &e), -1);          /* list too long to show */
+    assert_int_equal(yamltree_check_keys(&d, d.root, many, &e), -1); /* list too long to show */
     assert_string_equal(e.msg, "t.yaml:1:1: unknown key \"k\"");
-    assert_int_equal(yt_check_keys(&d, d.root, top_keys, NULL), -1);    /* no error buffer */
-    yt_free(&d);
+    assert_int_equal(yamltree_check_keys(&d, d.root, top_keys, NULL), -1); /* no error buffer */
+    yamltree_fini(&d);
 }
 
 /* ---- typed getters -------------------------------------------------------------- */
@@ -649,10 +659,10 @@ static void test_check_keys_edges(void **state)
 enum getter { G_U64, G_DOUBLE, G_BOOL, G_DURATION, G_RATE, G_PERCENT, G_STR };
 
 static const struct get_case {
-    const char *in;             /* the document is "v: <in>" */
+    const char *in; /* the document is "v: <in>" */
     enum getter g;
     int rc;
-    const char *want;           /* error message, or the value printed */
+    const char *want; /* error message, or the value printed */
 } get_cases[] = {
     {"8080", G_U64, 0, "8080"},
     {"\"8080\"", G_U64, 0, "8080"},
@@ -721,12 +731,12 @@ static void test_getters_table(void **state)
     for (size_t i = 0; i < N(get_cases); i++) {
         const struct get_case *c = &get_cases[i];
         char text[128], got[128] = "";
-        yt_doc d;
-        yt_error e;
+        yamltree_doc d;
+        yamltree_error e;
         memset(&e, 0, sizeof e);
         snprintf(text, sizeof text, "v: %s\n", c->in);
         load_ok(&d, text, 0);
-        const yt_node *v = yt_get(d.root, "v");
+        const yamltree_node *v = yamltree_get(d.root, "v");
         assert_non_null(v);
         int rc = -2;
         uint64_t u = 0;
@@ -735,31 +745,31 @@ static void test_getters_table(void **state)
         const char *s = NULL;
         switch (c->g) {
         case G_U64:
-            rc = yt_u64(&d, v, 1, 65535, &u, &e);
+            rc = yamltree_u64(&d, v, 1, 65535, &u, &e);
             snprintf(got, sizeof got, "%llu", (unsigned long long)u);
             break;
         case G_DOUBLE:
-            rc = yt_double(&d, v, &x, &e);
+            rc = yamltree_double(&d, v, &x, &e);
             snprintf(got, sizeof got, "%g", x);
             break;
         case G_BOOL:
-            rc = yt_bool(&d, v, &b, &e);
+            rc = yamltree_bool(&d, v, &b, &e);
             snprintf(got, sizeof got, "%d", b);
             break;
         case G_DURATION:
-            rc = yt_duration(&d, v, &u, &e);
+            rc = yamltree_duration(&d, v, &u, &e);
             snprintf(got, sizeof got, "%llu", (unsigned long long)u);
             break;
         case G_RATE:
-            rc = yt_rate(&d, v, &x, &e);
+            rc = yamltree_rate(&d, v, &x, &e);
             snprintf(got, sizeof got, "%g", x);
             break;
         case G_PERCENT:
-            rc = yt_percent(&d, v, &x, &e);
+            rc = yamltree_percent(&d, v, &x, &e);
             snprintf(got, sizeof got, "%g", x);
             break;
         case G_STR:
-            rc = yt_str(&d, v, &s, &e);
+            rc = yamltree_str(&d, v, &s, &e);
             snprintf(got, sizeof got, "%s", s ? s : "");
             break;
         }
@@ -768,72 +778,72 @@ static void test_getters_table(void **state)
             print_error("case %zu (%s): rc %d\n got  %s\n want %s\n", i, c->in, rc, cmp, c->want);
         assert_int_equal(rc, c->rc);
         assert_string_equal(cmp, c->want);
-        yt_free(&d);
+        yamltree_fini(&d);
     }
 }
 
 static void test_u64_full_range(void **state)
 {
     (void)state;
-    yt_doc d;
-    yt_error e = {{0}};
+    yamltree_doc d;
+    yamltree_error e = {{0}};
     uint64_t u = 0;
     load_ok(&d, "a: 18446744073709551615\nb: 18446744073709551616\n", 0);
-    assert_int_equal(yt_u64(&d, yt_get(d.root, "a"), 0, UINT64_MAX, &u, &e), 0);
+    assert_int_equal(yamltree_u64(&d, yamltree_get(d.root, "a"), 0, UINT64_MAX, &u, &e), 0);
     assert_true(u == UINT64_MAX);
     u = 7;
-    assert_int_equal(yt_u64(&d, yt_get(d.root, "b"), 0, UINT64_MAX, &u, &e), -1);
+    assert_int_equal(yamltree_u64(&d, yamltree_get(d.root, "b"), 0, UINT64_MAX, &u, &e), -1);
     assert_true(u == 7);
     assert_string_equal(e.msg, "t.yaml:2:4: \"18446744073709551616\" is out of range 0..18446744073709551615");
-    yt_free(&d);
+    yamltree_fini(&d);
 }
 
 static void test_expect_and_fail(void **state)
 {
     (void)state;
-    yt_doc d;
-    yt_error e = {{0}};
+    yamltree_doc d;
+    yamltree_error e = {{0}};
     load_ok(&d, "m: {a: 1}\ns: [1]\nx: 'hello'\nn:\n", 0);
-    assert_int_equal(yt_expect(&d, yt_get(d.root, "m"), YT_MAP, &e), 0);
-    assert_int_equal(yt_expect(&d, yt_get(d.root, "s"), YT_MAP, &e), -1);
+    assert_int_equal(yamltree_expect(&d, yamltree_get(d.root, "m"), YAMLTREE_MAP, &e), 0);
+    assert_int_equal(yamltree_expect(&d, yamltree_get(d.root, "s"), YAMLTREE_MAP, &e), -1);
     assert_string_equal(e.msg, "t.yaml:2:4: expected a mapping, found a sequence");
-    assert_int_equal(yt_expect(&d, yt_get(d.root, "x"), YT_SEQ, &e), -1);
+    assert_int_equal(yamltree_expect(&d, yamltree_get(d.root, "x"), YAMLTREE_SEQ, &e), -1);
     assert_string_equal(e.msg, "t.yaml:3:4: expected a sequence, found \"hello\"");
-    assert_int_equal(yt_expect(&d, yt_get(d.root, "n"), YT_SCALAR, &e), -1);
+    assert_int_equal(yamltree_expect(&d, yamltree_get(d.root, "n"), YAMLTREE_SCALAR, &e), -1);
     assert_string_equal(e.msg, "t.yaml:4:3: expected a scalar value, found an empty value (null)");
-    assert_int_equal(yt_expect(&d, yt_get(d.root, "n"), YT_NULL, &e), 0);
-    assert_int_equal(yt_expect(&d, NULL, YT_MAP, &e), -1);
+    assert_int_equal(yamltree_expect(&d, yamltree_get(d.root, "n"), YAMLTREE_NULL, &e), 0);
+    assert_int_equal(yamltree_expect(&d, NULL, YAMLTREE_MAP, &e), -1);
     assert_string_equal(e.msg, "t.yaml: expected a mapping, found nothing");
 
-    assert_int_equal(yt_fail(&d, NULL, &e, "missing key \"%s\"", "target"), -1);
+    assert_int_equal(yamltree_fail(&d, NULL, &e, "missing key \"%s\"", "target"), -1);
     assert_string_equal(e.msg, "t.yaml: missing key \"target\"");
-    assert_int_equal(yt_fail(&d, yt_get_key(d.root, "s"), &e, "bad %d", 5), -1);
+    assert_int_equal(yamltree_fail(&d, yamltree_get_key(d.root, "s"), &e, "bad %d", 5), -1);
     assert_string_equal(e.msg, "t.yaml:2:1: bad 5");
-    assert_int_equal(yt_fail(NULL, NULL, &e, "x"), -1);
+    assert_int_equal(yamltree_fail(NULL, NULL, &e, "x"), -1);
     assert_string_equal(e.msg, "<input>: x");
-    assert_int_equal(yt_fail(&d, NULL, NULL, "x"), -1);   /* no error buffer */
+    assert_int_equal(yamltree_fail(&d, NULL, NULL, "x"), -1); /* no error buffer */
 
     /* Long messages are cut, still NUL-terminated. */
     char longs[1000];
     memset(longs, 'z', sizeof longs - 1);
     longs[sizeof longs - 1] = '\0';
-    yt_fail(&d, NULL, &e, "%s", longs);
+    yamltree_fail(&d, NULL, &e, "%s", longs);
     assert_int_equal(strlen(e.msg), sizeof e.msg - 1);
-    yt_free(&d);
+    yamltree_fini(&d);
 }
 
 static void test_null_name_and_data(void **state)
 {
     (void)state;
-    yt_doc d;
-    yt_error e = {{0}};
-    assert_int_equal(yt_load_string(&d, NULL, NULL, 0, &e), 0);
+    yamltree_doc d;
+    yamltree_error e = {{0}};
+    assert_int_equal(yamltree_load_string(&d, NULL, NULL, 0, &e), 0);
     assert_null(d.root);
     assert_string_equal(d.file, "<input>");
-    yt_free(&d);
-    assert_int_equal(yt_load_string(&d, NULL, "a: [", 4, &e), -1);
+    yamltree_fini(&d);
+    assert_int_equal(yamltree_load_string(&d, NULL, "a: [", 4, &e), -1);
     assert_int_equal(strncmp(e.msg, "<input>:2:1: ", 13), 0);
-    assert_int_equal(yt_load_string(&d, "t.yaml", "a: [", 4, NULL), -1);   /* no error buffer */
+    assert_int_equal(yamltree_load_string(&d, "t.yaml", "a: [", 4, NULL), -1); /* no error buffer */
 }
 
 int main(void)

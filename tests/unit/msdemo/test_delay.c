@@ -16,18 +16,18 @@
 
 #include "msdemo/delay.h"
 
-#define US(x) ((uint64_t)(x) * UINT64_C(1000))
-#define MS(x) ((uint64_t)(x) * UINT64_C(1000000))
-#define SEC(x) ((uint64_t)(x) * UINT64_C(1000000000))
+#define US(x) ((uint64_t)(x)*UINT64_C(1000))
+#define MS(x) ((uint64_t)(x)*UINT64_C(1000000))
+#define SEC(x) ((uint64_t)(x)*UINT64_C(1000000000))
 #define HOUR SEC(3600)
 
 #define SEED UINT64_C(20240601)
 
 /* What a case expects of the fit. */
 enum fit_expect {
-    EXACT,      /* mean exact, stddev within 1 ns, not flagged */
-    MISSED,     /* flagged; mean still exact */
-    FLAT,       /* every value == mean, stddev 0, not flagged */
+    EXACT,  /* mean exact, stddev within 1 ns, not flagged */
+    MISSED, /* flagged; mean still exact */
+    FLAT,   /* every value == mean, stddev 0, not flagged */
 };
 
 enum clamp_expect { CLAMP_NONE, CLAMP_SOME, CLAMP_ANY };
@@ -39,7 +39,7 @@ typedef struct fit_case {
     uint32_t n;
     enum fit_expect fit;
     enum clamp_expect clamp;
-    double want_stddev;     /* MISSED: the best-effort stddev expected */
+    double want_stddev; /* MISSED: the best-effort stddev expected */
 } fit_case;
 
 static const fit_case fit_cases[] = {
@@ -93,8 +93,7 @@ static const fit_case fit_cases[] = {
     {"normal 1ms/30ms n=1000", RNG_NORMAL, MS(1), MS(30), 1000, EXACT, CLAMP_SOME, 0},
     /* clamping at 0: out of reach (stddev > mean sqrt(n - 1)), best effort mean sqrt(n - 1) */
     {"normal 1ms/5ms n=10", RNG_NORMAL, MS(1), MS(5), 10, MISSED, CLAMP_SOME, 3e6},
-    {"exponential 1ms/50ms n=100", RNG_EXPONENTIAL, MS(1), MS(50), 100, MISSED, CLAMP_SOME,
-     1e6 * 9.9498743710662},
+    {"exponential 1ms/50ms n=100", RNG_EXPONENTIAL, MS(1), MS(50), 100, MISSED, CLAMP_SOME, 1e6 * 9.9498743710662},
     /* the boundary stddev == mean sqrt(n - 1) is reachable, by one value and zeros */
     {"normal 1ms/3ms n=10", RNG_NORMAL, MS(1), MS(3), 10, EXACT, CLAMP_SOME, 0},
     /* tiny values: rounding to whole ns dominates, within the 1 ns tolerance */
@@ -104,8 +103,7 @@ static const fit_case fit_cases[] = {
     /* longer series */
     /* 4 stddevs below the mean is below 0: a long normal series clamps a few values */
     {"normal 20ms/5ms n=100000", RNG_NORMAL, MS(20), MS(5), 100000, EXACT, CLAMP_SOME, 0},
-    {"exponential 500us/2ms n=100000", RNG_EXPONENTIAL, US(500), MS(2), 100000, EXACT,
-     CLAMP_SOME, 0},
+    {"exponential 500us/2ms n=100000", RNG_EXPONENTIAL, US(500), MS(2), 100000, EXACT, CLAMP_SOME, 0},
 };
 
 /* Statistics recomputed from the integers, independently of delay.c. */
@@ -114,7 +112,7 @@ static void recompute(const delay_series *s, double *mean, double *sd, uint64_t 
     uint64_t sum = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         assert_true(s->v[i] <= UINT64_C(1) << 62);
-        sum += s->v[i];     /* test cases keep n * max < 2^64 */
+        sum += s->v[i]; /* test cases keep n * max < 2^64 */
     }
     double m = (double)sum / s->n, m2 = 0.0;
     for (uint32_t i = 0; i < s->n; i++)
@@ -132,10 +130,8 @@ static void check_case(const fit_case *c, const delay_series *s)
     assert_int_equal(s->n, c->n);
     recompute(s, &mean, &sd, &sum);
     /* The reported fit is the series' own. */
-    if (fabs(mean - s->fit_mean_ns) > 1e-9 * (mean + 1.0) ||
-        fabs(sd - s->fit_stddev_ns) > 1e-6 * (sd + 1.0))
-        fail_msg("%s: reported %.6f/%.6f, recomputed %.6f/%.6f", c->name, s->fit_mean_ns,
-                 s->fit_stddev_ns, mean, sd);
+    if (fabs(mean - s->fit_mean_ns) > 1e-9 * (mean + 1.0) || fabs(sd - s->fit_stddev_ns) > 1e-6 * (sd + 1.0))
+        fail_msg("%s: reported %.6f/%.6f, recomputed %.6f/%.6f", c->name, s->fit_mean_ns, s->fit_stddev_ns, mean, sd);
     /* The mean is exact in every case: sum == n * mean. */
     if (sum != (uint64_t)c->n * c->mean)
         fail_msg("%s: sum %" PRIu64 " != n * mean", c->name, sum);
@@ -152,18 +148,15 @@ static void check_case(const fit_case *c, const delay_series *s)
         if (s->clamped == 0)
             fail_msg("%s: expected clamping", c->name);
         break;
-    case CLAMP_ANY:
-        break;
+    case CLAMP_ANY: break;
     }
     if (s->clamped > zeros)
-        fail_msg("%s: %" PRIu32 " clamped but only %" PRIu32 " zeros", c->name, s->clamped,
-                 zeros);
+        fail_msg("%s: %" PRIu32 " clamped but only %" PRIu32 " zeros", c->name, s->clamped, zeros);
 
     switch (c->fit) {
     case EXACT:
         if (s->clamped_moved_fit || fabs(sd - (double)c->stddev) > 1.0)
-            fail_msg("%s: stddev %.6f for %" PRIu64 " (flag %d)", c->name, sd, c->stddev,
-                     s->clamped_moved_fit);
+            fail_msg("%s: stddev %.6f for %" PRIu64 " (flag %d)", c->name, sd, c->stddev, s->clamped_moved_fit);
         break;
     case FLAT:
         assert_false(s->clamped_moved_fit);
@@ -175,8 +168,7 @@ static void check_case(const fit_case *c, const delay_series *s)
         if (!s->clamped_moved_fit)
             fail_msg("%s: not flagged (stddev %.3f)", c->name, sd);
         if (fabs(sd - c->want_stddev) > 1.0)
-            fail_msg("%s: best-effort stddev %.3f, expected %.3f", c->name, sd,
-                     c->want_stddev);
+            fail_msg("%s: best-effort stddev %.3f, expected %.3f", c->name, sd, c->want_stddev);
         break;
     }
 }
@@ -192,7 +184,7 @@ static void test_fit_table(void **state)
         if (delay_series_build(&s, &spec, SEED + i, err, sizeof err) != 0)
             fail_msg("%s: build failed: %s", c->name, err);
         check_case(c, &s);
-        delay_series_free(&s);
+        delay_series_fini(&s);
     }
 }
 
@@ -205,9 +197,8 @@ static void test_fit_many_seeds(void **state)
         uint64_t mean, stddev;
         uint32_t n;
     } shapes[] = {
-        {RNG_NORMAL, MS(1), MS(5), 200},     {RNG_NORMAL, MS(1), MS(2), 30},
-        {RNG_EXPONENTIAL, MS(1), MS(4), 50}, {RNG_UNIFORM, MS(1), MS(3), 40},
-        {RNG_LOGNORMAL, MS(1), MS(9), 100},  {RNG_NORMAL, MS(1), 2999000, 10},
+        {RNG_NORMAL, MS(1), MS(5), 200}, {RNG_NORMAL, MS(1), MS(2), 30},     {RNG_EXPONENTIAL, MS(1), MS(4), 50},
+        {RNG_UNIFORM, MS(1), MS(3), 40}, {RNG_LOGNORMAL, MS(1), MS(9), 100}, {RNG_NORMAL, MS(1), 2999000, 10},
         {RNG_NORMAL, MS(5), MS(1), 3},
     };
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
@@ -215,10 +206,9 @@ static void test_fit_many_seeds(void **state)
             delay_spec spec = {shapes[k].dist, shapes[k].mean, shapes[k].stddev, shapes[k].n};
             delay_series s;
             assert_int_equal(delay_series_build(&s, &spec, seed, NULL, 0), 0);
-            fit_case c = {"seed sweep", spec.dist, spec.mean_ns, spec.stddev_ns, spec.n, EXACT,
-                          CLAMP_ANY, 0};
+            fit_case c = {"seed sweep", spec.dist, spec.mean_ns, spec.stddev_ns, spec.n, EXACT, CLAMP_ANY, 0};
             check_case(&c, &s);
-            delay_series_free(&s);
+            delay_series_fini(&s);
         }
     }
 }
@@ -234,7 +224,7 @@ static void test_n2_values(void **state)
         uint64_t hi = s.v[0] < s.v[1] ? s.v[1] : s.v[0];
         assert_int_equal(lo, 60);
         assert_int_equal(hi, 140);
-        delay_series_free(&s);
+        delay_series_fini(&s);
     }
     /* Out of reach: one value 2 * mean, the other 0. */
     delay_spec spec = {RNG_NORMAL, 100, 150, 2};
@@ -243,7 +233,7 @@ static void test_n2_values(void **state)
     assert_int_equal(s.v[0] + s.v[1], 200);
     assert_true(s.v[0] == 0 || s.v[1] == 0);
     assert_int_equal(s.clamped, 1);
-    delay_series_free(&s);
+    delay_series_fini(&s);
 }
 
 /* normal 20ms/5ms: the fit lands on the targets to the nanosecond. */
@@ -265,7 +255,7 @@ static void test_fit_precision(void **state)
         assert_true(fabs(z) < 5.0);
     }
     assert_in_range(inside, 600, 760);
-    delay_series_free(&s);
+    delay_series_fini(&s);
 }
 
 /* normal 1ms/5ms: a normal shape cannot have that spread without going below 0, so values
@@ -279,14 +269,14 @@ static void test_clamping(void **state)
     assert_int_equal(delay_series_build(&s, &spec, SEED, NULL, 0), 0);
     uint32_t zeros = 0;
     for (uint32_t i = 0; i < s.n; i++) {
-        assert_true(s.v[i] < MS(1) * 1000);     /* a wrapped negative would be ~2^64 */
+        assert_true(s.v[i] < MS(1) * 1000); /* a wrapped negative would be ~2^64 */
         zeros += s.v[i] == 0;
     }
     assert_true(s.clamped > 500 && s.clamped <= zeros);
     assert_false(s.clamped_moved_fit);
     assert_true(s.fit_mean_ns == 1e6);
     assert_true(fabs(s.fit_stddev_ns - 5e6) <= 1.0);
-    delay_series_free(&s);
+    delay_series_fini(&s);
 
     spec.n = 10;
     assert_int_equal(delay_series_build(&s, &spec, SEED, NULL, 0), 0);
@@ -294,7 +284,7 @@ static void test_clamping(void **state)
     assert_true(s.fit_mean_ns == 1e6);
     assert_true(fabs(s.fit_stddev_ns - 3e6) <= 1.0); /* mean * sqrt(n - 1), the most possible */
     assert_int_equal(s.clamped, 9);
-    delay_series_free(&s);
+    delay_series_fini(&s);
 }
 
 /* --- limits and errors --------------------------------------------------------------- */
@@ -305,7 +295,7 @@ static void test_errors(void **state)
     static const struct {
         const char *name;
         delay_spec spec;
-        const char *msg;    /* substring of the message */
+        const char *msg; /* substring of the message */
     } cases[] = {
         {"n 0", {RNG_NORMAL, MS(1), 0, 0}, "length 0"},
         {"n max+1", {RNG_NORMAL, MS(1), 0, DELAY_MAX_N + 1}, "out of range"},
@@ -315,7 +305,7 @@ static void test_errors(void **state)
         {"mean UINT64_MAX", {RNG_CONSTANT, UINT64_MAX, 0, 10}, "24h"},
         {"constant stddev max+1", {RNG_CONSTANT, MS(1), DELAY_MAX_NS + 1, 10}, "24h"},
         {"dist 5", {(enum rng_dist)5, MS(1), 0, 10}, "distribution"},
-        {"dist -1", {(enum rng_dist)-1, MS(1), 0, 10}, "distribution"},
+        {"dist -1", {(enum rng_dist) - 1, MS(1), 0, 10}, "distribution"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         delay_series s;
@@ -325,9 +315,9 @@ static void test_errors(void **state)
             fail_msg("%s: accepted", cases[i].name);
         if (!strstr(err, cases[i].msg))
             fail_msg("%s: message \"%s\"", cases[i].name, err);
-        assert_null(s.v);           /* zeroed on failure */
+        assert_null(s.v); /* zeroed on failure */
         assert_int_equal(s.n, 0);
-        delay_series_free(&s);
+        delay_series_fini(&s);
         /* no error buffer, and a 1-byte one */
         assert_int_equal(delay_series_build(&s, &cases[i].spec, SEED, NULL, 0), -1);
         char one[1] = {'x'};
@@ -349,13 +339,13 @@ static void test_limits_accepted(void **state)
     assert_int_equal(s.v[DELAY_MAX_N - 1], DELAY_MAX_NS);
     assert_true(s.fit_mean_ns == (double)DELAY_MAX_NS && s.fit_stddev_ns == 0.0);
     assert_false(s.clamped_moved_fit);
-    delay_series_free(&s);
+    delay_series_fini(&s);
     /* Mean and stddev at the limit together. */
     delay_spec top = {RNG_EXPONENTIAL, DELAY_MAX_NS, DELAY_MAX_NS, 64};
     assert_int_equal(delay_series_build(&s, &top, SEED, NULL, 0), 0);
     assert_true(s.fit_mean_ns == (double)DELAY_MAX_NS);
     assert_true(fabs(s.fit_stddev_ns - (double)DELAY_MAX_NS) <= 1.0);
-    delay_series_free(&s);
+    delay_series_fini(&s);
 }
 
 static void test_free_twice(void **state)
@@ -363,11 +353,11 @@ static void test_free_twice(void **state)
     (void)state;
     delay_series s;
     memset(&s, 0, sizeof s);
-    delay_series_free(&s);
+    delay_series_fini(&s);
     delay_spec spec = {RNG_NORMAL, MS(1), US(100), 10};
     assert_int_equal(delay_series_build(&s, &spec, SEED, NULL, 0), 0);
-    delay_series_free(&s);
-    delay_series_free(&s);
+    delay_series_fini(&s);
+    delay_series_fini(&s);
     assert_null(s.v);
 }
 
@@ -389,9 +379,9 @@ static void test_reproducible(void **state)
             assert_memory_equal(a.v, c.v, a.n * sizeof a.v[0]);
         else
             assert_memory_not_equal(a.v, c.v, a.n * sizeof a.v[0]);
-        delay_series_free(&a);
-        delay_series_free(&b);
-        delay_series_free(&c);
+        delay_series_fini(&a);
+        delay_series_fini(&b);
+        delay_series_fini(&c);
     }
 }
 
@@ -420,9 +410,9 @@ static void test_next_one_cursor(void **state)
         }
         for (uint32_t i = 0; i < N; i++)
             assert_int_equal(seen[i], 1);
-        assert_int_equal(cursor, 0);    /* back at the start after n calls */
+        assert_int_equal(cursor, 0); /* back at the start after n calls */
     }
-    delay_series_free(&s);
+    delay_series_fini(&s);
 }
 
 static void test_next_four_cursors(void **state)
@@ -462,7 +452,7 @@ static void test_next_four_cursors(void **state)
         for (uint32_t i = 0; i < n; i++)
             assert_int_equal(seen[i], 1);
         free(seen);
-        delay_series_free(&s);
+        delay_series_fini(&s);
     }
 }
 
@@ -471,16 +461,16 @@ static void test_next_odd_cursors(void **state)
     (void)state;
     delay_series s;
     build_walk_series(&s, 10);
-    uint32_t c = 13;    /* out of range: reduced modulo n */
+    uint32_t c = 13; /* out of range: reduced modulo n */
     assert_int_equal(delay_series_next(&s, &c), s.v[3]);
     assert_int_equal(c, 4);
-    c = UINT32_MAX;     /* 4294967295 % 10 == 5 */
+    c = UINT32_MAX; /* 4294967295 % 10 == 5 */
     assert_int_equal(delay_series_next(&s, &c), s.v[5]);
     assert_int_equal(c, 6);
     c = 9;
     assert_int_equal(delay_series_next(&s, &c), s.v[9]);
     assert_int_equal(c, 0);
-    delay_series_free(&s);
+    delay_series_fini(&s);
 
     delay_series empty;
     memset(&empty, 0, sizeof empty);
@@ -493,7 +483,7 @@ static void test_cursor_start(void **state)
     (void)state;
     delay_series s;
     memset(&s, 0, sizeof s);
-    s.n = DELAY_MAX_N;  /* only n is read */
+    s.n = DELAY_MAX_N; /* only n is read */
     assert_int_equal(delay_cursor_start(&s, 0, 4), 0);
     assert_int_equal(delay_cursor_start(&s, 1, 4), 2500000);
     assert_int_equal(delay_cursor_start(&s, 3, 4), 7500000);
@@ -501,7 +491,7 @@ static void test_cursor_start(void **state)
     /* worker * n exceeds 32 bits: 1000 * 10^7 / 1001 */
     assert_int_equal(delay_cursor_start(&s, 1000, 1001), 9990009);
     assert_int_equal(delay_cursor_start(&s, UINT32_MAX - 1, UINT32_MAX), 9999999);
-    assert_int_equal(delay_cursor_start(&s, 4, 4), 0);  /* out of range */
+    assert_int_equal(delay_cursor_start(&s, 4, 4), 0); /* out of range */
     assert_int_equal(delay_cursor_start(&s, 0, 0), 0);
     s.n = 1;
     assert_int_equal(delay_cursor_start(&s, 3, 4), 0);
@@ -510,18 +500,12 @@ static void test_cursor_start(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fit_table),
-        cmocka_unit_test(test_fit_many_seeds),
-        cmocka_unit_test(test_n2_values),
-        cmocka_unit_test(test_fit_precision),
-        cmocka_unit_test(test_clamping),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_limits_accepted),
-        cmocka_unit_test(test_free_twice),
-        cmocka_unit_test(test_reproducible),
-        cmocka_unit_test(test_next_one_cursor),
-        cmocka_unit_test(test_next_four_cursors),
-        cmocka_unit_test(test_next_odd_cursors),
+        cmocka_unit_test(test_fit_table),         cmocka_unit_test(test_fit_many_seeds),
+        cmocka_unit_test(test_n2_values),         cmocka_unit_test(test_fit_precision),
+        cmocka_unit_test(test_clamping),          cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_limits_accepted),   cmocka_unit_test(test_free_twice),
+        cmocka_unit_test(test_reproducible),      cmocka_unit_test(test_next_one_cursor),
+        cmocka_unit_test(test_next_four_cursors), cmocka_unit_test(test_next_odd_cursors),
         cmocka_unit_test(test_cursor_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,17 +3,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "msdemo/config.h"
 
-static void load_ok(msdemo_config *cfg, const char *yaml)
+static void load_ok(config *cfg, const char *yaml)
 {
     char err[512] = "";
-    assert_int_equal(msdemo_config_init(cfg), 0);
-    int rc = msdemo_config_load_string(cfg, "t.yaml", yaml, strlen(yaml), err, sizeof err);
+    assert_int_equal(config_init(cfg), 0);
+    int rc = config_load_string(cfg, "t.yaml", yaml, strlen(yaml), err, sizeof err);
     if (rc != 0)
         fail_msg("unexpected error: %s", err);
 }
@@ -21,22 +21,21 @@ static void load_ok(msdemo_config *cfg, const char *yaml)
 static void test_defaults(void **state)
 {
     (void)state;
-    msdemo_config cfg;
-    assert_int_equal(msdemo_config_init(&cfg), 0);
+    config cfg;
+    assert_int_equal(config_init(&cfg), 0);
     assert_string_equal(cfg.listen, "0.0.0.0:8080");
     assert_int_equal(cfg.n_endpoints, 7);
     static const char *const want[][2] = {
-        {"/", "Hello World!"},        {"/A", "*****ALPHA*****"}, {"/B", "*****BETA*****"},
-        {"/C", "*****CHARLIE*****"},  {"/D", "*****DELTA*****"}, {"/E", "*****ECHO*****"},
-        {"/F", "*****FOXTROT*****"},
+        {"/", "Hello World!"},     {"/A", "*****ALPHA*****"}, {"/B", "*****BETA*****"},    {"/C", "*****CHARLIE*****"},
+        {"/D", "*****DELTA*****"}, {"/E", "*****ECHO*****"},  {"/F", "*****FOXTROT*****"},
     };
     for (size_t i = 0; i < 7; i++) {
-        const msdemo_endpoint *e = msdemo_config_find(&cfg, want[i][0], strlen(want[i][0]));
+        const config_endpoint *e = config_find(&cfg, want[i][0], strlen(want[i][0]));
         assert_non_null(e);
         assert_string_equal(e->body, want[i][1]);
         assert_int_equal(e->body_len, strlen(want[i][1]));
     }
-    assert_null(msdemo_config_find(&cfg, "/G", 2));
+    assert_null(config_find(&cfg, "/G", 2));
     assert_int_equal(cfg.limits.max_connections, 10000);
     assert_int_equal(cfg.limits.max_header_bytes, 8192);
     assert_true(cfg.limits.header_timeout_ns == UINT64_C(10000000000));
@@ -45,13 +44,13 @@ static void test_defaults(void **state)
     assert_true(cfg.timer_slack_ns == UINT64_C(100000));
     assert_true(cfg.limits.send_timeout_ns == UINT64_C(60000000000));
     assert_false(cfg.seed_set);
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
 }
 
 static void test_full_file(void **state)
 {
     (void)state;
-    msdemo_config cfg;
+    config cfg;
     load_ok(&cfg, "listen: 127.0.0.1:9090\n"
                   "workers: 3\n"
                   "seed: 42\n"
@@ -81,7 +80,7 @@ static void test_full_file(void **state)
     assert_true(cfg.limits.body_min_rate == 0);
     assert_true(cfg.limits.send_timeout_ns == UINT64_C(7000000000));
     assert_int_equal(cfg.n_endpoints, 8);
-    const msdemo_endpoint *b = msdemo_config_find(&cfg, "/B", 2);
+    const config_endpoint *b = config_find(&cfg, "/B", 2);
     assert_non_null(b);
     assert_string_equal(b->body, "beta");
     assert_int_equal(b->delay.dist, RNG_LOGNORMAL);
@@ -90,34 +89,34 @@ static void test_full_file(void **state)
     assert_int_equal(b->delay.n, 10);
     assert_true(b->error_rate > 0.0099 && b->error_rate < 0.0101);
     assert_int_equal(b->error_status, 503);
-    const msdemo_endpoint *n = msdemo_config_find(&cfg, "/new", 4);
+    const config_endpoint *n = config_find(&cfg, "/new", 4);
     assert_non_null(n);
     assert_string_equal(n->content_type, "application/json");
     assert_int_equal(n->delay.dist, RNG_CONSTANT);
     assert_true(n->delay.mean_ns == 0);
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
 }
 
 static void test_empty_file_keeps_defaults(void **state)
 {
     (void)state;
-    msdemo_config cfg;
+    config cfg;
     load_ok(&cfg, "");
     assert_int_equal(cfg.n_endpoints, 7);
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
     load_ok(&cfg, "# only a comment\n");
     assert_int_equal(cfg.n_endpoints, 7);
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
 }
 
 static void test_constant_ignores_stddev(void **state)
 {
     (void)state;
-    msdemo_config cfg;
+    config cfg;
     load_ok(&cfg, "endpoints: [{path: /A, delay: {dist: constant, mean: 5ms, stddev: 3ms}}]\n");
-    const msdemo_endpoint *a = msdemo_config_find(&cfg, "/A", 2);
+    const config_endpoint *a = config_find(&cfg, "/A", 2);
     assert_true(a->delay.stddev_ns == 0);
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
 }
 
 static const struct {
@@ -159,13 +158,13 @@ static void test_bad_configs(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        msdemo_config cfg;
+        config cfg;
         char err[512] = "";
-        assert_int_equal(msdemo_config_init(&cfg), 0);
-        int rc = msdemo_config_load_string(&cfg, "t.yaml", bad[i].yaml, strlen(bad[i].yaml), err, sizeof err);
+        assert_int_equal(config_init(&cfg), 0);
+        int rc = config_load_string(&cfg, "t.yaml", bad[i].yaml, strlen(bad[i].yaml), err, sizeof err);
         if (rc != -1 || !strstr(err, bad[i].want) || strncmp(err, "t.yaml:", 7) != 0)
             fail_msg("case %zu (%s): rc=%d err=\"%s\", want \"%s\"", i, bad[i].yaml, rc, err, bad[i].want);
-        msdemo_config_free(&cfg);
+        config_fini(&cfg);
     }
 }
 
@@ -174,28 +173,28 @@ static void test_too_many_endpoints(void **state)
     (void)state;
     char yaml[8192];
     size_t off = (size_t)snprintf(yaml, sizeof yaml, "endpoints:\n");
-    for (int i = 0; i < MSDEMO_MAX_ENDPOINTS; i++)
+    for (int i = 0; i < CONFIG_MAX_ENDPOINTS; i++)
         off += (size_t)snprintf(yaml + off, sizeof yaml - off, "  - {path: /p%d}\n", i);
-    msdemo_config cfg;
+    config cfg;
     char err[512];
-    assert_int_equal(msdemo_config_init(&cfg), 0);
-    assert_int_equal(msdemo_config_load_string(&cfg, "t.yaml", yaml, off, err, sizeof err), -1);
+    assert_int_equal(config_init(&cfg), 0);
+    assert_int_equal(config_load_string(&cfg, "t.yaml", yaml, off, err, sizeof err), -1);
     assert_non_null(strstr(err, "more than 64 endpoints"));
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
 }
 
 static void test_set_listen(void **state)
 {
     (void)state;
-    msdemo_config cfg;
-    assert_int_equal(msdemo_config_init(&cfg), 0);
-    assert_int_equal(msdemo_config_set_listen(&cfg, "[::1]:8081"), 0);
+    config cfg;
+    assert_int_equal(config_init(&cfg), 0);
+    assert_int_equal(config_set_listen(&cfg, "[::1]:8081"), 0);
     assert_string_equal(cfg.listen, "[::1]:8081");
-    assert_int_equal(msdemo_config_set_listen(&cfg, ":0"), 0);
-    assert_int_equal(msdemo_config_set_listen(&cfg, "host:99999"), -1);
-    assert_int_equal(msdemo_config_set_listen(&cfg, "noport"), -1);
+    assert_int_equal(config_set_listen(&cfg, ":0"), 0);
+    assert_int_equal(config_set_listen(&cfg, "host:99999"), -1);
+    assert_int_equal(config_set_listen(&cfg, "noport"), -1);
     assert_string_equal(cfg.listen, ":0");
-    msdemo_config_free(&cfg);
+    config_fini(&cfg);
 }
 
 int main(void)

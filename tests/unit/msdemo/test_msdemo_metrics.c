@@ -1,13 +1,13 @@
 /* test_msdemo_metrics.c - bucket layout and the Prometheus exposition of msdemo. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "msdemo/metrics.h"
 
@@ -121,9 +121,9 @@ static void test_render_sums_workers(void **state)
     }
     /* Every sample line ends with a newline and the text ends with one. */
     assert_int_equal(t[out.len - 1], '\n');
-    buf_free(&out);
-    metrics_worker_free(&w1);
-    metrics_worker_free(&w2);
+    buf_fini(&out);
+    metrics_worker_fini(&w1);
+    metrics_worker_fini(&w2);
 }
 
 int main(void)

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ptest/plan/plan.h"
 #include "ptest/engine/schedule.h"
+#include "ptest/plan/plan.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -26,16 +26,24 @@ static bool str_eq(const char *a, const char *b)
 }
 
 #define S(x) ((x) ? (x) : "(null)")
-#define CHECK_STR(what, w, g) \
-    do { if (!str_eq((w), (g))) fail_msg("%s: %s: want \"%s\", got \"%s\"", cname, what, S(w), S(g)); } while (0)
-#define CHECK_U64(what, w, g) \
-    do { if ((uint64_t)(w) != (uint64_t)(g)) \
-        fail_msg("%s: %s: want %" PRIu64 ", got %" PRIu64, cname, what, (uint64_t)(w), (uint64_t)(g)); } while (0)
-#define CHECK_DBL(what, w, g) \
-    do { if (fabs((double)(w) - (double)(g)) > 1e-9) fail_msg("%s: %s: want %g, got %g", cname, what, (double)(w), (double)(g)); } while (0)
+#define CHECK_STR(what, w, g)                                                                                          \
+    do {                                                                                                               \
+        if (!str_eq((w), (g)))                                                                                         \
+            fail_msg("%s: %s: want \"%s\", got \"%s\"", cname, what, S(w), S(g));                                      \
+    } while (0)
+#define CHECK_U64(what, w, g)                                                                                          \
+    do {                                                                                                               \
+        if ((uint64_t)(w) != (uint64_t)(g))                                                                            \
+            fail_msg("%s: %s: want %" PRIu64 ", got %" PRIu64, cname, what, (uint64_t)(w), (uint64_t)(g));             \
+    } while (0)
+#define CHECK_DBL(what, w, g)                                                                                          \
+    do {                                                                                                               \
+        if (fabs((double)(w) - (double)(g)) > 1e-9)                                                                    \
+            fail_msg("%s: %s: want %g, got %g", cname, what, (double)(w), (double)(g));                                \
+    } while (0)
 
-static void check_headers(const char *cname, const char *what, const plan_header *w, size_t wn,
-                          const plan_header *g, size_t gn)
+static void check_headers(const char *cname, const char *what, const plan_header *w, size_t wn, const plan_header *g,
+                          size_t gn)
 {
     CHECK_U64(what, wn, gn);
     for (size_t i = 0; i < wn; i++) {
@@ -111,135 +119,216 @@ static void check_plan(const char *cname, const plan *w, const plan *g)
 
 /* v1: the format example, both models, every kind of field. */
 static const char v1_yaml[] =
-    "name: ms-demo\n"                                                                  /* 1 */
-    "target: http://127.0.0.1:8080\n"                                                  /* 2 */
+    "name: ms-demo\n"                                                                             /* 1 */
+    "target: http://127.0.0.1:8080\n"                                                             /* 2 */
     "settings: {connect_timeout: 2s, request_timeout: 10s, apdex_t: 250ms, timer_slack: 250us}\n" /* 3 */
-    "headers: {User-Agent: ptest}\n"                                                   /* 4 */
-    "scenarios:\n"                                                                     /* 5 */
-    "  - name: users\n"                                                                /* 6 */
-    "    model: closed\n"                                                              /* 7 */
-    "    users: 10\n"                                                                  /* 8 */
-    "    ramp_up: 10s\n"                                                               /* 9 */
-    "    hold_for: 60s\n"                                                              /* 10 */
-    "    think_time: 100ms\n"                                                          /* 11 */
-    "    requests:\n"                                                                  /* 12 */
+    "headers: {User-Agent: ptest}\n"                                                              /* 4 */
+    "scenarios:\n"                                                                                /* 5 */
+    "  - name: users\n"                                                                           /* 6 */
+    "    model: closed\n"                                                                         /* 7 */
+    "    users: 10\n"                                                                             /* 8 */
+    "    ramp_up: 10s\n"                                                                          /* 9 */
+    "    hold_for: 60s\n"                                                                         /* 10 */
+    "    think_time: 100ms\n"                                                                     /* 11 */
+    "    requests:\n"                                                                             /* 12 */
     "      - {label: root, path: /, weight: 1, expect: {status: 200, body_contains: \"Hello World!\"}}\n"
-    "      - {label: A, path: /A, weight: 2}\n"                                        /* 14 */
-    "  - name: arrivals\n"                                                             /* 15 */
-    "    model: open\n"                                                                /* 16 */
-    "    stages: [{rate: 100/s, duration: 20s}, {rate: 300/s, duration: 40s}]\n"       /* 17 */
-    "    max_connections: 500\n"                                                       /* 18 */
-    "    start_delay: 1500ms\n"                                                        /* 19 */
+    "      - {label: A, path: /A, weight: 2}\n"                                  /* 14 */
+    "  - name: arrivals\n"                                                       /* 15 */
+    "    model: open\n"                                                          /* 16 */
+    "    stages: [{rate: 100/s, duration: 20s}, {rate: 300/s, duration: 40s}]\n" /* 17 */
+    "    max_connections: 500\n"                                                 /* 18 */
+    "    start_delay: 1500ms\n"                                                  /* 19 */
     "    requests: [{label: B, method: GET, path: /B, headers: {Accept: text/plain}, body: \"...\"}]\n"
-    "thresholds:\n"                                                                    /* 21 */
-    "  \"*\": [\"p95 < 250ms\", \"error_rate < 1%\"]\n"                                /* 22 */
-    "  A: [\"p99 < 50ms\"]\n";                                                         /* 23 */
+    "thresholds:\n"                                     /* 21 */
+    "  \"*\": [\"p95 < 250ms\", \"error_rate < 1%\"]\n" /* 22 */
+    "  A: [\"p99 < 50ms\"]\n";                          /* 23 */
 
 static plan_header v1_hdr[] = {{"User-Agent", "ptest"}};
 static plan_header v1_b_hdr[] = {{"Accept", "text/plain"}};
 static plan_request v1_users_req[] = {
-    {.label = "root", .label_id = 0, .method = "GET", .path = "/", .weight = 1, .expect_status = 200,
-     .expect_body = "Hello World!", .line = 13, .col = 9},
+    {.label = "root",
+     .label_id = 0,
+     .method = "GET",
+     .path = "/",
+     .weight = 1,
+     .expect_status = 200,
+     .expect_body = "Hello World!",
+     .line = 13,
+     .col = 9},
     {.label = "A", .label_id = 1, .method = "GET", .path = "/A", .weight = 2, .line = 14, .col = 9},
 };
 static plan_request v1_arr_req[] = {
-    {.label = "B", .label_id = 2, .method = "GET", .path = "/B", .n_headers = 1, .headers = v1_b_hdr,
-     .body = "...", .body_len = 3, .weight = 1, .line = 20, .col = 16},
+    {.label = "B",
+     .label_id = 2,
+     .method = "GET",
+     .path = "/B",
+     .n_headers = 1,
+     .headers = v1_b_hdr,
+     .body = "...",
+     .body_len = 3,
+     .weight = 1,
+     .line = 20,
+     .col = 16},
 };
 static plan_stage v1_stages[] = {{100, 20 * SEC}, {300, 40 * SEC}};
 static plan_scenario v1_scen[] = {
-    {.name = "users", .model = PLAN_CLOSED, .users = 10, .ramp_up_ns = 10 * SEC, .hold_for_ns = 60 * SEC,
-     .think = {RNG_CONSTANT, 100 * MS, 0}, .n_requests = 2, .requests = v1_users_req, .weight_total = 3,
-     .line = 6, .col = 5},
-    {.name = "arrivals", .model = PLAN_OPEN, .n_stages = 2, .stages = v1_stages, .max_connections = 500,
-     .start_delay_ns = 1500 * MS, .n_requests = 1, .requests = v1_arr_req, .weight_total = 1, .line = 15, .col = 5},
+    {.name = "users",
+     .model = PLAN_CLOSED,
+     .users = 10,
+     .ramp_up_ns = 10 * SEC,
+     .hold_for_ns = 60 * SEC,
+     .think = {RNG_CONSTANT, 100 * MS, 0},
+     .n_requests = 2,
+     .requests = v1_users_req,
+     .weight_total = 3,
+     .line = 6,
+     .col = 5},
+    {.name = "arrivals",
+     .model = PLAN_OPEN,
+     .n_stages = 2,
+     .stages = v1_stages,
+     .max_connections = 500,
+     .start_delay_ns = 1500 * MS,
+     .n_requests = 1,
+     .requests = v1_arr_req,
+     .weight_total = 1,
+     .line = 15,
+     .col = 5},
 };
 static plan_threshold v1_thr[] = {
-    {"*", "p95 < 250ms", 22, 9}, {"*", "error_rate < 1%", 22, 24}, {"A", "p99 < 50ms", 23, 7},
+    {"*", "p95 < 250ms", 22, 9},
+    {"*", "error_rate < 1%", 22, 24},
+    {"A", "p99 < 50ms", 23, 7},
 };
 static const plan v1_want = {
-    .name = "ms-demo", .source = "plans/v1.yaml",
-    .target = {"http", "127.0.0.1", 8080, "", "127.0.0.1:8080", false}, .target_str = "http://127.0.0.1:8080",
-    .n_scenarios = 2, .scenarios = v1_scen, .n_thresholds = 3, .thresholds = v1_thr,
-    .connect_timeout_ns = 2 * SEC, .request_timeout_ns = 10 * SEC, .apdex_t_ns = 250 * MS,
-    .timer_slack_ns = 250 * 1000, .n_headers = 1, .headers = v1_hdr,
+    .name = "ms-demo",
+    .source = "plans/v1.yaml",
+    .target = {"http", "127.0.0.1", 8080, "", "127.0.0.1:8080", false},
+    .target_str = "http://127.0.0.1:8080",
+    .n_scenarios = 2,
+    .scenarios = v1_scen,
+    .n_thresholds = 3,
+    .thresholds = v1_thr,
+    .connect_timeout_ns = 2 * SEC,
+    .request_timeout_ns = 10 * SEC,
+    .apdex_t_ns = 250 * MS,
+    .timer_slack_ns = 250 * 1000,
+    .n_headers = 1,
+    .headers = v1_hdr,
 };
 
 /* v2: the smallest closed plan; defaults everywhere. */
-static const char v2_yaml[] =
-    "target: http://localhost\n"
-    "scenarios:\n"
-    "- users: 1\n"
-    "  hold_for: 1s\n"
-    "  requests: [{path: /}]\n";
+static const char v2_yaml[] = "target: http://localhost\n"
+                              "scenarios:\n"
+                              "- users: 1\n"
+                              "  hold_for: 1s\n"
+                              "  requests: [{path: /}]\n";
 static plan_request v2_req[] = {{.label = "/", .method = "GET", .path = "/", .weight = 1, .line = 5, .col = 14}};
 static plan_scenario v2_scen[] = {
-    {.name = "scenario-1", .model = PLAN_CLOSED, .users = 1, .hold_for_ns = SEC, .n_requests = 1,
-     .requests = v2_req, .weight_total = 1, .line = 3, .col = 3},
+    {.name = "scenario-1",
+     .model = PLAN_CLOSED,
+     .users = 1,
+     .hold_for_ns = SEC,
+     .n_requests = 1,
+     .requests = v2_req,
+     .weight_total = 1,
+     .line = 3,
+     .col = 3},
 };
 static const plan v2_want = {
-    .name = "minimal", .source = "dir/minimal.yaml",
-    .target = {"http", "localhost", 80, "", "localhost", false}, .target_str = "http://localhost",
-    .n_scenarios = 1, .scenarios = v2_scen,
-    .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = 500 * MS,
+    .name = "minimal",
+    .source = "dir/minimal.yaml",
+    .target = {"http", "localhost", 80, "", "localhost", false},
+    .target_str = "http://localhost",
+    .n_scenarios = 1,
+    .scenarios = v2_scen,
+    .connect_timeout_ns = 5 * SEC,
+    .request_timeout_ns = 30 * SEC,
+    .apdex_t_ns = 500 * MS,
 };
 
 /* v3: open model inferred from rate, no target, method/body/headers, a query in the path. */
-static const char v3_yaml[] =
-    "scenarios:\n"                                                        /* 1 */
-    "  - rate: 2.5/s\n"                                                   /* 2 */
-    "    duration: 1m\n"                                                  /* 3 */
-    "    start_delay: 0s\n"                                               /* 4 */
-    "    requests:\n"                                                     /* 5 */
-    "      - path: /search?q=x&n=1\n"                                     /* 6 */
-    "        method: post\n"                                              /* 7 */
-    "        body: '{\"a\": 1}'\n"                                        /* 8 */
-    "        headers: {Content-Type: application/json, X-Tab: \"a\\tb\"}\n" /* 9 */
-    "        weight: 5\n"                                                 /* 10 */
-    "      - path: /B\n"                                                  /* 11 */
-    "        label: beta\n"                                               /* 12 */
-    "        expect: {status: 404}\n";                                    /* 13 */
+static const char v3_yaml[] = "scenarios:\n"                                                          /* 1 */
+                              "  - rate: 2.5/s\n"                                                     /* 2 */
+                              "    duration: 1m\n"                                                    /* 3 */
+                              "    start_delay: 0s\n"                                                 /* 4 */
+                              "    requests:\n"                                                       /* 5 */
+                              "      - path: /search?q=x&n=1\n"                                       /* 6 */
+                              "        method: post\n"                                                /* 7 */
+                              "        body: '{\"a\": 1}'\n"                                          /* 8 */
+                              "        headers: {Content-Type: application/json, X-Tab: \"a\\tb\"}\n" /* 9 */
+                              "        weight: 5\n"                                                   /* 10 */
+                              "      - path: /B\n"                                                    /* 11 */
+                              "        label: beta\n"                                                 /* 12 */
+                              "        expect: {status: 404}\n";                                      /* 13 */
 static plan_header v3_hdr[] = {{"Content-Type", "application/json"}, {"X-Tab", "a\tb"}};
 static plan_request v3_req[] = {
-    {.label = "/search?q=x&n=1", .label_id = 0, .method = "POST", .path = "/search?q=x&n=1", .n_headers = 2,
-     .headers = v3_hdr, .body = "{\"a\": 1}", .body_len = 8, .weight = 5, .line = 6, .col = 9},
-    {.label = "beta", .label_id = 1, .method = "GET", .path = "/B", .weight = 1, .expect_status = 404,
-     .line = 11, .col = 9},
+    {.label = "/search?q=x&n=1",
+     .label_id = 0,
+     .method = "POST",
+     .path = "/search?q=x&n=1",
+     .n_headers = 2,
+     .headers = v3_hdr,
+     .body = "{\"a\": 1}",
+     .body_len = 8,
+     .weight = 5,
+     .line = 6,
+     .col = 9},
+    {.label = "beta",
+     .label_id = 1,
+     .method = "GET",
+     .path = "/B",
+     .weight = 1,
+     .expect_status = 404,
+     .line = 11,
+     .col = 9},
 };
 static plan_stage v3_stages[] = {{2.5, 60 * SEC}};
 static plan_scenario v3_scen[] = {
-    {.name = "scenario-1", .model = PLAN_OPEN, .n_stages = 1, .stages = v3_stages, .max_connections = 1000,
-     .n_requests = 2, .requests = v3_req, .weight_total = 6, .line = 2, .col = 5},
+    {.name = "scenario-1",
+     .model = PLAN_OPEN,
+     .n_stages = 1,
+     .stages = v3_stages,
+     .max_connections = 1000,
+     .n_requests = 2,
+     .requests = v3_req,
+     .weight_total = 6,
+     .line = 2,
+     .col = 5},
 };
 static const plan v3_want = {
-    .name = "plan", .source = "<input>", .n_scenarios = 1, .scenarios = v3_scen,
-    .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = 500 * MS,
+    .name = "plan",
+    .source = "<input>",
+    .n_scenarios = 1,
+    .scenarios = v3_scen,
+    .connect_timeout_ns = 5 * SEC,
+    .request_timeout_ns = 30 * SEC,
+    .apdex_t_ns = 500 * MS,
 };
 
 /* v4: IPv6 target with a base path, iterations, think-time distributions, one label
  * shared by two scenarios, empty optional sections. */
-static const char v4_yaml[] =
-    "name: \"v4\"\n"                                                      /* 1 */
-    "target: HTTP://[::1]:8080/api/\n"                                    /* 2 */
-    "headers:\n"                                                          /* 3 */
-    "thresholds:\n"                                                       /* 4 */
-    "scenarios:\n"                                                        /* 5 */
-    "  - name: it\n"                                                      /* 6 */
-    "    users: 3\n"                                                      /* 7 */
-    "    iterations: 100\n"                                               /* 8 */
-    "    think_time: {dist: uniform, mean: 50ms, stddev: 10ms}\n"         /* 9 */
-    "    requests:\n"                                                     /* 10 */
-    "      - {path: /x, label: X}\n"                                      /* 11 */
-    "      - {path: /y}\n"                                                /* 12 */
-    "  - name: hold\n"                                                    /* 13 */
-    "    users: 2\n"                                                      /* 14 */
-    "    ramp_up: 1s\n"                                                   /* 15 */
-    "    hold_for: 2s\n"                                                  /* 16 */
-    "    think_time: {dist: exponential, mean: 1s}\n"                     /* 17 */
-    "    requests:\n"                                                     /* 18 */
-    "      - {path: /y}\n"                                                /* 19 */
-    "      - {path: /x, label: X, weight: 7}\n"                           /* 20 */
-    "      - {path: /z, method: get}\n";                                  /* 21 */
+static const char v4_yaml[] = "name: \"v4\"\n"                                              /* 1 */
+                              "target: HTTP://[::1]:8080/api/\n"                            /* 2 */
+                              "headers:\n"                                                  /* 3 */
+                              "thresholds:\n"                                               /* 4 */
+                              "scenarios:\n"                                                /* 5 */
+                              "  - name: it\n"                                              /* 6 */
+                              "    users: 3\n"                                              /* 7 */
+                              "    iterations: 100\n"                                       /* 8 */
+                              "    think_time: {dist: uniform, mean: 50ms, stddev: 10ms}\n" /* 9 */
+                              "    requests:\n"                                             /* 10 */
+                              "      - {path: /x, label: X}\n"                              /* 11 */
+                              "      - {path: /y}\n"                                        /* 12 */
+                              "  - name: hold\n"                                            /* 13 */
+                              "    users: 2\n"                                              /* 14 */
+                              "    ramp_up: 1s\n"                                           /* 15 */
+                              "    hold_for: 2s\n"                                          /* 16 */
+                              "    think_time: {dist: exponential, mean: 1s}\n"             /* 17 */
+                              "    requests:\n"                                             /* 18 */
+                              "      - {path: /y}\n"                                        /* 19 */
+                              "      - {path: /x, label: X, weight: 7}\n"                   /* 20 */
+                              "      - {path: /z, method: get}\n";                          /* 21 */
 static plan_request v4_it_req[] = {
     {.label = "X", .label_id = 0, .method = "GET", .path = "/x", .weight = 1, .line = 11, .col = 9},
     {.label = "/y", .label_id = 1, .method = "GET", .path = "/y", .weight = 1, .line = 12, .col = 9},
@@ -250,65 +339,117 @@ static plan_request v4_hold_req[] = {
     {.label = "/z", .label_id = 2, .method = "GET", .path = "/z", .weight = 1, .line = 21, .col = 9},
 };
 static plan_scenario v4_scen[] = {
-    {.name = "it", .model = PLAN_CLOSED, .users = 3, .iterations = 100, .think = {RNG_UNIFORM, 50 * MS, 10 * MS},
-     .n_requests = 2, .requests = v4_it_req, .weight_total = 2, .line = 6, .col = 5},
-    {.name = "hold", .model = PLAN_CLOSED, .users = 2, .ramp_up_ns = SEC, .hold_for_ns = 2 * SEC,
-     .think = {RNG_EXPONENTIAL, SEC, 0}, .n_requests = 3, .requests = v4_hold_req, .weight_total = 9,
-     .line = 13, .col = 5},
+    {.name = "it",
+     .model = PLAN_CLOSED,
+     .users = 3,
+     .iterations = 100,
+     .think = {RNG_UNIFORM, 50 * MS, 10 * MS},
+     .n_requests = 2,
+     .requests = v4_it_req,
+     .weight_total = 2,
+     .line = 6,
+     .col = 5},
+    {.name = "hold",
+     .model = PLAN_CLOSED,
+     .users = 2,
+     .ramp_up_ns = SEC,
+     .hold_for_ns = 2 * SEC,
+     .think = {RNG_EXPONENTIAL, SEC, 0},
+     .n_requests = 3,
+     .requests = v4_hold_req,
+     .weight_total = 9,
+     .line = 13,
+     .col = 5},
 };
 static const plan v4_want = {
-    .name = "v4", .source = "v4",
-    .target = {"http", "::1", 8080, "/api", "[::1]:8080", false}, .target_str = "HTTP://[::1]:8080/api/",
-    .n_scenarios = 2, .scenarios = v4_scen,
-    .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = 500 * MS,
+    .name = "v4",
+    .source = "v4",
+    .target = {"http", "::1", 8080, "/api", "[::1]:8080", false},
+    .target_str = "HTTP://[::1]:8080/api/",
+    .n_scenarios = 2,
+    .scenarios = v4_scen,
+    .connect_timeout_ns = 5 * SEC,
+    .request_timeout_ns = 30 * SEC,
+    .apdex_t_ns = 500 * MS,
 };
 
 /* v5: explicit port 80, Host override, anchors, block-style thresholds. */
-static const char v5_yaml[] =
-    "target: http://10.0.0.1:80/\n"                                       /* 1 */
-    "settings:\n"                                                         /* 2 */
-    "  apdex_t: 1s\n"                                                     /* 3 */
-    "headers:\n"                                                          /* 4 */
-    "  Host: example.com\n"                                               /* 5 */
-    "  Accept: \"*/*\"\n"                                                 /* 6 */
-    "scenarios:\n"                                                        /* 7 */
-    "  - model: open\n"                                                   /* 8 */
-    "    rate: 6000/m\n"                                                  /* 9 */
-    "    duration: 500ms\n"                                               /* 10 */
-    "    max_connections: 1\n"                                            /* 11 */
-    "    requests:\n"                                                     /* 12 */
-    "      - path: /\n"                                                   /* 13 */
-    "        expect: &ok {status: 200}\n"                                 /* 14 */
-    "      - path: /A\n"                                                  /* 15 */
-    "        expect: *ok\n"                                               /* 16 */
-    "thresholds:\n"                                                       /* 17 */
-    "  \"*\":\n"                                                          /* 18 */
-    "    - p95 < 250ms\n"                                                 /* 19 */
-    "    - \"rps > 10\"\n"                                                /* 20 */
-    "  /A: [error_rate < 1%]\n";                                          /* 21 */
+static const char v5_yaml[] = "target: http://10.0.0.1:80/\n"       /* 1 */
+                              "settings:\n"                         /* 2 */
+                              "  apdex_t: 1s\n"                     /* 3 */
+                              "headers:\n"                          /* 4 */
+                              "  Host: example.com\n"               /* 5 */
+                              "  Accept: \"*/*\"\n"                 /* 6 */
+                              "scenarios:\n"                        /* 7 */
+                              "  - model: open\n"                   /* 8 */
+                              "    rate: 6000/m\n"                  /* 9 */
+                              "    duration: 500ms\n"               /* 10 */
+                              "    max_connections: 1\n"            /* 11 */
+                              "    requests:\n"                     /* 12 */
+                              "      - path: /\n"                   /* 13 */
+                              "        expect: &ok {status: 200}\n" /* 14 */
+                              "      - path: /A\n"                  /* 15 */
+                              "        expect: *ok\n"               /* 16 */
+                              "thresholds:\n"                       /* 17 */
+                              "  \"*\":\n"                          /* 18 */
+                              "    - p95 < 250ms\n"                 /* 19 */
+                              "    - \"rps > 10\"\n"                /* 20 */
+                              "  /A: [error_rate < 1%]\n";          /* 21 */
 static plan_header v5_hdr[] = {{"Host", "example.com"}, {"Accept", "*/*"}};
 static plan_request v5_req[] = {
-    {.label = "/", .label_id = 0, .method = "GET", .path = "/", .weight = 1, .expect_status = 200, .line = 13, .col = 9},
-    {.label = "/A", .label_id = 1, .method = "GET", .path = "/A", .weight = 1, .expect_status = 200, .line = 15, .col = 9},
+    {.label = "/",
+     .label_id = 0,
+     .method = "GET",
+     .path = "/",
+     .weight = 1,
+     .expect_status = 200,
+     .line = 13,
+     .col = 9},
+    {.label = "/A",
+     .label_id = 1,
+     .method = "GET",
+     .path = "/A",
+     .weight = 1,
+     .expect_status = 200,
+     .line = 15,
+     .col = 9},
 };
 static plan_stage v5_stages[] = {{100, 500 * MS}};
 static plan_scenario v5_scen[] = {
-    {.name = "scenario-1", .model = PLAN_OPEN, .n_stages = 1, .stages = v5_stages, .max_connections = 1,
-     .n_requests = 2, .requests = v5_req, .weight_total = 2, .line = 8, .col = 5},
+    {.name = "scenario-1",
+     .model = PLAN_OPEN,
+     .n_stages = 1,
+     .stages = v5_stages,
+     .max_connections = 1,
+     .n_requests = 2,
+     .requests = v5_req,
+     .weight_total = 2,
+     .line = 8,
+     .col = 5},
 };
 static plan_threshold v5_thr[] = {
-    {"*", "p95 < 250ms", 19, 7}, {"*", "rps > 10", 20, 7}, {"/A", "error_rate < 1%", 21, 8},
+    {"*", "p95 < 250ms", 19, 7},
+    {"*", "rps > 10", 20, 7},
+    {"/A", "error_rate < 1%", 21, 8},
 };
 static const plan v5_want = {
-    .name = "v5", .source = "v5.yml",
-    .target = {"http", "10.0.0.1", 80, "", "10.0.0.1", false}, .target_str = "http://10.0.0.1:80/",
-    .n_scenarios = 1, .scenarios = v5_scen, .n_thresholds = 3, .thresholds = v5_thr,
-    .connect_timeout_ns = 5 * SEC, .request_timeout_ns = 30 * SEC, .apdex_t_ns = SEC,
-    .n_headers = 2, .headers = v5_hdr,
+    .name = "v5",
+    .source = "v5.yml",
+    .target = {"http", "10.0.0.1", 80, "", "10.0.0.1", false},
+    .target_str = "http://10.0.0.1:80/",
+    .n_scenarios = 1,
+    .scenarios = v5_scen,
+    .n_thresholds = 3,
+    .thresholds = v5_thr,
+    .connect_timeout_ns = 5 * SEC,
+    .request_timeout_ns = 30 * SEC,
+    .apdex_t_ns = SEC,
+    .n_headers = 2,
+    .headers = v5_hdr,
 };
 
 static const struct {
-    const char *name;          /* file name given to the loader (NULL allowed) */
+    const char *name; /* file name given to the loader (NULL allowed) */
     const char *yaml;
     const plan *want;
 } valid_cases[] = {
@@ -331,21 +472,21 @@ static void test_valid_plans(void **state)
                              sizeof err) != 0)
             fail_msg("%s: %s", cname, err);
         check_plan(cname, valid_cases[i].want, &p);
-        plan_free(&p);
-        /* plan_free leaves a zeroed plan, so a second call is harmless. */
+        plan_fini(&p);
+        /* plan_fini leaves a zeroed plan, so a second call is harmless. */
         assert_null(p.scenarios);
-        plan_free(&p);
+        plan_fini(&p);
     }
 }
 
 /* ---- broken plans: exact messages ----------------------------------------------- */
 
-#define SC "scenarios:\n- users: 1\n  hold_for: 1s\n"      /* a closed scenario head, lines 1-3 */
+#define SC "scenarios:\n- users: 1\n  hold_for: 1s\n" /* a closed scenario head, lines 1-3 */
 #define L65 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
 static const struct {
     const char *yaml;
-    const char *err;           /* a final '*' matches any rest (wording owned by yamltree) */
+    const char *err; /* a final '*' matches any rest (wording owned by yamltree) */
 } broken_cases[] = {
     /* document level */
     {"", "t.yaml: empty plan (expected a mapping with target and scenarios)"},
@@ -353,7 +494,8 @@ static const struct {
     {"- a\n", "t.yaml:1:1: expected a mapping, found a sequence"},
     {"targte: http://x\nscenarios: []\n", "t.yaml:1:1: unknown key \"targte\" (did you mean \"target\"?)"},
     {"name: \"\"\n", "t.yaml:1:7: plan name \"\" is empty"},
-    {"name: \"a\\x01\"\n", "t.yaml:1:7: plan name \"a\\x01\" contains a control or non-ASCII byte (printable ASCII only)"},
+    {"name: \"a\\x01\"\n",
+     "t.yaml:1:7: plan name \"a\\x01\" contains a control or non-ASCII byte (printable ASCII only)"},
     {"target: https://x:0/\n", "t.yaml:1:9: invalid port \"0\" in URL (expected 1-65535)"},
     {"target: ftp://x\n", "t.yaml:1:9: unsupported URL scheme \"ftp\" (only http:// and https:// are supported)"},
     {"target: localhost:8080\n", "t.yaml:1:9: URL \"localhost:8080\" must start with http:// or https://"},
@@ -370,15 +512,15 @@ static const struct {
     {"settings: {request_timeout: 2h}\n", "t.yaml:1:29: request_timeout is longer than 1h"},
     {"settings: {timer_slack: 11ms}\n",
      "t.yaml:1:25: timer_slack is longer than 10ms (it adds up to itself to every latency)"},
-    {"settings: {connect_timeout: 5}\n",
-     "t.yaml:1:29: duration \"5\" needs a unit *"},
+    {"settings: {connect_timeout: 5}\n", "t.yaml:1:29: duration \"5\" needs a unit *"},
     {"headers: [a]\n", "t.yaml:1:10: expected a mapping, found a sequence"},
     {"headers: {\"Bad Name\": x}\n",
      "t.yaml:1:11: invalid header name \"Bad Name\" (a token: letters, digits and !#$%&'*+-.^_`|~)"},
     {"headers: {\"\": x}\n", "t.yaml:1:11: invalid header name \"\" (a token: letters, digits and !#$%&'*+-.^_`|~)"},
     {"headers: {X: \"a\\r\\nb\"}\n", "t.yaml:1:14: value of header \"X\" contains CR, LF or another control byte"},
     {"headers: {X: \"a\\x7f\"}\n", "t.yaml:1:14: value of header \"X\" contains CR, LF or another control byte"},
-    {"headers: {Content-Length: 5}\n", "t.yaml:1:11: header \"Content-Length\" is set by ptest from the body; remove it"},
+    {"headers: {Content-Length: 5}\n",
+     "t.yaml:1:11: header \"Content-Length\" is set by ptest from the body; remove it"},
     {"headers: {transfer-encoding: chunked}\n",
      "t.yaml:1:11: header \"transfer-encoding\" is set by ptest from the body; remove it"},
     {"headers: {Accept: a, accept: b}\n",
@@ -395,8 +537,7 @@ static const struct {
     {"scenarios:\n- users: 1\n  requests: [{path: /}]\n",
      "t.yaml:2:3: closed scenario needs \"hold_for\" or \"iterations\""},
     {"scenarios:\n- users: 1\n  hold_for: 0s\n", "t.yaml:3:13: hold_for must be greater than 0"},
-    {"scenarios:\n- users: 1\n  hold_for: 10\n",
-     "t.yaml:3:13: duration \"10\" needs a unit *"},
+    {"scenarios:\n- users: 1\n  hold_for: 10\n", "t.yaml:3:13: duration \"10\" needs a unit *"},
     {"scenarios:\n- users: 1\n  hold_for: 9000h\n", "t.yaml:3:13: hold_for is longer than 8760h"},
     {"scenarios:\n- users: 1\n  ramp_up: 5000h\n  hold_for: 5000h\n",
      "t.yaml:2:3: scenario \"scenario-1\" lasts longer than 365 days"},
@@ -413,10 +554,8 @@ static const struct {
     {"scenarios:\n- model: open\n  duration: 10s\n", "t.yaml:2:3: open scenario needs \"rate\" (with \"duration\")"},
     {"scenarios:\n- model: open\n  requests: [{path: /}]\n",
      "t.yaml:2:3: open scenario needs \"rate\" with \"duration\", or \"stages\""},
-    {"scenarios:\n- rate: fast\n  duration: 1s\n",
-     "t.yaml:2:9: invalid rate \"fast\" *"},
-    {"scenarios:\n- rate: 0/s\n  duration: 1s\n",
-     "t.yaml:2:9: invalid rate \"0/s\" *"},
+    {"scenarios:\n- rate: fast\n  duration: 1s\n", "t.yaml:2:9: invalid rate \"fast\" *"},
+    {"scenarios:\n- rate: 0/s\n  duration: 1s\n", "t.yaml:2:9: invalid rate \"0/s\" *"},
     {"scenarios:\n- rate: 20000000/s\n  duration: 1s\n",
      "t.yaml:2:9: rate \"20000000/s\" is out of range (above 0, at most 10000000/s)"},
     {"scenarios:\n- rate: 1/s\n  duration: 0s\n", "t.yaml:3:13: duration must be greater than 0"},
@@ -429,10 +568,11 @@ static const struct {
      "t.yaml:2:24: unknown key \"duraton\" (did you mean \"duration\"?)"},
     {"scenarios:\n- stages: [{rate: 1/s, duration: 5000h}, {rate: 1/s, duration: 5000h}]\n",
      "t.yaml:2:3: scenario \"scenario-1\" lasts longer than 365 days"},
-    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  max_connections: 0\n", "t.yaml:4:20: \"0\" is out of range 1..1000000"},
-    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_delay: 9000h\n", "t.yaml:4:16: start_delay is longer than 8760h"},
-    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_delay: -1s\n",
-     "t.yaml:4:16: invalid duration \"-1s\" *"},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  max_connections: 0\n",
+     "t.yaml:4:20: \"0\" is out of range 1..1000000"},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_delay: 9000h\n",
+     "t.yaml:4:16: start_delay is longer than 8760h"},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_delay: -1s\n", "t.yaml:4:16: invalid duration \"-1s\" *"},
     {SC "  think_time: {dist: gauss, mean: 1s}\n",
      "t.yaml:4:22: unknown dist \"gauss\" (expected constant, uniform, normal, lognormal or exponential)"},
     {SC "  think_time: {mean: 1s, stddev: 1ms}\n",
@@ -510,8 +650,7 @@ static const struct {
     {SC "  requests: [{path: /}]\nthresholds: {\"*\": [\"\"]}\n", "t.yaml:5:20: empty threshold expression"},
     {SC "  requests: [{path: /}]\nthresholds: {\"*\": [\"p95 < 1s\", \" \\t \"]}\n",
      "t.yaml:5:32: empty threshold expression"},
-    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [[a]]}\n",
-     "t.yaml:5:20: expected a string, found a sequence"},
+    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [[a]]}\n", "t.yaml:5:20: expected a string, found a sequence"},
     {SC "  requests: [{path: /}]\nthresholds: {\"*\": [\"p95\\x01\"]}\n",
      "t.yaml:5:20: threshold expression \"p95\\x01\" contains a control byte"},
     {SC "  requests: [{path: /}]\nthresholds: [a]\n", "t.yaml:5:13: expected a mapping, found a sequence"},
@@ -526,7 +665,7 @@ static void test_broken_plans(void **state)
         const char *y = broken_cases[i].yaml;
         memset(&p, 0xA5, sizeof p);
         if (plan_load_string(&p, "t.yaml", y, strlen(y), err, sizeof err) == 0) {
-            plan_free(&p);
+            plan_fini(&p);
             fail_msg("broken case %zu loaded: %s", i + 1, y);
         }
         const char *want = broken_cases[i].err;
@@ -537,7 +676,7 @@ static void test_broken_plans(void **state)
         assert_null(p.scenarios);
         assert_null(p.name);
         assert_int_equal(p.n_scenarios, 0);
-        plan_free(&p);
+        plan_fini(&p);
     }
 }
 
@@ -548,7 +687,7 @@ static void test_truncated_input(void **state)
     (void)state;
     size_t n = strlen(v1_yaml), loaded = 0;
     for (size_t len = 0; len <= n; len++) {
-        char *buf = malloc(len ? len : 1);   /* exact size: ASan catches over-reads */
+        char *buf = malloc(len ? len : 1); /* exact size: ASan catches over-reads */
         assert_non_null(buf);
         memcpy(buf, v1_yaml, len);
         plan p;
@@ -557,7 +696,7 @@ static void test_truncated_input(void **state)
         if (rc == 0) {
             loaded++;
             assert_true(p.n_scenarios >= 1);
-            plan_free(&p);
+            plan_fini(&p);
         } else {
             assert_int_equal(rc, -1);
             assert_true(strncmp(err, "t.yaml", 6) == 0);
@@ -570,7 +709,7 @@ static void test_truncated_input(void **state)
     plan p;
     char err[512];
     assert_int_equal(plan_load_string(&p, "t.yaml", v1_yaml, n, err, sizeof err), 0);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 static void test_nul_and_control_bytes(void **state)
@@ -625,7 +764,7 @@ static void test_limits(void **state)
     (void)state;
     static const struct {
         size_t scen, req, stages;
-        const char *err;       /* NULL: loads */
+        const char *err; /* NULL: loads */
     } cases[] = {
         {PLAN_MAX_SCENARIOS, 1, 0, NULL},
         {PLAN_MAX_SCENARIOS + 1, 1, 0, "t.yaml:2:1: too many scenarios (65, at most 64)"},
@@ -645,7 +784,7 @@ static void test_limits(void **state)
         } else {
             if (rc != 0)
                 fail_msg("limit case %zu: %s", i + 1, err);
-            plan_free(&p);
+            plan_fini(&p);
         }
         free(y);
     }
@@ -673,9 +812,9 @@ static void test_load_file(void **state)
     char err[512] = "";
     assert_int_equal(plan_load_file(&p, path, err, sizeof err), 0);
     assert_string_equal(p.source, path);
-    assert_string_equal(p.name, path + 5);     /* no extension to strip */
+    assert_string_equal(p.name, path + 5); /* no extension to strip */
     assert_string_equal(p.target.host, "localhost");
-    plan_free(&p);
+    plan_fini(&p);
     unlink(path);
 
     assert_int_equal(plan_load_file(&p, path, err, sizeof err), -1);
@@ -708,28 +847,29 @@ static void test_example_plan(void **state)
     const char *labels[16];
     assert_int_equal(plan_labels(&p, labels, 16), 7);
     assert_true(p.n_thresholds >= 3);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 /* ---- server: (what ptest reads of the target's own figures, only when asked) ------ */
 
-#define SRV_PLAN(server) "target: http://t.example:8080/api\n" server \
-    "scenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n"
+#define SRV_PLAN(server)                                                                                               \
+    "target: http://t.example:8080/api\n" server "scenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n"
 
 static void test_server(void **state)
 {
     (void)state;
     static const struct {
         const char *yaml;
-        const char *metrics, *config;      /* as stored; NULL: not asked */
-        const char *err;                   /* non-NULL: the load fails with this message */
+        const char *metrics, *config; /* as stored; NULL: not asked */
+        const char *err;              /* non-NULL: the load fails with this message */
     } cases[] = {
         {SRV_PLAN(""), NULL, NULL, NULL},
         {SRV_PLAN("server:\n"), NULL, NULL, NULL},
         {SRV_PLAN("server: {}\n"), NULL, NULL, NULL},
         {SRV_PLAN("server: {metrics: /metrics, config: /config}\n"), "/metrics", "/config", NULL},
         {SRV_PLAN("server:\n  config: /config\n"), NULL, "/config", NULL},
-        {SRV_PLAN("server: {metrics: \"http://exporter:9100/metrics?x=1\"}\n"), "http://exporter:9100/metrics?x=1", NULL, NULL},
+        {SRV_PLAN("server: {metrics: \"http://exporter:9100/metrics?x=1\"}\n"), "http://exporter:9100/metrics?x=1",
+         NULL, NULL},
         {SRV_PLAN("server: {metrics: \"http://[::1]:9100\"}\n"), "http://[::1]:9100", NULL, NULL},
         {SRV_PLAN("server: {metrics: metrics}\n"), NULL, NULL,
          "t.yaml:2:19: server.metrics: \"metrics\" is neither a path (starting with '/', on the target) nor an http:// URL"},
@@ -770,7 +910,7 @@ static void test_server(void **state)
         const char *cname = "server";
         CHECK_STR("server.metrics", cases[i].metrics, p.server.metrics);
         CHECK_STR("server.config", cases[i].config, p.server.config);
-        plan_free(&p);
+        plan_fini(&p);
     }
 
     /* Where they point: a path goes to the target after its base path; a URL is its own. */
@@ -784,22 +924,22 @@ static void test_server(void **state)
     assert_int_equal(u.port, 8080);
     assert_string_equal(u.authority, "t.example:8080");
     assert_string_equal(u.base_path, "/api/metrics?a=1");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     assert_int_equal(plan_server_url(&p, p.server.config, &u, err, sizeof err), 0);
     assert_string_equal(u.host, "other");
     assert_int_equal(u.port, 9000);
     assert_string_equal(u.authority, "other:9000");
     assert_string_equal(u.base_path, "/");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     assert_int_equal(plan_server_url(&p, "http://other?x", &u, err, sizeof err), 0);
     assert_string_equal(u.base_path, "/?x");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     /* --target moves a path with it. */
     assert_int_equal(plan_set_target(&p, "http://moved:81", err, sizeof err), 0);
     assert_int_equal(plan_server_url(&p, p.server.metrics, &u, err, sizeof err), 0);
     assert_string_equal(u.authority, "moved:81");
     assert_string_equal(u.base_path, "/metrics?a=1");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     /* The flags' setter: checked, replaces, clears. */
     assert_int_equal(plan_set_server(&p, false, "/other", err, sizeof err), 0);
     assert_string_equal(p.server.metrics, "/other");
@@ -807,13 +947,13 @@ static void test_server(void **state)
     assert_string_equal(p.server.config, "http://other:9000");
     assert_int_equal(plan_set_server(&p, true, NULL, err, sizeof err), 0);
     assert_null(p.server.config);
-    plan_free(&p);
+    plan_fini(&p);
 
     /* Ad-hoc URL plans ask for nothing. */
     assert_int_equal(plan_from_url(&p, "http://x:1/a", 1, 0, SEC, NULL, err, sizeof err), 0);
     assert_null(p.server.metrics);
     assert_null(p.server.config);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 /* ---- URLs ----------------------------------------------------------------------- */
@@ -823,7 +963,7 @@ static void test_url_parse(void **state)
     (void)state;
     static const struct {
         const char *in;
-        const char *host, *base, *auth;   /* NULL host: error */
+        const char *host, *base, *auth; /* NULL host: error */
         unsigned port;
         const char *err;
     } cases[] = {
@@ -879,7 +1019,7 @@ static void test_url_parse(void **state)
             assert_string_equal(u.base_path, cases[i].base);
             assert_string_equal(u.authority, cases[i].auth);
             assert_int_equal(u.port, cases[i].port);
-            plan_url_free(&u);
+            plan_url_fini(&u);
             assert_null(u.host);
         } else {
             if (rc != -1)
@@ -943,7 +1083,7 @@ static void test_from_url(void **state)
     assert_int_equal(p.apdex_t_ns, 500 * MS);
     assert_int_equal(plan_duration(&p), 10 * SEC);
     assert_int_equal(plan_validate(&p, err, sizeof err), 0);
-    plan_free(&p);
+    plan_fini(&p);
 
     /* Open: rate and duration make one stage; connections the cap. */
     assert_int_equal(plan_from_url(&p, "http://[::1]", 50, 250.5, 3 * SEC, "root", err, sizeof err), 0);
@@ -957,12 +1097,12 @@ static void test_from_url(void **state)
     assert_string_equal(s->requests[0].path, "/");
     assert_string_equal(s->requests[0].label, "root");
     assert_string_equal(p.target.authority, "[::1]");
-    plan_free(&p);
+    plan_fini(&p);
 
     /* A query without a path asks for "/?...". */
     assert_int_equal(plan_from_url(&p, "http://h?a=b", 1, 0, SEC, NULL, err, sizeof err), 0);
     assert_string_equal(p.scenarios[0].requests[0].path, "/?a=b");
-    plan_free(&p);
+    plan_fini(&p);
 
     static const struct {
         const char *url, *label;
@@ -984,7 +1124,8 @@ static void test_from_url(void **state)
         {"http://h/", L65, 1, 0, SEC,
          "label \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\" is longer than 64 bytes"},
         {"http://h/", "", 1, 0, SEC, "label \"\" is empty"},
-        {"http://h/", "a\nb", 1, 0, SEC, "label \"a\\x0ab\" contains a control or non-ASCII byte (printable ASCII only)"},
+        {"http://h/", "a\nb", 1, 0, SEC,
+         "label \"a\\x0ab\" contains a control or non-ASCII byte (printable ASCII only)"},
         {"http://h/", "*", 1, 0, SEC, "label \"*\" is reserved (in thresholds it means every label)"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -996,7 +1137,7 @@ static void test_from_url(void **state)
             fail_msg("from_url case %zu:\n  want: %s\n  got:  %s", i + 1, bad[i].err, err);
         assert_null(p.scenarios);
         assert_null(p.target.host);
-        plan_free(&p);
+        plan_fini(&p);
     }
 }
 
@@ -1031,14 +1172,14 @@ static void test_set_target_validate(void **state)
     assert_int_equal(plan_set_target(&p, "http://other", err, sizeof err), 0);
     assert_string_equal(p.target.authority, "other");
     assert_string_equal(p.target.base_path, "");
-    plan_free(&p);
+    plan_fini(&p);
 
     /* An empty plan is not runnable either. */
     memset(&p, 0, sizeof p);
     assert_int_equal(plan_set_target(&p, "http://x", err, sizeof err), 0);
     assert_int_equal(plan_validate(&p, err, sizeof err), -1);
     assert_string_equal(err, "plan: the plan has no scenarios");
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 static void test_set_duration_closed(void **state)
@@ -1048,24 +1189,27 @@ static void test_set_duration_closed(void **state)
         uint64_t ramp, hold, iters, start, d;
         uint64_t want_hold, want_ramp;
     } cases[] = {
-        {10 * SEC, 60 * SEC, 0, 0, 30 * SEC, 20 * SEC, 10 * SEC},     /* hold = d - ramp */
+        {10 * SEC, 60 * SEC, 0, 0, 30 * SEC, 20 * SEC, 10 * SEC}, /* hold = d - ramp */
         {0, 60 * SEC, 0, 0, 5 * SEC, 5 * SEC, 0},
-        {10 * SEC, 60 * SEC, 0, 0, 10 * SEC, SEC, 10 * SEC},          /* at least 1 s */
-        {10 * SEC, 60 * SEC, 0, 0, 3 * SEC, SEC, 10 * SEC},           /* ramp longer than d: kept */
+        {10 * SEC, 60 * SEC, 0, 0, 10 * SEC, SEC, 10 * SEC}, /* at least 1 s */
+        {10 * SEC, 60 * SEC, 0, 0, 3 * SEC, SEC, 10 * SEC},  /* ramp longer than d: kept */
         {10 * SEC, 60 * SEC, 0, 0, 10 * SEC + 1, SEC, 10 * SEC},
         {10 * SEC, 60 * SEC, 0, 0, 11 * SEC + 1, SEC + 1, 10 * SEC},
-        {0, 60 * SEC, 0, 0, 500 * MS, 500 * MS, 0},                   /* d below 1 s: hold = d */
+        {0, 60 * SEC, 0, 0, 500 * MS, 500 * MS, 0}, /* d below 1 s: hold = d */
         {SEC, 60 * SEC, 0, 0, 500 * MS, 500 * MS, SEC},
-        {SEC, 0, 100, 0, 20 * SEC, 19 * SEC, SEC},                    /* iteration-bound gets a time bound */
-        {0, 60 * SEC, 0, 0, 0, 60 * SEC, 0},                          /* 0 is ignored */
-        {0, SEC, 0, 2 * SEC, 7 * SEC, 7 * SEC, 0},                    /* start delay kept, not counted */
-        {0, SEC, 0, 0, UINT64_MAX, PLAN_MAX_DURATION_NS, 0},          /* clamped */
+        {SEC, 0, 100, 0, 20 * SEC, 19 * SEC, SEC},           /* iteration-bound gets a time bound */
+        {0, 60 * SEC, 0, 0, 0, 60 * SEC, 0},                 /* 0 is ignored */
+        {0, SEC, 0, 2 * SEC, 7 * SEC, 7 * SEC, 0},           /* start delay kept, not counted */
+        {0, SEC, 0, 0, UINT64_MAX, PLAN_MAX_DURATION_NS, 0}, /* clamped */
         {0, SEC, 0, PLAN_MAX_DURATION_NS - 5 * SEC, UINT64_MAX, 5 * SEC, 0},
         {PLAN_MAX_DURATION_NS - 2 * SEC, SEC, 0, 2 * SEC, 200 * SEC, SEC, PLAN_MAX_DURATION_NS - 3 * SEC},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        plan_scenario s = {.model = PLAN_CLOSED, .users = 1, .ramp_up_ns = cases[i].ramp,
-                           .hold_for_ns = cases[i].hold, .iterations = cases[i].iters,
+        plan_scenario s = {.model = PLAN_CLOSED,
+                           .users = 1,
+                           .ramp_up_ns = cases[i].ramp,
+                           .hold_for_ns = cases[i].hold,
+                           .iterations = cases[i].iters,
                            .start_delay_ns = cases[i].start};
         plan p = {.n_scenarios = 1, .scenarios = &s};
         plan_set_duration(&p, cases[i].d);
@@ -1093,9 +1237,9 @@ static void test_set_duration_open(void **state)
         {3, {{1, SEC}, {2, SEC}, {3, SEC}}, 10, 3, {{1, 3}, {2, 4}, {3, 3}}},
         /* A tiny stage that rounds to 0 ns is dropped. */
         {3, {{1, 1}, {2, 1000 * SEC}, {3, 1}}, 100, 1, {{2, 100}}},
-        {2, {{1, SEC}, {2, SEC}}, 1, 1, {{1, 1}}},                                   /* 0.5 rounds up */
-        {1, {{7, SEC}}, 0, 1, {{7, SEC}}},                                            /* 0 ignored */
-        {1, {{7, SEC}}, UINT64_MAX, 1, {{7, PLAN_MAX_DURATION_NS}}},                  /* clamped */
+        {2, {{1, SEC}, {2, SEC}}, 1, 1, {{1, 1}}},                   /* 0.5 rounds up */
+        {1, {{7, SEC}}, 0, 1, {{7, SEC}}},                           /* 0 ignored */
+        {1, {{7, SEC}}, UINT64_MAX, 1, {{7, PLAN_MAX_DURATION_NS}}}, /* clamped */
         {4, {{1, SEC}, {2, SEC}, {3, SEC}, {4, SEC}}, 4 * SEC, 4, {{1, SEC}, {2, SEC}, {3, SEC}, {4, SEC}}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1108,8 +1252,7 @@ static void test_set_duration_open(void **state)
             fail_msg("open case %zu: %zu stages", i + 1, s.n_stages);
         for (size_t j = 0; j < s.n_stages; j++)
             if (st[j].rate != cases[i].want[j].rate || st[j].duration_ns != cases[i].want[j].duration_ns)
-                fail_msg("open case %zu stage %zu: rate %g duration %" PRIu64, i + 1, j, st[j].rate,
-                         st[j].duration_ns);
+                fail_msg("open case %zu stage %zu: rate %g duration %" PRIu64, i + 1, j, st[j].rate, st[j].duration_ns);
     }
 
     /* Mixed plan: every scenario gets the new duration; start delays are kept. */
@@ -1124,7 +1267,7 @@ static void test_set_duration_open(void **state)
     assert_int_equal(p.scenarios[1].stages[0].duration_ns, 5 * SEC);
     assert_int_equal(p.scenarios[1].stages[1].duration_ns, 10 * SEC);
     assert_int_equal(plan_duration(&p), 16500 * MS);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 static void test_durations(void **state)
@@ -1175,14 +1318,14 @@ static void test_labels(void **state)
             assert_true(r->label_id < 3);
             assert_string_equal(l[r->label_id], r->label);
         }
-    plan_free(&p);
+    plan_fini(&p);
 
     assert_int_equal(plan_load_string(&p, "v1", v1_yaml, strlen(v1_yaml), err, sizeof err), 0);
     assert_int_equal(plan_labels(&p, l, 8), 3);
     assert_string_equal(l[0], "root");
     assert_string_equal(l[1], "A");
     assert_string_equal(l[2], "B");
-    plan_free(&p);
+    plan_fini(&p);
 
     memset(&p, 0, sizeof p);
     assert_int_equal(plan_labels(&p, l, 8), 0);
@@ -1203,7 +1346,7 @@ static void test_request_has_header(void **state)
 
 /* ---- shares (--share INDEX/N) ---------------------------------------------------- */
 
-/* Plans on the stack in these tests are not plan_free'd: release what plan_apply_share
+/* Plans on the stack in these tests are not plan_fini'd: release what plan_apply_share
  * allocated (the copy of the whole plan). */
 static void drop_whole(plan *p)
 {
@@ -1227,30 +1370,33 @@ static void test_share_closed(void **state)
         {10, 10 * SEC, 60 * SEC, 0, 0, 0, 3, 4, 0, 12 * SEC, 58 * SEC},
         {10, 10 * SEC, 60 * SEC, 0, 0, 1, 3, 3, SEC, 9 * SEC, 60 * SEC},
         {10, 10 * SEC, 60 * SEC, 0, 0, 2, 3, 3, 2 * SEC, 9 * SEC, 59 * SEC},
-        {10, 0, 60 * SEC, 0, 0, 1, 3, 3, 0, 0, 60 * SEC},                 /* no ramp-up */
-        {2, 10 * SEC, 60 * SEC, 0, 0, 2, 3, 0, 0, 10 * SEC, 60 * SEC},   /* no user left */
-        {10, 10 * SEC, SEC, 0, 0, 0, 3, 4, 0, 10 * SEC, SEC},            /* hold too short: plain split */
-        {4, 4 * SEC, 0, 5, 0, 1, 2, 2, SEC, 4 * SEC, 0},                 /* iteration-bound */
-        {7, 7 * SEC, 3 * SEC, 0, 0, 0, 1, 7, 0, 7 * SEC, 3 * SEC},       /* one share: unchanged */
-        {4, 4 * SEC, 10 * SEC, 0, 5 * SEC, 3, 4, 1, 8 * SEC, 0, 11 * SEC},        /* one user: no ramp */
-        {8, 8 * SEC, 10 * SEC, 0, 5 * SEC, 3, 4, 2, 8 * SEC, 8 * SEC, 7 * SEC},   /* start delay */
-        {2, 10 * SEC, 60 * SEC, 0, 0, 1, 7, 1, 5 * SEC, 0, 65 * SEC},    /* more shares than users */
+        {10, 0, 60 * SEC, 0, 0, 1, 3, 3, 0, 0, 60 * SEC},                       /* no ramp-up */
+        {2, 10 * SEC, 60 * SEC, 0, 0, 2, 3, 0, 0, 10 * SEC, 60 * SEC},          /* no user left */
+        {10, 10 * SEC, SEC, 0, 0, 0, 3, 4, 0, 10 * SEC, SEC},                   /* hold too short: plain split */
+        {4, 4 * SEC, 0, 5, 0, 1, 2, 2, SEC, 4 * SEC, 0},                        /* iteration-bound */
+        {7, 7 * SEC, 3 * SEC, 0, 0, 0, 1, 7, 0, 7 * SEC, 3 * SEC},              /* one share: unchanged */
+        {4, 4 * SEC, 10 * SEC, 0, 5 * SEC, 3, 4, 1, 8 * SEC, 0, 11 * SEC},      /* one user: no ramp */
+        {8, 8 * SEC, 10 * SEC, 0, 5 * SEC, 3, 4, 2, 8 * SEC, 8 * SEC, 7 * SEC}, /* start delay */
+        {2, 10 * SEC, 60 * SEC, 0, 0, 1, 7, 1, 5 * SEC, 0, 65 * SEC},           /* more shares than users */
         {1000000, SEC, SEC, 0, 0, 9999, 10000, 100, 9999 * 1000, SEC, SEC - 9999 * 1000},
-        {10, 10 * SEC, 2 * SEC, 0, 0, 1, 2, 5, SEC, 10 * SEC, SEC},       /* hold just absorbs it */
-        {10, 10 * SEC, SEC, 0, 0, 1, 2, 5, 0, 10 * SEC, SEC},             /* not: plain split */
-        {UINT32_MAX, 0, SEC, 0, 0, 0, 2, UINT32_MAX / 2 + 1, 0, 0, SEC},  /* odd total */
+        {10, 10 * SEC, 2 * SEC, 0, 0, 1, 2, 5, SEC, 10 * SEC, SEC},      /* hold just absorbs it */
+        {10, 10 * SEC, SEC, 0, 0, 1, 2, 5, 0, 10 * SEC, SEC},            /* not: plain split */
+        {UINT32_MAX, 0, SEC, 0, 0, 0, 2, UINT32_MAX / 2 + 1, 0, 0, SEC}, /* odd total */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        plan_scenario s = {.model = PLAN_CLOSED, .users = cases[i].users, .ramp_up_ns = cases[i].ramp,
-                           .hold_for_ns = cases[i].hold, .iterations = cases[i].iters,
+        plan_scenario s = {.model = PLAN_CLOSED,
+                           .users = cases[i].users,
+                           .ramp_up_ns = cases[i].ramp,
+                           .hold_for_ns = cases[i].hold,
+                           .iterations = cases[i].iters,
                            .start_delay_ns = cases[i].delay};
         plan p = {.n_scenarios = 1, .scenarios = &s};
         char err[128];
         assert_int_equal(plan_apply_share(&p, cases[i].index, cases[i].count, err, sizeof err), 0);
         if (s.users != cases[i].want_users || s.start_delay_ns != cases[i].want_delay ||
             s.ramp_up_ns != cases[i].want_ramp || s.hold_for_ns != cases[i].want_hold)
-            fail_msg("closed share case %zu: users %" PRIu32 " delay %" PRIu64 " ramp %" PRIu64
-                     " hold %" PRIu64, i + 1, s.users, s.start_delay_ns, s.ramp_up_ns, s.hold_for_ns);
+            fail_msg("closed share case %zu: users %" PRIu32 " delay %" PRIu64 " ramp %" PRIu64 " hold %" PRIu64, i + 1,
+                     s.users, s.start_delay_ns, s.ramp_up_ns, s.hold_for_ns);
         assert_int_equal(s.iterations, cases[i].iters);
         assert_int_equal(p.share_index, cases[i].index);
         assert_int_equal(p.share_count, cases[i].count);
@@ -1267,8 +1413,11 @@ static void test_share_closed(void **state)
             const uint64_t ramp = 10 * SEC, hold = 30 * SEC, delay = 2 * SEC;
             uint64_t sum = 0;
             for (uint32_t i = 0; i < counts[c]; i++) {
-                plan_scenario s = {.model = PLAN_CLOSED, .users = users[u], .ramp_up_ns = ramp,
-                                   .hold_for_ns = hold, .start_delay_ns = delay};
+                plan_scenario s = {.model = PLAN_CLOSED,
+                                   .users = users[u],
+                                   .ramp_up_ns = ramp,
+                                   .hold_for_ns = hold,
+                                   .start_delay_ns = delay};
                 plan p = {.n_scenarios = 1, .scenarios = &s};
                 assert_int_equal(plan_apply_share(&p, i, counts[c], NULL, 0), 0);
                 drop_whole(&p);
@@ -1279,7 +1428,8 @@ static void test_share_closed(void **state)
                     double want = (double)delay + (double)ramp * (i + (double)j * counts[c]) / users[u];
                     if (fabs(got - want) > 2)
                         fail_msg("%" PRIu32 " users, share %" PRIu32 "/%" PRIu32 ", user %" PRIu32
-                                 ": starts at %.0f ns, single run at %.0f", users[u], i, counts[c], j, got, want);
+                                 ": starts at %.0f ns, single run at %.0f",
+                                 users[u], i, counts[c], j, got, want);
                 }
             }
             assert_int_equal(sum, users[u]);
@@ -1290,15 +1440,15 @@ static void test_share_closed(void **state)
 /* Absolute arrival times (ns from the run's start) of an open scenario, sorted. */
 static size_t open_arrivals(const plan_scenario *s, uint64_t *t, size_t max)
 {
-    sched sc;
-    assert_int_equal(sched_init(&sc, s->stages, s->n_stages), 0);
+    schedule sc;
+    assert_int_equal(schedule_init(&sc, s->stages, s->n_stages), 0);
     size_t n = 0, hint = 0;
     uint64_t off;
-    for (uint64_t k = 0; sched_time(&sc, k, &hint, &off) == 0; k++) {
+    for (uint64_t k = 0; schedule_time(&sc, k, &hint, &off) == 0; k++) {
         assert_true(n < max);
         t[n++] = s->start_delay_ns + off;
     }
-    sched_fini(&sc);
+    schedule_fini(&sc);
     return n;
 }
 
@@ -1312,8 +1462,7 @@ static void test_share_open(void **state)
 {
     (void)state;
     plan_stage st[2] = {{100, 20 * SEC}, {300, 40 * SEC}};
-    plan_scenario s = {.model = PLAN_OPEN, .n_stages = 2, .stages = st, .max_connections = 501,
-                       .start_delay_ns = SEC};
+    plan_scenario s = {.model = PLAN_OPEN, .n_stages = 2, .stages = st, .max_connections = 501, .start_delay_ns = SEC};
     plan p = {.n_scenarios = 1, .scenarios = &s};
     char err[128];
     assert_int_equal(plan_apply_share(&p, 1, 2, err, sizeof err), 0);
@@ -1357,7 +1506,7 @@ static void test_share_open(void **state)
         {2, {{100, 2 * SEC}, {250, 2 * SEC}}, 2},
         {2, {{100, 2 * SEC}, {250, 2 * SEC}}, 4},
         {3, {{1000, SEC}, {10, SEC}, {500, 500 * MS}}, 5},
-        {1, {{7, 3 * SEC}}, 10},       /* 21 arrivals over 10 shares */
+        {1, {{7, 3 * SEC}}, 10}, /* 21 arrivals over 10 shares */
     };
     enum { MAXA = 2000 };
     static uint64_t want[MAXA], got[MAXA];
@@ -1381,8 +1530,8 @@ static void test_share_open(void **state)
         qsort(got, ng, sizeof got[0], cmp_u64);
         for (size_t j = 0; j < nw; j++)
             if (got[j] > want[j] + 2 || want[j] > got[j] + 2)
-                fail_msg("open share case %zu: arrival %zu at %" PRIu64 " ns, single run %" PRIu64, i + 1, j,
-                         got[j], want[j]);
+                fail_msg("open share case %zu: arrival %zu at %" PRIu64 " ns, single run %" PRIu64, i + 1, j, got[j],
+                         want[j]);
     }
 }
 
@@ -1393,10 +1542,8 @@ static void test_share_errors(void **state)
         uint32_t index, count;
         const char *msg;
     } cases[] = {
-        {0, 0, "share count 0 is out of range"},
-        {0, PLAN_MAX_SHARES + 1, "out of range"},
-        {0, UINT32_MAX, "out of range"},
-        {3, 3, "share index 3 is out of range (0 to 2)"},
+        {0, 0, "share count 0 is out of range"}, {0, PLAN_MAX_SHARES + 1, "out of range"},
+        {0, UINT32_MAX, "out of range"},         {3, 3, "share index 3 is out of range (0 to 2)"},
         {UINT32_MAX, 2, "out of range"},
     };
     plan p;
@@ -1421,7 +1568,7 @@ static void test_share_errors(void **state)
     assert_int_equal(plan_apply_share(&p, 0, 2, err, sizeof err), -1);
     assert_non_null(strstr(err, "already share 1/2"));
     assert_true(p.scenarios[1].stages[0].rate == rate / 2);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 /* https targets: scheme, default port 443 (not in the authority), and the plan's tls: key
@@ -1437,20 +1584,20 @@ static void test_tls(void **state)
     assert_int_equal(u.port, 443);
     assert_string_equal(u.authority, "svc.example");
     assert_string_equal(u.base_path, "/api");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     assert_int_equal(plan_url_parse(&u, "https://[::1]:8443", err, sizeof err), 0);
     assert_true(u.tls);
     assert_int_equal(u.port, 8443);
     assert_string_equal(u.authority, "[::1]:8443");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     /* Port 80 is not https's default, and 443 not http's. */
     assert_int_equal(plan_url_parse(&u, "https://h:80", err, sizeof err), 0);
     assert_string_equal(u.authority, "h:80");
-    plan_url_free(&u);
+    plan_url_fini(&u);
     assert_int_equal(plan_url_parse(&u, "http://h:443", err, sizeof err), 0);
     assert_false(u.tls);
     assert_string_equal(u.authority, "h:443");
-    plan_url_free(&u);
+    plan_url_fini(&u);
 
     static const char good[] =
         "target: https://svc.example:8443/\n"
@@ -1470,7 +1617,7 @@ static void test_tls(void **state)
     assert_int_equal(plan_set_tls_file(&p, PLAN_TLS_CACERT, "other.pem", err, sizeof err), 0);
     assert_string_equal(p.tls.file[PLAN_TLS_CACERT], "other.pem");
     assert_int_equal(p.tls.line[PLAN_TLS_CACERT], 0);
-    plan_free(&p);
+    plan_fini(&p);
 
     static const struct {
         const char *yaml, *err;

@@ -1,20 +1,20 @@
 /* test_ptest_client.c - request pre-rendering and the client connection against a scripted
  * server on a loopback socket: framings, splits at every byte, checks, keep-alive, errors. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "ptest/client/client.h"
 #include "ptest/client/client_int.h"
@@ -56,7 +56,7 @@ typedef struct render_case {
     bool plan_headers;
     plan_request r;
     int rc;
-    const char *wire;        /* expected bytes (NULL: only rc checked) */
+    const char *wire; /* expected bytes (NULL: only rc checked) */
     const char *url;
     bool head;
 } render_case;
@@ -65,32 +65,116 @@ typedef struct render_case {
 #define UA "User-Agent: ptest\r\n"
 
 static const render_case rcases[] = {
-    {"plain GET", "127.0.0.1", 8080, "", false, {.label = "r", .path = "/"}, 0,
-     "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" UA "\r\n", "http://127.0.0.1:8080/", false},
-    {"base path, query, port 80", "svc", 80, "/api", false, {.label = "r", .method = "GET", .path = "/x?a=1,2"}, 0,
-     "GET /api/x?a=1,2 HTTP/1.1\r\nHost: svc\r\n" UA "\r\n", "http://svc:80/api/x?a=1,2", false},
-    {"IPv6 host", "::1", 9000, "", false, {.label = "r", .path = "/v6"}, 0,
-     "GET /v6 HTTP/1.1\r\nHost: [::1]:9000\r\n" UA "\r\n", "http://[::1]:9000/v6", false},
-    {"POST body", "h", 81, "", false,
-     {.label = "r", .method = "POST", .path = "/p", .body = "a\0b", .body_len = 3}, 0,
-     "POST /p HTTP/1.1\r\nHost: h:81\r\n" UA "Content-Length: 3\r\n\r\na\0b", NULL, false},
-    {"PUT without body sends Content-Length: 0", "h", 81, "", false,
-     {.label = "r", .method = "PUT", .path = "/p"}, 0,
-     "PUT /p HTTP/1.1\r\nHost: h:81\r\n" UA "Content-Length: 0\r\n\r\n", NULL, false},
-    {"HEAD", "h", 81, "", false, {.label = "r", .method = "HEAD", .path = "/"}, 0,
-     "HEAD / HTTP/1.1\r\nHost: h:81\r\n" UA "\r\n", NULL, true},
-    {"plan headers, request overrides case-insensitively", "h", 81, "", true,
-     {.label = "r", .path = "/", .headers = rh_accept, .n_headers = 1}, 0,
-     "GET / HTTP/1.1\r\nHost: h:81\r\n" UA "X-Plan: p\r\naccept: text/plain\r\n\r\n", NULL, false},
-    {"request Host replaces the default", "h", 81, "", false,
-     {.label = "r", .path = "/", .headers = rh_host, .n_headers = 1}, 0,
-     "GET / HTTP/1.1\r\n" UA "Host: example.org\r\n\r\n", NULL, false},
-    {"CRLF in a header value", "h", 81, "", false,
-     {.label = "r", .path = "/", .headers = rh_cr, .n_headers = 1}, -1, NULL, NULL, false},
-    {"Content-Length in the plan", "h", 81, "", false,
-     {.label = "r", .path = "/", .headers = rh_cl, .n_headers = 1}, -1, NULL, NULL, false},
-    {"space in a header name", "h", 81, "", false,
-     {.label = "r", .path = "/", .headers = rh_badname, .n_headers = 1}, -1, NULL, NULL, false},
+    {"plain GET",
+     "127.0.0.1",
+     8080,
+     "",
+     false,
+     {.label = "r", .path = "/"},
+     0,
+     "GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" UA "\r\n",
+     "http://127.0.0.1:8080/",
+     false},
+    {"base path, query, port 80",
+     "svc",
+     80,
+     "/api",
+     false,
+     {.label = "r", .method = "GET", .path = "/x?a=1,2"},
+     0,
+     "GET /api/x?a=1,2 HTTP/1.1\r\nHost: svc\r\n" UA "\r\n",
+     "http://svc:80/api/x?a=1,2",
+     false},
+    {"IPv6 host",
+     "::1",
+     9000,
+     "",
+     false,
+     {.label = "r", .path = "/v6"},
+     0,
+     "GET /v6 HTTP/1.1\r\nHost: [::1]:9000\r\n" UA "\r\n",
+     "http://[::1]:9000/v6",
+     false},
+    {"POST body",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .method = "POST", .path = "/p", .body = "a\0b", .body_len = 3},
+     0,
+     "POST /p HTTP/1.1\r\nHost: h:81\r\n" UA "Content-Length: 3\r\n\r\na\0b",
+     NULL,
+     false},
+    {"PUT without body sends Content-Length: 0",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .method = "PUT", .path = "/p"},
+     0,
+     "PUT /p HTTP/1.1\r\nHost: h:81\r\n" UA "Content-Length: 0\r\n\r\n",
+     NULL,
+     false},
+    {"HEAD",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .method = "HEAD", .path = "/"},
+     0,
+     "HEAD / HTTP/1.1\r\nHost: h:81\r\n" UA "\r\n",
+     NULL,
+     true},
+    {"plan headers, request overrides case-insensitively",
+     "h",
+     81,
+     "",
+     true,
+     {.label = "r", .path = "/", .headers = rh_accept, .n_headers = 1},
+     0,
+     "GET / HTTP/1.1\r\nHost: h:81\r\n" UA "X-Plan: p\r\naccept: text/plain\r\n\r\n",
+     NULL,
+     false},
+    {"request Host replaces the default",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .path = "/", .headers = rh_host, .n_headers = 1},
+     0,
+     "GET / HTTP/1.1\r\n" UA "Host: example.org\r\n\r\n",
+     NULL,
+     false},
+    {"CRLF in a header value",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .path = "/", .headers = rh_cr, .n_headers = 1},
+     -1,
+     NULL,
+     NULL,
+     false},
+    {"Content-Length in the plan",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .path = "/", .headers = rh_cl, .n_headers = 1},
+     -1,
+     NULL,
+     NULL,
+     false},
+    {"space in a header name",
+     "h",
+     81,
+     "",
+     false,
+     {.label = "r", .path = "/", .headers = rh_badname, .n_headers = 1},
+     -1,
+     NULL,
+     NULL,
+     false},
     {"bad method", "h", 81, "", false, {.label = "r", .method = "G ET", .path = "/"}, -1, NULL, NULL, false},
     {"space in path", "h", 81, "", false, {.label = "r", .path = "/a b"}, -1, NULL, NULL, false},
     {"control byte in path", "h", 81, "", false, {.label = "r", .path = "/a\x01"}, -1, NULL, NULL, false},
@@ -130,8 +214,7 @@ static void test_render(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(rcases) / sizeof(rcases[0]); i++) {
         const render_case *c = &rcases[i];
-        plan p = make_plan(c->host, c->port, c->base, c->plan_headers ? ph_json : NULL,
-                           c->plan_headers ? 2 : 0);
+        plan p = make_plan(c->host, c->port, c->base, c->plan_headers ? ph_json : NULL, c->plan_headers ? 2 : 0);
         client_req r;
         char err[256] = "";
         int rc = client_req_render(&r, &p, &c->r, 7, err, sizeof(err));
@@ -150,7 +233,7 @@ static void test_render(void **state)
             assert_string_equal(r.url, c->url);
         assert_int_equal(r.head, c->head);
         assert_int_equal(r.label, 7);
-        client_req_free(&r);
+        client_req_fini(&r);
     }
 }
 
@@ -167,24 +250,24 @@ static void test_render_expect(void **state)
     static const uint32_t kmp[] = {0, 0, 1, 2};
     for (int i = 0; i < 4; i++)
         assert_int_equal(r.kmp[i], kmp[i]);
-    client_req_free(&r);
-    pr.expect_body = "";  /* empty: no check */
+    client_req_fini(&r);
+    pr.expect_body = ""; /* empty: no check */
     assert_int_equal(client_req_render(&r, &p, &pr, 0, err, sizeof(err)), 0);
     assert_null(r.expect);
-    client_req_free(&r);
+    client_req_fini(&r);
 }
 
 /* ------------------------------------------------------------------ connection ---- */
 
 typedef struct fixture {
-    ev_loop *loop;
+    evloop *loop;
     int lfd;
     client_target target;
     client_conn c;
     char rbuf[CLIENT_RBUF_SIZE];
     int ndone;
     client_result res;
-    int sfd;                 /* server side of the current connection */
+    int sfd; /* server side of the current connection */
 } fixture;
 
 static void on_done(client_conn *c, const client_result *r)
@@ -198,7 +281,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    f->loop = ev_create();
+    f->loop = evloop_create();
     assert_non_null(f->loop);
     f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a;
@@ -226,7 +309,7 @@ static int teardown(void **state)
     if (f->sfd >= 0)
         close(f->sfd);
     close(f->lfd);
-    ev_destroy(f->loop);
+    evloop_destroy(f->loop);
     free(f);
     return 0;
 }
@@ -237,7 +320,7 @@ static void spin_until(fixture *f, int want)
     mono_ns until = clock_mono_now() + 3 * CLOCK_NS_PER_SEC;
     while (f->ndone < want && clock_mono_now() < until) {
         /* A short poll keeps each step bounded without relying on the client's state. */
-        ev_run_once(f->loop, false);
+        evloop_run_once(f->loop, false);
         struct pollfd p = {.fd = f->lfd, .events = 0};
         poll(&p, 1, 1);
     }
@@ -246,7 +329,7 @@ static void spin_until(fixture *f, int want)
 static void spin_a_bit(fixture *f)
 {
     for (int i = 0; i < 5; i++) {
-        ev_run_once(f->loop, false);
+        evloop_run_once(f->loop, false);
         struct pollfd p = {.fd = f->lfd, .events = 0};
         poll(&p, 1, 1);
     }
@@ -291,7 +374,7 @@ static void server_send(fixture *f, const char *data, size_t n, size_t piece)
             continue;
         }
         if (w <= 0)
-            return;   /* the client gave up early (an error case): that is its right */
+            return; /* the client gave up early (an error case): that is its right */
         off += (size_t)w;
         if (piece)
             spin_a_bit(f);
@@ -304,60 +387,57 @@ typedef struct resp_case {
     int expect_status;
     const char *expect_body;
     const char *response;
-    bool close_after;        /* server closes after sending */
+    bool close_after; /* server closes after sending */
     int kind;
     int status;
-    int state;               /* client state after the result */
+    int state; /* client state after the result */
 } resp_case;
 
 static const resp_case resp_cases[] = {
-    {"content-length", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false,
-     STATS_OK, 200, CLIENT_IDLE},
-    {"bare LF head", NULL, 0, NULL, "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", false,
-     STATS_OK, 200, CLIENT_IDLE},
-    {"chunked, match across chunks", NULL, 0, "lo wo",
-     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n",
-     false, STATS_OK, 200, CLIENT_IDLE},
-    {"body_contains missing", NULL, 0, "Hello World!",
-     "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nHello World", false, STATS_ERR_EXPECTATION, 200,
+    {"content-length", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", false, STATS_OK, 200,
      CLIENT_IDLE},
-    {"body_contains with overlap (KMP)", NULL, 0, "aab", "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\naaaaaab",
-     false, STATS_OK, 200, CLIENT_IDLE},
-    {"body_contains with NUL bytes", NULL, 0, "b", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\0\0b",
-     false, STATS_OK, 200, CLIENT_IDLE},
+    {"bare LF head", NULL, 0, NULL, "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", false, STATS_OK, 200, CLIENT_IDLE},
+    {"chunked, match across chunks", NULL, 0, "lo wo",
+     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n", false,
+     STATS_OK, 200, CLIENT_IDLE},
+    {"body_contains missing", NULL, 0, "Hello World!", "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nHello World",
+     false, STATS_ERR_EXPECTATION, 200, CLIENT_IDLE},
+    {"body_contains with overlap (KMP)", NULL, 0, "aab", "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\naaaaaab", false,
+     STATS_OK, 200, CLIENT_IDLE},
+    {"body_contains with NUL bytes", NULL, 0, "b", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\0\0b", false, STATS_OK,
+     200, CLIENT_IDLE},
     {"500 is an error by default", NULL, 0, NULL, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n",
      false, STATS_ERR_STATUS, 500, CLIENT_IDLE},
     {"302 is fine by default, not followed", NULL, 0, NULL,
      "HTTP/1.1 302 Found\r\nLocation: /x\r\nContent-Length: 0\r\n\r\n", false, STATS_OK, 302, CLIENT_IDLE},
     {"expected status differs", NULL, 201, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false,
      STATS_ERR_STATUS, 200, CLIENT_IDLE},
-    {"expected 404", NULL, 404, NULL, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false,
-     STATS_OK, 404, CLIENT_IDLE},
-    {"until close", NULL, 0, "abc", "HTTP/1.1 200 OK\r\n\r\nxxabc", true, STATS_OK, 200, CLIENT_CLOSED},
-    {"Connection: close", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
-     false, STATS_OK, 200, CLIENT_CLOSED},
-    {"HTTP/1.0 without keep-alive", NULL, 0, NULL, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false,
-     STATS_OK, 200, CLIENT_CLOSED},
-    {"HEAD with a Content-Length", "HEAD", 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false,
-     STATS_OK, 200, CLIENT_IDLE},
-    {"204", NULL, 0, NULL, "HTTP/1.1 204 No Content\r\n\r\n", false, STATS_OK, 204, CLIENT_IDLE},
-    {"100 Continue first", NULL, 0, NULL,
-     "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx", false, STATS_OK, 200,
+    {"expected 404", NULL, 404, NULL, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false, STATS_OK, 404,
      CLIENT_IDLE},
-    {"101 without asking", NULL, 0, NULL, "HTTP/1.1 101 Switching Protocols\r\n\r\n", false,
-     STATS_ERR_BAD_RESPONSE, 0, CLIENT_CLOSED},
+    {"until close", NULL, 0, "abc", "HTTP/1.1 200 OK\r\n\r\nxxabc", true, STATS_OK, 200, CLIENT_CLOSED},
+    {"Connection: close", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", false,
+     STATS_OK, 200, CLIENT_CLOSED},
+    {"HTTP/1.0 without keep-alive", NULL, 0, NULL, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false, STATS_OK,
+     200, CLIENT_CLOSED},
+    {"HEAD with a Content-Length", "HEAD", 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false, STATS_OK,
+     200, CLIENT_IDLE},
+    {"204", NULL, 0, NULL, "HTTP/1.1 204 No Content\r\n\r\n", false, STATS_OK, 204, CLIENT_IDLE},
+    {"100 Continue first", NULL, 0, NULL, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+     false, STATS_OK, 200, CLIENT_IDLE},
+    {"101 without asking", NULL, 0, NULL, "HTTP/1.1 101 Switching Protocols\r\n\r\n", false, STATS_ERR_BAD_RESPONSE, 0,
+     CLIENT_CLOSED},
     {"garbage", NULL, 0, NULL, "HTTX/1.1 200 OK\r\n\r\n", false, STATS_ERR_BAD_RESPONSE, 0, CLIENT_CLOSED},
     {"NUL in head", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nX: a\0b\r\n\r\n", false, STATS_ERR_BAD_RESPONSE, 0,
      CLIENT_CLOSED},
     {"bad chunk size", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", false,
      STATS_ERR_BAD_RESPONSE, 200, CLIENT_CLOSED},
-    {"two Content-Lengths", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
-     false, STATS_ERR_BAD_RESPONSE, 0, CLIENT_CLOSED},
-    {"closed mid-body", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true,
-     STATS_ERR_RESET, 200, CLIENT_CLOSED},
+    {"two Content-Lengths", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", false,
+     STATS_ERR_BAD_RESPONSE, 0, CLIENT_CLOSED},
+    {"closed mid-body", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", true, STATS_ERR_RESET, 200,
+     CLIENT_CLOSED},
     {"closed before any byte", NULL, 0, NULL, "", true, STATS_ERR_RESET, 0, CLIENT_CLOSED},
-    {"extra bytes after the response", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxJUNK",
-     false, STATS_OK, 200, CLIENT_CLOSED},
+    {"extra bytes after the response", NULL, 0, NULL, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxJUNK", false,
+     STATS_OK, 200, CLIENT_CLOSED},
 };
 
 /* Sizes for the response split: whole, every byte, and a few odd pieces. */
@@ -366,8 +446,11 @@ static const size_t pieces[] = {0, 1, 2, 3, 7};
 static void run_resp_case(fixture *f, const resp_case *rc, size_t piece)
 {
     plan p = make_plan("127.0.0.1", 1, "", NULL, 0);
-    plan_request pr = {.label = "r", .method = (char *)rc->method, .path = "/",
-                       .expect_status = rc->expect_status, .expect_body = (char *)rc->expect_body};
+    plan_request pr = {.label = "r",
+                       .method = (char *)rc->method,
+                       .path = "/",
+                       .expect_status = rc->expect_status,
+                       .expect_body = (char *)rc->expect_body};
     client_req req;
     char err[128];
     assert_int_equal(client_req_render(&req, &p, &pr, 0, err, sizeof(err)), 0);
@@ -381,7 +464,7 @@ static void run_resp_case(fixture *f, const resp_case *rc, size_t piece)
     current_case = rc->name;
     mono_ns t0 = clock_mono_now();
     client_send(&f->c, &req, t0);
-    assert_int_equal(f->ndone, 0);  /* never from inside client_send */
+    assert_int_equal(f->ndone, 0); /* never from inside client_send */
     server_read_request(f, true);
     server_send(f, rc->response, n, piece);
     if (rc->close_after) {
@@ -392,13 +475,13 @@ static void run_resp_case(fixture *f, const resp_case *rc, size_t piece)
     if (f->ndone != 1)
         fail_msg("%s (piece %zu): no result", rc->name, piece);
     if (f->res.kind != rc->kind || f->res.status != rc->status || f->c.state != rc->state)
-        fail_msg("%s (piece %zu): kind %d status %d state %d, want %d %d %d", rc->name, piece,
-                 f->res.kind, f->res.status, f->c.state, rc->kind, rc->status, rc->state);
+        fail_msg("%s (piece %zu): kind %d status %d state %d, want %d %d %d", rc->name, piece, f->res.kind,
+                 f->res.status, f->c.state, rc->kind, rc->status, rc->state);
     assert_true(f->res.connected);
     assert_true(f->res.t_done >= f->res.t_send && f->res.t_send >= t0);
     assert_int_equal(f->res.bytes_tx, req.wire_len);
     client_close(&f->c);
-    client_req_free(&req);
+    client_req_fini(&req);
 }
 
 static void test_responses(void **state)
@@ -426,7 +509,7 @@ static void test_head_too_big(void **state)
     spin_until(f, 1);
     assert_int_equal(f->ndone, 1);
     assert_int_equal(f->res.kind, STATS_ERR_BAD_RESPONSE);
-    client_req_free(&req);
+    client_req_fini(&req);
 }
 
 /* Keep-alive: the second request reuses the socket; after the server closes the idle
@@ -467,7 +550,7 @@ static void test_keepalive_and_retry(void **state)
     assert_int_equal(f->ndone, 3);
     assert_int_equal(f->res.kind, STATS_OK);
     assert_true(f->res.connected);
-    client_req_free(&req);
+    client_req_fini(&req);
 }
 
 static void test_connect_refused_and_timeout(void **state)
@@ -507,12 +590,12 @@ static void test_connect_refused_and_timeout(void **state)
     client_send(&f->c, &req, clock_mono_now());
     server_read_request(f, true);
     client_check_timeout(&f->c, clock_mono_now());
-    assert_int_equal(f->ndone, 1);  /* not yet due */
+    assert_int_equal(f->ndone, 1); /* not yet due */
     client_check_timeout(&f->c, clock_mono_now() + 3 * CLOCK_NS_PER_SEC);
     assert_int_equal(f->ndone, 2);
     assert_int_equal(f->res.kind, STATS_ERR_TIMEOUT);
     assert_int_equal(f->c.state, CLIENT_CLOSED);
-    client_req_free(&req);
+    client_req_fini(&req);
 }
 
 /* The generator's own limits are a kind of their own, never the target's refusal. */
@@ -522,12 +605,12 @@ static void test_local_limit(void **state)
     static const struct {
         int e, kind;
     } map[] = {
-        {EMFILE, STATS_ERR_LOCAL_LIMIT},        {ENFILE, STATS_ERR_LOCAL_LIMIT},
-        {EADDRNOTAVAIL, STATS_ERR_LOCAL_LIMIT}, {ENOBUFS, STATS_ERR_LOCAL_LIMIT},
-        {ENOMEM, STATS_ERR_LOCAL_LIMIT},        {EAGAIN, STATS_ERR_LOCAL_LIMIT},
-        {ENOSPC, STATS_ERR_LOCAL_LIMIT},        {ECONNREFUSED, STATS_ERR_CONNECT_REFUSED},
+        {EMFILE, STATS_ERR_LOCAL_LIMIT},           {ENFILE, STATS_ERR_LOCAL_LIMIT},
+        {EADDRNOTAVAIL, STATS_ERR_LOCAL_LIMIT},    {ENOBUFS, STATS_ERR_LOCAL_LIMIT},
+        {ENOMEM, STATS_ERR_LOCAL_LIMIT},           {EAGAIN, STATS_ERR_LOCAL_LIMIT},
+        {ENOSPC, STATS_ERR_LOCAL_LIMIT},           {ECONNREFUSED, STATS_ERR_CONNECT_REFUSED},
         {EHOSTUNREACH, STATS_ERR_CONNECT_REFUSED}, {ENETUNREACH, STATS_ERR_CONNECT_REFUSED},
-        {ECONNRESET, STATS_ERR_CONNECT_REFUSED}, {ETIMEDOUT, STATS_ERR_CONNECT_TIMEOUT},
+        {ECONNRESET, STATS_ERR_CONNECT_REFUSED},   {ETIMEDOUT, STATS_ERR_CONNECT_TIMEOUT},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
         if (client_kind_of_errno(map[i].e) != map[i].kind)
@@ -555,16 +638,16 @@ static void test_local_limit(void **state)
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
     f->ndone = 0;
     client_send(&f->c, &req, clock_mono_now());
-    assert_int_equal(f->ndone, 0);   /* reported from the loop, as every failure */
+    assert_int_equal(f->ndone, 0); /* reported from the loop, as every failure */
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
     spin_until(f, 1);
     assert_int_equal(f->ndone, 1);
     assert_int_equal(f->res.kind, STATS_ERR_LOCAL_LIMIT);
-    assert_false(f->res.conn_failed);   /* not a failure of the target */
+    assert_false(f->res.conn_failed); /* not a failure of the target */
     assert_false(f->res.connected);
     assert_int_equal(f->res.bytes_tx, 0);
     assert_int_equal(f->c.state, CLIENT_CLOSED);
-    client_req_free(&req);
+    client_req_fini(&req);
 }
 
 static void test_resolve(void **state)
@@ -583,8 +666,8 @@ static void test_resolve(void **state)
     int s = accept(f->lfd, NULL, NULL);
     if (s >= 0)
         close(s);
-    assert_int_equal(client_target_resolve(&t, "no-such-host.invalid", port, CLOCK_NS_PER_SEC, &kind,
-                                           msg, sizeof(msg)), -1);
+    assert_int_equal(client_target_resolve(&t, "no-such-host.invalid", port, CLOCK_NS_PER_SEC, &kind, msg, sizeof(msg)),
+                     -1);
     assert_non_null(strstr(msg, "cannot resolve"));
 }
 

@@ -3,29 +3,29 @@
  * file names, the collector's state (duplicates, conflicts, /status, /metrics, progress),
  * the routes (404, 405, 503), and the merge of final and partial workers: the partial one
  * contributes exactly what it sent, the missing one is named, the gate fails for both. */
+#include <inttypes.h>
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "tests/unit/guard.h"
 
 #include "buf.h"
-#include "hdr.h"
+#include "hist.h"
 #include "hlog.h"
 #include "ptest/collect/collect.h"
 #include "ptest/collect/collect_server.h"
 #include "ptest/collect/collect_wire.h"
-#include "ptest/run/run.h"
 #include "ptest/engine/stats.h"
+#include "ptest/run/run.h"
 
 static char tmpdir[256];
 
@@ -50,12 +50,12 @@ static void make_second(stats_interval *iv, uint32_t n, uint32_t t)
 {
     assert_int_equal(stats_interval_init(iv, 2), 0);
     for (uint32_t i = 0; i < n; i++)
-        hdr_record(iv->labels[0].lat, 1000 * (1 + t) + i);
+        hist_record(iv->labels[0].lat, 1000 * (1 + t) + i);
     iv->labels[0].count = n + 1;
     iv->labels[0].errors = 1;
     iv->labels[0].by_kind[STATS_ERR_TIMEOUT] = 1;
     for (uint32_t i = 0; i < n / 2; i++)
-        hdr_record(iv->labels[1].lat, 5000);
+        hist_record(iv->labels[1].lat, 5000);
     iv->labels[1].count = n / 2;
 }
 
@@ -65,7 +65,7 @@ static char *interval_body(uint32_t workers, uint64_t start_ms, uint32_t t, uint
     make_second(&iv, n, t);
     static const char *const names[] = {"A", "B"};
     buf b = BUF_INIT;
-    assert_int_equal(cwire_format_interval(&b, workers, start_ms, t, 1000, &iv, names), 0);
+    assert_int_equal(collect_wire_format_interval(&b, workers, start_ms, t, 1000, &iv, names), 0);
     stats_interval_fini(&iv);
     *len = b.len;
     return b.data;
@@ -78,9 +78,9 @@ static void test_wire_round_trip(void **state)
     char *body = interval_body(3, UINT64_C(1700000000123), 7, 40, &len);
     guarded g;
     guard_copy(&g, body, len);
-    cwire_interval iv;
+    collect_wire_interval iv;
     char err[256];
-    assert_int_equal(cwire_parse_interval(g.p, len, &iv, err, sizeof(err)), 0);
+    assert_int_equal(collect_wire_parse_interval(g.p, len, &iv, err, sizeof(err)), 0);
     assert_int_equal(iv.workers, 3);
     assert_int_equal(iv.start_ms, UINT64_C(1700000000123));
     assert_int_equal(iv.t, 7);
@@ -91,17 +91,17 @@ static void test_wire_round_trip(void **state)
     assert_int_equal(iv.labels[0].errors, 1);
     assert_int_equal(iv.labels[0].by_kind[STATS_ERR_TIMEOUT], 1);
     assert_int_equal(iv.labels[0].lat->total_count, 40);
-    assert_int_equal(hdr_min(iv.labels[0].lat), 8000);
+    assert_int_equal(hist_min(iv.labels[0].lat), 8000);
     assert_int_equal(iv.labels[1].lat->total_count, 20);
-    cwire_interval_free(&iv);
+    collect_wire_interval_fini(&iv);
     /* Every proper prefix is an error, never a success or a read past the end. */
     for (size_t n = 0; n < len; n += 7) {
         guarded p;
         guard_copy(&p, body, n);
-        assert_int_not_equal(cwire_parse_interval(p.p, n, &iv, err, sizeof(err)), 0);
-        guard_free(&p);
+        assert_int_not_equal(collect_wire_parse_interval(p.p, n, &iv, err, sizeof(err)), 0);
+        guard_fini(&p);
     }
-    guard_free(&g);
+    guard_fini(&g);
     free(body);
 }
 
@@ -119,7 +119,7 @@ static void subst(char *out, size_t outlen, const char *fmt, const char *h)
     }
     assert_true(buf_ok(&b) && b.len < outlen);
     memcpy(out, b.data ? b.data : "", b.len + 1);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_wire_malformed(void **state)
@@ -127,29 +127,33 @@ static void test_wire_malformed(void **state)
     (void)state;
     char *h = NULL, *big = NULL;
     size_t hl;
-    hdr_histogram *x = NULL;
-    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &x), 0);
-    hdr_record(x, 100);
-    hdr_record(x, 200);
+    hist *x = NULL;
+    assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &x), 0);
+    hist_record(x, 100);
+    hist_record(x, 200);
     assert_int_equal(hlog_encode_histogram(x, &h, &hl), 0);
-    hdr_histogram *y = NULL; /* another layout: 2 significant digits */
-    assert_int_equal(hdr_create(1, 1000000, 2, &y), 0);
+    hist *y = NULL; /* another layout: 2 significant digits */
+    assert_int_equal(hist_create(1, 1000000, 2, &y), 0);
     assert_int_equal(hlog_encode_histogram(y, &big, &hl), 0);
     char good[512];
-    snprintf(good, sizeof(good), "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
-             "\"count\":2,\"errors\":0,\"errors_by_kind\":{},\"hist\":\"%s\"}]}", h);
-    cwire_interval iv;
+    snprintf(good, sizeof(good),
+             "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
+             "\"count\":2,\"errors\":0,\"errors_by_kind\":{},\"hist\":\"%s\"}]}",
+             h);
+    collect_wire_interval iv;
     char err[256];
-    assert_int_equal(cwire_parse_interval(good, strlen(good), &iv, err, sizeof(err)), 0);
-    cwire_interval_free(&iv);
+    assert_int_equal(collect_wire_parse_interval(good, strlen(good), &iv, err, sizeof(err)), 0);
+    collect_wire_interval_fini(&iv);
     /* local_limit counts attempts outside count and errors (stats.h): not in the sum. */
-    snprintf(good, sizeof(good), "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
-             "\"count\":2,\"errors\":1,\"errors_by_kind\":{\"reset\":1,\"local_limit\":500},\"hist\":\"%s\"}]}", h);
-    if (cwire_parse_interval(good, strlen(good), &iv, err, sizeof(err)) != 0)
+    snprintf(good, sizeof(good),
+             "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
+             "\"count\":2,\"errors\":1,\"errors_by_kind\":{\"reset\":1,\"local_limit\":500},\"hist\":\"%s\"}]}",
+             h);
+    if (collect_wire_parse_interval(good, strlen(good), &iv, err, sizeof(err)) != 0)
         fail_msg("local_limit refused: %s", err);
     assert_int_equal(iv.labels[0].by_kind[STATS_ERR_LOCAL_LIMIT], 500);
     assert_int_equal(iv.labels[0].errors, 1);
-    cwire_interval_free(&iv);
+    collect_wire_interval_fini(&iv);
     const struct {
         const char *fmt; /* %s = the histogram */
         const char *why;
@@ -164,29 +168,38 @@ static void test_wire_malformed(void **state)
         {"{\"workers\":2,\"start_ms\":1,\"t\":1.5,\"len_ms\":1000,\"labels\":[]}", "real t"},
         {"{\"workers\":2,\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[]}", "duplicate key"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"\",\"count\":2,\"errors\":0,"
-         "\"errors_by_kind\":{},\"hist\":\"%s\"}]}", "empty name"},
+         "\"errors_by_kind\":{},\"hist\":\"%s\"}]}",
+         "empty name"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":3,"
-         "\"errors_by_kind\":{\"reset\":3},\"hist\":\"%s\"}]}", "errors > count"},
+         "\"errors_by_kind\":{\"reset\":3},\"hist\":\"%s\"}]}",
+         "errors > count"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":1,"
-         "\"errors_by_kind\":{},\"hist\":\"%s\"}]}", "kinds do not add up"},
+         "\"errors_by_kind\":{},\"hist\":\"%s\"}]}",
+         "kinds do not add up"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":1,"
-         "\"errors_by_kind\":{\"ok\":1},\"hist\":\"%s\"}]}", "kind ok"},
+         "\"errors_by_kind\":{\"ok\":1},\"hist\":\"%s\"}]}",
+         "kind ok"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":1,"
-         "\"errors_by_kind\":{\"local_limit\":1},\"hist\":\"%s\"}]}", "local_limit as one of the errors"},
+         "\"errors_by_kind\":{\"local_limit\":1},\"hist\":\"%s\"}]}",
+         "local_limit as one of the errors"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":1,\"errors\":0,"
-         "\"errors_by_kind\":{},\"hist\":\"%s\"}]}", "more latencies than count"},
+         "\"errors_by_kind\":{},\"hist\":\"%s\"}]}",
+         "more latencies than count"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":0,"
-         "\"errors_by_kind\":{},\"hist\":\"HISTFAAAAAA!\"}]}", "bad base64"},
+         "\"errors_by_kind\":{},\"hist\":\"HISTFAAAAAA!\"}]}",
+         "bad base64"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\",\"count\":2,\"errors\":0,"
          "\"errors_by_kind\":{},\"hist\":\"%s\"},{\"name\":\"A\",\"count\":2,\"errors\":0,\"errors_by_kind\":{},"
-         "\"hist\":\"%s\"}]}", "label twice"},
+         "\"hist\":\"%s\"}]}",
+         "label twice"},
         {"{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\\u0000\",\"count\":2,"
-         "\"errors\":0,\"errors_by_kind\":{},\"hist\":\"%s\"}]}", "NUL in a name"},
+         "\"errors\":0,\"errors_by_kind\":{},\"hist\":\"%s\"}]}",
+         "NUL in a name"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char body[1024];
         subst(body, sizeof(body), bad[i].fmt, h);
-        int rc = cwire_parse_interval(body, strlen(body), &iv, err, sizeof(err));
+        int rc = collect_wire_parse_interval(body, strlen(body), &iv, err, sizeof(err));
         if (rc == 0)
             fail_msg("accepted: %s", bad[i].why);
         assert_int_equal(iv.n_labels, 0);
@@ -194,22 +207,24 @@ static void test_wire_malformed(void **state)
     }
     /* A histogram of another layout is refused. */
     char body[1024];
-    snprintf(body, sizeof(body), "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
-             "\"count\":2,\"errors\":0,\"errors_by_kind\":{},\"hist\":\"%s\"}]}", big);
-    assert_int_equal(cwire_parse_interval(body, strlen(body), &iv, err, sizeof(err)), CWIRE_ESYNTAX);
+    snprintf(body, sizeof(body),
+             "{\"workers\":2,\"start_ms\":1,\"t\":0,\"len_ms\":1000,\"labels\":[{\"name\":\"A\","
+             "\"count\":2,\"errors\":0,\"errors_by_kind\":{},\"hist\":\"%s\"}]}",
+             big);
+    assert_int_equal(collect_wire_parse_interval(body, strlen(body), &iv, err, sizeof(err)), COLLECT_WIRE_ESYNTAX);
     /* NUL bytes inside the body. */
     char nul[] = "{\"workers\":2\0}";
-    assert_int_equal(cwire_parse_interval(nul, sizeof(nul) - 1, &iv, err, sizeof(err)), CWIRE_ESYNTAX);
+    assert_int_equal(collect_wire_parse_interval(nul, sizeof(nul) - 1, &iv, err, sizeof(err)), COLLECT_WIRE_ESYNTAX);
     uint32_t w = 0;
-    assert_int_equal(cwire_parse_commit("{\"workers\":3}", 13, &w, err, sizeof(err)), 0);
+    assert_int_equal(collect_wire_parse_commit("{\"workers\":3}", 13, &w, err, sizeof(err)), 0);
     assert_int_equal(w, 3);
-    assert_int_not_equal(cwire_parse_commit("{\"workers\":0}", 13, &w, err, sizeof(err)), 0);
-    assert_int_not_equal(cwire_parse_commit("{}", 2, &w, err, sizeof(err)), 0);
-    assert_int_not_equal(cwire_parse_commit("3", 1, &w, err, sizeof(err)), 0);
+    assert_int_not_equal(collect_wire_parse_commit("{\"workers\":0}", 13, &w, err, sizeof(err)), 0);
+    assert_int_not_equal(collect_wire_parse_commit("{}", 2, &w, err, sizeof(err)), 0);
+    assert_int_not_equal(collect_wire_parse_commit("3", 1, &w, err, sizeof(err)), 0);
     free(h);
     free(big);
-    hdr_destroy(x);
-    hdr_destroy(y);
+    hist_destroy(x);
+    hist_destroy(y);
 }
 
 static void test_paths_and_names(void **state)
@@ -237,7 +252,7 @@ static void test_paths_and_names(void **state)
         uint32_t idx = 99;
         const char *rest = NULL;
         size_t rn = 0;
-        int rc = cwire_worker_path(paths[i].path, strlen(paths[i].path), &idx, &rest, &rn);
+        int rc = collect_wire_worker_path(paths[i].path, strlen(paths[i].path), &idx, &rest, &rn);
         assert_int_equal(rc, paths[i].rc);
         if (rc == 0) {
             assert_int_equal(idx, paths[i].index);
@@ -249,62 +264,73 @@ static void test_paths_and_names(void **state)
         const char *name;
         bool ok;
     } names[] = {
-        {"results.json", true}, {"A.hlog", true},        {"total-2.hlog", true}, {"_x.y.hlog", true},
-        {".hlog", false},       {"..hlog", false},       {".a.hlog", false},     {"a/b.hlog", false},
-        {"../a.hlog", false},   {"a.hlog.tmp", false},   {"junit.xml", false},   {"a b.hlog", false},
-        {"", false},            {"results.json2", false}, {"a%2F.hlog", false},
+        {"results.json", true},
+        {"A.hlog", true},
+        {"total-2.hlog", true},
+        {"_x.y.hlog", true},
+        {".hlog", false},
+        {"..hlog", false},
+        {".a.hlog", false},
+        {"a/b.hlog", false},
+        {"../a.hlog", false},
+        {"a.hlog.tmp", false},
+        {"junit.xml", false},
+        {"a b.hlog", false},
+        {"", false},
+        {"results.json2", false},
+        {"a%2F.hlog", false},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        assert_int_equal(cwire_valid_file_name(names[i].name, strlen(names[i].name)), names[i].ok);
+        assert_int_equal(collect_wire_valid_file_name(names[i].name, strlen(names[i].name)), names[i].ok);
     char nul[] = "a\0b.hlog";
-    assert_false(cwire_valid_file_name(nul, sizeof(nul) - 1));
+    assert_false(collect_wire_valid_file_name(nul, sizeof(nul) - 1));
 }
 
-static coll *new_coll(const char *sub, uint32_t workers)
+static collect *new_coll(const char *sub, uint32_t workers)
 {
     char dir[512];
     snprintf(dir, sizeof(dir), "%s/%s", tmpdir, sub);
-    coll *c = NULL;
+    collect *c = NULL;
     char err[256];
-    assert_int_equal(coll_create(&c, workers, dir, err, sizeof(err)), 0);
+    assert_int_equal(collect_create(&c, workers, dir, err, sizeof(err)), 0);
     return c;
 }
 
-static json_t *status(const coll *c)
+static json_t *status(const collect *c)
 {
     buf b = BUF_INIT;
-    assert_int_equal(coll_status_json(c, &b), 0);
+    assert_int_equal(collect_status_json(c, &b), 0);
     json_error_t je;
     json_t *j = json_loadb(b.data, b.len, 0, &je);
     assert_non_null(j);
-    buf_free(&b);
+    buf_fini(&b);
     return j;
 }
 
 static void test_state(void **state)
 {
     (void)state;
-    coll *c = new_coll("state", 3);
+    collect *c = new_coll("state", 3);
     char msg[512];
     size_t len;
     char *b0 = interval_body(3, 1000000, 0, 10, &len);
-    assert_int_equal(coll_interval(c, 0, b0, len, msg, sizeof(msg)), COLL_OK);
-    assert_int_equal(coll_interval(c, 0, b0, len, msg, sizeof(msg)), COLL_OK); /* a retry */
+    assert_int_equal(collect_interval(c, 0, b0, len, msg, sizeof(msg)), COLLECT_OK);
+    assert_int_equal(collect_interval(c, 0, b0, len, msg, sizeof(msg)), COLLECT_OK); /* a retry */
     assert_non_null(strstr(msg, "duplicate"));
-    assert_int_equal(coll_interval(c, 5, b0, len, msg, sizeof(msg)), COLL_ENOTFOUND);
-    assert_int_equal(coll_http_status(COLL_ENOTFOUND), 404);
+    assert_int_equal(collect_interval(c, 5, b0, len, msg, sizeof(msg)), COLLECT_ENOTFOUND);
+    assert_int_equal(collect_http_status(COLLECT_ENOTFOUND), 404);
     free(b0);
     char *other = interval_body(4, 1000000, 1, 10, &len);
-    assert_int_equal(coll_interval(c, 0, other, len, msg, sizeof(msg)), COLL_ECONFLICT);
+    assert_int_equal(collect_interval(c, 0, other, len, msg, sizeof(msg)), COLLECT_ECONFLICT);
     free(other);
     char *restart = interval_body(3, 2000000, 1, 10, &len);
-    assert_int_equal(coll_interval(c, 0, restart, len, msg, sizeof(msg)), COLL_ECONFLICT);
+    assert_int_equal(collect_interval(c, 0, restart, len, msg, sizeof(msg)), COLLECT_ECONFLICT);
     free(restart);
-    assert_int_equal(coll_interval(c, 1, "{", 1, msg, sizeof(msg)), COLL_EBAD);
-    assert_int_equal(coll_http_status(COLL_EBAD), 400);
-    assert_int_equal(coll_put_file(c, 1, "../x.hlog", 9, "x", 1, msg, sizeof(msg)), COLL_EBAD);
-    assert_int_equal(coll_commit(c, 1, "{\"workers\":3}", 13, msg, sizeof(msg)), COLL_EBAD); /* no files */
-    assert_int_equal(coll_commit(c, 1, "{\"workers\":2}", 13, msg, sizeof(msg)), COLL_ECONFLICT);
+    assert_int_equal(collect_interval(c, 1, "{", 1, msg, sizeof(msg)), COLLECT_EBAD);
+    assert_int_equal(collect_http_status(COLLECT_EBAD), 400);
+    assert_int_equal(collect_put_file(c, 1, "../x.hlog", 9, "x", 1, msg, sizeof(msg)), COLLECT_EBAD);
+    assert_int_equal(collect_commit(c, 1, "{\"workers\":3}", 13, msg, sizeof(msg)), COLLECT_EBAD); /* no files */
+    assert_int_equal(collect_commit(c, 1, "{\"workers\":2}", 13, msg, sizeof(msg)), COLLECT_ECONFLICT);
 
     json_t *s = status(c);
     assert_int_equal(json_integer_value(json_object_get(s, "workers")), 3);
@@ -317,65 +343,72 @@ static void test_state(void **state)
     json_decref(s);
 
     buf m = BUF_INIT;
-    assert_int_equal(coll_metrics(c, 1000000 + 2000 + 300, &m), 0);
+    assert_int_equal(collect_metrics(c, 1000000 + 2000 + 300, &m), 0);
     assert_non_null(strstr(m.data, "ptest_requests_total{label=\"A\"} 11\n"));
     assert_non_null(strstr(m.data, "ptest_requests_total{label=\"(total)\"} 16\n"));
     assert_non_null(strstr(m.data, "ptest_errors_total{label=\"A\",kind=\"timeout\"} 1\n"));
     assert_non_null(strstr(m.data, "ptest_requests_per_second{label=\"A\"} 11\n"));
     assert_non_null(strstr(m.data, "ptest_latency_seconds_count{label=\"B\"} 5\n"));
     assert_non_null(strstr(m.data, "ptest_collect_workers{state=\"waiting\"} 2\n"));
-    buf_free(&m);
+    buf_fini(&m);
     char line[256];
-    coll_progress(c, 3 * UINT64_C(1000000000), 1000000 + 2000 + 300, line, sizeof(line));
+    collect_progress(c, 3 * UINT64_C(1000000000), 1000000 + 2000 + 300, line, sizeof(line));
     assert_non_null(strstr(line, "workers 1/3 live, 0 final"));
     assert_non_null(strstr(line, "16 requests"));
     assert_non_null(strstr(line, "16 req/s"));
     buf idx = BUF_INIT;
-    assert_int_equal(coll_results_index(c, &idx), -1); /* not done */
-    buf_free(&idx);
-    coll_destroy(c);
+    assert_int_equal(collect_results_index(c, &idx), -1); /* not done */
+    buf_fini(&idx);
+    collect_destroy(c);
 }
 
 static void test_routes(void **state)
 {
     (void)state;
-    coll *c = new_coll("routes", 1);
+    collect *c = new_coll("routes", 1);
     const struct {
         const char *method, *path;
         int status;
     } t[] = {
-        {"GET", "/healthz", 200},           {"HEAD", "/healthz", 200},
-        {"GET", "/status", 200},            {"GET", "/metrics", 200},
-        {"GET", "/results/", 503},          {"GET", "/results/results.json", 503},
-        {"POST", "/status", 405},           {"GET", "/nope", 404},
-        {"GET", "/v1/workers/0/interval", 405}, {"POST", "/v1/workers/0/final/A.hlog", 405},
-        {"POST", "/v1/workers/0/other", 404},   {"POST", "/v1/workers/1/interval", 404},
-        {"POST", "/v1/workers/0/interval", 400}, {"PUT", "/v1/workers/0/final/.x", 400},
+        {"GET", "/healthz", 200},
+        {"HEAD", "/healthz", 200},
+        {"GET", "/status", 200},
+        {"GET", "/metrics", 200},
+        {"GET", "/results/", 503},
+        {"GET", "/results/results.json", 503},
+        {"POST", "/status", 405},
+        {"GET", "/nope", 404},
+        {"GET", "/v1/workers/0/interval", 405},
+        {"POST", "/v1/workers/0/final/A.hlog", 405},
+        {"POST", "/v1/workers/0/other", 404},
+        {"POST", "/v1/workers/1/interval", 404},
+        {"POST", "/v1/workers/0/interval", 400},
+        {"PUT", "/v1/workers/0/final/.x", 400},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        csrv_reply r = {.body = BUF_INIT};
-        csrv_handle(c, t[i].method, strlen(t[i].method), t[i].path, strlen(t[i].path), "x", 1, 0, &r);
+        collect_server_reply r = {.body = BUF_INIT};
+        collect_server_handle(c, t[i].method, strlen(t[i].method), t[i].path, strlen(t[i].path), "x", 1, 0, &r);
         if (r.status != t[i].status)
             fail_msg("%s %s: %d, expected %d", t[i].method, t[i].path, r.status, t[i].status);
         if (r.status == 405)
             assert_non_null(r.allow);
-        buf_free(&r.body);
+        buf_fini(&r.body);
     }
-    assert_int_equal(csrv_body_limit("/v1/workers/0/interval", 22), CWIRE_MAX_INTERVAL_BYTES);
-    assert_int_equal(csrv_body_limit("/v1/workers/0/final/A.hlog", 26), CWIRE_MAX_FILE_BYTES);
-    assert_int_equal(csrv_body_limit("/v1/workers/0/final", 19), CWIRE_MAX_COMMIT_BYTES);
-    coll_destroy(c);
+    assert_int_equal(collect_server_body_limit("/v1/workers/0/interval", 22), COLLECT_WIRE_MAX_INTERVAL_BYTES);
+    assert_int_equal(collect_server_body_limit("/v1/workers/0/final/A.hlog", 26), COLLECT_WIRE_MAX_FILE_BYTES);
+    assert_int_equal(collect_server_body_limit("/v1/workers/0/final", 19), COLLECT_WIRE_MAX_COMMIT_BYTES);
+    collect_destroy(c);
 }
 
 /* A final worker's folder, as `ptest run` would upload it: one label A, 2 s. */
-static void upload_final_worker(coll *c, uint32_t w, uint32_t workers, uint64_t start_ms)
+static void upload_final_worker(collect *c, uint32_t w, uint32_t workers, uint64_t start_ms)
 {
     char *hdr = NULL, *line = NULL;
     size_t hl, ll;
-    hdr_histogram *h = NULL;
-    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &h), 0);
+    hist *h = NULL;
+    assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &h), 0);
     for (int i = 0; i < 30; i++)
-        hdr_record(h, 2000);
+        hist_record(h, 2000);
     buf log = BUF_INIT;
     assert_int_equal(hlog_format_header(start_ms, start_ms, NULL, &hdr, &hl), 0);
     buf_append(&log, hdr, hl);
@@ -385,37 +418,38 @@ static void upload_final_worker(coll *c, uint32_t w, uint32_t workers, uint64_t 
         free(line);
     }
     char js[2048];
-    snprintf(js, sizeof(js),
-             "{\"started\":\"2026-01-01T00:00:00Z\",\"duration_s\":2,\"interrupted\":false,\"aborted\":null,"
-             "\"share\":{\"index\":%u,\"count\":%u},"
-             "\"labels\":{\"A\":{\"count\":60,\"errors\":0,\"dropped\":0,\"queued\":0,\"rps\":30,"
-             "\"bytes_received\":600,\"bytes_sent\":600,\"errors_by_kind\":{},\"status\":{\"200\":60},\"hlog\":\"A.hlog\"}},"
-             "\"total\":{\"count\":60,\"errors\":0,\"dropped\":0,\"queued\":0,\"rps\":30,\"bytes_received\":600,"
-             "\"bytes_sent\":600,\"errors_by_kind\":{},\"status\":{\"200\":60},\"hlog\":\"total.hlog\"},"
-             "\"plan\":{\"name\":\"dist\",\"thresholds\":{\"A\":[\"p99 < 1s\"]}},"
-             "\"timeseries\":[{\"t\":0,\"len_s\":1,\"rps\":30,\"errors\":0,\"labels\":{\"A\":{\"rps\":30,\"errors\":0}}},"
-             "{\"t\":1,\"len_s\":1,\"rps\":30,\"errors\":0,\"labels\":{\"A\":{\"rps\":30,\"errors\":0}}}]}",
-             (unsigned)w, (unsigned)workers);
+    snprintf(
+        js, sizeof(js),
+        "{\"started\":\"2026-01-01T00:00:00Z\",\"duration_s\":2,\"interrupted\":false,\"aborted\":null,"
+        "\"share\":{\"index\":%u,\"count\":%u},"
+        "\"labels\":{\"A\":{\"count\":60,\"errors\":0,\"dropped\":0,\"queued\":0,\"rps\":30,"
+        "\"bytes_received\":600,\"bytes_sent\":600,\"errors_by_kind\":{},\"status\":{\"200\":60},\"hlog\":\"A.hlog\"}},"
+        "\"total\":{\"count\":60,\"errors\":0,\"dropped\":0,\"queued\":0,\"rps\":30,\"bytes_received\":600,"
+        "\"bytes_sent\":600,\"errors_by_kind\":{},\"status\":{\"200\":60},\"hlog\":\"total.hlog\"},"
+        "\"plan\":{\"name\":\"dist\",\"thresholds\":{\"A\":[\"p99 < 1s\"]}},"
+        "\"timeseries\":[{\"t\":0,\"len_s\":1,\"rps\":30,\"errors\":0,\"labels\":{\"A\":{\"rps\":30,\"errors\":0}}},"
+        "{\"t\":1,\"len_s\":1,\"rps\":30,\"errors\":0,\"labels\":{\"A\":{\"rps\":30,\"errors\":0}}}]}",
+        (unsigned)w, (unsigned)workers);
     char msg[512];
-    assert_int_equal(coll_put_file(c, w, "results.json", 12, js, strlen(js), msg, sizeof(msg)), COLL_OK);
-    assert_int_equal(coll_put_file(c, w, "A.hlog", 6, log.data, log.len, msg, sizeof(msg)), COLL_OK);
+    assert_int_equal(collect_put_file(c, w, "results.json", 12, js, strlen(js), msg, sizeof(msg)), COLLECT_OK);
+    assert_int_equal(collect_put_file(c, w, "A.hlog", 6, log.data, log.len, msg, sizeof(msg)), COLLECT_OK);
     /* total.hlog missing: the commit is refused, then accepted once it is there. */
     char commit[32];
     snprintf(commit, sizeof(commit), "{\"workers\":%u}", (unsigned)workers);
-    assert_int_equal(coll_commit(c, w, commit, strlen(commit), msg, sizeof(msg)), COLL_EBAD);
-    assert_int_equal(coll_put_file(c, w, "total.hlog", 10, log.data, log.len, msg, sizeof(msg)), COLL_OK);
-    assert_int_equal(coll_commit(c, w, commit, strlen(commit), msg, sizeof(msg)), COLL_OK);
-    assert_int_equal(coll_commit(c, w, commit, strlen(commit), msg, sizeof(msg)), COLL_OK); /* retried */
-    assert_int_equal(coll_put_file(c, w, "A.hlog", 6, "x", 1, msg, sizeof(msg)), COLL_ECONFLICT);
-    buf_free(&log);
+    assert_int_equal(collect_commit(c, w, commit, strlen(commit), msg, sizeof(msg)), COLLECT_EBAD);
+    assert_int_equal(collect_put_file(c, w, "total.hlog", 10, log.data, log.len, msg, sizeof(msg)), COLLECT_OK);
+    assert_int_equal(collect_commit(c, w, commit, strlen(commit), msg, sizeof(msg)), COLLECT_OK);
+    assert_int_equal(collect_commit(c, w, commit, strlen(commit), msg, sizeof(msg)), COLLECT_OK); /* retried */
+    assert_int_equal(collect_put_file(c, w, "A.hlog", 6, "x", 1, msg, sizeof(msg)), COLLECT_ECONFLICT);
+    buf_fini(&log);
     free(hdr);
-    hdr_destroy(h);
+    hist_destroy(h);
 }
 
 static void test_merge_partial_missing(void **state)
 {
     (void)state;
-    coll *c = new_coll("merge", 3);
+    collect *c = new_coll("merge", 3);
     uint64_t start = UINT64_C(1767225600000); /* 2026-01-01 */
     upload_final_worker(c, 0, 3, start);
     /* Worker 1 sends seconds 0 and 2 (1 was lost) and is killed. */
@@ -424,19 +458,19 @@ static void test_merge_partial_missing(void **state)
     for (uint32_t t = 0; t <= 2; t += 2) {
         size_t len;
         char *b = interval_body(3, start, t, 20, &len);
-        assert_int_equal(coll_interval(c, 1, b, len, msg, sizeof(msg)), COLL_OK);
+        assert_int_equal(collect_interval(c, 1, b, len, msg, sizeof(msg)), COLLECT_OK);
         free(b);
         sent_count += 21 + 10;
         sent_lat += 20 + 10;
     }
-    assert_false(coll_all_final(c));
+    assert_false(collect_all_final(c));
     char err[512];
-    int rc = coll_finish(c, true, true, err, sizeof(err));
+    int rc = collect_finish(c, true, true, err, sizeof(err));
     assert_int_equal(rc, RUN_EXIT_GATE);
-    assert_true(coll_done(c));
+    assert_true(collect_done(c));
     size_t len;
     char *b = interval_body(3, start, 3, 20, &len);
-    assert_int_equal(coll_interval(c, 1, b, len, msg, sizeof(msg)), COLL_ECONFLICT); /* closed */
+    assert_int_equal(collect_interval(c, 1, b, len, msg, sizeof(msg)), COLLECT_ECONFLICT); /* closed */
     free(b);
 
     json_t *s = status(c);
@@ -482,7 +516,7 @@ static void test_merge_partial_missing(void **state)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fclose(f);
-    assert_int_equal(coll_results_index(c, &idx), 0);
+    assert_int_equal(collect_results_index(c, &idx), 0);
     assert_non_null(idx.data);
     assert_null(strstr(idx.data, "stray"));
     assert_non_null(strstr(idx.data, "results.json\n"));
@@ -490,40 +524,37 @@ static void test_merge_partial_missing(void **state)
     assert_non_null(strstr(idx.data, "total.hlog\n"));
     assert_non_null(strstr(idx.data, "junit.xml\n"));
     assert_null(strstr(idx.data, ".workers"));
-    buf_free(&idx);
-    assert_true(coll_result_ok(c, "A.hlog", 6));
-    assert_false(coll_result_ok(c, ".workers", 8));
-    assert_false(coll_result_ok(c, "stray.txt", 9));
-    assert_false(coll_result_ok(c, "../merge/results.json", 21));
-    csrv_reply rep = {.body = BUF_INIT};
-    csrv_handle(c, "GET", 3, "/results/summary.txt", 20, "", 0, 0, &rep);
+    buf_fini(&idx);
+    assert_true(collect_result_ok(c, "A.hlog", 6));
+    assert_false(collect_result_ok(c, ".workers", 8));
+    assert_false(collect_result_ok(c, "stray.txt", 9));
+    assert_false(collect_result_ok(c, "../merge/results.json", 21));
+    collect_server_reply rep = {.body = BUF_INIT};
+    collect_server_handle(c, "GET", 3, "/results/summary.txt", 20, "", 0, 0, &rep);
     assert_int_equal(rep.status, 200);
     assert_non_null(strstr(rep.body.data, "worker 1"));
-    buf_free(&rep.body);
-    coll_destroy(c);
+    buf_fini(&rep.body);
+    collect_destroy(c);
 }
 
 static void test_nobody_reported(void **state)
 {
     (void)state;
-    coll *c = new_coll("none", 2);
+    collect *c = new_coll("none", 2);
     char err[512];
-    assert_int_equal(coll_finish(c, true, true, err, sizeof(err)), RUN_EXIT_GATE);
+    assert_int_equal(collect_finish(c, true, true, err, sizeof(err)), RUN_EXIT_GATE);
     json_t *s = status(c);
     assert_int_equal(json_array_size(json_object_get(s, "missing")), 2);
     json_decref(s);
-    coll_destroy(c);
+    collect_destroy(c);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_wire_round_trip),
-        cmocka_unit_test(test_wire_malformed),
-        cmocka_unit_test(test_paths_and_names),
-        cmocka_unit_test(test_state),
-        cmocka_unit_test(test_routes),
-        cmocka_unit_test(test_merge_partial_missing),
+        cmocka_unit_test(test_wire_round_trip), cmocka_unit_test(test_wire_malformed),
+        cmocka_unit_test(test_paths_and_names), cmocka_unit_test(test_state),
+        cmocka_unit_test(test_routes),          cmocka_unit_test(test_merge_partial_missing),
         cmocka_unit_test(test_nobody_reported),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

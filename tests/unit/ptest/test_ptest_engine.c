@@ -1,19 +1,19 @@
 /* test_ptest_engine.c - the engine end to end against an in-process HTTP server thread:
  * iteration-bound closed users, the open schedule, the weighted mix, think time, stop. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "ptest/engine/engine.h"
 
@@ -24,8 +24,8 @@
 typedef struct server {
     int lfd;
     uint16_t port;
-    int stop;                    /* __atomic */
-    uint64_t served;             /* __atomic */
+    int stop;        /* __atomic */
+    uint64_t served; /* __atomic */
     pthread_t tid;
 } server;
 
@@ -210,7 +210,7 @@ static void test_closed_iterations_and_mix(void **state)
         engine_destroy(e);
     }
     assert_int_equal(__atomic_load_n(&s.served, __ATOMIC_RELAXED), 3 * 280);
-    plan_free(&p);
+    plan_fini(&p);
     server_stop(&s);
 }
 
@@ -252,7 +252,7 @@ static void test_closed_sequence(void **state)
             stats_label_fini(&tot[i]);
         engine_destroy(e);
     }
-    plan_free(&p);
+    plan_fini(&p);
     server_stop(&s);
 }
 
@@ -289,7 +289,7 @@ static void test_open_schedule(void **state)
     assert_int_equal(collected(e), 400);
     stats_label_fini(&tot[0]);
     engine_destroy(e);
-    plan_free(&p);
+    plan_fini(&p);
     server_stop(&s);
 }
 
@@ -319,7 +319,7 @@ static void test_stop(void **state)
     for (int i = 0; i < 2; i++)
         stats_label_fini(&tot[i]);
     engine_destroy(e);
-    plan_free(&p);
+    plan_fini(&p);
     server_stop(&s);
 }
 
@@ -366,7 +366,7 @@ static void test_dead_target(void **state)
     stats_interval_fini(&iv);
     stats_label_fini(&tot[0]);
     engine_destroy(e);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 /* Does the plan fit: the refusal and the warnings, from given limits (no system state). */
@@ -377,8 +377,14 @@ static void test_fit_judge(void **state)
     uint64_t ub = engine_user_bytes();
     assert_true(ub >= 64 && ub <= 1024);
     /* 1,000 users, plenty of everything. */
-    engine_fit f = {.users = 1000, .user_bytes = ub, .fds_own = 25, .fds_needed = 1025, .fd_limit = 20000,
-                    .fd_hard = 20000, .mem_avail = UINT64_C(1) << 30, .mem_from = "MemAvailable"};
+    engine_fit f = {.users = 1000,
+                    .user_bytes = ub,
+                    .fds_own = 25,
+                    .fds_needed = 1025,
+                    .fd_limit = 20000,
+                    .fd_hard = 20000,
+                    .mem_avail = UINT64_C(1) << 30,
+                    .mem_from = "MemAvailable"};
     assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_OK);
     assert_string_equal(msg, "");
     assert_true(f.mem_needed == ENGINE_BASE_BYTES + 1000 * ub + 1000 * (uint64_t)ENGINE_CONN_BYTES);
@@ -410,8 +416,7 @@ static void test_fit_judge(void **state)
     f.tls_bytes = ENGINE_TLS_CONN_BYTES;
     assert_int_equal(engine_fit_judge(&f, msg, sizeof(msg)), ENGINE_FIT_REFUSE);
     assert_non_null(strstr(msg, "socket, TLS state) but"));
-    assert_true(f.mem_needed ==
-                ENGINE_BASE_BYTES + 20000 * (ub + (uint64_t)ENGINE_CONN_BYTES + ENGINE_TLS_CONN_BYTES));
+    assert_true(f.mem_needed == ENGINE_BASE_BYTES + 20000 * (ub + (uint64_t)ENGINE_CONN_BYTES + ENGINE_TLS_CONN_BYTES));
     f.tls_bytes = 0;
     /* Unknown memory and limits: nothing to judge. */
     engine_fit u = {.users = 5, .user_bytes = ub, .fds_own = 25, .fds_needed = 30};

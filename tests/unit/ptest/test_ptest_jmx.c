@@ -6,51 +6,67 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "ptest/plan/jmx/jmx.h"
 #include "ptest/plan/jmx/jmx_tree.h"
 
 /* ------------------------------------------------------------------ building plans - */
 
-#define HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jmeterTestPlan version=\"1.2\" properties=\"5.0\" jmeter=\"5.4.1\">\n<hashTree>\n"
-#define TP(vars) "<TestPlan guiclass=\"TestPlanGui\" testclass=\"TestPlan\" testname=\"T\" enabled=\"true\">\n" \
+#define HEAD                                                                                                           \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<jmeterTestPlan version=\"1.2\" properties=\"5.0\" jmeter=\"5.4.1\">\n<hashTree>\n"
+#define TP(vars)                                                                                                                         \
+    "<TestPlan guiclass=\"TestPlanGui\" testclass=\"TestPlan\" testname=\"T\" enabled=\"true\">\n"                                       \
     "<elementProp name=\"TestPlan.user_defined_variables\" elementType=\"Arguments\"><collectionProp name=\"Arguments.arguments\">" vars \
     "</collectionProp></elementProp></TestPlan>\n<hashTree>\n"
-#define VAR(n, v) "<elementProp name=\"" n "\" elementType=\"Argument\"><stringProp name=\"Argument.name\">" n \
+#define VAR(n, v)                                                                                                      \
+    "<elementProp name=\"" n "\" elementType=\"Argument\"><stringProp name=\"Argument.name\">" n                       \
     "</stringProp><stringProp name=\"Argument.value\">" v "</stringProp></elementProp>"
 #define TAIL "</hashTree>\n</hashTree>\n</jmeterTestPlan>\n"
-#define DEFAULTS(host, port) "<ConfigTestElement guiclass=\"HttpDefaultsGui\" testclass=\"ConfigTestElement\" testname=\"D\" enabled=\"true\">" \
-    "<stringProp name=\"HTTPSampler.domain\">" host "</stringProp><stringProp name=\"HTTPSampler.port\">" port "</stringProp></ConfigTestElement><hashTree/>\n"
+#define DEFAULTS(host, port)                                                                                           \
+    "<ConfigTestElement guiclass=\"HttpDefaultsGui\" testclass=\"ConfigTestElement\" testname=\"D\" enabled=\"true\">" \
+    "<stringProp name=\"HTTPSampler.domain\">" host "</stringProp><stringProp name=\"HTTPSampler.port\">" port         \
+    "</stringProp></ConfigTestElement><hashTree/>\n"
 /* A thread group: threads, ramp-up s, loops, scheduler, duration s, delay s; its tree. */
-#define TG(name, threads, ramp, loops, sched, dur, delay, body) \
-    "<ThreadGroup guiclass=\"ThreadGroupGui\" testclass=\"ThreadGroup\" testname=\"" name "\" enabled=\"true\">" \
-    "<stringProp name=\"ThreadGroup.on_sample_error\">continue</stringProp>" \
+#define TG(name, threads, ramp, loops, schedule, dur, delay, body)                                                                                 \
+    "<ThreadGroup guiclass=\"ThreadGroupGui\" testclass=\"ThreadGroup\" testname=\"" name "\" enabled=\"true\">"                                   \
+    "<stringProp name=\"ThreadGroup.on_sample_error\">continue</stringProp>"                                                                       \
     "<elementProp name=\"ThreadGroup.main_controller\" elementType=\"LoopController\" guiclass=\"LoopControlPanel\" testclass=\"LoopController\">" \
-    "<boolProp name=\"LoopController.continue_forever\">false</boolProp><stringProp name=\"LoopController.loops\">" loops "</stringProp></elementProp>" \
-    "<stringProp name=\"ThreadGroup.num_threads\">" threads "</stringProp><stringProp name=\"ThreadGroup.ramp_time\">" ramp "</stringProp>" \
-    "<boolProp name=\"ThreadGroup.scheduler\">" sched "</boolProp><stringProp name=\"ThreadGroup.duration\">" dur "</stringProp>" \
+    "<boolProp name=\"LoopController.continue_forever\">false</boolProp><stringProp name=\"LoopController.loops\">" loops                          \
+    "</stringProp></elementProp>"                                                                                                                  \
+    "<stringProp name=\"ThreadGroup.num_threads\">" threads                                                                                        \
+    "</stringProp><stringProp name=\"ThreadGroup.ramp_time\">" ramp "</stringProp>"                                                                \
+    "<boolProp name=\"ThreadGroup.scheduler\">" schedule "</boolProp><stringProp name=\"ThreadGroup.duration\">" dur                               \
+    "</stringProp>"                                                                                                                                \
     "<stringProp name=\"ThreadGroup.delay\">" delay "</stringProp></ThreadGroup>\n<hashTree>\n" body TG_END
 #define TG_END "</hashTree>\n"
-#define SAMPLER_X(name, method, path, extra, kids) \
-    "<HTTPSamplerProxy guiclass=\"HttpTestSampleGui\" testclass=\"HTTPSamplerProxy\" testname=\"" name "\" enabled=\"true\">" \
-    "<stringProp name=\"HTTPSampler.path\">" path "</stringProp><stringProp name=\"HTTPSampler.method\">" method "</stringProp>" \
-    extra "</HTTPSamplerProxy>\n<hashTree>" kids "</hashTree>\n"
+#define SAMPLER_X(name, method, path, extra, kids)                                                                     \
+    "<HTTPSamplerProxy guiclass=\"HttpTestSampleGui\" testclass=\"HTTPSamplerProxy\" testname=\"" name                 \
+    "\" enabled=\"true\">"                                                                                             \
+    "<stringProp name=\"HTTPSampler.path\">" path "</stringProp><stringProp name=\"HTTPSampler.method\">" method       \
+    "</stringProp>" extra "</HTTPSamplerProxy>\n<hashTree>" kids "</hashTree>\n"
 #define SAMPLER(name, path) SAMPLER_X(name, "GET", path, "", "")
-#define HEADERS(h) "<HeaderManager guiclass=\"HeaderPanel\" testclass=\"HeaderManager\" testname=\"H\" enabled=\"true\">" \
+#define HEADERS(h)                                                                                                     \
+    "<HeaderManager guiclass=\"HeaderPanel\" testclass=\"HeaderManager\" testname=\"H\" enabled=\"true\">"             \
     "<collectionProp name=\"HeaderManager.headers\">" h "</collectionProp></HeaderManager><hashTree/>\n"
-#define HDR(n, v) "<elementProp name=\"\" elementType=\"Header\"><stringProp name=\"Header.name\">" n \
+#define HDR(n, v)                                                                                                      \
+    "<elementProp name=\"\" elementType=\"Header\"><stringProp name=\"Header.name\">" n                                \
     "</stringProp><stringProp name=\"Header.value\">" v "</stringProp></elementProp>"
-#define ASSERT(field, type, str) "<ResponseAssertion guiclass=\"AssertionGui\" testclass=\"ResponseAssertion\" testname=\"A\" enabled=\"true\">" \
-    "<collectionProp name=\"Asserion.test_strings\"><stringProp name=\"1\">" str "</stringProp></collectionProp>" \
-    "<stringProp name=\"Assertion.test_field\">Assertion." field "</stringProp><intProp name=\"Assertion.test_type\">" type "</intProp>" \
+#define ASSERT(field, type, str)                                                                                       \
+    "<ResponseAssertion guiclass=\"AssertionGui\" testclass=\"ResponseAssertion\" testname=\"A\" enabled=\"true\">"    \
+    "<collectionProp name=\"Asserion.test_strings\"><stringProp name=\"1\">" str "</stringProp></collectionProp>"      \
+    "<stringProp name=\"Assertion.test_field\">Assertion." field                                                       \
+    "</stringProp><intProp name=\"Assertion.test_type\">" type "</intProp>"                                            \
     "</ResponseAssertion><hashTree/>\n"
-#define ARG(n, v, enc) "<elementProp name=\"" n "\" elementType=\"HTTPArgument\"><boolProp name=\"HTTPArgument.always_encode\">" enc \
-    "</boolProp><stringProp name=\"Argument.name\">" n "</stringProp><stringProp name=\"Argument.value\">" v "</stringProp></elementProp>"
-#define ARGS(a) "<elementProp name=\"HTTPsampler.Arguments\" elementType=\"Arguments\"><collectionProp name=\"Arguments.arguments\">" a \
+#define ARG(n, v, enc)                                                                                                 \
+    "<elementProp name=\"" n "\" elementType=\"HTTPArgument\"><boolProp name=\"HTTPArgument.always_encode\">" enc      \
+    "</boolProp><stringProp name=\"Argument.name\">" n "</stringProp><stringProp name=\"Argument.value\">" v           \
+    "</stringProp></elementProp>"
+#define ARGS(a)                                                                                                             \
+    "<elementProp name=\"HTTPsampler.Arguments\" elementType=\"Arguments\"><collectionProp name=\"Arguments.arguments\">" a \
     "</collectionProp></elementProp>"
 #define PLAN(body) HEAD TP("") DEFAULTS("127.0.0.1", "8080") body TAIL
 
@@ -81,8 +97,8 @@ static void on_warn(void *ctx, const char *line)
 }
 
 /* Converts doc; on JMX_OK loads the YAML into p (which must load). */
-static int convert(const char *doc, const jmx_prop *props, size_t n_props, bool strict, uint64_t dur, plan *p,
-                   warns *w, char *err, size_t errlen)
+static int convert(const char *doc, const jmx_prop *props, size_t n_props, bool strict, uint64_t dur, plan *p, warns *w,
+                   char *err, size_t errlen)
 {
     jmx_opts o = {props, n_props, dur, strict, on_warn, w};
     char *yaml = NULL, perr[512];
@@ -127,7 +143,7 @@ static void test_msdemo_example(void **state)
     warns w;
     char err[512];
     assert_int_equal(convert(doc, props, 3, false, 0, &p, &w, err, sizeof err), JMX_OK);
-    assert_string_equal(p.target_str, "http://10.0.0.9:18080");   /* the last -J wins */
+    assert_string_equal(p.target_str, "http://10.0.0.9:18080"); /* the last -J wins */
     assert_string_equal(p.name, "MS-DEMO");
     assert_int_equal(p.n_scenarios, 2);
     assert_int_equal(p.n_headers, 2);
@@ -150,13 +166,13 @@ static void test_msdemo_example(void **state)
     assert_int_equal(li, 7);
     assert_int_equal(p.scenarios[0].requests[0].expect_status, 200);
     assert_string_equal(p.scenarios[0].requests[0].expect_body, "Hello World!");
-    assert_int_equal(w.n, 1);                          /* the Summary Report listener */
+    assert_int_equal(w.n, 1); /* the Summary Report listener */
     assert_non_null(strstr(w.last, "warning: ResultCollector"));
-    plan_free(&p);
+    plan_fini(&p);
     /* Defaults of __P when no -J is given; strict refuses the listener. */
     assert_int_equal(convert(doc, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
     assert_string_equal(p.target_str, "http://localhost:8080");
-    plan_free(&p);
+    plan_fini(&p);
     assert_int_equal(convert(doc, NULL, 0, true, 0, &p, &w, err, sizeof err), JMX_ERR_STRICT);
     assert_int_equal(w.n, 1);
     assert_non_null(strstr(w.last, "error: ResultCollector"));
@@ -165,20 +181,26 @@ static void test_msdemo_example(void **state)
 static void test_loops_controllers_disabled(void **state)
 {
     (void)state;
-    static const char doc[] = PLAN(TG("g", "3", "6", "2", "false", "", "",
-        SAMPLER("one", "/1")
-        "<LoopController guiclass=\"LoopControlPanel\" testclass=\"LoopController\" testname=\"L\" enabled=\"true\">"
-        "<stringProp name=\"LoopController.loops\">3</stringProp></LoopController>\n<hashTree>"
-        SAMPLER("two", "/2")
-        "<GenericController guiclass=\"LogicControllerGui\" testclass=\"GenericController\" testname=\"S\" enabled=\"true\"/>"
-        "<hashTree>" SAMPLER("three", "/3") "<DebugSampler testname=\"dbg\"/><hashTree/></hashTree>"
-        "</hashTree>"
-        "<TransactionController guiclass=\"TransactionControllerGui\" testclass=\"TransactionController\" testname=\"T\" enabled=\"true\"/>"
-        "<hashTree>" SAMPLER("four", "/4") "</hashTree>"
-        "<HTTPSamplerProxy testclass=\"HTTPSamplerProxy\" testname=\"off\" enabled=\"false\">"
-        "<stringProp name=\"HTTPSampler.path\">/off</stringProp></HTTPSamplerProxy><hashTree/>"
-        "<GenericController testclass=\"GenericController\" testname=\"off\" enabled=\"false\"/><hashTree>"
-        SAMPLER("five", "/5") "</hashTree>"));
+    static const char doc[] = PLAN(TG(
+        "g", "3", "6", "2", "false", "", "",
+        SAMPLER(
+            "one",
+            "/1") "<LoopController guiclass=\"LoopControlPanel\" testclass=\"LoopController\" testname=\"L\" enabled=\"true\">"
+                  "<stringProp name=\"LoopController.loops\">3</stringProp></LoopController>\n<hashTree>" SAMPLER(
+                      "two",
+                      "/2") "<GenericController guiclass=\"LogicControllerGui\" testclass=\"GenericController\" testname=\"S\" enabled=\"true\"/>"
+                            "<hashTree>" SAMPLER(
+                                "three",
+                                "/3") "<DebugSampler testname=\"dbg\"/><hashTree/></hashTree>"
+                                      "</hashTree>"
+                                      "<TransactionController guiclass=\"TransactionControllerGui\" testclass=\"TransactionController\" testname=\"T\" enabled=\"true\"/>"
+                                      "<hashTree>" SAMPLER(
+                                          "four",
+                                          "/4") "</hashTree>"
+                                                "<HTTPSamplerProxy testclass=\"HTTPSamplerProxy\" testname=\"off\" enabled=\"false\">"
+                                                "<stringProp name=\"HTTPSampler.path\">/off</stringProp></HTTPSamplerProxy><hashTree/>"
+                                                "<GenericController testclass=\"GenericController\" testname=\"off\" enabled=\"false\"/><hashTree>" SAMPLER(
+                                                    "five", "/5") "</hashTree>"));
     static const char *const want[] = {"one", "two", "three", "two", "three", "two", "three", "four"};
     plan p;
     warns w;
@@ -192,9 +214,9 @@ static void test_loops_controllers_disabled(void **state)
     assert_int_equal(s->users, 3);
     assert_int_equal(s->iterations, 2);
     assert_int_equal(s->ramp_up_ns, UINT64_C(6000000000));
-    assert_int_equal(w.n, 1);                          /* the debug sampler, once for 3 loops */
+    assert_int_equal(w.n, 1); /* the debug sampler, once for 3 loops */
     assert_non_null(strstr(w.last, "DebugSampler"));
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 typedef struct tg_case {
@@ -222,7 +244,8 @@ static void test_thread_group_bounds(void **state)
         /* out of range / not numbers */
         {PLAN(TG("g", "-2", "0", "1", "false", "", "", SAMPLER("a", "/a"))), 0, JMX_ERR_PLAN, 0, 0, 0},
         {PLAN(TG("g", "x", "0", "1", "false", "", "", SAMPLER("a", "/a"))), 0, JMX_ERR_PLAN, 0, 0, 0},
-        {PLAN(TG("g", "2", "0", "99999999999999999999999", "false", "", "", SAMPLER("a", "/a"))), 0, JMX_ERR_PLAN, 0, 0, 0},
+        {PLAN(TG("g", "2", "0", "99999999999999999999999", "false", "", "", SAMPLER("a", "/a"))), 0, JMX_ERR_PLAN, 0, 0,
+         0},
         {PLAN(TG("g", "2", "-1", "1", "false", "", "", SAMPLER("a", "/a"))), 0, JMX_ERR_PLAN, 0, 0, 0},
         /* no threads, no samplers: nothing to run */
         {PLAN(TG("g", "0", "0", "1", "false", "", "", SAMPLER("a", "/a"))), 0, JMX_ERR_PLAN, 0, 0, 0},
@@ -243,29 +266,29 @@ static void test_thread_group_bounds(void **state)
         assert_int_equal(p.scenarios[0].iterations, c->iterations);
         assert_int_equal(p.scenarios[0].hold_for_ns, c->hold_ns);
         assert_int_equal(p.scenarios[0].start_delay_ns, c->delay_ns);
-        plan_free(&p);
+        plan_fini(&p);
     }
 }
 
 static void test_requests_headers_assertions(void **state)
 {
     (void)state;
-    static const char *const parts[] = {HEAD TP(VAR("v", "vv") VAR("w", "${v}-${__P(p)}"))
-        DEFAULTS("${__P(h,def.example)}", "") HEADERS(HDR("X-Plan", "${w}") HDR("Accept", "*/*")),
+    static const char *const parts[] = {
+        HEAD TP(VAR("v", "vv") VAR("w", "${v}-${__P(p)}")) DEFAULTS("${__P(h,def.example)}", "")
+            HEADERS(HDR("X-Plan", "${w}") HDR("Accept", "*/*")),
         "<ThreadGroup testclass=\"ThreadGroup\" testname=\"g\"><stringProp name=\"ThreadGroup.num_threads\">1</stringProp>"
         "</ThreadGroup>\n<hashTree>\n",
-           HEADERS(HDR("X-Group", "g") HDR("X-Over", "group"))
-           ASSERT("response_code", "8", "200")
-           SAMPLER_X("get", "get", "/q", ARGS(ARG("a b", "c&amp;d", "true") ARG("raw", "x y", "false")),
-                     HEADERS(HDR("x-over", "sampler") HDR("Content-Length", "5"))
-                     ASSERT("response_data", "16", "hello ${v}")),
-           SAMPLER_X("form", "POST", "/f", ARGS(ARG("k", "v 1", "true")), "")
-           SAMPLER_X("raw", "PUT", "/r", "<boolProp name=\"HTTPSampler.postBodyRaw\">true</boolProp>" ARGS(ARG("", "{\"x\":1}\n", "false")),
-                     ASSERT("response_data", "4", "nope") ASSERT("response_data", "1", "re.*gex")),
-           SAMPLER_X("full", "GET", "http://other:81/x y?z", "", "")
-           SAMPLER_X("${v}", "GET", "/same", "", "")
-           SAMPLER_X("vv", "GET", "/other", "", "")
-           SAMPLER_X("undef", "GET", "/${nope}/${__Random(1,2)}", "", "") TG_END TAIL, NULL};
+        HEADERS(HDR("X-Group", "g") HDR("X-Over", "group")) ASSERT("response_code", "8", "200") SAMPLER_X(
+            "get", "get", "/q", ARGS(ARG("a b", "c&amp;d", "true") ARG("raw", "x y", "false")),
+            HEADERS(HDR("x-over", "sampler") HDR("Content-Length", "5")) ASSERT("response_data", "16", "hello ${v}")),
+        SAMPLER_X("form", "POST", "/f", ARGS(ARG("k", "v 1", "true")), "") SAMPLER_X(
+            "raw", "PUT", "/r",
+            "<boolProp name=\"HTTPSampler.postBodyRaw\">true</boolProp>" ARGS(ARG("", "{\"x\":1}\n", "false")),
+            ASSERT("response_data", "4", "nope") ASSERT("response_data", "1", "re.*gex")),
+        SAMPLER_X("full", "GET", "http://other:81/x y?z", "", "") SAMPLER_X("${v}", "GET", "/same", "", "")
+            SAMPLER_X("vv", "GET", "/other", "", "") SAMPLER_X("undef", "GET", "/${nope}/${__Random(1,2)}", "", "")
+                TG_END TAIL,
+        NULL};
     plan p;
     warns w;
     char err[512] = "";
@@ -283,9 +306,9 @@ static void test_requests_headers_assertions(void **state)
     assert_string_equal(r->method, "GET");
     assert_string_equal(r->path, "/q?a+b=c%26d&raw=x%20y");
     assert_string_equal(hdr(r->headers, r->n_headers, "X-Group"), "g");
-    assert_string_equal(hdr(r->headers, r->n_headers, "X-Over"), "sampler");   /* inner wins */
+    assert_string_equal(hdr(r->headers, r->n_headers, "X-Over"), "sampler"); /* inner wins */
     assert_null(hdr(r->headers, r->n_headers, "Content-Length"));
-    assert_null(hdr(r->headers, r->n_headers, "X-Plan"));                        /* plan level */
+    assert_null(hdr(r->headers, r->n_headers, "X-Plan")); /* plan level */
     assert_int_equal(r->expect_status, 200);
     assert_string_equal(r->expect_body, "hello vv");
     r = &s->requests[1];
@@ -296,14 +319,14 @@ static void test_requests_headers_assertions(void **state)
     r = &s->requests[2];
     assert_string_equal(r->body, "{\"x\":1}\n");
     assert_null(hdr(r->headers, r->n_headers, "Content-Type"));
-    assert_null(r->expect_body);                                                 /* NOT, regex */
+    assert_null(r->expect_body); /* NOT, regex */
     assert_string_equal(s->requests[3].path, "/x%20y?z");
     assert_string_equal(s->requests[4].label, "vv");
-    assert_string_equal(s->requests[5].label, "vv (2)");                         /* renamed */
+    assert_string_equal(s->requests[5].label, "vv (2)"); /* renamed */
     assert_string_equal(s->requests[6].path, "/${nope}/${__Random(1,2)}");
     /* Content-Length, NOT, regex, other host, rename, undefined variable, function. */
     assert_int_equal(w.n, 7);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 typedef struct think_case {
@@ -312,8 +335,9 @@ typedef struct think_case {
     uint64_t mean_ns, stddev_ns;
 } think_case;
 
-#define TIMER(cls, delay, range) "<" cls " testclass=\"" cls "\" testname=\"t\" enabled=\"true\"><stringProp name=\"ConstantTimer.delay\">" \
-    delay "</stringProp><stringProp name=\"RandomTimer.range\">" range "</stringProp></" cls "><hashTree/>"
+#define TIMER(cls, delay, range)                                                                                       \
+    "<" cls " testclass=\"" cls "\" testname=\"t\" enabled=\"true\"><stringProp name=\"ConstantTimer.delay\">" delay   \
+    "</stringProp><stringProp name=\"RandomTimer.range\">" range "</stringProp></" cls "><hashTree/>"
 
 static void test_timers(void **state)
 {
@@ -324,13 +348,17 @@ static void test_timers(void **state)
         {TIMER("UniformRandomTimer", "100", "60"), RNG_UNIFORM, UINT64_C(130000000), UINT64_C(17320508)},
         {TIMER("GaussianRandomTimer", "300", "100.0"), RNG_NORMAL, UINT64_C(300000000), UINT64_C(100000000)},
         {TIMER("ConstantTimer", "100", "") TIMER("UniformRandomTimer", "0", "0"), RNG_CONSTANT, UINT64_C(100000000), 0},
-        {TIMER("GaussianRandomTimer", "0", "30") TIMER("GaussianRandomTimer", "0", "40"), RNG_NORMAL, 0, UINT64_C(50000000)},
+        {TIMER("GaussianRandomTimer", "0", "30") TIMER("GaussianRandomTimer", "0", "40"), RNG_NORMAL, 0,
+         UINT64_C(50000000)},
         {TIMER("ConstantTimer", "7200000", ""), RNG_CONSTANT, UINT64_C(3600000000000), 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const char *parts[] = {HEAD TP("") DEFAULTS("127.0.0.1", "8080") "<ThreadGroup testclass=\"ThreadGroup\" testname=\"g\">"
-                               "<stringProp name=\"ThreadGroup.num_threads\">1</stringProp></ThreadGroup>\n<hashTree>\n",
-                               cases[i].timers, SAMPLER("a", "/a") TG_END TAIL, NULL};
+        const char *parts[] = {
+            HEAD TP("") DEFAULTS(
+                "127.0.0.1",
+                "8080") "<ThreadGroup testclass=\"ThreadGroup\" testname=\"g\">"
+                        "<stringProp name=\"ThreadGroup.num_threads\">1</stringProp></ThreadGroup>\n<hashTree>\n",
+            cases[i].timers, SAMPLER("a", "/a") TG_END TAIL, NULL};
         char *full = join(parts);
         plan p;
         warns w;
@@ -341,7 +369,7 @@ static void test_timers(void **state)
         if (t->dist != cases[i].dist || t->mean_ns != cases[i].mean_ns || t->stddev_ns != cases[i].stddev_ns)
             fail_msg("case %zu: dist %d mean %llu sd %llu", i, (int)t->dist, (unsigned long long)t->mean_ns,
                      (unsigned long long)t->stddev_ns);
-        plan_free(&p);
+        plan_fini(&p);
     }
 }
 
@@ -350,11 +378,12 @@ static void test_scoped_timers(void **state)
 {
     (void)state;
     static const char *const docs[][2] = {
-        {PLAN(TG("g", "1", "0", "1", "false", "", "", SAMPLER_X("a", "GET", "/a", "", TIMER("ConstantTimer", "5", "")))),
+        {PLAN(
+             TG("g", "1", "0", "1", "false", "", "", SAMPLER_X("a", "GET", "/a", "", TIMER("ConstantTimer", "5", "")))),
          "of one sampler"},
         {PLAN(TG("g", "1", "0", "1", "false", "", "",
                  "<GenericController testclass=\"GenericController\"/><hashTree>" TIMER("ConstantTimer", "5", "")
-                 SAMPLER("a", "/a") "</hashTree>")),
+                     SAMPLER("a", "/a") "</hashTree>")),
          "inside a controller"},
     };
     for (size_t i = 0; i < 2; i++) {
@@ -365,7 +394,7 @@ static void test_scoped_timers(void **state)
         assert_int_equal(p.scenarios[0].think.mean_ns, 0);
         assert_int_equal(w.n, 1);
         assert_non_null(strstr(w.last, docs[i][1]));
-        plan_free(&p);
+        plan_fini(&p);
     }
 }
 
@@ -391,24 +420,28 @@ static void test_bad_input(void **state)
         {"<jmeterTestPlan/>", JMX_ERR_PLAN, "<TestPlan>"},
         {HEAD TP("") TAIL, JMX_ERR_PLAN, "no enabled thread group"},
         /* nested loops of nothing: bounded work, not a hang */
-        {"<jmeterTestPlan><hashTree><TestPlan/><hashTree><ThreadGroup/><hashTree>" SAMPLER("a", "/a")
-         "<LoopController testclass=\"LoopController\"><intProp name=\"LoopController.loops\">1000</intProp></LoopController><hashTree>"
-         "<LoopController testclass=\"LoopController\"><intProp name=\"LoopController.loops\">1000</intProp></LoopController><hashTree>"
-         "<GenericController/><hashTree/></hashTree></hashTree></hashTree></hashTree></hashTree></jmeterTestPlan>",
+        {"<jmeterTestPlan><hashTree><TestPlan/><hashTree><ThreadGroup/><hashTree>" SAMPLER(
+             "a",
+             "/a") "<LoopController testclass=\"LoopController\"><intProp name=\"LoopController.loops\">1000</intProp></LoopController><hashTree>"
+                   "<LoopController testclass=\"LoopController\"><intProp name=\"LoopController.loops\">1000</intProp></LoopController><hashTree>"
+                   "<GenericController/><hashTree/></hashTree></hashTree></hashTree></hashTree></hashTree></jmeterTestPlan>",
          JMX_ERR_PLAN, "expand to more than"},
         /* loops expanding to more requests than a plan may hold */
         {"<jmeterTestPlan><hashTree><TestPlan/><hashTree><ThreadGroup/><hashTree>"
-         "<LoopController testclass=\"LoopController\"><intProp name=\"LoopController.loops\">1000</intProp></LoopController><hashTree>"
-         SAMPLER("a", "/a") SAMPLER("b", "/b") "</hashTree></hashTree></hashTree></hashTree></jmeterTestPlan>", JMX_ERR_PLAN,
-         "more than 1000 requests"},
-        {"<jmeterTestPlan><hashTree><TestPlan/><hashTree><ThreadGroup/><hashTree>" SAMPLER("a", "/a")
-         "</hashTree></hashTree></hashTree></jmeterTestPlan>", JMX_OK, NULL},
+         "<LoopController testclass=\"LoopController\"><intProp name=\"LoopController.loops\">1000</intProp></LoopController><hashTree>" SAMPLER(
+             "a", "/a") SAMPLER("b", "/b") "</hashTree></hashTree></hashTree></hashTree></jmeterTestPlan>",
+         JMX_ERR_PLAN, "more than 1000 requests"},
+        {"<jmeterTestPlan><hashTree><TestPlan/><hashTree><ThreadGroup/><hashTree>" SAMPLER(
+             "a", "/a") "</hashTree></hashTree></hashTree></jmeterTestPlan>",
+         JMX_OK, NULL},
     };
     char deep[JMX_TREE_MAX_DEPTH * 7 + 64] = "";
     for (int i = 0; i <= JMX_TREE_MAX_DEPTH; i++)
         strcat(deep, "<a>");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] + 2; i++) {
-        const char *doc = i < sizeof cases / sizeof cases[0] ? cases[i].doc : i == sizeof cases / sizeof cases[0] ? deep : NULL;
+        const char *doc = i < sizeof cases / sizeof cases[0]    ? cases[i].doc
+                          : i == sizeof cases / sizeof cases[0] ? deep
+                                                                : NULL;
         size_t len = doc ? strlen(doc) : sizeof nul_doc - 1;
         int want = i < sizeof cases / sizeof cases[0] ? cases[i].rc : JMX_ERR_XML;
         const char *msg = i < sizeof cases / sizeof cases[0] ? cases[i].msg : doc ? "deeper than" : "t.jmx:4:1";
@@ -430,22 +463,23 @@ static void test_https_and_names(void **state)
 {
     (void)state;
     static const char doc[] = HEAD TP("") TG("same", "1", "0", "1", "false", "", "",
-        SAMPLER_X("s", "GET", "/a", "<stringProp name=\"HTTPSampler.protocol\">https</stringProp>"
-                  "<stringProp name=\"HTTPSampler.domain\">h</stringProp>", ""))
-        TG("same", "1", "0", "1", "false", "", "", SAMPLER("   ", "/b") SAMPLER("*", "/c")
-        SAMPLER("\xc3\xa9t\xc3\xa9", "/d"))
-        TAIL;
+                                             SAMPLER_X("s", "GET", "/a",
+                                                       "<stringProp name=\"HTTPSampler.protocol\">https</stringProp>"
+                                                       "<stringProp name=\"HTTPSampler.domain\">h</stringProp>",
+                                                       ""))
+        TG("same", "1", "0", "1", "false", "", "",
+           SAMPLER("   ", "/b") SAMPLER("*", "/c") SAMPLER("\xc3\xa9t\xc3\xa9", "/d")) TAIL;
     plan p;
     warns w;
     char err[512];
     assert_int_equal(convert(doc, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
-    assert_null(p.target_str);                          /* https: give --target */
+    assert_null(p.target_str); /* https: give --target */
     assert_string_equal(p.scenarios[1].name, "same (2)");
     assert_string_equal(p.scenarios[1].requests[0].label, "/b");
     assert_string_equal(p.scenarios[1].requests[1].label, "_");
     assert_string_equal(p.scenarios[1].requests[2].label, "__t__");
     assert_int_equal(w.n, 3);
-    plan_free(&p);
+    plan_fini(&p);
 }
 
 /* The plan loader's order: key (used by every converted plan). */
@@ -458,7 +492,8 @@ static void test_plan_order(void **state)
         const char *msg;
     } cases[] = {
         {"scenarios: [{users: 1, iterations: 1, order: sequence, requests: [{path: /a}, {path: /a}]}]", 1, NULL},
-        {"scenarios: [{users: 1, iterations: 1, order: mix, requests: [{path: /a}, {path: /a}]}]", 0, "duplicate label"},
+        {"scenarios: [{users: 1, iterations: 1, order: mix, requests: [{path: /a}, {path: /a}]}]", 0,
+         "duplicate label"},
         {"scenarios: [{users: 1, iterations: 1, requests: [{path: /a}, {path: /a}]}]", 0, "duplicate label"},
         {"scenarios: [{users: 1, iterations: 1, order: sequence, requests: [{label: x, path: /a}, {label: x, path: /b}]}]",
          0, "duplicate label"},
@@ -475,7 +510,7 @@ static void test_plan_order(void **state)
         if (rc == 0) {
             assert_int_equal(p.scenarios[0].order, PLAN_ORDER_SEQUENCE);
             assert_int_equal(p.scenarios[0].requests[1].label_id, 0);
-            plan_free(&p);
+            plan_fini(&p);
         } else if (!strstr(err, cases[i].msg)) {
             fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err, cases[i].msg);
         }

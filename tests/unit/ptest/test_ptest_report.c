@@ -2,33 +2,33 @@
  * the gate (thresholds, checks, parse errors), junit.xml escaping and structure, the
  * scorecard's CSP rules, merge exactness (histograms and counts add), and how long the
  * reports of a 10-minute, 10-label run take (printed; only a loose bound is asserted). */
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <inttypes.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "buf.h"
-#include "hdr.h"
+#include "hist.h"
 #include "hlog.h"
 #include "jsonw.h"
-#include "ptest/results/analysis.h"
-#include "ptest/verdict/gate.h"
-#include "ptest/verdict/history.h"
 #include "ptest/report/junit.h"
-#include "ptest/results/merge.h"
 #include "ptest/report/report.h"
 #include "ptest/report/scorecard.h"
 #include "ptest/report/summary.h"
+#include "ptest/results/analysis.h"
+#include "ptest/results/merge.h"
+#include "ptest/verdict/gate.h"
+#include "ptest/verdict/history.h"
 
 #define PER_SEC 40
 
@@ -45,10 +45,10 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
                   const char *thresholds, uint64_t base_ms)
 {
     mkdir(dir, 0777);
-    hdr_histogram *sec = NULL;
-    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &sec), 0);
-    hdr_histogram *tot_sec = NULL;
-    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &tot_sec), 0);
+    hist *sec = NULL;
+    assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &sec), 0);
+    hist *tot_sec = NULL;
+    assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &tot_sec), 0);
     buf *logs = calloc(n_labels + 1, sizeof(buf));
     assert_non_null(logs);
     for (size_t l = 0; l <= n_labels; l++) {
@@ -65,7 +65,7 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
     jsonw_init(&tw, &ts, 0);
     jsonw_arr_begin(&tw);
     for (size_t s = 0; s < n_sec; s++) {
-        hdr_reset(tot_sec);
+        hist_reset(tot_sec);
         jsonw_obj_begin(&tw);
         jsonw_key(&tw, "t");
         jsonw_u64(&tw, s);
@@ -74,10 +74,10 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
         jsonw_key(&tw, "labels");
         jsonw_obj_begin(&tw);
         for (size_t l = 0; l < n_labels; l++) {
-            hdr_reset(sec);
+            hist_reset(sec);
             for (int k = 0; k < PER_SEC; k++)
-                hdr_record(sec, (l + 1) * 1000 * 8 / 10 + lcg(&x) % ((l + 1) * 400 + 1));
-            hdr_add(tot_sec, sec);
+                hist_record(sec, (l + 1) * 1000 * 8 / 10 + lcg(&x) % ((l + 1) * 400 + 1));
+            hist_add(tot_sec, sec);
             char *line;
             size_t len;
             assert_int_equal(hlog_format_interval(NULL, s * 1000, 1000, sec, 1000.0, &line, &len), 0);
@@ -92,9 +92,9 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
             jsonw_key(&tw, "errors");
             jsonw_u64(&tw, err_every ? PER_SEC / err_every : 0);
             jsonw_key(&tw, "p50_us");
-            jsonw_u64(&tw, hdr_value_at_percentile(sec, 50));
+            jsonw_u64(&tw, hist_value_at_percentile(sec, 50));
             jsonw_key(&tw, "p99_us");
-            jsonw_u64(&tw, hdr_value_at_percentile(sec, 99));
+            jsonw_u64(&tw, hist_value_at_percentile(sec, 99));
             jsonw_obj_end(&tw);
         }
         jsonw_obj_end(&tw);
@@ -103,9 +103,9 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
         jsonw_key(&tw, "errors");
         jsonw_u64(&tw, err_every ? n_labels * (PER_SEC / err_every) : 0);
         jsonw_key(&tw, "p50_us");
-        jsonw_u64(&tw, hdr_value_at_percentile(tot_sec, 50));
+        jsonw_u64(&tw, hist_value_at_percentile(tot_sec, 50));
         jsonw_key(&tw, "p99_us");
-        jsonw_u64(&tw, hdr_value_at_percentile(tot_sec, 99));
+        jsonw_u64(&tw, hist_value_at_percentile(tot_sec, 99));
         jsonw_obj_end(&tw);
         char *line;
         size_t len;
@@ -117,26 +117,31 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
     count = (uint64_t)PER_SEC * n_sec;
     errors = err_every ? (uint64_t)(PER_SEC / err_every) * n_sec : 0;
     buf js = BUF_INIT;
-    buf_printf(&js, "{\"ptest_version\":\"test\",\"started\":\"2026-01-01T00:00:00Z\",\"duration_s\":%zu,"
-                    "\"interrupted\":false,\"aborted\":null,\"dropped\":0,\"labels\":{", n_sec);
+    buf_printf(&js,
+               "{\"ptest_version\":\"test\",\"started\":\"2026-01-01T00:00:00Z\",\"duration_s\":%zu,"
+               "\"interrupted\":false,\"aborted\":null,\"dropped\":0,\"labels\":{",
+               n_sec);
     for (size_t l = 0; l <= n_labels; l++) {
         uint64_t c = l < n_labels ? count : count * n_labels, e = l < n_labels ? errors : errors * n_labels;
         if (l < n_labels)
             buf_printf(&js, "%s\"L%zu\":", l ? "," : "", l);
         else
             buf_puts(&js, "},\"total\":");
-        buf_printf(&js, "{\"count\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"dropped\":0,\"queued\":0,\"rps\":%g,"
-                        "\"bytes_received\":%" PRIu64 ",\"bytes_sent\":7,\"errors_by_kind\":{\"status\":%" PRIu64
-                        ",\"timeout\":0},\"status\":{\"200\":%" PRIu64 ",\"500\":%" PRIu64 "},",
+        buf_printf(&js,
+                   "{\"count\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"dropped\":0,\"queued\":0,\"rps\":%g,"
+                   "\"bytes_received\":%" PRIu64 ",\"bytes_sent\":7,\"errors_by_kind\":{\"status\":%" PRIu64
+                   ",\"timeout\":0},\"status\":{\"200\":%" PRIu64 ",\"500\":%" PRIu64 "},",
                    c, e, (double)c / (double)n_sec, c * 10, e, c - e, e);
         if (l < n_labels)
             buf_printf(&js, "\"hlog\":\"L%zu.hlog\"}", l);
         else
             buf_puts(&js, "\"hlog\":\"total.hlog\"}");
     }
-    buf_printf(&js, ",\"plan\":{\"name\":\"synth <&>\",\"apdex_t_s\":0.005,\"scenarios\":[{\"model\":\"closed\","
-                    "\"requests\":[{\"label\":\"L0\",\"expect\":{\"status\":200,\"body_contains\":null}}]}],"
-                    "\"thresholds\":%s},\"timeseries\":", thresholds);
+    buf_printf(&js,
+               ",\"plan\":{\"name\":\"synth <&>\",\"apdex_t_s\":0.005,\"scenarios\":[{\"model\":\"closed\","
+               "\"requests\":[{\"label\":\"L0\",\"expect\":{\"status\":200,\"body_contains\":null}}]}],"
+               "\"thresholds\":%s},\"timeseries\":",
+               thresholds);
     buf_append(&js, ts.data, ts.len);
     buf_puts(&js, "}");
     char path[512];
@@ -148,13 +153,13 @@ static void synth(const char *dir, size_t n_labels, size_t n_sec, uint64_t seed,
         else
             snprintf(path, sizeof(path), "%s/total.hlog", dir);
         assert_int_equal(buf_write_file(&logs[l], path), 0);
-        buf_free(&logs[l]);
+        buf_fini(&logs[l]);
     }
     free(logs);
-    buf_free(&js);
-    buf_free(&ts);
-    hdr_destroy(sec);
-    hdr_destroy(tot_sec);
+    buf_fini(&js);
+    buf_fini(&ts);
+    hist_destroy(sec);
+    hist_destroy(tot_sec);
 }
 
 static char tmpdir[256];
@@ -181,9 +186,9 @@ static void test_load_and_gate(void **state)
     snprintf(dir, sizeof(dir), "%s/g", tmpdir);
     synth(dir, 3, 20, 7, 10, "{\"*\":[\"p95 < 1s\",\"error_rate < 5%\"],\"L2\":[\"p99 < 1ms\"],\"L9\":[\"rps > 1\"]}",
           UINT64_C(1700000000000));
-    an_run r;
+    analysis_run r;
     char err[512];
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     assert_int_equal(r.n_labels, 3);
     assert_string_equal(r.labels[2].name, "L2");
     assert_int_equal(r.labels[0].count, PER_SEC * 20);
@@ -226,21 +231,21 @@ static void test_load_and_gate(void **state)
     assert_non_null(strstr(b.data, "class=\"verdict fail\""));
     assert_true(strstr(b.data, "verdict") < strstr(b.data, "<table") &&
                 strstr(b.data, "<table") < strstr(b.data, "<svg"));
-    buf_free(&b);
-    gate_free(&g);
-    an_free(&r);
+    buf_fini(&b);
+    gate_fini(&g);
+    analysis_fini(&r);
 
     /* A threshold that does not parse: an error naming it. */
     synth(dir, 1, 2, 7, 0, "{\"L0\":[\"p95 < 250\"]}", UINT64_C(1700000000000));
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), GATE_ESYNTAX);
     assert_non_null(strstr(err, "p95 < 250"));
-    gate_free(&g);
-    an_free(&r);
+    gate_fini(&g);
+    analysis_fini(&r);
     report_opts o = {.dir = dir, .quiet = true};
     assert_int_equal(report_run(&o), 2);
     /* Missing directory / broken json. */
-    assert_int_equal(an_load(&r, "/nonexistent/x", false, err, sizeof(err)), AN_EIO);
+    assert_int_equal(analysis_load(&r, "/nonexistent/x", false, err, sizeof(err)), ANALYSIS_EIO);
 }
 
 static void test_junit_escape(void **state)
@@ -270,7 +275,7 @@ static void test_junit_escape(void **state)
         buf_putc(&b, '\0');
         if (strcmp(b.data, cases[i].out) != 0)
             fail_msg("case %zu: got \"%s\"", i, b.data);
-        buf_free(&b);
+        buf_fini(&b);
     }
 }
 
@@ -287,28 +292,28 @@ static void test_merge_exact(void **state)
     const char *dirs[] = {a, b};
     char err[512];
     assert_int_equal(merge_dirs(dirs, 2, m, err, sizeof(err)), 0);
-    an_run ra, rb, rm;
-    assert_int_equal(an_load(&ra, a, false, err, sizeof(err)), 0);
-    assert_int_equal(an_load(&rb, b, false, err, sizeof(err)), 0);
-    assert_int_equal(an_load(&rm, m, true, err, sizeof(err)), 0);
+    analysis_run ra, rb, rm;
+    assert_int_equal(analysis_load(&ra, a, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&rb, b, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&rm, m, true, err, sizeof(err)), 0);
     assert_int_equal(rm.n_labels, 2);
     for (size_t i = 0; i <= 2; i++) {
-        const an_label *la = i < 2 ? &ra.labels[i] : &ra.total, *lb = i < 2 ? &rb.labels[i] : &rb.total;
-        const an_label *lm = i < 2 ? &rm.labels[i] : &rm.total;
+        const analysis_label *la = i < 2 ? &ra.labels[i] : &ra.total, *lb = i < 2 ? &rb.labels[i] : &rb.total;
+        const analysis_label *lm = i < 2 ? &rm.labels[i] : &rm.total;
         assert_int_equal(lm->count, la->count + lb->count);
         assert_int_equal(lm->errors, la->errors + lb->errors);
         assert_int_equal(lm->by_kind[STATS_ERR_STATUS], la->by_kind[STATS_ERR_STATUS] + lb->by_kind[STATS_ERR_STATUS]);
-        hdr_histogram *sum = NULL;
-        assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &sum), 0);
-        assert_int_equal(hdr_add(sum, la->lat), 0);
-        assert_int_equal(hdr_add(sum, lb->lat), 0);
+        hist *sum = NULL;
+        assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &sum), 0);
+        assert_int_equal(hist_add(sum, la->lat), 0);
+        assert_int_equal(hist_add(sum, lb->lat), 0);
         assert_int_equal(lm->lat->total_count, sum->total_count);
         for (size_t k = 0; k < sum->counts_len; k++)
             assert_int_equal(lm->lat->counts[k], sum->counts[k]);
         static const double ps[] = {50, 90, 99, 99.9, 100};
         for (size_t k = 0; k < 5; k++)
-            assert_true(an_pct(lm, ps[k]) == (double)hdr_value_at_percentile(sum, ps[k]));
-        hdr_destroy(sum);
+            assert_true(analysis_pct(lm, ps[k]) == (double)hist_value_at_percentile(sum, ps[k]));
+        hist_destroy(sum);
         /* Aligned on wall-clock seconds: 12 s, b's first second is the merged third. */
         assert_int_equal(lm->n_iv, 12);
         assert_int_equal(lm->n_pts, 12);
@@ -317,23 +322,23 @@ static void test_merge_exact(void **state)
         assert_true(fabs(lm->pts[11].rps - lb->pts[9].rps) < 1e-9);
     }
     /* The stored whole-run histograms (fast path) equal the added intervals. */
-    an_run rf;
-    assert_int_equal(an_load(&rf, m, false, err, sizeof(err)), 0);
+    analysis_run rf;
+    assert_int_equal(analysis_load(&rf, m, false, err, sizeof(err)), 0);
     assert_non_null(json_object_get(rf.json, "latency_hdr"));
     assert_null(json_object_get(rf.json, "server"));
     for (size_t i = 0; i <= 2; i++) {
-        const an_label *x = i < 2 ? &rf.labels[i] : &rf.total, *y = i < 2 ? &rm.labels[i] : &rm.total;
+        const analysis_label *x = i < 2 ? &rf.labels[i] : &rf.total, *y = i < 2 ? &rm.labels[i] : &rm.total;
         assert_int_equal(x->lat->total_count, y->lat->total_count);
         for (size_t k = 0; k < x->lat->counts_len; k++)
             assert_int_equal(x->lat->counts[k], y->lat->counts[k]);
     }
-    an_free(&rf);
+    analysis_fini(&rf);
     json_t *st = json_object_get(json_object_get(rm.json, "total"), "status");
     assert_int_equal(json_integer_value(json_object_get(st, "500")), rb.total.errors);
     assert_true(fabs(rm.duration_s - 12) < 1e-9);
-    an_free(&ra);
-    an_free(&rb);
-    an_free(&rm);
+    analysis_fini(&ra);
+    analysis_fini(&rb);
+    analysis_fini(&rm);
     /* The merged run is analysed with the first worker's plan: L0 has checks, and b's 500s
      * fail them. */
     report_opts o = {.dir = m, .quiet = true};
@@ -367,8 +372,9 @@ static void saturated(json_t *root)
     json_t *t = json_object_get(root, "total");
     json_object_set_new(t, "dropped", json_integer(5));
     json_object_set_new(t, "queued", json_integer(100));
-    json_object_set_new(root, "server", json_pack("{s:b, s:f, s:i}", "scraped", 1, "cpu_ms_per_1000_requests", 12.5,
-                                                   "peak_rss_bytes", 3 << 20));
+    json_object_set_new(
+        root, "server",
+        json_pack("{s:b, s:f, s:i}", "scraped", 1, "cpu_ms_per_1000_requests", 12.5, "peak_rss_bytes", 3 << 20));
 }
 
 static void test_saturation(void **state)
@@ -377,14 +383,14 @@ static void test_saturation(void **state)
     char dir[300];
     snprintf(dir, sizeof(dir), "%s/sat", tmpdir);
     synth(dir, 1, 20, 7, 0, "{}", UINT64_C(1700000000000));
-    an_run r;
+    analysis_run r;
     char err[512];
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     assert_int_equal(r.n_warnings, 0);
     assert_false(r.server_scraped);
-    an_free(&r);
+    analysis_fini(&r);
     patch_json(dir, saturated);
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     assert_int_equal(r.n_warnings, 4);
     assert_non_null(strstr(r.warnings[0], "of the planned 500.0/s"));
     assert_non_null(strstr(r.warnings[1], "busy 95 %"));
@@ -397,9 +403,9 @@ static void test_saturation(void **state)
     assert_int_equal(summary_render(&r, &g, NULL, &out), 0);
     assert_non_null(strstr(out.data, "  warning: achieved "));
     assert_non_null(strstr(out.data, "server: 12.50 ms CPU per 1,000 requests, peak RSS 3.0 MiB"));
-    buf_free(&out);
-    gate_free(&g);
-    an_free(&r);
+    buf_fini(&out);
+    gate_fini(&g);
+    analysis_fini(&r);
 }
 
 /* 1,000,000 users under ulimit -n 20000 (issue 14): the attempts over the limit are
@@ -431,9 +437,9 @@ static void test_local_limit_warning(void **state)
     /* No error of the server at all: error_rate 0 holds whatever local_limit says. */
     synth(dir, 1, 5, 3, 0, "{\"*\":[\"error_rate < 0.1%\"]}", UINT64_C(1700000000000));
     patch_json(dir, fd_limited);
-    an_run r;
+    analysis_run r;
     char err[512];
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     assert_int_equal(r.total.by_kind[STATS_ERR_LOCAL_LIMIT], 979907);
     assert_int_equal(r.total.errors, 0);
     assert_true(r.total.error_rate == 0);
@@ -455,14 +461,14 @@ static void test_local_limit_warning(void **state)
     buf_reset(&out);
     assert_int_equal(scorecard_render(&r, NULL, &g, NULL, &out), 0);
     assert_non_null(strstr(out.data, "generator hit its file-descriptor limit (ulimit -n 20000)"));
-    buf_free(&out);
-    gate_free(&g);
-    an_free(&r);
+    buf_fini(&out);
+    gate_fini(&g);
+    analysis_fini(&r);
     patch_json(dir, port_limited);
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     assert_non_null(strstr(r.warnings[0], "generator hit a local limit (no free local port"));
     assert_non_null(strstr(r.warnings[0], "979907 connects not attempted"));
-    an_free(&r);
+    analysis_fini(&r);
 }
 
 static void test_history(void **state)
@@ -474,12 +480,12 @@ static void test_history(void **state)
     snprintf(hd, sizeof(hd), "%s/hist/sub", tmpdir);
     synth(a, 1, 3, 1, 0, "{}", UINT64_C(1700000000000));
     synth(b, 1, 3, 2, 0, "{\"*\":[\"p50 < 1us\"]}", UINT64_C(1700000000000));
-    an_run ra, rb;
+    analysis_run ra, rb;
     gate ga, gb;
     history h;
     char err[512];
-    assert_int_equal(an_load(&ra, a, false, err, sizeof(err)), 0);
-    assert_int_equal(an_load(&rb, b, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&ra, a, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&rb, b, false, err, sizeof(err)), 0);
     assert_int_equal(gate_eval(&ga, &ra, NULL, err, sizeof(err)), 0);
     assert_int_equal(gate_eval(&gb, &rb, NULL, err, sizeof(err)), 0);
     assert_int_equal(history_update(hd, &ra, &ga, &h, err, sizeof(err)), 0);
@@ -491,7 +497,7 @@ static void test_history(void **state)
     assert_int_equal(h.n, 2);
     assert_string_equal(h.e[0].verdict, "pass");
     assert_string_equal(h.e[1].verdict, "fail");
-    assert_true(h.e[1].p50_us == an_pct(&rb.total, 50));
+    assert_true(h.e[1].p50_us == analysis_pct(&rb.total, 50));
     /* Garbage lines are skipped; only the last HISTORY_SHOW runs are kept, in order. */
     char path[400];
     snprintf(path, sizeof(path), "%s/history.jsonl", hd);
@@ -511,11 +517,11 @@ static void test_history(void **state)
     buf_reset(&out);
     assert_int_equal(scorecard_render(&ra, NULL, &ga, &h, &out), 0);
     assert_non_null(strstr(out.data, "Trend over the last runs"));
-    buf_free(&out);
-    gate_free(&ga);
-    gate_free(&gb);
-    an_free(&ra);
-    an_free(&rb);
+    buf_fini(&out);
+    gate_fini(&ga);
+    gate_fini(&gb);
+    analysis_fini(&ra);
+    analysis_fini(&rb);
 }
 
 /* "latency_hdr" as results.h writes it, for test_report_speed. */
@@ -532,11 +538,11 @@ static void test_report_speed(void **state)
     snprintf(dir, sizeof(dir), "%s/big", tmpdir);
     synth(dir, 10, 600, 3, 0, "{\"*\":[\"p95 < 250ms\",\"error_rate < 1%\",\"p99: +10%\"]}", UINT64_C(1700000000000));
     /* As `ptest run` leaves it: the whole-run histograms stored in results.json. */
-    an_run r;
+    analysis_run r;
     char err[512];
-    assert_int_equal(an_load(&r, dir, false, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, dir, false, err, sizeof(err)), 0);
     const char *names[11];
-    const hdr_histogram *hs[11];
+    const hist *hs[11];
     for (size_t i = 0; i <= 10; i++) {
         names[i] = i < 10 ? r.labels[i].name : "total";
         hs[i] = i < 10 ? r.labels[i].lat : r.total.lat;
@@ -550,7 +556,7 @@ static void test_report_speed(void **state)
         json_object_set_new(speed_hdr, names[i], json_stringn(b64, len));
         free(b64);
     }
-    an_free(&r);
+    analysis_fini(&r);
     patch_json(dir, with_speed_hdr);
     json_decref(speed_hdr);
     static const char *const what[] = {"without", "with"};
@@ -571,12 +577,9 @@ static void test_report_speed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_and_gate),
-        cmocka_unit_test(test_junit_escape),
-        cmocka_unit_test(test_merge_exact),
-        cmocka_unit_test(test_saturation),
-        cmocka_unit_test(test_local_limit_warning),
-        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_load_and_gate),       cmocka_unit_test(test_junit_escape),
+        cmocka_unit_test(test_merge_exact),         cmocka_unit_test(test_saturation),
+        cmocka_unit_test(test_local_limit_warning), cmocka_unit_test(test_history),
         cmocka_unit_test(test_report_speed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

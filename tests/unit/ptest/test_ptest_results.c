@@ -1,23 +1,23 @@
 /* test_ptest_results.c - ptest's outputs: results.json shape and values, interval logs,
  * hlog file names, JTL rows and the progress line. */
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "hlog.h"
 #include "ptest/results/jtl.h"
-#include "ptest/run/progress.h"
 #include "ptest/results/results.h"
+#include "ptest/run/progress.h"
 
 static char *tmpdir(void)
 {
@@ -41,8 +41,8 @@ typedef struct fix {
     plan_request rq[3];
     plan_stage st[2];
     plan_threshold th[3];
-    stats_label tot[3];          /* A, B, total */
-    hdr_histogram *lat[3];
+    stats_label tot[3]; /* A, B, total */
+    hist *lat[3];
     results_label rl[2];
     stats_series series;
     results r;
@@ -52,16 +52,27 @@ static void fix_init(fix *f)
 {
     memset(f, 0, sizeof(*f));
     f->rq[0] = (plan_request){.label = "A", .method = "GET", .path = "/A", .weight = 2, .expect_status = 200};
-    f->rq[1] = (plan_request){.label = "root \"q\"", .method = "GET", .path = "/", .weight = 1,
-                              .expect_body = "Hello World!"};
+    f->rq[1] =
+        (plan_request){.label = "root \"q\"", .method = "GET", .path = "/", .weight = 1, .expect_body = "Hello World!"};
     f->rq[2] = (plan_request){.label = "B", .method = "POST", .path = "/B", .weight = 1, .body = "xy", .body_len = 2};
     f->st[0] = (plan_stage){100, 20 * CLOCK_NS_PER_SEC};
     f->st[1] = (plan_stage){300, 40 * CLOCK_NS_PER_SEC};
-    f->sc[0] = (plan_scenario){.name = "users", .model = PLAN_CLOSED, .users = 10,
-                               .ramp_up_ns = 10 * CLOCK_NS_PER_SEC, .hold_for_ns = 60 * CLOCK_NS_PER_SEC,
-                               .n_requests = 2, .requests = &f->rq[0], .weight_total = 3};
-    f->sc[1] = (plan_scenario){.name = "arrivals", .model = PLAN_OPEN, .n_stages = 2, .stages = f->st,
-                               .max_connections = 500, .n_requests = 1, .requests = &f->rq[2], .weight_total = 1};
+    f->sc[0] = (plan_scenario){.name = "users",
+                               .model = PLAN_CLOSED,
+                               .users = 10,
+                               .ramp_up_ns = 10 * CLOCK_NS_PER_SEC,
+                               .hold_for_ns = 60 * CLOCK_NS_PER_SEC,
+                               .n_requests = 2,
+                               .requests = &f->rq[0],
+                               .weight_total = 3};
+    f->sc[1] = (plan_scenario){.name = "arrivals",
+                               .model = PLAN_OPEN,
+                               .n_stages = 2,
+                               .stages = f->st,
+                               .max_connections = 500,
+                               .n_requests = 1,
+                               .requests = &f->rq[2],
+                               .weight_total = 1};
     f->th[0] = (plan_threshold){.label = "*", .expr = "p95 < 250ms"};
     f->th[1] = (plan_threshold){.label = "A", .expr = "p99 < 50ms"};
     f->th[2] = (plan_threshold){.label = "*", .expr = "error_rate < 1%"};
@@ -77,13 +88,13 @@ static void fix_init(fix *f)
 
     for (int i = 0; i < 3; i++) {
         assert_int_equal(stats_label_init(&f->tot[i]), 0);
-        assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &f->lat[i]), 0);
+        assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &f->lat[i]), 0);
     }
     /* A: 100 responses of 1..100 ms (two 500s among them), 3 connection resets.
      * B: nothing at all (no histogram data: every statistic must be null). */
     for (uint64_t v = 1; v <= 100; v++) {
-        hdr_record(f->lat[0], v * 1000);
-        hdr_record(&f->tot[0].svc, v * 900);
+        hist_record(f->lat[0], v * 1000);
+        hist_record(&f->tot[0].svc, v * 900);
     }
     f->tot[0].count = 103;
     f->tot[0].errors = 5;
@@ -96,7 +107,7 @@ static void fix_init(fix *f)
     f->tot[1].queued = 4;
     assert_int_equal(stats_label_merge(&f->tot[2], &f->tot[0]), 0);
     assert_int_equal(stats_label_merge(&f->tot[2], &f->tot[1]), 0);
-    hdr_add(f->lat[2], f->lat[0]);
+    hist_add(f->lat[2], f->lat[0]);
 
     stats_series_init(&f->series, 2);
     stats_interval iv;
@@ -105,8 +116,8 @@ static void fix_init(fix *f)
         stats_interval_reset(&iv);
         if (t < 2) {
             for (int i = 0; i < 50; i++) {
-                hdr_record(iv.labels[0].lat, (uint64_t)(t + 1) * 1000);
-                hdr_record(iv.total.lat, (uint64_t)(t + 1) * 1000);
+                hist_record(iv.labels[0].lat, (uint64_t)(t + 1) * 1000);
+                hist_record(iv.total.lat, (uint64_t)(t + 1) * 1000);
             }
             iv.labels[0].count = iv.total.count = 50 + t;
             iv.labels[0].errors = iv.total.errors = t;
@@ -136,7 +147,7 @@ static void fix_fini(fix *f)
 {
     for (int i = 0; i < 3; i++) {
         stats_label_fini(&f->tot[i]);
-        hdr_destroy(f->lat[i]);
+        hist_destroy(f->lat[i]);
     }
     stats_series_fini(&f->series);
 }
@@ -149,7 +160,7 @@ static json_t *render(const results *r)
     json_t *j = json_loadb(b.data, b.len, 0, &e);
     if (!j)
         fail_msg("results.json does not parse: %s at %d:%d", e.text, e.line, e.column);
-    buf_free(&b);
+    buf_fini(&b);
     return j;
 }
 
@@ -171,8 +182,8 @@ static void test_json_shape(void **state)
     fix f;
     fix_init(&f);
     json_t *j = render(&f.r);
-    static const char *const top[] = {"ptest_version", "started", "duration_s", "interrupted", "aborted",
-                                      "dropped", "environment", "labels", "total", "plan", "timeseries"};
+    static const char *const top[] = {"ptest_version", "started", "duration_s", "interrupted", "aborted",   "dropped",
+                                      "environment",   "labels",  "total",      "plan",        "timeseries"};
     for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++)
         path(j, top[i]);
     assert_string_equal(json_string_value(path(j, "started")), "2023-11-14T22:13:20.123Z");
@@ -180,7 +191,7 @@ static void test_json_shape(void **state)
     assert_true(json_is_null(path(j, "aborted")));
     assert_int_equal(json_integer_value(path(j, "dropped")), 7);
     assert_int_equal(json_integer_value(path(j, "environment.threads")), 2);
-    struct rlimit nofile;   /* what a local_limit warning names */
+    struct rlimit nofile; /* what a local_limit warning names */
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &nofile), 0);
     if (nofile.rlim_cur != RLIM_INFINITY)
         assert_true(json_integer_value(path(j, "environment.fd_limit")) == (json_int_t)nofile.rlim_cur);
@@ -190,12 +201,12 @@ static void test_json_shape(void **state)
     assert_int_equal(json_object_size(labels), 2);
     const char *first = json_object_iter_key(json_object_iter(labels));
     assert_string_equal(first, "A");
-    static const char *const lk[] = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
-                                     "bytes_sent", "latency_us", "service_time_us", "errors_by_kind",
-                                     "status", "hlog"};
+    static const char *const lk[] = {
+        "count",      "errors",     "error_rate",      "dropped",        "queued", "rps", "bytes_received",
+        "bytes_sent", "latency_us", "service_time_us", "errors_by_kind", "status", "hlog"};
     static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
-    static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout", "reset",
-                                        "bad_response", "status", "expectation", "local_limit", "tls"};
+    static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout",     "reset", "bad_response",
+                                        "status",          "expectation",     "local_limit", "tls"};
     const char *owners[] = {"A", "root \"q\""};
     for (int o = 0; o < 3; o++) {
         json_t *l = o < 2 ? json_object_get(labels, owners[o]) : path(j, "total");
@@ -217,10 +228,10 @@ static void test_json_shape(void **state)
     assert_true(fabs(json_real_value(path(j, "labels.A.rps")) - 103 / 2.25) < 1e-9);
     assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.count")), 100);
     assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.min")), 1000);
-    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.p50")), hdr_value_at_percentile(f.lat[0], 50));
-    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.p999")), hdr_value_at_percentile(f.lat[0], 99.9));
-    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.max")), hdr_max(f.lat[0]));
-    assert_true(fabs(json_number_value(path(j, "labels.A.latency_us.mean")) - hdr_mean(f.lat[0])) < 1e-6);
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.p50")), hist_value_at_percentile(f.lat[0], 50));
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.p999")), hist_value_at_percentile(f.lat[0], 99.9));
+    assert_int_equal(json_integer_value(path(j, "labels.A.latency_us.max")), hist_max(f.lat[0]));
+    assert_true(fabs(json_number_value(path(j, "labels.A.latency_us.mean")) - hist_mean(f.lat[0])) < 1e-6);
     assert_int_equal(json_integer_value(path(j, "labels.A.service_time_us.min")), 900);
     assert_int_equal(json_integer_value(path(j, "labels.A.errors_by_kind.reset")), 3);
     assert_int_equal(json_integer_value(path(j, "labels.A.status.200")), 98);
@@ -244,8 +255,9 @@ static void test_json_shape(void **state)
     assert_int_equal(json_integer_value(path(j, "timeseries.#1.t")), 1);
     assert_true(json_number_value(path(j, "timeseries.#1.rps")) == 51.0);
     assert_int_equal(json_integer_value(path(j, "timeseries.#1.errors")), 1);
-    assert_true(hdr_values_equivalent(f.lat[0], (uint64_t)json_integer_value(path(j, "timeseries.#1.p50_us")), 2000));
-    assert_true(hdr_values_equivalent(f.lat[0], (uint64_t)json_integer_value(path(j, "timeseries.#0.labels.A.p99_us")), 1000));
+    assert_true(hist_values_equivalent(f.lat[0], (uint64_t)json_integer_value(path(j, "timeseries.#1.p50_us")), 2000));
+    assert_true(
+        hist_values_equivalent(f.lat[0], (uint64_t)json_integer_value(path(j, "timeseries.#0.labels.A.p99_us")), 1000));
     assert_true(json_number_value(path(j, "timeseries.#2.len_s")) == 0.25);
     assert_true(json_is_null(path(j, "timeseries.#2.p50_us")));
     assert_true(json_is_null(path(j, "timeseries.#0.labels.root \"q\".p99_us")));
@@ -260,7 +272,8 @@ static void test_json_shape(void **state)
     assert_true(json_number_value(path(j, "plan.scenarios.#1.stages.#1.rate")) == 300.0);
     assert_true(json_number_value(path(j, "plan.scenarios.#1.stages.#1.duration_s")) == 40.0);
     assert_int_equal(json_integer_value(path(j, "plan.scenarios.#1.max_connections")), 500);
-    assert_string_equal(json_string_value(path(j, "plan.scenarios.#0.requests.#1.expect.body_contains")), "Hello World!");
+    assert_string_equal(json_string_value(path(j, "plan.scenarios.#0.requests.#1.expect.body_contains")),
+                        "Hello World!");
     assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.requests.#0.expect.status")), 200);
     assert_int_equal(json_integer_value(path(j, "plan.scenarios.#1.requests.#0.body_bytes")), 2);
     json_t *thr = path(j, "plan.thresholds");
@@ -288,7 +301,7 @@ static void test_write_file(void **state)
     char sub[512], err[256];
     snprintf(sub, sizeof(sub), "%s/a/b/c", d);
     assert_int_equal(results_mkdirs(sub), 0);
-    assert_int_equal(results_mkdirs(sub), 0);   /* exists: fine */
+    assert_int_equal(results_mkdirs(sub), 0); /* exists: fine */
     assert_int_equal(results_write(&f.r, sub, err, sizeof(err)), 0);
     char p[600];
     snprintf(p, sizeof(p), "%s/results.json", sub);
@@ -312,7 +325,7 @@ static void test_hlog_names(void **state)
 {
     (void)state;
     static const char *const labels[] = {"A", "/", "/A", "_A", "total", ".hidden", "a b/c", "", "x-1.2_y", "/A"};
-    static const char *const want[] = {"A.hlog", "_.hlog", "_A.hlog", "_A-2.hlog", "total-2.hlog",
+    static const char *const want[] = {"A.hlog",       "_.hlog",     "_A.hlog",  "_A-2.hlog",    "total-2.hlog",
                                        "_hidden.hlog", "a_b_c.hlog", "_-2.hlog", "x-1.2_y.hlog", "_A-3.hlog"};
     size_t n = sizeof(labels) / sizeof(labels[0]);
     char **names;
@@ -320,7 +333,7 @@ static void test_hlog_names(void **state)
     for (size_t i = 0; i < n; i++)
         assert_string_equal(names[i], want[i]);
     assert_string_equal(names[n], "total.hlog");
-    results_names_free(names, n);
+    results_names_destroy(names, n);
 }
 
 static void test_hlogs_stream(void **state)
@@ -338,8 +351,8 @@ static void test_hlogs_stream(void **state)
     for (int t = 0; t < 4; t++) {
         stats_interval_reset(&iv);
         for (int i = 0; i <= t; i++) {
-            hdr_record(iv.labels[0].lat, 1000 * (uint64_t)(i + 1));
-            hdr_record(iv.total.lat, 1000 * (uint64_t)(i + 1));
+            hist_record(iv.labels[0].lat, 1000 * (uint64_t)(i + 1));
+            hist_record(iv.total.lat, 1000 * (uint64_t)(i + 1));
         }
         assert_int_equal(results_hlogs_add(&h, (uint64_t)t * 1000, t == 3 ? 400 : 1000, &iv), 0);
     }
@@ -364,7 +377,7 @@ static void test_hlogs_stream(void **state)
             if (n == 3)
                 assert_true(in.length_s == 0.4);
             assert_true(in.start_s == n);
-            hdr_destroy(in.h);
+            hist_destroy(in.h);
             n++;
         }
         assert_int_equal(n, 4);
@@ -372,7 +385,7 @@ static void test_hlogs_stream(void **state)
         assert_true(hlog_base_time(&r) == 1700000000.0);
         free(data);
     }
-    results_names_free(names, 2);
+    results_names_destroy(names, 2);
     rmtree(d);
     free(d);
 }
@@ -383,8 +396,13 @@ static void test_csv_field(void **state)
 {
     (void)state;
     static const char *const t[][2] = {
-        {"plain", "plain"}, {"", ""}, {"a,b", "\"a,b\""}, {"say \"hi\"", "\"say \"\"hi\"\"\""},
-        {"line\nbreak", "\"line\nbreak\""}, {"cr\r", "\"cr\r\""}, {"/A?x=1;y", "/A?x=1;y"},
+        {"plain", "plain"},
+        {"", ""},
+        {"a,b", "\"a,b\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"line\nbreak", "\"line\nbreak\""},
+        {"cr\r", "\"cr\r\""},
+        {"/A?x=1;y", "/A?x=1;y"},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         char *s = jtl_csv_field(t[i][0]);
@@ -417,10 +435,21 @@ static void test_jtl_rows(void **state)
     jtl_buf b;
     assert_int_equal(jtl_buf_init(&b, fd), 0);
     char *label = jtl_csv_field("a,b"), *thread = jtl_csv_field("users 1-1"), *url = jtl_csv_field("http://h:1/a,b");
-    jtl_row ok = {.ts_ms = 1700000000123, .elapsed_ms = 12, .label_csv = label, .status = 200,
-                  .message = "OK", .thread_csv = thread, .success = true, .failure = "", .bytes = 130,
-                  .sent_bytes = 74, .grp_threads = 10, .all_threads = 20, .url_csv = url,
-                  .latency_ms = 11, .connect_ms = 1};
+    jtl_row ok = {.ts_ms = 1700000000123,
+                  .elapsed_ms = 12,
+                  .label_csv = label,
+                  .status = 200,
+                  .message = "OK",
+                  .thread_csv = thread,
+                  .success = true,
+                  .failure = "",
+                  .bytes = 130,
+                  .sent_bytes = 74,
+                  .grp_threads = 10,
+                  .all_threads = 20,
+                  .url_csv = url,
+                  .latency_ms = 11,
+                  .connect_ms = 1};
     jtl_row bad = ok;
     bad.status = 0;
     bad.err_name = "connect_refused";
@@ -471,8 +500,13 @@ static void test_progress_format(void **state)
 {
     (void)state;
     char line[256];
-    progress_snap s = {.elapsed_ns = 12500 * CLOCK_NS_PER_MS, .rps = 1234.4, .count = 20000, .errors = 20,
-                       .has_latency = true, .p50_us = 1230, .p99_us = 45600};
+    progress_snap s = {.elapsed_ns = 12500 * CLOCK_NS_PER_MS,
+                       .rps = 1234.4,
+                       .count = 20000,
+                       .errors = 20,
+                       .has_latency = true,
+                       .p50_us = 1230,
+                       .p99_us = 45600};
     progress_format(&s, 60 * CLOCK_NS_PER_SEC, line, sizeof(line));
     assert_string_equal(line, "12s/1m  1234 req/s  20000 requests  20 errors (0.10%)  p50 1.23ms  p99 45.6ms");
     s.has_latency = false;
@@ -522,7 +556,7 @@ static void test_json_tls(void **state)
     f.p.tls.file[PLAN_TLS_CACERT] = "ca.pem";
     f.tot[0].tls_handshakes = 3;
     f.tot[0].tls_resumed = 2;
-    hdr_record(&f.tot[0].tls_hs, 1500);
+    hist_record(&f.tot[0].tls_hs, 1500);
     f.r.tls = true;
     f.r.tls_error = "certificate verify failed: certificate has expired";
     j = render(&f.r);
@@ -557,7 +591,7 @@ static void top_keys(const results *r, char *out, size_t len)
         o += (size_t)snprintf(out + o, len - o, "%s%.*s", o ? "," : "", (int)(e - k), k);
         assert_true(o < len);
     }
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 static void test_json_run_parts(void **state)
@@ -604,15 +638,15 @@ static void test_json_run_parts(void **state)
     assert_true(json_is_null(path(j, "expected.endpoints.#0.stddev_ms")));
     /* latency_hdr decodes to the labels' own histograms. */
     const char *names[] = {"A", "root \"q\"", "total"};
-    const hdr_histogram *lats[] = {f.lat[0], f.lat[1], f.lat[2]};
+    const hist *lats[] = {f.lat[0], f.lat[1], f.lat[2]};
     for (size_t i = 0; i < 3; i++) {
         const char *b64 = json_string_value(json_object_get(json_object_get(j, "latency_hdr"), names[i]));
         assert_non_null(b64);
-        hdr_histogram *h = NULL;
+        hist *h = NULL;
         assert_int_equal(hlog_decode_histogram(b64, strlen(b64), &h), 0);
         assert_int_equal(h->total_count, lats[i]->total_count);
-        assert_int_equal(hdr_max(h), hdr_max(lats[i]));
-        hdr_destroy(h);
+        assert_int_equal(hist_max(h), hist_max(lats[i]));
+        hist_destroy(h);
     }
     json_decref(j);
     /* Not a share: whole_plan is null; without server, no server/client/expected. */
@@ -638,8 +672,8 @@ static void test_json_merge_parts(void **state)
     /* A merged run: the whole plan, share and environment per input, no service time. */
     fix f;
     fix_init(&f);
-    json_t *pl = json_pack("{s:s, s:[{s:s, s:[{s:f, s:f}]}], s:{s:[s]}}", "name", "whole", "scenarios", "model",
-                           "open", "stages", "rate", 60.5, "duration_s", 2.5, "thresholds", "A", "p99 < 1s");
+    json_t *pl = json_pack("{s:s, s:[{s:s, s:[{s:f, s:f}]}], s:{s:[s]}}", "name", "whole", "scenarios", "model", "open",
+                           "stages", "rate", 60.5, "duration_s", 2.5, "thresholds", "A", "p99 < 1s");
     json_t *sh0 = json_pack("{s:i, s:i}", "index", 0, "count", 2);
     json_t *env0 = json_pack("{s:s, s:i}", "hostname", "pi-1", "fd_limit", 1024);
     const char *dirs[] = {"w0", "w1"};
@@ -682,16 +716,11 @@ static void test_json_merge_parts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_shape),
-        cmocka_unit_test(test_json_tls),
-        cmocka_unit_test(test_json_run_parts),
-        cmocka_unit_test(test_json_merge_parts),
-        cmocka_unit_test(test_write_file),
-        cmocka_unit_test(test_hlog_names),
-        cmocka_unit_test(test_hlogs_stream),
-        cmocka_unit_test(test_csv_field),
-        cmocka_unit_test(test_jtl_rows),
-        cmocka_unit_test(test_progress_format),
+        cmocka_unit_test(test_json_shape),     cmocka_unit_test(test_json_tls),
+        cmocka_unit_test(test_json_run_parts), cmocka_unit_test(test_json_merge_parts),
+        cmocka_unit_test(test_write_file),     cmocka_unit_test(test_hlog_names),
+        cmocka_unit_test(test_hlogs_stream),   cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_jtl_rows),       cmocka_unit_test(test_progress_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,7 +31,7 @@ static void test_metric_table(void **state)
     (void)state;
     static const struct {
         const char *text;
-        size_t len;            /* 0: strlen */
+        size_t len; /* 0: strlen */
         const char *name;
         int rc;
         double want;
@@ -39,7 +39,8 @@ static void test_metric_table(void **state)
         {"process_cpu_seconds_total 1.25\n", 0, "process_cpu_seconds_total", 0, 1.25},
         {"# HELP x y\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 3\n", 0,
          "process_cpu_seconds_total", 0, 3},
-        {"process_cpu_seconds_total_extra 9\nprocess_cpu_seconds_total\t2e3\n", 0, "process_cpu_seconds_total", 0, 2000},
+        {"process_cpu_seconds_total_extra 9\nprocess_cpu_seconds_total\t2e3\n", 0, "process_cpu_seconds_total", 0,
+         2000},
         {"process_resident_memory_bytes{pid=\"1\"} 5\n", 0, "process_resident_memory_bytes", -1, 0},
         {"process_resident_memory_bytes 1048576", 0, "process_resident_memory_bytes", 0, 1048576},
         {"process_resident_memory_bytes NaN\n", 0, "process_resident_memory_bytes", -1, 0},
@@ -48,7 +49,7 @@ static void test_metric_table(void **state)
         {"", 0, "process_resident_memory_bytes", -1, 0},
         {"x 1\n\0\nprocess_cpu_seconds_total 7\n", 34, "process_cpu_seconds_total", 0, 7},
         {"x 1\0process_cpu_seconds_total 7\n", 31, "process_cpu_seconds_total", -1, 0}, /* NUL mid-line */
-        {"process_cpu_seconds_total 7\n", 20, "process_cpu_seconds_total", -1, 0}, /* cut short */
+        {"process_cpu_seconds_total 7\n", 20, "process_cpu_seconds_total", -1, 0},      /* cut short */
         {"process_cpu_seconds_total 123456789012345678901234567890123456789012345678901234567890123456789 \n", 0,
          "process_cpu_seconds_total", -1, 0}, /* too long to be read whole: not truncated */
     };
@@ -259,7 +260,7 @@ static void test_get_keepalive_content_length(void **state)
     assert_int_equal(scrape_get(&c, &t, &b, why, sizeof(why)), 200);
     assert_string_equal(b.data, "bye");
     scrape_conn_close(&c);
-    buf_free(&b);
+    buf_fini(&b);
     srv_stop(&s);
     assert_int_equal(s.conns, 1); /* both on one connection */
     assert_int_equal(s.requests, 2);
@@ -272,7 +273,8 @@ static void test_get_chunked_and_1xx(void **state)
     (void)state;
     static const step script[] = {
         {"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "4\r\nproc\r\n6;ext=1\r\ness_cp\r\n0\r\nX-Trailer: 1\r\n\r\n", false},
+         "4\r\nproc\r\n6;ext=1\r\ness_cp\r\n0\r\nX-Trailer: 1\r\n\r\n",
+         false},
         {"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\nConnection: close\r\n\r\nbusy", true},
     };
     tsrv s;
@@ -289,7 +291,7 @@ static void test_get_chunked_and_1xx(void **state)
     assert_int_equal(scrape_get(&c, &t, &b, why, sizeof(why)), 503);
     assert_string_equal(b.data, "busy");
     assert_int_equal(c.fd, -1); /* Connection: close */
-    buf_free(&b);
+    buf_fini(&b);
     srv_stop(&s);
     assert_int_equal(s.conns, 1);
 }
@@ -324,7 +326,7 @@ static void test_get_until_close_and_reconnect(void **state)
     assert_int_equal(scrape_get(&c, &t, &b, why, sizeof(why)), 200);
     assert_string_equal(b.data, "again");
     scrape_conn_close(&c);
-    buf_free(&b);
+    buf_fini(&b);
     srv_stop(&s);
     assert_int_equal(s.conns, 3);
     assert_int_equal(s.requests, 3);
@@ -334,10 +336,10 @@ static void test_get_failures(void **state)
 {
     (void)state;
     static const step script[] = {
-        {NULL, false},                                                            /* never answers */
-        {"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", true},            /* too long */
-        {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true},             /* cut short */
-        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", true},    /* bad chunk */
+        {NULL, false},                                                         /* never answers */
+        {"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n", true},         /* too long */
+        {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true},          /* cut short */
+        {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", true}, /* bad chunk */
         {"NOT HTTP\r\n\r\n", true},
     };
     tsrv s;
@@ -356,7 +358,7 @@ static void test_get_failures(void **state)
         if (!strstr(why, want[i]))
             fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why, want[i]);
         assert_int_equal(c.fd, -1);
-        buf_free(&b);
+        buf_fini(&b);
     }
     srv_stop(&s);
 }
@@ -371,7 +373,7 @@ static void test_get_refused(void **state)
     char why[256] = "";
     assert_int_equal(scrape_get(&c, &t, &b, why, sizeof(why)), -1);
     assert_true(why[0] != '\0');
-    buf_free(&b);
+    buf_fini(&b);
     scrape_state st;
     assert_int_equal(scrape_init(&st, &t, NULL), 0);
     scrape_start(&st);
@@ -382,7 +384,7 @@ static void test_get_refused(void **state)
     char msg[600];
     assert_non_null(scrape_problem(&st, msg, sizeof(msg)));
     assert_non_null(strstr(msg, "server metrics: GET http://127.0.0.1:1/metrics: "));
-    scrape_free(&st);
+    scrape_fini(&st);
 }
 
 static void test_state_not_asked(void **state)
@@ -406,11 +408,12 @@ static void test_state_not_asked(void **state)
     assert_int_equal(srv.requests, 2000);
     assert_int_equal(srv.samples, 0);
     assert_null(scrape_expected(&st));
-    scrape_free(&st);
+    scrape_fini(&st);
 }
 
-#define METRICS(cpu) \
-    "HTTP/1.1 200 OK\r\nContent-Length: 70\r\n\r\nprocess_cpu_seconds_total " cpu "\nprocess_resident_memory_bytes 1000000\n"
+#define METRICS(cpu)                                                                                                   \
+    "HTTP/1.1 200 OK\r\nContent-Length: 70\r\n\r\nprocess_cpu_seconds_total " cpu                                      \
+    "\nprocess_resident_memory_bytes 1000000\n"
 #define CONFIG_BODY "{\"endpoints\":[{\"path\":\"/A\",\"delay\":{\"fitted_mean_ms\":10,\"fitted_stddev_ms\":2}}]}"
 
 static void test_state_asked(void **state)
@@ -472,7 +475,7 @@ static void test_state_asked(void **state)
     snprintf(url, sizeof(url), "http://%s/api/config", auth);
     assert_string_equal(json_string_value(json_object_get(r, "source")), url);
     json_decref(r);
-    scrape_free(&st);
+    scrape_fini(&st);
 }
 
 static void test_state_config_not_msdemo(void **state)
@@ -493,7 +496,7 @@ static void test_state_config_not_msdemo(void **state)
     char msg[600];
     assert_non_null(scrape_problem(&st, msg, sizeof(msg)));
     assert_non_null(strstr(msg, "not msdemo's /config"));
-    scrape_free(&st);
+    scrape_fini(&st);
 }
 
 int main(void)

@@ -1,12 +1,12 @@
 /* test_ptest_stats.c - ptest's statistics: recording, per-second handoff, exact merging,
  * the time series, and the handoff under a concurrent collector. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <pthread.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "ptest/engine/stats.h"
 
@@ -56,12 +56,12 @@ static void test_record_counts(void **state)
         {STATS_ERR_STATUS, 500, 4 * MS, 4 * MS},
         {STATS_ERR_EXPECTATION, 200, 5 * MS, 5 * MS},
         {STATS_ERR_CONNECT_REFUSED, 0, 0, 0},
-        {STATS_ERR_TIMEOUT, 0, 30 * S, 30 * S},     /* no latency for transport errors */
+        {STATS_ERR_TIMEOUT, 0, 30 * S, 30 * S}, /* no latency for transport errors */
         {STATS_ERR_RESET, 0, 1 * MS, 1 * MS},
-        {STATS_OK, 99, 1 * MS, 1 * MS},              /* status out of range: not in the map */
+        {STATS_OK, 99, 1 * MS, 1 * MS}, /* status out of range: not in the map */
         {STATS_OK, 1000, 1 * MS, 1 * MS},
-        {STATS_ERR_N + 3, 200, 1 * MS, 1 * MS},      /* unknown kind counts as bad response */
-        {STATS_OK, 200, 400, 400},                    /* 0.4 us rounds to 0: still recorded */
+        {STATS_ERR_N + 3, 200, 1 * MS, 1 * MS}, /* unknown kind counts as bad response */
+        {STATS_OK, 200, 400, 400},              /* 0.4 us rounds to 0: still recorded */
     };
     stats_thread t;
     assert_int_equal(stats_thread_init(&t, 2, 0), 0);
@@ -84,8 +84,8 @@ static void test_record_counts(void **state)
     assert_int_equal(l->bytes_tx, 60);
     /* Service time only for the 8 records with a response (bad response has none). */
     assert_int_equal(l->svc.total_count, 8);
-    assert_int_equal(hdr_max(&l->svc) / 1000, 5);       /* 5 ms, never 30 s */
-    assert_int_equal(hdr_min(&l->svc), 0);
+    assert_int_equal(hist_max(&l->svc) / 1000, 5); /* 5 ms, never 30 s */
+    assert_int_equal(hist_min(&l->svc), 0);
     assert_int_equal(t.cur[1].count, 12);
     assert_int_equal(t.cur[1].errors, 6);
     assert_int_equal(t.cur[1].lat->total_count, 8);
@@ -155,9 +155,9 @@ static void test_tls_handshakes(void **state)
     assert_int_equal(l->tls_handshakes, 2);
     assert_int_equal(l->tls_resumed, 1);
     assert_int_equal(l->tls_hs.total_count, 2);
-    assert_int_equal(hdr_max(&l->tls_hs), hdr_highest_equivalent(&l->tls_hs, 3000));
-    assert_int_equal(l->svc.total_count, 1);       /* the handshake is not a service time */
-    assert_int_equal(l->errors, 1);                 /* a TLS failure is a request error */
+    assert_int_equal(hist_max(&l->tls_hs), hist_highest_equivalent(&l->tls_hs, 3000));
+    assert_int_equal(l->svc.total_count, 1); /* the handshake is not a service time */
+    assert_int_equal(l->errors, 1);          /* a TLS failure is a request error */
     assert_int_equal(l->by_kind[STATS_ERR_TLS], 1);
     assert_int_equal(t.labels[0].tls_handshakes, 0);
     stats_label m;
@@ -231,7 +231,7 @@ static void test_roll_and_collect(void **state)
     /* Skipped seconds: a record at 7.5 s after nothing since 2 s lands in second 7. */
     stats_record(&t, 1, start + 7500 * MS, STATS_OK, 200, 1 * MS, 1 * MS, 0, 0);
     assert_int_equal(t.sec, 7);
-    stats_roll_slow(&t, start + 7600 * MS, true);  /* end of run: forced */
+    stats_roll_slow(&t, start + 7600 * MS, true); /* end of run: forced */
     stats_interval_reset(&iv);
     assert_int_equal(stats_collect(&t, 6, &iv, NULL), 0);
     assert_int_equal(iv.total.count, 0);
@@ -241,8 +241,8 @@ static void test_roll_and_collect(void **state)
     /* Mismatched label counts are refused. */
     stats_interval other;
     assert_int_equal(stats_interval_init(&other, 3), 0);
-    assert_int_equal(stats_collect(&t, 7, &other, NULL), HDR_EINVAL);
-    assert_int_equal(stats_interval_add(&other, &iv), HDR_EINVAL);
+    assert_int_equal(stats_collect(&t, 7, &other, NULL), HIST_EINVAL);
+    assert_int_equal(stats_interval_add(&other, &iv), HIST_EINVAL);
     stats_interval_fini(&other);
     stats_interval_fini(&iv);
     stats_thread_fini(&t);
@@ -266,7 +266,7 @@ static void test_late_collector(void **state)
     assert_int_equal(iv.labels[0].lat->total_count, 50);
     assert_int_equal(t.cur[0].lat->total_count, 0);
     assert_int_equal(t.cur[0].count, 0);
-    assert_int_equal(hdr_max(iv.labels[0].lat) / 1000, 5);
+    assert_int_equal(hist_max(iv.labels[0].lat) / 1000, 5);
     stats_interval_fini(&iv);
     stats_thread_fini(&t);
 }
@@ -282,10 +282,10 @@ static void test_label_merge_exact(void **state)
     uint64_t x = 12345;
     for (int i = 0; i < 20000; i++) {
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-        uint64_t v = (x >> 33) % 5000000;  /* 0 .. 5 s in us */
+        uint64_t v = (x >> 33) % 5000000; /* 0 .. 5 s in us */
         stats_label *dst = (i % 3) ? &a : &b;
-        assert_int_equal(hdr_record(&dst->svc, v), 0);
-        assert_int_equal(hdr_record(&all.svc, v), 0);
+        assert_int_equal(hist_record(&dst->svc, v), 0);
+        assert_int_equal(hist_record(&all.svc, v), 0);
         dst->count++;
         dst->status[(i % 5) + 100]++;
         dst->by_kind[i % STATS_ERR_N]++;
@@ -305,10 +305,10 @@ static void test_label_merge_exact(void **state)
     assert_int_equal(m.status[100] + m.status[101] + m.status[102] + m.status[103] + m.status[104], 20000);
     static const double pct[] = {0, 1, 50, 90, 99, 99.9, 99.99, 100};
     for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
-        assert_int_equal(hdr_value_at_percentile(&m.svc, pct[i]), hdr_value_at_percentile(&all.svc, pct[i]));
-    assert_int_equal(hdr_min(&m.svc), hdr_min(&all.svc));
-    assert_int_equal(hdr_max(&m.svc), hdr_max(&all.svc));
-    assert_true(hdr_mean(&m.svc) == hdr_mean(&all.svc));
+        assert_int_equal(hist_value_at_percentile(&m.svc, pct[i]), hist_value_at_percentile(&all.svc, pct[i]));
+    assert_int_equal(hist_min(&m.svc), hist_min(&all.svc));
+    assert_int_equal(hist_max(&m.svc), hist_max(&all.svc));
+    assert_true(hist_mean(&m.svc) == hist_mean(&all.svc));
     stats_label_fini(&a);
     stats_label_fini(&b);
     stats_label_fini(&all);
@@ -327,8 +327,8 @@ static void test_series(void **state)
     for (uint32_t sec = 0; sec < 150; sec++) {
         stats_interval_reset(&iv);
         for (uint32_t i = 0; i < sec; i++) {
-            hdr_record(iv.labels[0].lat, (uint64_t)sec * 1000);
-            hdr_record(iv.total.lat, (uint64_t)sec * 1000);
+            hist_record(iv.labels[0].lat, (uint64_t)sec * 1000);
+            hist_record(iv.total.lat, (uint64_t)sec * 1000);
         }
         iv.labels[0].count = sec;
         iv.labels[1].count = iv.labels[1].errors = sec % 2 == 0;
@@ -351,8 +351,8 @@ static void test_series(void **state)
         assert_int_equal(tot->count, sec + (sec % 2 == 0));
         assert_int_equal(tot->len_ms, sec == 149 ? 500 : 1000);
         if (sec > 0) {
-            assert_true(hdr_values_equivalent(iv.labels[0].lat, p0->p50_us, (uint64_t)sec * 1000));
-            assert_true(hdr_values_equivalent(iv.labels[0].lat, tot->p99_us, (uint64_t)sec * 1000));
+            assert_true(hist_values_equivalent(iv.labels[0].lat, p0->p50_us, (uint64_t)sec * 1000));
+            assert_true(hist_values_equivalent(iv.labels[0].lat, tot->p99_us, (uint64_t)sec * 1000));
         }
     }
     /* Wrong width is refused. */
@@ -376,9 +376,8 @@ static void *conc_owner(void *arg)
 {
     conc *c = arg;
     for (uint64_t i = 0; i < CONC_N; i++) {
-        mono_ns now = i * 50 * US;  /* 20000 per second: 10 s of data */
-        stats_record(&c->t, i % 2, now, i % 10 == 0 ? STATS_ERR_STATUS : STATS_OK, 200,
-                     (i % 1000) * US, US, 0, 0);
+        mono_ns now = i * 50 * US; /* 20000 per second: 10 s of data */
+        stats_record(&c->t, i % 2, now, i % 10 == 0 ? STATS_ERR_STATUS : STATS_OK, 200, (i % 1000) * US, US, 0, 0);
     }
     stats_roll_slow(&c->t, CONC_N * 50 * US, true);
     __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
@@ -420,14 +419,10 @@ static void test_concurrent_handoff(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_err_names),
-        cmocka_unit_test(test_record_counts),
-        cmocka_unit_test(test_local_limit_apart),
-        cmocka_unit_test(test_tls_handshakes),
-        cmocka_unit_test(test_roll_and_collect),
-        cmocka_unit_test(test_late_collector),
-        cmocka_unit_test(test_label_merge_exact),
-        cmocka_unit_test(test_series),
+        cmocka_unit_test(test_err_names),          cmocka_unit_test(test_record_counts),
+        cmocka_unit_test(test_local_limit_apart),  cmocka_unit_test(test_tls_handshakes),
+        cmocka_unit_test(test_roll_and_collect),   cmocka_unit_test(test_late_collector),
+        cmocka_unit_test(test_label_merge_exact),  cmocka_unit_test(test_series),
         cmocka_unit_test(test_concurrent_handoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,7 +129,7 @@ static void test_trend_x_ticks(void **state)
         check_axis(&t, what, x[0], 0);
         assert_string_equal(t.label[t.n - 1], "0");
     }
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 /* Linear x ranges whose step is a fraction that has no exact binary form. */
@@ -139,8 +139,8 @@ static void test_linear_x_ticks(void **state)
     static const struct {
         double lo, hi;
     } cases[] = {
-        {-1, 0}, {-0.3, 0.3}, {0, 0.7}, {-3.7, 1.1}, {0.1, 0.9}, {-0.03, 0.06},
-        {0, 3}, {17, 601}, {0, 1e5}, {-2e6, 3e6}, {1e-4, 7e-4},
+        {-1, 0}, {-0.3, 0.3}, {0, 0.7}, {-3.7, 1.1}, {0.1, 0.9},   {-0.03, 0.06},
+        {0, 3},  {17, 601},   {0, 1e5}, {-2e6, 3e6}, {1e-4, 7e-4},
     };
     buf b = BUF_INIT;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -150,7 +150,7 @@ static void test_linear_x_ticks(void **state)
         collect(b.data, "middle", &t);
         check_axis(&t, "x", cases[i].lo, cases[i].hi);
     }
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 /* The y axis starts at 0 whatever the data; its ticks are plain for any maximum. */
@@ -167,7 +167,7 @@ static void test_y_ticks(void **state)
         check_axis(&t, "y", 0, ymax[i] * 1.08);
         assert_string_equal(t.label[0], "0");
     }
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 /* The histogram's log x axis: 1, 2, 5 times powers of ten, in ms. */
@@ -181,13 +181,13 @@ static void test_logx_ticks(void **state)
     assert_true(buf_ok(&b));
     ticks t;
     collect(b.data, "middle", &t);
-    static const char *const want[] = {"0.02", "0.05", "0.1", "0.2", "0.5", "1", "2", "5", "10", "20", "50",
-                                       "100", "200", "500"};
+    static const char *const want[] = {"0.02", "0.05", "0.1", "0.2", "0.5", "1",   "2",
+                                       "5",    "10",   "20",  "50",  "100", "200", "500"};
     size_t n_want = sizeof(want) / sizeof(want[0]);
     assert_int_equal(t.n, n_want);
     for (size_t i = 0; i < n_want; i++)
         assert_string_equal(t.label[i], want[i]);
-    buf_free(&b);
+    buf_fini(&b);
 }
 
 int main(void)

@@ -1,44 +1,44 @@
 /* test_ptest_threshold.c - threshold expressions: the parser table (valid forms, errors with
  * their column, control bytes, out-of-range values) and the evaluation rules. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "ptest/verdict/threshold.h"
 
 typedef struct ok_case {
     const char *src;
-    enum thr_metric metric;
+    enum threshold_metric metric;
     double pct;
     bool relative;
-    enum thr_op op;
+    enum threshold_op op;
     double limit;
 } ok_case;
 
 static const ok_case ok_cases[] = {
-    {"p95 < 250ms", THR_PCT, 95, false, THR_LT, 250000},
-    {"p95<250ms", THR_PCT, 95, false, THR_LT, 250000},
-    {"  p99.9 <= 1.5s  ", THR_PCT, 99.9, false, THR_LE, 1500000},
-    {"p100 < 10us", THR_PCT, 100, false, THR_LT, 10},
-    {"p50 > 0.5 ms", THR_PCT, 50, false, THR_GT, 500},
-    {"mean < 20ms", THR_MEAN, 0, false, THR_LT, 20000},
-    {"max <= 2s", THR_MAX, 0, false, THR_LE, 2000000},
-    {"min >= 1us", THR_MIN, 0, false, THR_GE, 1},
-    {"error_rate < 1%", THR_ERROR_RATE, 0, false, THR_LT, 0.01},
-    {"error_rate <= 0.05", THR_ERROR_RATE, 0, false, THR_LE, 0.05},
-    {"error_rate < 100%", THR_ERROR_RATE, 0, false, THR_LT, 1},
-    {"rps > 100", THR_RPS, 0, false, THR_GT, 100},
-    {"rps >= 40/s", THR_RPS, 0, false, THR_GE, 40},
-    {"p95: +10%", THR_PCT, 95, true, THR_LT, 10},
-    {"p95 : -5 %", THR_PCT, 95, true, THR_LT, -5},
-    {"mean: +2.5%", THR_MEAN, 0, true, THR_LT, 2.5},
-    {"error_rate: +50%", THR_ERROR_RATE, 0, true, THR_LT, 50},
-    {"p95 < 250ms\t", THR_PCT, 95, false, THR_LT, 250000},
+    {"p95 < 250ms", THRESHOLD_PCT, 95, false, THRESHOLD_LT, 250000},
+    {"p95<250ms", THRESHOLD_PCT, 95, false, THRESHOLD_LT, 250000},
+    {"  p99.9 <= 1.5s  ", THRESHOLD_PCT, 99.9, false, THRESHOLD_LE, 1500000},
+    {"p100 < 10us", THRESHOLD_PCT, 100, false, THRESHOLD_LT, 10},
+    {"p50 > 0.5 ms", THRESHOLD_PCT, 50, false, THRESHOLD_GT, 500},
+    {"mean < 20ms", THRESHOLD_MEAN, 0, false, THRESHOLD_LT, 20000},
+    {"max <= 2s", THRESHOLD_MAX, 0, false, THRESHOLD_LE, 2000000},
+    {"min >= 1us", THRESHOLD_MIN, 0, false, THRESHOLD_GE, 1},
+    {"error_rate < 1%", THRESHOLD_ERROR_RATE, 0, false, THRESHOLD_LT, 0.01},
+    {"error_rate <= 0.05", THRESHOLD_ERROR_RATE, 0, false, THRESHOLD_LE, 0.05},
+    {"error_rate < 100%", THRESHOLD_ERROR_RATE, 0, false, THRESHOLD_LT, 1},
+    {"rps > 100", THRESHOLD_RPS, 0, false, THRESHOLD_GT, 100},
+    {"rps >= 40/s", THRESHOLD_RPS, 0, false, THRESHOLD_GE, 40},
+    {"p95: +10%", THRESHOLD_PCT, 95, true, THRESHOLD_LT, 10},
+    {"p95 : -5 %", THRESHOLD_PCT, 95, true, THRESHOLD_LT, -5},
+    {"mean: +2.5%", THRESHOLD_MEAN, 0, true, THRESHOLD_LT, 2.5},
+    {"error_rate: +50%", THRESHOLD_ERROR_RATE, 0, true, THRESHOLD_LT, 50},
+    {"p95 < 250ms\t", THRESHOLD_PCT, 95, false, THRESHOLD_LT, 250000},
 };
 
 static void test_parse_ok(void **state)
@@ -46,15 +46,15 @@ static void test_parse_ok(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(ok_cases) / sizeof(ok_cases[0]); i++) {
         const ok_case *c = &ok_cases[i];
-        thr_expr e;
+        threshold_expr e;
         size_t col = 99;
         char err[128] = "";
-        int rc = thr_parse(c->src, &e, &col, err, sizeof(err));
+        int rc = threshold_parse(c->src, &e, &col, err, sizeof(err));
         if (rc != 0)
             fail_msg("\"%s\": %s (col %zu)", c->src, err, col);
         assert_int_equal(e.metric, c->metric);
         assert_int_equal(e.relative, c->relative);
-        if (c->metric == THR_PCT)
+        if (c->metric == THRESHOLD_PCT)
             assert_true(fabs(e.pct - c->pct) < 1e-9);
         if (!c->relative)
             assert_int_equal(e.op, c->op);
@@ -65,8 +65,8 @@ static void test_parse_ok(void **state)
 
 typedef struct bad_case {
     const char *src;
-    size_t col;            /* 0-based offset of the problem */
-    const char *msg;       /* substring of the message */
+    size_t col;      /* 0-based offset of the problem */
+    const char *msg; /* substring of the message */
 } bad_case;
 
 static const bad_case bad_cases[] = {
@@ -105,24 +105,24 @@ static void test_parse_errors(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
         const bad_case *c = &bad_cases[i];
-        thr_expr e;
+        threshold_expr e;
         size_t col = 999;
         char err[128] = "";
-        int rc = thr_parse(c->src, &e, &col, err, sizeof(err));
-        if (rc != THR_ESYNTAX)
+        int rc = threshold_parse(c->src, &e, &col, err, sizeof(err));
+        if (rc != THRESHOLD_ESYNTAX)
             fail_msg("\"%s\" parsed", c->src);
         if (col != c->col || !strstr(err, c->msg))
             fail_msg("\"%s\": col %zu \"%s\", want col %zu \"%s\"", c->src, col, err, c->col, c->msg);
     }
     /* NULL and a NUL inside: the parser stops at the C string's end. */
-    thr_expr e;
+    threshold_expr e;
     char err[64];
-    assert_int_equal(thr_parse(NULL, &e, NULL, err, sizeof(err)), THR_ESYNTAX);
+    assert_int_equal(threshold_parse(NULL, &e, NULL, err, sizeof(err)), THRESHOLD_ESYNTAX);
     const char nul[] = "p95 < 1ms\0garbage";
-    assert_int_equal(thr_parse(nul, &e, NULL, err, sizeof(err)), 0);
+    assert_int_equal(threshold_parse(nul, &e, NULL, err, sizeof(err)), 0);
     /* A tiny error buffer is still NUL-terminated. */
     char small[4];
-    assert_int_equal(thr_parse("zzz", &e, NULL, small, sizeof(small)), THR_ESYNTAX);
+    assert_int_equal(threshold_parse("zzz", &e, NULL, small, sizeof(small)), THRESHOLD_ESYNTAX);
     assert_int_equal(strlen(small), 3);
 }
 
@@ -135,64 +135,64 @@ static double fake_pct(const void *ctx, double p)
 static void test_eval(void **state)
 {
     (void)state;
-    thr_values v = {.mean = 20000, .min = 100, .max = 300000, .error_rate = 0.02, .rps = 99.5,
-                    .pct = fake_pct, .ctx = NULL};
+    threshold_values v = {
+        .mean = 20000, .min = 100, .max = 300000, .error_rate = 0.02, .rps = 99.5, .pct = fake_pct, .ctx = NULL};
     static const struct {
         const char *src;
         bool pass;
     } cases[] = {
-        {"p95 < 100ms", true},  {"p95 < 95ms", false},  {"p95 <= 95ms", true}, {"p99 < 99ms", false},
-        {"mean < 20ms", false}, {"mean <= 20ms", true}, {"max < 1s", true},    {"min > 1ms", false},
-        {"error_rate < 1%", false}, {"error_rate < 3%", true}, {"rps > 100", false}, {"rps >= 99.5", true},
+        {"p95 < 100ms", true},      {"p95 < 95ms", false},     {"p95 <= 95ms", true}, {"p99 < 99ms", false},
+        {"mean < 20ms", false},     {"mean <= 20ms", true},    {"max < 1s", true},    {"min > 1ms", false},
+        {"error_rate < 1%", false}, {"error_rate < 3%", true}, {"rps > 100", false},  {"rps >= 99.5", true},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        thr_expr e;
+        threshold_expr e;
         char err[64];
-        assert_int_equal(thr_parse(cases[i].src, &e, NULL, err, sizeof(err)), 0);
-        if (thr_check(&e, thr_value(&e, &v)) != cases[i].pass)
+        assert_int_equal(threshold_parse(cases[i].src, &e, NULL, err, sizeof(err)), 0);
+        if (threshold_check(&e, threshold_value(&e, &v)) != cases[i].pass)
             fail_msg("\"%s\": want %s", cases[i].src, cases[i].pass ? "pass" : "fail");
     }
     /* Nothing measured never passes. */
-    thr_expr e;
+    threshold_expr e;
     char err[64];
-    assert_int_equal(thr_parse("p95 < 1s", &e, NULL, err, sizeof(err)), 0);
-    assert_false(thr_check(&e, NAN));
+    assert_int_equal(threshold_parse("p95 < 1s", &e, NULL, err, sizeof(err)), 0);
+    assert_false(threshold_check(&e, NAN));
     /* Relative: +10% allows 10 % growth, -5% demands a 5 % drop. */
-    assert_int_equal(thr_parse("p95: +10%", &e, NULL, err, sizeof(err)), 0);
-    assert_true(thr_check_relative(&e, 100, 110));
-    assert_false(thr_check_relative(&e, 100, 110.5));
-    assert_true(thr_check_relative(&e, 100, 50));
-    assert_true(thr_check_relative(&e, 0, 5));
-    assert_false(thr_check_relative(&e, NAN, 5));
-    assert_int_equal(thr_parse("p95: -5%", &e, NULL, err, sizeof(err)), 0);
-    assert_false(thr_check_relative(&e, 100, 96));
-    assert_true(thr_check_relative(&e, 100, 95));
-    assert_false(thr_check_relative(&e, 0, 1));
-    assert_true(thr_check_relative(&e, 0, 0));
+    assert_int_equal(threshold_parse("p95: +10%", &e, NULL, err, sizeof(err)), 0);
+    assert_true(threshold_check_relative(&e, 100, 110));
+    assert_false(threshold_check_relative(&e, 100, 110.5));
+    assert_true(threshold_check_relative(&e, 100, 50));
+    assert_true(threshold_check_relative(&e, 0, 5));
+    assert_false(threshold_check_relative(&e, NAN, 5));
+    assert_int_equal(threshold_parse("p95: -5%", &e, NULL, err, sizeof(err)), 0);
+    assert_false(threshold_check_relative(&e, 100, 96));
+    assert_true(threshold_check_relative(&e, 100, 95));
+    assert_false(threshold_check_relative(&e, 0, 1));
+    assert_true(threshold_check_relative(&e, 0, 0));
 }
 
 static void test_format(void **state)
 {
     (void)state;
-    thr_expr e;
+    threshold_expr e;
     char err[64], out[64];
-    assert_int_equal(thr_parse("p99.9 < 250ms", &e, NULL, err, sizeof(err)), 0);
-    thr_metric_name(&e, out, sizeof(out));
+    assert_int_equal(threshold_parse("p99.9 < 250ms", &e, NULL, err, sizeof(err)), 0);
+    threshold_metric_name(&e, out, sizeof(out));
     assert_string_equal(out, "p99.9");
-    thr_format_limit(&e, out, sizeof(out));
+    threshold_format_limit(&e, out, sizeof(out));
     assert_string_equal(out, "< 250 ms");
-    thr_format_value(&e, 1234.0, out, sizeof(out));
+    threshold_format_value(&e, 1234.0, out, sizeof(out));
     assert_string_equal(out, "1.23 ms");
-    thr_format_value(&e, NAN, out, sizeof(out));
+    threshold_format_value(&e, NAN, out, sizeof(out));
     assert_string_equal(out, "n/a");
-    assert_int_equal(thr_parse("error_rate <= 1%", &e, NULL, err, sizeof(err)), 0);
-    thr_format_limit(&e, out, sizeof(out));
+    assert_int_equal(threshold_parse("error_rate <= 1%", &e, NULL, err, sizeof(err)), 0);
+    threshold_format_limit(&e, out, sizeof(out));
     assert_string_equal(out, "<= 1 %");
-    assert_int_equal(thr_parse("rps > 100", &e, NULL, err, sizeof(err)), 0);
-    thr_format_limit(&e, out, sizeof(out));
+    assert_int_equal(threshold_parse("rps > 100", &e, NULL, err, sizeof(err)), 0);
+    threshold_format_limit(&e, out, sizeof(out));
     assert_string_equal(out, "> 100.0/s");
-    assert_int_equal(thr_parse("mean: +10%", &e, NULL, err, sizeof(err)), 0);
-    thr_format_limit(&e, out, sizeof(out));
+    assert_int_equal(threshold_parse("mean: +10%", &e, NULL, err, sizeof(err)), 0);
+    threshold_format_limit(&e, out, sizeof(out));
     assert_string_equal(out, "+10 % vs baseline");
 }
 

@@ -1,4 +1,4 @@
-/* test_ptest_tls.c - unit tests for ptest/client/tls.c: the context's file errors (file:line:col
+/* test_ptest_ptls.c - unit tests for ptest/client/ptls.c: the context's file errors (file:line:col
  * for plan keys, the flag's name otherwise), the one-line reasons, the first error kept. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 
 #include <openssl/ssl.h>
 
-#include "ptest/client/tls.h"
+#include "ptest/client/ptls.h"
 
 static void plan_for(plan *p, const char *host)
 {
@@ -38,20 +38,20 @@ static void test_create(void **state)
     assert_null(t->ip);
     assert_true(t->verify);
     assert_null(ptls_first_error(t));
-    ptls_free(t);
+    ptls_destroy(t);
 
     /* A numeric target: no SNI, its address is verified; server_name replaces both. */
     plan_for(&p, "::1");
     assert_int_equal(ptls_create(&t, &p, err, sizeof err), 0);
     assert_null(t->name);
     assert_string_equal(t->ip, "::1");
-    ptls_free(t);
+    ptls_destroy(t);
     p.tls.server_name = "api.example";
     p.tls.insecure = true;
     assert_int_equal(ptls_create(&t, &p, err, sizeof err), 0);
     assert_string_equal(t->name, "api.example");
     assert_false(t->verify);
-    ptls_free(t);
+    ptls_destroy(t);
 
     /* A missing CA file named where the plan set it; a flag by its name. */
     plan_for(&p, "h");
@@ -83,7 +83,8 @@ static void test_create(void **state)
     p.tls.line[PLAN_TLS_CERT] = 4;
     p.tls.col[PLAN_TLS_CERT] = 9;
     assert_int_equal(ptls_create(&t, &p, err, sizeof err), -1);
-    snprintf(want, sizeof want, "plan.yaml:4:9: tls.cert %s: no client certificate loaded (PEM expected): error:", junk);
+    snprintf(want, sizeof want,
+             "plan.yaml:4:9: tls.cert %s: no client certificate loaded (PEM expected): error:", junk);
     if (strncmp(err, want, strlen(want)) != 0)
         fail_msg("got %s", err);
     unlink(junk);
@@ -108,7 +109,7 @@ static void test_reasons(void **state)
     ptls_note_error(t, "first");
     ptls_note_error(t, "second");
     assert_string_equal(ptls_first_error(t), "first");
-    ptls_free(t);
+    ptls_destroy(t);
 }
 
 int main(void)

@@ -1,12 +1,12 @@
-/* tls.c - the run's TLS client context (OpenSSL) and one-line reasons for TLS failures. */
-#include "tls.h"
+/* ptls.c - the run's TLS client context (OpenSSL) and one-line reasons for TLS failures. */
+#include "ptls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -54,8 +54,8 @@ static int bio_create(BIO *b)
 static BIO_METHOD *bio_method(void)
 {
     BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ptest socket");
-    if (m && (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) ||
-              !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create))) {
+    if (m && (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) || !BIO_meth_set_ctrl(m, bio_ctrl) ||
+              !BIO_meth_set_create(m, bio_create))) {
         BIO_meth_free(m);
         m = NULL;
     }
@@ -71,7 +71,7 @@ static int new_session(SSL *ssl, SSL_SESSION *sess)
     if (*slot)
         SSL_SESSION_free(*slot);
     *slot = sess;
-    return 1;   /* the slot keeps the reference */
+    return 1; /* the slot keeps the reference */
 }
 
 /* Encrypted keys would make OpenSSL prompt on the terminal in the middle of a run. */
@@ -144,8 +144,7 @@ int ptls_create(ptls **out, const plan *p, char *err, size_t errlen)
     /* A server that closes without close_notify (common for HTTP/1.1) is an EOF, not an
      * error: the HTTP framing says whether the response was complete. */
     SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-                            SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     /* Closing a connection sends nothing (as the plain client, which just closes); it also
      * keeps the session resumable (OpenSSL drops sessions of connections freed without a
      * shutdown). */
@@ -181,9 +180,10 @@ int ptls_create(ptls **out, const plan *p, char *err, size_t errlen)
         if (SSL_CTX_use_PrivateKey_file(c, pt->file[kf], SSL_FILETYPE_PEM) != 1) {
             unsigned long e = ERR_peek_last_error();
             bool mismatch = ERR_GET_LIB(e) == ERR_LIB_X509 && ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH;
-            file_err(p, kf, mismatch ? "the key does not belong to the client certificate"
-                            : kf == PLAN_TLS_CERT ? "no private key in the certificate's file (give --key FILE)"
-                                                : "no private key loaded (unencrypted PEM expected)",
+            file_err(p, kf,
+                     mismatch              ? "the key does not belong to the client certificate"
+                     : kf == PLAN_TLS_CERT ? "no private key in the certificate's file (give --key FILE)"
+                                           : "no private key loaded (unencrypted PEM expected)",
                      err, errlen);
             goto fail;
         }
@@ -199,11 +199,11 @@ nomem:
     snprintf(err, errlen, "out of memory setting up TLS");
 fail:
     ERR_clear_error();
-    ptls_free(t);
+    ptls_destroy(t);
     return -1;
 }
 
-void ptls_free(ptls *t)
+void ptls_destroy(ptls *t)
 {
     if (!t)
         return;
@@ -259,8 +259,7 @@ static const char *verify_hint(long v)
     case X509_V_ERR_CERT_HAS_EXPIRED:
     case X509_V_ERR_CERT_NOT_YET_VALID:
         return "the server's certificate is outside its validity period (or this machine's clock is wrong)";
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
@@ -271,8 +270,10 @@ void ptls_reason(const ptls *t, SSL *ssl, int ssl_error, int sys_errno, bool han
         const char *hint = verify_hint(v);
         const char *name = t->name ? t->name : t->ip ? t->ip : "?";
         if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
-            snprintf(out, outlen, "certificate verify failed: %s (the certificate is not valid for %s; "
-                     "tls.server_name sets the name to check)", X509_verify_cert_error_string(v), name);
+            snprintf(out, outlen,
+                     "certificate verify failed: %s (the certificate is not valid for %s; "
+                     "tls.server_name sets the name to check)",
+                     X509_verify_cert_error_string(v), name);
         else if (hint)
             snprintf(out, outlen, "certificate verify failed: %s (%s)", X509_verify_cert_error_string(v), hint);
         else
@@ -300,8 +301,7 @@ void ptls_reason(const ptls *t, SSL *ssl, int ssl_error, int sys_errno, bool han
                 if (!t->client_cert)
                     hint = "does the server want a client certificate? --cert FILE --key FILE";
                 break;
-            default:
-                break;
+            default: break;
             }
         }
         if (hint)
@@ -309,8 +309,10 @@ void ptls_reason(const ptls *t, SSL *ssl, int ssl_error, int sys_errno, bool han
         else
             snprintf(out, outlen, "%s", lib);
     } else if (ssl_error == SSL_ERROR_ZERO_RETURN || (ssl_error == SSL_ERROR_SYSCALL && sys_errno == 0)) {
-        snprintf(out, outlen, "the server closed the connection %s", handshake ? "during the TLS handshake "
-                 "(plain http on this port, or the server refused the client's TLS offer?)" : "in a TLS record");
+        snprintf(out, outlen, "the server closed the connection %s",
+                 handshake ? "during the TLS handshake "
+                             "(plain http on this port, or the server refused the client's TLS offer?)"
+                           : "in a TLS record");
     } else if (ssl_error == SSL_ERROR_SYSCALL) {
         snprintf(out, outlen, "%s %s", strerror(sys_errno), handshake ? "during the TLS handshake" : "in TLS");
     } else {

@@ -1,9 +1,9 @@
-/* cmds.h - ptest's subcommands. Each is `int cmd_NAME(int argc, char **argv)` with argv[0]
+/* cmd.h - ptest's subcommands. Each is `int cmd_NAME(int argc, char **argv)` with argv[0]
  * being the subcommand's name; it returns the process exit code (run.h: RUN_EXIT_*).
  * To add one: write ptest/cmd_NAME.c, declare it here, and add one row to main.c's table and
  * one line to its usage text. */
-#ifndef PTEST_CMDS_H
-#define PTEST_CMDS_H
+#ifndef PTEST_CMD_H
+#define PTEST_CMD_H
 
 int cmd_run(int argc, char **argv);
 int cmd_import(int argc, char **argv);

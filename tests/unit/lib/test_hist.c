@@ -1,4 +1,4 @@
-/* test_hdr.c - lib/hdr: layout, recording and clamping, percentiles against a sorted array,
+/* test_hist.c - lib/hdr: layout, recording and clamping, percentiles against a sorted array,
  * statistics, merge, iteration, V2 encoding (known bytes, round trips, corrupt input). */
 #include <math.h>
 #include <setjmp.h>
@@ -15,7 +15,7 @@
 
 #include "tests/unit/guard.h"
 
-#include "hdr.h"
+#include "hist.h"
 
 /* ---------------------------------------------------------------- helpers ----------- */
 
@@ -36,14 +36,14 @@ static double rng_unit(void) /* [0, 1) */
     return (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static hdr_histogram *ptest_hist(void)
+static hist *ptest_hist(void)
 {
-    hdr_histogram *h = NULL;
-    assert_int_equal(hdr_create(HDR_PTEST_LOWEST, HDR_PTEST_HIGHEST, HDR_PTEST_SIGFIGS, &h), 0);
+    hist *h = NULL;
+    assert_int_equal(hist_create(HIST_PTEST_LOWEST, HIST_PTEST_HIGHEST, HIST_PTEST_SIGFIGS, &h), 0);
     return h;
 }
 
-static void assert_same_hist(const hdr_histogram *a, const hdr_histogram *b)
+static void assert_same_hist(const hist *a, const hist *b)
 {
     assert_int_equal(a->lowest, b->lowest);
     assert_int_equal(a->highest, b->highest);
@@ -51,16 +51,16 @@ static void assert_same_hist(const hdr_histogram *a, const hdr_histogram *b)
     assert_int_equal(a->counts_len, b->counts_len);
     assert_int_equal(a->total_count, b->total_count);
     assert_memory_equal(a->counts, b->counts, a->counts_len * sizeof(uint64_t));
-    assert_int_equal(hdr_min(a), hdr_min(b));
-    assert_int_equal(hdr_max(a), hdr_max(b));
+    assert_int_equal(hist_min(a), hist_min(b));
+    assert_int_equal(hist_max(a), hist_max(b));
 }
 
-static int decode_guarded(const uint8_t *data, size_t len, hdr_histogram **out)
+static int decode_guarded(const uint8_t *data, size_t len, hist **out)
 {
     guarded g;
     guard_copy(&g, data, len);
-    int rc = hdr_decode(g.p, len, out);
-    guard_free(&g);
+    int rc = hist_decode(g.p, len, out);
+    guard_fini(&g);
     return rc;
 }
 
@@ -79,8 +79,8 @@ static void test_config_table(void **state)
         int32_t sub_bucket_count;
     } t[] = {
         {1, 3600000000u, 3, 0, 23552, 2048}, /* ptest */
-        {1, 2, 0, 0, 3, 2},                 /* 0..1 in bucket 0, 2 needs a second one */
-        {1, 2, 3, 0, 2048, 2048},           /* bucket_count 1: (1 + 1) * 1024 */
+        {1, 2, 0, 0, 3, 2},                  /* 0..1 in bucket 0, 2 needs a second one */
+        {1, 2, 3, 0, 2048, 2048},            /* bucket_count 1: (1 + 1) * 1024 */
         {1, 2047, 3, 0, 2048, 2048},
         {1, 2048, 3, 0, 3072, 2048},
         {1000, 3600000000u, 3, 0, 14336, 2048}, /* unit magnitude 9 */
@@ -88,19 +88,19 @@ static void test_config_table(void **state)
         {1, (uint64_t)INT64_MAX, 5, 0, 6160384, 262144},
         {1, UINT64_C(9007199254740991), 3, 0, 45056, 2048},
         {1, 100, 1, 0, 64, 32},
-        {0, 100, 3, HDR_EINVAL, 0, 0},       /* lowest 0 */
-        {10, 19, 3, HDR_EINVAL, 0, 0},       /* highest < 2 * lowest */
+        {0, 100, 3, HIST_EINVAL, 0, 0}, /* lowest 0 */
+        {10, 19, 3, HIST_EINVAL, 0, 0}, /* highest < 2 * lowest */
         {10, 20, 3, 0, 2048, 2048},
-        {1, 100, 6, HDR_EINVAL, 0, 0},       /* too many digits */
-        {1, 100, -1, HDR_EINVAL, 0, 0},
-        {1, (uint64_t)INT64_MAX + 1, 3, HDR_EINVAL, 0, 0},
-        {1, UINT64_MAX, 3, HDR_EINVAL, 0, 0},
-        {UINT64_C(1) << 52, UINT64_C(1) << 62, 3, HDR_EINVAL, 0, 0}, /* 52 + 10 > 61 */
+        {1, 100, 6, HIST_EINVAL, 0, 0}, /* too many digits */
+        {1, 100, -1, HIST_EINVAL, 0, 0},
+        {1, (uint64_t)INT64_MAX + 1, 3, HIST_EINVAL, 0, 0},
+        {1, UINT64_MAX, 3, HIST_EINVAL, 0, 0},
+        {UINT64_C(1) << 52, UINT64_C(1) << 62, 3, HIST_EINVAL, 0, 0}, /* 52 + 10 > 61 */
         {UINT64_C(1) << 51, UINT64_C(1) << 62, 3, 0, 2048 + 1024, 2048},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        hdr_histogram h;
-        int rc = hdr_init(&h, t[i].lowest, t[i].highest, t[i].sig);
+        hist h;
+        int rc = hist_init(&h, t[i].lowest, t[i].highest, t[i].sig);
         if (rc != t[i].rc)
             fail_msg("case %zu: rc %d, want %d", i, rc, t[i].rc);
         if (rc == 0) {
@@ -108,23 +108,23 @@ static void test_config_table(void **state)
                 fail_msg("case %zu: counts_len %zu, want %zu", i, h.counts_len, t[i].counts_len);
             assert_int_equal(h.sub_bucket_count, t[i].sub_bucket_count);
             /* highest must be inside the array */
-            assert_true(hdr_count_at_value(&h, h.highest) == 0);
-            assert_int_equal(hdr_record(&h, h.highest), 0);
-            assert_int_equal(hdr_count_at_value(&h, h.highest), 1);
+            assert_true(hist_count_at_value(&h, h.highest) == 0);
+            assert_int_equal(hist_record(&h, h.highest), 0);
+            assert_int_equal(hist_count_at_value(&h, h.highest), 1);
             assert_int_equal(h.clamped, 0);
         } else {
             assert_null(h.counts);
         }
-        hdr_fini(&h);
-        hdr_fini(&h); /* idempotent */
+        hist_fini(&h);
+        hist_fini(&h); /* idempotent */
     }
-    hdr_destroy(NULL);
+    hist_destroy(NULL);
 }
 
 static void test_equivalent_ranges(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     static const struct {
         uint64_t v, lo, hi;
     } t[] = {
@@ -141,22 +141,22 @@ static void test_equivalent_ranges(void **state)
         {UINT64_MAX, UINT64_MAX - (UINT64_C(1) << 53) + 1, UINT64_MAX},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        assert_int_equal(hdr_lowest_equivalent(h, t[i].v), t[i].lo);
-        assert_int_equal(hdr_highest_equivalent(h, t[i].v), t[i].hi);
-        assert_true(hdr_values_equivalent(h, t[i].v, t[i].lo));
-        assert_true(hdr_values_equivalent(h, t[i].v, t[i].hi));
-        uint64_t mid = hdr_median_equivalent(h, t[i].v);
+        assert_int_equal(hist_lowest_equivalent(h, t[i].v), t[i].lo);
+        assert_int_equal(hist_highest_equivalent(h, t[i].v), t[i].hi);
+        assert_true(hist_values_equivalent(h, t[i].v, t[i].lo));
+        assert_true(hist_values_equivalent(h, t[i].v, t[i].hi));
+        uint64_t mid = hist_median_equivalent(h, t[i].v);
         assert_true(mid >= t[i].lo && mid <= t[i].hi);
         if (t[i].hi < UINT64_MAX)
-            assert_false(hdr_values_equivalent(h, t[i].v, t[i].hi + 1));
+            assert_false(hist_values_equivalent(h, t[i].v, t[i].hi + 1));
     }
     /* the 3-digit promise: every bucket at most 1/1000 of its values wide */
     for (uint64_t v = 1; v < UINT64_C(1) << 40; v = v * 3 + 1) {
-        uint64_t w = hdr_highest_equivalent(h, v) - hdr_lowest_equivalent(h, v) + 1;
+        uint64_t w = hist_highest_equivalent(h, v) - hist_lowest_equivalent(h, v) + 1;
         assert_true((double)w <= (double)v / 1000.0 + 1.0);
     }
-    assert_int_equal(hdr_count_at_value(h, UINT64_MAX), 0); /* beyond the array */
-    hdr_destroy(h);
+    assert_int_equal(hist_count_at_value(h, UINT64_MAX), 0); /* beyond the array */
+    hist_destroy(h);
 }
 
 /* ---------------------------------------------------------------- recording --------- */
@@ -164,46 +164,46 @@ static void test_equivalent_ranges(void **state)
 static void test_record_clamp_and_overflow(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
-    assert_int_equal(hdr_min(h), 0);
-    assert_int_equal(hdr_max(h), 0);
-    assert_int_equal(hdr_value_at_percentile(h, 50), 0);
-    assert_true(hdr_mean(h) == 0.0 && hdr_stddev(h) == 0.0);
+    hist *h = ptest_hist();
+    assert_int_equal(hist_min(h), 0);
+    assert_int_equal(hist_max(h), 0);
+    assert_int_equal(hist_value_at_percentile(h, 50), 0);
+    assert_true(hist_mean(h) == 0.0 && hist_stddev(h) == 0.0);
 
-    assert_int_equal(hdr_record_n(h, 5, 0), 0); /* no-op */
+    assert_int_equal(hist_record_n(h, 5, 0), 0); /* no-op */
     assert_int_equal(h->total_count, 0);
     assert_int_equal(h->min_value, UINT64_MAX);
 
     static const uint64_t above[] = {3600000001u, 5000000000u, UINT64_MAX};
     for (size_t i = 0; i < 3; i++)
-        assert_int_equal(hdr_record(h, above[i]), 0);
-    assert_int_equal(hdr_record_n(h, 3600000000u, 2), 0); /* at the limit: not clamped */
+        assert_int_equal(hist_record(h, above[i]), 0);
+    assert_int_equal(hist_record_n(h, 3600000000u, 2), 0); /* at the limit: not clamped */
     assert_int_equal(h->clamped, 3);
     assert_int_equal(h->total_count, 5);
-    assert_int_equal(hdr_count_at_value(h, 3600000000u), 5);
-    assert_int_equal(hdr_max(h), 3600809983u);
-    assert_int_equal(hdr_min(h), 3598712832u);
+    assert_int_equal(hist_count_at_value(h, 3600000000u), 5);
+    assert_int_equal(hist_max(h), 3600809983u);
+    assert_int_equal(hist_min(h), 3598712832u);
 
-    assert_int_equal(hdr_record(h, 0), 0);
-    assert_int_equal(hdr_min(h), 0);
-    assert_int_equal(hdr_value_at_percentile(h, 0), 0);
+    assert_int_equal(hist_record(h, 0), 0);
+    assert_int_equal(hist_min(h), 0);
+    assert_int_equal(hist_value_at_percentile(h, 0), 0);
 
     /* the total never wraps: a refused record changes nothing */
-    assert_int_equal(hdr_record_n(h, 7, UINT64_MAX - 6), 0);
+    assert_int_equal(hist_record_n(h, 7, UINT64_MAX - 6), 0);
     assert_int_equal(h->total_count, UINT64_MAX);
-    assert_int_equal(hdr_record(h, 9), HDR_EOVERFLOW);
-    assert_int_equal(hdr_record_n(h, 1, UINT64_MAX), HDR_EOVERFLOW);
+    assert_int_equal(hist_record(h, 9), HIST_EOVERFLOW);
+    assert_int_equal(hist_record_n(h, 1, UINT64_MAX), HIST_EOVERFLOW);
     assert_int_equal(h->total_count, UINT64_MAX);
-    assert_int_equal(hdr_count_at_value(h, 9), 0);
+    assert_int_equal(hist_count_at_value(h, 9), 0);
 
-    hdr_reset(h);
+    hist_reset(h);
     assert_int_equal(h->total_count, 0);
     assert_int_equal(h->clamped, 0);
-    assert_int_equal(hdr_max(h), 0);
-    hdr_iter it;
-    hdr_iter_init(&it, h);
-    assert_false(hdr_iter_next(&it));
-    hdr_destroy(h);
+    assert_int_equal(hist_max(h), 0);
+    hist_iter it;
+    hist_iter_init(&it, h);
+    assert_false(hist_iter_next(&it));
+    hist_destroy(h);
 }
 
 /* ---------------------------------------------------------------- percentiles ------- */
@@ -220,34 +220,28 @@ static uint64_t draw(enum dist d, size_t i)
 {
     static const uint64_t edges[] = {0, 1, 2047, 2048, 2049, 4095, 4096, 999999, 3600000000u};
     switch (d) {
-    case D_UNIFORM:
-        return 1 + rng_next() % 1000000;
-    case D_EXPONENTIAL:
-        return (uint64_t)(-20000.0 * log(1.0 - rng_unit()));
+    case D_UNIFORM: return 1 + rng_next() % 1000000;
+    case D_EXPONENTIAL: return (uint64_t)(-20000.0 * log(1.0 - rng_unit()));
     case D_LOGNORMAL: {
         double u1 = rng_unit(), u2 = rng_unit();
         double z = sqrt(-2.0 * log(1.0 - u1)) * cos(6.283185307179586 * u2);
         double v = exp(9.9 + 1.5 * z);
         return v > 3.6e9 ? 3600000000u : (uint64_t)v;
     }
-    case D_CONSTANT:
-        return 20000;
-    case D_BIMODAL:
-        return rng_next() % 10 ? 800 + rng_next() % 400 : 250000 + rng_next() % 50000;
-    case D_SMALL:
-        return rng_next() % 3000; /* many exact (unit-width) buckets */
-    case D_EDGES:
-        return edges[i % (sizeof(edges) / sizeof(edges[0]))];
+    case D_CONSTANT: return 20000;
+    case D_BIMODAL: return rng_next() % 10 ? 800 + rng_next() % 400 : 250000 + rng_next() % 50000;
+    case D_SMALL: return rng_next() % 3000; /* many exact (unit-width) buckets */
+    case D_EDGES: return edges[i % (sizeof(edges) / sizeof(edges[0]))];
     }
     return 0;
 }
 
 /* Percentiles as per-mille of a percent, so the brute-force rank is exact integer math:
  * rank = ceil(p * N / 100) = ceil(pm * N / 100000), at least 1. */
-static const uint64_t permille[] = {0, 1, 100, 1000, 10000, 25000, 50000, 75000,
+static const uint64_t permille[] = {0,     1,     100,   1000,  10000, 25000, 50000, 75000,
                                     90000, 95000, 99000, 99900, 99990, 99999, 100000};
 
-static void check_against_sorted(const hdr_histogram *h, uint64_t *v, size_t n)
+static void check_against_sorted(const hist *h, uint64_t *v, size_t n)
 {
     qsort(v, n, sizeof(*v), cmp_u64);
     for (size_t i = 0; i < sizeof(permille) / sizeof(permille[0]); i++) {
@@ -256,17 +250,17 @@ static void check_against_sorted(const hdr_histogram *h, uint64_t *v, size_t n)
         if (rank < 1)
             rank = 1;
         uint64_t truth = v[rank - 1];
-        uint64_t got = hdr_value_at_percentile(h, (double)pm / 1000.0);
-        uint64_t want = pm == 0 ? hdr_lowest_equivalent(h, truth) : hdr_highest_equivalent(h, truth);
+        uint64_t got = hist_value_at_percentile(h, (double)pm / 1000.0);
+        uint64_t want = pm == 0 ? hist_lowest_equivalent(h, truth) : hist_highest_equivalent(h, truth);
         if (got != want)
-            fail_msg("n=%zu p=%.3f: got %llu, want %llu (truth %llu)", n, (double)pm / 1000.0,
-                     (unsigned long long)got, (unsigned long long)want, (unsigned long long)truth);
+            fail_msg("n=%zu p=%.3f: got %llu, want %llu (truth %llu)", n, (double)pm / 1000.0, (unsigned long long)got,
+                     (unsigned long long)want, (unsigned long long)truth);
         /* within the 3-significant-digit resolution of the true order statistic */
         double err = fabs((double)got - (double)truth);
         assert_true(err <= (double)truth / 1000.0 + 0.5);
     }
-    assert_int_equal(hdr_min(h), hdr_lowest_equivalent(h, v[0]));
-    assert_int_equal(hdr_max(h), hdr_highest_equivalent(h, v[n - 1]));
+    assert_int_equal(hist_min(h), hist_lowest_equivalent(h, v[0]));
+    assert_int_equal(hist_max(h), hist_highest_equivalent(h, v[n - 1]));
 
     double sum = 0, sq = 0;
     for (size_t i = 0; i < n; i++)
@@ -275,7 +269,7 @@ static void check_against_sorted(const hdr_histogram *h, uint64_t *v, size_t n)
     for (size_t i = 0; i < n; i++)
         sq += ((double)v[i] - mean) * ((double)v[i] - mean);
     double sd = sqrt(sq / (double)n);
-    double m = hdr_mean(h), s = hdr_stddev(h);
+    double m = hist_mean(h), s = hist_stddev(h);
     assert_true(fabs(m - mean) <= mean / 1000.0 + 0.5);
     assert_true(fabs(s - sd) <= (sd + mean) / 1000.0 + 0.5);
 }
@@ -288,15 +282,15 @@ static void test_percentiles_vs_sorted(void **state)
     assert_non_null(v);
     for (int d = D_UNIFORM; d <= D_EDGES; d++) {
         for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-            hdr_histogram *h = ptest_hist();
+            hist *h = ptest_hist();
             size_t n = sizes[k];
             for (size_t i = 0; i < n; i++) {
                 v[i] = draw((enum dist)d, i);
-                assert_int_equal(hdr_record(h, v[i]), 0);
+                assert_int_equal(hist_record(h, v[i]), 0);
             }
             assert_int_equal(h->total_count, n);
             check_against_sorted(h, v, n);
-            hdr_destroy(h);
+            hist_destroy(h);
         }
     }
     free(v);
@@ -305,27 +299,27 @@ static void test_percentiles_vs_sorted(void **state)
 static void test_percentile_rounding(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     for (uint64_t i = 1; i <= 1000; i++)
-        hdr_record(h, i);
+        hist_record(h, i);
     /* (99.9 / 100) * 1000 == 999.0000000000001 in doubles: the "- ulp" rule keeps rank 999 */
-    assert_int_equal(hdr_value_at_percentile(h, 99.9), 999);
-    assert_int_equal(hdr_value_at_percentile(h, 50), 500);
-    assert_int_equal(hdr_value_at_percentile(h, 100), 1000);
-    assert_int_equal(hdr_value_at_percentile(h, 250), 1000);     /* clamped to 100 */
-    assert_int_equal(hdr_value_at_percentile(h, 0), 1);
-    assert_int_equal(hdr_value_at_percentile(h, -5), 1);         /* clamped to 0 */
-    assert_int_equal(hdr_value_at_percentile(h, NAN), 1);        /* NaN counts as 0 */
-    assert_int_equal(hdr_value_at_percentile(h, INFINITY), 1000);
-    assert_int_equal(hdr_value_at_percentile(h, 1e-300), 1);     /* rank 1 at least */
-    hdr_destroy(h);
+    assert_int_equal(hist_value_at_percentile(h, 99.9), 999);
+    assert_int_equal(hist_value_at_percentile(h, 50), 500);
+    assert_int_equal(hist_value_at_percentile(h, 100), 1000);
+    assert_int_equal(hist_value_at_percentile(h, 250), 1000); /* clamped to 100 */
+    assert_int_equal(hist_value_at_percentile(h, 0), 1);
+    assert_int_equal(hist_value_at_percentile(h, -5), 1);  /* clamped to 0 */
+    assert_int_equal(hist_value_at_percentile(h, NAN), 1); /* NaN counts as 0 */
+    assert_int_equal(hist_value_at_percentile(h, INFINITY), 1000);
+    assert_int_equal(hist_value_at_percentile(h, 1e-300), 1); /* rank 1 at least */
+    hist_destroy(h);
 
     /* p == 0 gives the lowest, p > 0 the highest equivalent value of the bucket */
     h = ptest_hist();
-    hdr_record(h, 1000000);
-    assert_int_equal(hdr_value_at_percentile(h, 0), 999936);
-    assert_int_equal(hdr_value_at_percentile(h, 1e-9), 1000447);
-    hdr_destroy(h);
+    hist_record(h, 1000000);
+    assert_int_equal(hist_value_at_percentile(h, 0), 999936);
+    assert_int_equal(hist_value_at_percentile(h, 1e-9), 1000447);
+    hist_destroy(h);
 }
 
 /* Mean and stddev follow hdr-histogram-js to the last bit (same medians, same order). The
@@ -333,17 +327,17 @@ static void test_percentile_rounding(void **state)
 static void test_mean_stddev_reference(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     static const uint64_t vals[] = {1, 2, 2, 3000, 1000000, 1000000, 1000000, 3600000000u};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        hdr_record(h, vals[i]);
-    hdr_record_n(h, 20000, 300);
-    assert_true(hdr_mean(h) == 11716777.24025974);
-    assert_true(hdr_stddev(h) == 204780546.07915375);
-    assert_int_equal(hdr_value_at_percentile(h, 50), 20015);
-    assert_int_equal(hdr_value_at_percentile(h, 99), 1000447);
-    assert_int_equal(hdr_value_at_percentile(h, 99.9), 3600809983u);
-    hdr_destroy(h);
+        hist_record(h, vals[i]);
+    hist_record_n(h, 20000, 300);
+    assert_true(hist_mean(h) == 11716777.24025974);
+    assert_true(hist_stddev(h) == 204780546.07915375);
+    assert_int_equal(hist_value_at_percentile(h, 50), 20015);
+    assert_int_equal(hist_value_at_percentile(h, 99), 1000447);
+    assert_int_equal(hist_value_at_percentile(h, 99.9), 3600809983u);
+    hist_destroy(h);
 }
 
 /* ---------------------------------------------------------------- merge, iteration -- */
@@ -351,101 +345,101 @@ static void test_mean_stddev_reference(void **state)
 static void test_merge_equals_union(void **state)
 {
     (void)state;
-    hdr_histogram *a = ptest_hist(), *b = ptest_hist(), *u = ptest_hist();
+    hist *a = ptest_hist(), *b = ptest_hist(), *u = ptest_hist();
     for (int i = 0; i < 50000; i++) {
         uint64_t x = draw(D_LOGNORMAL, 0), y = draw(D_BIMODAL, 0);
-        hdr_record(a, x);
-        hdr_record(b, y);
-        hdr_record(u, x);
-        hdr_record(u, y);
+        hist_record(a, x);
+        hist_record(b, y);
+        hist_record(u, x);
+        hist_record(u, y);
     }
-    hdr_record(b, 9000000000u); /* clamped in b and in u */
-    hdr_record(u, 9000000000u);
-    assert_int_equal(hdr_add(a, b), 0);
+    hist_record(b, 9000000000u); /* clamped in b and in u */
+    hist_record(u, 9000000000u);
+    assert_int_equal(hist_add(a, b), 0);
     assert_same_hist(a, u);
     assert_int_equal(a->clamped, 1);
     for (int p = 0; p <= 100; p += 5)
-        assert_int_equal(hdr_value_at_percentile(a, p), hdr_value_at_percentile(u, p));
-    assert_true(hdr_mean(a) == hdr_mean(u));
+        assert_int_equal(hist_value_at_percentile(a, p), hist_value_at_percentile(u, p));
+    assert_true(hist_mean(a) == hist_mean(u));
 
     /* merging an empty histogram changes nothing; into an empty one copies */
-    hdr_histogram *e = ptest_hist();
-    assert_int_equal(hdr_add(a, e), 0);
+    hist *e = ptest_hist();
+    assert_int_equal(hist_add(a, e), 0);
     assert_same_hist(a, u);
-    assert_int_equal(hdr_add(e, u), 0);
+    assert_int_equal(hist_add(e, u), 0);
     assert_same_hist(e, u);
 
     /* self-merge doubles */
-    assert_int_equal(hdr_add(e, e), 0);
+    assert_int_equal(hist_add(e, e), 0);
     assert_int_equal(e->total_count, 2 * u->total_count);
     assert_int_equal(e->clamped, 2);
     for (size_t i = 0; i < u->counts_len; i++)
         assert_int_equal(e->counts[i], 2 * u->counts[i]);
-    hdr_destroy(a);
-    hdr_destroy(b);
-    hdr_destroy(u);
-    hdr_destroy(e);
+    hist_destroy(a);
+    hist_destroy(b);
+    hist_destroy(u);
+    hist_destroy(e);
 }
 
 static void test_merge_errors_and_ranges(void **state)
 {
     (void)state;
-    hdr_histogram *a = ptest_hist(), *b = NULL, *small = NULL;
-    assert_int_equal(hdr_create(1, 3600000000u, 2, &b), 0); /* different digits */
-    hdr_record(a, 5);
-    hdr_record(b, 5);
-    assert_int_equal(hdr_add(a, b), HDR_EINCOMPAT);
+    hist *a = ptest_hist(), *b = NULL, *small = NULL;
+    assert_int_equal(hist_create(1, 3600000000u, 2, &b), 0); /* different digits */
+    hist_record(a, 5);
+    hist_record(b, 5);
+    assert_int_equal(hist_add(a, b), HIST_EINCOMPAT);
     assert_int_equal(a->total_count, 1);
-    hdr_destroy(b);
-    assert_int_equal(hdr_create(2, 3600000000u, 3, &b), 0); /* different unit magnitude */
-    assert_int_equal(hdr_add(a, b), HDR_EINCOMPAT);
-    hdr_destroy(b);
+    hist_destroy(b);
+    assert_int_equal(hist_create(2, 3600000000u, 3, &b), 0); /* different unit magnitude */
+    assert_int_equal(hist_add(a, b), HIST_EINCOMPAT);
+    hist_destroy(b);
 
     /* same layout, smaller range: values above dst->highest are clamped and counted */
-    assert_int_equal(hdr_create(1, 100000, 3, &small), 0);
-    hdr_record_n(a, 3000000, 4);
-    hdr_record(a, 100000);
-    assert_int_equal(hdr_add(small, a), 0);
+    assert_int_equal(hist_create(1, 100000, 3, &small), 0);
+    hist_record_n(a, 3000000, 4);
+    hist_record(a, 100000);
+    assert_int_equal(hist_add(small, a), 0);
     assert_int_equal(small->total_count, 6);
     assert_int_equal(small->clamped, 4);
-    assert_int_equal(hdr_count_at_value(small, 100000), 5);
-    assert_int_equal(hdr_max(small), hdr_highest_equivalent(small, 100000));
-    assert_int_equal(hdr_min(small), 5);
+    assert_int_equal(hist_count_at_value(small, 100000), 5);
+    assert_int_equal(hist_max(small), hist_highest_equivalent(small, 100000));
+    assert_int_equal(hist_min(small), 5);
     /* and a larger range takes everything exactly */
-    hdr_histogram *big = NULL;
-    assert_int_equal(hdr_create(1, (uint64_t)INT64_MAX, 3, &big), 0);
-    assert_int_equal(hdr_add(big, a), 0);
+    hist *big = NULL;
+    assert_int_equal(hist_create(1, (uint64_t)INT64_MAX, 3, &big), 0);
+    assert_int_equal(hist_add(big, a), 0);
     assert_int_equal(big->clamped, 0);
-    assert_int_equal(hdr_count_at_value(big, 3000000), 4);
-    assert_int_equal(hdr_max(big), hdr_max(a));
+    assert_int_equal(hist_count_at_value(big, 3000000), 4);
+    assert_int_equal(hist_max(big), hist_max(a));
 
     /* overflow: nothing changes */
-    hdr_reset(small);
-    hdr_record_n(small, 10, UINT64_MAX - 2);
-    assert_int_equal(hdr_add(small, a), HDR_EOVERFLOW);
+    hist_reset(small);
+    hist_record_n(small, 10, UINT64_MAX - 2);
+    assert_int_equal(hist_add(small, a), HIST_EOVERFLOW);
     assert_int_equal(small->total_count, UINT64_MAX - 2);
-    assert_int_equal(hdr_count_at_value(small, 5), 0);
-    hdr_destroy(a);
-    hdr_destroy(small);
-    hdr_destroy(big);
+    assert_int_equal(hist_count_at_value(small, 5), 0);
+    hist_destroy(a);
+    hist_destroy(small);
+    hist_destroy(big);
 }
 
 static void test_iteration(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     static const uint64_t vals[] = {0, 1, 1, 2048, 2049, 5000, 1000000, 3600000000u};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        hdr_record(h, vals[i]);
+        hist_record(h, vals[i]);
     static const struct {
         uint64_t lo, hi, count;
-    } want[] = {{0, 0, 1},           {1, 1, 2},           {2048, 2049, 2},
-                {5000, 5003, 1},     {999936, 1000447, 1}, {3598712832u, 3600809983u, 1}};
-    hdr_iter it;
-    hdr_iter_init(&it, h);
+    } want[] = {
+        {0, 0, 1}, {1, 1, 2}, {2048, 2049, 2}, {5000, 5003, 1}, {999936, 1000447, 1}, {3598712832u, 3600809983u, 1}};
+    hist_iter it;
+    hist_iter_init(&it, h);
     size_t k = 0;
     uint64_t cum = 0;
-    while (hdr_iter_next(&it)) {
+    while (hist_iter_next(&it)) {
         assert_true(k < sizeof(want) / sizeof(want[0]));
         assert_int_equal(it.lowest, want[k].lo);
         assert_int_equal(it.highest, want[k].hi);
@@ -456,25 +450,25 @@ static void test_iteration(void **state)
     }
     assert_int_equal(k, sizeof(want) / sizeof(want[0]));
     assert_int_equal(cum, h->total_count);
-    assert_false(hdr_iter_next(&it)); /* stays at the end */
-    hdr_destroy(h);
+    assert_false(hist_iter_next(&it)); /* stays at the end */
+    hist_destroy(h);
 }
 
 /* ---------------------------------------------------------------- encoding ---------- */
 
-static void round_trip(const hdr_histogram *h)
+static void round_trip(const hist *h)
 {
     for (int compressed = 0; compressed < 2; compressed++) {
         uint8_t *buf = NULL;
         size_t len = 0;
-        int rc = compressed ? hdr_encode_compressed(h, &buf, &len) : hdr_encode(h, &buf, &len);
+        int rc = compressed ? hist_encode_compressed(h, &buf, &len) : hist_encode(h, &buf, &len);
         assert_int_equal(rc, 0);
-        hdr_histogram *d = NULL;
+        hist *d = NULL;
         assert_int_equal(decode_guarded(buf, len, &d), 0);
         assert_same_hist(h, d);
-        assert_int_equal(hdr_value_at_percentile(d, 99.9), hdr_value_at_percentile(h, 99.9));
+        assert_int_equal(hist_value_at_percentile(d, 99.9), hist_value_at_percentile(h, 99.9));
         assert_int_equal(d->clamped, 0); /* not part of the format */
-        hdr_destroy(d);
+        hist_destroy(d);
         free(buf);
     }
 }
@@ -482,52 +476,51 @@ static void round_trip(const hdr_histogram *h)
 static void test_encode_round_trips(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     round_trip(h); /* empty */
-    hdr_record(h, 42);
+    hist_record(h, 42);
     round_trip(h); /* single value */
-    hdr_reset(h);
-    hdr_record(h, HDR_PTEST_HIGHEST);
+    hist_reset(h);
+    hist_record(h, HIST_PTEST_HIGHEST);
     round_trip(h); /* max value */
-    hdr_record_n(h, 7000000000u, 3);
+    hist_record_n(h, 7000000000u, 3);
     round_trip(h); /* clamped values */
-    hdr_reset(h);
-    hdr_record(h, 0);
+    hist_reset(h);
+    hist_record(h, 0);
     round_trip(h); /* zero */
-    hdr_reset(h);
+    hist_reset(h);
     for (int i = 0; i < 1000000; i++)
-        hdr_record(h, draw(i % 2 ? D_LOGNORMAL : D_EXPONENTIAL, 0));
+        hist_record(h, draw(i % 2 ? D_LOGNORMAL : D_EXPONENTIAL, 0));
     round_trip(h); /* 1e6 random values */
-    hdr_reset(h);
-    hdr_record_n(h, 77, (uint64_t)INT64_MAX); /* the largest encodable count: a 9-byte word */
+    hist_reset(h);
+    hist_record_n(h, 77, (uint64_t)INT64_MAX); /* the largest encodable count: a 9-byte word */
     round_trip(h);
-    hdr_record(h, 1); /* sum beyond INT64_MAX is fine, one count beyond is not */
+    hist_record(h, 1); /* sum beyond INT64_MAX is fine, one count beyond is not */
     round_trip(h);
-    hdr_record_n(h, 77, 1);
+    hist_record_n(h, 77, 1);
     uint8_t *buf = NULL;
     size_t len;
-    assert_int_equal(hdr_encode(h, &buf, &len), HDR_EINVAL);
-    assert_int_equal(hdr_encode_compressed(h, &buf, &len), HDR_EINVAL);
-    hdr_destroy(h);
+    assert_int_equal(hist_encode(h, &buf, &len), HIST_EINVAL);
+    assert_int_equal(hist_encode_compressed(h, &buf, &len), HIST_EINVAL);
+    hist_destroy(h);
 
     /* other configurations */
     static const struct {
         uint64_t lowest, highest;
         int sig;
-    } cfg[] = {{1, 2, 0}, {1, 1000, 1}, {1000, 3600000000u, 3}, {1, (uint64_t)INT64_MAX, 2},
-               {1, 86400000000u, 4}};
+    } cfg[] = {{1, 2, 0}, {1, 1000, 1}, {1000, 3600000000u, 3}, {1, (uint64_t)INT64_MAX, 2}, {1, 86400000000u, 4}};
     for (size_t i = 0; i < sizeof(cfg) / sizeof(cfg[0]); i++) {
-        assert_int_equal(hdr_create(cfg[i].lowest, cfg[i].highest, cfg[i].sig, &h), 0);
+        assert_int_equal(hist_create(cfg[i].lowest, cfg[i].highest, cfg[i].sig, &h), 0);
         for (int k = 0; k < 5000; k++)
-            hdr_record(h, rng_next() % (cfg[i].highest + 1));
+            hist_record(h, rng_next() % (cfg[i].highest + 1));
         round_trip(h);
-        hdr_destroy(h);
+        hist_destroy(h);
     }
 }
 
 /* Builds a V2 header by hand. */
-static size_t make_header(uint8_t *p, uint32_t cookie, uint32_t plen, uint32_t offset,
-                          uint32_t sig, uint64_t lowest, uint64_t highest, uint64_t ratio_bits)
+static size_t make_header(uint8_t *p, uint32_t cookie, uint32_t plen, uint32_t offset, uint32_t sig, uint64_t lowest,
+                          uint64_t highest, uint64_t ratio_bits)
 {
     uint64_t f[3] = {lowest, highest, ratio_bits};
     uint32_t w[4] = {cookie, plen, offset, sig};
@@ -545,13 +538,13 @@ static size_t make_header(uint8_t *p, uint32_t cookie, uint32_t plen, uint32_t o
 static void test_encode_known_bytes(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist();
-    hdr_record(h, 1);
-    hdr_record(h, 10);
-    hdr_record_n(h, 11, 300);
+    hist *h = ptest_hist();
+    hist_record(h, 1);
+    hist_record(h, 10);
+    hist_record_n(h, 11, 300);
     uint8_t *buf = NULL;
     size_t len;
-    assert_int_equal(hdr_encode(h, &buf, &len), 0);
+    assert_int_equal(hist_encode(h, &buf, &len), 0);
     uint8_t want[64];
     size_t n = make_header(want, 0x1c849313, 6, 0, 3, 1, 3600000000u, RATIO_1);
     /* slot 0 empty (single zero = 0), slot 1 = 1, slots 2..9 empty (-8 -> 15), slot 10 = 1,
@@ -563,8 +556,8 @@ static void test_encode_known_bytes(void **state)
     free(buf);
 
     /* empty: one zero word, like the reference */
-    hdr_reset(h);
-    assert_int_equal(hdr_encode(h, &buf, &len), 0);
+    hist_reset(h);
+    assert_int_equal(hist_encode(h, &buf, &len), 0);
     assert_int_equal(len, 41);
     assert_int_equal(buf[3], 0x13);
     assert_int_equal(buf[7], 1);
@@ -572,7 +565,7 @@ static void test_encode_known_bytes(void **state)
     free(buf);
 
     /* compressed wrapper: cookie, length, zlib stream of the above */
-    assert_int_equal(hdr_encode_compressed(h, &buf, &len), 0);
+    assert_int_equal(hist_encode_compressed(h, &buf, &len), 0);
     static const uint8_t cookie[] = {0x1c, 0x84, 0x93, 0x14};
     assert_memory_equal(buf, cookie, 4);
     uint32_t clen = (uint32_t)buf[4] << 24 | (uint32_t)buf[5] << 16 | (uint32_t)buf[6] << 8 | buf[7];
@@ -584,14 +577,14 @@ static void test_encode_known_bytes(void **state)
     free(buf);
 
     /* a count of INT64_MAX is the 9-byte word fe ff ff ff ff ff ff ff ff */
-    hdr_record_n(h, 0, (uint64_t)INT64_MAX);
-    assert_int_equal(hdr_encode(h, &buf, &len), 0);
+    hist_record_n(h, 0, (uint64_t)INT64_MAX);
+    assert_int_equal(hist_encode(h, &buf, &len), 0);
     assert_int_equal(len, 49);
     assert_int_equal(buf[40], 0xfe);
     for (int i = 41; i < 49; i++)
         assert_int_equal(buf[i], 0xff);
     free(buf);
-    hdr_destroy(h);
+    hist_destroy(h);
 }
 
 /* Encoded by hdr-histogram-js 3.0.1 (encodeIntoCompressedBase64) for the recording of
@@ -607,18 +600,18 @@ static const uint8_t js_compressed[] = {
 static void test_decode_reference_encoding(void **state)
 {
     (void)state;
-    hdr_histogram *d = NULL;
+    hist *d = NULL;
     assert_int_equal(decode_guarded(js_compressed, sizeof(js_compressed), &d), 0);
-    hdr_histogram *h = ptest_hist();
+    hist *h = ptest_hist();
     static const uint64_t vals[] = {1, 2, 2, 3000, 1000000, 1000000, 1000000, 3600000000u};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-        hdr_record(h, vals[i]);
-    hdr_record_n(h, 20000, 300);
+        hist_record(h, vals[i]);
+    hist_record_n(h, 20000, 300);
     assert_same_hist(h, d);
     assert_true(d->conversion_ratio == 1.0);
-    assert_true(hdr_mean(d) == 11716777.24025974);
-    hdr_destroy(d);
-    hdr_destroy(h);
+    assert_true(hist_mean(d) == 11716777.24025974);
+    hist_destroy(d);
+    hist_destroy(h);
 }
 
 static void test_decode_rejects(void **state)
@@ -637,45 +630,47 @@ static void test_decode_rejects(void **state)
         {"valid", 0x1c849313, 2, 0, 3, 1, 3600000000u, RATIO_1, ok_payload, 2, 0},
         {"cookie without word-size bits", 0x1c849303, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, 0},
         {"JS header fields", 0x1c849313, 2, 1, 3, 1, 1000, 1, ok_payload, 2, 0},
-        {"V1 cookie", 0x1c849301, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HDR_ECOOKIE},
-        {"V0 cookie", 0x1c849308, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HDR_ECOOKIE},
-        {"junk cookie", 0xdeadbeef, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HDR_ECOOKIE},
-        {"payload longer than data", 0x1c849313, 3, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HDR_ECORRUPT},
-        {"payload shorter than data", 0x1c849313, 1, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HDR_ECORRUPT},
-        {"huge payload length", 0x1c849313, 0xffffffff, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HDR_ECORRUPT},
-        {"sig 6", 0x1c849313, 2, 0, 6, 1, 1000, RATIO_1, ok_payload, 2, HDR_EINVAL},
-        {"sig negative", 0x1c849313, 2, 0, 0xffffffff, 1, 1000, RATIO_1, ok_payload, 2, HDR_EINVAL},
-        {"lowest 0", 0x1c849313, 2, 0, 3, 0, 1000, RATIO_1, ok_payload, 2, HDR_EINVAL},
-        {"highest < 2*lowest", 0x1c849313, 2, 0, 3, 600, 1000, RATIO_1, ok_payload, 2, HDR_EINVAL},
-        {"highest negative", 0x1c849313, 2, 0, 3, 1, UINT64_C(1) << 63, RATIO_1, ok_payload, 2, HDR_EINVAL},
-        {"truncated varint", 0x1c849313, 2, 0, 3, 1, 1000, RATIO_1, (const uint8_t *)"\x02\x80", 2, HDR_ECORRUPT},
+        {"V1 cookie", 0x1c849301, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HIST_ECOOKIE},
+        {"V0 cookie", 0x1c849308, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HIST_ECOOKIE},
+        {"junk cookie", 0xdeadbeef, 2, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HIST_ECOOKIE},
+        {"payload longer than data", 0x1c849313, 3, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HIST_ECORRUPT},
+        {"payload shorter than data", 0x1c849313, 1, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HIST_ECORRUPT},
+        {"huge payload length", 0x1c849313, 0xffffffff, 0, 3, 1, 1000, RATIO_1, ok_payload, 2, HIST_ECORRUPT},
+        {"sig 6", 0x1c849313, 2, 0, 6, 1, 1000, RATIO_1, ok_payload, 2, HIST_EINVAL},
+        {"sig negative", 0x1c849313, 2, 0, 0xffffffff, 1, 1000, RATIO_1, ok_payload, 2, HIST_EINVAL},
+        {"lowest 0", 0x1c849313, 2, 0, 3, 0, 1000, RATIO_1, ok_payload, 2, HIST_EINVAL},
+        {"highest < 2*lowest", 0x1c849313, 2, 0, 3, 600, 1000, RATIO_1, ok_payload, 2, HIST_EINVAL},
+        {"highest negative", 0x1c849313, 2, 0, 3, 1, UINT64_C(1) << 63, RATIO_1, ok_payload, 2, HIST_EINVAL},
+        {"truncated varint", 0x1c849313, 2, 0, 3, 1, 1000, RATIO_1, (const uint8_t *)"\x02\x80", 2, HIST_ECORRUPT},
         {"truncated 9-byte varint", 0x1c849313, 8, 0, 3, 1, 1000, RATIO_1,
-         (const uint8_t *)"\xfe\xff\xff\xff\xff\xff\xff\xff", 8, HDR_ECORRUPT},
-        {"zero run past the end", 0x1c849313, 2, 0, 3, 1, 1000, RATIO_1, (const uint8_t *)"\xff\x7f", 2, HDR_ECORRUPT},
+         (const uint8_t *)"\xfe\xff\xff\xff\xff\xff\xff\xff", 8, HIST_ECORRUPT},
+        {"zero run past the end", 0x1c849313, 2, 0, 3, 1, 1000, RATIO_1, (const uint8_t *)"\xff\x7f", 2, HIST_ECORRUPT},
         {"zero run of 2^63", 0x1c849313, 9, 0, 3, 1, 1000, RATIO_1,
-         (const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9, HDR_ECORRUPT},
-        {"counts past the end", 0x1c849313, 4, 0, 0, 1, 2, RATIO_1, (const uint8_t *)"\x02\x02\x02\x02", 4, HDR_ECORRUPT},
+         (const uint8_t *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9, HIST_ECORRUPT},
+        {"counts past the end", 0x1c849313, 4, 0, 0, 1, 2, RATIO_1, (const uint8_t *)"\x02\x02\x02\x02", 4,
+         HIST_ECORRUPT},
         {"counts sum overflow", 0x1c849313, 27, 0, 3, 1, 1000, RATIO_1,
          (const uint8_t *)"\xfe\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff\xff\xff\xff\xff\xff"
-                          "\xfe\xff\xff\xff\xff\xff\xff\xff\xff", 27, HDR_EOVERFLOW},
+                          "\xfe\xff\xff\xff\xff\xff\xff\xff\xff",
+         27, HIST_EOVERFLOW},
     };
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-        size_t n = make_header(buf, t[i].cookie, t[i].plen, t[i].offset, t[i].sig, t[i].lowest,
-                               t[i].highest, t[i].ratio);
+        size_t n =
+            make_header(buf, t[i].cookie, t[i].plen, t[i].offset, t[i].sig, t[i].lowest, t[i].highest, t[i].ratio);
         memcpy(buf + n, t[i].payload, t[i].payload_len);
         n += t[i].payload_len;
-        hdr_histogram *d = NULL;
+        hist *d = NULL;
         int rc = decode_guarded(buf, n, &d);
         if (rc != t[i].rc)
             fail_msg("%s: rc %d, want %d", t[i].name, rc, t[i].rc);
         if (rc == 0) {
             assert_int_equal(d->total_count, 1);
-            assert_int_equal(hdr_count_at_value(d, 1), 1);
+            assert_int_equal(hist_count_at_value(d, 1), 1);
             assert_true(d->conversion_ratio == 1.0);
         } else {
             assert_null(d);
         }
-        hdr_destroy(d);
+        hist_destroy(d);
 
         /* the same, wrapped in the compressed form */
         uLongf clen = sizeof(buf) - 8;
@@ -688,27 +683,27 @@ static void test_decode_rejects(void **state)
         rc = decode_guarded(wrapped, clen + 8, &d);
         if (rc != t[i].rc)
             fail_msg("compressed %s: rc %d, want %d", t[i].name, rc, t[i].rc);
-        hdr_destroy(d);
+        hist_destroy(d);
     }
 
     /* short inputs */
-    hdr_histogram *d = NULL;
-    assert_int_equal(decode_guarded((const uint8_t *)"", 0, &d), HDR_ECORRUPT);
-    assert_int_equal(decode_guarded((const uint8_t *)"\x1c\x84\x93", 3, &d), HDR_ECORRUPT);
-    assert_int_equal(decode_guarded((const uint8_t *)"\x1c\x84\x93\x13", 4, &d), HDR_ECORRUPT);
-    assert_int_equal(decode_guarded((const uint8_t *)"\x1c\x84\x93\x14\0\0\0", 7, &d), HDR_ECORRUPT);
+    hist *d = NULL;
+    assert_int_equal(decode_guarded((const uint8_t *)"", 0, &d), HIST_ECORRUPT);
+    assert_int_equal(decode_guarded((const uint8_t *)"\x1c\x84\x93", 3, &d), HIST_ECORRUPT);
+    assert_int_equal(decode_guarded((const uint8_t *)"\x1c\x84\x93\x13", 4, &d), HIST_ECORRUPT);
+    assert_int_equal(decode_guarded((const uint8_t *)"\x1c\x84\x93\x14\0\0\0", 7, &d), HIST_ECORRUPT);
     assert_null(d);
 }
 
 static void test_decode_compressed_framing(void **state)
 {
     (void)state;
-    hdr_histogram *h = ptest_hist(), *d = NULL;
+    hist *h = ptest_hist(), *d = NULL;
     for (int i = 0; i < 2000; i++)
-        hdr_record(h, draw(D_LOGNORMAL, 0));
+        hist_record(h, draw(D_LOGNORMAL, 0));
     uint8_t *buf = NULL;
     size_t len;
-    assert_int_equal(hdr_encode_compressed(h, &buf, &len), 0);
+    assert_int_equal(hist_encode_compressed(h, &buf, &len), 0);
     uint8_t *copy = malloc(len + 16);
     assert_non_null(copy);
 
@@ -721,17 +716,17 @@ static void test_decode_compressed_framing(void **state)
     /* length field one more / one less than the data, trailing byte after the stream */
     memcpy(copy, buf, len);
     copy[7]++;
-    assert_int_equal(decode_guarded(copy, len, &d), HDR_ECORRUPT);
+    assert_int_equal(decode_guarded(copy, len, &d), HIST_ECORRUPT);
     copy[7] -= 2;
-    assert_int_equal(decode_guarded(copy, len, &d), HDR_ECORRUPT);
+    assert_int_equal(decode_guarded(copy, len, &d), HIST_ECORRUPT);
     memcpy(copy, buf, len);
     copy[len] = 0;
-    assert_int_equal(decode_guarded(copy, len + 1, &d), HDR_ECORRUPT);
+    assert_int_equal(decode_guarded(copy, len + 1, &d), HIST_ECORRUPT);
     /* a stream that inflates to more than header + payload */
     {
         uint8_t *raw = NULL;
         size_t rawlen;
-        assert_int_equal(hdr_encode(h, &raw, &rawlen), 0);
+        assert_int_equal(hist_encode(h, &raw, &rawlen), 0);
         uint8_t *big = malloc(rawlen + 1);
         memcpy(big, raw, rawlen);
         big[rawlen] = 0;
@@ -741,7 +736,7 @@ static void test_decode_compressed_framing(void **state)
         memcpy(w, buf, 4);
         w[4] = (uint8_t)(clen >> 24), w[5] = (uint8_t)(clen >> 16), w[6] = (uint8_t)(clen >> 8);
         w[7] = (uint8_t)clen;
-        assert_int_equal(decode_guarded(w, clen + 8, &d), HDR_ECORRUPT);
+        assert_int_equal(decode_guarded(w, clen + 8, &d), HIST_ECORRUPT);
         /* and a compressed wrapper around a compressed encoding */
         clen = compressBound((uLong)len);
         free(w);
@@ -750,7 +745,7 @@ static void test_decode_compressed_framing(void **state)
         memcpy(w, buf, 4);
         w[4] = (uint8_t)(clen >> 24), w[5] = (uint8_t)(clen >> 16), w[6] = (uint8_t)(clen >> 8);
         w[7] = (uint8_t)clen;
-        assert_int_equal(decode_guarded(w, clen + 8, &d), HDR_ECOOKIE);
+        assert_int_equal(decode_guarded(w, clen + 8, &d), HIST_ECOOKIE);
         free(w);
         free(big);
         free(raw);
@@ -758,7 +753,7 @@ static void test_decode_compressed_framing(void **state)
     /* not a zlib stream */
     memcpy(copy, buf, len);
     copy[8] ^= 0xff;
-    assert_int_equal(decode_guarded(copy, len, &d), HDR_ECORRUPT);
+    assert_int_equal(decode_guarded(copy, len, &d), HIST_ECORRUPT);
     /* flipping any single bit never crashes; a success still yields a consistent histogram */
     for (size_t k = 0; k < len * 8; k += 3) {
         memcpy(copy, buf, len);
@@ -769,14 +764,14 @@ static void test_decode_compressed_framing(void **state)
             for (size_t i = 0; i < d->counts_len; i++)
                 sum += d->counts[i];
             assert_int_equal(sum, d->total_count);
-            hdr_destroy(d);
+            hist_destroy(d);
         }
     }
     free(copy);
     free(buf);
-    hdr_destroy(h);
-    assert_string_equal(hdr_strerror(HDR_ECOOKIE), "unknown histogram encoding cookie");
-    assert_string_equal(hdr_strerror(12345), "unknown histogram error");
+    hist_destroy(h);
+    assert_string_equal(hist_strerror(HIST_ECOOKIE), "unknown histogram encoding cookie");
+    assert_string_equal(hist_strerror(12345), "unknown histogram error");
 }
 
 int main(void)

@@ -1,9 +1,9 @@
-/* hdr_codec.c - HdrHistogram V2 binary encoding and decoding (see hdr.h): big-endian
- * header, ZigZag LEB128-64b9B counts, optional zlib wrapping. Built on the core in hdr.c
- * through hdr_int.h.
+/* hist_codec.c - HdrHistogram V2 binary encoding and decoding (see hist.h): big-endian
+ * header, ZigZag LEB128-64b9B counts, optional zlib wrapping. Built on the core in hist.c
+ * through hist_int.h.
  */
-#include "hdr.h"
-#include "hdr_int.h"
+#include "hist.h"
+#include "hist_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -57,14 +57,14 @@ static size_t put_varint(uint8_t *p, uint64_t u)
     return n;
 }
 
-/* Reads one varint from [*pos, end); 0 or HDR_ECORRUPT when truncated. */
+/* Reads one varint from [*pos, end); 0 or HIST_ECORRUPT when truncated. */
 static int get_varint(const uint8_t *buf, size_t end, size_t *pos, uint64_t *out)
 {
     uint64_t u = 0;
     size_t p = *pos;
     for (int i = 0; i < 8; i++) {
         if (p >= end)
-            return HDR_ECORRUPT;
+            return HIST_ECORRUPT;
         uint8_t b = buf[p++];
         u |= (uint64_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
@@ -74,14 +74,14 @@ static int get_varint(const uint8_t *buf, size_t end, size_t *pos, uint64_t *out
         }
     }
     if (p >= end)
-        return HDR_ECORRUPT;
+        return HIST_ECORRUPT;
     u |= (uint64_t)buf[p++] << 56;
     *pos = p;
     *out = u;
     return 0;
 }
 
-int hdr_encode(const hdr_histogram *h, uint8_t **out, size_t *out_len)
+int hist_encode(const hist *h, uint8_t **out, size_t *out_len)
 {
     /* Counts up to the highest non-empty slot; an empty histogram still writes slot 0, as the
      * reference does (its limit is index_of(max) + 1 with max == 0). */
@@ -93,17 +93,17 @@ int hdr_encode(const hdr_histogram *h, uint8_t **out, size_t *out_len)
         }
     }
     if (limit > (SIZE_MAX - V2_HEADER_LEN) / V2_MAX_WORD)
-        return HDR_ENOMEM;
+        return HIST_ENOMEM;
     uint8_t *buf = malloc(V2_HEADER_LEN + limit * V2_MAX_WORD);
     if (!buf)
-        return HDR_ENOMEM;
+        return HIST_ENOMEM;
 
     size_t n = V2_HEADER_LEN;
     for (size_t i = 0; i < limit;) {
         uint64_t c = h->counts[i++];
         if (c > (uint64_t)INT64_MAX) {
             free(buf);
-            return HDR_EINVAL;
+            return HIST_EINVAL;
         }
         if (c == 0) {
             uint64_t zeros = 1;
@@ -122,7 +122,7 @@ int hdr_encode(const hdr_histogram *h, uint8_t **out, size_t *out_len)
     uint64_t bits;
     double ratio = h->conversion_ratio;
     memcpy(&bits, &ratio, sizeof(bits));
-    put_be32(buf, HDR_V2_COOKIE);
+    put_be32(buf, HIST_V2_COOKIE);
     put_be32(buf + 4, (uint32_t)(n - V2_HEADER_LEN));
     put_be32(buf + 8, 0);
     put_be32(buf + 12, (uint32_t)h->sig_figs);
@@ -134,14 +134,14 @@ int hdr_encode(const hdr_histogram *h, uint8_t **out, size_t *out_len)
     return 0;
 }
 
-int hdr_encode_compressed(const hdr_histogram *h, uint8_t **out, size_t *out_len)
+int hist_encode_compressed(const hist *h, uint8_t **out, size_t *out_len)
 {
     uint8_t *raw = NULL, *buf = NULL;
     size_t raw_len;
-    int rc = hdr_encode(h, &raw, &raw_len);
+    int rc = hist_encode(h, &raw, &raw_len);
     if (rc != 0)
         return rc;
-    rc = HDR_ENOMEM;
+    rc = HIST_ENOMEM;
     uLong bound = compressBound((uLong)raw_len);
     if (bound > UINT32_MAX - 8 || (size_t)bound > SIZE_MAX - 8)
         goto fail;
@@ -151,7 +151,7 @@ int hdr_encode_compressed(const hdr_histogram *h, uint8_t **out, size_t *out_len
     uLongf clen = bound;
     if (compress2(buf + 8, &clen, raw, (uLong)raw_len, Z_DEFAULT_COMPRESSION) != Z_OK)
         goto fail;
-    put_be32(buf, HDR_V2_COMPRESSED_COOKIE);
+    put_be32(buf, HIST_V2_COMPRESSED_COOKIE);
     put_be32(buf + 4, (uint32_t)clen);
     free(raw);
     *out = buf;
@@ -166,26 +166,26 @@ fail:
 /* Parses a 40-byte V2 header and creates the histogram it describes. The payload length is
  * bounded by the configuration: every varint moves at least one slot forward and takes at
  * most 9 bytes, so a valid payload never exceeds 9 * counts_len. */
-static int decode_header(const uint8_t *p, hdr_histogram **out, size_t *payload_len)
+static int decode_header(const uint8_t *p, hist **out, size_t *payload_len)
 {
     uint32_t cookie = get_be32(p);
     if ((cookie & ~UINT32_C(0xf0)) != V2_COOKIE_BASE)
-        return HDR_ECOOKIE;
+        return HIST_ECOOKIE;
     uint32_t plen = get_be32(p + 4);
-    /* p + 8: normalizing index offset, ignored (see hdr.h). */
+    /* p + 8: normalizing index offset, ignored (see hist.h). */
     uint32_t sig = get_be32(p + 12);
     uint64_t lowest = get_be64(p + 16);
     uint64_t highest = get_be64(p + 24);
     uint64_t bits = get_be64(p + 32);
     if (sig > 5)
-        return HDR_EINVAL;
-    hdr_histogram probe;
-    int rc = hdr_layout(&probe, lowest, highest, (int)sig);
+        return HIST_EINVAL;
+    hist probe;
+    int rc = hist_layout(&probe, lowest, highest, (int)sig);
     if (rc != 0)
         return rc;
     if (plen > INT32_MAX || plen / V2_MAX_WORD > probe.counts_len)
-        return HDR_ECORRUPT;
-    rc = hdr_create(lowest, highest, (int)sig, out);
+        return HIST_ECORRUPT;
+    rc = hist_create(lowest, highest, (int)sig, out);
     if (rc != 0)
         return rc;
     double ratio;
@@ -197,7 +197,7 @@ static int decode_header(const uint8_t *p, hdr_histogram **out, size_t *payload_
     return 0;
 }
 
-static int decode_payload(hdr_histogram *h, const uint8_t *p, size_t len)
+static int decode_payload(hist *h, const uint8_t *p, size_t len)
 {
     size_t pos = 0, idx = 0;
     uint64_t total = 0;
@@ -210,34 +210,34 @@ static int decode_payload(hdr_histogram *h, const uint8_t *p, size_t len)
             /* -k zeros: u = 2k - 1, so k = (u >> 1) + 1 (no overflow for u = UINT64_MAX). */
             uint64_t zeros = (u >> 1) + 1;
             if (zeros > h->counts_len - idx)
-                return HDR_ECORRUPT;
+                return HIST_ECORRUPT;
             idx += (size_t)zeros;
         } else {
             uint64_t c = u >> 1;
             if (idx >= h->counts_len)
-                return HDR_ECORRUPT;
+                return HIST_ECORRUPT;
             if (total > UINT64_MAX - c)
-                return HDR_EOVERFLOW;
+                return HIST_EOVERFLOW;
             h->counts[idx++] = c;
             total += c;
         }
     }
     h->total_count = total;
-    hdr_track_from_counts(h);
+    hist_track_from_counts(h);
     return 0;
 }
 
-static int decode_plain(const uint8_t *data, size_t len, hdr_histogram **out)
+static int decode_plain(const uint8_t *data, size_t len, hist **out)
 {
     if (len < V2_HEADER_LEN)
-        return HDR_ECORRUPT;
-    hdr_histogram *h = NULL;
+        return HIST_ECORRUPT;
+    hist *h = NULL;
     size_t plen;
     int rc = decode_header(data, &h, &plen);
     if (rc != 0)
         return rc;
     if (plen != len - V2_HEADER_LEN) {
-        rc = HDR_ECORRUPT;
+        rc = HIST_ECORRUPT;
         goto fail;
     }
     rc = decode_payload(h, data + V2_HEADER_LEN, plen);
@@ -246,11 +246,11 @@ static int decode_plain(const uint8_t *data, size_t len, hdr_histogram **out)
     *out = h;
     return 0;
 fail:
-    hdr_destroy(h);
+    hist_destroy(h);
     return rc;
 }
 
-/* Inflates exactly want bytes into dst; HDR_ECORRUPT if the stream ends early or is bad. */
+/* Inflates exactly want bytes into dst; HIST_ECORRUPT if the stream ends early or is bad. */
 static int inflate_exact(z_stream *zs, uint8_t *dst, size_t want)
 {
     zs->next_out = dst;
@@ -258,24 +258,24 @@ static int inflate_exact(z_stream *zs, uint8_t *dst, size_t want)
     while (zs->avail_out > 0) {
         int zr = inflate(zs, Z_NO_FLUSH);
         if (zr == Z_STREAM_END && zs->avail_out > 0)
-            return HDR_ECORRUPT;
+            return HIST_ECORRUPT;
         if (zr == Z_MEM_ERROR)
-            return HDR_ENOMEM;
+            return HIST_ENOMEM;
         if (zr != Z_OK && zr != Z_STREAM_END)
-            return HDR_ECORRUPT; /* includes Z_BUF_ERROR: input exhausted mid-stream */
+            return HIST_ECORRUPT; /* includes Z_BUF_ERROR: input exhausted mid-stream */
     }
     return 0;
 }
 
-static int decode_compressed(const uint8_t *data, size_t len, hdr_histogram **out)
+static int decode_compressed(const uint8_t *data, size_t len, hist **out)
 {
     if (len < 8)
-        return HDR_ECORRUPT;
+        return HIST_ECORRUPT;
     uint32_t clen = get_be32(data + 4);
     if (clen > INT32_MAX || clen != len - 8)
-        return HDR_ECORRUPT;
+        return HIST_ECORRUPT;
 
-    hdr_histogram *h = NULL;
+    hist *h = NULL;
     uint8_t *payload = NULL;
     uint8_t header[V2_HEADER_LEN];
     z_stream zs;
@@ -283,7 +283,7 @@ static int decode_compressed(const uint8_t *data, size_t len, hdr_histogram **ou
     zs.next_in = (Bytef *)(uintptr_t)(data + 8); /* zlib's API is not const-correct */
     zs.avail_in = (uInt)clen;
     if (inflateInit(&zs) != Z_OK)
-        return HDR_ENOMEM;
+        return HIST_ENOMEM;
 
     size_t plen = 0;
     int rc = inflate_exact(&zs, header, sizeof(header));
@@ -294,7 +294,7 @@ static int decode_compressed(const uint8_t *data, size_t len, hdr_histogram **ou
         goto fail;
     payload = malloc(plen ? plen : 1);
     if (!payload) {
-        rc = HDR_ENOMEM;
+        rc = HIST_ENOMEM;
         goto fail;
     }
     if (plen > 0 && (rc = inflate_exact(&zs, payload, plen)) != 0)
@@ -306,7 +306,7 @@ static int decode_compressed(const uint8_t *data, size_t len, hdr_histogram **ou
         zs.avail_out = 1;
         int zr = inflate(&zs, Z_FINISH);
         if (zr != Z_STREAM_END || zs.avail_out != 1 || zs.avail_in != 0) {
-            rc = HDR_ECORRUPT;
+            rc = HIST_ECORRUPT;
             goto fail;
         }
     }
@@ -320,18 +320,18 @@ static int decode_compressed(const uint8_t *data, size_t len, hdr_histogram **ou
 fail:
     inflateEnd(&zs);
     free(payload);
-    hdr_destroy(h);
+    hist_destroy(h);
     return rc;
 }
 
-int hdr_decode(const uint8_t *data, size_t len, hdr_histogram **out)
+int hist_decode(const uint8_t *data, size_t len, hist **out)
 {
     if (len < 4)
-        return HDR_ECORRUPT;
+        return HIST_ECORRUPT;
     uint32_t base = get_be32(data) & ~UINT32_C(0xf0);
     if (base == V2_COMPRESSED_COOKIE_BASE)
         return decode_compressed(data, len, out);
     if (base == V2_COOKIE_BASE)
         return decode_plain(data, len, out);
-    return HDR_ECOOKIE;
+    return HIST_ECOOKIE;
 }

@@ -1,5 +1,5 @@
-/* hdr.c - HDR histogram core: bucket layout, recording, merging, statistics, iteration.
- * The V2 binary encoding lives in hdr_codec.c.
+/* hist.c - HDR histogram core: bucket layout, recording, merging, statistics, iteration.
+ * The V2 binary encoding lives in hist_codec.c.
  *
  * Layout (the public HdrHistogram scheme, re-derived here): values are split into
  * "buckets" of doubling width; each bucket has sub_bucket_count / 2 slots (the lower half
@@ -9,8 +9,8 @@
  * The counts array therefore has (bucket_count + 1) * sub_bucket_count / 2 entries; the index
  * of a value is found from its highest set bit with one count-leading-zeros instruction.
  */
-#include "hdr.h"
-#include "hdr_int.h"
+#include "hist.h"
+#include "hist_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -20,19 +20,19 @@
 
 /* Bucket of a value. OR-ing the mask in makes every value below the first bucket's top
  * look like it belongs to bucket 0, and keeps the operand of clzll non-zero. */
-static inline int32_t bucket_of(const hdr_histogram *h, uint64_t v)
+static inline int32_t bucket_of(const hist *h, uint64_t v)
 {
     int32_t pow2_ceiling = 64 - __builtin_clzll(v | h->sub_bucket_mask);
     return pow2_ceiling - h->unit_magnitude - (h->sub_half_magnitude + 1);
 }
 
-static inline int32_t sub_bucket_of(const hdr_histogram *h, uint64_t v, int32_t bucket)
+static inline int32_t sub_bucket_of(const hist *h, uint64_t v, int32_t bucket)
 {
     return (int32_t)(v >> (bucket + h->unit_magnitude));
 }
 
 /* May be >= counts_len for values beyond the covered range; callers check. */
-static inline size_t index_of(const hdr_histogram *h, uint64_t v)
+static inline size_t index_of(const hist *h, uint64_t v)
 {
     int32_t b = bucket_of(h, v);
     int32_t s = sub_bucket_of(h, v, b);
@@ -42,7 +42,7 @@ static inline size_t index_of(const hdr_histogram *h, uint64_t v)
 }
 
 /* Lowest value of the slot at index. */
-static inline uint64_t value_at_index(const hdr_histogram *h, size_t index)
+static inline uint64_t value_at_index(const hist *h, size_t index)
 {
     int32_t half = h->sub_bucket_count >> 1;
     int32_t b = (int32_t)(index >> h->sub_half_magnitude) - 1;
@@ -55,7 +55,7 @@ static inline uint64_t value_at_index(const hdr_histogram *h, size_t index)
 }
 
 /* Width of the slot holding v. */
-static inline uint64_t range_size(const hdr_histogram *h, uint64_t v)
+static inline uint64_t range_size(const hist *h, uint64_t v)
 {
     int32_t b = bucket_of(h, v);
     int32_t s = sub_bucket_of(h, v, b);
@@ -63,27 +63,27 @@ static inline uint64_t range_size(const hdr_histogram *h, uint64_t v)
     return UINT64_C(1) << (h->unit_magnitude + adjusted);
 }
 
-uint64_t hdr_lowest_equivalent(const hdr_histogram *h, uint64_t value)
+uint64_t hist_lowest_equivalent(const hist *h, uint64_t value)
 {
     int32_t b = bucket_of(h, value);
     int32_t s = sub_bucket_of(h, value, b);
     return (uint64_t)s << (b + h->unit_magnitude);
 }
 
-uint64_t hdr_highest_equivalent(const hdr_histogram *h, uint64_t value)
+uint64_t hist_highest_equivalent(const hist *h, uint64_t value)
 {
     /* lowest + (size - 1): never overflows, even for the top slot of the 64-bit range. */
-    return hdr_lowest_equivalent(h, value) + (range_size(h, value) - 1);
+    return hist_lowest_equivalent(h, value) + (range_size(h, value) - 1);
 }
 
-uint64_t hdr_median_equivalent(const hdr_histogram *h, uint64_t value)
+uint64_t hist_median_equivalent(const hist *h, uint64_t value)
 {
-    return hdr_lowest_equivalent(h, value) + (range_size(h, value) >> 1);
+    return hist_lowest_equivalent(h, value) + (range_size(h, value) >> 1);
 }
 
-bool hdr_values_equivalent(const hdr_histogram *h, uint64_t a, uint64_t b)
+bool hist_values_equivalent(const hist *h, uint64_t a, uint64_t b)
 {
-    return hdr_lowest_equivalent(h, a) == hdr_lowest_equivalent(h, b);
+    return hist_lowest_equivalent(h, a) == hist_lowest_equivalent(h, b);
 }
 
 /* ---------------------------------------------------------------- lifecycle --------- */
@@ -94,12 +94,11 @@ static int32_t ceil_log2(uint64_t v)
     return 64 - __builtin_clzll(v - 1);
 }
 
-/* Fills the geometry fields of h (not counts); 0 or HDR_EINVAL. */
-int hdr_layout(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs)
+/* Fills the geometry fields of h (not counts); 0 or HIST_EINVAL. */
+int hist_layout(hist *h, uint64_t lowest, uint64_t highest, int sig_figs)
 {
-    if (lowest < 1 || sig_figs < 0 || sig_figs > 5 || highest > (uint64_t)INT64_MAX ||
-        highest / 2 < lowest)
-        return HDR_EINVAL;
+    if (lowest < 1 || sig_figs < 0 || sig_figs > 5 || highest > (uint64_t)INT64_MAX || highest / 2 < lowest)
+        return HIST_EINVAL;
     uint64_t single_unit_top = 2;
     for (int i = 0; i < sig_figs; i++)
         single_unit_top *= 10;
@@ -108,7 +107,7 @@ int hdr_layout(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs
     int32_t unit_magnitude = 63 - __builtin_clzll(lowest);
     /* Keeps sub_bucket_count << unit_magnitude (and every shift below) inside 63 bits. */
     if (unit_magnitude + half_magnitude > 61)
-        return HDR_EINVAL;
+        return HIST_EINVAL;
 
     int32_t sub_count = (int32_t)1 << (half_magnitude + 1);
     uint64_t untrackable = (uint64_t)sub_count << unit_magnitude;
@@ -123,7 +122,7 @@ int hdr_layout(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs
     }
     size_t len = (size_t)(buckets + 1) * (size_t)(sub_count / 2);
     if (len > SIZE_MAX / sizeof(uint64_t))
-        return HDR_ENOMEM;
+        return HIST_ENOMEM;
 
     memset(h, 0, sizeof(*h));
     h->lowest = lowest;
@@ -140,9 +139,9 @@ int hdr_layout(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs
     return 0;
 }
 
-int hdr_init(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs)
+int hist_init(hist *h, uint64_t lowest, uint64_t highest, int sig_figs)
 {
-    int rc = hdr_layout(h, lowest, highest, sig_figs);
+    int rc = hist_layout(h, lowest, highest, sig_figs);
     if (rc != 0) {
         memset(h, 0, sizeof(*h));
         return rc;
@@ -150,23 +149,23 @@ int hdr_init(hdr_histogram *h, uint64_t lowest, uint64_t highest, int sig_figs)
     h->counts = calloc(h->counts_len, sizeof(uint64_t));
     if (!h->counts) {
         memset(h, 0, sizeof(*h));
-        return HDR_ENOMEM;
+        return HIST_ENOMEM;
     }
     return 0;
 }
 
-void hdr_fini(hdr_histogram *h)
+void hist_fini(hist *h)
 {
     free(h->counts);
     h->counts = NULL;
 }
 
-int hdr_create(uint64_t lowest, uint64_t highest, int sig_figs, hdr_histogram **out)
+int hist_create(uint64_t lowest, uint64_t highest, int sig_figs, hist **out)
 {
-    hdr_histogram *h = malloc(sizeof(*h));
+    hist *h = malloc(sizeof(*h));
     if (!h)
-        return HDR_ENOMEM;
-    int rc = hdr_init(h, lowest, highest, sig_figs);
+        return HIST_ENOMEM;
+    int rc = hist_init(h, lowest, highest, sig_figs);
     if (rc != 0) {
         free(h);
         return rc;
@@ -175,15 +174,15 @@ int hdr_create(uint64_t lowest, uint64_t highest, int sig_figs, hdr_histogram **
     return 0;
 }
 
-void hdr_destroy(hdr_histogram *h)
+void hist_destroy(hist *h)
 {
     if (!h)
         return;
-    hdr_fini(h);
+    hist_fini(h);
     free(h);
 }
 
-void hdr_reset(hdr_histogram *h)
+void hist_reset(hist *h)
 {
     memset(h->counts, 0, h->counts_len * sizeof(uint64_t));
     h->total_count = 0;
@@ -194,17 +193,17 @@ void hdr_reset(hdr_histogram *h)
 
 /* ---------------------------------------------------------------- recording --------- */
 
-int hdr_record_n(hdr_histogram *h, uint64_t value, uint64_t n)
+int hist_record_n(hist *h, uint64_t value, uint64_t n)
 {
     if (n == 0)
         return 0;
     if (h->total_count > UINT64_MAX - n)
-        return HDR_EOVERFLOW;
+        return HIST_EOVERFLOW;
     if (value > h->highest) {
         value = h->highest;
         h->clamped += n; /* clamped <= total_count, so this cannot overflow either */
     }
-    /* highest lies inside the counts array by construction (hdr_layout()), so no check here. */
+    /* highest lies inside the counts array by construction (hist_layout()), so no check here. */
     h->counts[index_of(h, value)] += n;
     h->total_count += n;
     if (value > h->max_value)
@@ -215,7 +214,7 @@ int hdr_record_n(hdr_histogram *h, uint64_t value, uint64_t n)
 }
 
 /* Sets min_value/max_value from the non-empty slots (after decode). */
-void hdr_track_from_counts(hdr_histogram *h)
+void hist_track_from_counts(hist *h)
 {
     h->min_value = UINT64_MAX;
     h->max_value = 0;
@@ -228,25 +227,24 @@ void hdr_track_from_counts(hdr_histogram *h)
     }
     for (i = h->counts_len; i-- > 0;) {
         if (h->counts[i]) {
-            h->max_value = hdr_highest_equivalent(h, value_at_index(h, i));
+            h->max_value = hist_highest_equivalent(h, value_at_index(h, i));
             break;
         }
     }
 }
 
-int hdr_add(hdr_histogram *dst, const hdr_histogram *src)
+int hist_add(hist *dst, const hist *src)
 {
-    if (dst->unit_magnitude != src->unit_magnitude ||
-        dst->sub_half_magnitude != src->sub_half_magnitude)
-        return HDR_EINCOMPAT;
+    if (dst->unit_magnitude != src->unit_magnitude || dst->sub_half_magnitude != src->sub_half_magnitude)
+        return HIST_EINCOMPAT;
     uint64_t src_total = src->total_count, src_clamped = src->clamped;
     uint64_t src_min = src->min_value, src_max = src->max_value;
     if (dst->total_count > UINT64_MAX - src_total)
-        return HDR_EOVERFLOW;
+        return HIST_EOVERFLOW;
 
     /* Identical layouts mean index i is the same slot in both arrays. Slots of src above the
      * one holding dst->highest have every value above dst->highest, so they are clamped the
-     * way hdr_record_n would clamp them. Ascending order keeps dst == src correct: a slot
+     * way hist_record_n would clamp them. Ascending order keeps dst == src correct: a slot
      * above `top` is read before anything is added to it (nothing is). */
     size_t top = index_of(dst, dst->highest);
     uint64_t moved = 0;
@@ -277,30 +275,30 @@ int hdr_add(hdr_histogram *dst, const hdr_histogram *src)
 
 /* ---------------------------------------------------------------- statistics -------- */
 
-uint64_t hdr_min(const hdr_histogram *h)
+uint64_t hist_min(const hist *h)
 {
-    return h->total_count ? hdr_lowest_equivalent(h, h->min_value) : 0;
+    return h->total_count ? hist_lowest_equivalent(h, h->min_value) : 0;
 }
 
-uint64_t hdr_max(const hdr_histogram *h)
+uint64_t hist_max(const hist *h)
 {
-    return h->total_count ? hdr_highest_equivalent(h, h->max_value) : 0;
+    return h->total_count ? hist_highest_equivalent(h, h->max_value) : 0;
 }
 
-void hdr_iter_init(hdr_iter *it, const hdr_histogram *h)
+void hist_iter_init(hist_iter *it, const hist *h)
 {
     memset(it, 0, sizeof(*it));
     it->h = h;
 }
 
-bool hdr_iter_next(hdr_iter *it)
+bool hist_iter_next(hist_iter *it)
 {
-    const hdr_histogram *h = it->h;
+    const hist *h = it->h;
     for (size_t i = it->next_index; i < h->counts_len; i++) {
         if (h->counts[i]) {
             uint64_t v = value_at_index(h, i);
             it->lowest = v;
-            it->highest = hdr_highest_equivalent(h, v);
+            it->highest = hist_highest_equivalent(h, v);
             it->count = h->counts[i];
             it->cumulative += it->count;
             it->next_index = i + 1;
@@ -313,28 +311,28 @@ bool hdr_iter_next(hdr_iter *it)
 
 /* The accumulation order (ascending slots, value * count in double) is the reference's, so
  * the result matches it to the last bit. */
-double hdr_mean(const hdr_histogram *h)
+double hist_mean(const hist *h)
 {
     if (h->total_count == 0)
         return 0.0;
     double total = 0.0;
-    hdr_iter it;
-    hdr_iter_init(&it, h);
-    while (hdr_iter_next(&it))
-        total += (double)hdr_median_equivalent(h, it.lowest) * (double)it.count;
+    hist_iter it;
+    hist_iter_init(&it, h);
+    while (hist_iter_next(&it))
+        total += (double)hist_median_equivalent(h, it.lowest) * (double)it.count;
     return total / (double)h->total_count;
 }
 
-double hdr_stddev(const hdr_histogram *h)
+double hist_stddev(const hist *h)
 {
     if (h->total_count == 0)
         return 0.0;
-    double mean = hdr_mean(h);
+    double mean = hist_mean(h);
     double sum = 0.0;
-    hdr_iter it;
-    hdr_iter_init(&it, h);
-    while (hdr_iter_next(&it)) {
-        double d = (double)hdr_median_equivalent(h, it.lowest) - mean;
+    hist_iter it;
+    hist_iter_init(&it, h);
+    while (hist_iter_next(&it)) {
+        double d = (double)hist_median_equivalent(h, it.lowest) - mean;
         sum += d * d * (double)it.count;
     }
     return sqrt(sum / (double)h->total_count);
@@ -351,7 +349,7 @@ static double ulp_of(double x)
     return ldexp(1.0, e - 53);
 }
 
-uint64_t hdr_value_at_percentile(const hdr_histogram *h, double percentile)
+uint64_t hist_value_at_percentile(const hist *h, double percentile)
 {
     if (h->total_count == 0)
         return 0;
@@ -376,36 +374,28 @@ uint64_t hdr_value_at_percentile(const hdr_histogram *h, double percentile)
         cumulative += h->counts[i];
         if (cumulative >= target) {
             uint64_t v = value_at_index(h, i);
-            return p == 0.0 ? hdr_lowest_equivalent(h, v) : hdr_highest_equivalent(h, v);
+            return p == 0.0 ? hist_lowest_equivalent(h, v) : hist_highest_equivalent(h, v);
         }
     }
     return 0; /* unreachable while total_count == sum of counts */
 }
 
-uint64_t hdr_count_at_value(const hdr_histogram *h, uint64_t value)
+uint64_t hist_count_at_value(const hist *h, uint64_t value)
 {
     size_t i = index_of(h, value);
     return i < h->counts_len ? h->counts[i] : 0;
 }
 
-const char *hdr_strerror(int err)
+const char *hist_strerror(int err)
 {
     switch (err) {
-    case 0:
-        return "success";
-    case HDR_EINVAL:
-        return "invalid histogram argument or configuration";
-    case HDR_ENOMEM:
-        return "out of memory";
-    case HDR_EOVERFLOW:
-        return "histogram count overflow";
-    case HDR_EINCOMPAT:
-        return "histograms have different bucket layouts";
-    case HDR_ECORRUPT:
-        return "corrupt histogram encoding";
-    case HDR_ECOOKIE:
-        return "unknown histogram encoding cookie";
-    default:
-        return "unknown histogram error";
+    case 0: return "success";
+    case HIST_EINVAL: return "invalid histogram argument or configuration";
+    case HIST_ENOMEM: return "out of memory";
+    case HIST_EOVERFLOW: return "histogram count overflow";
+    case HIST_EINCOMPAT: return "histograms have different bucket layouts";
+    case HIST_ECORRUPT: return "corrupt histogram encoding";
+    case HIST_ECOOKIE: return "unknown histogram encoding cookie";
+    default: return "unknown histogram error";
     }
 }

@@ -1,4 +1,4 @@
-/* tls.h - the TLS side of an https:// target, on OpenSSL (libssl): one shared client
+/* ptls.h - the TLS side of an https:// target, on OpenSSL (libssl): one shared client
  * context per run, and the reasons of failures as one line for the user.
  *
  * Context (ptls_create, once at start, read-only afterwards but for the error slot):
@@ -21,8 +21,8 @@
  * self-signed certificate in certificate chain") is kept once for the summary
  * (ptls_note_error, thread-safe, first writer wins).
  */
-#ifndef PTEST_TLS_H
-#define PTEST_TLS_H
+#ifndef PTEST_PTLS_H
+#define PTEST_PTLS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,20 +38,20 @@ struct bio_method_st;
 
 typedef struct ptls {
     struct ssl_ctx_st *ctx;
-    struct bio_method_st *bio;  /* socket I/O with send(MSG_NOSIGNAL) (no SIGPIPE) */
-    char *name;                 /* SNI and verified name (NULL: none, an IP target) */
-    char *ip;                   /* verified IP address for a numeric target, else NULL */
+    struct bio_method_st *bio; /* socket I/O with send(MSG_NOSIGNAL) (no SIGPIPE) */
+    char *name;                /* SNI and verified name (NULL: none, an IP target) */
+    char *ip;                  /* verified IP address for a numeric target, else NULL */
     bool verify;
     bool client_cert;
-    int err_state;              /* __atomic: 0 empty, 1 being written, 2 set */
-    char err[384];              /* first failure reason, valid when err_state == 2 */
+    int err_state; /* __atomic: 0 empty, 1 being written, 2 set */
+    char err[384]; /* first failure reason, valid when err_state == 2 */
 } ptls;
 
 /* Creates the context for p's target (p->target.tls) and p->tls. Files that do not load
  * are errors naming where they were set (file:line:col: tls.cacert ..., or --cacert ...).
  * Returns 0, or -1 with err filled. */
 int ptls_create(ptls **out, const plan *p, char *err, size_t errlen);
-void ptls_free(ptls *t);
+void ptls_destroy(ptls *t);
 
 /* A new client SSL for fd, with SNI and the name to verify. *slot is the connection
  * slot's session: offered for resumption when not NULL, and replaced by every new session
