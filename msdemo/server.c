@@ -16,6 +16,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "server_int.h"
+#include "sock.h"
 #include "units.h"
 
 #define ACCEPT_BATCH 64
@@ -23,42 +24,11 @@
 
 /* --- listening sockets -------------------------------------------------------------- */
 
-/* Builds the socket address for a listen host: "" = any (IPv4), "localhost", or a numeric
- * IPv4/IPv6 address. Names are refused on purpose: a static binary in a FROM scratch image
- * has no NSS to resolve them, and a listen address should not depend on DNS anyway. */
-static int listen_addr(const char *host, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
-{
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    if (!*host || strcmp(host, "*") == 0) {
-        v4->sin_family = AF_INET;
-        v4->sin_addr.s_addr = htonl(INADDR_ANY);
-    } else if (strcmp(host, "localhost") == 0) {
-        v4->sin_family = AF_INET;
-        v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    } else if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-    } else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-    } else {
-        return -1;
-    }
-    if (ss->ss_family == AF_INET) {
-        v4->sin_port = htons(port);
-        *len = sizeof *v4;
-    } else {
-        v6->sin6_port = htons(port);
-        *len = sizeof *v6;
-    }
-    return 0;
-}
-
 static int listen_socket(const char *host, uint16_t port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t slen;
-    if (listen_addr(host, port, &ss, &slen) < 0) {
+    if (sock_listen_addr(host, port, &ss, &slen) < 0) {
         snprintf(err, errlen, "listen address \"%s\" is not a numeric IPv4/IPv6 address or localhost", host);
         return -1;
     }

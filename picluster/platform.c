@@ -12,49 +12,24 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "buf.h"
+
 extern char **environ;
 
 /* Reads all of fd into p (at most PLATFORM_MAX bytes). */
 static int slurp(platform *p, int fd, const char *name, char *err, size_t errlen)
 {
-    size_t cap = 65536, len = 0;
-    char *data = malloc(cap + 1);
-
-    if (!data) {
-        snprintf(err, errlen, "%s: out of memory", name);
+    buf b = BUF_INIT;
+    if (buf_read_fd(&b, fd, PLATFORM_MAX) != 0) {
+        if (errno == EFBIG)
+            snprintf(err, errlen, "%s: larger than %zu bytes", name, PLATFORM_MAX);
+        else
+            snprintf(err, errlen, "%s: %s", name, strerror(errno));
+        buf_fini(&b);
         return -1;
     }
-    for (;;) {
-        if (len == cap) {
-            if (cap >= PLATFORM_MAX) {
-                snprintf(err, errlen, "%s: larger than %zu bytes", name, PLATFORM_MAX);
-                free(data);
-                return -1;
-            }
-            char *d = realloc(data, cap * 2 + 1);
-            if (!d) {
-                snprintf(err, errlen, "%s: out of memory", name);
-                free(data);
-                return -1;
-            }
-            data = d;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, data + len, cap - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            snprintf(err, errlen, "%s: %s", name, strerror(errno));
-            free(data);
-            return -1;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    data[len] = '\0';
-    p->text = data;
-    p->len = len;
+    p->text = b.data;
+    p->len = b.len;
     return 0;
 }
 

@@ -6,46 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-/* Reads n random bytes. getrandom blocks only until the kernel pool is initialised once
- * after boot, which is what a secret wants; /dev/urandom is the fallback for kernels
- * without the syscall (ENOSYS), e.g. under old qemu-user. */
-static int random_bytes(uint8_t *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t r = getrandom(p + got, n - got, 0);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno != ENOSYS)
-                return -1;
-            break;
-        }
-        got += (size_t)r;
-    }
-    if (got == n)
-        return 0;
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    while (got < n) {
-        ssize_t r = read(fd, p + got, n - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int saved = r < 0 ? errno : EIO;
-            close(fd);
-            errno = saved;
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    return 0;
-}
+#include "rng.h"
 
 int secrets_random_hex(char *out, size_t nbytes)
 {
@@ -56,7 +19,7 @@ int secrets_random_hex(char *out, size_t nbytes)
         errno = EINVAL;
         return -1;
     }
-    if (random_bytes(raw, nbytes) < 0)
+    if (rng_os_bytes(raw, nbytes) < 0)
         return -1;
     for (size_t i = 0; i < nbytes; i++) {
         out[2 * i] = hex[raw[i] >> 4];

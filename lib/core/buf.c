@@ -138,8 +138,9 @@ void buf_consume(buf *b, size_t n)
         b->data[b->len] = '\0';
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int buf_write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
     while (len > 0) {
         size_t chunk = len > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : len;
         ssize_t w = write(fd, p, chunk);
@@ -152,6 +153,69 @@ static int write_all(int fd, const char *p, size_t len)
         len -= (size_t)w;
     }
     return 0;
+}
+
+int buf_read_fd(buf *b, int fd, size_t max)
+{
+    size_t start = b->len;
+    if (b->failed) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (;;) {
+        size_t room = b->cap > b->len + 1 ? b->cap - b->len - 1 : 0;
+        size_t left = max - (b->len - start);               /* bytes still allowed */
+        size_t lim = left < SIZE_MAX ? left + 1 : SIZE_MAX; /* ... and the one that tells */
+        if (room == 0) {
+            /* Grow by what was read so far (at least 4 KiB), but never past one byte beyond
+             * max: reading that byte is how a file longer than max is told from one of
+             * exactly max bytes. */
+            size_t want = b->len - start > 4096 ? b->len - start : 4096;
+            if (want > lim)
+                want = lim;
+            if (buf_reserve(b, want) != 0) {
+                errno = ENOMEM;
+                return -1;
+            }
+            room = b->cap - b->len - 1;
+        }
+        if (room > lim)
+            room = lim;
+        ssize_t r = read(fd, b->data + b->len, room);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            b->data[b->len] = '\0';
+            return -1;
+        }
+        if (r == 0)
+            break;
+        if ((size_t)r > left) {
+            b->len += left; /* keep exactly max bytes */
+            b->data[b->len] = '\0';
+            errno = EFBIG;
+            return -1;
+        }
+        b->len += (size_t)r;
+    }
+    if (b->cap == 0 && buf_reserve(b, 0) != 0) { /* an empty input still gives a string */
+        errno = ENOMEM;
+        return -1;
+    }
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int buf_read_file(buf *b, const char *path, size_t max)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = buf_read_fd(b, fd, max);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
 }
 
 int buf_write_file(const buf *b, const char *path)
@@ -187,7 +251,7 @@ int buf_write_file_mode(const buf *b, const char *path, unsigned mode)
     }
     if (fd < 0)
         return -1;
-    if (write_all(fd, b->data, b->len) < 0)
+    if (buf_write_all(fd, b->data, b->len) < 0)
         goto fail;
     if (close(fd) < 0) {
         fd = -1;

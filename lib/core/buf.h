@@ -44,6 +44,17 @@ static inline bool buf_ok(const buf *b)
     return !b->failed;
 }
 
+/* Appends all of fd (up to EOF) to b, at most max bytes. Returns 0; or -1 with errno: EFBIG
+ * when fd holds more than max bytes (b then ends with exactly max of them), ENOMEM when an
+ * allocation failed, read(2)'s errno otherwise. What was read stays in b in every case, and
+ * b->data is a NUL-terminated string, also for an empty input. EINTR is retried. */
+int buf_read_fd(buf *b, int fd, size_t max);
+/* buf_read_fd on path, opened read-only; -1 with open(2)'s errno when it cannot be opened. */
+int buf_read_file(buf *b, const char *path, size_t max);
+/* write(2) until all len bytes are written, retrying EINTR and short writes. Returns 0 or -1
+ * with errno. For pipes, sockets in blocking mode and files. */
+int buf_write_all(int fd, const void *data, size_t len);
+
 /* Writes all of b to path atomically (temp file "<path>.tmp.<pid>.<n>" in the same directory,
  * then rename; no fsync). The file is created with mode 0666 & ~umask. Returns 0, or -1 with
  * errno set (the temp file is removed); fails with ENOMEM if b->failed. Thread-safe for

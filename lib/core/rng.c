@@ -7,6 +7,7 @@
 #include "rng.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
 #include <sys/random.h>
@@ -36,28 +37,48 @@ void rng_seed(rng *r, uint64_t seed)
         r->s[i] = splitmix64_next(&seed);
 }
 
-/* Reads 32 bytes from getrandom; the call may return fewer bytes than asked or be
- * interrupted by a signal before the pool is ready, so loop. */
-static int os_random(void *buf, size_t len)
+int rng_os_bytes(void *out, size_t n)
 {
-    unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t got = getrandom(p, len, 0);
-        if (got < 0) {
+    unsigned char *p = out;
+    size_t got = 0;
+    /* getrandom may return fewer bytes than asked, or be interrupted by a signal before the
+     * pool is ready: loop. */
+    while (got < n) {
+        ssize_t r = getrandom(p + got, n - got, 0);
+        if (r < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno != ENOSYS)
+                return -1;
+            break;
+        }
+        got += (size_t)r;
+    }
+    if (got == n)
+        return 0;
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int saved = r < 0 ? errno : EIO;
+            close(fd);
+            errno = saved;
             return -1;
         }
-        p += (size_t)got;
-        len -= (size_t)got;
+        got += (size_t)r;
     }
+    close(fd);
     return 0;
 }
 
 void rng_seed_os(rng *r)
 {
     uint64_t w[4];
-    if (os_random(w, sizeof w) == 0 && (w[0] | w[1] | w[2] | w[3]) != 0) {
+    if (rng_os_bytes(w, sizeof w) == 0 && (w[0] | w[1] | w[2] | w[3]) != 0) {
         memcpy(r->s, w, sizeof w);
         return;
     }

@@ -7,6 +7,7 @@
 #ifndef PT_RNG_H
 #define PT_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct rng {
@@ -15,8 +16,12 @@ typedef struct rng {
 
 /* Seeds r->s with four splitmix64 outputs of seed (any seed, 0 included). */
 void rng_seed(rng *r, uint64_t seed);
-/* Seeds from the OS random source (getrandom); falls back to time and pid. */
+/* Seeds from the OS random source (rng_os_bytes); falls back to time and pid. */
 void rng_seed_os(rng *r);
+/* Fills out with n bytes from the kernel's random source: getrandom(2), which blocks only
+ * until the pool is initialised once after boot (what a secret wants), or /dev/urandom where
+ * the syscall is missing (ENOSYS, e.g. old qemu-user). Returns 0 or -1 with errno. */
+int rng_os_bytes(void *out, size_t n);
 uint64_t rng_u64(rng *r);
 /* Uniform in [0, 1) with 53 bits. */
 double rng_unit(rng *r);

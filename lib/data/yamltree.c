@@ -18,6 +18,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "buf.h"
+
 /* Limits against hostile or accidental huge input. Configs are a few KiB; the node
  * limit counts every node after alias expansion, which is what stops billion-laughs:
  * aliases share their target's children, so memory stays small, but a consumer walking
@@ -729,48 +731,23 @@ out:
 
 int yamltree_load_file(yamltree_doc *doc, const char *path, yamltree_error *err)
 {
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    int fd, rc = -1;
+    buf data = BUF_INIT;
+    int rc = -1;
 
     memset(doc, 0, sizeof *doc);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        set_err(err, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    /* Read one byte past the limit so an oversized file is reported, not truncated. */
-    for (;;) {
-        if (len == cap) {
-            if (cap > YAMLTREE_MAX_INPUT) {
-                set_err(err, "%s: input too large (limit %zu bytes)", path, YAMLTREE_MAX_INPUT);
-                goto out;
-            }
-            size_t ncap = cap ? cap * 2 : 4096;
-            if (ncap > YAMLTREE_MAX_INPUT + 1)
-                ncap = YAMLTREE_MAX_INPUT + 1;
-            char *p = realloc(data, ncap);
-            if (!p) {
-                set_err(err, "%s: out of memory", path);
-                goto out;
-            }
-            data = p;
-            cap = ncap;
-        }
-        ssize_t r = read(fd, data + len, cap - len);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
+    if (buf_read_file(&data, path, YAMLTREE_MAX_INPUT) != 0) {
+        if (errno == EFBIG)
+            set_err(err, "%s: input too large (limit %zu bytes)", path, YAMLTREE_MAX_INPUT);
+        else if (errno == ENOMEM)
+            set_err(err, "%s: out of memory", path);
+        else if (!data.cap) /* nothing was read: the open failed */
+            set_err(err, "%s: cannot open: %s", path, strerror(errno));
+        else
             set_err(err, "%s: read error: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+        goto out;
     }
-    rc = yamltree_load_string(doc, path, data, len, err);
+    rc = yamltree_load_string(doc, path, data.data, data.len, err);
 out:
-    free(data);
-    close(fd);
+    buf_fini(&data);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "buf.h"
 
 /* ---------------------------------------------------------------- writing ----------- */
 
@@ -341,43 +342,16 @@ double hlog_base_time(const hlog_reader *r)
 
 int hlog_load_file(const char *path, char **data, size_t *len)
 {
-    int rc = HLOG_EIO;
-    char *buf = NULL;
-    size_t used = 0, cap = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return HLOG_EIO;
-    for (;;) {
-        if (cap - used < 4096 + 1) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            char *nb = ncap > cap ? realloc(buf, ncap) : NULL;
-            if (!nb) {
-                rc = HLOG_ENOMEM;
-                goto fail;
-            }
-            buf = nb;
-            cap = ncap;
-        }
-        size_t got = fread(buf + used, 1, cap - used - 1, fp);
-        used += got;
-        if (got == 0) {
-            if (ferror(fp))
-                goto fail;
-            break;
-        }
+    buf b = BUF_INIT;
+    if (buf_read_file(&b, path, SIZE_MAX) != 0) {
+        int rc = errno == ENOMEM ? HLOG_ENOMEM : HLOG_EIO, saved = errno;
+        buf_fini(&b);
+        errno = saved;
+        return rc;
     }
-    fclose(fp);
-    buf[used] = '\0';
-    *data = buf;
-    *len = used;
+    *data = b.data;
+    *len = b.len;
     return 0;
-fail : {
-    int saved = errno;
-    fclose(fp);
-    free(buf);
-    errno = saved;
-}
-    return rc;
 }
 
 const char *hlog_strerror(int err)

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "rng.h"
+#include "sock.h"
 
 #define UDP_BUF 1500
 #define MAX_CANDIDATES (DNS_MAX_SEARCH + 1)
@@ -46,20 +47,9 @@ static mono_ns min_ns(mono_ns a, mono_ns b)
  * DNS_ERR_UNREACH (poll failure or POLLERR/POLLHUP without the events). */
 static int wait_fd(int fd, short events, mono_ns until)
 {
-    for (;;) {
-        mono_ns now = clock_mono_now();
-        if (now >= until)
-            return DNS_ERR_TIMEOUT;
-        uint64_t ms = (until - now + CLOCK_NS_PER_MS - 1) / CLOCK_NS_PER_MS;
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, ms > 60000 ? 60000 : (int)ms);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return DNS_ERR_UNREACH;
-        if (r > 0)
-            return (p.revents & events) ? 0 : DNS_ERR_UNREACH;
-    }
+    if (sock_wait(fd, events, until) == 0)
+        return 0;
+    return errno == ETIMEDOUT ? DNS_ERR_TIMEOUT : DNS_ERR_UNREACH;
 }
 
 /* Writes or reads exactly n bytes on the non-blocking stream fd before until. */
@@ -87,20 +77,9 @@ static int tcp_query(const struct sockaddr_storage *ss, socklen_t sl, const quer
     uint8_t *in = NULL;
     uint8_t out_pkt[2 + DNS_QUERY_MAX], lp[2];
     int rc = DNS_ERR_UNREACH;
-    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = sock_connect(ss, sl, until);
     if (fd < 0)
-        return DNS_ERR_UNREACH;
-    if (connect(fd, (const struct sockaddr *)ss, sl) != 0) {
-        if (errno != EINPROGRESS)
-            goto out;
-        int e = 0;
-        socklen_t el = sizeof(e);
-        if ((rc = wait_fd(fd, POLLOUT, until)) != 0)
-            goto out;
-        rc = DNS_ERR_UNREACH;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) != 0 || e != 0)
-            goto out;
-    }
+        return errno == ETIMEDOUT ? DNS_ERR_TIMEOUT : DNS_ERR_UNREACH;
     out_pkt[0] = (uint8_t)(q->len >> 8);
     out_pkt[1] = (uint8_t)q->len;
     memcpy(out_pkt + 2, q->pkt, q->len);

@@ -1,5 +1,6 @@
 /* dns_conf.c - resolv.conf and hosts-file parsing, and the search-list order (glibc's
  * res_search), for dns.c. */
+#include "buf.h"
 #include "dns_int.h"
 
 #include <errno.h>
@@ -122,35 +123,15 @@ void dns_conf_parse(dns_conf *c, const char *s, size_t len)
 
 char *dns_read_file(const char *path, size_t *len)
 {
-    size_t cap = 4096, n = 0;
-    char *b = NULL;
+    buf b = BUF_INIT;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* A file longer than the limit is used up to it (EFBIG): the rest is ignored. */
+    if (buf_read_file(&b, path, DNS_FILE_MAX) != 0 && errno != EFBIG) {
+        buf_fini(&b);
         return NULL;
-    for (;;) {
-        if (!b || n == cap) {
-            if (b && cap >= DNS_FILE_MAX)
-                break; /* the rest is ignored */
-            size_t nc = b ? cap * 2 : cap;
-            char *nb = realloc(b, nc + 1);
-            if (!nb)
-                break;
-            b = nb;
-            cap = nc;
-        }
-        ssize_t r = read(fd, b + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
     }
-    close(fd);
-    if (b)
-        b[n] = '\0';
-    *len = n;
-    return b;
+    *len = b.len;
+    return b.data;
 }
 
 void dns_conf_load(dns_conf *c, const char *path)

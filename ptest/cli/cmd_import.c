@@ -50,19 +50,8 @@ static void warn_stderr(void *ctx, const char *line)
 
 static int read_all(const char *path, buf *b, char *err, size_t errlen)
 {
-    char chunk[65536];
-    size_t n;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    if (buf_read_file(b, path, SIZE_MAX) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(b, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || !buf_ok(b)) {
-        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
         return -1;
     }
     return 0;

@@ -11,24 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void format_addr(const struct sockaddr *sa, char *out, size_t outlen)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-        port = ntohs(in->sin_port);
-        snprintf(out, outlen, "%s:%u", host, port);
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-        port = ntohs(in6->sin6_port);
-        snprintf(out, outlen, "[%s]:%u", host, port);
-    } else {
-        snprintf(out, outlen, "?");
-    }
-}
+#include "sock.h"
 
 /* Addresses probed after the first one accepted get this much longer, so a dead address
  * does not hold the start for the whole connect timeout. */
@@ -121,7 +104,7 @@ int client_target_resolve(client_target *t, const char *host, uint16_t port, uin
         }
         t->n_addrs++;
         char a[INET6_ADDRSTRLEN + 16];
-        format_addr((const struct sockaddr *)&cand[i].sa, a, sizeof(a));
+        sock_format((const struct sockaddr *)&cand[i].sa, a, sizeof(a));
         size_t used = strnlen(err, errlen);
         if (used + 1 < errlen)
             snprintf(err + used, errlen - used, "%s%s", used ? ", " : "", a);

@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "collect_wire.h"
-#include "dns.h"
 #include "hlog.h"
 #include "http.h"
+#include "sock.h"
 #include "units.h"
 
 #define COLLECT_SERVER_DEFAULT_BODY (64u << 10)
@@ -422,21 +422,9 @@ static int listen_on(const char *addr, char *err, size_t errlen)
         snprintf(err, errlen, "--listen: expected HOST:PORT, [V6]:PORT or :PORT, got \"%s\"", addr);
         return -1;
     }
-    bool any = !host[0] || strcmp(host, "*") == 0;
-    /* lib/dns, not getaddrinfo: the static image then links no glibc resolver at all. */
-    dns_addr a;
-    if (any || strcmp(host, "localhost") == 0) {
-        memset(&a, 0, sizeof(a));
-        a.family = AF_INET;
-        if (!any)
-            a.ip[0] = 127, a.ip[3] = 1;
-    } else if (dns_parse_numeric(host, &a) != 0) {
-        snprintf(err, errlen, "--listen %s: not a numeric address", addr);
-        return -1;
-    }
     struct sockaddr_storage ss;
     socklen_t sl;
-    if (dns_addr_sockaddr(&a, port, &ss, &sl) != 0) {
+    if (sock_listen_addr(host, port, &ss, &sl) != 0) {
         snprintf(err, errlen, "--listen %s: not a numeric address", addr);
         return -1;
     }

@@ -1,7 +1,6 @@
 /* junit.h - junit.xml for Jenkins' junit step: one <testsuite> per label (and "total"),
  * one <testcase> per gate case (gate.h); failures carry the measured value and the limit;
- * skipped cases are <skipped/>. Everything written is escaped: markup characters as
- * entities, control bytes XML 1.0 cannot carry and invalid UTF-8 as '?'.
+ * skipped cases are <skipped/>. Everything written is escaped (lib/data/xml.h).
  * Not thread-safe (one buf).
  */
 #ifndef PTEST_JUNIT_H
@@ -13,8 +12,6 @@
 #include "buf.h"
 #include "gate.h"
 
-/* Appends s (n bytes) escaped for XML text and attribute values. */
-void junit_escape(buf *b, const char *s, size_t n);
 /* Renders the document. Returns 0 or -1 (out->failed). */
 int junit_render(const analysis_run *r, const gate *g, buf *out);
 

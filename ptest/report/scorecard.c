@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "junit.h"
+#include "xml.h"
 #include "summary.h"
 #include "svg.h"
 
@@ -36,7 +36,7 @@ static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"
 
 static void esc(buf *b, const char *s)
 {
-    junit_escape(b, s ? s : "", s ? strlen(s) : 0);
+    xml_escape_str(b, s);
 }
 
 static void td_us(buf *b, double us)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "junit.h"
+#include "xml.h"
 
 #define ML 62.0 /* margins: left (y tick labels), right, top (title), bottom (x labels) */
 #define MR 16.0
@@ -14,7 +14,7 @@
 
 static void text(buf *b, const char *s)
 {
-    junit_escape(b, s, strlen(s));
+    xml_escape_str(b, s);
 }
 
 /* A "nice" tick step near range / 5: 1, 2 or 5 times a power of ten. */

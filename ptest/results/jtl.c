@@ -9,20 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+#include "buf.h"
 
 int jtl_open(const char *path, int *fd, char *err, size_t errlen)
 {
@@ -31,7 +18,7 @@ int jtl_open(const char *path, int *fd, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    if (write_all(f, JTL_HEADER, strlen(JTL_HEADER)) != 0) {
+    if (buf_write_all(f, JTL_HEADER, strlen(JTL_HEADER)) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         close(f);
         return -1;
@@ -87,7 +74,7 @@ int jtl_flush(jtl_buf *b)
     if (b->fd < 0 || b->len == 0)
         return 0;
     int rc = 0;
-    if (!b->failed && write_all(b->fd, b->data, b->len) != 0) {
+    if (!b->failed && buf_write_all(b->fd, b->data, b->len) != 0) {
         b->failed = true;
         rc = -1;
     }

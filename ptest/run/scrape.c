@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "dns.h"
 #include "http.h"
+#include "sock.h"
 
 #define READ_CHUNK 16384
 
@@ -28,21 +29,11 @@ static uint64_t now_ms(void)
     return clock_mono_now() / CLOCK_NS_PER_MS;
 }
 
-/* Waits until fd is ready for ev or the deadline passes. 0 ready, -1 timeout or error. */
+/* Waits until fd is ready for ev or the deadline (ms, monotonic) passes. 0 ready, -1 timeout
+ * or error. */
 static int wait_fd(int fd, short ev, uint64_t deadline_ms)
 {
-    for (;;) {
-        uint64_t now = now_ms();
-        if (now >= deadline_ms)
-            return -1;
-        uint64_t left = deadline_ms - now;
-        struct pollfd pf = {fd, ev, 0};
-        int n = poll(&pf, 1, left > 60000 ? 60000 : (int)left);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return -1;
-    }
+    return sock_wait(fd, ev, deadline_ms * CLOCK_NS_PER_MS);
 }
 
 /* Resolves with lib/dns (as client_target does, in every build) within the request's
@@ -68,23 +59,9 @@ static int connect_to(const scrape_target *t, uint64_t deadline_ms, char *why, s
         socklen_t sl;
         if (dns_addr_sockaddr(&r.addr[i], t->port, &ss, &sl) != 0)
             continue;
-        fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        fd = sock_connect(&ss, sl, deadline_ms * CLOCK_NS_PER_MS);
         if (fd < 0)
-            continue;
-        int err = 0;
-        socklen_t el = sizeof(err);
-        if ((connect(fd, (const struct sockaddr *)&ss, sl) != 0 && errno != EINPROGRESS) ||
-            wait_fd(fd, POLLOUT, deadline_ms) != 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) != 0 ||
-            err != 0) {
-            if (err)
-                snprintf(why, whylen, "connect: %s", strerror(err));
-            else if (now_ms() >= deadline_ms)
-                snprintf(why, whylen, "connect timed out");
-            else
-                snprintf(why, whylen, "connect: %s", strerror(errno));
-            close(fd);
-            fd = -1;
-        }
+            snprintf(why, whylen, errno == ETIMEDOUT ? "connect timed out" : "connect: %s", strerror(errno));
     }
     return fd;
 }

@@ -230,25 +230,14 @@ int jmx_to_yaml(const char *file, const char *data, size_t len, const jmx_opts *
 int jmx_load_file(plan *p, const char *path, const jmx_opts *o, char *err, size_t errlen)
 {
     buf data = BUF_INIT;
-    char chunk[65536], *yaml = NULL;
-    size_t yl, n;
+    char *yaml = NULL;
+    size_t yl;
     int rc = JMX_ERR_IO;
 
     memset(p, 0, sizeof *p);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return JMX_ERR_IO;
-    }
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&data, chunk, n);
-    if (ferror(f)) {
-        snprintf(err, errlen, "%s: read error", path);
-        goto done;
-    }
-    if (!buf_ok(&data)) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        rc = JMX_ERR_NOMEM;
+    if (buf_read_file(&data, path, SIZE_MAX) != 0) {
+        rc = errno == ENOMEM ? JMX_ERR_NOMEM : JMX_ERR_IO;
+        snprintf(err, errlen, "%s: %s", path, errno == ENOMEM ? "out of memory" : strerror(errno));
         goto done;
     }
     rc = jmx_to_yaml(path, data.data ? data.data : "", data.len, o, &yaml, &yl, err, errlen);
@@ -261,7 +250,6 @@ int jmx_load_file(plan *p, const char *path, const jmx_opts *o, char *err, size_
         rc = JMX_ERR_PLAN;
     }
 done:
-    fclose(f);
     free(yaml);
     buf_fini(&data);
     return rc;

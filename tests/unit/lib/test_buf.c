@@ -1,4 +1,5 @@
-/* test_buf.c - growable buffer: appends, printf, consume, failure flag, atomic file write. */
+/* test_buf.c - growable buffer: appends, printf, consume, failure flag, atomic file write,
+ * reading a whole fd or file with a limit, write-all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -259,6 +261,86 @@ static void test_write_file_errors(void **state)
     buf_fini(&b);
 }
 
+/* A file of n bytes (i % 251) under tmpdir. */
+static void make_file(const char *path, size_t n)
+{
+    buf b = BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        buf_putc(&b, (char)(i % 251));
+    assert_int_equal(buf_write_file(&b, path), 0);
+    buf_fini(&b);
+}
+
+static void test_read_file(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/in.bin", tmpdir);
+    /* Sizes around the 4 KiB growth step and the limit. */
+    static const size_t sizes[] = {0, 1, 4095, 4096, 4097, 100000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        make_file(path, n);
+        buf b = BUF_INIT;
+        buf_puts(&b, "pre");                             /* appends after what is there */
+        assert_int_equal(buf_read_file(&b, path, n), 0); /* exactly max bytes is fine */
+        assert_int_equal(b.len, 3 + n);
+        assert_non_null(b.data);
+        assert_int_equal(b.data[b.len], '\0');
+        for (size_t k = 0; k < n; k++)
+            assert_int_equal((unsigned char)b.data[3 + k], k % 251);
+        buf_fini(&b);
+        if (n > 0) { /* one byte over the limit: EFBIG, the first max bytes kept */
+            buf c = BUF_INIT;
+            errno = 0;
+            assert_int_equal(buf_read_file(&c, path, n - 1), -1);
+            assert_int_equal(errno, EFBIG);
+            assert_int_equal(c.len, n - 1);
+            buf_fini(&c);
+        }
+    }
+    buf e = BUF_INIT; /* an empty file still gives a string */
+    make_file(path, 0);
+    assert_int_equal(buf_read_file(&e, path, SIZE_MAX), 0);
+    assert_non_null(e.data);
+    assert_string_equal(e.data, "");
+    buf_fini(&e);
+    unlink(path);
+    buf m = BUF_INIT;
+    errno = 0;
+    assert_int_equal(buf_read_file(&m, path, 10), -1); /* missing: open's errno */
+    assert_int_equal(errno, ENOENT);
+    buf_fini(&m);
+}
+
+static void test_read_fd_pipe_and_write_all(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char big[200000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)('a' + i % 26);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* the writer: more than a pipe holds, so writes are short */
+        close(p[0]);
+        _exit(buf_write_all(p[1], big, sizeof big) == 0 ? 0 : 1);
+    }
+    close(p[1]);
+    buf b = BUF_INIT;
+    assert_int_equal(buf_read_fd(&b, p[0], SIZE_MAX), 0);
+    close(p[0]);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(b.len, sizeof big);
+    assert_memory_equal(b.data, big, sizeof big);
+    buf_fini(&b);
+    assert_int_equal(buf_write_all(-1, "x", 1), -1);
+    assert_int_equal(errno, EBADF);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +354,8 @@ int main(void)
         cmocka_unit_test(test_write_file),
         cmocka_unit_test(test_write_file_mode),
         cmocka_unit_test(test_write_file_errors),
+        cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_read_fd_pipe_and_write_all),
     };
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }

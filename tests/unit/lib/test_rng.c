@@ -442,6 +442,25 @@ static void test_draw_degenerate(void **state)
     assert_true(rng_draw(&r, (enum rng_dist)42, 9.0, 1.0) == 9.0);
 }
 
+/* rng_os_bytes fills exactly what is asked (0, 1 and more than getrandom's 256-byte atomic
+ * size), and two draws differ. */
+static void test_os_bytes(void **state)
+{
+    (void)state;
+    unsigned char a[1000], b[1000];
+    memset(a, 0, sizeof a);
+    memset(b, 0, sizeof b);
+    assert_int_equal(rng_os_bytes(a, 0), 0);
+    assert_int_equal(rng_os_bytes(a, 1), 0);
+    assert_int_equal(rng_os_bytes(a, sizeof a), 0);
+    assert_int_equal(rng_os_bytes(b, sizeof b), 0);
+    assert_memory_not_equal(a, b, sizeof a);
+    size_t zeros = 0; /* all 1000 bytes written: about 4 of them are 0 by chance, not 1000 */
+    for (size_t i = 0; i < sizeof a; i++)
+        zeros += a[i] == 0;
+    assert_true(zeros < 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_dist_names),
         cmocka_unit_test(test_draw_moments),
         cmocka_unit_test(test_draw_degenerate),
+        cmocka_unit_test(test_os_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

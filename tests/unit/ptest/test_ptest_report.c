@@ -248,37 +248,6 @@ static void test_load_and_gate(void **state)
     assert_int_equal(analysis_load(&r, "/nonexistent/x", false, err, sizeof(err)), ANALYSIS_EIO);
 }
 
-static void test_junit_escape(void **state)
-{
-    (void)state;
-    static const struct {
-        const char *in;
-        size_t n;
-        const char *out;
-    } cases[] = {
-        {"a<b>&\"'", 7, "a&lt;b&gt;&amp;&quot;&apos;"},
-        {"t\tn\nr\r", 6, "t&#9;n&#10;r&#13;"},
-        {"nul\0x", 5, "nul?x"},
-        {"\x01\x1f\x7f", 3, "???"},
-        {"caf\xc3\xa9", 5, "caf\xc3\xa9"},
-        {"\xc3", 1, "?"},                /* truncated */
-        {"\xc0\xaf", 2, "??"},           /* overlong */
-        {"\xed\xa0\x80", 3, "???"},      /* surrogate */
-        {"\xef\xbf\xbe", 3, "???"},      /* U+FFFE, not an XML character */
-        {"\xf4\x90\x80\x80", 4, "????"}, /* above U+10FFFF */
-        {"\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80"},
-        {"]]>", 3, "]]&gt;"},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        buf b = BUF_INIT;
-        junit_escape(&b, cases[i].in, cases[i].n);
-        buf_putc(&b, '\0');
-        if (strcmp(b.data, cases[i].out) != 0)
-            fail_msg("case %zu: got \"%s\"", i, b.data);
-        buf_fini(&b);
-    }
-}
-
 static void test_merge_exact(void **state)
 {
     (void)state;
@@ -577,10 +546,9 @@ static void test_report_speed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_and_gate),       cmocka_unit_test(test_junit_escape),
-        cmocka_unit_test(test_merge_exact),         cmocka_unit_test(test_saturation),
-        cmocka_unit_test(test_local_limit_warning), cmocka_unit_test(test_history),
-        cmocka_unit_test(test_report_speed),
+        cmocka_unit_test(test_load_and_gate), cmocka_unit_test(test_merge_exact),
+        cmocka_unit_test(test_saturation),    cmocka_unit_test(test_local_limit_warning),
+        cmocka_unit_test(test_history),       cmocka_unit_test(test_report_speed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
