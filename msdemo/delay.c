@@ -25,6 +25,7 @@
  * halves the peak for a 10-million-value series on a 1 GiB Pi.
  */
 #include "delay.h"
+#include "err.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -37,18 +38,6 @@
 #define FIT_MAX_PASSES 100
 /* A kept value this far below 0 still counts as >= 0; rounding to integer ns lands it on 0. */
 #define FIT_NEG_SLACK 0.25
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static double xget(const uint64_t *v, uint32_t i)
 {
@@ -272,21 +261,21 @@ int delay_series_build(delay_series *s, const delay_spec *spec, uint64_t seed, c
 {
     memset(s, 0, sizeof *s);
     if (spec->n == 0 || spec->n > DELAY_MAX_N) {
-        set_err(err, errlen, "delay series length %" PRIu32 " out of range 1..%" PRIu32, spec->n, DELAY_MAX_N);
+        err_set(err, errlen, "delay series length %" PRIu32 " out of range 1..%" PRIu32, spec->n, DELAY_MAX_N);
         return -1;
     }
     if ((unsigned)spec->dist > (unsigned)RNG_EXPONENTIAL) {
-        set_err(err, errlen, "unknown delay distribution %d", (int)spec->dist);
+        err_set(err, errlen, "unknown delay distribution %d", (int)spec->dist);
         return -1;
     }
     if (spec->mean_ns > DELAY_MAX_NS || spec->stddev_ns > DELAY_MAX_NS) {
-        set_err(err, errlen, "delay mean or stddev above 24h");
+        err_set(err, errlen, "delay mean or stddev above 24h");
         return -1;
     }
     uint32_t n = spec->n;
     uint64_t *v = malloc((size_t)n * sizeof *v);
     if (!v) {
-        set_err(err, errlen, "out of memory for %" PRIu32 " delays", n);
+        err_set(err, errlen, "out of memory for %" PRIu32 " delays", n);
         return -1;
     }
     s->v = v;

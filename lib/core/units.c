@@ -281,6 +281,19 @@ int units_parse_percent(const char *s, double *fraction)
     return 0;
 }
 
+char *units_format_us(double us, char *out, size_t len)
+{
+    if (isnan(us))
+        snprintf(out, len, "-");
+    else if (us < 1000)
+        snprintf(out, len, "%.0f us", us);
+    else if (us < 1e6)
+        snprintf(out, len, "%.*f ms", us < 1e4 ? 2 : us < 1e5 ? 1 : 0, us / 1e3);
+    else
+        snprintf(out, len, "%.2f s", us / 1e6);
+    return out;
+}
+
 char *units_format_duration(uint64_t ns, char *out, size_t outlen)
 {
     static const struct {

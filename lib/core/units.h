@@ -33,6 +33,10 @@ int units_parse_double(const char *s, double *out);
  * ("812us", "20.3ms", "1.25s", "1.5m", "0s"); output is accepted by units_parse_duration.
  * Truncated to outlen (NUL-terminated; nothing written if outlen is 0). Returns out. */
 char *units_format_duration(uint64_t ns, char *out, size_t outlen);
+/* A latency in microseconds as every report prints it (summary.txt, the console summary,
+ * junit.xml, the scorecard): "812 us", "20.3 ms", "1.25 s", three significant digits
+ * (no fewer than the integer part); NaN as "-". Returns out. */
+char *units_format_us(double us, char *out, size_t len);
 /* Splits "host:port", "[v6]:port" or ":port" (host = "" meaning any) into host (brackets
  * removed) and port (0..65535; 0 is allowed, e.g. for an ephemeral listen port). Fails on a
  * missing/invalid port, an unbracketed IPv6 address, spaces or control bytes in the host,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "err.h"
 #include "rng.h"
 #include "sock.h"
 
@@ -248,19 +249,6 @@ static int ask(lookup *L, const char *name, int family, dns_result *r)
     return rc == DNS_ERR_FORMAT ? DNS_ERR_SERVFAIL : rc;
 }
 
-/* Appends printf output to err (which holds errlen bytes) after what it has. */
-static void append(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void append(char *err, size_t errlen, const char *fmt, ...)
-{
-    size_t used = strnlen(err, errlen);
-    if (used + 1 >= errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err + used, errlen - used, fmt, ap);
-    va_end(ap);
-}
-
 static void server_list(const lookup *L, char *err, size_t errlen, bool silent_only)
 {
     bool first = true, any = false;
@@ -272,9 +260,9 @@ static void server_list(const lookup *L, char *err, size_t errlen, bool silent_o
             continue;
         char a[64];
         dns_addr_format(&L->c->ns[s], a, sizeof(a));
-        append(err, errlen, "%s%s", first ? "" : ", ", a);
+        err_append(err, errlen, "%s%s", first ? "" : ", ", a);
         if (!silent_only && L->sys_err[s])
-            append(err, errlen, " (%s)", strerror(L->sys_err[s]));
+            err_append(err, errlen, " (%s)", strerror(L->sys_err[s]));
         first = false;
     }
 }
@@ -283,9 +271,9 @@ static void tried(char *err, size_t errlen, char (*cand)[DNS_NAME_MAX + 1], size
 {
     if (n < 2)
         return;
-    append(err, errlen, "; tried");
+    err_append(err, errlen, "; tried");
     for (size_t i = 0; i < n; i++)
-        append(err, errlen, "%s %s", i ? "," : "", cand[i]);
+        err_append(err, errlen, "%s %s", i ? "," : "", cand[i]);
 }
 
 /* name is "base" or ends in ".base" (ASCII case-insensitive, trailing dot ignored). */
@@ -368,35 +356,35 @@ static int resolve_dns(const char *host, const dns_opts *o, const dns_conf *c, d
     double secs = (double)(clock_mono_now() - L.start) / 1e9;
     snprintf(err, errlen, "%s: ", host);
     if (rc == DNS_ERR_TIMEOUT) {
-        append(err, errlen, "no answer from ");
+        err_append(err, errlen, "no answer from ");
         server_list(&L, err, errlen, true);
-        append(err, errlen, " within %.2g s", secs < 0.1 ? 0.1 : secs);
+        err_append(err, errlen, " within %.2g s", secs < 0.1 ? 0.1 : secs);
         if (!dns_name_eq(cand[i], host))
-            append(err, errlen, " (asking for %s)", cand[i]);
+            err_append(err, errlen, " (asking for %s)", cand[i]);
         return rc;
     }
     if (rc == DNS_ERR_UNREACH) {
-        append(err, errlen, "no nameserver reachable: ");
+        err_append(err, errlen, "no nameserver reachable: ");
         server_list(&L, err, errlen, false);
         return rc;
     }
     if (nodata) {
-        append(err, errlen, "the name has no %s address",
-               o->family == DNS_FAMILY_V4   ? "IPv4"
-               : o->family == DNS_FAMILY_V6 ? "IPv6"
-                                            : "IPv4 or IPv6");
+        err_append(err, errlen, "the name has no %s address",
+                   o->family == DNS_FAMILY_V4   ? "IPv4"
+                   : o->family == DNS_FAMILY_V6 ? "IPv6"
+                                                : "IPv4 or IPv6");
         rc = DNS_ERR_NODATA;
     } else if (servfail) {
         char a[64];
         dns_addr_format(&c->ns[L.bad_ns], a, sizeof(a));
-        append(err, errlen, "nameserver failure (%s from %s)",
-               L.bad_rc == DNS_ERR_REFUSED  ? "REFUSED"
-               : L.bad_rc == DNS_ERR_FORMAT ? "malformed answer"
-                                            : "SERVFAIL",
-               a);
+        err_append(err, errlen, "nameserver failure (%s from %s)",
+                   L.bad_rc == DNS_ERR_REFUSED  ? "REFUSED"
+                   : L.bad_rc == DNS_ERR_FORMAT ? "malformed answer"
+                                                : "SERVFAIL",
+                   a);
         rc = DNS_ERR_SERVFAIL;
     } else {
-        append(err, errlen, "no such name (NXDOMAIN)");
+        err_append(err, errlen, "no such name (NXDOMAIN)");
         rc = DNS_ERR_NXDOMAIN;
     }
     tried(err, errlen, cand, (size_t)nc);

@@ -142,15 +142,6 @@ static void on_wake(evloop *loop, void *arg)
 
 enum { OPT_LISTEN = 256, OPT_WORKERS, OPT_OUT, OPT_TIMEOUT };
 
-static int bad(const char *msg, const char *arg)
-{
-    fprintf(stderr, "ptest collect: %s", msg);
-    if (arg)
-        fprintf(stderr, " \"%s\"", arg);
-    fputs("\n(ptest collect --help for usage)\n", stderr);
-    return RUN_EXIT_USAGE;
-}
-
 int cmd_collect(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -172,12 +163,13 @@ int cmd_collect(int argc, char **argv)
         case OPT_LISTEN: listen = optarg; break;
         case OPT_WORKERS:
             if (units_parse_u64(optarg, &workers) != 0 || workers == 0 || workers > PLAN_MAX_SHARES)
-                return bad("--workers: expected a number from 1 to 10000, got", optarg);
+                return cmd_bad_usage("collect", "--workers: expected a number from 1 to 10000, got \"%s\"", optarg);
             break;
         case OPT_OUT: out = optarg; break;
         case OPT_TIMEOUT:
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &timeout) != 0 || timeout == 0)
-                return bad("--timeout: expected a duration such as 90s or 10m, got", optarg);
+                return cmd_bad_usage("collect", "--timeout: expected a duration such as 90s or 10m, got \"%s\"",
+                                     optarg);
             break;
         case 'q': quiet = true; break;
         case 'h': usage_collect(stdout); return RUN_EXIT_OK;
@@ -185,9 +177,9 @@ int cmd_collect(int argc, char **argv)
         }
     }
     if (optind < argc)
-        return bad("unexpected argument", argv[optind]);
+        return cmd_bad_usage("collect", "unexpected argument \"%s\"", argv[optind]);
     if (!listen || !workers || !out)
-        return bad("--listen, --workers and --out are required", NULL);
+        return cmd_bad_usage("collect", "--listen, --workers and --out are required");
 
     int ret = RUN_EXIT_USAGE;
     collector k;

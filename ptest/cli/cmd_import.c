@@ -30,18 +30,6 @@ static void usage_import(FILE *f)
                "  -h, --help           this help\n");
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ptest import: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n(ptest import --help for usage)\n", stderr);
-    return RUN_EXIT_USAGE;
-}
-
 static void warn_stderr(void *ctx, const char *line)
 {
     (void)ctx;
@@ -80,9 +68,9 @@ int cmd_import(int argc, char **argv)
         case 'J': {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
-                return bad_usage("-J: expected name=value, got \"%s\"", optarg);
+                return cmd_bad_usage("import", "-J: expected name=value, got \"%s\"", optarg);
             if (jo.n_props == sizeof props / sizeof props[0])
-                return bad_usage("-J: at most %zu properties", sizeof props / sizeof props[0]);
+                return cmd_bad_usage("import", "-J: at most %zu properties", sizeof props / sizeof props[0]);
             *eq = '\0';
             props[jo.n_props].name = optarg;
             props[jo.n_props++].value = eq + 1;
@@ -92,7 +80,7 @@ int cmd_import(int argc, char **argv)
         case 'd':
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &jo.duration_ns) != 0 || jo.duration_ns == 0 ||
                 jo.duration_ns > PLAN_MAX_DURATION_NS)
-                return bad_usage("-d: expected a duration such as 10s or 2m, got \"%s\"", optarg);
+                return cmd_bad_usage("import", "-d: expected a duration such as 10s or 2m, got \"%s\"", optarg);
             break;
         case 'o': out_path = optarg; break;
         case 'h': usage_import(stdout); return RUN_EXIT_OK;
@@ -100,9 +88,9 @@ int cmd_import(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return bad_usage("%s", "missing PLAN.jmx");
+        return cmd_bad_usage("import", "%s", "missing PLAN.jmx");
     if (optind + 1 < argc)
-        return bad_usage("unexpected argument \"%s\"", argv[optind + 1]);
+        return cmd_bad_usage("import", "unexpected argument \"%s\"", argv[optind + 1]);
 
     const char *path = argv[optind];
     buf in = BUF_INIT, out = BUF_INIT;

@@ -94,18 +94,6 @@ static void usage_run(FILE *f)
           f);
 }
 
-static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("ptest run: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n(ptest run --help for usage)\n", stderr);
-    return RUN_EXIT_USAGE;
-}
-
 static bool is_url(const char *s)
 {
     return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
@@ -204,21 +192,22 @@ int cmd_run(int argc, char **argv)
         switch (ch) {
         case 'c':
             if (units_parse_u64(optarg, &conns) != 0 || conns == 0 || conns > 1000000)
-                return bad_usage("-c: expected a number of connections from 1 to 1000000, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "-c: expected a number of connections from 1 to 1000000, got \"%s\"",
+                                     optarg);
             have_c = true;
             break;
         case 't':
             if (units_parse_u64(optarg, &threads) != 0 || threads == 0 || threads > 256)
-                return bad_usage("-t: expected a number of threads from 1 to 256, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "-t: expected a number of threads from 1 to 256, got \"%s\"", optarg);
             break;
         case 'd':
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &duration) != 0 || duration == 0 ||
                 duration > PLAN_MAX_DURATION_NS)
-                return bad_usage("-d: expected a duration such as 10s or 2m, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "-d: expected a duration such as 10s or 2m, got \"%s\"", optarg);
             break;
         case 'R':
             if (units_parse_rate(optarg, &rate) != 0)
-                return bad_usage("-R: expected a rate such as 1000 or 100/s, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "-R: expected a rate such as 1000 or 100/s, got \"%s\"", optarg);
             have_r = true;
             break;
         case OPT_LABEL: label = optarg; break;
@@ -227,49 +216,50 @@ int cmd_run(int argc, char **argv)
         case OPT_JTL: ro.jtl_path = optarg; break;
         case OPT_SEED:
             if (units_parse_u64(optarg, &seed) != 0)
-                return bad_usage("--seed: expected a number, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "--seed: expected a number, got \"%s\"", optarg);
             break;
         case OPT_TIMER_SLACK:
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &slack) != 0 || slack > PLAN_MAX_TIMER_SLACK_NS)
-                return bad_usage("--timer-slack: expected a duration from 0 to 10ms such as 100us, got \"%s\"", optarg);
+                return cmd_bad_usage(
+                    "run", "--timer-slack: expected a duration from 0 to 10ms such as 100us, got \"%s\"", optarg);
             have_slack = true;
             break;
         case OPT_SHARE:
             if (parse_share(optarg, &share_index, &share_count) != 0)
-                return bad_usage("--share: expected INDEX/N with 0 <= INDEX < N <= %d, got \"%s\"", PLAN_MAX_SHARES,
-                                 optarg);
+                return cmd_bad_usage("run", "--share: expected INDEX/N with 0 <= INDEX < N <= %d, got \"%s\"",
+                                     PLAN_MAX_SHARES, optarg);
             break;
         case OPT_REPORT_TO: {
             plan_url u;
             char uerr[256];
             if (plan_url_parse(&u, optarg, uerr, sizeof(uerr)) != 0)
-                return bad_usage("--report-to: %s", uerr);
+                return cmd_bad_usage("run", "--report-to: %s", uerr);
             bool tls = u.tls;
             plan_url_fini(&u);
             if (tls)
-                return bad_usage("%s", "--report-to: the collector speaks plain http (http://HOST:PORT)");
+                return cmd_bad_usage("run", "%s", "--report-to: the collector speaks plain http (http://HOST:PORT)");
             ro.report_to = optarg;
             break;
         }
         case OPT_REPORT_TIMEOUT:
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &ro.report_timeout_ns) != 0 || ro.report_timeout_ns == 0)
-                return bad_usage("--report-timeout: expected a duration such as 30s, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "--report-timeout: expected a duration such as 30s, got \"%s\"", optarg);
             break;
         case OPT_SERVER_METRICS:
         case OPT_SERVER_CONFIG: {
             const char *v = optarg ? optarg : ch == OPT_SERVER_METRICS ? "/metrics" : "/config";
             char serr[512];
             if (plan_server_check(v, serr, sizeof(serr)) != 0)
-                return bad_usage("--server-%s: %s", ch == OPT_SERVER_METRICS ? "metrics" : "config", serr);
+                return cmd_bad_usage("run", "--server-%s: %s", ch == OPT_SERVER_METRICS ? "metrics" : "config", serr);
             *(ch == OPT_SERVER_METRICS ? &server_metrics : &server_config) = v;
             break;
         }
         case 'J': {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg)
-                return bad_usage("-J: expected name=value, got \"%s\"", optarg);
+                return cmd_bad_usage("run", "-J: expected name=value, got \"%s\"", optarg);
             if (n_props == sizeof props / sizeof props[0])
-                return bad_usage("-J: at most %zu properties", sizeof props / sizeof props[0]);
+                return cmd_bad_usage("run", "-J: at most %zu properties", sizeof props / sizeof props[0]);
             *eq = '\0'; /* optarg lives in argv for the whole run */
             props[n_props].name = optarg;
             props[n_props++].value = eq + 1;
@@ -281,9 +271,10 @@ int cmd_run(int argc, char **argv)
         case OPT_CERT:
         case OPT_KEY:
             if (!*optarg)
-                return bad_usage("--%s: expected a file name", ch == OPT_CACERT ? "cacert"
-                                                               : ch == OPT_CERT ? "cert"
-                                                                                : "key");
+                return cmd_bad_usage("run", "--%s: expected a file name",
+                                     ch == OPT_CACERT ? "cacert"
+                                     : ch == OPT_CERT ? "cert"
+                                                      : "key");
             tls_file[ch == OPT_CACERT ? PLAN_TLS_CACERT : ch == OPT_CERT ? PLAN_TLS_CERT : PLAN_TLS_KEY] = optarg;
             break;
         case 'q': ro.quiet = true; break;
@@ -292,14 +283,15 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (ro.report_to && !share_count)
-        return bad_usage("%s", "--report-to needs --share INDEX/N: the worker's index and the number of "
-                               "workers the collector waits for");
+        return cmd_bad_usage("run", "%s",
+                             "--report-to needs --share INDEX/N: the worker's index and the number of "
+                             "workers the collector waits for");
     if (ro.report_timeout_ns && !ro.report_to)
-        return bad_usage("%s", "--report-timeout applies to --report-to");
+        return cmd_bad_usage("run", "%s", "--report-timeout applies to --report-to");
     if (optind >= argc)
-        return bad_usage("%s", "missing URL or PLAN.yaml");
+        return cmd_bad_usage("run", "%s", "missing URL or PLAN.yaml");
     if (optind + 1 < argc)
-        return bad_usage("unexpected argument \"%s\"", argv[optind + 1]);
+        return cmd_bad_usage("run", "unexpected argument \"%s\"", argv[optind + 1]);
     const char *what = argv[optind];
     ro.threads = (unsigned)threads;
     ro.seed = seed;
@@ -308,7 +300,7 @@ int cmd_run(int argc, char **argv)
     char err[1024];
     if (is_url(what)) {
         if (target)
-            return bad_usage("%s", "--target applies to plan runs; give the URL itself");
+            return cmd_bad_usage("run", "%s", "--target applies to plan runs; give the URL itself");
         if (plan_from_url(&p, what, (uint32_t)conns, rate, duration ? duration : DEFAULT_DURATION, label, err,
                           sizeof(err)) != 0) {
             fprintf(stderr, "ptest run: %s\n", err);
@@ -316,9 +308,9 @@ int cmd_run(int argc, char **argv)
         }
     } else {
         if (have_c || have_r || label)
-            return bad_usage("%s", "-c, -R and --label apply to URL runs; a plan sets them per scenario");
+            return cmd_bad_usage("run", "%s", "-c, -R and --label apply to URL runs; a plan sets them per scenario");
         if ((n_props || strict) && !is_jmx(what))
-            return bad_usage("%s", "-J and --strict apply to JMeter plans (.jmx)");
+            return cmd_bad_usage("run", "%s", "-J and --strict apply to JMeter plans (.jmx)");
         jmx_opts jo = {props, n_props, duration, strict, warn_stderr, NULL};
         if ((is_jmx(what) ? jmx_load_file(&p, what, &jo, err, sizeof(err))
                           : plan_load_file(&p, what, err, sizeof(err))) != 0) {
@@ -367,7 +359,7 @@ int cmd_run(int argc, char **argv)
     }
     if (p.tls.file[PLAN_TLS_KEY] && !p.tls.file[PLAN_TLS_CERT]) {
         plan_fini(&p);
-        return bad_usage("%s", "--key needs --cert (the client certificate it belongs to)");
+        return cmd_bad_usage("run", "%s", "--key needs --cert (the client certificate it belongs to)");
     }
     if (insecure)
         p.tls.insecure = true;

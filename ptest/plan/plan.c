@@ -86,17 +86,17 @@ int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, u
 
     memset(p, 0, sizeof *p);
     if (connections == 0)
-        return plan_set_err(err, errlen, "connections must be at least 1");
+        return err_set(err, errlen, "connections must be at least 1");
     if (!(rate >= 0) || !isfinite(rate) || rate > PLAN_MAX_RATE)
-        return plan_set_err(err, errlen, "rate must be a number from 0 to 10000000 per second");
+        return err_set(err, errlen, "rate must be a number from 0 to 10000000 per second");
     if (duration_ns == 0 || duration_ns > PLAN_MAX_DURATION_NS)
-        return plan_set_err(err, errlen, "duration must be greater than 0 and at most 365 days");
+        return err_set(err, errlen, "duration must be greater than 0 and at most 365 days");
     if (plan_url_head(&p->target, url, &rest, err, errlen) < 0)
         return -1;
     plan_set_defaults(p);
     size_t pl = strcspn(rest, "#");
     if (!plan_all_vchar(rest, pl)) {
-        plan_set_err(err, errlen, "URL path %s contains a space, control or non-ASCII byte", plan_qs(q, rest, pl));
+        err_set(err, errlen, "URL path %s contains a space, control or non-ASCII byte", plan_qs(q, rest, pl));
         goto fail;
     }
     if (!(p->target_str = plan_dupn(url, (size_t)(rest - url))) || !(p->target.base_path = plan_dup("")) ||
@@ -120,20 +120,20 @@ int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, u
         goto nomem;
     }
     if (strlen(r->path) > PLAN_MAX_PATH) {
-        plan_set_err(err, errlen, "URL path is longer than %d bytes", PLAN_MAX_PATH);
+        err_set(err, errlen, "URL path is longer than %d bytes", PLAN_MAX_PATH);
         goto fail;
     }
     const char *l = label ? label : r->path;
     const char *why = plan_name_problem(l, strlen(l));
     if (why) {
         if (label)
-            plan_set_err(err, errlen, "label %s %s", plan_qs(q, l, strlen(l)), why);
+            err_set(err, errlen, "label %s %s", plan_qs(q, l, strlen(l)), why);
         else
-            plan_set_err(err, errlen, "the URL path as default label %s; pass a --label", why);
+            err_set(err, errlen, "the URL path as default label %s; pass a --label", why);
         goto fail;
     }
     if (strcmp(l, "*") == 0) {
-        plan_set_err(err, errlen, "label \"*\" is reserved (in thresholds it means every label)");
+        err_set(err, errlen, "label \"*\" is reserved (in thresholds it means every label)");
         goto fail;
     }
     if (!(r->label = plan_dup(l)) || !(r->method = plan_dup("GET")))
@@ -155,7 +155,7 @@ int plan_from_url(plan *p, const char *url, uint32_t connections, double rate, u
     }
     return 0;
 nomem:
-    plan_set_err(err, errlen, "out of memory");
+    err_set(err, errlen, "out of memory");
 fail:
     plan_fini(p);
     return -1;
@@ -165,7 +165,7 @@ int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char 
 {
     char *s = plan_dup(path);
     if (!s)
-        return plan_set_err(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     free(p->tls.file[which]);
     p->tls.file[which] = s;
     p->tls.line[which] = p->tls.col[which] = 0;
@@ -181,7 +181,7 @@ int plan_set_target(plan *p, const char *url, char *err, size_t errlen)
         return -1;
     if (!(s = plan_dup(url))) {
         plan_url_fini(&u);
-        return plan_set_err(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     }
     plan_url_fini(&p->target);
     free(p->target_str);

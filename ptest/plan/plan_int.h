@@ -3,6 +3,7 @@
 #ifndef PT_PLAN_INT_H
 #define PT_PLAN_INT_H
 
+#include "err.h"
 #include "plan.h"
 
 #include <stdbool.h>
@@ -17,8 +18,6 @@
 /* Size of the buffer plan_qs needs: 48 bytes escaped 4-fold, quotes, "..." and NUL. */
 #define PLAN_QCAP 256
 
-/* Formats into err (if err && errlen) and returns -1, so callers can "return plan_set_err(...)". */
-int plan_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* malloc'ed NUL-terminated copies of s (n bytes of it); NULL when out of memory. */
 char *plan_dupn(const char *s, size_t n);

@@ -801,7 +801,7 @@ static int load_finish(loader *L, int loaded, char *err, size_t errlen)
     }
     if (rc < 0) {
         plan_fini(p);
-        plan_set_err(err, errlen, "%s", L->err.msg);
+        err_set(err, errlen, "%s", L->err.msg);
     }
     return rc;
 }
@@ -828,8 +828,8 @@ int plan_validate(const plan *p, char *err, size_t errlen)
 {
     const char *src = p->source ? p->source : "plan";
     if (!p->target.host)
-        return plan_set_err(err, errlen, "%s: no target: set \"target:\" in the plan or pass --target URL", src);
+        return err_set(err, errlen, "%s: no target: set \"target:\" in the plan or pass --target URL", src);
     if (p->n_scenarios == 0)
-        return plan_set_err(err, errlen, "%s: the plan has no scenarios", src);
+        return err_set(err, errlen, "%s: the plan has no scenarios", src);
     return 0;
 }

@@ -102,15 +102,13 @@ static int keep_whole(plan *p)
 int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t errlen)
 {
     if (count == 0 || count > PLAN_MAX_SHARES)
-        return plan_set_err(err, errlen, "share count %" PRIu32 " is out of range (1 to %d)", count, PLAN_MAX_SHARES);
+        return err_set(err, errlen, "share count %" PRIu32 " is out of range (1 to %d)", count, PLAN_MAX_SHARES);
     if (index >= count)
-        return plan_set_err(err, errlen, "share index %" PRIu32 " is out of range (0 to %" PRIu32 ")", index,
-                            count - 1);
+        return err_set(err, errlen, "share index %" PRIu32 " is out of range (0 to %" PRIu32 ")", index, count - 1);
     if (p->share_count)
-        return plan_set_err(err, errlen, "the plan is already share %" PRIu32 "/%" PRIu32, p->share_index,
-                            p->share_count);
+        return err_set(err, errlen, "the plan is already share %" PRIu32 "/%" PRIu32, p->share_index, p->share_count);
     if (keep_whole(p) != 0)
-        return plan_set_err(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     for (size_t i = 0; i < p->n_scenarios; i++) {
         plan_scenario *s = &p->scenarios[i];
         if (s->model == PLAN_OPEN)

@@ -52,26 +52,26 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
 
     memset(u, 0, sizeof *u);
     if (!s || !*s)
-        return plan_set_err(err, errlen, "empty URL");
+        return err_set(err, errlen, "empty URL");
     size_t len = strlen(s);
     if (len > MAX_URL)
-        return plan_set_err(err, errlen, "URL is longer than %d bytes", MAX_URL);
+        return err_set(err, errlen, "URL is longer than %d bytes", MAX_URL);
     const char *sep = strstr(s, "://");
     size_t sl = sep ? (size_t)(sep - s) : 0;
     if (!sep || sl == 0 || !plan_all_vchar(s, sl))
-        return plan_set_err(err, errlen, "URL %s must start with http:// or https://", plan_qs(q, s, len));
+        return err_set(err, errlen, "URL %s must start with http:// or https://", plan_qs(q, s, len));
     bool tls = sl == 5 && plan_caseeq_n(s, "https", 5);
     if (!tls && (sl != 4 || !plan_caseeq_n(s, "http", 4)))
-        return plan_set_err(err, errlen, "unsupported URL scheme %s (only http:// and https:// are supported)",
-                            plan_qs(q, s, sl));
+        return err_set(err, errlen, "unsupported URL scheme %s (only http:// and https:// are supported)",
+                       plan_qs(q, s, sl));
 
     const char *a = sep + 3;
     size_t al = strcspn(a, "/?#");
     *rest = a + al;
     if (!plan_all_vchar(a, al))
-        return plan_set_err(err, errlen, "URL host %s contains a space, control or non-ASCII byte", plan_qs(q, a, al));
+        return err_set(err, errlen, "URL host %s contains a space, control or non-ASCII byte", plan_qs(q, a, al));
     if (memchr(a, '@', al))
-        return plan_set_err(err, errlen, "user credentials in the URL are not supported");
+        return err_set(err, errlen, "user credentials in the URL are not supported");
 
     const char *h = a, *port = NULL;
     size_t hl, pl = 0;
@@ -79,16 +79,16 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
     if (v6) {
         const char *cb = memchr(a, ']', al);
         if (!cb)
-            return plan_set_err(err, errlen, "IPv6 address in URL %s lacks its closing ']'", plan_qs(q, s, len));
+            return err_set(err, errlen, "IPv6 address in URL %s lacks its closing ']'", plan_qs(q, s, len));
         h = a + 1;
         hl = (size_t)(cb - h);
         if (!valid_v6(h, hl))
-            return plan_set_err(err, errlen, "invalid IPv6 address %s in URL", plan_qs(q, h, hl));
+            return err_set(err, errlen, "invalid IPv6 address %s in URL", plan_qs(q, h, hl));
         const char *after = cb + 1;
         if (after < a + al) {
             if (*after != ':')
-                return plan_set_err(err, errlen, "unexpected %s after the IPv6 address in URL",
-                                    plan_qs(q, after, (size_t)(a + al - after)));
+                return err_set(err, errlen, "unexpected %s after the IPv6 address in URL",
+                               plan_qs(q, after, (size_t)(a + al - after)));
             port = after + 1;
             pl = (size_t)(a + al - port);
         }
@@ -99,15 +99,15 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
             port = colon + 1;
             pl = (size_t)(a + al - port);
             if (memchr(port, ':', pl))
-                return plan_set_err(err, errlen, "IPv6 addresses in URLs need brackets, e.g. http://[::1]:8080/");
+                return err_set(err, errlen, "IPv6 addresses in URLs need brackets, e.g. http://[::1]:8080/");
         }
         if (!valid_hostname(h, hl))
-            return plan_set_err(err, errlen, "invalid host name %s in URL", plan_qs(q, h, hl));
+            return err_set(err, errlen, "invalid host name %s in URL", plan_qs(q, h, hl));
     }
     if (hl == 0)
-        return plan_set_err(err, errlen, "URL %s has no host", plan_qs(q, s, len));
+        return err_set(err, errlen, "URL %s has no host", plan_qs(q, s, len));
     if (hl > MAX_HOST)
-        return plan_set_err(err, errlen, "host name in URL is longer than %d bytes", MAX_HOST);
+        return err_set(err, errlen, "host name in URL is longer than %d bytes", MAX_HOST);
 
     uint32_t def = tls ? 443 : 80, pv = def;
     if (port) {
@@ -120,7 +120,7 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
                 pv = pv * 10 + (uint32_t)(port[i] - '0');
         }
         if (!ok || pv == 0 || pv > 65535)
-            return plan_set_err(err, errlen, "invalid port %s in URL (expected 1-65535)", plan_qs(q, port, pl));
+            return err_set(err, errlen, "invalid port %s in URL (expected 1-65535)", plan_qs(q, port, pl));
     }
 
     char auth[MAX_HOST + 16];
@@ -135,7 +135,7 @@ int plan_url_head(plan_url *u, const char *s, const char **rest, char *err, size
     u->authority = plan_dup(auth);
     if (!u->scheme || !u->host || !u->authority) {
         plan_url_fini(u);
-        return plan_set_err(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     }
     return 0;
 }
@@ -150,18 +150,17 @@ int plan_url_parse(plan_url *u, const char *s, char *err, size_t errlen)
     size_t n = strlen(rest);
     if (strpbrk(rest, "?#")) {
         plan_url_fini(u);
-        return plan_set_err(err, errlen, "target URL must not have a query or fragment (put it in the request path)");
+        return err_set(err, errlen, "target URL must not have a query or fragment (put it in the request path)");
     }
     if (!plan_all_vchar(rest, n)) {
         plan_url_fini(u);
-        return plan_set_err(err, errlen, "URL path %s contains a space, control or non-ASCII byte",
-                            plan_qs(q, rest, n));
+        return err_set(err, errlen, "URL path %s contains a space, control or non-ASCII byte", plan_qs(q, rest, n));
     }
     while (n > 0 && rest[n - 1] == '/')
         n--;
     if (!(u->base_path = plan_dupn(rest, n))) {
         plan_url_fini(u);
-        return plan_set_err(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     }
     return 0;
 }
@@ -175,15 +174,15 @@ static int server_rest(const char *spec, const char *rest, char *err, size_t err
     char q[PLAN_QCAP];
     size_t n = strlen(rest);
     if (n && rest[0] != '/' && rest[0] != '?')
-        return plan_set_err(err, errlen, "unexpected %s after the host in %s", plan_qs(q, rest, n),
-                            plan_qs(q, spec, strlen(spec)));
+        return err_set(err, errlen, "unexpected %s after the host in %s", plan_qs(q, rest, n),
+                       plan_qs(q, spec, strlen(spec)));
     if (!plan_all_vchar(rest, n))
-        return plan_set_err(err, errlen,
-                            "server URL path %s contains a space, control or non-ASCII byte "
-                            "(percent-encode it)",
-                            plan_qs(q, rest, n));
+        return err_set(err, errlen,
+                       "server URL path %s contains a space, control or non-ASCII byte "
+                       "(percent-encode it)",
+                       plan_qs(q, rest, n));
     if (memchr(rest, '#', n))
-        return plan_set_err(err, errlen, "server URL %s must not have a fragment", plan_qs(q, spec, strlen(spec)));
+        return err_set(err, errlen, "server URL %s must not have a fragment", plan_qs(q, spec, strlen(spec)));
     return 0;
 }
 
@@ -192,27 +191,27 @@ int plan_server_check(const char *spec, char *err, size_t errlen)
     char q[PLAN_QCAP];
     size_t n = spec ? strlen(spec) : 0;
     if (n == 0)
-        return plan_set_err(err, errlen, "empty; expected a path such as /metrics or an http:// URL");
+        return err_set(err, errlen, "empty; expected a path such as /metrics or an http:// URL");
     if (spec[0] == '/') {
         if (n > MAX_URL)
-            return plan_set_err(err, errlen, "path is longer than %d bytes", MAX_URL);
+            return err_set(err, errlen, "path is longer than %d bytes", MAX_URL);
         if (!plan_all_vchar(spec, n))
-            return plan_set_err(err, errlen, "path %s contains a space, control or non-ASCII byte (percent-encode it)",
-                                plan_qs(q, spec, n));
+            return err_set(err, errlen, "path %s contains a space, control or non-ASCII byte (percent-encode it)",
+                           plan_qs(q, spec, n));
         if (memchr(spec, '#', n))
-            return plan_set_err(err, errlen, "path %s must not have a fragment", plan_qs(q, spec, n));
+            return err_set(err, errlen, "path %s must not have a fragment", plan_qs(q, spec, n));
         return 0;
     }
     if (!strstr(spec, "://"))
-        return plan_set_err(err, errlen, "%s is neither a path (starting with '/', on the target) nor an http:// URL",
-                            plan_qs(q, spec, n));
+        return err_set(err, errlen, "%s is neither a path (starting with '/', on the target) nor an http:// URL",
+                       plan_qs(q, spec, n));
     plan_url u;
     const char *rest;
     if (plan_url_head(&u, spec, &rest, err, errlen) < 0)
         return -1;
     if (u.tls) {
         plan_url_fini(&u);
-        return plan_set_err(err, errlen, "%s: the server's figures are read over plain http only", plan_qs(q, spec, n));
+        return err_set(err, errlen, "%s: the server's figures are read over plain http only", plan_qs(q, spec, n));
     }
     int rc = server_rest(spec, rest, err, errlen);
     plan_url_fini(&u);
@@ -226,7 +225,7 @@ int plan_set_server(plan *p, bool config, const char *spec, char *err, size_t er
         if (plan_server_check(spec, err, errlen) < 0)
             return -1;
         if (!(s = plan_dup(spec)))
-            return plan_set_err(err, errlen, "out of memory");
+            return err_set(err, errlen, "out of memory");
     }
     char **dst = config ? &p->server.config : &p->server.metrics;
     free(*dst);
@@ -241,12 +240,12 @@ int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, siz
         return -1;
     if (spec[0] == '/') {
         if (!p->target.host)
-            return plan_set_err(err, errlen, "server path %s needs a target", spec);
+            return err_set(err, errlen, "server path %s needs a target", spec);
         if (p->target.tls)
-            return plan_set_err(err, errlen,
-                                "server path %s on an https target: the server's figures are read "
-                                "over plain http only; give an http:// URL of them",
-                                spec);
+            return err_set(err, errlen,
+                           "server path %s on an https target: the server's figures are read "
+                           "over plain http only; give an http:// URL of them",
+                           spec);
         size_t bl = p->target.base_path ? strlen(p->target.base_path) : 0, sl = strlen(spec);
         u->scheme = plan_dup("http");
         u->host = plan_dup(p->target.host);
@@ -273,7 +272,7 @@ int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, siz
     }
     if (!u->scheme || !u->host || !u->authority || !u->base_path) {
         plan_url_fini(u);
-        return plan_set_err(err, errlen, "out of memory");
+        return err_set(err, errlen, "out of memory");
     }
     return 0;
 }

@@ -7,17 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int plan_set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 char *plan_dupn(const char *s, size_t n)
 {
     char *d = malloc(n + 1);

@@ -9,6 +9,7 @@
 #include "xml.h"
 #include "summary.h"
 #include "svg.h"
+#include "units.h"
 
 const char scorecard_css[] =
     "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;background:#f4f5f7;color:#222}\n"
@@ -42,7 +43,7 @@ static void esc(buf *b, const char *s)
 static void td_us(buf *b, double us)
 {
     char t[32];
-    summary_fmt_us(us, t, sizeof(t));
+    units_format_us(us, t, sizeof(t));
     buf_printf(b, "<td>%s</td>", t);
 }
 

@@ -1,22 +1,11 @@
 /* summary.c - the terminal summary. */
 #include "summary.h"
+#include "units.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-void summary_fmt_us(double us, char *out, size_t len)
-{
-    if (isnan(us))
-        snprintf(out, len, "-");
-    else if (us < 1000)
-        snprintf(out, len, "%.0f us", us);
-    else if (us < 1e6)
-        snprintf(out, len, "%.*f ms", us < 1e4 ? 2 : us < 1e5 ? 1 : 0, us / 1e3);
-    else
-        snprintf(out, len, "%.2f s", us / 1e6);
-}
 
 void summary_verdict(const analysis_run *r, const gate *g, char *out, size_t len)
 {
@@ -35,13 +24,13 @@ void summary_verdict(const analysis_run *r, const gate *g, char *out, size_t len
 static void row(buf *b, const analysis_label *l)
 {
     char c[7][24];
-    summary_fmt_us(l->lat && l->lat->total_count ? (double)hist_min(l->lat) : NAN, c[0], sizeof(c[0]));
-    summary_fmt_us(l->lat && l->lat->total_count ? hist_mean(l->lat) : NAN, c[1], sizeof(c[1]));
-    summary_fmt_us(analysis_pct(l, 50), c[2], sizeof(c[2]));
-    summary_fmt_us(analysis_pct(l, 95), c[3], sizeof(c[3]));
-    summary_fmt_us(analysis_pct(l, 99), c[4], sizeof(c[4]));
-    summary_fmt_us(analysis_pct(l, 99.9), c[5], sizeof(c[5]));
-    summary_fmt_us(l->lat && l->lat->total_count ? (double)hist_max(l->lat) : NAN, c[6], sizeof(c[6]));
+    units_format_us(l->lat && l->lat->total_count ? (double)hist_min(l->lat) : NAN, c[0], sizeof(c[0]));
+    units_format_us(l->lat && l->lat->total_count ? hist_mean(l->lat) : NAN, c[1], sizeof(c[1]));
+    units_format_us(analysis_pct(l, 50), c[2], sizeof(c[2]));
+    units_format_us(analysis_pct(l, 95), c[3], sizeof(c[3]));
+    units_format_us(analysis_pct(l, 99), c[4], sizeof(c[4]));
+    units_format_us(analysis_pct(l, 99.9), c[5], sizeof(c[5]));
+    units_format_us(l->lat && l->lat->total_count ? (double)hist_max(l->lat) : NAN, c[6], sizeof(c[6]));
     char ap[16];
     if (isnan(l->apdex))
         snprintf(ap, sizeof(ap), "-");
@@ -74,9 +63,9 @@ int summary_render(const analysis_run *r, const gate *g, const history *trend, b
         for (size_t i = 0; i <= r->n_labels; i++) {
             const analysis_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
             char m[24], p50[24], p99[24];
-            summary_fmt_us(l->tls_handshakes ? l->tls_hs_mean_us : NAN, m, sizeof(m));
-            summary_fmt_us(l->tls_handshakes ? l->tls_hs_p50_us : NAN, p50, sizeof(p50));
-            summary_fmt_us(l->tls_handshakes ? l->tls_hs_p99_us : NAN, p99, sizeof(p99));
+            units_format_us(l->tls_handshakes ? l->tls_hs_mean_us : NAN, m, sizeof(m));
+            units_format_us(l->tls_handshakes ? l->tls_hs_p50_us : NAN, p50, sizeof(p50));
+            units_format_us(l->tls_handshakes ? l->tls_hs_p99_us : NAN, p99, sizeof(p99));
             buf_printf(out, "  %-16.64s %10" PRIu64 " %7.1f%% %9s %9s %9s\n", l->name, l->tls_handshakes,
                        l->tls_handshakes ? 100.0 * (double)l->tls_resumed / (double)l->tls_handshakes : 0.0, m, p50,
                        p99);
@@ -90,11 +79,11 @@ int summary_render(const analysis_run *r, const gate *g, const history *trend, b
                 continue;
             char e[24], sv[24], net[24], lat[24], wait[24];
             double m = l->lat && l->lat->total_count ? hist_mean(l->lat) : NAN;
-            summary_fmt_us(l->expected_mean_us, e, sizeof(e));
-            summary_fmt_us(l->svc_mean_us, sv, sizeof(sv));
-            summary_fmt_us(l->svc_mean_us - l->expected_mean_us, net, sizeof(net));
-            summary_fmt_us(m, lat, sizeof(lat));
-            summary_fmt_us(m - l->svc_mean_us, wait, sizeof(wait));
+            units_format_us(l->expected_mean_us, e, sizeof(e));
+            units_format_us(l->svc_mean_us, sv, sizeof(sv));
+            units_format_us(l->svc_mean_us - l->expected_mean_us, net, sizeof(net));
+            units_format_us(m, lat, sizeof(lat));
+            units_format_us(m - l->svc_mean_us, wait, sizeof(wait));
             buf_printf(out,
                        "  %-16.64s configured %s; service time %s (network and server add %s); "
                        "latency %s (client wait adds %s)\n",
@@ -109,9 +98,9 @@ int summary_render(const analysis_run *r, const gate *g, const history *trend, b
         for (size_t i = 0; i < trend->n; i++) {
             const history_entry *e = &trend->e[i];
             char p50[24], p95[24], p99[24];
-            summary_fmt_us(e->p50_us, p50, sizeof(p50));
-            summary_fmt_us(e->p95_us, p95, sizeof(p95));
-            summary_fmt_us(e->p99_us, p99, sizeof(p99));
+            units_format_us(e->p50_us, p50, sizeof(p50));
+            units_format_us(e->p95_us, p95, sizeof(p95));
+            units_format_us(e->p99_us, p99, sizeof(p99));
             buf_printf(out, "  %-24.40s %-7s %9.1f rps  errors %6.2f%%  p50 %9s  p95 %9s  p99 %9s\n", e->started,
                        e->verdict, e->rps, e->error_rate * 100, p50, p95, p99);
         }

@@ -8,8 +8,6 @@
 #include "gate.h"
 #include "history.h"
 
-/* Formats latency in us as "12.3 ms" / "850 us" / "1.20 s" ("-" for NAN). */
-void summary_fmt_us(double us, char *out, size_t len);
 /* Verdict line: "PASS: 12 checks passed" / "FAIL: 2 of 12 checks failed" / "ABORTED: ...". */
 void summary_verdict(const analysis_run *r, const gate *g, char *out, size_t len);
 /* Renders summary.txt (with the trend when trend != NULL). Returns 0 or -1 (out->failed). */

@@ -200,7 +200,7 @@ static void fmt_us(const hist *h, double pct, char *out, size_t len)
         return;
     }
     uint64_t us = pct < 0 ? hist_max(h) : hist_value_at_percentile(h, pct);
-    units_format_duration(us * CLOCK_NS_PER_US, out, len);
+    units_format_us((double)us, out, len);
 }
 
 static void summary(const results *r, const char *dir)

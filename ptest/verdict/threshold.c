@@ -1,5 +1,6 @@
 /* threshold.c - parsing and evaluating threshold expressions. */
 #include "threshold.h"
+#include "units.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -235,7 +236,7 @@ void threshold_format_value(const threshold_expr *e, double v, char *out, size_t
     else if (e->metric == THRESHOLD_RPS)
         snprintf(out, len, "%.1f/s", v);
     else
-        snprintf(out, len, "%.3g ms", v / 1e3);
+        units_format_us(v, out, len);
 }
 
 void threshold_format_limit(const threshold_expr *e, char *out, size_t len)

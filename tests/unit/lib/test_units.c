@@ -358,6 +358,23 @@ static void test_hostport_table(void **state)
     }
 }
 
+/* The one latency format of the reports. */
+static void test_format_us(void **state)
+{
+    (void)state;
+    static const struct {
+        double us;
+        const char *out;
+    } cases[] = {
+        {0, "0 us"},        {812.4, "812 us"},  {999.4, "999 us"},  {1000, "1.00 ms"},  {1234, "1.23 ms"},
+        {20300, "20.3 ms"}, {250000, "250 ms"}, {999000, "999 ms"}, {1.25e6, "1.25 s"}, {NAN, "-"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[32];
+        assert_string_equal(units_format_us(cases[i].us, out, sizeof out), cases[i].out);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_format_duration_truncates),
         cmocka_unit_test(test_format_parse_roundtrip),
         cmocka_unit_test(test_hostport_table),
+        cmocka_unit_test(test_format_us),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
