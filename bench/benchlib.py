@@ -210,6 +210,16 @@ def run_rusage(prefix, cmd, tmp):
 
 # --- the servers ------------------------------------------------------------------------
 
+# Where a bench nginx keeps its temporary files (inside its own folder d): the block every
+# bench's nginx.conf (a str.format template with d) carries in its http {}.
+NGINX_TEMP_PATHS = """\
+    client_body_temp_path {d}/tmp;
+    proxy_temp_path {d}/tmp;
+    fastcgi_temp_path {d}/tmp;
+    uwsgi_temp_path {d}/tmp;
+    scgi_temp_path {d}/tmp;
+"""
+
 NGINX_CONF = """\
 {load_echo}worker_processes 1;
 worker_rlimit_nofile {nofile};
@@ -220,12 +230,7 @@ http {{
     access_log off;
     keepalive_requests 1000000000;
     keepalive_timeout 300s;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    server {{
+""" + NGINX_TEMP_PATHS + """    server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{ default_type text/plain; return 200 "Hello World!"; }}
         location = /nginx_status {{ stub_status; }}
@@ -255,6 +260,19 @@ def nginx_cmd(d, port, wconns, prefix, delay_s=None):
                                   load_echo=load_echo, echo_loc=echo_loc))
     return prefix + ["nginx", "-p", d, "-e", f"{d}/error.log", "-c", f"{d}/nginx.conf",
                      "-g", "daemon off;"]
+
+
+def per_request(g, n):
+    """Adds to the round g (with "usr" and "sys" CPU seconds) its CPU per request in
+    microseconds over n requests: "us" (user + system), "usr_us", "sys_us". Returns g."""
+    g["us"] = (g["usr"] + g["sys"]) * 1e6 / n
+    g["usr_us"], g["sys_us"] = g["usr"] * 1e6 / n, g["sys"] * 1e6 / n
+    return g
+
+
+def errors_text(g):
+    """The "  errors N" a round's log line ends with, "" when it had none."""
+    return f"  errors {g['errors']}" if g["errors"] else ""
 
 
 def stop_all(procs):

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import (BenchError, children, cpu_of, free_port, loadavg, log, mem, nginx_cmd,
+from benchlib import (BenchError, children, cpu_of, errors_text, free_port, loadavg, log, mem, nginx_cmd, per_request,
                       parse_wrk, poll_until, run_rusage, run_wrk, runq, runq_text,
                       sched_prefixes, stop_all, wait_http)
 
@@ -123,11 +123,10 @@ def phase_closed(a, tmp, url, ng_pids, res, conns):
             n = g["requests"]
             if n <= 0:
                 raise BenchError(f"{g['cmd']}: no requests completed")
-            g["us"] = (g["usr"] + g["sys"]) * 1e6 / n
-            g["usr_us"], g["sys_us"] = g["usr"] * 1e6 / n, g["sys"] * 1e6 / n
+            per_request(g, n)
             g["ng_us"] = (sum(c1) - sum(c0)) * 1e6 / n
             runs[name].append(g)
-            err = f"  errors {g['errors']}" if g["errors"] else ""
+            err = errors_text(g)
             log(f"  round {r + 1} {name:6s} {n:8d} req {g['rps']:8.0f} req/s"
                 f"  CPU {g['usr'] + g['sys']:5.2f} s = {g['us']:5.2f} us/req (user {g['usr_us']:4.2f},"
                 f" sys {g['sys_us']:4.2f})  peak RSS {g['rss']} KiB"
@@ -183,11 +182,10 @@ def phase_open_fixed(a, tmp, url, res):
             for name, fn in gens[k:] + gens[:k]:
                 g = fn(rate)
                 n = g["requests"] or 1
-                g["us"] = (g["usr"] + g["sys"]) * 1e6 / n
-                g["usr_us"], g["sys_us"] = g["usr"] * 1e6 / n, g["sys"] * 1e6 / n
+                per_request(g, n)
                 g["rel"] = g["rps"] / rate - 1
                 runs[name].append(g)
-                err = f"  errors {g['errors']}" if g["errors"] else ""
+                err = errors_text(g)
                 log(f"  round {r + 1} {name:12s} {g['requests']:7d} req, achieved {g['rps']:8.1f}/s"
                     f" ({g['rel'] * 100:+6.2f}%)  CPU {g['usr'] + g['sys']:5.2f} s = {g['us']:5.2f} us/req"
                     f" (user {g['usr_us']:4.2f}, sys {g['sys_us']:5.2f})  p99 {g['p99_us']:.0f} us"

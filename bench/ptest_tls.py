@@ -27,7 +27,8 @@ import sys
 import tempfile
 import time
 
-from benchlib import (BenchError, children, cpu_of, free_port, loadavg, log, parse_wrk, poll_until,
+from benchlib import (NGINX_TEMP_PATHS, BenchError, children, cpu_of, errors_text, free_port, loadavg, log,
+                      parse_wrk, per_request, poll_until,
                       run_rusage, sched_prefixes, stop_all)
 
 T_CPU_RATIO = 0.9          # ptest TLS CPU per request <= 0.9 x wrk's, in both modes
@@ -43,12 +44,7 @@ http {{
     access_log {d}/access.log reuse buffer=256k;
     keepalive_requests 1000000000;
     keepalive_timeout 300s;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    server {{
+""" + NGINX_TEMP_PATHS + """    server {{
         listen 127.0.0.1:{port} ssl backlog=4096;
         ssl_certificate {d}/srv.pem;
         ssl_certificate_key {d}/srv.key;
@@ -202,11 +198,10 @@ def main():
                         n = g["requests"]
                         if n <= 0:
                             raise BenchError(f"{g['cmd']}: no requests completed")
-                        g.update(us=(g["usr"] + g["sys"]) * 1e6 / n, usr_us=g["usr"] * 1e6 / n,
-                                 sys_us=g["sys"] * 1e6 / n, ng_us=(sum(c1) - sum(c0)) * 1e6 / n,
-                                 full=full, resumed=resumed)
+                        per_request(g, n)
+                        g.update(ng_us=(sum(c1) - sum(c0)) * 1e6 / n, full=full, resumed=resumed)
                         runs[name].append(g)
-                        err = f"  errors {g['errors']}" if g["errors"] else ""
+                        err = errors_text(g)
                         log(f"  round {r + 1} {name:5s} {n:8d} req {g['rps']:8.0f} req/s  CPU"
                             f" {g['us']:6.2f} us/req (user {g['usr_us']:5.2f}, sys {g['sys_us']:5.2f})"
                             f"  nginx saw {full} full + {resumed} resumed handshakes"

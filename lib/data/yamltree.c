@@ -264,6 +264,22 @@ static int count(builder *b, size_t size, yaml_mark_t m, const char *alias)
     return 0;
 }
 
+/* A new scalar or collection at m, one level below the open one: NULL with the error set
+ * when it would nest too deep, exceed the node limit, or memory is out. */
+static yamltree_node *one_more_node(builder *b, enum yamltree_kind kind, yaml_mark_t m)
+{
+    if (b->depth >= YAMLTREE_MAX_DEPTH) {
+        bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YAMLTREE_MAX_DEPTH);
+        return NULL;
+    }
+    if (count(b, 1, m, NULL) < 0)
+        return NULL;
+    yamltree_node *n = new_node(b, kind, m);
+    if (!n)
+        oom(b);
+    return n;
+}
+
 /* Appends a finished node to the open collection (or makes it the root). */
 static int attach(builder *b, yamltree_node *node, size_t size, unsigned height)
 {
@@ -364,12 +380,10 @@ static int on_scalar(builder *b, const yaml_event_t *ev)
     /* The tree hands out NUL-terminated strings; a "\0" escape would silently cut them. */
     if (len > 0 && memchr(val, '\0', len))
         return bfail_at(b, m.line, m.column, "NUL character in string");
-    if (b->depth >= YAMLTREE_MAX_DEPTH)
-        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YAMLTREE_MAX_DEPTH);
-    if (count(b, 1, m, NULL) < 0)
+    yamltree_node *node = one_more_node(b, YAMLTREE_SCALAR, m);
+    if (!node)
         return -1;
-    yamltree_node *node = new_node(b, YAMLTREE_SCALAR, m);
-    if (!node || !(node->str = arena_strdup(b->doc, val, len)))
+    if (!(node->str = arena_strdup(b->doc, val, len)))
         return oom(b);
     node->len = len;
     node->quoted = !plain || tc == TAG_STR;
@@ -436,13 +450,9 @@ static int on_start(builder *b, const yaml_event_t *ev, enum yamltree_kind kind)
         return bad_tag(b, m, tag);
     if (at_key(b))
         return bfail_at(b, m.line, m.column, "mapping key must be a scalar");
-    if (b->depth >= YAMLTREE_MAX_DEPTH)
-        return bfail_at(b, m.line, m.column, "nesting deeper than %d levels", YAMLTREE_MAX_DEPTH);
-    if (count(b, 1, m, NULL) < 0)
-        return -1;
-    yamltree_node *node = new_node(b, kind, m);
+    yamltree_node *node = one_more_node(b, kind, m);
     if (!node)
-        return oom(b);
+        return -1;
     frame *f = &b->st[b->depth++];
     memset(f, 0, sizeof *f);
     f->node = node;

@@ -27,22 +27,6 @@ static inline int client_kind_of_errno(int e)
     case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
     case EWOULDBLOCK:
-        /* client_tls.c: the TLS layer of a connection (c->target->tls != NULL).
- *   client_tls_start   creates c->ssl on the connected socket; 0 or a stats_err kind
- *   client_tls_step    drives the handshake: 1 done, 0 waiting (interest set), -1 failed
- *                      (why filled, and noted as the run's TLS error if it is the first)
- *   client_tls_send / client_tls_recv  as send()/recv(): > 0 bytes, 0 EOF (recv), -1 with
- *                      errno (EAGAIN: wait, the interest is set; EPROTO: a TLS failure,
- *                      noted; else the socket's error)
- *   client_tls_close   frees c->ssl, keeping the slot's session resumable */
-        int client_tls_start(client_conn * c);
-        int client_tls_step(client_conn * c, char *why, size_t whylen);
-        ssize_t client_tls_send(client_conn * c, const void *p, size_t n);
-        ssize_t client_tls_recv(client_conn * c, void *p, size_t n);
-        void client_tls_close(client_conn * c);
-        /* True when OpenSSL holds decrypted bytes that recv() readiness would not show. */
-        bool client_tls_pending(const client_conn *c);
-
 #endif
     case ENOBUFS:
     case ENOMEM:

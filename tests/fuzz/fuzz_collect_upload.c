@@ -14,11 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "ptest/collect/collect.h"
 #include "ptest/collect/collect_server.h"
 #include "ptest/collect/collect_wire.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(bool ok)
 {

@@ -14,35 +14,26 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "dns.h"
-
-#define FZ_CHECK(cond)                                                                                                 \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static const char *const names[] = {"msdemo.demo-pt.svc.cluster.local", "x.test", "www.example.test", "a.b"};
 
 static void check(int rc, const dns_result *r, uint16_t qtype)
 {
-    FZ_CHECK(rc <= 0 && rc >= DNS_ERR_REFUSED);
+    FUZZ_CHECK(rc <= 0 && rc >= DNS_ERR_REFUSED);
     if (rc != DNS_OK) {
-        FZ_CHECK(r->n == 0);
+        FUZZ_CHECK(r->n == 0);
         return;
     }
-    FZ_CHECK(r->n >= 1 && r->n <= DNS_MAX_ADDRS);
-    FZ_CHECK(memchr(r->name, '\0', sizeof(r->name)) != NULL);
+    FUZZ_CHECK(r->n >= 1 && r->n <= DNS_MAX_ADDRS);
+    FUZZ_CHECK(memchr(r->name, '\0', sizeof(r->name)) != NULL);
     for (size_t i = 0; i < r->n; i++) {
-        FZ_CHECK(r->addr[i].family == (qtype == DNS_TYPE_A ? AF_INET : AF_INET6));
+        FUZZ_CHECK(r->addr[i].family == (qtype == DNS_TYPE_A ? AF_INET : AF_INET6));
         for (size_t k = 0; k < i; k++)
-            FZ_CHECK(memcmp(&r->addr[i], &r->addr[k], sizeof(r->addr[i])) != 0);
+            FUZZ_CHECK(memcmp(&r->addr[i], &r->addr[k], sizeof(r->addr[i])) != 0);
     }
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,19 +46,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
     uint8_t q[DNS_QUERY_MAX];
     size_t ql;
-    FZ_CHECK(dns_query_build(q, sizeof(q), (uint16_t)(pkt[0] << 8 | pkt[1]), name, qtype, &ql) == 0);
+    FUZZ_CHECK(dns_query_build(q, sizeof(q), (uint16_t)(pkt[0] << 8 | pkt[1]), name, qtype, &ql) == 0);
 
     int rc = dns_response_parse(pkt, len, q, ql, &a);
     check(rc, &a, qtype);
-    FZ_CHECK(dns_response_parse(pkt, len, q, ql, &b) == rc);
-    FZ_CHECK(a.n == b.n && memcmp(a.addr, b.addr, a.n * sizeof(a.addr[0])) == 0);
+    FUZZ_CHECK(dns_response_parse(pkt, len, q, ql, &b) == rc);
+    FUZZ_CHECK(a.n == b.n && memcmp(a.addr, b.addr, a.n * sizeof(a.addr[0])) == 0);
     if (rc == DNS_OK) {
-        FZ_CHECK(strcmp(a.name, b.name) == 0);
+        FUZZ_CHECK(strcmp(a.name, b.name) == 0);
         size_t step = len <= 256 ? 1 : len / 64;
         for (size_t k = 0; k < len; k += step) {
             int prc = dns_response_parse(pkt, k, q, ql, &b);
             check(prc, &b, qtype);
-            FZ_CHECK(prc != DNS_OK || b.n <= a.n);
+            FUZZ_CHECK(prc != DNS_OK || b.n <= a.n);
         }
     }
     return 0;

@@ -11,56 +11,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "hist.h"
 #include "hlog.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c))                                                                                                      \
-            __builtin_trap();                                                                                          \
-    } while (0)
 
 static void check_histogram(const hist *h)
 {
     uint64_t sum = 0;
     for (size_t i = 0; i < h->counts_len; i++) {
-        CHECK(sum + h->counts[i] >= sum);
+        FUZZ_CHECK(sum + h->counts[i] >= sum);
         sum += h->counts[i];
     }
-    CHECK(sum == h->total_count);
+    FUZZ_CHECK(sum == h->total_count);
 
     hist_iter it;
     hist_iter_init(&it, h);
     uint64_t prev_hi = 0, cum = 0;
     bool first = true;
     while (hist_iter_next(&it)) {
-        CHECK(it.count > 0 && it.lowest <= it.highest);
-        CHECK(first || it.lowest > prev_hi);
+        FUZZ_CHECK(it.count > 0 && it.lowest <= it.highest);
+        FUZZ_CHECK(first || it.lowest > prev_hi);
         prev_hi = it.highest;
         cum += it.count;
-        CHECK(it.cumulative == cum);
+        FUZZ_CHECK(it.cumulative == cum);
         first = false;
     }
-    CHECK(cum == h->total_count);
+    FUZZ_CHECK(cum == h->total_count);
 
     uint64_t last = 0;
     for (int p = 1; p <= 100; p += 11) {
         uint64_t v = hist_value_at_percentile(h, p);
-        CHECK(v >= last);
+        FUZZ_CHECK(v >= last);
         last = v;
     }
-    CHECK(last <= hist_max(h));
-    CHECK(h->total_count == 0 || hist_min(h) <= hist_max(h));
+    FUZZ_CHECK(last <= hist_max(h));
+    FUZZ_CHECK(h->total_count == 0 || hist_min(h) <= hist_max(h));
 
     uint8_t *buf = NULL;
     size_t len = 0;
-    CHECK(hist_encode_compressed(h, &buf, &len) == 0);
+    FUZZ_CHECK(hist_encode_compressed(h, &buf, &len) == 0);
     hist *again = NULL;
-    CHECK(hist_decode(buf, len, &again) == 0);
-    CHECK(again->counts_len == h->counts_len && again->total_count == h->total_count);
-    CHECK(memcmp(again->counts, h->counts, h->counts_len * sizeof(uint64_t)) == 0);
+    FUZZ_CHECK(hist_decode(buf, len, &again) == 0);
+    FUZZ_CHECK(again->counts_len == h->counts_len && again->total_count == h->total_count);
+    FUZZ_CHECK(memcmp(again->counts, h->counts, h->counts_len * sizeof(uint64_t)) == 0);
     hist_destroy(again);
     free(buf);
 }
@@ -72,10 +65,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc;
     hlog_reader_init(&r, (const char *)data, size);
     while ((rc = hlog_next(&r, &iv)) != 0) {
-        CHECK(r.pos <= size);
+        FUZZ_CHECK(r.pos <= size);
         if (rc < 0)
             continue;
-        CHECK(!iv.tag || (iv.tag >= (const char *)data && iv.tag + iv.tag_len <= (const char *)data + size));
+        FUZZ_CHECK(!iv.tag || (iv.tag >= (const char *)data && iv.tag + iv.tag_len <= (const char *)data + size));
         check_histogram(iv.h);
         hist_destroy(iv.h);
     }

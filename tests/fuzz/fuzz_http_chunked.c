@@ -15,15 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "http.h"
-
-#define FZ_CHECK(cond)                                                                                                 \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 typedef struct result {
     int rc;
@@ -44,21 +37,21 @@ static result run_next(const char *buf, size_t size, size_t first, size_t step, 
         r.rc = http_chunked_next(&c, buf + r.consumed, avail, &d, &used);
         if (r.rc < 0)
             break;
-        FZ_CHECK(used <= avail);
+        FUZZ_CHECK(used <= avail);
         if (d.n > 0) {
-            FZ_CHECK(d.p >= buf + r.consumed && d.p + d.n <= buf + r.consumed + used);
+            FUZZ_CHECK(d.p >= buf + r.consumed && d.p + d.n <= buf + r.consumed + used);
             memcpy(body + r.body_n, d.p, d.n);
             r.body_n += d.n;
         } else {
-            FZ_CHECK(r.rc == 1 || used == avail);
+            FUZZ_CHECK(r.rc == 1 || used == avail);
         }
         r.consumed += used;
-        FZ_CHECK(r.body_n <= r.consumed);
+        FUZZ_CHECK(r.body_n <= r.consumed);
         if (r.rc == 1) {
             http_str d2;
             size_t used2;
-            FZ_CHECK(http_chunked_next(&c, buf + r.consumed, size - r.consumed, &d2, &used2) == 1);
-            FZ_CHECK(used2 == 0 && d2.n == 0);
+            FUZZ_CHECK(http_chunked_next(&c, buf + r.consumed, size - r.consumed, &d2, &used2) == 1);
+            FUZZ_CHECK(used2 == 0 && d2.n == 0);
             break;
         }
         if (r.consumed == fed) {
@@ -82,8 +75,8 @@ static result run_inplace(const char *buf, size_t size, size_t first, size_t ste
         r.rc = http_chunked_decode(&c, copy + r.consumed, &n, &used);
         if (r.rc < 0)
             break;
-        FZ_CHECK(used <= avail && n <= used);
-        FZ_CHECK(r.rc == 1 || used == avail);
+        FUZZ_CHECK(used <= avail && n <= used);
+        FUZZ_CHECK(r.rc == 1 || used == avail);
         memcpy(body + r.body_n, copy + r.consumed, n);
         r.body_n += n;
         r.consumed += used;
@@ -94,32 +87,30 @@ static result run_inplace(const char *buf, size_t size, size_t first, size_t ste
         fed = size - fed > step ? fed + step : size;
     }
     if (r.rc == 1)
-        FZ_CHECK(memcmp(copy + r.consumed, buf + r.consumed, size - r.consumed) == 0);
+        FUZZ_CHECK(memcmp(copy + r.consumed, buf + r.consumed, size - r.consumed) == 0);
     return r;
 }
 
 static void same(result a, const char *ab, result b, const char *bb)
 {
-    FZ_CHECK(a.rc == b.rc);
+    FUZZ_CHECK(a.rc == b.rc);
     if (a.rc < 0)
         return; /* how much was decoded before the error depends on the pieces */
-    FZ_CHECK(a.consumed == b.consumed && a.body_n == b.body_n);
-    FZ_CHECK(memcmp(ab, bb, a.body_n) == 0);
+    FUZZ_CHECK(a.consumed == b.consumed && a.body_n == b.body_n);
+    FUZZ_CHECK(memcmp(ab, bb, a.body_n) == 0);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
     char *body = malloc(size + 1), *body2 = malloc(size + 1), *copy = malloc(size + 1);
-    FZ_CHECK(body && body2 && copy);
+    FUZZ_CHECK(body && body2 && copy);
 
     result whole = run_next(buf, size, size, size, body);
-    FZ_CHECK(whole.rc == 1 || whole.rc == 0 || whole.rc == HTTP_ERR_CHUNK);
-    FZ_CHECK(whole.consumed <= size);
+    FUZZ_CHECK(whole.rc == 1 || whole.rc == 0 || whole.rc == HTTP_ERR_CHUNK);
+    FUZZ_CHECK(whole.consumed <= size);
     if (whole.rc == 0)
-        FZ_CHECK(whole.consumed == size);
+        FUZZ_CHECK(whole.consumed == size);
 
     result r = run_inplace(buf, size, size, size, copy, body2);
     same(whole, body, r, body2);
@@ -144,8 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (whole.rc == 1 && whole.consumed > 0) {
         size_t k = whole.consumed - 1;
         r = run_next(buf, k, k, k, body2);
-        FZ_CHECK(r.rc == 0 && r.consumed == k && r.body_n <= whole.body_n);
-        FZ_CHECK(memcmp(body, body2, r.body_n) == 0);
+        FUZZ_CHECK(r.rc == 0 && r.consumed == k && r.body_n <= whole.body_n);
+        FUZZ_CHECK(memcmp(body, body2, r.body_n) == 0);
     }
 
     free(body);

@@ -14,15 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "http.h"
-
-#define FZ_CHECK(cond)                                                                                                 \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static int is_tchar(unsigned char c)
 {
@@ -32,8 +25,8 @@ static int is_tchar(unsigned char c)
 
 static void check_view(http_str s, const char *lo, const char *hi)
 {
-    FZ_CHECK(s.p != NULL);
-    FZ_CHECK(s.p >= lo && s.p <= hi && s.n <= (size_t)(hi - s.p));
+    FUZZ_CHECK(s.p != NULL);
+    FUZZ_CHECK(s.p >= lo && s.p <= hi && s.n <= (size_t)(hi - s.p));
 }
 
 static void check_request(const char *buf, int rc, const http_request *r)
@@ -45,66 +38,66 @@ static void check_request(const char *buf, int rc, const http_request *r)
      * without a path ("http://h", "http://h?q"). */
     bool static_root = r->path.n == 1 && (r->path.p < buf || r->path.p >= end);
     if (static_root)
-        FZ_CHECK(r->path.p[0] == '/' && memchr(r->target.p, ':', r->target.n) != NULL);
+        FUZZ_CHECK(r->path.p[0] == '/' && memchr(r->target.p, ':', r->target.n) != NULL);
     else
         check_view(r->path, buf, end);
     check_view(r->query, buf, end);
-    FZ_CHECK(r->method.n > 0 && r->target.n > 0);
+    FUZZ_CHECK(r->method.n > 0 && r->target.n > 0);
     for (size_t i = 0; i < r->method.n; i++)
-        FZ_CHECK(is_tchar((unsigned char)r->method.p[i]));
+        FUZZ_CHECK(is_tchar((unsigned char)r->method.p[i]));
     for (size_t i = 0; i < r->target.n; i++) {
         unsigned char c = (unsigned char)r->target.p[i];
-        FZ_CHECK(c > 0x20 && c < 0x7f);
+        FUZZ_CHECK(c > 0x20 && c < 0x7f);
     }
     /* Origin-, asterisk- and authority-form: path starts the target. Absolute-form: path
      * is the part after the authority, ending where the query begins. */
     const char *tend = r->target.p + r->target.n;
     const char *qstart = r->query.n > 0 ? r->query.p - 1 : NULL;
     if (r->target.p[0] == '/' || r->target.p[0] == '*')
-        FZ_CHECK(r->path.p == r->target.p);
+        FUZZ_CHECK(r->path.p == r->target.p);
     if (!static_root) {
-        FZ_CHECK(r->path.p >= r->target.p && r->path.p + r->path.n <= tend);
-        FZ_CHECK(r->path.p == r->target.p || r->path.p[0] == '/');
+        FUZZ_CHECK(r->path.p >= r->target.p && r->path.p + r->path.n <= tend);
+        FUZZ_CHECK(r->path.p == r->target.p || r->path.p[0] == '/');
         if (qstart)
-            FZ_CHECK(r->path.p + r->path.n == qstart);
+            FUZZ_CHECK(r->path.p + r->path.n == qstart);
     }
     if (r->query.n > 0)
-        FZ_CHECK(*qstart == '?' && r->query.p + r->query.n == tend && qstart >= r->target.p);
-    FZ_CHECK(r->minor_version == 0 || r->minor_version == 1);
-    FZ_CHECK(r->num_headers <= HTTP_MAX_HEADERS);
+        FUZZ_CHECK(*qstart == '?' && r->query.p + r->query.n == tend && qstart >= r->target.p);
+    FUZZ_CHECK(r->minor_version == 0 || r->minor_version == 1);
+    FUZZ_CHECK(r->num_headers <= HTTP_MAX_HEADERS);
     for (size_t i = 0; i < r->num_headers; i++) {
         const http_header *h = &r->headers[i];
         check_view(h->name, buf, end);
         check_view(h->value, buf, end);
-        FZ_CHECK(h->name.n > 0);
+        FUZZ_CHECK(h->name.n > 0);
         for (size_t k = 0; k < h->name.n; k++)
-            FZ_CHECK(is_tchar((unsigned char)h->name.p[k]));
+            FUZZ_CHECK(is_tchar((unsigned char)h->name.p[k]));
         for (size_t k = 0; k < h->value.n; k++) {
             unsigned char c = (unsigned char)h->value.p[k];
-            FZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
+            FUZZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
         }
         if (h->value.n > 0) {
-            FZ_CHECK(h->value.p[0] != ' ' && h->value.p[0] != '\t');
-            FZ_CHECK(h->value.p[h->value.n - 1] != ' ' && h->value.p[h->value.n - 1] != '\t');
+            FUZZ_CHECK(h->value.p[0] != ' ' && h->value.p[0] != '\t');
+            FUZZ_CHECK(h->value.p[h->value.n - 1] != ' ' && h->value.p[h->value.n - 1] != '\t');
         }
     }
     switch (r->body) {
     case HTTP_BODY_NONE:
-    case HTTP_BODY_CHUNKED: FZ_CHECK(r->content_length == 0); break;
-    case HTTP_BODY_LENGTH: FZ_CHECK(r->content_length > 0); break;
-    default: FZ_CHECK(!"bad body kind for a request");
+    case HTTP_BODY_CHUNKED: FUZZ_CHECK(r->content_length == 0); break;
+    case HTTP_BODY_LENGTH: FUZZ_CHECK(r->content_length > 0); break;
+    default: FUZZ_CHECK(!"bad body kind for a request");
     }
     if (r->body == HTTP_BODY_CHUNKED)
-        FZ_CHECK(r->minor_version == 1);
-    FZ_CHECK(!r->expect_continue || r->minor_version == 1);
+        FUZZ_CHECK(r->minor_version == 1);
+    FUZZ_CHECK(!r->expect_continue || r->minor_version == 1);
     /* framing fields: at most one Content-Length, never next to Transfer-Encoding */
     size_t ncl = 0, nte = 0;
     for (size_t i = 0; i < r->num_headers; i++) {
         ncl += http_str_ieq(r->headers[i].name, "content-length");
         nte += http_str_ieq(r->headers[i].name, "transfer-encoding");
     }
-    FZ_CHECK(ncl <= 1 && !(ncl && nte));
-    FZ_CHECK((nte > 0) == (r->body == HTTP_BODY_CHUNKED));
+    FUZZ_CHECK(ncl <= 1 && !(ncl && nte));
+    FUZZ_CHECK((nte > 0) == (r->body == HTTP_BODY_CHUNKED));
 }
 
 static int same_str(http_str a, http_str b)
@@ -114,14 +107,14 @@ static int same_str(http_str a, http_str b)
 
 static void check_same(const http_request *a, const http_request *b)
 {
-    FZ_CHECK(same_str(a->method, b->method) && same_str(a->target, b->target));
-    FZ_CHECK(same_str(a->path, b->path) && same_str(a->query, b->query));
-    FZ_CHECK(a->minor_version == b->minor_version && a->num_headers == b->num_headers);
+    FUZZ_CHECK(same_str(a->method, b->method) && same_str(a->target, b->target));
+    FUZZ_CHECK(same_str(a->path, b->path) && same_str(a->query, b->query));
+    FUZZ_CHECK(a->minor_version == b->minor_version && a->num_headers == b->num_headers);
     for (size_t i = 0; i < a->num_headers; i++)
-        FZ_CHECK(same_str(a->headers[i].name, b->headers[i].name) &&
-                 same_str(a->headers[i].value, b->headers[i].value));
-    FZ_CHECK(a->body == b->body && a->content_length == b->content_length);
-    FZ_CHECK(a->keep_alive == b->keep_alive && a->expect_continue == b->expect_continue);
+        FUZZ_CHECK(same_str(a->headers[i].name, b->headers[i].name) &&
+                   same_str(a->headers[i].value, b->headers[i].value));
+    FUZZ_CHECK(a->body == b->body && a->content_length == b->content_length);
+    FUZZ_CHECK(a->keep_alive == b->keep_alive && a->expect_continue == b->expect_continue);
 }
 
 static int valid_code(int rc)
@@ -134,13 +127,13 @@ static int one(const char *buf, size_t size)
 {
     static http_request a, b;
     int rc = http_parse_request(buf, size, NULL, &a);
-    FZ_CHECK(valid_code(rc));
+    FUZZ_CHECK(valid_code(rc));
     if (rc > 0) {
-        FZ_CHECK((size_t)rc <= size && rc <= HTTP_DEFAULT_MAX_HEADER_BYTES);
+        FUZZ_CHECK((size_t)rc <= size && rc <= HTTP_DEFAULT_MAX_HEADER_BYTES);
         check_request(buf, rc, &a);
     }
     int rc2 = http_parse_request(buf, size, NULL, &b);
-    FZ_CHECK(rc2 == rc);
+    FUZZ_CHECK(rc2 == rc);
     if (rc > 0)
         check_same(&a, &b);
 
@@ -149,13 +142,13 @@ static int one(const char *buf, size_t size)
     for (size_t k = 0; k < size; k += step) {
         int prc = http_parse_request(buf, k, NULL, &b);
         if (rc > 0)
-            FZ_CHECK(k >= (size_t)rc ? prc == rc : prc == HTTP_INCOMPLETE);
+            FUZZ_CHECK(k >= (size_t)rc ? prc == rc : prc == HTTP_INCOMPLETE);
         else
-            FZ_CHECK(prc == HTTP_INCOMPLETE || prc == rc);
+            FUZZ_CHECK(prc == HTTP_INCOMPLETE || prc == rc);
     }
     if (rc > 1) {
-        FZ_CHECK(http_parse_request(buf, (size_t)rc - 1, NULL, &b) == HTTP_INCOMPLETE);
-        FZ_CHECK(http_parse_request(buf, (size_t)rc, NULL, &b) == rc);
+        FUZZ_CHECK(http_parse_request(buf, (size_t)rc - 1, NULL, &b) == HTTP_INCOMPLETE);
+        FUZZ_CHECK(http_parse_request(buf, (size_t)rc, NULL, &b) == rc);
     }
 
     /* a smaller limit */
@@ -163,15 +156,13 @@ static int one(const char *buf, size_t size)
     http_limits lim = {lim_n};
     int lrc = http_parse_request(buf, size, &lim, &b);
     if (rc > 0)
-        FZ_CHECK((size_t)rc <= lim_n ? lrc == rc : lrc == HTTP_ERR_TOO_BIG);
+        FUZZ_CHECK((size_t)rc <= lim_n ? lrc == rc : lrc == HTTP_ERR_TOO_BIG);
     else
-        FZ_CHECK(lrc == rc || lrc == HTTP_ERR_TOO_BIG || lrc == HTTP_INCOMPLETE);
+        FUZZ_CHECK(lrc == rc || lrc == HTTP_ERR_TOO_BIG || lrc == HTTP_INCOMPLETE);
     if (lrc > 0)
         check_same(&a, &b);
     return rc;
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -183,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int rc = one(buf + off, size - off);
         if (rc <= 0)
             break;
-        FZ_CHECK(http_parse_request(buf + off, size - off, NULL, &r) == rc);
+        FUZZ_CHECK(http_parse_request(buf + off, size - off, NULL, &r) == rc);
         off += (size_t)rc;
         if (r.body == HTTP_BODY_LENGTH) {
             if (r.content_length > size - off)
@@ -197,7 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             http_chunked_init(&c);
             do {
                 crc = http_chunked_next(&c, buf + off, size - off, &d, &used);
-                FZ_CHECK(used <= size - off);
+                FUZZ_CHECK(used <= size - off);
                 off += used;
             } while (crc == 0 && d.n > 0);
             if (crc != 1)

@@ -14,66 +14,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "http.h"
-
-#define FZ_CHECK(cond)                                                                                                 \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static void check_view(http_str s, const char *lo, const char *hi)
 {
-    FZ_CHECK(s.p != NULL);
-    FZ_CHECK(s.p >= lo && s.p <= hi && s.n <= (size_t)(hi - s.p));
+    FUZZ_CHECK(s.p != NULL);
+    FUZZ_CHECK(s.p >= lo && s.p <= hi && s.n <= (size_t)(hi - s.p));
 }
 
 static void check_response(const char *buf, int rc, bool head, const http_response *r)
 {
     const char *end = buf + rc;
-    FZ_CHECK(r->minor_version == 0 || r->minor_version == 1);
-    FZ_CHECK(r->status >= 100 && r->status <= 999);
+    FUZZ_CHECK(r->minor_version == 0 || r->minor_version == 1);
+    FUZZ_CHECK(r->status >= 100 && r->status <= 999);
     check_view(r->reason, buf, end);
     for (size_t i = 0; i < r->reason.n; i++) {
         unsigned char c = (unsigned char)r->reason.p[i];
-        FZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
+        FUZZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
     }
-    FZ_CHECK(r->num_headers <= HTTP_MAX_HEADERS);
+    FUZZ_CHECK(r->num_headers <= HTTP_MAX_HEADERS);
     for (size_t i = 0; i < r->num_headers; i++) {
         check_view(r->headers[i].name, buf, end);
         check_view(r->headers[i].value, buf, end);
-        FZ_CHECK(r->headers[i].name.n > 0);
+        FUZZ_CHECK(r->headers[i].name.n > 0);
         for (size_t k = 0; k < r->headers[i].value.n; k++) {
             unsigned char c = (unsigned char)r->headers[i].value.p[k];
-            FZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
+            FUZZ_CHECK(c == '\t' || (c >= 0x20 && c != 0x7f));
         }
     }
     bool nobody = head || r->status < 200 || r->status == 204 || r->status == 304;
     if (nobody)
-        FZ_CHECK(r->body == HTTP_BODY_NONE);
+        FUZZ_CHECK(r->body == HTTP_BODY_NONE);
     switch (r->body) {
-    case HTTP_BODY_NONE: FZ_CHECK(nobody || r->content_length == 0); break;
-    case HTTP_BODY_LENGTH: FZ_CHECK(r->content_length > 0); break;
-    case HTTP_BODY_CHUNKED: FZ_CHECK(r->minor_version == 1 && r->content_length == 0); break;
-    case HTTP_BODY_UNTIL_CLOSE: FZ_CHECK(!r->keep_alive && r->content_length == 0); break;
-    default: FZ_CHECK(!"bad body kind");
+    case HTTP_BODY_NONE: FUZZ_CHECK(nobody || r->content_length == 0); break;
+    case HTTP_BODY_LENGTH: FUZZ_CHECK(r->content_length > 0); break;
+    case HTTP_BODY_CHUNKED: FUZZ_CHECK(r->minor_version == 1 && r->content_length == 0); break;
+    case HTTP_BODY_UNTIL_CLOSE: FUZZ_CHECK(!r->keep_alive && r->content_length == 0); break;
+    default: FUZZ_CHECK(!"bad body kind");
     }
     size_t ncl = 0, nte = 0;
     for (size_t i = 0; i < r->num_headers; i++) {
         ncl += http_str_ieq(r->headers[i].name, "content-length");
         nte += http_str_ieq(r->headers[i].name, "transfer-encoding");
     }
-    FZ_CHECK(ncl <= 1 && !(ncl && nte));
+    FUZZ_CHECK(ncl <= 1 && !(ncl && nte));
     if (nobody)
         return;
     if (nte)
-        FZ_CHECK(r->body == HTTP_BODY_CHUNKED || r->body == HTTP_BODY_UNTIL_CLOSE);
+        FUZZ_CHECK(r->body == HTTP_BODY_CHUNKED || r->body == HTTP_BODY_UNTIL_CLOSE);
     else if (ncl)
-        FZ_CHECK(r->body == HTTP_BODY_LENGTH || r->body == HTTP_BODY_NONE);
+        FUZZ_CHECK(r->body == HTTP_BODY_LENGTH || r->body == HTTP_BODY_NONE);
     else
-        FZ_CHECK(r->body == HTTP_BODY_UNTIL_CLOSE);
+        FUZZ_CHECK(r->body == HTTP_BODY_UNTIL_CLOSE);
 }
 
 static int same_str(http_str a, http_str b)
@@ -83,22 +76,20 @@ static int same_str(http_str a, http_str b)
 
 static void check_same(const http_response *a, const http_response *b, bool body_too)
 {
-    FZ_CHECK(a->minor_version == b->minor_version && a->status == b->status);
-    FZ_CHECK(same_str(a->reason, b->reason) && a->num_headers == b->num_headers);
+    FUZZ_CHECK(a->minor_version == b->minor_version && a->status == b->status);
+    FUZZ_CHECK(same_str(a->reason, b->reason) && a->num_headers == b->num_headers);
     for (size_t i = 0; i < a->num_headers; i++)
-        FZ_CHECK(same_str(a->headers[i].name, b->headers[i].name) &&
-                 same_str(a->headers[i].value, b->headers[i].value));
-    FZ_CHECK(a->content_length == b->content_length);
+        FUZZ_CHECK(same_str(a->headers[i].name, b->headers[i].name) &&
+                   same_str(a->headers[i].value, b->headers[i].value));
+    FUZZ_CHECK(a->content_length == b->content_length);
     if (body_too)
-        FZ_CHECK(a->body == b->body && a->keep_alive == b->keep_alive);
+        FUZZ_CHECK(a->body == b->body && a->keep_alive == b->keep_alive);
 }
 
 static int valid_code(int rc)
 {
     return rc > 0 || (rc <= HTTP_INCOMPLETE && rc >= HTTP_ERR_TOO_MANY);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -113,17 +104,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
 
     int rc = http_parse_response(buf, size, NULL, head, &a);
-    FZ_CHECK(valid_code(rc));
+    FUZZ_CHECK(valid_code(rc));
     if (rc > 0) {
-        FZ_CHECK((size_t)rc <= size && rc <= HTTP_DEFAULT_MAX_HEADER_BYTES);
+        FUZZ_CHECK((size_t)rc <= size && rc <= HTTP_DEFAULT_MAX_HEADER_BYTES);
         check_response(buf, rc, head, &a);
     }
-    FZ_CHECK(http_parse_response(buf, size, NULL, head, &b) == rc);
+    FUZZ_CHECK(http_parse_response(buf, size, NULL, head, &b) == rc);
     if (rc > 0)
         check_same(&a, &b, true);
     /* head_request only decides the body kind */
     int hrc = http_parse_response(buf, size, NULL, !head, &b);
-    FZ_CHECK(hrc == rc);
+    FUZZ_CHECK(hrc == rc);
     if (rc > 0) {
         check_same(&a, &b, false);
         check_response(buf, rc, !head, &b);
@@ -133,20 +124,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t k = 0; k < size; k += step) {
         int prc = http_parse_response(buf, k, NULL, head, &b);
         if (rc > 0)
-            FZ_CHECK(k >= (size_t)rc ? prc == rc : prc == HTTP_INCOMPLETE);
+            FUZZ_CHECK(k >= (size_t)rc ? prc == rc : prc == HTTP_INCOMPLETE);
         else
-            FZ_CHECK(prc == HTTP_INCOMPLETE || prc == rc);
+            FUZZ_CHECK(prc == HTTP_INCOMPLETE || prc == rc);
     }
     if (rc > 1)
-        FZ_CHECK(http_parse_response(buf, (size_t)rc - 1, NULL, head, &b) == HTTP_INCOMPLETE);
+        FUZZ_CHECK(http_parse_response(buf, (size_t)rc - 1, NULL, head, &b) == HTTP_INCOMPLETE);
 
     size_t lim_n = (size_t)(data[0] >> 1) + 1;
     http_limits lim = {lim_n};
     int lrc = http_parse_response(buf, size, &lim, head, &b);
     if (rc > 0)
-        FZ_CHECK((size_t)rc <= lim_n ? lrc == rc : lrc == HTTP_ERR_TOO_BIG);
+        FUZZ_CHECK((size_t)rc <= lim_n ? lrc == rc : lrc == HTTP_ERR_TOO_BIG);
     else
-        FZ_CHECK(lrc == rc || lrc == HTTP_ERR_TOO_BIG || lrc == HTTP_INCOMPLETE);
+        FUZZ_CHECK(lrc == rc || lrc == HTTP_ERR_TOO_BIG || lrc == HTTP_INCOMPLETE);
 
     /* a chunked body right after the head decodes within the input */
     if (rc > 0 && a.body == HTTP_BODY_CHUNKED) {
@@ -157,12 +148,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         http_chunked_init(&c);
         do {
             crc = http_chunked_next(&c, buf + off, size - off, &d, &used);
-            FZ_CHECK(used <= size - off);
+            FUZZ_CHECK(used <= size - off);
             if (d.n)
                 check_view(d, buf + off, buf + off + used);
             off += used;
         } while (crc == 0 && d.n > 0);
-        FZ_CHECK(crc == 1 || crc == HTTP_ERR_CHUNK || off == size);
+        FUZZ_CHECK(crc == 1 || crc == HTTP_ERR_CHUNK || off == size);
     }
     return 0;
 }

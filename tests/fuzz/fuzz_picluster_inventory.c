@@ -10,25 +10,18 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "picluster/inventory.h"
 #include "picluster/render.h"
 #include "picluster/secrets.h"
 #include "yamltree.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                                                       \
-    do {                                                                                                               \
-        if (!(c))                                                                                                      \
-            __builtin_trap();                                                                                          \
-    } while (0)
-
 static void reparse(const buf *b)
 {
     yamltree_doc doc;
     yamltree_error e;
-    CHECK(buf_ok(b));
-    CHECK(yamltree_load_string(&doc, "out", b->data, b->len, &e) == 0);
+    FUZZ_CHECK(buf_ok(b));
+    FUZZ_CHECK(yamltree_load_string(&doc, "out", b->data, b->len, &e) == 0);
     yamltree_fini(&doc);
 }
 
@@ -40,14 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     diag_init(&d);
     int rc = inventory_load_string(&inv, "fuzz.yaml", (const char *)data, size, &d);
     if (rc != INVENTORY_OK) {
-        CHECK(rc == INVENTORY_ENOMEM || d.errors > 0);
+        FUZZ_CHECK(rc == INVENTORY_ENOMEM || d.errors > 0);
         for (size_t i = 0; i < d.n; i++)
-            CHECK(strncmp(d.v[i].msg, "fuzz.yaml:", 10) == 0);
+            FUZZ_CHECK(strncmp(d.v[i].msg, "fuzz.yaml:", 10) == 0);
         diag_fini(&d);
         return 0;
     }
     diag_fini(&d);
-    CHECK(inv.n_nodes > 0 && inv.server < inv.n_nodes);
+    FUZZ_CHECK(inv.n_nodes > 0 && inv.server < inv.n_nodes);
 
     secrets sec;
     memset(&sec, 0, sizeof sec);
@@ -59,20 +52,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf b = BUF_INIT;
     for (size_t i = 0; i < inv.n_nodes; i++) {
         buf_reset(&b);
-        CHECK(render_user_data(&in, i, &b) == 0);
+        FUZZ_CHECK(render_user_data(&in, i, &b) == 0);
         reparse(&b);
         buf_reset(&b);
-        CHECK(render_network_config(&in, i, &b) == 0);
+        FUZZ_CHECK(render_network_config(&in, i, &b) == 0);
         reparse(&b);
         buf_reset(&b);
-        CHECK(render_meta_data(&in, i, &b) == 0);
+        FUZZ_CHECK(render_meta_data(&in, i, &b) == 0);
         reparse(&b);
     }
     buf_reset(&b);
-    CHECK(render_generated_manifests(&in, &b) == 0);
-    CHECK(buf_ok(&b));
+    FUZZ_CHECK(render_generated_manifests(&in, &b) == 0);
+    FUZZ_CHECK(buf_ok(&b));
     buf_reset(&b);
-    CHECK(render_readme(&in, &b) == 0);
+    FUZZ_CHECK(render_readme(&in, &b) == 0);
     buf_fini(&b);
     inventory_fini(&inv);
     return 0;

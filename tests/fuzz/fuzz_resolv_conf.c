@@ -15,25 +15,18 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "dns.h"
-
-#define FZ_CHECK(cond)                                                                                                 \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);                               \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
 
 static void check_search(const dns_conf *c, const char *name)
 {
     char out[DNS_MAX_SEARCH + 1][DNS_NAME_MAX + 1];
     int n = dns_search_list(c, name, out, DNS_MAX_SEARCH + 1);
     if (n < 0) {
-        FZ_CHECK(n == DNS_ERR_BADNAME);
+        FUZZ_CHECK(n == DNS_ERR_BADNAME);
         return;
     }
-    FZ_CHECK(n >= 1 && (unsigned)n <= c->n_search + 1);
+    FUZZ_CHECK(n >= 1 && (unsigned)n <= c->n_search + 1);
     size_t nl = strlen(name);
     if (name[nl - 1] == '.')
         nl--;
@@ -41,14 +34,12 @@ static void check_search(const dns_conf *c, const char *name)
     for (int i = 0; i < n; i++) {
         uint8_t q[DNS_QUERY_MAX];
         size_t ql;
-        FZ_CHECK(dns_query_build(q, sizeof(q), 1, out[i], DNS_TYPE_A, &ql) == 0);
+        FUZZ_CHECK(dns_query_build(q, sizeof(q), 1, out[i], DNS_TYPE_A, &ql) == 0);
         if (strlen(out[i]) == nl && memcmp(out[i], name, nl) == 0)
             as_is = i;
     }
-    FZ_CHECK(as_is == 0 || as_is == n - 1 || as_is == -1);
+    FUZZ_CHECK(as_is == 0 || as_is == n - 1 || as_is == -1);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,16 +48,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *text = (const char *)data;
     dns_conf_init(&c);
     dns_conf_parse(&c, text, size);
-    FZ_CHECK(c.n_ns >= 1 && c.n_ns <= DNS_MAX_NS);
-    FZ_CHECK(c.n_search <= DNS_MAX_SEARCH);
-    FZ_CHECK(c.ndots <= 15 && c.timeout_s >= 1 && c.timeout_s <= 30 && c.attempts >= 1 && c.attempts <= 5);
+    FUZZ_CHECK(c.n_ns >= 1 && c.n_ns <= DNS_MAX_NS);
+    FUZZ_CHECK(c.n_search <= DNS_MAX_SEARCH);
+    FUZZ_CHECK(c.ndots <= 15 && c.timeout_s >= 1 && c.timeout_s <= 30 && c.attempts >= 1 && c.attempts <= 5);
     for (unsigned i = 0; i < c.n_search; i++) {
         size_t l = strnlen(c.search[i], sizeof(c.search[i]));
-        FZ_CHECK(l > 0 && l < sizeof(c.search[i]) && c.search[i][l - 1] != '.');
-        FZ_CHECK(strpbrk(c.search[i], " \t\n") == NULL);
+        FUZZ_CHECK(l > 0 && l < sizeof(c.search[i]) && c.search[i][l - 1] != '.');
+        FUZZ_CHECK(strpbrk(c.search[i], " \t\n") == NULL);
     }
     for (unsigned i = 0; i < c.n_ns; i++)
-        FZ_CHECK(c.ns[i].family == AF_INET || c.ns[i].family == AF_INET6);
+        FUZZ_CHECK(c.ns[i].family == AF_INET || c.ns[i].family == AF_INET6);
     check_search(&c, "msdemo");
     check_search(&c, "msdemo.demo-pt.svc");
     check_search(&c, "a.b.c.d.e.f.");
@@ -76,12 +67,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int fam = DNS_FAMILY_ANY; fam <= DNS_FAMILY_V6; fam++) {
             r.n = 0;
             size_t added = dns_hosts_find(text, size, hn[k], fam, &r);
-            FZ_CHECK(added == r.n && r.n <= DNS_MAX_ADDRS);
+            FUZZ_CHECK(added == r.n && r.n <= DNS_MAX_ADDRS);
             for (size_t i = 0; i < r.n; i++) {
-                FZ_CHECK(fam != DNS_FAMILY_V4 || r.addr[i].family == AF_INET);
-                FZ_CHECK(fam != DNS_FAMILY_V6 || r.addr[i].family == AF_INET6);
+                FUZZ_CHECK(fam != DNS_FAMILY_V4 || r.addr[i].family == AF_INET);
+                FUZZ_CHECK(fam != DNS_FAMILY_V6 || r.addr[i].family == AF_INET6);
                 for (size_t j = 0; j < i; j++)
-                    FZ_CHECK(memcmp(&r.addr[i], &r.addr[j], sizeof(r.addr[i])) != 0);
+                    FUZZ_CHECK(memcmp(&r.addr[i], &r.addr[j], sizeof(r.addr[i])) != 0);
             }
         }
     }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz.h"
 #include "yamltree.h"
 
 #define LIMIT_DEPTH 64
@@ -106,8 +107,6 @@ static void walk(const yamltree_doc *d, const yamltree_node *n, unsigned depth, 
     }
     exercise_getters(d, n);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -6,33 +6,11 @@
 # overlays and the ptest Job are what the docs promise.
 # Needs kubectl, node + npm, promtool, curl and $BUILD/msdemo; a missing tool fails.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-BUILD=${BUILD:-$ROOT/build}
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 HELP=$ROOT/tests/integration/helpers
-source "$ROOT/scripts/lib/net.sh"
-TMP=$(mktemp -d)
-MSDEMO_PID=
-cleanup() {
-  [ -z "$MSDEMO_PID" ] || kill "$MSDEMO_PID" 2>/dev/null || true
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-passed=0 failed=0
-ok()   { passed=$((passed + 1)); echo "ok    $1"; }
-bad()  { failed=$((failed + 1)); echo "FAIL  $1"; }
-# check NAME CMD... : runs CMD, shows its output on failure.
-check() {
-  local name=$1; shift
-  if "$@" >"$TMP/out" 2>&1; then ok "$name"; else bad "$name"; sed 's/^/      | /' "$TMP/out" | tail -n 40; fi
-}
-
-for tool in kubectl node npm promtool curl; do
-  command -v "$tool" >/dev/null || { bad "tool $tool is installed (needed by this test)"; }
-done
-[ -x "$BUILD/msdemo" ] || bad "$BUILD/msdemo is built (run make)"
-if [ "$failed" -gt 0 ]; then echo "$passed passed, $failed failed"; exit 1; fi
+[ -x "$BUILD/msdemo" ] || fail "$BUILD/msdemo is built (run make)"
+need kubectl node npm promtool curl
 
 # --- the schema validator, installed once into a cache under the build directory ------
 source "$(dirname "$0")/helpers/k8s-validator.sh"
@@ -50,7 +28,7 @@ for d in "${dirs[@]}"; do
     ok "kubectl kustomize $d"
     check "schema: every object of $d" node "$HELP/k8s-validate.cjs" "$out"
   else
-    bad "kubectl kustomize $d"; sed 's/^/      | /' "$TMP/err"
+    fail "kubectl kustomize $d"; sed 's/^/      | /' "$TMP/err"
   fi
 done
 P=$TMP/deploy_platform.yaml
@@ -96,14 +74,15 @@ check "Grafana datasource points at the Prometheus service" grep -q 'url: http:/
 port=$(net_free_port)
 "$BUILD/msdemo" --listen "127.0.0.1:$port" >"$TMP/msdemo.log" 2>&1 &
 MSDEMO_PID=$!
+PIDS+=("$MSDEMO_PID")
 if net_wait_url --ok "http://127.0.0.1:$port/healthz" 5; then
   for path in / /A /B /C /D /E /F /nope; do curl -s -o /dev/null "http://127.0.0.1:$port$path" || true; done
   curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/metrics.txt"
   check "Grafana dashboard and rules query only metrics msdemo exports (live /metrics)" \
     CHK metrics "$TMP/prom/msdemo.json" "$TMP/prom/rules.yml" "$TMP/metrics.txt"
-  kill "$MSDEMO_PID"; wait "$MSDEMO_PID" 2>/dev/null || true; MSDEMO_PID=
+  kill "$MSDEMO_PID"; wait "$MSDEMO_PID" 2>/dev/null || true
 else
-  bad "msdemo starts for the live /metrics check"; tail -5 "$TMP/msdemo.log"
+  fail "msdemo starts for the live /metrics check"; tail -5 "$TMP/msdemo.log"
 fi
 
 # --- msdemo overlays --------------------------------------------------------------------
@@ -127,5 +106,4 @@ check "ptest: plan is examples/plan.yaml (deploy/ptest/plan.yaml must be kept id
   cmp deploy/ptest/plan.yaml examples/plan.yaml
 check "ptest: targets the PT service" grep -q 'http://msdemo.demo-pt.svc:8080' "$J"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

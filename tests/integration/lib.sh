@@ -1,10 +1,13 @@
 # lib.sh - shared helpers for the integration tests (sourced, not run).
-# Provides: BUILD, TOOLS, TMP (removed at exit), free_port, start_msdemo, wait_http,
-# pass/fail counters (ok, fail, check_eq, check_cmd, expect_exit) and finish (prints "N passed, N failed").
+# Provides: BUILD, TOOLS, PTEST, FIXTURES, TMP (removed at exit), free_port, start_msdemo, wait_http,
+# pass/fail counters (ok, fail, check_eq, check_cmd, check, expect_exit, need) and finish (prints
+# "N passed, N failed").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 TOOLS=${TOOLS:-$BUILD/tools}
+PTEST=${PTEST:-$BUILD/ptest}
+FIXTURES=$ROOT/tests/integration/fixtures # inputs several tests share (msdemo configs, ...)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pitestbed.XXXXXX")
 PIDS=()
 T_PASS=0
@@ -32,6 +35,20 @@ check_eq() {
 check_cmd() {
   local what=$1; shift
   if "$@"; then ok "$what"; else fail "$what"; fi
+}
+# check WHAT CMD... : passes when CMD exits 0; its output (in $TMP/out) is shown when it fails
+check() {
+  local what=$1; shift
+  if "$@" >"$TMP/out" 2>&1; then ok "$what"; else fail "$what"; sed 's/^/      | /' "$TMP/out" | tail -n 40; fi
+}
+# need TOOL... : every tool is on PATH; the test stops at once when one is missing or a
+# check before it failed (what a test checks first: its tools and binaries)
+need() {
+  local t
+  for t in "$@"; do
+    command -v "$t" >/dev/null || fail "tool $t is installed (needed by this test)"
+  done
+  [ "$T_FAIL" -eq 0 ] || { finish || true; exit 1; }
 }
 # expect_exit WHAT CODE STDERR-REGEX CMD...: passes when CMD exits CODE and its stderr
 # matches the regex (empty: any); stdout/stderr kept in $TMP/out.txt and $TMP/err.txt

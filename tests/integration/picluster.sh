@@ -8,27 +8,12 @@
 # Needs cloud-init, kubectl, node and $BUILD/picluster; a missing tool fails.
 # san: yes
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-BUILD=${BUILD:-$ROOT/build}
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 PC=$BUILD/picluster
 HELP=$ROOT/tests/integration/helpers
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-passed=0 failed=0
-ok()  { passed=$((passed + 1)); echo "ok    $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL  $1"; }
-check() {
-  local name=$1; shift
-  if "$@" >"$TMP/out" 2>&1; then ok "$name"; else bad "$name"; sed 's/^/      | /' "$TMP/out" | tail -n 40; fi
-}
-
-for tool in cloud-init kubectl node npm; do
-  command -v "$tool" >/dev/null || bad "tool $tool is installed (needed by this test)"
-done
-[ -x "$PC" ] || bad "$PC is built (run make)"
-if [ "$failed" -gt 0 ]; then echo "$passed passed, $failed failed"; exit 1; fi
+[ -x "$PC" ] || fail "$PC is built (run make)"
+need cloud-init kubectl node npm
 
 # The Kubernetes schema validator (same cache as deploy.sh).
 source "$(dirname "$0")/helpers/k8s-validator.sh"
@@ -163,9 +148,9 @@ bad_case() { # NAME FILE EXPECTED-MESSAGE (regex, without the "FILE:" prefix)
     set -e
     if [ $rc -eq 2 ] && grep -Eq "^$(printf '%s' "$file" | sed 's/[.[\*^$/]/\\&/g'):$msg" "$TMP/e" && [ ! -e "$out" ] &&
        ! ls -d "$out".tmp-* >/dev/null 2>&1 && ! grep -q 'picluster render\|rendered' "$TMP/o"; then
-      ok "bad inventory ($cmd): $name"
+      ok "fail inventory ($cmd): $name"
     else
-      bad "bad inventory ($cmd): $name (exit $rc, want 2 and /$msg/)"; sed 's/^/      | /' "$TMP/e"
+      fail "fail inventory ($cmd): $name (exit $rc, want 2 and /$msg/)"; sed 's/^/      | /' "$TMP/e"
     fi
   done
 }
@@ -199,5 +184,4 @@ check "an unreadable inventory: exit 2" expect_exit 2 "$PC" check "$TMP/does-not
 printf 'cluster: [unclosed\n' >"$TMP/syntax.yaml"
 bad_case "YAML syntax error" "$TMP/syntax.yaml" "[0-9]+:[0-9]+: "
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

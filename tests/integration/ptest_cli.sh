@@ -6,7 +6,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
 # --- usage -------------------------------------------------------------------------
 expect_exit "no arguments" 2 "usage: ptest" "$PTEST"

@@ -9,16 +9,9 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
-cat >"$TMP/ms.yaml" <<'YAML'
-seed: 1
-endpoints:
-  - {path: /A, delay: {dist: normal, mean: 5ms, stddev: 1ms, n: 1000}}
-  - {path: /E, errors: {rate: 0.2, status: 500}}
-YAML
 port=$(free_port)
-start_msdemo ms "$port" --config "$TMP/ms.yaml" --workers 1
+start_msdemo ms "$port" --config "$FIXTURES/msdemo-ae.yaml" --workers 1
 target="http://127.0.0.1:$port"
 # plan DURATION: the plan of every worker.
 plan() {

@@ -4,7 +4,6 @@
 # failure for B), and two runs of the same configuration are not flagged.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
 ms_config() { # ms_config FILE B_MEAN B_STDDEV
   cat >"$1" <<YAML

@@ -5,7 +5,6 @@
 # report), the event loop, out of memory. Each runtime path is provoked for real.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
 port=$(free_port)
 start_msdemo ms "$port" --workers 1

@@ -10,7 +10,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
 port=$(free_port)
 start_msdemo ms "$port" --workers 1

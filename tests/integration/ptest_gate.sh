@@ -6,15 +6,9 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
-cat >"$TMP/ms.yaml" <<'YAML'
-seed: 1
-endpoints:
-  - {path: /A, delay: {dist: normal, mean: 5ms, stddev: 1ms, n: 1000}}
-YAML
 port=$(free_port)
-start_msdemo ms "$port" --config "$TMP/ms.yaml" --workers 1
+start_msdemo ms "$port" --config "$FIXTURES/msdemo-ae.yaml" --workers 1
 target=http://127.0.0.1:$port
 
 plan() { # plan NAME THRESHOLDS-YAML

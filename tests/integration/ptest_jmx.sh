@@ -10,7 +10,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 PLAN="$ROOT/examples/ms-demo.jmx"
 
 cat >"$TMP/ms.yaml" <<'YAML'

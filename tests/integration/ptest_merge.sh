@@ -6,17 +6,10 @@
 # describe the whole run (its plan, not worker 0's share). Exit codes of the failure paths.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 export NODE_PATH=${NODE_PATH:-$BUILD/node/node_modules}
 
-cat >"$TMP/ms.yaml" <<'YAML'
-seed: 1
-endpoints:
-  - {path: /A, delay: {dist: normal, mean: 5ms, stddev: 1ms, n: 1000}}
-  - {path: /E, errors: {rate: 0.2, status: 500}}
-YAML
 port=$(free_port)
-start_msdemo ms "$port" --config "$TMP/ms.yaml" --workers 1
+start_msdemo ms "$port" --config "$FIXTURES/msdemo-ae.yaml" --workers 1
 cat >"$TMP/plan.yaml" <<'YAML'
 name: distributed
 scenarios:

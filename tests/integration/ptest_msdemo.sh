@@ -9,7 +9,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
 cat >"$TMP/ms.yaml" <<'YAML'
 seed: 1

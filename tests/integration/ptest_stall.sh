@@ -16,7 +16,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 STALLSRV="$TOOLS/stallsrv"
 
 # start_stallsrv NAME [ARGS]: starts a fresh server (its clock starts at its first request

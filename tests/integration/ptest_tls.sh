@@ -18,7 +18,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 command -v nginx >/dev/null || { echo "nginx missing (Debian nginx-light; scripts/deps.sh test)" >&2; exit 1; }
 
 # --- certificates -----------------------------------------------------------------------

@@ -4,7 +4,6 @@
 # CSP violation, the stylesheet applied, and the screenshot's chart area is not blank.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-PTEST="$BUILD/ptest"
 
 if ! command -v chromium >/dev/null 2>&1; then
   apt-get install -y chromium >"$TMP/apt.log" 2>&1 || { cat "$TMP/apt.log" >&2; fail "install chromium"; finish; exit 1; }

@@ -217,6 +217,17 @@ static void print_buckets(const hist *h)
         printf("%" PRIu64 " %" PRIu64 "\n", it.lowest, it.count);
 }
 
+/* What read and decode print: the percentiles, or every bucket. Takes h. */
+static int print_and_destroy(hist *h, bool buckets)
+{
+    if (buckets)
+        print_buckets(h);
+    else
+        print_percentiles(h);
+    hist_destroy(h);
+    return 0;
+}
+
 static int cmd_read(int argc, char **argv, bool buckets)
 {
     if (argc != 1 && !(argc == 3 && !strcmp(argv[1], "-t")))
@@ -224,12 +235,7 @@ static int cmd_read(int argc, char **argv, bool buckets)
     hist *h = NULL;
     if (merge_log(argv[0], argc == 3 ? argv[2] : NULL, &h) != 0)
         return 1;
-    if (buckets)
-        print_buckets(h);
-    else
-        print_percentiles(h);
-    hist_destroy(h);
-    return 0;
+    return print_and_destroy(h, buckets);
 }
 
 static int cmd_dump(int argc, char **argv)
@@ -318,12 +324,7 @@ static int cmd_decode(int argc, char **argv, bool buckets)
         fprintf(stderr, "hlogtool: %s\n", hlog_strerror(rc));
         return 1;
     }
-    if (buckets)
-        print_buckets(h);
-    else
-        print_percentiles(h);
-    hist_destroy(h);
-    return 0;
+    return print_and_destroy(h, buckets);
 }
 
 int main(int argc, char **argv)

@@ -81,11 +81,8 @@ void jmx_set_header(jmx_conv *c, jmx_kv **hs, size_t *n, size_t *cap, const char
 
 void jmx_add_headers(jmx_conv *c, const jmx_node *hm, jmx_kv **hs, size_t *n, size_t *cap)
 {
-    const jmx_node *collect = jmx_prop_elem(hm, "HeaderManager.headers");
-    for (size_t i = 0; collect && i < collect->n_kids; i++) {
-        const jmx_node *h = collect->kids[i];
-        if (strcmp(h->name, "elementProp") != 0)
-            continue;
+    const jmx_node *collect = jmx_prop_elem(hm, "HeaderManager.headers"), *h;
+    for (size_t i = 0; (h = jmx_next_elem(collect, &i));) {
         char *name = jmx_sprop(c, h, "Header.name"), *value = jmx_sprop(c, h, "Header.value");
         if (!name || !value)
             return;

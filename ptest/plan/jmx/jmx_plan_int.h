@@ -74,6 +74,9 @@ bool jmx_enabled(const jmx_node *n);
 const char *jmx_title(const jmx_node *n); /* testname, "" when absent */
 /* The property element named name among n's children (n may be NULL), or NULL. */
 const jmx_node *jmx_prop_elem(const jmx_node *n, const char *name);
+/* The next <elementProp> child of collection (may be NULL) from *i on, advancing *i past it;
+ * NULL at the end: `for (size_t i = 0; (e = jmx_next_elem(coll, &i));)`. */
+const jmx_node *jmx_next_elem(const jmx_node *collection, size_t *i);
 /* A scalar property's raw text, or "" when absent or not scalar. */
 const char *jmx_pstr(const jmx_node *n, const char *name);
 bool jmx_pbool(const jmx_node *n, const char *name, bool dflt);

@@ -43,13 +43,8 @@ static void put_encoded(buf *b, const char *s, bool encode)
 static void put_args(jmx_conv *c, const jmx_node *holder, buf *b, bool raw)
 {
     const jmx_node *args = jmx_prop_elem(holder, "HTTPsampler.Arguments");
-    const jmx_node *collect = jmx_prop_elem(args, "Arguments.arguments");
-    if (!collect)
-        return;
-    for (size_t i = 0; i < collect->n_kids; i++) {
-        const jmx_node *a = collect->kids[i];
-        if (strcmp(a->name, "elementProp") != 0)
-            continue;
+    const jmx_node *collect = jmx_prop_elem(args, "Arguments.arguments"), *a;
+    for (size_t i = 0; (a = jmx_next_elem(collect, &i));) {
         char *name = jmx_sprop(c, a, "Argument.name"), *value = jmx_sprop(c, a, "Argument.value");
         if (!name || !value)
             return;

@@ -46,6 +46,16 @@ const jmx_node *jmx_prop_elem(const jmx_node *n, const char *name)
     return NULL;
 }
 
+const jmx_node *jmx_next_elem(const jmx_node *collection, size_t *i)
+{
+    while (collection && *i < collection->n_kids) {
+        const jmx_node *k = collection->kids[(*i)++];
+        if (strcmp(k->name, "elementProp") == 0)
+            return k;
+    }
+    return NULL;
+}
+
 /* A scalar property's raw text, or "" when absent or not scalar. */
 const char *jmx_pstr(const jmx_node *n, const char *name)
 {
@@ -248,13 +258,8 @@ bool jmx_num_prop(jmx_conv *c, const jmx_node *n, const char *name, int64_t lo, 
 
 void jmx_add_vars(jmx_conv *c, const jmx_node *args)
 {
-    const jmx_node *collect = jmx_prop_elem(args, "Arguments.arguments");
-    if (!collect)
-        return;
-    for (size_t i = 0; i < collect->n_kids; i++) {
-        const jmx_node *a = collect->kids[i];
-        if (strcmp(a->name, "elementProp") != 0)
-            continue;
+    const jmx_node *collect = jmx_prop_elem(args, "Arguments.arguments"), *a;
+    for (size_t i = 0; (a = jmx_next_elem(collect, &i));) {
         char *name = jmx_pdup(c, jmx_pstr(a, "Argument.name"));
         char *value = jmx_sprop(c, a, "Argument.value"); /* earlier variables are visible */
         jmx_kv *v = jmx_grow(c, &c->vars, &c->n_vars, &c->cap_vars, sizeof *c->vars);
