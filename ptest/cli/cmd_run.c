@@ -72,6 +72,13 @@ static void usage_run(FILE *f)
           "                       that require one (mutual TLS); replaces tls.cert\n"
           "      --key FILE       https: the client certificate's private key (PEM,\n"
           "                       unencrypted; default: in the --cert file); replaces tls.key\n"
+          "      --resolve HOST:PORT:ADDR[,ADDR...]  connect to these addresses for HOST:PORT\n"
+          "                       (as curl's --resolve; Host, SNI and certificate checks\n"
+          "                       keep HOST); no lookup, no renewal; adds to the plan's\n"
+          "                       dns.resolve (repeatable)\n"
+          "      --dns-ttl D      look the target's name up again every D during the run and\n"
+          "                       move connections to the new addresses (default 30s;\n"
+          "                       0: once, at start); replaces the plan's dns.ttl\n"
           "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
           "      --strict         JMeter plans: unsupported elements are errors\n"
           "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
@@ -125,7 +132,9 @@ enum {
     OPT_TIMER_SLACK,
     OPT_CACERT,
     OPT_CERT,
-    OPT_KEY
+    OPT_KEY,
+    OPT_RESOLVE,
+    OPT_DNS_TTL
 };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
@@ -171,6 +180,8 @@ int cmd_run(int argc, char **argv)
         {"insecure", no_argument, NULL, 'k'},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
+        {"resolve", required_argument, NULL, OPT_RESOLVE},
+        {"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -184,6 +195,10 @@ int cmd_run(int argc, char **argv)
     const char *label = NULL, *target = NULL, *server_metrics = NULL, *server_config = NULL;
     bool have_c = false, have_r = false, strict = false, insecure = false;
     const char *tls_file[PLAN_TLS_N_FILES] = {NULL, NULL, NULL};
+    const char *resolves[PLAN_MAX_RESOLVE];
+    size_t n_resolves = 0;
+    uint64_t dns_ttl = 0;
+    bool have_dns_ttl = false;
     jmx_prop props[64];
     size_t n_props = 0;
     int ch;
@@ -277,6 +292,26 @@ int cmd_run(int argc, char **argv)
                                                       : "key");
             tls_file[ch == OPT_CACERT ? PLAN_TLS_CACERT : ch == OPT_CERT ? PLAN_TLS_CERT : PLAN_TLS_KEY] = optarg;
             break;
+        case OPT_RESOLVE: {
+            plan scratch;
+            char rerr[256];
+            memset(&scratch, 0, sizeof(scratch));
+            int bad = plan_add_resolve(&scratch, optarg, rerr, sizeof(rerr)); /* checked now, applied later */
+            plan_fini(&scratch);
+            if (bad)
+                return cmd_bad_usage("run", "--resolve %s: %s", optarg, rerr);
+            if (n_resolves == PLAN_MAX_RESOLVE)
+                return cmd_bad_usage("run", "--resolve: at most %d", PLAN_MAX_RESOLVE);
+            resolves[n_resolves++] = optarg;
+            break;
+        }
+        case OPT_DNS_TTL:
+            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &dns_ttl) != 0 ||
+                (dns_ttl != 0 && dns_ttl < 100 * CLOCK_NS_PER_MS))
+                return cmd_bad_usage(
+                    "run", "--dns-ttl: expected 0 (resolve once) or a duration of at least 100ms, got \"%s\"", optarg);
+            have_dns_ttl = true;
+            break;
         case 'q': ro.quiet = true; break;
         case 'h': usage_run(stdout); return RUN_EXIT_OK;
         default: fputs("(ptest run --help for usage)\n", stderr); return RUN_EXIT_USAGE;
@@ -339,6 +374,15 @@ int cmd_run(int argc, char **argv)
     }
     if (have_slack)
         p.timer_slack_ns = slack;
+    if (have_dns_ttl)
+        p.dns.ttl_ns = dns_ttl;
+    for (size_t i = 0; i < n_resolves; i++) {
+        if (plan_add_resolve(&p, resolves[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest run: --resolve %s: %s\n", resolves[i], err);
+            plan_fini(&p);
+            return RUN_EXIT_USAGE;
+        }
+    }
     if ((server_metrics && plan_set_server(&p, false, server_metrics, err, sizeof(err)) != 0) ||
         (server_config && plan_set_server(&p, true, server_config, err, sizeof(err)) != 0)) {
         fprintf(stderr, "ptest run: %s\n", err); /* the values were checked: out of memory */

@@ -26,18 +26,47 @@
 static void on_io(evloop *loop, evloop_io *w, uint32_t events);
 static void on_defer(evloop *loop, evloop_timer *t);
 
+/* The address connection c gets in set s: number id % n. */
+static const client_addr *addr_in(const client_conn *c, const client_addrset *s)
+{
+    return &s->a[s->n > 1 ? c->id % s->n : 0];
+}
+
+/* Points c at its address in the target's current set (before each connect). */
+static void pick_addr(client_conn *c)
+{
+    const client_addrset *s = client_target_addrs(c->target);
+    const client_addr *a = addr_in(c, s);
+    c->set = s;
+    c->sa = (const struct sockaddr *)&a->sa;
+    c->salen = a->len;
+}
+
+/* After a renewal of the target's addresses: true when c's address is no longer the one its
+ * id gets (the connection is then closed after its response, and reconnects to the new
+ * one); else c follows the new set. One atomic load per response when nothing changed. */
+static bool addr_moved(client_conn *c)
+{
+    const client_addrset *s = client_target_addrs(c->target);
+    if (s == c->set)
+        return false;
+    const client_addr *a = addr_in(c, s);
+    if (a->len != c->salen || memcmp(&a->sa, c->sa, a->len) != 0)
+        return true;
+    pick_addr(c);
+    return false;
+}
+
 void client_conn_init(client_conn *c, evloop *loop, const client_target *target, char *rbuf, size_t rcap,
                       client_done_fn done, void *owner, uint32_t id)
 {
     memset(c, 0, sizeof(*c));
     c->loop = loop;
     c->target = target;
-    unsigned k = target->n_addrs > 1 ? id % target->n_addrs : 0;
-    c->sa = k ? (const struct sockaddr *)&target->more[k - 1].sa : (const struct sockaddr *)&target->addr;
-    c->salen = k ? target->more[k - 1].len : target->addrlen;
     c->done = done;
     c->owner = owner;
     c->id = id;
+    pick_addr(c);
     c->rbuf = rbuf;
     c->rcap = rcap;
     c->state = CLIENT_CLOSED;
@@ -154,6 +183,7 @@ static void do_send(client_conn *c);
  * socket() or epoll_ctl ran out of descriptors, ports or memory: client_kind_of_errno). */
 static int start_connect(client_conn *c)
 {
+    pick_addr(c);
     int fd = socket(c->sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return client_kind_of_errno(errno);
@@ -254,6 +284,8 @@ void client_send(client_conn *c, const client_req *req, mono_ns intended)
     c->hs_failed = false;
     c->retried = false;
     reset_response(c);
+    if (c->io.fd >= 0 && addr_moved(c)) /* kept alive while the target's addresses changed */
+        close_socket(c);
     c->state = CLIENT_SENDING;
     begin(c);
 }
@@ -432,7 +464,7 @@ static void complete(client_conn *c, bool reusable)
     else if (r->expect && !c->matched)
         kind = STATS_ERR_EXPECTATION;
     mono_ns now = clock_mono_now();
-    if (reusable && c->keep_alive) {
+    if (reusable && c->keep_alive && !addr_moved(c)) {
         c->served++;
         c->state = CLIENT_IDLE;
         c->rlen = 0;

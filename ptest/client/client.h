@@ -52,20 +52,36 @@ typedef struct client_addr {
 
 #define CLIENT_MAX_ADDRS DNS_MAX_ADDRS
 
-/* Where to connect (resolved once at start) and the plan's timeouts. The target has
- * n_addrs addresses: addr/addrlen (the first: what a caller with one connection uses) and
- * more[0 .. n_addrs - 2]. Connection number id (client_conn_init) uses address
- * id % n_addrs for its whole life, so the connections are spread round-robin over every
- * address of the name at no cost per request. */
+/* A set of addresses of the target, in the order connections use them (>= 1). */
+typedef struct client_addrset {
+    uint32_t n;
+    client_addr a[CLIENT_MAX_ADDRS];
+    struct client_addrset *prev; /* the set this one replaced (freed by client_target_fini) */
+} client_addrset;
+
+/* Where to connect and the plan's timeouts. The addresses are resolved at start (first)
+ * and may be renewed during the run by one other thread (client_target_renew): the
+ * current set is then a new one, published atomically; sets are never freed before
+ * client_target_fini, so a connection may keep pointing into an old one. Connection number
+ * id (client_conn_init) uses address id % n of the current set, so the connections are
+ * spread round-robin over every address of the name at no cost per request; when a renewal
+ * moves a connection's address, the connection is closed after its current response and
+ * the next request connects to the new one. Copying a client_target is fine until a
+ * renewal happened. */
 typedef struct client_target {
-    struct sockaddr_storage addr;
-    socklen_t addrlen;
+    client_addrset first;
+    client_addrset *renewed; /* NULL, or the current set (atomic: written by the renewer) */
     uint64_t connect_timeout_ns;
     uint64_t request_timeout_ns;
-    client_addr more[CLIENT_MAX_ADDRS - 1];
-    unsigned n_addrs; /* 0 counts as 1: addr alone */
     struct ptls *tls; /* https: the run's TLS context (ptls.h), else NULL */
 } client_target;
+
+/* The current address set (acquire: its contents are complete). */
+static inline const client_addrset *client_target_addrs(const client_target *t)
+{
+    const client_addrset *r = __atomic_load_n(&t->renewed, __ATOMIC_ACQUIRE);
+    return r ? r : &t->first;
+}
 
 /* Resolves host with lib/dns (numeric, /etc/hosts, then DNS with the resolv.conf search
  * list; the same code in static and dynamic builds, since static glibc cannot query DNS),
@@ -76,9 +92,25 @@ typedef struct client_target {
  * name does not resolve (err: "cannot resolve NAME: why"); -2 when no address accepts a
  * connection (*kind is then the stats_err of the last address: STATS_ERR_CONNECT_REFUSED
  * or _TIMEOUT). err gets a message either way (on success: the chosen addresses,
- * "127.0.0.1:8080" or "10.0.0.1:8080, 10.0.0.2:8080"). */
+ * "127.0.0.1:8080" or "10.0.0.1:8080, 10.0.0.2:8080"). t is zeroed first but for the
+ * timeouts and tls. */
 int client_target_resolve(client_target *t, const char *host, uint16_t port, uint64_t connect_timeout_ns, int *kind,
                           char *err, size_t errlen);
+/* The same with the addresses given (a pinned name, plan dns.resolve): probed, not looked up. */
+int client_target_use(client_target *t, const dns_addr *addrs, size_t n, uint16_t port, uint64_t connect_timeout_ns,
+                      int *kind, char *err, size_t errlen);
+/* Looks host up again (the renewer's thread; one renewer per target). Addresses already in
+ * use are kept without a probe, new ones are probed; when the result differs from the
+ * current set it becomes the current set. Returns 1 (changed; msg: the new addresses), 0
+ * (the same), or -1 (the lookup failed or no address answered; the current set stays; msg:
+ * why). */
+int client_target_renew(client_target *t, const char *host, uint16_t port, char *msg, size_t msglen);
+/* Formats the current addresses ("10.0.0.1:8080, 10.0.0.2:8080") into out. */
+void client_target_format(const client_target *t, char *out, size_t outlen);
+/* One address (tests, and callers that connect to a known address). */
+void client_target_set_addr(client_target *t, const struct sockaddr *sa, socklen_t len);
+/* Frees the renewed sets (no-op when there were none). No connection may use t after. */
+void client_target_fini(client_target *t);
 
 /* A request rendered for the wire. */
 typedef struct client_req {
@@ -142,6 +174,7 @@ struct client_conn {
     const client_target *target;
     const struct sockaddr *sa; /* this connection's address in target */
     socklen_t salen;
+    const client_addrset *set; /* the set sa was picked from */
     client_done_fn done;
     void *owner; /* for the caller */
     uint32_t id; /* for the caller */
@@ -174,8 +207,8 @@ struct client_conn {
 
 /* Prepares c (closed) for loop and target; rbuf of rcap bytes is the read buffer (owned by
  * the caller, at least 1024 bytes; CLIENT_RBUF_SIZE recommended). id also picks the
- * address, number id % n_addrs of target (the engine numbers its connections 1, 2, ...);
- * target's addresses must be final by then. */
+ * address, number id % n of the target's current set (the engine numbers its connections
+ * 1, 2, ...), again at each connect. */
 void client_conn_init(client_conn *c, evloop *loop, const client_target *target, char *rbuf, size_t rcap,
                       client_done_fn done, void *owner, uint32_t id);
 /* Sends req, connecting first if needed; intended is the time the request was due (for

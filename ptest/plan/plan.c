@@ -64,12 +64,15 @@ void plan_fini(plan *p)
     for (size_t i = 0; i < PLAN_TLS_N_FILES; i++)
         free(p->tls.file[i]);
     free(p->tls.server_name);
+    for (size_t i = 0; i < p->dns.n_resolve; i++)
+        free(p->dns.resolve[i].host);
     memset(p, 0, sizeof *p);
 }
 
 void plan_set_defaults(plan *p)
 {
     p->connect_timeout_ns = 5 * NS_PER_SEC;
+    p->dns.ttl_ns = PLAN_DEFAULT_DNS_TTL_NS;
     p->request_timeout_ns = 30 * NS_PER_SEC;
     p->apdex_t_ns = 500 * NS_PER_MS;
 }

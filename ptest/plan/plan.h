@@ -12,6 +12,7 @@
 #ifndef PTEST_PLAN_H
 #define PTEST_PLAN_H
 
+#include "dns.h"
 #include "rng.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,9 @@
 #define PLAN_MAX_DURATION_NS (UINT64_C(365) * 86400 * 1000000000) /* any scenario, start delay included */
 #define PLAN_MAX_TIMER_SLACK_NS (UINT64_C(10) * 1000000)          /* settings.timer_slack, --timer-slack */
 #define PLAN_DEFAULT_MAX_CONNECTIONS 1000
+#define PLAN_DEFAULT_DNS_TTL_NS (UINT64_C(30) * 1000000000) /* dns.ttl, --dns-ttl */
+#define PLAN_MAX_RESOLVE 16                                 /* dns.resolve entries, --resolve flags */
+#define PLAN_MAX_RESOLVE_ADDRS 16                           /* addresses per entry */
 
 typedef struct plan_url {
     char *scheme;    /* "http" or "https" (lower case) */
@@ -129,6 +133,23 @@ typedef struct plan_tls {
     char *server_name; /* SNI and the name verified, instead of target.host */
 } plan_tls;
 
+/* Names (plan `dns:`, or --dns-ttl and --resolve, which replace and add to the plan's).
+ * The target's name is resolved at start and again every ttl_ns during the run, so that
+ * the load follows a Service whose pods change (a headless Service answers one address per
+ * pod); 0: once, at start. A resolve entry, like curl's --resolve HOST:PORT:ADDR[,ADDR...],
+ * pins the addresses of host:port: no lookup, no renewal (tests, a pod IP, a canary). */
+typedef struct plan_resolve {
+    char *host; /* lower case, as in the target URL */
+    uint16_t port;
+    size_t n;
+    dns_addr addr[PLAN_MAX_RESOLVE_ADDRS];
+} plan_resolve;
+typedef struct plan_dns {
+    uint64_t ttl_ns; /* default PLAN_DEFAULT_DNS_TTL_NS */
+    size_t n_resolve;
+    plan_resolve resolve[PLAN_MAX_RESOLVE];
+} plan_dns;
+
 typedef struct plan {
     char *name;         /* default: the file name without directory and extension */
     char *source;       /* file it came from, or "command line" */
@@ -148,8 +169,9 @@ typedef struct plan {
                                       in it (at most this much). <= PLAN_MAX_TIMER_SLACK_NS */
     size_t n_headers;            /* sent with every request of the plan (see below) */
     plan_header *headers;
-    plan_server server;   /* both NULL unless asked */
-    plan_tls tls;         /* used when target.tls */
+    plan_server server; /* both NULL unless asked */
+    plan_tls tls;       /* used when target.tls */
+    plan_dns dns;
     uint32_t share_index; /* plan_apply_share: this worker's share (0-based) ... */
     uint32_t share_count; /* ... of share_count; 0 = the whole load, not a share */
     plan_scenario *whole; /* a share: the scenarios as they were before the cut
@@ -208,6 +230,12 @@ int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char 
 
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);
+/* Adds "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve; IPv6 addresses bare or in brackets)
+ * to p->dns.resolve; an entry for the same HOST:PORT is replaced. Returns 0, or -1 with err
+ * filled (the problem, without the text: the caller says where it came from). */
+int plan_add_resolve(plan *p, const char *spec, char *err, size_t errlen);
+/* The resolve entry for host:port (host compared case-insensitively), or NULL. */
+const plan_resolve *plan_resolve_find(const plan *p, const char *host, uint16_t port);
 /* Sets every scenario's own duration (-d; start delays are kept). Closed scenarios:
  * hold_for = duration - ramp_up, but at least min(duration, 1 s) (so a ramp-up longer than
  * duration is kept whole and followed by a short hold); iteration-bound ones become time-

@@ -701,6 +701,36 @@ static int parse_tls(loader *L, const yamltree_node *map)
     return 0;
 }
 
+/* dns: {ttl: DURATION (0: resolve once), resolve: ["HOST:PORT:ADDR[,ADDR...]", ...]} */
+static int parse_dns(loader *L, const yamltree_node *map)
+{
+    static const char *const keys[] = {"ttl", "resolve", NULL};
+    const yamltree_node *v;
+    char msg[sizeof L->err.msg];
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0 ||
+        yamltree_check_keys(&L->doc, map, keys, &L->err) < 0)
+        return -1;
+    if ((v = yamltree_get(map, "ttl"))) {
+        if (yamltree_duration(&L->doc, v, &L->p->dns.ttl_ns, &L->err) < 0)
+            return -1;
+        if (L->p->dns.ttl_ns != 0 && L->p->dns.ttl_ns < 100 * UINT64_C(1000000))
+            return FAIL(L, v, "dns.ttl must be 0 (resolve once) or at least 100ms");
+    }
+    if (!(v = yamltree_get(map, "resolve")))
+        return 0;
+    if (yamltree_expect(&L->doc, v, YAMLTREE_SEQ, &L->err) < 0)
+        return -1;
+    for (size_t i = 0; i < v->n; i++) {
+        const yamltree_node *e = v->items[i];
+        const char *s;
+        if (yamltree_str(&L->doc, e, &s, &L->err) < 0)
+            return -1;
+        if (strlen(s) != e->len || plan_add_resolve(L->p, s, msg, sizeof msg) < 0)
+            return FAIL(L, e, "dns.resolve: %s", strlen(s) != e->len ? "contains a NUL byte" : msg);
+    }
+    return 0;
+}
+
 /* "dir/ms-demo.yaml" -> "ms-demo"; "plan" when that is no usable name. */
 static char *default_name(const char *file)
 {
@@ -715,8 +745,8 @@ static char *default_name(const char *file)
 
 static int parse_root(loader *L)
 {
-    static const char *const keys[] = {"name", "target",    "settings",   "headers", "server",
-                                       "tls",  "scenarios", "thresholds", NULL};
+    static const char *const keys[] = {"name", "target", "settings",  "headers",    "server",
+                                       "tls",  "dns",    "scenarios", "thresholds", NULL};
     static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack", NULL};
     const yamltree_node *root = L->doc.root, *v;
     plan *p = L->p;
@@ -765,6 +795,8 @@ static int parse_root(loader *L)
     if ((v = opt_map(root, "server")) && parse_server(L, v) < 0)
         return -1;
     if ((v = opt_map(root, "tls")) && parse_tls(L, v) < 0)
+        return -1;
+    if ((v = opt_map(root, "dns")) && parse_dns(L, v) < 0)
         return -1;
     if (!(v = yamltree_get(root, "scenarios")))
         return FAIL(L, root, "plan needs \"scenarios\"");

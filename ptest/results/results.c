@@ -256,6 +256,29 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
     jsonw_key(w, "timer_slack_s");
     jsonw_double(w, secs(p->timer_slack_ns));
     json_headers(w, p->headers, p->n_headers);
+    jsonw_key(w, "dns");
+    jsonw_obj_begin(w);
+    jsonw_key(w, "ttl_s");
+    jsonw_double(w, secs(p->dns.ttl_ns));
+    jsonw_key(w, "resolve");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < p->dns.n_resolve; i++) {
+        const plan_resolve *e = &p->dns.resolve[i];
+        buf b = BUF_INIT;
+        buf_printf(&b, "%s:%u:", e->host, (unsigned)e->port);
+        for (size_t k = 0; k < e->n; k++) {
+            char a[64];
+            dns_addr_format(&e->addr[k], a, sizeof a);
+            buf_printf(&b, k ? ",%s" : "%s", a);
+        }
+        if (buf_ok(&b))
+            jsonw_str(w, b.data);
+        else
+            jsonw_null(w);
+        buf_fini(&b);
+    }
+    jsonw_arr_end(w);
+    jsonw_obj_end(w);
     if (p->target.tls) {
         static const char *const keys[] = {"cacert", "cert", "key"};
         jsonw_key(w, "tls");
@@ -402,6 +425,31 @@ static void json_environment(jsonw *w, const results *r)
         jsonw_str(w, r->target_addr);
     else
         jsonw_null(w);
+    jsonw_key(w, "dns");
+    if (r->dns) {
+        jsonw_obj_begin(w);
+        jsonw_key(w, "pinned");
+        jsonw_bool(w, r->dns->pinned);
+        jsonw_key(w, "renewals");
+        jsonw_u64(w, r->dns->renewals);
+        jsonw_key(w, "changes");
+        jsonw_u64(w, r->dns->changes);
+        jsonw_key(w, "failures");
+        jsonw_u64(w, r->dns->failures);
+        jsonw_key(w, "last_error");
+        if (r->dns->last_error && r->dns->last_error[0])
+            jsonw_str(w, r->dns->last_error);
+        else
+            jsonw_null(w);
+        jsonw_key(w, "final_addresses");
+        if (r->dns->final_addresses)
+            jsonw_str(w, r->dns->final_addresses);
+        else
+            jsonw_null(w);
+        jsonw_obj_end(w);
+    } else {
+        jsonw_null(w);
+    }
     /* The descriptor limit in effect (ptest run raised it at start): what a local_limit
      * warning names (analysis.c). */
     struct rlimit nofile;

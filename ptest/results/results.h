@@ -20,7 +20,8 @@
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
  *                                          null for a merged run (see "shares")
- *     "environment": null | {"hostname", "cpus", "threads", "target_address", "fd_limit"},
+ *     "environment": null | {"hostname", "cpus", "threads", "target_address", "dns": DNS,
+ *                            "fd_limit"},
  *                                          the machine that ran the load; null for a merged
  *                                          run (it ran on several: see "environments")
  *     "tls": null | {"verify", "client_certificate", "session_resumption": "per connection",
@@ -69,8 +70,11 @@
  *           rps = requests completed in the interval / len_s; p50/p99 null without
  *           responses. The last point covers the rest of the run (len_s may differ from 1).
  *   PLAN  = {"name", "source", "target", "duration_s", "connect_timeout_s",
- *            "request_timeout_s", "apdex_t_s", "headers": {...}, "scenarios": [...],
+ *            "request_timeout_s", "apdex_t_s", "timer_slack_s", "headers": {...},
+ *            "dns": {"ttl_s", "resolve": ["HOST:PORT:ADDR,...", ...]}, "scenarios": [...],
  *            "thresholds": {"<label>": ["<expr>", ...]}}   (json_plan below)
+ *   DNS   = null | {"pinned", "renewals", "changes", "failures", "last_error",
+ *            "final_addresses"}   the target's name during the run (renew.h)
  *   SERVER = {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
  *             "cpu_seconds": <after - before>|null, "requests": <n>,
  *             "cpu_ms_per_1000_requests": x|null, "peak_rss_bytes": n|null, "samples": n}
@@ -150,6 +154,16 @@ typedef struct results_merge {
     const json_t *tls;                  /* the first input's "tls" (NULL: null) */
 } results_merge;
 
+/* environment.dns: how the target's name was resolved during the run (run.c, renew.h). */
+typedef struct results_dns {
+    bool pinned;                 /* a resolve entry gave the addresses: no lookup */
+    uint64_t renewals, changes;  /* lookups during the run (every dns.ttl); those that
+                                    changed the addresses in use */
+    uint64_t failures;           /* lookups that failed (the addresses in use were kept) */
+    const char *last_error;      /* the last failure's reason, or NULL */
+    const char *final_addresses; /* in use at the end, "10.0.0.1:8080, 10.0.0.2:8080" */
+} results_dns;
+
 typedef struct results {
     const plan *p;
     wall_ns started;
@@ -158,6 +172,7 @@ typedef struct results {
     const char *aborted; /* NULL when not aborted */
     unsigned threads;
     const char *target_addr; /* resolved address, "127.0.0.1:8080" */
+    const results_dns *dns;  /* NULL: "dns": null in environment */
     size_t n_labels;
     const results_label *labels;
     results_label total;

@@ -28,6 +28,7 @@
 #include "jtl.h"
 #include "progress.h"
 #include "ptls.h"
+#include "renew.h"
 #include "report.h"
 #include "results.h"
 #include "scrape.h"
@@ -77,13 +78,14 @@ typedef struct coord {
     stats_health health;
     bool interrupted;
     char aborted[512];
-    int fatal;           /* a collection failed (out of memory) */
-    bool loop_failed;    /* the coordinator's event loop failed: run cut short */
-    upload *up;          /* --report-to, or NULL */
-    const char **lnames; /* [n_labels] for the uploads */
-    char **names;        /* interval-log file names, [n_labels] = total.hlog */
-    uint64_t start_ms;   /* wall clock of the start: the interval logs' BaseTime */
-    const ptls *tls;     /* https: the run's TLS context (run_plan owns it), else NULL */
+    int fatal;              /* a collection failed (out of memory) */
+    bool loop_failed;       /* the coordinator's event loop failed: run cut short */
+    upload *up;             /* --report-to, or NULL */
+    const char **lnames;    /* [n_labels] for the uploads */
+    char **names;           /* interval-log file names, [n_labels] = total.hlog */
+    uint64_t start_ms;      /* wall clock of the start: the interval logs' BaseTime */
+    const ptls *tls;        /* https: the run's TLS context (run_plan owns it), else NULL */
+    const results_dns *dns; /* how the name was resolved during the run, for results.json */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -296,15 +298,21 @@ static void out_close(run_out *ro)
     ro->jtl_fd = -1;
 }
 
-/* Resolves and probes the target; addr gets the addresses used, or why not. */
+/* Resolves (or takes the plan's pinned addresses for) and probes the target; addr gets
+ * the addresses used, or why not. */
 static int resolve_target(const plan *p, client_target *t, char *addr, size_t addrlen)
 {
     memset(t, 0, sizeof(*t));
     t->connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
     t->request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
     int kind = 0;
-    if (client_target_resolve(t, p->target.host, p->target.port, t->connect_timeout_ns, &kind, addr, addrlen) != 0) {
-        fprintf(stderr, "ptest: target %s unreachable: %s\n", p->target_str, addr);
+    const plan_resolve *pin = plan_resolve_find(p, p->target.host, p->target.port);
+    int rc =
+        pin ? client_target_use(t, pin->addr, pin->n, p->target.port, t->connect_timeout_ns, &kind, addr, addrlen)
+            : client_target_resolve(t, p->target.host, p->target.port, t->connect_timeout_ns, &kind, addr, addrlen);
+    if (rc != 0) {
+        fprintf(stderr, "ptest: target %s unreachable%s: %s\n", p->target_str, pin ? " (at its pinned addresses)" : "",
+                addr);
         return RUN_EXIT_ABORTED;
     }
     return RUN_EXIT_OK;
@@ -563,6 +571,7 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
         .aborted = c->aborted[0] ? c->aborted : NULL,
         .threads = engine_threads(c->e),
         .target_addr = addr,
+        .dns = c->dns,
         .n_labels = c->n_labels,
         .labels = t->rl,
         .total = {"total", c->names[c->n_labels], &t->tots[t->n], c->lat[c->n_labels], false},
@@ -680,7 +689,7 @@ static int finish(coord *c, const scrape_state *scr, const run_clock *k, const c
 }
 
 /* Fit, scrape, coordinator, signals, the load, the rest. */
-static int run_with(const plan *p, const run_opts *o, const run_out *out, const client_target *t, const char *addr)
+static int run_with(const plan *p, const run_opts *o, const run_out *out, client_target *t, const char *addr)
 {
     char err[512];
     engine_fit fit;
@@ -703,7 +712,18 @@ static int run_with(const plan *p, const run_opts *o, const run_out *out, const 
         sigs_install(&sigs, c.loop);
         run_clock k;
         memset(&k, 0, sizeof(k));
+        bool pinned = plan_resolve_find(p, p->target.host, p->target.port) != NULL;
+        renew rn;
+        if (renew_start(&rn, t, p->target.host, p->target.port, p->dns.ttl_ns, pinned, o->quiet) != 0)
+            fprintf(stderr, "ptest: warning: cannot start the dns renewer (%s): the addresses stay as resolved\n",
+                    strerror(errno));
         ret = measure(&c, out->dir, &scr, &k);
+        renew_stop(&rn);
+        char now_addr[1024];
+        client_target_format(t, now_addr, sizeof(now_addr));
+        results_dns dns;
+        renew_results(&rn, pinned, now_addr, &dns);
+        c.dns = &dns;
         if (ret == RUN_EXIT_OK)
             ret = finish(&c, &scr, &k, out->dir, addr);
     }
@@ -726,6 +746,7 @@ int run_plan(const plan *p, const run_opts *o)
         if (ret == RUN_EXIT_OK)
             ret = run_with(p, o, &out, &target, addr);
         ptls_destroy(target.tls);
+        client_target_fini(&target);
     }
     out_close(&out);
     return ret;

@@ -82,13 +82,13 @@ static int reconnect(upload *u, char *why, size_t whylen)
     uint64_t tmo = (uint64_t)UPLOAD_IO_TIMEOUT_MS * CLOCK_NS_PER_MS;
     if (client_target_resolve(&t, u->url.host, u->url.port, tmo, &kind, why, whylen) != 0)
         return -1;
-    int fd = socket(t.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(t.first.a[0].sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     /* Blocking with SO_SNDTIMEO / SO_RCVTIMEO (Linux applies the send timeout to connect()
      * too): the simplest correct I/O on a thread that has nothing else to do. */
     struct timeval tv = {UPLOAD_IO_TIMEOUT_MS / 1000, (UPLOAD_IO_TIMEOUT_MS % 1000) * 1000};
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0 ||
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-        connect(fd, (const struct sockaddr *)&t.addr, t.addrlen) != 0) {
+        connect(fd, (const struct sockaddr *)&t.first.a[0].sa, t.first.a[0].len) != 0) {
         snprintf(why, whylen, "%s", strerror(errno));
         if (fd >= 0)
             close(fd);

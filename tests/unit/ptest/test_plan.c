@@ -1640,6 +1640,88 @@ static void test_tls(void **state)
     }
 }
 
+/* dns: {ttl, resolve} and plan_add_resolve (--resolve): entries parsed, a later one for the
+ * same HOST:PORT replaces the earlier, lookups case-insensitive; bad entries name
+ * file:line:col. */
+static void test_dns(void **state)
+{
+    (void)state;
+    char err[512];
+    plan p;
+    static const char good[] = "target: http://Svc.Test:8080/\n"
+                               "dns: {ttl: 5s, resolve: [\"svc.test:8080:10.0.0.1,10.0.0.2\", \"v6:80:[::1],::2\"]}\n"
+                               "scenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n";
+    assert_int_equal(plan_load_string(&p, "t.yaml", good, sizeof good - 1, err, sizeof err), 0);
+    assert_int_equal(p.dns.ttl_ns, 5 * UINT64_C(1000000000));
+    assert_int_equal(p.dns.n_resolve, 2);
+    const plan_resolve *r = plan_resolve_find(&p, "SVC.test", 8080);
+    assert_non_null(r);
+    assert_int_equal(r->n, 2);
+    assert_int_equal(r->addr[1].family, AF_INET);
+    assert_int_equal(r->addr[1].ip[3], 2);
+    assert_null(plan_resolve_find(&p, "svc.test", 8081));
+    r = plan_resolve_find(&p, "v6", 80);
+    assert_non_null(r);
+    assert_int_equal(r->n, 2);
+    assert_int_equal(r->addr[0].family, AF_INET6);
+    assert_int_equal(r->addr[1].ip[15], 2);
+    /* --resolve for the same host and port replaces the plan's entry. */
+    assert_int_equal(plan_add_resolve(&p, "svc.TEST:8080:127.0.0.9", err, sizeof err), 0);
+    assert_int_equal(p.dns.n_resolve, 2);
+    r = plan_resolve_find(&p, "svc.test", 8080);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->addr[0].ip[3], 9);
+    plan_fini(&p);
+
+    static const char dflt[] = "target: http://h/\nscenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n";
+    assert_int_equal(plan_load_string(&p, "t.yaml", dflt, sizeof dflt - 1, err, sizeof err), 0);
+    assert_int_equal(p.dns.ttl_ns, PLAN_DEFAULT_DNS_TTL_NS);
+    assert_int_equal(p.dns.n_resolve, 0);
+    plan_fini(&p);
+
+    static const struct {
+        const char *spec, *err;
+    } bad_specs[] = {
+        {"svc.test", "expected HOST:PORT:ADDRESS"},
+        {":80:10.0.0.1", "expected HOST:PORT:ADDRESS"},
+        {"svc:0:10.0.0.1", "expected a port from 1 to 65535, got \"0\""},
+        {"svc:http:10.0.0.1", "expected a port from 1 to 65535, got \"http\""},
+        {"svc:80:", "\"\" is not an IPv4 or IPv6 address"},
+        {"svc:80:10.0.0.1,,10.0.0.2", "\"\" is not an IPv4 or IPv6 address"},
+        {"svc:80:10.0.0.256", "\"10.0.0.256\" is not an IPv4 or IPv6 address"},
+        {"s/v:80:10.0.0.1", "\"s/v\" is not a host name"},
+    };
+    memset(&p, 0, sizeof p);
+    for (size_t i = 0; i < sizeof bad_specs / sizeof bad_specs[0]; i++) {
+        err[0] = '\0';
+        if (plan_add_resolve(&p, bad_specs[i].spec, err, sizeof err) != -1)
+            fail_msg("resolve spec %zu accepted", i + 1);
+        if (strncmp(err, bad_specs[i].err, strlen(bad_specs[i].err)) != 0)
+            fail_msg("resolve spec %zu:\n  want: %s\n  got:  %s", i + 1, bad_specs[i].err, err);
+    }
+    assert_int_equal(p.dns.n_resolve, 0);
+    plan_fini(&p);
+
+    static const struct {
+        const char *yaml, *err;
+    } bad[] = {
+        {"dns: {tll: 5s}\n", "t.yaml:1:7: unknown key \"tll\" (did you mean \"ttl\"?)"},
+        {"dns: {ttl: 10ms}\n", "t.yaml:1:12: dns.ttl must be 0 (resolve once) or at least 100ms"},
+        {"dns: {resolve: \"h:80:10.0.0.1\"}\n", "t.yaml:1:16: expected a sequence"},
+        {"dns: {resolve: [\"h:80:nope\"]}\n", "t.yaml:1:17: dns.resolve: \"nope\" is not an IPv4 or IPv6 address"},
+        {"dns: [30s]\n", "t.yaml:1:6: expected a mapping"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, "%sscenarios: [{users: 1, hold_for: 1s, requests: [{path: /}]}]\n", bad[i].yaml);
+        err[0] = '\0';
+        if (plan_load_string(&p, "t.yaml", doc, strlen(doc), err, sizeof err) != -1)
+            fail_msg("dns case %zu loaded", i + 1);
+        if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+            fail_msg("dns case %zu:\n  want: %s\n  got:  %s", i + 1, bad[i].err, err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1653,6 +1735,7 @@ int main(void)
         cmocka_unit_test(test_server),
         cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_tls),
+        cmocka_unit_test(test_dns),
         cmocka_unit_test(test_from_url),
         cmocka_unit_test(test_set_target_validate),
         cmocka_unit_test(test_set_duration_closed),

@@ -2,6 +2,7 @@
  * server on a loopback socket: framings, splits at every byte, checks, keep-alive, errors. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -292,8 +293,7 @@ static int setup(void **state)
     assert_int_equal(listen(f->lfd, 16), 0);
     socklen_t al = sizeof(a);
     getsockname(f->lfd, (struct sockaddr *)&a, &al);
-    memcpy(&f->target.addr, &a, sizeof(a));
-    f->target.addrlen = sizeof(a);
+    client_target_set_addr(&f->target, (const struct sockaddr *)&a, sizeof(a));
     f->target.connect_timeout_ns = 2 * CLOCK_NS_PER_SEC;
     f->target.request_timeout_ns = 2 * CLOCK_NS_PER_SEC;
     client_conn_init(&f->c, f->loop, &f->target, f->rbuf, sizeof(f->rbuf), on_done, f, 1);
@@ -573,7 +573,7 @@ static void test_connect_refused_and_timeout(void **state)
     getsockname(s, (struct sockaddr *)&a, &al);
     close(s);
     client_target dead = f->target;
-    memcpy(&dead.addr, &a, sizeof(a));
+    client_target_set_addr(&dead, (const struct sockaddr *)&a, sizeof(a));
     client_conn c;
     char rbuf[1024];
     client_conn_init(&c, f->loop, &dead, rbuf, sizeof(rbuf), on_done, f, 2);
@@ -653,7 +653,7 @@ static void test_local_limit(void **state)
 static void test_resolve(void **state)
 {
     fixture *f = *state;
-    struct sockaddr_in *in = (struct sockaddr_in *)(void *)&f->target.addr;
+    struct sockaddr_in *in = (struct sockaddr_in *)(void *)&f->target.first.a[0].sa;
     uint16_t port = ntohs(in->sin_port);
     client_target t;
     int kind = -1;
@@ -671,6 +671,84 @@ static void test_resolve(void **state)
     assert_non_null(strstr(msg, "cannot resolve"));
 }
 
+/* Takes the connect probe of client_target_renew off listener l. */
+static void drop_probe(int l)
+{
+    for (int i = 0; i < 300; i++) {
+        int s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        if (s >= 0) {
+            close(s);
+            return;
+        }
+        poll(NULL, 0, 1);
+    }
+    fail_msg("no probe connection arrived");
+}
+
+/* A renewal that moves the target from 127.0.0.1 to 127.0.0.2 (the same port): an idle
+ * kept-alive connection reconnects to the new address on its next request; one busy when
+ * the set changes is closed after its response; an unchanged answer or a failed lookup
+ * keep the set. */
+static void test_renew(void **state)
+{
+    fixture *f = *state;
+    struct sockaddr_in a = *(struct sockaddr_in *)(void *)&f->target.first.a[0].sa;
+    uint16_t port = ntohs(a.sin_port);
+    int l1 = f->lfd, l2 = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1);
+    if (l2 < 0 || bind(l2, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(l2, 16) != 0) {
+        if (l2 >= 0)
+            close(l2);
+        skip(); /* 127.0.0.2 not on lo, or its port taken */
+    }
+    fcntl(l1, F_SETFL, fcntl(l1, F_GETFL) | O_NONBLOCK);
+    plan p = make_plan("127.0.0.1", port, "", NULL, 0);
+    plan_request pr = {.label = "r", .path = "/"};
+    client_req req;
+    char err[128], msg[256], want[64];
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    assert_int_equal(client_req_render(&req, &p, &pr, 0, err, sizeof(err)), 0);
+
+    client_send(&f->c, &req, clock_mono_now());
+    server_read_request(f, true);
+    server_send(f, ok, sizeof(ok) - 1, 0);
+    spin_until(f, 1);
+    assert_int_equal(f->res.kind, STATS_OK);
+    assert_int_equal(f->c.state, CLIENT_IDLE);
+
+    assert_int_equal(client_target_renew(&f->target, "127.0.0.2", port, msg, sizeof(msg)), 1);
+    snprintf(want, sizeof(want), "127.0.0.2:%u", (unsigned)port);
+    assert_string_equal(msg, want);
+    drop_probe(l2);
+    client_target_format(&f->target, msg, sizeof(msg));
+    assert_string_equal(msg, want);
+    assert_int_equal(client_target_renew(&f->target, "127.0.0.2", port, msg, sizeof(msg)), 0); /* known: no probe */
+    assert_int_equal(client_target_renew(&f->target, "no-such-host.invalid", port, msg, sizeof(msg)), -1);
+    assert_non_null(strstr(msg, "cannot resolve"));
+
+    /* The idle connection to .1 moves to .2 on its next request. */
+    f->lfd = l2;
+    client_send(&f->c, &req, clock_mono_now());
+    server_read_request(f, true);
+    struct sockaddr_in local;
+    socklen_t ll = sizeof(local);
+    assert_int_equal(getsockname(f->sfd, (struct sockaddr *)&local, &ll), 0);
+    assert_int_equal(ntohl(local.sin_addr.s_addr), INADDR_LOOPBACK + 1);
+    /* The set changes back while this request is in flight: closed after its response. */
+    assert_int_equal(client_target_renew(&f->target, "127.0.0.1", port, msg, sizeof(msg)), 1);
+    drop_probe(l1);
+    server_send(f, ok, sizeof(ok) - 1, 0);
+    spin_until(f, 2);
+    assert_int_equal(f->res.kind, STATS_OK);
+    assert_true(f->res.connected);
+    assert_int_equal(f->c.state, CLIENT_CLOSED);
+    assert_true(f->c.io.fd < 0);
+    f->lfd = l1;
+    close(l2);
+    client_req_fini(&req);
+    client_target_fini(&f->target);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -682,6 +760,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connect_refused_and_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renew, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,8 +115,7 @@ static void target_for(client_target *t, const server *s)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(s->port);
-    memcpy(&t->addr, &a, sizeof(a));
-    t->addrlen = sizeof(a);
+    client_target_set_addr(t, (const struct sockaddr *)&a, sizeof(a));
     t->connect_timeout_ns = 2 * CLOCK_NS_PER_SEC;
     t->request_timeout_ns = 5 * CLOCK_NS_PER_SEC;
 }
