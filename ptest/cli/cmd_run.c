@@ -25,6 +25,7 @@ static void usage_run(FILE *f)
             "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
             "                     [--server-metrics[=URL]] [--server-config[=URL]]\n"
             "                     [--cacert FILE] [--insecure] [--cert FILE [--key FILE]]\n"
+            "                     [--resolve HOST:PORT:ADDR[,ADDR...]]... [--dns-ttl D]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
             "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
             "                     [--quiet]\n"

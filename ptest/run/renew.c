@@ -31,12 +31,10 @@ static void *renew_main(void *arg)
         if (rc < 0) {
             r->failures++;
             snprintf(r->last_error, sizeof(r->last_error), "%s", msg);
-            if (!r->quiet)
-                fprintf(stderr, "ptest: dns: %s (keeping the addresses in use)\n", msg);
+            fprintf(stderr, "ptest: dns: %s (keeping the addresses in use)\n", msg);
         } else if (rc > 0) {
             r->changes++;
-            if (!r->quiet)
-                fprintf(stderr, "ptest: dns: %s now %s\n", r->host, msg);
+            fprintf(stderr, "ptest: dns: %s now %s\n", r->host, msg);
         }
         clock_gettime(CLOCK_MONOTONIC, &at); /* the next lookup one ttl after this one ended */
     }
@@ -44,8 +42,7 @@ static void *renew_main(void *arg)
     return NULL;
 }
 
-int renew_start(renew *r, client_target *t, const char *host, uint16_t port, uint64_t ttl_ns, bool pinned,
-                bool quiet)
+int renew_start(renew *r, client_target *t, const char *host, uint16_t port, uint64_t ttl_ns, bool pinned)
 {
     memset(r, 0, sizeof(*r));
     dns_addr numeric;
@@ -55,7 +52,6 @@ int renew_start(renew *r, client_target *t, const char *host, uint16_t port, uin
     r->host = host;
     r->port = port;
     r->ttl_ns = ttl_ns;
-    r->quiet = quiet;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -2,7 +2,8 @@
  * target's name up again every dns.ttl (client_target_renew) and logs each change, so that
  * the load follows a Service whose pods come and go (a headless Service answers one address
  * per ready pod). Not started for a numeric target, a pinned name (dns.resolve) or ttl 0.
- * A failed lookup keeps the addresses in use and is counted, never stops the run.
+ * A failed lookup keeps the addresses in use and is counted, never stops the run. Changes
+ * and failures are one line each on stderr, also with --quiet (they explain the results).
  */
 #ifndef PTEST_RENEW_H
 #define PTEST_RENEW_H
@@ -19,7 +20,6 @@ typedef struct renew {
     const char *host;
     uint16_t port;
     uint64_t ttl_ns;
-    bool quiet;
     bool started, stop;
     pthread_t th;
     pthread_mutex_t mu;
@@ -30,8 +30,7 @@ typedef struct renew {
 
 /* Starts the renewer when the name should be renewed (see above); r is zeroed first.
  * Returns 0 (also when there is nothing to renew) or -1 (thread creation failed; errno). */
-int renew_start(renew *r, client_target *t, const char *host, uint16_t port, uint64_t ttl_ns, bool pinned,
-                bool quiet);
+int renew_start(renew *r, client_target *t, const char *host, uint16_t port, uint64_t ttl_ns, bool pinned);
 /* Stops and joins the thread (a lookup in progress finishes first: at most the connect
  * timeout). Safe when never started. */
 void renew_stop(renew *r);

@@ -714,7 +714,7 @@ static int run_with(const plan *p, const run_opts *o, const run_out *out, client
         memset(&k, 0, sizeof(k));
         bool pinned = plan_resolve_find(p, p->target.host, p->target.port) != NULL;
         renew rn;
-        if (renew_start(&rn, t, p->target.host, p->target.port, p->dns.ttl_ns, pinned, o->quiet) != 0)
+        if (renew_start(&rn, t, p->target.host, p->target.port, p->dns.ttl_ns, pinned) != 0)
             fprintf(stderr, "ptest: warning: cannot start the dns renewer (%s): the addresses stay as resolved\n",
                     strerror(errno));
         ret = measure(&c, out->dir, &scr, &k);

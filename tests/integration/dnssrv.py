@@ -2,14 +2,16 @@
 """dnssrv.py - a tiny authoritative DNS server for tests (UDP and TCP, RFC 1035 framing).
 
 usage: dnssrv.py ADDR:PORT [ADDR:PORT ...] --zone NAME=A1,A2 [--zone ...] [--truncate NAME]
-                 [--cname NAME=TARGET] [--log FILE] [--silent ADDR:PORT]
+                 [--cname NAME=TARGET] [--log FILE] [--silent ADDR:PORT] [--zones-file FILE]
        dnssrv.py --corpus DIR      writes answers of this server as fuzzing seeds
 
 Answers A queries for the zone names (owner compressed to the question), AAAA with an empty
 answer (NODATA) for them, NXDOMAIN for every other name. A --truncate name gets TC and no
 records over UDP, the full answer over TCP. --cname NAME=TARGET answers NAME with a CNAME to
 TARGET followed by TARGET's A records. A --silent address reads queries and never answers.
-Every query is logged as "NAME TYPE udp|tcp" to --log (flushed per line).
+Every query is logged as "NAME TYPE udp|tcp" to --log (flushed per line). --zones-file holds
+more NAME=A1,A2 lines, read again before every answer, so a test changes an answer mid-run
+by rewriting the file (write a new file and rename it over the old one).
 """
 import argparse
 import os
@@ -67,6 +69,20 @@ def answer(q, zones, cnames, truncate, tcp):
     return ident + struct.pack(">HHHHH", flags, 1, n, 0, 0) + question + recs
 
 
+def file_zones(path):
+    """The NAME=A1,A2 lines of path ({} when it is missing)."""
+    out = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    out[k.lower().rstrip(".")] = [a for a in v.split(",") if a]
+    except OSError:
+        pass
+    return out
+
+
 def serve(args):
     zones = {}
     for z in args.zone:
@@ -96,6 +112,9 @@ def serve(args):
         quiet.append(s)
     print("ready", flush=True)
 
+    def current():
+        return {**zones, **file_zones(args.zones_file)} if args.zones_file else zones
+
     def note(q, proto):
         if log:
             name, qtype, _ = parse_question(q)
@@ -110,7 +129,7 @@ def serve(args):
             elif s in udp:
                 q, peer = s.recvfrom(4096)
                 note(q, "udp")
-                s.sendto(answer(q, zones, cnames, truncate, False), peer)
+                s.sendto(answer(q, current(), cnames, truncate, False), peer)
             else:
                 c, _ = s.accept()
                 c.settimeout(2)
@@ -118,7 +137,7 @@ def serve(args):
                     ln = struct.unpack(">H", c.recv(2, socket.MSG_WAITALL))[0]
                     q = c.recv(ln, socket.MSG_WAITALL)
                     note(q, "tcp")
-                    a = answer(q, zones, cnames, truncate, True)
+                    a = answer(q, current(), cnames, truncate, True)
                     c.sendall(struct.pack(">H", len(a)) + a)
                 except (OSError, struct.error):
                     pass
@@ -167,6 +186,7 @@ def main():
     ap.add_argument("--truncate", action="append", default=[])
     ap.add_argument("--silent", action="append", default=[])
     ap.add_argument("--log")
+    ap.add_argument("--zones-file")
     ap.add_argument("--corpus")
     args = ap.parse_args()
     if args.corpus:

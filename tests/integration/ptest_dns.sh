@@ -10,7 +10,10 @@
 #    /metrics); a truncated UDP answer is asked again over TCP; NXDOMAIN is one clear line
 #    and exit 3; a silent nameserver fails within resolv.conf's timeout x attempts and
 #    within the plan's connect_timeout; no nameserver at all fails at once;
-#  - the dynamic build resolves the same way (one resolver in every build).
+#  - the dynamic build resolves the same way (one resolver in every build);
+#  - renewal: a name whose answer changes mid-run (127.0.0.1,.2 -> .1,.3) moves the load
+#    after dns.ttl: the new address gets traffic, the dropped one none after the change;
+#    --resolve pins a name to an address without any query for it.
 # Needs root (ip netns, mount, chroot); skips otherwise.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -77,9 +80,9 @@ scratch_ptest() {
 sz=big.demo-pt.svc.cluster.local
 inns python3 "$ROOT/tests/integration/dnssrv.py" 127.0.0.1:53 --silent 127.0.0.3:53 \
   --zone msdemo.demo-pt.svc.cluster.local=127.0.0.1,127.0.0.2 --zone $sz=127.0.0.1,127.0.0.2 \
-  --truncate $sz --log "$TMP/dns.log" >"$TMP/dnssrv.out" 2>&1 &
+  --truncate $sz --log "$TMP/dns.log" --zones-file "$TMP/zones" >"$TMP/dnssrv.out" 2>&1 &
 PIDS+=($!)
-for a in 127.0.0.1 127.0.0.2; do
+for a in 127.0.0.1 127.0.0.2 127.0.0.3; do
   inns "$BUILD/msdemo" --listen "$a:8080" --workers 1 >"$TMP/msdemo-$a.log" 2>&1 &
   PIDS+=($!)
 done
@@ -173,5 +176,44 @@ inns "$BUILD/ptest" run http://msdemo:8080/ -c 2 -d 1s --out "$TMP/dyn" --quiet 
 check_eq "dynamic ptest resolves msdemo through the search list (exit 0)" 0 "$rc"
 check_eq "dynamic ptest: both addresses" "127.0.0.1:8080, 127.0.0.2:8080" \
   "$(json_get "$TMP/dyn/results.json" 'd["environment"]["target_address"]')"
+
+# 7. Renewal: the answer changes mid-run; after the ttl the load follows it.
+rn=renew.demo-pt.svc.cluster.local
+zones() { echo "$rn=$1" >"$TMP/zones.new" && mv "$TMP/zones.new" "$TMP/zones"; }
+zones 127.0.0.1,127.0.0.2
+b1=$(served 127.0.0.1) b2=$(served 127.0.0.2) b3=$(served 127.0.0.3)
+rc=0
+scratch_ptest run "http://$rn:8080/" -c 4 -t 1 -d 6s --dns-ttl 500ms --out /out/renew --quiet \
+  >"$TMP/renew.out" 2>"$TMP/renew.err" &
+rpid=$!
+sleep 2
+zones 127.0.0.1,127.0.0.3
+sleep 2.5 # the change is seen within ttl (0.5 s) + a lookup + the probe of .3
+m2=$(served 127.0.0.2)
+wait "$rpid" || rc=$?
+check_eq "renewal: run succeeds (exit 0)" 0 "$rc"
+[ "$rc" -eq 0 ] || cat "$TMP/renew.err"
+e1=$(( $(served 127.0.0.1) - b1 )) e2=$(( $(served 127.0.0.2) - b2 )) e3=$(( $(served 127.0.0.3) - b3 ))
+check_cmd "renewal: the old addresses served before the change (.1 $e1, .2 $e2)" test "$e1" -gt 0 -a "$e2" -gt 0
+check_cmd "renewal: the new address 127.0.0.3 got traffic after the change ($e3)" test "$e3" -gt 0
+check_eq "renewal: the dropped 127.0.0.2 got nothing more 2.5 s after the change" "$m2" "$(served 127.0.0.2)"
+check_eq "renewal: results.json environment.dns" "False 1 0 127.0.0.1:8080, 127.0.0.3:8080" \
+  "$(json_get "$R/out/renew/results.json" \
+    '" ".join(str(x) for x in (d["environment"]["dns"]["pinned"], d["environment"]["dns"]["changes"], d["environment"]["dns"]["failures"], d["environment"]["dns"]["final_addresses"]))')"
+check_cmd "renewal: the change is logged on stderr" grep -q "dns: $rn now 127.0.0.1:8080, 127.0.0.3:8080" "$TMP/renew.err"
+check_eq "renewal: no request failed" 0 "$(json_get "$R/out/renew/results.json" 'd["total"]["errors"]')"
+
+# 8. --resolve pins the name: no query for it, only the given address loaded.
+: >"$TMP/dns.log"
+b3=$(served 127.0.0.3) b1=$(served 127.0.0.1)
+rc=0
+scratch_ptest run "http://pinned.example:8080/" --resolve pinned.example:8080:127.0.0.3 -c 2 -d 1s \
+  --out /out/pinned --quiet >/dev/null 2>"$TMP/pinned.err" || rc=$?
+check_eq "--resolve: run succeeds (exit 0)" 0 "$rc"
+check_cmd "--resolve: no query for the pinned name" sh -c "! grep -q pinned.example '$TMP/dns.log'"
+check_cmd "--resolve: 127.0.0.3 served it, 127.0.0.1 nothing" \
+  test "$(( $(served 127.0.0.3) - b3 ))" -gt 0 -a "$(served 127.0.0.1)" -eq "$b1"
+check_eq "--resolve: results.json environment.dns.pinned" True \
+  "$(json_get "$R/out/pinned/results.json" 'd["environment"]["dns"]["pinned"]')"
 
 finish
