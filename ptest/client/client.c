@@ -106,6 +106,16 @@ void client_conn_fini(client_conn *c)
     }
 }
 
+/* A request for another target than the connection's (plan: a scenario whose requests name
+ * several targets): the connection moves there. Its TLS session belongs to the old server. */
+static void switch_target(client_conn *c, const client_target *t)
+{
+    close_socket(c);
+    client_conn_fini(c);
+    c->target = t;
+    pick_addr(c);
+}
+
 static inline ssize_t io_send(client_conn *c, const void *p, size_t n)
 {
     return c->ssl ? client_tls_send(c, p, n) : send(c->io.fd, p, n, MSG_NOSIGNAL);
@@ -284,7 +294,9 @@ void client_send(client_conn *c, const client_req *req, mono_ns intended)
     c->hs_failed = false;
     c->retried = false;
     reset_response(c);
-    if (c->io.fd >= 0 && addr_moved(c)) /* kept alive while the target's addresses changed */
+    if (req->target && req->target != c->target)
+        switch_target(c, req->target);
+    else if (c->io.fd >= 0 && addr_moved(c)) /* kept alive while the target's addresses changed */
         close_socket(c);
     c->state = CLIENT_SENDING;
     begin(c);

@@ -122,8 +122,10 @@ typedef struct client_req {
     size_t wire_len;
     char *expect; /* body_contains text (owned copy) or NULL */
     size_t expect_len;
-    uint32_t *kmp; /* failure function of expect (owned) */
-    char *url;     /* "http://host:port/base/path" for reports (owned) */
+    uint32_t *kmp;               /* failure function of expect (owned) */
+    char *url;                   /* "http://host:port/base/path" for reports (owned) */
+    const client_target *target; /* where it goes (set by the engine for a plan with several
+                                    targets); NULL: the connection's own */
 } client_req;
 
 /* Renders pr of plan p (target, plan-wide headers, the request's headers, body).
@@ -211,8 +213,9 @@ struct client_conn {
  * 1, 2, ...), again at each connect. */
 void client_conn_init(client_conn *c, evloop *loop, const client_target *target, char *rbuf, size_t rcap,
                       client_done_fn done, void *owner, uint32_t id);
-/* Sends req, connecting first if needed; intended is the time the request was due (for
- * latency). c must be CLIENT_CLOSED or CLIENT_IDLE. The outcome always comes through the
+/* Sends req, connecting first if needed (to req->target when it is set and not c's: the
+ * connection moves there, closing its socket to the other one); intended is the time the
+ * request was due (for latency). c must be CLIENT_CLOSED or CLIENT_IDLE. The outcome always comes through the
  * done callback, never from inside this call. */
 void client_send(client_conn *c, const client_req *req, mono_ns intended);
 /* Fails the pending request with a connect timeout or request timeout if it is past due. */

@@ -93,7 +93,8 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
     memset(r, 0, sizeof(*r));
     buf b = BUF_INIT, u = BUF_INIT;
     const char *method = pr->method && *pr->method ? pr->method : "GET";
-    const char *base = p->target.base_path ? p->target.base_path : "";
+    const plan_url *t = plan_target_url(p, pr->target);
+    const char *base = t->base_path ? t->base_path : "";
     if (!is_token(method)) {
         snprintf(err, errlen, "request %s: invalid method \"%s\"", pr->label, method);
         return -1;
@@ -108,7 +109,7 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
 
     buf_printf(&b, "%s %s%s HTTP/1.1\r\n", method, base, pr->path);
     if (!has_header(pr->headers, pr->n_headers, "host") && !has_header(p->headers, p->n_headers, "host"))
-        buf_printf(&b, "Host: %s\r\n", p->target.authority);
+        buf_printf(&b, "Host: %s\r\n", t->authority);
     if (!has_header(pr->headers, pr->n_headers, "user-agent") && !has_header(p->headers, p->n_headers, "user-agent"))
         buf_puts(&b, "User-Agent: ptest/" PT_VERSION "\r\n");
     /* Plan-wide headers first, unless the request overrides the same name. */
@@ -124,8 +125,8 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
         buf_append(&b, pr->body, pr->body_len);
 
     char hpa[300];
-    host_port(&p->target, hpa, sizeof(hpa));
-    buf_printf(&u, "http://%s%s%s", hpa, base, pr->path);
+    host_port(t, hpa, sizeof(hpa));
+    buf_printf(&u, "%s://%s%s%s", t->tls ? "https" : "http", hpa, base, pr->path);
     if (!buf_ok(&b) || !buf_ok(&u))
         goto nomem;
 

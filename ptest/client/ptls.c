@@ -119,7 +119,7 @@ static int file_err(const plan *p, enum plan_tls_file which, const char *what, c
     return -1;
 }
 
-int ptls_create(ptls **out, const plan *p, char *err, size_t errlen)
+int ptls_create(ptls **out, const plan *p, uint32_t target, char *err, size_t errlen)
 {
     *out = NULL;
     ptls *t = calloc(1, sizeof(*t));
@@ -128,7 +128,7 @@ int ptls_create(ptls **out, const plan *p, char *err, size_t errlen)
         return -1;
     }
     const plan_tls *pt = &p->tls;
-    const char *host = pt->server_name ? pt->server_name : p->target.host;
+    const char *host = pt->server_name && target == 0 ? pt->server_name : plan_target_url(p, target)->host;
     unsigned char bin[16];
     bool numeric = inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
     t->verify = !pt->insecure;

@@ -47,10 +47,11 @@ typedef struct ptls {
     char err[384]; /* first failure reason, valid when err_state == 2 */
 } ptls;
 
-/* Creates the context for p's target (p->target.tls) and p->tls. Files that do not load
+/* Creates the context for p's target number target (plan_target_url; tls.server_name applies
+ * to the plan's own target, 0) with p->tls's files and checks. Files that do not load
  * are errors naming where they were set (file:line:col: tls.cacert ..., or --cacert ...).
  * Returns 0, or -1 with err filled. */
-int ptls_create(ptls **out, const plan *p, char *err, size_t errlen);
+int ptls_create(ptls **out, const plan *p, uint32_t target, char *err, size_t errlen);
 void ptls_destroy(ptls *t);
 
 /* A new client SSL for fd, with SNI and the name to verify. *slot is the connection

@@ -69,7 +69,9 @@ typedef struct engine_opts {
     uint64_t seed;    /* 0: seed the per-thread rngs from the OS */
 } engine_opts;
 
-/* Prepares everything for plan p against target t (both must outlive the engine):
+/* Prepares everything for plan p against t (both must outlive the engine): t[0] the plan's
+ * target, t[i] its targets[i - 1] (plan_request.target), [1 + p->n_targets] in all, with the
+ * same timeouts:
  * renders the requests, builds the schedules, allocates threads, loops, connections and
  * statistics. Returns 0 with *out set, or -1 with err filled. */
 int engine_create(engine **out, const plan *p, const client_target *t, const engine_opts *o, char *err, size_t errlen);

@@ -83,7 +83,7 @@ struct engine_thread {
 
 struct engine {
     const plan *p;
-    const client_target *target;
+    const client_target *target; /* [1 + p->n_targets] (engine_create) */
     engine_opts o;
     unsigned n_threads;
     engine_thread *th;

@@ -152,7 +152,10 @@ int engine_fit_check(const plan *p, engine_fit *f, char *msg, size_t msglen)
         f->users += s->model == PLAN_CLOSED ? s->users : s->max_connections;
     }
     f->user_bytes = engine_user_bytes();
-    f->tls_bytes = p->target.tls ? ENGINE_TLS_CONN_BYTES : 0;
+    bool tls = p->target.tls;
+    for (size_t i = 0; i < p->n_targets; i++)
+        tls = tls || p->targets[i].tls;
+    f->tls_bytes = tls ? ENGINE_TLS_CONN_BYTES : 0;
     f->fds_own = ENGINE_FD_OWN + plan_labels(p, NULL, 0);
     f->fds_needed = f->users + f->fds_own;
     uint64_t want_fds = f->fds_needed + ENGINE_FD_MARGIN;

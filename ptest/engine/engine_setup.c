@@ -102,8 +102,8 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
             /* Closed: global user number j * T + idx; open: slot number in the scenario. */
             u->num = sc->ps->model == PLAN_CLOSED ? (uint32_t)(j * T + th->idx + 1)
                                                   : (uint32_t)(j * sc->stride + th->idx + 1);
-            client_conn_init(&u->conn, th->loop, e->target, th->rbufs + k * CLIENT_RBUF_SIZE, CLIENT_RBUF_SIZE,
-                             engine_on_done, u, u->num);
+            client_conn_init(&u->conn, th->loop, &e->target[sc->ps->target], th->rbufs + k * CLIENT_RBUF_SIZE,
+                             CLIENT_RBUF_SIZE, engine_on_done, u, u->num);
             evloop_timer_init(&u->timer, engine_on_user_timer, u);
             if (e->o.jtl_fd >= 0) {
                 char name[PLAN_MAX_LABEL + 48];
@@ -237,6 +237,8 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
                 e->n_reqs = 0;
                 goto fail;
             }
+            if (p->n_targets)
+                e->reqs[k].target = &t[pr->target];
             cum += pr->weight ? pr->weight : 1;
             e->cumw[k] = cum;
         }

@@ -66,6 +66,12 @@ void plan_fini(plan *p)
     free(p->tls.server_name);
     for (size_t i = 0; i < p->dns.n_resolve; i++)
         free(p->dns.resolve[i].host);
+    for (size_t i = 0; i < p->n_targets; i++) {
+        plan_url_fini(&p->targets[i]);
+        free(p->target_strs[i]);
+    }
+    free(p->targets);
+    free(p->target_strs);
     memset(p, 0, sizeof *p);
 }
 
@@ -191,6 +197,45 @@ int plan_set_target(plan *p, const char *url, char *err, size_t errlen)
     p->target = u;
     p->target_str = s;
     return 0;
+}
+
+const plan_url *plan_target_url(const plan *p, uint32_t i)
+{
+    return i == 0 || i > p->n_targets ? &p->target : &p->targets[i - 1];
+}
+
+const char *plan_target_str(const plan *p, uint32_t i)
+{
+    return i == 0 || i > p->n_targets ? p->target_str : p->target_strs[i - 1];
+}
+
+uint32_t plan_add_target(plan *p, const char *url, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->n_targets; i++)
+        if (strcmp(p->target_strs[i], url) == 0)
+            return (uint32_t)(i + 1);
+    if (p->n_targets == PLAN_MAX_TARGETS) {
+        err_set(err, errlen, "more than %d targets besides the plan's", PLAN_MAX_TARGETS);
+        return 0;
+    }
+    plan_url u;
+    if (plan_url_parse(&u, url, err, errlen) < 0)
+        return 0;
+    plan_url *nt = realloc(p->targets, (p->n_targets + 1) * sizeof *nt);
+    if (nt)
+        p->targets = nt;
+    char **ns = nt ? realloc(p->target_strs, (p->n_targets + 1) * sizeof *ns) : NULL;
+    if (ns)
+        p->target_strs = ns;
+    char *str = ns ? plan_dup(url) : NULL;
+    if (!str) {
+        plan_url_fini(&u);
+        err_set(err, errlen, "out of memory");
+        return 0;
+    }
+    p->targets[p->n_targets] = u;
+    p->target_strs[p->n_targets] = str;
+    return (uint32_t)++p->n_targets;
 }
 
 static void scale_stages(plan_scenario *s, uint64_t d)

@@ -29,6 +29,7 @@
 #define PLAN_DEFAULT_DNS_TTL_NS (UINT64_C(30) * 1000000000) /* dns.ttl, --dns-ttl */
 #define PLAN_MAX_RESOLVE 16                                 /* dns.resolve entries, --resolve flags */
 #define PLAN_MAX_RESOLVE_ADDRS 16                           /* addresses per entry */
+#define PLAN_MAX_TARGETS 16 /* targets of scenarios and requests besides the plan's own */
 
 typedef struct plan_url {
     char *scheme;    /* "http" or "https" (lower case) */
@@ -60,6 +61,8 @@ typedef struct plan_request {
     int expect_status;  /* 0 = any 2xx/3xx counts as success */
     char *expect_body;  /* substring the body must contain, or NULL */
     unsigned line, col; /* where it was defined, for messages (0 if not from YAML) */
+    uint32_t target;    /* where it goes: 0 the plan's target, i > 0 p->targets[i - 1]; the
+                           request's own `target:`, else its scenario's */
 } plan_request;
 
 enum plan_model { PLAN_CLOSED, PLAN_OPEN };
@@ -100,6 +103,7 @@ typedef struct plan_scenario {
     size_t n_requests;
     plan_request *requests;
     uint64_t weight_total;
+    uint32_t target; /* the scenario's `target:` (plan_request.target), 0: the plan's */
     unsigned line, col;
 } plan_scenario;
 
@@ -155,6 +159,9 @@ typedef struct plan {
     char *source;       /* file it came from, or "command line" */
     plan_url target;    /* target.host == NULL: no target yet */
     char *target_str;   /* as written; NULL when no target */
+    size_t n_targets;   /* the other targets that scenarios and requests name ... */
+    plan_url *targets;  /* ... [n_targets], each once (by its text), in order of first use */
+    char **target_strs; /* [n_targets] as written */
     size_t n_scenarios; /* >= 1 */
     plan_scenario *scenarios;
     size_t n_thresholds;
@@ -230,6 +237,15 @@ int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char 
 
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);
+/* Target number i of the plan (plan_request.target): 0 the plan's own, else targets[i-1];
+ * and its text as written (NULL for a missing plan target). */
+const plan_url *plan_target_url(const plan *p, uint32_t i);
+const char *plan_target_str(const plan *p, uint32_t i);
+/* Interns url (a scenario's or request's `target:`) into p->targets: returns its number
+ * (>= 1; the same text gives the same number), or 0 with err filled (a bad URL, too many
+ * targets, out of memory). */
+uint32_t plan_add_target(plan *p, const char *url, char *err, size_t errlen);
+
 /* Adds "HOST:PORT:ADDR[,ADDR...]" (curl's --resolve; IPv6 addresses bare or in brackets)
  * to p->dns.resolve; an entry for the same HOST:PORT is replaced. Returns 0, or -1 with err
  * filled (the problem, without the text: the caller says where it came from). */

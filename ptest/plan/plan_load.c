@@ -222,7 +222,7 @@ static int register_label(loader *L, size_t si, size_t ri, const yamltree_node *
             continue;
         /* In a sequence nothing is merged: a repeated request is just visited twice. */
         if (p->scenarios[si].order == PLAN_ORDER_SEQUENCE && strcmp(o->method, r->method) == 0 &&
-            strcmp(o->path, r->path) == 0) {
+            strcmp(o->path, r->path) == 0 && o->target == r->target) {
             r->label_id = o->label_id;
             return 0;
         }
@@ -238,12 +238,13 @@ static int register_label(loader *L, size_t si, size_t ri, const yamltree_node *
             const plan_request *o = &s->requests[j];
             if (strcmp(o->label, r->label) != 0)
                 continue;
-            if (strcmp(o->method, r->method) != 0 || strcmp(o->path, r->path) != 0)
+            if (strcmp(o->method, r->method) != 0 || strcmp(o->path, r->path) != 0 || o->target != r->target)
                 return FAIL(L, at,
-                            "label %s names %s %s here but %s %s at line %u, column %u; "
-                            "a label must always name the same method and path",
-                            plan_qs(q, r->label, strlen(r->label)), r->method, r->path, o->method, o->path, o->line,
-                            o->col);
+                            "label %s names %s %s%s here but %s %s at line %u, column %u; "
+                            "a label must always name the same method and path%s",
+                            plan_qs(q, r->label, strlen(r->label)), r->method, r->path,
+                            o->target != r->target ? " (another target)" : "", o->method, o->path, o->line, o->col,
+                            o->target != r->target ? " on the same target" : "");
             r->label_id = o->label_id;
             return 0;
         }
@@ -252,9 +253,24 @@ static int register_label(loader *L, size_t si, size_t ri, const yamltree_node *
     return 0;
 }
 
+/* A scenario's or request's `target: URL`: its number in p->targets. */
+static int get_target(loader *L, const yamltree_node *v, uint32_t *out)
+{
+    const char *s;
+    char msg[sizeof L->err.msg];
+    if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
+        return -1;
+    if (strlen(s) != v->len)
+        return FAIL(L, v, "target contains a NUL byte");
+    if (!(*out = plan_add_target(L->p, s, msg, sizeof msg)))
+        return FAIL(L, v, "%s", msg);
+    return 0;
+}
+
 static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n)
 {
-    static const char *const keys[] = {"label", "method", "path", "headers", "body", "weight", "expect", NULL};
+    static const char *const keys[] = {"label",  "method", "path",   "headers", "body",
+                                       "weight", "expect", "target", NULL};
     static const char *const expect_keys[] = {"status", "body_contains", NULL};
     plan_request *r = &L->p->scenarios[si].requests[ri];
     const yamltree_node *v, *label_at;
@@ -265,6 +281,9 @@ static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n
         return -1;
     r->line = n->line;
     r->col = n->col;
+    r->target = L->p->scenarios[si].target;
+    if ((v = yamltree_get(n, "target")) && get_target(L, v, &r->target) < 0)
+        return -1;
     if (!(v = yamltree_get(n, "path")))
         return FAIL(L, n, "request needs \"path\"");
     if (parse_path(L, v, &r->path) < 0)
@@ -430,7 +449,7 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
 {
     static const char *const keys[] = {"name",       "model", "users",    "ramp_up", "hold_for",        "think_time",
                                        "iterations", "rate",  "duration", "stages",  "max_connections", "start_delay",
-                                       "requests",   "order", NULL};
+                                       "requests",   "order", "target",   NULL};
     static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
                                               "iterations", "order",   NULL};
     static const char *const open_only[] = {"rate", "duration", "stages", "max_connections", NULL};
@@ -443,6 +462,8 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
         return -1;
     s->line = n->line;
     s->col = n->col;
+    if ((v = yamltree_get(n, "target")) && get_target(L, v, &s->target) < 0)
+        return -1;
     if ((v = yamltree_get(n, "name"))) {
         if (get_name(L, v, "scenario name", &s->name) < 0)
             return -1;
@@ -859,7 +880,11 @@ int plan_load_file(plan *p, const char *path, char *err, size_t errlen)
 int plan_validate(const plan *p, char *err, size_t errlen)
 {
     const char *src = p->source ? p->source : "plan";
-    if (!p->target.host)
+    bool needs_target = false; /* a request that goes to the plan's own target */
+    for (size_t i = 0; i < p->n_scenarios && !needs_target; i++)
+        for (size_t j = 0; j < p->scenarios[i].n_requests && !needs_target; j++)
+            needs_target = p->scenarios[i].requests[j].target == 0;
+    if (!p->target.host && (needs_target || p->n_scenarios == 0))
         return err_set(err, errlen, "%s: no target: set \"target:\" in the plan or pass --target URL", src);
     if (p->n_scenarios == 0)
         return err_set(err, errlen, "%s: the plan has no scenarios", src);

@@ -144,9 +144,19 @@ static void json_headers(jsonw *w, const plan_header *h, size_t n)
     jsonw_obj_end(w);
 }
 
-static void json_request(jsonw *w, const plan_request *r)
+/* "target": the text of target number i when it is not the plan's own (0: key left out). */
+static void json_target_ref(jsonw *w, const plan *p, uint32_t i)
+{
+    if (i == 0)
+        return;
+    jsonw_key(w, "target");
+    jsonw_str(w, plan_target_str(p, i));
+}
+
+static void json_request(jsonw *w, const plan *p, const plan_request *r)
 {
     jsonw_obj_begin(w);
+    json_target_ref(w, p, r->target);
     jsonw_key(w, "label");
     jsonw_str(w, r->label);
     jsonw_key(w, "method");
@@ -174,11 +184,12 @@ static void json_request(jsonw *w, const plan_request *r)
     jsonw_obj_end(w);
 }
 
-static void json_scenario(jsonw *w, const plan_scenario *s)
+static void json_scenario(jsonw *w, const plan *p, const plan_scenario *s)
 {
     jsonw_obj_begin(w);
     jsonw_key(w, "name");
     jsonw_str(w, s->name);
+    json_target_ref(w, p, s->target);
     jsonw_key(w, "model");
     jsonw_str(w, s->model == PLAN_OPEN ? "open" : "closed");
     jsonw_key(w, "start_delay_s");
@@ -221,7 +232,7 @@ static void json_scenario(jsonw *w, const plan_scenario *s)
     jsonw_key(w, "requests");
     jsonw_arr_begin(w);
     for (size_t i = 0; i < s->n_requests; i++)
-        json_request(w, &s->requests[i]);
+        json_request(w, p, &s->requests[i]);
     jsonw_arr_end(w);
     jsonw_obj_end(w);
 }
@@ -302,7 +313,7 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
     jsonw_key(w, "scenarios");
     jsonw_arr_begin(w);
     for (size_t i = 0; i < p->n_scenarios; i++)
-        json_scenario(w, &scenarios[i]);
+        json_scenario(w, p, &scenarios[i]);
     jsonw_arr_end(w);
     /* Thresholds grouped by label in order of first appearance, as the plan writes them. */
     jsonw_key(w, "thresholds");
@@ -401,6 +412,36 @@ static void json_fragment(jsonw *w, const json_t *v)
     }
 }
 
+/* environment.dns and targets[].dns (results_dns). */
+static void json_dns(jsonw *w, const results_dns *d)
+{
+    jsonw_key(w, "dns");
+    if (d) {
+        jsonw_obj_begin(w);
+        jsonw_key(w, "pinned");
+        jsonw_bool(w, d->pinned);
+        jsonw_key(w, "renewals");
+        jsonw_u64(w, d->renewals);
+        jsonw_key(w, "changes");
+        jsonw_u64(w, d->changes);
+        jsonw_key(w, "failures");
+        jsonw_u64(w, d->failures);
+        jsonw_key(w, "last_error");
+        if (d->last_error && d->last_error[0])
+            jsonw_str(w, d->last_error);
+        else
+            jsonw_null(w);
+        jsonw_key(w, "final_addresses");
+        if (d->final_addresses)
+            jsonw_str(w, d->final_addresses);
+        else
+            jsonw_null(w);
+        jsonw_obj_end(w);
+    } else {
+        jsonw_null(w);
+    }
+}
+
 static void json_environment(jsonw *w, const results *r)
 {
     jsonw_key(w, "environment");
@@ -425,31 +466,19 @@ static void json_environment(jsonw *w, const results *r)
         jsonw_str(w, r->target_addr);
     else
         jsonw_null(w);
-    jsonw_key(w, "dns");
-    if (r->dns) {
+    json_dns(w, r->dns);
+    jsonw_key(w, "targets");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < r->n_targets; i++) {
         jsonw_obj_begin(w);
-        jsonw_key(w, "pinned");
-        jsonw_bool(w, r->dns->pinned);
-        jsonw_key(w, "renewals");
-        jsonw_u64(w, r->dns->renewals);
-        jsonw_key(w, "changes");
-        jsonw_u64(w, r->dns->changes);
-        jsonw_key(w, "failures");
-        jsonw_u64(w, r->dns->failures);
-        jsonw_key(w, "last_error");
-        if (r->dns->last_error && r->dns->last_error[0])
-            jsonw_str(w, r->dns->last_error);
-        else
-            jsonw_null(w);
-        jsonw_key(w, "final_addresses");
-        if (r->dns->final_addresses)
-            jsonw_str(w, r->dns->final_addresses);
-        else
-            jsonw_null(w);
+        jsonw_key(w, "target");
+        jsonw_str(w, r->targets[i].target);
+        jsonw_key(w, "address");
+        jsonw_str(w, r->targets[i].address);
+        json_dns(w, r->targets[i].dns);
         jsonw_obj_end(w);
-    } else {
-        jsonw_null(w);
     }
+    jsonw_arr_end(w);
     /* The descriptor limit in effect (ptest run raised it at start): what a local_limit
      * warning names (analysis.c). */
     struct rlimit nofile;

@@ -21,7 +21,9 @@
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
  *                                          null for a merged run (see "shares")
  *     "environment": null | {"hostname", "cpus", "threads", "target_address", "dns": DNS,
- *                            "fd_limit"},
+ *                            "targets": [{"target", "address", "dns": DNS}, ...], "fd_limit"},
+ *                                          targets: those scenarios and requests name besides
+ *                                          the plan's own (target_address)
  *                                          the machine that ran the load; null for a merged
  *                                          run (it ran on several: see "environments")
  *     "tls": null | {"verify", "client_certificate", "session_resumption": "per connection",
@@ -164,6 +166,13 @@ typedef struct results_dns {
     const char *final_addresses; /* in use at the end, "10.0.0.1:8080, 10.0.0.2:8080" */
 } results_dns;
 
+/* environment.targets: one per target a scenario or request names besides the plan's. */
+typedef struct results_target {
+    const char *target;  /* as written */
+    const char *address; /* in use at the end */
+    const results_dns *dns;
+} results_target;
+
 typedef struct results {
     const plan *p;
     wall_ns started;
@@ -173,6 +182,8 @@ typedef struct results {
     unsigned threads;
     const char *target_addr; /* resolved address, "127.0.0.1:8080" */
     const results_dns *dns;  /* NULL: "dns": null in environment */
+    size_t n_targets;        /* environment.targets ([] when 0) */
+    const results_target *targets;
     size_t n_labels;
     const results_label *labels;
     results_label total;

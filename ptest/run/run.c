@@ -86,6 +86,8 @@ typedef struct coord {
     uint64_t start_ms;      /* wall clock of the start: the interval logs' BaseTime */
     const ptls *tls;        /* https: the run's TLS context (run_plan owns it), else NULL */
     const results_dns *dns; /* how the name was resolved during the run, for results.json */
+    size_t n_more;          /* the plan's other targets, for results.json */
+    const results_target *more;
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -143,11 +145,14 @@ static void show(coord *c, uint64_t elapsed_ns, double len_s)
 /* "target URL unreachable: connection refused", or for TLS the library's reason. */
 static void unreachable_msg(coord *c)
 {
+    /* Every connection failed: with several targets, the plan's own is named (or, without
+     * one, the first a scenario names). */
+    const char *name = c->p->target_str ? c->p->target_str : plan_target_str(c->p, 1);
     const char *tls = c->tls && c->health.last_fail == STATS_ERR_TLS ? ptls_first_error(c->tls) : NULL;
     if (tls)
-        snprintf(c->aborted, sizeof(c->aborted), "target %s: TLS handshake failed: %s", c->p->target_str, tls);
+        snprintf(c->aborted, sizeof(c->aborted), "target %s: TLS handshake failed: %s", name, tls);
     else
-        snprintf(c->aborted, sizeof(c->aborted), "target %s unreachable: %s", c->p->target_str,
+        snprintf(c->aborted, sizeof(c->aborted), "target %s unreachable: %s", name,
                  stats_err_text(c->health.last_fail));
 }
 
@@ -298,38 +303,114 @@ static void out_close(run_out *ro)
     ro->jtl_fd = -1;
 }
 
-/* Resolves (or takes the plan's pinned addresses for) and probes the target; addr gets
- * the addresses used, or why not. */
-static int resolve_target(const plan *p, client_target *t, char *addr, size_t addrlen)
+/* The run's targets: [0] the plan's own (unused, zeroed, when the plan has none), [i] its
+ * targets[i - 1]; each resolved (or pinned) and probed, with its TLS context and renewer. */
+typedef struct run_targets {
+    size_t n;
+    client_target *t;
+    renew *rn;
+    char (*addr)[1024];   /* the addresses at start, for results.json */
+    results_dns *dns;     /* [n], filled after the load */
+    results_target *more; /* [n - 1], results.json environment.targets */
+} run_targets;
+
+static void targets_close(run_targets *rt)
 {
-    memset(t, 0, sizeof(*t));
-    t->connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
-    t->request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
-    int kind = 0;
-    const plan_resolve *pin = plan_resolve_find(p, p->target.host, p->target.port);
-    int rc =
-        pin ? client_target_use(t, pin->addr, pin->n, p->target.port, t->connect_timeout_ns, &kind, addr, addrlen)
-            : client_target_resolve(t, p->target.host, p->target.port, t->connect_timeout_ns, &kind, addr, addrlen);
-    if (rc != 0) {
-        fprintf(stderr, "ptest: target %s unreachable%s: %s\n", p->target_str, pin ? " (at its pinned addresses)" : "",
-                addr);
-        return RUN_EXIT_ABORTED;
+    for (size_t i = 0; rt->t && i < rt->n; i++) {
+        ptls_destroy(rt->t[i].tls);
+        client_target_fini(&rt->t[i]);
     }
-    return RUN_EXIT_OK;
+    free(rt->t);
+    free(rt->rn);
+    free(rt->addr);
+    free(rt->dns);
+    free(rt->more);
+    memset(rt, 0, sizeof(*rt));
 }
 
-/* https: the run's TLS context (certificates and keys loaded now: a bad file is a usage
- * error before any load), owned by run_plan. */
-static int tls_setup(const plan *p, client_target *t)
+/* Resolves (or takes the plan's pinned addresses for) and probes target i; rt->addr[i]
+ * gets the addresses used. https: its TLS context (certificates and keys loaded now: a bad
+ * file is a usage error before any load). */
+static int target_open(const plan *p, run_targets *rt, uint32_t i)
 {
+    client_target *t = &rt->t[i];
+    const plan_url *u = plan_target_url(p, i);
+    char *addr = rt->addr[i];
+    t->connect_timeout_ns = p->connect_timeout_ns ? p->connect_timeout_ns : 5 * CLOCK_NS_PER_SEC;
+    t->request_timeout_ns = p->request_timeout_ns ? p->request_timeout_ns : 30 * CLOCK_NS_PER_SEC;
+    if (!u->host)
+        return RUN_EXIT_OK; /* a plan without a target of its own: every scenario names one */
+    int kind = 0;
+    const plan_resolve *pin = plan_resolve_find(p, u->host, u->port);
+    int rc = pin ? client_target_use(t, pin->addr, pin->n, u->port, t->connect_timeout_ns, &kind, addr, 1024)
+                 : client_target_resolve(t, u->host, u->port, t->connect_timeout_ns, &kind, addr, 1024);
+    if (rc != 0) {
+        fprintf(stderr, "ptest: target %s unreachable%s: %s\n", plan_target_str(p, i),
+                pin ? " (at its pinned addresses)" : "", addr);
+        return RUN_EXIT_ABORTED;
+    }
     char err[512];
-    if (!p->target.tls)
-        return RUN_EXIT_OK;
-    if (ptls_create(&t->tls, p, err, sizeof(err)) != 0) {
+    if (u->tls && ptls_create(&t->tls, p, i, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_USAGE;
     }
     return RUN_EXIT_OK;
+}
+
+static int targets_open(const plan *p, run_targets *rt)
+{
+    memset(rt, 0, sizeof(*rt));
+    rt->n = 1 + p->n_targets;
+    rt->t = calloc(rt->n, sizeof(*rt->t));
+    rt->rn = calloc(rt->n, sizeof(*rt->rn));
+    rt->addr = calloc(rt->n, sizeof(*rt->addr));
+    rt->dns = calloc(rt->n, sizeof(*rt->dns));
+    rt->more = calloc(rt->n, sizeof(*rt->more));
+    if (!rt->t || !rt->rn || !rt->addr || !rt->dns || !rt->more) {
+        fprintf(stderr, "ptest: out of memory\n");
+        return RUN_EXIT_RUNTIME;
+    }
+    for (uint32_t i = 0; i < rt->n; i++) {
+        int rc = target_open(p, rt, i);
+        if (rc != RUN_EXIT_OK)
+            return rc;
+    }
+    return RUN_EXIT_OK;
+}
+
+/* The first TLS context of the run (the "tls" sections of results.json), or NULL. */
+static const ptls *targets_tls(const run_targets *rt)
+{
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->t[i].tls)
+            return rt->t[i].tls;
+    return NULL;
+}
+
+static void targets_renew_start(const plan *p, run_targets *rt)
+{
+    for (uint32_t i = 0; i < rt->n; i++) {
+        const plan_url *u = plan_target_url(p, i);
+        bool pinned = u->host && plan_resolve_find(p, u->host, u->port) != NULL;
+        if (u->host && renew_start(&rt->rn[i], &rt->t[i], u->host, u->port, p->dns.ttl_ns, pinned) != 0)
+            fprintf(stderr,
+                    "ptest: warning: cannot start the dns renewer for %s (%s): its addresses stay as resolved\n",
+                    plan_target_str(p, i), strerror(errno));
+    }
+}
+
+/* Stops the renewers and describes each target for results.json. */
+static void targets_renew_stop(const plan *p, run_targets *rt)
+{
+    for (uint32_t i = 0; i < rt->n; i++) {
+        const plan_url *u = plan_target_url(p, i);
+        renew_stop(&rt->rn[i]);
+        bool pinned = u->host && plan_resolve_find(p, u->host, u->port) != NULL;
+        client_target_format(&rt->t[i], rt->addr[i], sizeof(rt->addr[i]));
+        renew_results(&rt->rn[i], pinned, rt->addr[i], &rt->dns[i]);
+        if (i > 0)
+            rt->more[i - 1] = (results_target){plan_target_str(p, i), rt->addr[i], &rt->dns[i]};
+    }
 }
 
 /* ---------------------------------------------------------------- coordinator ----- */
@@ -379,13 +460,13 @@ static int coord_measurements(coord *c)
 }
 
 /* Loop, engine, measurements and uploads for plan p; c is zeroed first. */
-static int coord_setup(coord *c, const plan *p, const run_opts *o, const client_target *t, int jtl_fd)
+static int coord_setup(coord *c, const plan *p, const run_opts *o, const run_targets *rt, int jtl_fd)
 {
     char err[512];
     memset(c, 0, sizeof(*c));
     c->p = p;
     c->o = o;
-    c->tls = t->tls;
+    c->tls = targets_tls(rt);
     stats_series_init(&c->series, 0);
     c->loop = evloop_create();
     if (!c->loop) {
@@ -398,7 +479,7 @@ static int coord_setup(coord *c, const plan *p, const run_opts *o, const client_
         .notify = c->loop,
         .seed = o->seed,
     };
-    if (engine_create(&c->e, p, t, &eo, err, sizeof(err)) != 0) {
+    if (engine_create(&c->e, p, rt->t, &eo, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_RUNTIME;
     }
@@ -572,6 +653,8 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
         .threads = engine_threads(c->e),
         .target_addr = addr,
         .dns = c->dns,
+        .n_targets = c->n_more,
+        .targets = c->more,
         .n_labels = c->n_labels,
         .labels = t->rl,
         .total = {"total", c->names[c->n_labels], &t->tots[t->n], c->lat[c->n_labels], false},
@@ -689,7 +772,7 @@ static int finish(coord *c, const scrape_state *scr, const run_clock *k, const c
 }
 
 /* Fit, scrape, coordinator, signals, the load, the rest. */
-static int run_with(const plan *p, const run_opts *o, const run_out *out, client_target *t, const char *addr)
+static int run_with(const plan *p, const run_opts *o, const run_out *out, run_targets *rt)
 {
     char err[512];
     engine_fit fit;
@@ -707,25 +790,21 @@ static int run_with(const plan *p, const run_opts *o, const run_out *out, client
     memset(&c, 0, sizeof(c));
     run_sigs sigs = {.installed = false};
     if (ret == RUN_EXIT_OK)
-        ret = coord_setup(&c, p, o, t, out->jtl_fd);
+        ret = coord_setup(&c, p, o, rt, out->jtl_fd);
     if (ret == RUN_EXIT_OK) {
         sigs_install(&sigs, c.loop);
         run_clock k;
         memset(&k, 0, sizeof(k));
-        bool pinned = plan_resolve_find(p, p->target.host, p->target.port) != NULL;
-        renew rn;
-        if (renew_start(&rn, t, p->target.host, p->target.port, p->dns.ttl_ns, pinned) != 0)
-            fprintf(stderr, "ptest: warning: cannot start the dns renewer (%s): the addresses stay as resolved\n",
-                    strerror(errno));
+        char start_addr[sizeof(rt->addr[0])];
+        memcpy(start_addr, rt->addr[0], sizeof(start_addr));
+        targets_renew_start(p, rt);
         ret = measure(&c, out->dir, &scr, &k);
-        renew_stop(&rn);
-        char now_addr[1024];
-        client_target_format(t, now_addr, sizeof(now_addr));
-        results_dns dns;
-        renew_results(&rn, pinned, now_addr, &dns);
-        c.dns = &dns;
+        targets_renew_stop(p, rt);
+        c.dns = p->target.host ? &rt->dns[0] : NULL;
+        c.n_more = rt->n - 1;
+        c.more = rt->more;
         if (ret == RUN_EXIT_OK)
-            ret = finish(&c, &scr, &k, out->dir, addr);
+            ret = finish(&c, &scr, &k, out->dir, p->target.host ? start_addr : NULL);
     }
     sigs_restore(&sigs);
     coord_free(&c);
@@ -738,15 +817,11 @@ int run_plan(const plan *p, const run_opts *o)
     run_out out;
     int ret = out_open(&out, o);
     if (ret == RUN_EXIT_OK) {
-        client_target target;
-        char addr[256];
-        ret = resolve_target(p, &target, addr, sizeof(addr));
+        run_targets rt;
+        ret = targets_open(p, &rt);
         if (ret == RUN_EXIT_OK)
-            ret = tls_setup(p, &target);
-        if (ret == RUN_EXIT_OK)
-            ret = run_with(p, o, &out, &target, addr);
-        ptls_destroy(target.tls);
-        client_target_fini(&target);
+            ret = run_with(p, o, &out, &rt);
+        targets_close(&rt);
     }
     out_close(&out);
     return ret;

@@ -1722,6 +1722,75 @@ static void test_dns(void **state)
     }
 }
 
+/* Scenario and request targets: interned once by their text, a request inherits its
+ * scenario's, the plan's own target is needed only when a request uses it; a label names
+ * one target; bad URLs name file:line:col. */
+static void test_targets(void **state)
+{
+    (void)state;
+    char err[512];
+    plan p;
+    static const char good[] =
+        "target: http://svc:8080\n"
+        "scenarios:\n"
+        "  - name: a\n"
+        "    users: 1\n"
+        "    hold_for: 1s\n"
+        "    requests:\n"
+        "      - {label: own, path: /}\n"
+        "      - {label: dep, path: /d, target: \"https://dep.test/api\"}\n"
+        "  - name: b\n"
+        "    target: https://dep.test/api\n"
+        "    users: 1\n"
+        "    hold_for: 1s\n"
+        "    requests: [{label: dep2, path: /e}, {label: back, path: /, target: \"http://other:81\"}]\n";
+    assert_int_equal(plan_load_string(&p, "t.yaml", good, sizeof good - 1, err, sizeof err), 0);
+    assert_int_equal(p.n_targets, 2);
+    assert_int_equal(p.scenarios[0].target, 0);
+    assert_int_equal(p.scenarios[0].requests[0].target, 0);
+    assert_int_equal(p.scenarios[0].requests[1].target, 1);
+    assert_int_equal(p.scenarios[1].target, 1);
+    assert_int_equal(p.scenarios[1].requests[0].target, 1); /* inherited */
+    assert_int_equal(p.scenarios[1].requests[1].target, 2);
+    assert_string_equal(plan_target_url(&p, 1)->host, "dep.test");
+    assert_true(plan_target_url(&p, 1)->tls);
+    assert_string_equal(plan_target_url(&p, 1)->base_path, "/api");
+    assert_string_equal(plan_target_str(&p, 2), "http://other:81");
+    assert_string_equal(plan_target_url(&p, 0)->host, "svc");
+    assert_int_equal(plan_validate(&p, err, sizeof err), 0);
+    plan_fini(&p);
+
+    /* No target of the plan's own: fine when every request has one. */
+    static const char own_less[] =
+        "scenarios: [{target: \"http://a:1\", users: 1, hold_for: 1s, requests: [{path: /}]}]\n";
+    assert_int_equal(plan_load_string(&p, "t.yaml", own_less, sizeof own_less - 1, err, sizeof err), 0);
+    assert_int_equal(plan_validate(&p, err, sizeof err), 0);
+    plan_fini(&p);
+    static const char half[] = "scenarios: [{target: \"http://a:1\", users: 1, hold_for: 1s, requests: [{path: /}]},\n"
+                               "            {users: 1, hold_for: 1s, requests: [{path: /x}]}]\n";
+    assert_int_equal(plan_load_string(&p, "t.yaml", half, sizeof half - 1, err, sizeof err), 0);
+    assert_int_equal(plan_validate(&p, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no target"));
+    plan_fini(&p);
+
+    static const struct {
+        const char *yaml, *err;
+    } bad[] = {
+        {"scenarios: [{target: \"ftp://x\", users: 1, hold_for: 1s, requests: [{path: /}]}]\n", "t.yaml:1:22: "},
+        {"scenarios: [{users: 1, hold_for: 1s, requests: [{path: /, target: \"http://\"}]}]\n", "t.yaml:1:67: "},
+        {"target: http://a\nscenarios: [{users: 1, hold_for: 1s, requests: [{label: x, path: /}]},\n"
+         "            {users: 1, hold_for: 1s, requests: [{label: x, path: /, target: \"http://b\"}]}]\n",
+         "t.yaml:3:57: label \"x\" names GET / (another target) here but GET / at line 2, column 49"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        if (plan_load_string(&p, "t.yaml", bad[i].yaml, strlen(bad[i].yaml), err, sizeof err) != -1)
+            fail_msg("target case %zu loaded", i + 1);
+        if (strncmp(err, bad[i].err, strlen(bad[i].err)) != 0)
+            fail_msg("target case %zu:\n  want: %s\n  got:  %s", i + 1, bad[i].err, err);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1736,6 +1805,7 @@ int main(void)
         cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_tls),
         cmocka_unit_test(test_dns),
+        cmocka_unit_test(test_targets),
         cmocka_unit_test(test_from_url),
         cmocka_unit_test(test_set_target_validate),
         cmocka_unit_test(test_set_duration_closed),

@@ -32,7 +32,7 @@ static void test_create(void **state)
 
     /* System store, a name: SNI and the verified name are the host. */
     plan_for(&p, "svc.example");
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), 0);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), 0);
     assert_non_null(t);
     assert_string_equal(t->name, "svc.example");
     assert_null(t->ip);
@@ -42,13 +42,13 @@ static void test_create(void **state)
 
     /* A numeric target: no SNI, its address is verified; server_name replaces both. */
     plan_for(&p, "::1");
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), 0);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), 0);
     assert_null(t->name);
     assert_string_equal(t->ip, "::1");
     ptls_destroy(t);
     p.tls.server_name = "api.example";
     p.tls.insecure = true;
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), 0);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), 0);
     assert_string_equal(t->name, "api.example");
     assert_false(t->verify);
     ptls_destroy(t);
@@ -59,11 +59,11 @@ static void test_create(void **state)
     p.tls.file[PLAN_TLS_CACERT] = missing;
     p.tls.line[PLAN_TLS_CACERT] = 3;
     p.tls.col[PLAN_TLS_CACERT] = 15;
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), -1);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), -1);
     assert_null(t);
     assert_string_equal(err, "plan.yaml:3:15: tls.cacert /nonexistent/ca.pem: cannot read: No such file or directory");
     p.tls.line[PLAN_TLS_CACERT] = 0;
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), -1);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), -1);
     assert_string_equal(err, "--cacert /nonexistent/ca.pem: cannot read: No such file or directory");
 
     /* A file that is no PEM: the library's reason. */
@@ -73,7 +73,7 @@ static void test_create(void **state)
     assert_int_equal(write(fd, "not a certificate\n", 18), 18);
     close(fd);
     p.tls.file[PLAN_TLS_CACERT] = junk;
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), -1);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), -1);
     char want[256];
     snprintf(want, sizeof want, "--cacert %s: no CA certificate loaded (PEM expected): error:", junk);
     if (strncmp(err, want, strlen(want)) != 0)
@@ -82,7 +82,7 @@ static void test_create(void **state)
     p.tls.file[PLAN_TLS_CERT] = junk;
     p.tls.line[PLAN_TLS_CERT] = 4;
     p.tls.col[PLAN_TLS_CERT] = 9;
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), -1);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), -1);
     snprintf(want, sizeof want,
              "plan.yaml:4:9: tls.cert %s: no client certificate loaded (PEM expected): error:", junk);
     if (strncmp(err, want, strlen(want)) != 0)
@@ -97,7 +97,7 @@ static void test_reasons(void **state)
     ptls *t = NULL;
     char err[512], why[512];
     plan_for(&p, "h");
-    assert_int_equal(ptls_create(&t, &p, err, sizeof err), 0);
+    assert_int_equal(ptls_create(&t, &p, 0, err, sizeof err), 0);
     ptls_reason(t, NULL, SSL_ERROR_SYSCALL, 0, true, why, sizeof why);
     assert_string_equal(why, "the server closed the connection during the TLS handshake (plain http on this port, "
                              "or the server refused the client's TLS offer?)");
