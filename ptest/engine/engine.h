@@ -53,6 +53,7 @@
 #include "client.h"
 #include "clock.h"
 #include "evloop.h"
+#include "instances.h"
 #include "plan.h"
 #include "stats.h"
 
@@ -152,6 +153,9 @@ stats_thread *engine_thread_stats(engine *e, unsigned i);
 /* After engine_join: merges every thread's whole-run totals of label i into dst (an
  * initialised stats_label). Returns 0 or an HIST_* code. */
 int engine_label_totals(engine *e, size_t i, stats_label *dst);
+/* After engine_join: adds every thread's X-Served-By counts into dst (instances_init'ed
+ * with engine_n_labels labels). */
+void engine_instances(const engine *e, instances *dst);
 /* Rows lost by the JTL writers (write failures), after engine_join. */
 uint64_t engine_jtl_lost(const engine *e);
 /* Sum over scenarios of users / max connections (JMeter's allThreads). */

@@ -175,6 +175,7 @@ static void add_counts(stats_label *dst, const json_t *src)
     dst->queued += jcount(src, "queued");
     dst->bytes_rx += jcount(src, "bytes_received");
     dst->bytes_tx += jcount(src, "bytes_sent");
+    dst->connections += jcount(src, "connections");
     const json_t *kinds = json_object_get(src, "errors_by_kind");
     for (int k = 1; k < STATS_ERR_N; k++)
         dst->by_kind[k] += jcount(kinds, stats_err_name(k));

@@ -79,6 +79,8 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
     jsonw_u64(w, t->bytes_rx);
     jsonw_key(w, "bytes_sent");
     jsonw_u64(w, t->bytes_tx);
+    jsonw_key(w, "connections");
+    jsonw_u64(w, t->connections);
     json_hist(w, "latency_us", l->lat);
     if (l->no_service_time) {
         jsonw_key(w, "service_time_us");
@@ -216,6 +218,18 @@ static void json_scenario(jsonw *w, const plan_scenario *s)
         jsonw_key(w, "max_connections");
         jsonw_u64(w, s->max_connections);
     }
+    jsonw_key(w, "keep_alive");
+    jsonw_bool(w, !s->conn.no_keep_alive);
+    jsonw_key(w, "max_requests_per_connection");
+    if (s->conn.max_requests)
+        jsonw_u64(w, s->conn.max_requests);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "connection_lifetime_s");
+    if (s->conn.lifetime_ns)
+        jsonw_double(w, secs(s->conn.lifetime_ns));
+    else
+        jsonw_null(w);
     jsonw_key(w, "duration_s");
     jsonw_double(w, secs(plan_scenario_duration(s)));
     jsonw_key(w, "requests");

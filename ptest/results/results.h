@@ -51,11 +51,14 @@
  *                                          need not add up the interval logs
  *   }
  *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
- *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS | null,
+ *            "bytes_sent", "connections", "latency_us": STATS, "service_time_us": STATS | null,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
  *                               "bad_response", "status", "expectation", "local_limit", "tls"},
  *            "status": {"200": n, ...}, "hlog": "<file name>",
  *            "tls": {"handshakes", "resumed", "handshake_us": STATS | null}}   (https only)
+ *   connections: connections the label's requests opened (TCP connected, and for https
+ *   handshaken): 1 per user or slot with keep-alive, one per request with keep_alive: false,
+ *   more with max_requests_per_connection / connection_lifetime or when the server closes.
  *   handshakes: TLS handshakes made for the label's requests (one per new connection),
  *   their time after the TCP connect; it is in latency (the request waited for it) but not
  *   in service_time_us, which starts with the request's first byte.
@@ -69,8 +72,12 @@
  *           rps = requests completed in the interval / len_s; p50/p99 null without
  *           responses. The last point covers the rest of the run (len_s may differ from 1).
  *   PLAN  = {"name", "source", "target", "duration_s", "connect_timeout_s",
- *            "request_timeout_s", "apdex_t_s", "headers": {...}, "scenarios": [...],
+ *            "request_timeout_s", "apdex_t_s", "headers": {...}, "scenarios": [SCENARIO, ...],
  *            "thresholds": {"<label>": ["<expr>", ...]}}   (json_plan below)
+ *   SCENARIO = {"name", "model", "start_delay_s", closed: "users", "ramp_up_s", "hold_for_s",
+ *            "iterations", "think_time"; open: "stages", "max_connections"; both:
+ *            "keep_alive": bool, "max_requests_per_connection": n | null (no limit),
+ *            "connection_lifetime_s": x | null (no limit), "duration_s", "requests"}
  *   SERVER = {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
  *             "cpu_seconds": <after - before>|null, "requests": <n>,
  *             "cpu_ms_per_1000_requests": x|null, "peak_rss_bytes": n|null, "samples": n}
