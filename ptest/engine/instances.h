@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define INSTANCES_MAX 64          /* distinct values kept */
-#define INSTANCES_NAME_MAX 128    /* bytes of a value kept */
+#define INSTANCES_MAX 64       /* distinct values kept */
+#define INSTANCES_NAME_MAX 128 /* bytes of a value kept */
 #define INSTANCES_OTHER INSTANCES_MAX
 #define INSTANCES_HEADER "X-Served-By"
 #define INSTANCES_TOTAL SIZE_MAX /* instances_add: the total only, no label */

@@ -130,6 +130,66 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
     jsonw_obj_end(w);
 }
 
+/* "counts" of one row (label, or INSTANCES_TOTAL), highest first, zeros left out. */
+static void json_instance_counts(jsonw *w, const instances *t, size_t label)
+{
+    unsigned order[INSTANCES_MAX];
+    unsigned n = instances_order(t, label, order);
+    jsonw_key(w, "counts");
+    jsonw_obj_begin(w);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t c = instances_get(t, label, order[i]);
+        if (c == 0)
+            continue;
+        jsonw_key(w, t->name[order[i]]);
+        jsonw_u64(w, c);
+    }
+    jsonw_obj_end(w);
+}
+
+static void json_instances(jsonw *w, const results *r)
+{
+    const instances *t = r->inst;
+    jsonw_key(w, "instances");
+    if (!t || instances_responses(t) == 0) {
+        jsonw_null(w);
+        return;
+    }
+    double max_min, cv;
+    instances_evenness(t, &max_min, &cv);
+    jsonw_obj_begin(w);
+    jsonw_key(w, "header");
+    jsonw_str(w, INSTANCES_HEADER);
+    jsonw_key(w, "responses");
+    jsonw_u64(w, instances_responses(t));
+    jsonw_key(w, "distinct");
+    jsonw_u64(w, t->n);
+    jsonw_key(w, "other");
+    jsonw_u64(w, t->total[INSTANCES_OTHER]);
+    jsonw_key(w, "max_min_ratio");
+    jsonw_double(w, max_min);
+    jsonw_key(w, "cv");
+    jsonw_double(w, cv);
+    json_instance_counts(w, t, INSTANCES_TOTAL);
+    jsonw_key(w, "labels");
+    jsonw_obj_begin(w);
+    for (size_t l = 0; l < r->n_labels && l < t->n_labels; l++) {
+        uint64_t any = 0;
+        for (unsigned i = 0; i <= INSTANCES_MAX; i++)
+            any += instances_get(t, l, i);
+        if (!any)
+            continue;
+        jsonw_key(w, r->labels[l].name);
+        jsonw_obj_begin(w);
+        json_instance_counts(w, t, l);
+        jsonw_key(w, "other");
+        jsonw_u64(w, instances_get(t, l, INSTANCES_OTHER));
+        jsonw_obj_end(w);
+    }
+    jsonw_obj_end(w);
+    jsonw_obj_end(w);
+}
+
 static double secs(uint64_t ns)
 {
     return (double)ns / 1e9;
@@ -640,6 +700,7 @@ int results_json(const results *r, buf *out)
     jsonw_obj_end(&w);
     jsonw_key(&w, "total");
     json_label(&w, &r->total, r->duration_s, r->tls);
+    json_instances(&w, r);
     json_plans(&w, r);
     json_series(&w, r);
     if (r->server)

@@ -28,6 +28,9 @@
  *                                          (merge: the first input's)
  *     "labels": {"<label>": LABEL, ...},  in plan order (merge: order of first appearance)
  *     "total": LABEL,                      every label together
+ *     "instances": null | INSTANCES,       requests per server instance: the values of the
+ *                                          responses' X-Served-By header (instances.h);
+ *                                          null when no response carried one
  *     "plan": PLAN,                        echo of the plan as run (durations in seconds);
  *                                          a share's plan is its cut (rates / N, ...);
  *                                          merge: the whole plan (the inputs' "whole_plan",
@@ -64,6 +67,14 @@
  *   in service_time_us, which starts with the request's first byte.
  *           service_time_us and handshake_us are null in a merged run (no histogram of
  *           them is stored).
+ *   INSTANCES = {"header": "X-Served-By", "responses": <responses with the header>,
+ *            "distinct": <named values, at most 64>, "other": <responses whose value got no
+ *            slot: beyond the first 64 distinct values, empty, longer than 128 bytes or not
+ *            printable ASCII>, "max_min_ratio": x | null, "cv": x | null (instances.h:
+ *            largest/smallest count, and stddev/mean, over the named values),
+ *            "counts": {"<value>": n, ...} (highest first),
+ *            "labels": {"<label>": {"counts": {...}, "other": n}, ...} (labels with any)}
+ *           Only complete responses count (any status); merge adds the counts per value.
  *   STATS = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"}
  *           in microseconds from the HDR histogram (hist.h semantics); every field but
  *           "count" is null when nothing was measured (never an invented 0).
@@ -109,6 +120,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "hist.h"
+#include "instances.h"
 #include "plan.h"
 #include "stats.h"
 
@@ -177,6 +189,8 @@ typedef struct results {
     const json_t *expected;     /* "expected" (written as null when NULL) for a run or merge */
     bool histograms;            /* "latency_hdr" from labels[i].lat and total.lat */
     const results_merge *merge; /* a merged run: share / environment null, plan from here */
+    const instances *inst;      /* X-Served-By counts, rows in labels[] order; NULL or empty:
+                                   "instances": null */
 } results;
 
 /* Renders results.json into out. Returns 0 or -1 (allocation, or a fragment nested deeper

@@ -202,8 +202,8 @@ static void test_json_shape(void **state)
     const char *first = json_object_iter_key(json_object_iter(labels));
     assert_string_equal(first, "A");
     static const char *const lk[] = {
-        "count",      "errors",     "error_rate",      "dropped",        "queued", "rps", "bytes_received",
-        "bytes_sent", "latency_us", "service_time_us", "errors_by_kind", "status", "hlog"};
+        "count",      "errors",      "error_rate", "dropped",         "queued",         "rps",    "bytes_received",
+        "bytes_sent", "connections", "latency_us", "service_time_us", "errors_by_kind", "status", "hlog"};
     static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
     static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout",     "reset", "bad_response",
                                         "status",          "expectation",     "local_limit", "tls"};
@@ -617,8 +617,9 @@ static void test_json_run_parts(void **state)
     f.r.histograms = true;
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
-    assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
-                              "tls,labels,total,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
+    assert_string_equal(keys,
+                        "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
+                        "tls,labels,total,instances,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
     json_t *j = render(&f.r);
     assert_int_equal(json_integer_value(path(j, "share.index")), 1);
     assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.users")), 10);
@@ -657,7 +658,7 @@ static void test_json_run_parts(void **state)
     f.r.histograms = false;
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
-                              "tls,labels,total,plan,whole_plan,timeseries");
+                              "tls,labels,total,instances,plan,whole_plan,timeseries");
     j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "whole_plan")));
     assert_true(json_is_null(json_object_get(j, "share")));
@@ -689,7 +690,7 @@ static void test_json_merge_parts(void **state)
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
-                              "tls,labels,total,plan,whole_plan,timeseries,expected,merged_from,shares,"
+                              "tls,labels,total,instances,plan,whole_plan,timeseries,expected,merged_from,shares,"
                               "environments,distributed,latency_hdr");
     json_t *j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "share")));
