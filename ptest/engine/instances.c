@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(INSTANCES_NAME_MAX <= UINT8_MAX && INSTANCES_MAX <= UINT8_MAX, "lengths and slots fit uint8_t");
+
 int instances_init(instances *t, size_t n_labels)
 {
     memset(t, 0, sizeof(*t));
