@@ -168,19 +168,19 @@ struct client_conn {
     mono_ns intended, t_conn, t_send, t_first;
     uint64_t connect_ns;
     bool connected_now, retried;
+    bool closing;         /* this request is the connection's last (wire_close sent) */
+    uint8_t inst_hint;    /* the previous response's X-Served-By slot: tried first */
+    int16_t instance;     /* slot of this response's X-Served-By, -1: none */
+    const plan_conn *ctl; /* connection policy (plan.h), NULL: keep-alive, no limits; set
+                             by the owner after client_conn_init */
+    instances *inst;      /* X-Served-By table of the owner's thread, or NULL (not looked at) */
     /* TLS */
     struct ssl_st *ssl;          /* NULL for plain HTTP or while closed */
     struct ssl_session_st *sess; /* the slot's last session (owned) */
     mono_ns t_hs;                /* handshake start */
     uint64_t handshake_ns;
     bool handshaked_now, resumed, hs_failed;
-    uint32_t served;      /* responses completed on the current socket */
-    const plan_conn *ctl; /* connection policy (plan.h), NULL: keep-alive, no limits; set
-                             by the owner after client_conn_init */
-    instances *inst;      /* X-Served-By table of the owner's thread, or NULL (not looked at) */
-    bool closing;         /* this request is the connection's last (wire_close sent) */
-    int16_t instance;     /* slot of this response's X-Served-By, -1: none */
-    uint8_t inst_hint;    /* the previous response's slot: tried first */
+    uint32_t served; /* responses completed on the current socket */
     size_t sent;
     int fail_kind;
     uint32_t gen; /* counts delivered results */

@@ -91,7 +91,7 @@ void engine_destroy(engine *e);
  *
  * Memory per user, measured with `ptest run` (closed users, 1 s think time, msdemo on the
  * same host, amd64; VmHWM of ptest and the kernel's Slab in /proc/meminfo):
- *   every user or open connection slot  engine_user_bytes(): its struct (384 bytes on
+ *   every user or open connection slot  engine_user_bytes(): its struct (440 bytes on
  *                                       amd64) and a pointer; its 16 KiB read buffer is
  *                                       calloc'ed and costs no RAM while untouched
  *   a user with a connection            + ENGINE_CONN_BYTES: the first 4 KiB page of the
