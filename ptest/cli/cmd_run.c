@@ -23,6 +23,8 @@ static void usage_run(FILE *f)
     fprintf(f,
             "usage: ptest run URL [-c CONNECTIONS] [-t THREADS] [-d DURATION] [-R RATE]\n"
             "                     [--label NAME] [--out DIR] [--jtl FILE] [--quiet]\n"
+            "                     [--no-keep-alive] [--max-requests-per-connection N]\n"
+            "                     [--connection-lifetime D]\n"
             "                     [--server-metrics[=URL]] [--server-config[=URL]]\n"
             "                     [--cacert FILE] [--insecure] [--cert FILE [--key FILE]]\n"
             "                     [--resolve HOST:PORT:ADDR[,ADDR...]]... [--dns-ttl D]\n"
@@ -80,6 +82,16 @@ static void usage_run(FILE *f)
           "      --dns-ttl D      look the target's name up again every D during the run and\n"
           "                       move connections to the new addresses (default 30s;\n"
           "                       0: once, at start); replaces the plan's dns.ttl\n"
+          "      --no-keep-alive  every request on a connection of its own (sent with\n"
+          "                       `Connection: close`); replaces every scenario's keep_alive\n"
+          "      --max-requests-per-connection N  close a connection after N responses (the\n"
+          "                       Nth request says `Connection: close`) and open a new one;\n"
+          "                       replaces max_requests_per_connection\n"
+          "      --connection-lifetime D  close a connection older than D after its current\n"
+          "                       response (never under a request) and open a new one, e.g.\n"
+          "                       10s; replaces connection_lifetime. These three spread the\n"
+          "                       load over the replicas behind a per-connection balancer\n"
+          "                       (kube-proxy); the new connects are inside the latency\n"
           "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
           "      --strict         JMeter plans: unsupported elements are errors\n"
           "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
@@ -135,7 +147,10 @@ enum {
     OPT_CERT,
     OPT_KEY,
     OPT_RESOLVE,
-    OPT_DNS_TTL
+    OPT_DNS_TTL,
+    OPT_NO_KEEP_ALIVE,
+    OPT_MAX_REQUESTS,
+    OPT_LIFETIME
 };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
@@ -183,6 +198,9 @@ int cmd_run(int argc, char **argv)
         {"key", required_argument, NULL, OPT_KEY},
         {"resolve", required_argument, NULL, OPT_RESOLVE},
         {"dns-ttl", required_argument, NULL, OPT_DNS_TTL},
+        {"no-keep-alive", no_argument, NULL, OPT_NO_KEEP_ALIVE},
+        {"max-requests-per-connection", required_argument, NULL, OPT_MAX_REQUESTS},
+        {"connection-lifetime", required_argument, NULL, OPT_LIFETIME},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -200,6 +218,9 @@ int cmd_run(int argc, char **argv)
     size_t n_resolves = 0;
     uint64_t dns_ttl = 0;
     bool have_dns_ttl = false;
+    plan_conn conn = {false, 0, 0};
+    unsigned conn_set = 0;
+    uint64_t u64;
     jmx_prop props[64];
     size_t n_props = 0;
     int ch;
@@ -313,6 +334,25 @@ int cmd_run(int argc, char **argv)
                     "run", "--dns-ttl: expected 0 (resolve once) or a duration of at least 100ms, got \"%s\"", optarg);
             have_dns_ttl = true;
             break;
+        case OPT_NO_KEEP_ALIVE:
+            conn.no_keep_alive = true;
+            conn_set |= PLAN_CONN_KEEP_ALIVE;
+            break;
+        case OPT_MAX_REQUESTS:
+            if (units_parse_u64(optarg, &u64) != 0 || u64 == 0 || u64 > PLAN_MAX_REQUESTS_PER_CONNECTION)
+                return cmd_bad_usage(
+                    "run", "--max-requests-per-connection: expected a number from 1 to %" PRIu32 ", got \"%s\"",
+                    PLAN_MAX_REQUESTS_PER_CONNECTION, optarg);
+            conn.max_requests = (uint32_t)u64;
+            conn_set |= PLAN_CONN_MAX_REQUESTS;
+            break;
+        case OPT_LIFETIME:
+            if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &u64) != 0 || u64 == 0 || u64 > PLAN_MAX_DURATION_NS)
+                return cmd_bad_usage("run", "--connection-lifetime: expected a duration such as 10s, got \"%s\"",
+                                     optarg);
+            conn.lifetime_ns = u64;
+            conn_set |= PLAN_CONN_LIFETIME;
+            break;
         case 'q': ro.quiet = true; break;
         case 'h': usage_run(stdout); return RUN_EXIT_OK;
         default: fputs("(ptest run --help for usage)\n", stderr); return RUN_EXIT_USAGE;
@@ -322,6 +362,10 @@ int cmd_run(int argc, char **argv)
         return cmd_bad_usage("run", "%s",
                              "--report-to needs --share INDEX/N: the worker's index and the number of "
                              "workers the collector waits for");
+    if (conn.no_keep_alive && (conn_set & (PLAN_CONN_MAX_REQUESTS | PLAN_CONN_LIFETIME)))
+        return cmd_bad_usage("run", "%s",
+                             "--no-keep-alive: every request has a connection of its own, so "
+                             "--max-requests-per-connection and --connection-lifetime have no effect");
     if (ro.report_timeout_ns && !ro.report_to)
         return cmd_bad_usage("run", "%s", "--report-timeout applies to --report-to");
     if (optind >= argc)
@@ -408,6 +452,11 @@ int cmd_run(int argc, char **argv)
     }
     if (insecure)
         p.tls.insecure = true;
+    /* A limit given on the command line is for connections that are kept alive: it
+     * turns a plan's keep_alive: false back on (with --no-keep-alive it was refused). */
+    if (conn_set & (PLAN_CONN_MAX_REQUESTS | PLAN_CONN_LIFETIME))
+        conn_set |= PLAN_CONN_KEEP_ALIVE;
+    plan_set_conn(&p, &conn, conn_set);
     if (share_count && plan_apply_share(&p, share_index, share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest run: --share: %s\n", err);
         plan_fini(&p);

@@ -70,6 +70,7 @@ void client_conn_init(client_conn *c, evloop *loop, const client_target *target,
     c->rbuf = rbuf;
     c->rcap = rcap;
     c->state = CLIENT_CLOSED;
+    c->instance = -1;
     evloop_io_init(&c->io, -1, on_io, c);
     evloop_timer_init(&c->defer, on_defer, c);
 }
@@ -144,6 +145,7 @@ static void deliver(client_conn *c, int kind, mono_ns now)
                     (kind == STATS_ERR_TLS && c->hs_failed);
     r.bytes_rx = c->bytes_rx;
     r.bytes_tx = c->t_send ? c->sent : 0;
+    r.instance = c->head_done ? c->instance : -1;
     c->req = NULL;
     c->gen++;
     c->done(c, &r);
@@ -185,6 +187,7 @@ static void reset_response(client_conn *c)
     c->bytes_rx = 0;
     c->t_first = 0;
     c->rlen = 0;
+    c->instance = -1;
 }
 
 static void do_send(client_conn *c);
@@ -266,9 +269,23 @@ static void tls_step(client_conn *c, bool in_send)
     do_send(c);
 }
 
-/* Starts (or restarts, for the keep-alive retry) the exchange on the current socket. */
+/* The connection has lived its connection_lifetime (c->ctl->lifetime_ns set). */
+static bool too_old(const client_conn *c, mono_ns now)
+{
+    return now > c->t_conn && now - c->t_conn >= c->ctl->lifetime_ns;
+}
+
+/* Starts (or restarts, for the keep-alive retry) the exchange on the current socket: on a
+ * new one when the idle one has outlived the scenario's connection_lifetime. Decides here,
+ * once per attempt, whether this request is the connection's last (wire_close). */
 static void begin(client_conn *c)
 {
+    const plan_conn *ctl = c->ctl;
+    if (ctl && ctl->lifetime_ns && c->io.fd >= 0 && too_old(c, clock_mono_now())) {
+        close_socket(c);
+        c->state = CLIENT_SENDING;
+    }
+    c->closing = ctl && (ctl->no_keep_alive || (ctl->max_requests && c->served + 1 >= ctl->max_requests));
     if (c->io.fd < 0) {
         int kind = start_connect(c);
         if (kind != 0) {
@@ -328,10 +345,12 @@ static void retry_or_fail(client_conn *c, int kind)
 static void do_send(client_conn *c)
 {
     const client_req *r = c->req;
+    const char *wire = c->closing ? r->wire_close : r->wire;
+    size_t len = c->closing ? r->wire_close_len : r->wire_len;
     if (c->t_send == 0)
         c->t_send = clock_mono_now();
-    while (c->sent < r->wire_len) {
-        ssize_t n = io_send(c, r->wire + c->sent, r->wire_len - c->sent);
+    while (c->sent < len) {
+        ssize_t n = io_send(c, wire + c->sent, len - c->sent);
         if (n > 0) {
             c->sent += (size_t)n;
             continue;
@@ -421,6 +440,14 @@ static int parse(client_conn *c, size_t *extra)
         c->body = res.body;
         c->remaining = res.content_length;
         c->keep_alive = res.keep_alive;
+        if (c->inst) {
+            const http_header *sb = http_find_header(res.headers, res.num_headers, INSTANCES_HEADER);
+            if (sb) {
+                unsigned i = instances_find(c->inst, sb->value.p, sb->value.n, c->inst_hint);
+                c->instance = (int16_t)i;
+                c->inst_hint = (uint8_t)i;
+            }
+        }
         if (c->body == HTTP_BODY_CHUNKED)
             http_chunked_init(&c->chunk);
     }
@@ -476,7 +503,8 @@ static void complete(client_conn *c, bool reusable)
     else if (r->expect && !c->matched)
         kind = STATS_ERR_EXPECTATION;
     mono_ns now = clock_mono_now();
-    if (reusable && c->keep_alive && !addr_moved(c)) {
+    const plan_conn *ctl = c->ctl;
+    if (reusable && c->keep_alive && !c->closing && !(ctl && ctl->lifetime_ns && too_old(c, now)) && !addr_moved(c)) {
         c->served++;
         c->state = CLIENT_IDLE;
         c->rlen = 0;

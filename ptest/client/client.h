@@ -10,7 +10,18 @@
  *
  * Keep-alive: a connection stays open after a response unless the server said
  * `Connection: close`, the body was delimited by close, or an error happened; it
- * reconnects on the next client_send. When a reused connection turns out to be closed by
+ * reconnects on the next client_send. The scenario's connection policy (c->ctl, plan.h's
+ * plan_conn) closes it on purpose: keep_alive false and the last request allowed by
+ * max_requests_per_connection are sent with `Connection: close` (the request's second
+ * rendering, wire_close) and the connection is closed after their response; a connection
+ * past connection_lifetime is closed after the response it carries, or, found idle and too
+ * old by client_send, before the request goes out. Never under a request: what is sent is
+ * answered on the same connection. The next request's connect (and TLS handshake, resuming
+ * the slot's session) is then part of that request, so of its latency.
+ *
+ * Instances: when c->inst is set, the value of a response's X-Served-By header is looked up
+ * in that table as the head is parsed (instances.h; no copy, no allocation) and its slot
+ * reported in client_result.instance. When a reused connection turns out to be closed by
  * the server before any byte of the response arrived (a keep-alive race, not a server
  * failure), the request is transparently resent once on a new connection.
  *
@@ -40,6 +51,7 @@
 #include "dns.h"
 #include "evloop.h"
 #include "http.h"
+#include "instances.h"
 #include "plan.h"
 
 #define CLIENT_RBUF_SIZE 16384 /* per connection; also the largest response head accepted */
@@ -120,6 +132,9 @@ typedef struct client_req {
     int expect_status; /* 0: any 1xx..3xx is success, >= 400 an error */
     char *wire;        /* request line, headers, blank line, body (owned) */
     size_t wire_len;
+    char *wire_close; /* the same with `Connection: close` (replacing a Connection header of
+                         the plan), for the last request of a connection (owned) */
+    size_t wire_close_len;
     char *expect; /* body_contains text (owned copy) or NULL */
     size_t expect_len;
     uint32_t *kmp;               /* failure function of expect (owned) */
@@ -128,7 +143,8 @@ typedef struct client_req {
                                     targets); NULL: the connection's own */
 } client_req;
 
-/* Renders pr of plan p (target, plan-wide headers, the request's headers, body).
+/* Renders pr of plan p (target, plan-wide headers, the request's headers, body), twice:
+ * as is (wire) and with `Connection: close` (wire_close).
  * Added unless the request sets them: Host, User-Agent. Content-Length is computed
  * (a Content-Length or Transfer-Encoding given in the plan is refused). Returns 0, or -1
  * with err filled (invalid method, path or header bytes; allocation failure). */
@@ -151,6 +167,8 @@ typedef struct client_result {
                                 handshake) */
     bool conn_failed;      /* the kind is a failure to connect to the target (a local
                                 limit, STATS_ERR_LOCAL_LIMIT, is not: nothing was sent) */
+    int instance;          /* with c->inst: the slot of the response's X-Served-By value
+                                (instances_find), else -1 (no such header, no response) */
     uint64_t bytes_rx, bytes_tx;
 } client_result;
 
@@ -185,6 +203,12 @@ struct client_conn {
     mono_ns intended, t_conn, t_send, t_first;
     uint64_t connect_ns;
     bool connected_now, retried;
+    bool closing;         /* this request is the connection's last (wire_close sent) */
+    uint8_t inst_hint;    /* the previous response's X-Served-By slot: tried first */
+    int16_t instance;     /* slot of this response's X-Served-By, -1: none */
+    const plan_conn *ctl; /* connection policy (plan.h), NULL: keep-alive, no limits; set
+                             by the owner after client_conn_init */
+    instances *inst;      /* X-Served-By table of the owner's thread, or NULL (not looked at) */
     /* TLS */
     struct ssl_st *ssl;          /* NULL for plain HTTP or while closed */
     struct ssl_session_st *sess; /* the slot's last session (owned) */

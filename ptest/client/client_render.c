@@ -1,5 +1,6 @@
 /* client_render.c - client_req_render/client_req_fini: validates a plan request and renders
- * it once to wire bytes (request line, headers, body), with its report URL and the KMP table
+ * it once to wire bytes (request line, headers, body; and once more with `Connection: close`
+ * for the last request of a connection), with its report URL and the KMP table
  * of its body_contains text, so that the hot path only send()s a shared buffer. */
 #include "client.h"
 
@@ -88,10 +89,36 @@ static int check_headers(const plan_header *h, size_t n, char *err, size_t errle
     return 0;
 }
 
+/* The request on the wire; close: with `Connection: close`, instead of any Connection
+ * header the plan gives. */
+static void render(buf *b, const plan *p, const plan_request *pr, const char *method, const char *base, bool close)
+{
+    buf_printf(b, "%s %s%s HTTP/1.1\r\n", method, base, pr->path);
+    if (!has_header(pr->headers, pr->n_headers, "host") && !has_header(p->headers, p->n_headers, "host"))
+        buf_printf(b, "Host: %s\r\n", plan_target_url(p, pr->target)->authority);
+    if (!has_header(pr->headers, pr->n_headers, "user-agent") && !has_header(p->headers, p->n_headers, "user-agent"))
+        buf_puts(b, "User-Agent: ptest/" PT_VERSION "\r\n");
+    /* Plan-wide headers first, unless the request overrides the same name. */
+    for (size_t i = 0; i < p->n_headers; i++)
+        if (!has_header(pr->headers, pr->n_headers, p->headers[i].name) &&
+            !(close && strcasecmp(p->headers[i].name, "connection") == 0))
+            buf_printf(b, "%s: %s\r\n", p->headers[i].name, p->headers[i].value);
+    for (size_t i = 0; i < pr->n_headers; i++)
+        if (!(close && strcasecmp(pr->headers[i].name, "connection") == 0))
+            buf_printf(b, "%s: %s\r\n", pr->headers[i].name, pr->headers[i].value);
+    if (close)
+        buf_puts(b, "Connection: close\r\n");
+    if (pr->body || method_has_body(method))
+        buf_printf(b, "Content-Length: %zu\r\n", pr->body ? pr->body_len : (size_t)0);
+    buf_puts(b, "\r\n");
+    if (pr->body && pr->body_len > 0)
+        buf_append(b, pr->body, pr->body_len);
+}
+
 int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label, char *err, size_t errlen)
 {
     memset(r, 0, sizeof(*r));
-    buf b = BUF_INIT, u = BUF_INIT;
+    buf b = BUF_INIT, c = BUF_INIT, u = BUF_INIT;
     const char *method = pr->method && *pr->method ? pr->method : "GET";
     const plan_url *t = plan_target_url(p, pr->target);
     const char *base = t->base_path ? t->base_path : "";
@@ -107,27 +134,13 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
         check_headers(pr->headers, pr->n_headers, err, errlen) != 0)
         return -1;
 
-    buf_printf(&b, "%s %s%s HTTP/1.1\r\n", method, base, pr->path);
-    if (!has_header(pr->headers, pr->n_headers, "host") && !has_header(p->headers, p->n_headers, "host"))
-        buf_printf(&b, "Host: %s\r\n", t->authority);
-    if (!has_header(pr->headers, pr->n_headers, "user-agent") && !has_header(p->headers, p->n_headers, "user-agent"))
-        buf_puts(&b, "User-Agent: ptest/" PT_VERSION "\r\n");
-    /* Plan-wide headers first, unless the request overrides the same name. */
-    for (size_t i = 0; i < p->n_headers; i++)
-        if (!has_header(pr->headers, pr->n_headers, p->headers[i].name))
-            buf_printf(&b, "%s: %s\r\n", p->headers[i].name, p->headers[i].value);
-    for (size_t i = 0; i < pr->n_headers; i++)
-        buf_printf(&b, "%s: %s\r\n", pr->headers[i].name, pr->headers[i].value);
-    if (pr->body || method_has_body(method))
-        buf_printf(&b, "Content-Length: %zu\r\n", pr->body ? pr->body_len : (size_t)0);
-    buf_puts(&b, "\r\n");
-    if (pr->body && pr->body_len > 0)
-        buf_append(&b, pr->body, pr->body_len);
+    render(&b, p, pr, method, base, false);
+    render(&c, p, pr, method, base, true);
 
     char hpa[300];
     host_port(t, hpa, sizeof(hpa));
     buf_printf(&u, "%s://%s%s%s", t->tls ? "https" : "http", hpa, base, pr->path);
-    if (!buf_ok(&b) || !buf_ok(&u))
+    if (!buf_ok(&b) || !buf_ok(&c) || !buf_ok(&u))
         goto nomem;
 
     r->src = pr;
@@ -156,10 +169,13 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
     }
     r->wire = b.data;
     r->wire_len = b.len;
+    r->wire_close = c.data;
+    r->wire_close_len = c.len;
     r->url = u.data;
     return 0;
 nomem:
     buf_fini(&b);
+    buf_fini(&c);
     buf_fini(&u);
     free(r->expect);
     free(r->kmp);
@@ -171,6 +187,7 @@ nomem:
 void client_req_fini(client_req *r)
 {
     free(r->wire);
+    free(r->wire_close);
     free(r->expect);
     free(r->kmp);
     free(r->url);

@@ -59,9 +59,11 @@ static void record(engine_thread *th, engine_user *u, const client_result *r)
         return;
     }
     if (r->connected)
-        stats_connect(&th->st, STATS_OK);
+        stats_connect(&th->st, u->req->label, STATS_OK);
     else if (r->conn_failed)
-        stats_connect(&th->st, r->kind);
+        stats_connect(&th->st, u->req->label, r->kind);
+    if (r->instance >= 0 && stats_err_has_response(r->kind))
+        instances_count(&th->inst, u->req->label, (unsigned)r->instance);
     uint64_t lat = r->t_done > r->intended ? r->t_done - r->intended : 0;
     uint64_t svc = r->t_send && r->t_done > r->t_send ? r->t_done - r->t_send : 0;
     stats_record(&th->st, u->req->label, r->t_done, r->kind, r->status, lat, svc, r->bytes_rx, r->bytes_tx);
@@ -267,6 +269,12 @@ const char *engine_label(const engine *e, size_t i)
 stats_thread *engine_thread_stats(engine *e, unsigned i)
 {
     return i < e->n_threads ? &e->th[i].st : NULL;
+}
+
+void engine_instances(const engine *e, instances *dst)
+{
+    for (unsigned t = 0; t < e->n_threads; t++)
+        instances_merge(dst, &e->th[t].inst);
 }
 
 int engine_label_totals(engine *e, size_t i, stats_label *dst)

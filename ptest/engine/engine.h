@@ -53,6 +53,7 @@
 #include "client.h"
 #include "clock.h"
 #include "evloop.h"
+#include "instances.h"
 #include "plan.h"
 #include "stats.h"
 
@@ -92,7 +93,7 @@ void engine_destroy(engine *e);
  *
  * Memory per user, measured with `ptest run` (closed users, 1 s think time, msdemo on the
  * same host, amd64; VmHWM of ptest and the kernel's Slab in /proc/meminfo):
- *   every user or open connection slot  engine_user_bytes(): its struct (384 bytes on
+ *   every user or open connection slot  engine_user_bytes(): its struct (440 bytes on
  *                                       amd64) and a pointer; its 16 KiB read buffer is
  *                                       calloc'ed and costs no RAM while untouched
  *   a user with a connection            + ENGINE_CONN_BYTES: the first 4 KiB page of the
@@ -154,6 +155,9 @@ stats_thread *engine_thread_stats(engine *e, unsigned i);
 /* After engine_join: merges every thread's whole-run totals of label i into dst (an
  * initialised stats_label). Returns 0 or an HIST_* code. */
 int engine_label_totals(engine *e, size_t i, stats_label *dst);
+/* After engine_join: adds every thread's X-Served-By counts into dst (instances_init'ed
+ * with engine_n_labels labels). */
+void engine_instances(const engine *e, instances *dst);
 /* Rows lost by the JTL writers (write failures), after engine_join. */
 uint64_t engine_jtl_lost(const engine *e);
 /* Sum over scenarios of users / max connections (JMeter's allThreads). */

@@ -68,6 +68,7 @@ struct engine_thread {
     evloop *loop;
     rng rng;
     stats_thread st;
+    instances inst; /* X-Served-By values of this thread's responses */
     jtl_buf jtl;
     evloop_timer tick, sweep;
     size_t n_sc;

@@ -23,6 +23,7 @@ static void thread_free(engine_thread *th)
     free(th->rbufs);
     jtl_buf_fini(&th->jtl);
     stats_thread_fini(&th->st);
+    instances_fini(&th->inst);
     evloop_destroy(th->loop);
 }
 
@@ -43,7 +44,8 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
     evloop_set_timer_slack(th->loop, p->timer_slack_ns);
     evloop_timer_init(&th->tick, engine_on_tick, th);
     evloop_timer_init(&th->sweep, engine_on_sweep, th);
-    if (stats_thread_init(&th->st, e->n_labels, 0) != 0 || jtl_buf_init(&th->jtl, e->o.jtl_fd) != 0)
+    if (stats_thread_init(&th->st, e->n_labels, 0) != 0 || instances_init(&th->inst, e->n_labels) != 0 ||
+        jtl_buf_init(&th->jtl, e->o.jtl_fd) != 0)
         goto nomem;
     if (e->o.seed)
         rng_seed(&th->rng, e->o.seed + th->idx);
@@ -104,6 +106,8 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
                                                   : (uint32_t)(j * sc->stride + th->idx + 1);
             client_conn_init(&u->conn, th->loop, &e->target[sc->ps->target], th->rbufs + k * CLIENT_RBUF_SIZE,
                              CLIENT_RBUF_SIZE, engine_on_done, u, u->num);
+            u->conn.ctl = &sc->ps->conn;
+            u->conn.inst = &th->inst;
             evloop_timer_init(&u->timer, engine_on_user_timer, u);
             if (e->o.jtl_fd >= 0) {
                 char name[PLAN_MAX_LABEL + 48];

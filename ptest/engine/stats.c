@@ -69,6 +69,7 @@ int stats_label_merge(stats_label *dst, const stats_label *src)
         rc = hist_add(&dst->tls_hs, &src->tls_hs);
     if (rc != 0)
         return rc;
+    dst->connections += src->connections;
     dst->tls_handshakes += src->tls_handshakes;
     dst->tls_resumed += src->tls_resumed;
     dst->count += src->count;

@@ -83,6 +83,8 @@ typedef struct stats_label {
     uint64_t queued;  /* open model: arrivals sent late because every connection
                                     was busy (their latency includes the wait) */
     uint64_t bytes_rx, bytes_tx;
+    uint64_t connections; /* connections opened (TCP connected; https: and handshaken)
+                                    by the label's requests */
     uint64_t by_kind[STATS_ERR_N];
     uint64_t status[STATS_STATUS_MAX - STATS_STATUS_MIN + 1];
     hist svc;                /* service time, us */
@@ -158,11 +160,13 @@ static inline void stats_queued(stats_thread *t, size_t label)
 {
     t->labels[label].queued++;
 }
-/* Connection bookkeeping, for the "target unreachable" verdict. */
-static inline void stats_connect(stats_thread *t, int kind)
+/* Connection bookkeeping, for the "target unreachable" verdict, and the connections a
+ * label's requests opened (kind STATS_OK). */
+static inline void stats_connect(stats_thread *t, size_t label, int kind)
 {
     if (kind == STATS_OK) {
         t->conn_ok++;
+        t->labels[label].connections++;
     } else {
         t->conn_fail++;
         t->last_fail = kind;

@@ -291,6 +291,19 @@ void plan_set_duration(plan *p, uint64_t duration_ns)
     }
 }
 
+void plan_set_conn(plan *p, const plan_conn *c, unsigned fields)
+{
+    for (size_t i = 0; i < p->n_scenarios; i++) {
+        plan_conn *d = &p->scenarios[i].conn;
+        if (fields & PLAN_CONN_KEEP_ALIVE)
+            d->no_keep_alive = c->no_keep_alive;
+        if (fields & PLAN_CONN_MAX_REQUESTS)
+            d->max_requests = c->max_requests;
+        if (fields & PLAN_CONN_LIFETIME)
+            d->lifetime_ns = c->lifetime_ns;
+    }
+}
+
 /* ---- queries -------------------------------------------------------------------- */
 
 uint64_t plan_scenario_duration(const plan_scenario *s)

@@ -83,6 +83,27 @@ typedef struct plan_think {
     uint64_t mean_ns, stddev_ns; /* draws (rng_draw) may be negative: the engine clamps at 0 */
 } plan_think;
 
+/* How a scenario uses its connections (both models; YAML keys of the scenario, or the
+ * --no-keep-alive, --max-requests-per-connection and --connection-lifetime flags, which set
+ * them for every scenario). Zeroed: keep-alive without limits (the default). A connection is
+ * only ever closed between a response and the next request, never under one; the connect
+ * of its successor is inside the next request's latency (closed: from the iteration's start;
+ * open: from the intended time), its TLS handshake reported apart as for any connection. */
+typedef struct plan_conn {
+    bool no_keep_alive;    /* keep_alive: false: every request says `Connection: close` and
+                              goes on a connection of its own */
+    uint32_t max_requests; /* max_requests_per_connection: the Nth request on a connection
+                              says `Connection: close`, the next one opens a new connection;
+                              0 = unlimited */
+    uint64_t lifetime_ns;  /* connection_lifetime: a connection this old is closed after the
+                              response it is carrying (or, idle, before the next request)
+                              and the next request opens a new one; 0 = unlimited */
+} plan_conn;
+
+/* Fields of plan_conn for plan_set_conn. */
+enum { PLAN_CONN_KEEP_ALIVE = 1, PLAN_CONN_MAX_REQUESTS = 2, PLAN_CONN_LIFETIME = 4 };
+#define PLAN_MAX_REQUESTS_PER_CONNECTION UINT32_MAX
+
 typedef struct plan_scenario {
     char *name; /* unique in the plan; default "scenario-N" (1-based) */
     enum plan_model model;
@@ -104,6 +125,7 @@ typedef struct plan_scenario {
     plan_request *requests;
     uint64_t weight_total;
     uint32_t target; /* the scenario's `target:` (plan_request.target), 0: the plan's */
+    plan_conn conn;  /* connection reuse (both models) */
     unsigned line, col;
 } plan_scenario;
 
@@ -234,6 +256,11 @@ int plan_server_url(const plan *p, const char *spec, plan_url *u, char *err, siz
 /* Sets a TLS file (--cacert, --cert, --key) to a copy of path (line/col 0), replacing the
  * plan's. Returns 0, or -1 (out of memory) with err filled and p unchanged. */
 int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char *err, size_t errlen);
+
+/* Sets the fields of c named by `fields` (PLAN_CONN_*) in every scenario, the others kept
+ * (--no-keep-alive, --max-requests-per-connection, --connection-lifetime). Apply before
+ * plan_apply_share (the whole plan gets it too). */
+void plan_set_conn(plan *p, const plan_conn *c, unsigned fields);
 
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);

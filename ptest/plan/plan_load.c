@@ -445,11 +445,56 @@ static int parse_closed(loader *L, plan_scenario *s, const yamltree_node *n)
     return 0;
 }
 
+/* keep_alive, max_requests_per_connection, connection_lifetime (both models). */
+static int parse_conn(loader *L, plan_scenario *s, const yamltree_node *n)
+{
+    const yamltree_node *v;
+    bool keep = true;
+    uint64_t u;
+
+    if ((v = yamltree_get(n, "keep_alive")) && yamltree_bool(&L->doc, v, &keep, &L->err) < 0)
+        return -1;
+    s->conn.no_keep_alive = !keep;
+    if ((v = yamltree_get(n, "max_requests_per_connection"))) {
+        if (yamltree_u64(&L->doc, v, 1, PLAN_MAX_REQUESTS_PER_CONNECTION, &u, &L->err) < 0)
+            return -1;
+        s->conn.max_requests = (uint32_t)u;
+    }
+    if (get_duration(L, n, "connection_lifetime", PLAN_MAX_DURATION_NS, &s->conn.lifetime_ns) < 0)
+        return -1;
+    if ((v = yamltree_get(n, "connection_lifetime")) && s->conn.lifetime_ns == 0)
+        return FAIL(L, v, "connection_lifetime must be greater than 0 (leave it out for no limit)");
+    if (!keep) {
+        static const char *const limits[] = {"max_requests_per_connection", "connection_lifetime"};
+        for (size_t i = 0; i < 2; i++)
+            if ((v = yamltree_get_key(n, limits[i])))
+                return FAIL(L, v, "%s has no effect with keep_alive: false (every request has a connection of its own)",
+                            limits[i]);
+    }
+    return 0;
+}
+
 static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
 {
-    static const char *const keys[] = {"name",       "model", "users",    "ramp_up", "hold_for",        "think_time",
-                                       "iterations", "rate",  "duration", "stages",  "max_connections", "start_delay",
-                                       "requests",   "order", "target",   NULL};
+    static const char *const keys[] = {"name",
+                                       "model",
+                                       "users",
+                                       "ramp_up",
+                                       "hold_for",
+                                       "think_time",
+                                       "iterations",
+                                       "rate",
+                                       "duration",
+                                       "stages",
+                                       "max_connections",
+                                       "start_delay",
+                                       "requests",
+                                       "order",
+                                       "keep_alive",
+                                       "max_requests_per_connection",
+                                       "connection_lifetime",
+                                       "target",
+                                       NULL};
     static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
                                               "iterations", "order",   NULL};
     static const char *const open_only[] = {"rate", "duration", "stages", "max_connections", NULL};
@@ -505,7 +550,7 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                         s->model == PLAN_OPEN ? "an open" : "a closed", s->model == PLAN_OPEN ? "closed" : "open");
     if ((s->model == PLAN_OPEN ? parse_open(L, s, n) : parse_closed(L, s, n)) < 0)
         return -1;
-    if (get_duration(L, n, "start_delay", PLAN_MAX_DURATION_NS, &s->start_delay_ns) < 0)
+    if (get_duration(L, n, "start_delay", PLAN_MAX_DURATION_NS, &s->start_delay_ns) < 0 || parse_conn(L, s, n) < 0)
         return -1;
     if (plan_scenario_duration(s) > PLAN_MAX_DURATION_NS)
         return FAIL(L, n, "scenario %s lasts longer than 365 days", plan_qs(q, s->name, strlen(s->name)));

@@ -40,6 +40,32 @@ static void row(buf *b, const analysis_label *l)
                l->error_rate * 100, c[0], c[1], c[2], c[3], c[4], c[5], c[6], ap);
 }
 
+/* "instances: a 50.2% (1004), b 49.8% (996); max/min 1.01, cv 0.4%": each X-Served-By
+ * value's share of the responses that carried one, highest first, then the evenness
+ * (instances.h). */
+static void instances_line(buf *b, const instances *t)
+{
+    uint64_t all = instances_responses(t);
+    unsigned order[INSTANCES_MAX];
+    unsigned n = instances_order(t, INSTANCES_TOTAL, order);
+    if (all == 0)
+        return;
+    buf_puts(b, "\ninstances:");
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t c = t->total[order[i]];
+        buf_printf(b, "%s %s %.1f%% (%" PRIu64 ")", i ? "," : "", t->name[order[i]], 100.0 * (double)c / (double)all,
+                   c);
+    }
+    uint64_t other = t->total[INSTANCES_OTHER];
+    if (other)
+        buf_printf(b, "%s other %.1f%% (%" PRIu64 ")", n ? "," : "", 100.0 * (double)other / (double)all, other);
+    double max_min, cv;
+    instances_evenness(t, &max_min, &cv);
+    if (n)
+        buf_printf(b, "; max/min %.2f, cv %.1f%%", max_min, cv * 100);
+    buf_putc(b, '\n');
+}
+
 int summary_render(const analysis_run *r, const gate *g, const history *trend, buf *out)
 {
     char v[320];
@@ -57,6 +83,8 @@ int summary_render(const analysis_run *r, const gate *g, const history *trend, b
     for (size_t i = 0; i < r->n_labels; i++)
         row(out, &r->labels[i]);
     row(out, &r->total);
+    if (r->has_instances)
+        instances_line(out, &r->inst);
     if (r->tls) {
         buf_puts(out, "\nTLS handshakes (after the TCP connect; in latency, not in service time):\n");
         buf_printf(out, "  %-16s %10s %8s %9s %9s %9s\n", "label", "handshakes", "resumed", "mean", "p50", "p99");

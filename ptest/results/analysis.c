@@ -49,6 +49,7 @@ void analysis_fini(analysis_run *r)
         label_free(&r->labels[i]);
     free(r->labels);
     label_free(&r->total);
+    instances_fini(&r->inst);
     json_decref(r->json);
     free(r->dir);
     memset(r, 0, sizeof(*r));
@@ -402,6 +403,7 @@ int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *e
     load_label(&r->total, "total", total);
     plan_facts(r);
     expected(r);
+    r->has_instances = analysis_instances_add(r->json, &r->inst, NULL, NULL);
     for (size_t i = 0; i <= r->n_labels; i++) {
         analysis_label *l = i < r->n_labels ? &r->labels[i] : &r->total;
         rc = load_hlog(r, l, want_intervals, err, errlen);
@@ -419,6 +421,35 @@ int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *e
 fail:
     analysis_fini(r);
     return rc;
+}
+
+/* One "counts" object and its "other" into row of t. */
+static void add_counts(instances *t, size_t row, const json_t *o)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *)json_object_get(o, "counts"), key, v) {
+        if (json_is_integer(v) && json_integer_value(v) > 0)
+            instances_add(t, row, key, strlen(key), (uint64_t)json_integer_value(v));
+    }
+    instances_add(t, row, NULL, 0, ju64(o, "other"));
+}
+
+bool analysis_instances_add(const json_t *doc, instances *t, size_t (*row_of)(void *ctx, const char *label), void *ctx)
+{
+    const json_t *in = json_object_get(doc, "instances");
+    if (!json_is_object(in))
+        return false;
+    if (!row_of) {
+        add_counts(t, INSTANCES_TOTAL, in);
+        return true;
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *)json_object_get(in, "labels"), key, v) {
+        add_counts(t, row_of(ctx, key), v);
+    }
+    return true;
 }
 
 double analysis_pct(const analysis_label *l, double p)

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "hist.h"
+#include "instances.h"
 #include "stats.h"
 
 typedef struct analysis_point {
@@ -72,6 +73,8 @@ typedef struct analysis_run {
     uint64_t plan_conns;    /* the plan's closed users + open max_connections */
     bool tls;               /* https target ("tls" in results.json) */
     const char *tls_error;  /* its first_error (view into the json) or NULL */
+    bool has_instances;     /* "instances" (X-Served-By counts) is in results.json ... */
+    instances inst;         /* ... and here, the total only (no label rows) */
     size_t n_labels;
     analysis_label *labels;
     analysis_label total;
@@ -88,6 +91,11 @@ enum { ANALYSIS_EIO = -1, ANALYSIS_EFORMAT = -2, ANALYSIS_ENOMEM = -3 };
  * code with err filled ("results/results.json: ..."); r is then freed already. */
 int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *err, size_t errlen);
 void analysis_fini(analysis_run *r);
+
+/* Adds the "instances" object of results.json doc (results.h) into t: every label's counts
+ * into row row_of(ctx, label) (INSTANCES_TOTAL: the total only), or, when row_of is NULL,
+ * the document's total counts into the total. Returns true when doc has such counts. */
+bool analysis_instances_add(const json_t *doc, instances *t, size_t (*row_of)(void *ctx, const char *label), void *ctx);
 
 /* Percentile of a label in us (NAN when nothing was measured). */
 double analysis_pct(const analysis_label *l, double p);

@@ -85,8 +85,9 @@ typedef struct mgrid {
     size_t n_lab, cap; /* labels; ls[n_lab] is the total */
     mlabel *ls;
     size_t n_sec;
-    double *len_s; /* [n_sec] longest interval booked in each second */
-    double end;    /* merged duration, s */
+    double *len_s;  /* [n_sec] longest interval booked in each second */
+    double end;     /* merged duration, s */
+    instances inst; /* X-Served-By counts added by value, rows in label order */
 } mgrid;
 
 static void grid_free(mgrid *g)
@@ -102,6 +103,7 @@ static void grid_free(mgrid *g)
     }
     free(g->ls);
     free(g->len_s);
+    instances_fini(&g->inst);
     memset(g, 0, sizeof(*g));
 }
 
@@ -157,7 +159,17 @@ static int grid_init(mgrid *g, const minputs *in)
     for (size_t i = 0; i <= g->n_lab; i++)
         if (label_init(&g->ls[i], g->n_sec) != 0)
             return -1;
-    return 0;
+    return instances_init(&g->inst, g->n_lab);
+}
+
+/* analysis_instances_add's row of a label: its index in the grid. */
+static size_t grid_row(void *ctx, const char *label)
+{
+    const mgrid *g = ctx;
+    for (size_t i = 0; i < g->n_lab; i++)
+        if (strcmp(g->ls[i].name, label) == 0)
+            return i;
+    return INSTANCES_TOTAL;
 }
 
 static uint64_t jcount(const json_t *o, const char *key)
@@ -175,6 +187,7 @@ static void add_counts(stats_label *dst, const json_t *src)
     dst->queued += jcount(src, "queued");
     dst->bytes_rx += jcount(src, "bytes_received");
     dst->bytes_tx += jcount(src, "bytes_sent");
+    dst->connections += jcount(src, "connections");
     const json_t *kinds = json_object_get(src, "errors_by_kind");
     for (int k = 1; k < STATS_ERR_N; k++)
         dst->by_kind[k] += jcount(kinds, stats_err_name(k));
@@ -223,6 +236,7 @@ static int grid_add(mgrid *g, const minputs *in, char *err, size_t errlen)
             if (grid_add_label(g, in, r, l, m, err, errlen) != 0)
                 return -1;
         }
+        (void)analysis_instances_add(r->json, &g->inst, grid_row, g);
     }
     return 0;
 }
@@ -385,6 +399,7 @@ static int doc_build(mdoc *d, const mgrid *g, const minputs *in, const results_w
             d->res.total = l;
     }
     doc_head(d, in, g);
+    d->res.inst = &g->inst;
     return 0;
 }
 

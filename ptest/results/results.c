@@ -79,6 +79,8 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
     jsonw_u64(w, t->bytes_rx);
     jsonw_key(w, "bytes_sent");
     jsonw_u64(w, t->bytes_tx);
+    jsonw_key(w, "connections");
+    jsonw_u64(w, t->connections);
     json_hist(w, "latency_us", l->lat);
     if (l->no_service_time) {
         jsonw_key(w, "service_time_us");
@@ -125,6 +127,66 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
         }
         jsonw_obj_end(w);
     }
+    jsonw_obj_end(w);
+}
+
+/* "counts" of one row (label, or INSTANCES_TOTAL), highest first, zeros left out. */
+static void json_instance_counts(jsonw *w, const instances *t, size_t label)
+{
+    unsigned order[INSTANCES_MAX];
+    unsigned n = instances_order(t, label, order);
+    jsonw_key(w, "counts");
+    jsonw_obj_begin(w);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t c = instances_get(t, label, order[i]);
+        if (c == 0)
+            continue;
+        jsonw_key(w, t->name[order[i]]);
+        jsonw_u64(w, c);
+    }
+    jsonw_obj_end(w);
+}
+
+static void json_instances(jsonw *w, const results *r)
+{
+    const instances *t = r->inst;
+    jsonw_key(w, "instances");
+    if (!t || instances_responses(t) == 0) {
+        jsonw_null(w);
+        return;
+    }
+    double max_min, cv;
+    instances_evenness(t, &max_min, &cv);
+    jsonw_obj_begin(w);
+    jsonw_key(w, "header");
+    jsonw_str(w, INSTANCES_HEADER);
+    jsonw_key(w, "responses");
+    jsonw_u64(w, instances_responses(t));
+    jsonw_key(w, "distinct");
+    jsonw_u64(w, t->n);
+    jsonw_key(w, "other");
+    jsonw_u64(w, t->total[INSTANCES_OTHER]);
+    jsonw_key(w, "max_min_ratio");
+    jsonw_double(w, max_min);
+    jsonw_key(w, "cv");
+    jsonw_double(w, cv);
+    json_instance_counts(w, t, INSTANCES_TOTAL);
+    jsonw_key(w, "labels");
+    jsonw_obj_begin(w);
+    for (size_t l = 0; l < r->n_labels && l < t->n_labels; l++) {
+        uint64_t any = 0;
+        for (unsigned i = 0; i <= INSTANCES_MAX; i++)
+            any += instances_get(t, l, i);
+        if (!any)
+            continue;
+        jsonw_key(w, r->labels[l].name);
+        jsonw_obj_begin(w);
+        json_instance_counts(w, t, l);
+        jsonw_key(w, "other");
+        jsonw_u64(w, instances_get(t, l, INSTANCES_OTHER));
+        jsonw_obj_end(w);
+    }
+    jsonw_obj_end(w);
     jsonw_obj_end(w);
 }
 
@@ -227,6 +289,18 @@ static void json_scenario(jsonw *w, const plan *p, const plan_scenario *s)
         jsonw_key(w, "max_connections");
         jsonw_u64(w, s->max_connections);
     }
+    jsonw_key(w, "keep_alive");
+    jsonw_bool(w, !s->conn.no_keep_alive);
+    jsonw_key(w, "max_requests_per_connection");
+    if (s->conn.max_requests)
+        jsonw_u64(w, s->conn.max_requests);
+    else
+        jsonw_null(w);
+    jsonw_key(w, "connection_lifetime_s");
+    if (s->conn.lifetime_ns)
+        jsonw_double(w, secs(s->conn.lifetime_ns));
+    else
+        jsonw_null(w);
     jsonw_key(w, "duration_s");
     jsonw_double(w, secs(plan_scenario_duration(s)));
     jsonw_key(w, "requests");
@@ -703,6 +777,7 @@ int results_json(const results *r, buf *out)
     jsonw_obj_end(&w);
     jsonw_key(&w, "total");
     json_label(&w, &r->total, r->duration_s, r->tls);
+    json_instances(&w, r);
     json_plans(&w, r);
     json_series(&w, r);
     if (r->server)

@@ -31,6 +31,9 @@
  *                                          (merge: the first input's)
  *     "labels": {"<label>": LABEL, ...},  in plan order (merge: order of first appearance)
  *     "total": LABEL,                      every label together
+ *     "instances": null | INSTANCES,       requests per server instance: the values of the
+ *                                          responses' X-Served-By header (instances.h);
+ *                                          null when no response carried one
  *     "plan": PLAN,                        echo of the plan as run (durations in seconds);
  *                                          a share's plan is its cut (rates / N, ...);
  *                                          merge: the whole plan (the inputs' "whole_plan",
@@ -54,16 +57,27 @@
  *                                          need not add up the interval logs
  *   }
  *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
- *            "bytes_sent", "latency_us": STATS, "service_time_us": STATS | null,
+ *            "bytes_sent", "connections", "latency_us": STATS, "service_time_us": STATS | null,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
  *                               "bad_response", "status", "expectation", "local_limit", "tls"},
  *            "status": {"200": n, ...}, "hlog": "<file name>",
  *            "tls": {"handshakes", "resumed", "handshake_us": STATS | null}}   (https only)
+ *   connections: connections the label's requests opened (TCP connected, and for https
+ *   handshaken): 1 per user or slot with keep-alive, one per request with keep_alive: false,
+ *   more with max_requests_per_connection / connection_lifetime or when the server closes.
  *   handshakes: TLS handshakes made for the label's requests (one per new connection),
  *   their time after the TCP connect; it is in latency (the request waited for it) but not
  *   in service_time_us, which starts with the request's first byte.
  *           service_time_us and handshake_us are null in a merged run (no histogram of
  *           them is stored).
+ *   INSTANCES = {"header": "X-Served-By", "responses": <responses with the header>,
+ *            "distinct": <named values, at most 64>, "other": <responses whose value got no
+ *            slot: beyond the first 64 distinct values, empty, longer than 128 bytes or not
+ *            printable ASCII>, "max_min_ratio": x | null, "cv": x | null (instances.h:
+ *            largest/smallest count, and stddev/mean, over the named values),
+ *            "counts": {"<value>": n, ...} (highest first),
+ *            "labels": {"<label>": {"counts": {...}, "other": n}, ...} (labels with any)}
+ *           Only complete responses count (any status); merge adds the counts per value.
  *   STATS = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"}
  *           in microseconds from the HDR histogram (hist.h semantics); every field but
  *           "count" is null when nothing was measured (never an invented 0).
@@ -73,8 +87,13 @@
  *           responses. The last point covers the rest of the run (len_s may differ from 1).
  *   PLAN  = {"name", "source", "target", "duration_s", "connect_timeout_s",
  *            "request_timeout_s", "apdex_t_s", "timer_slack_s", "headers": {...},
- *            "dns": {"ttl_s", "resolve": ["HOST:PORT:ADDR,...", ...]}, "scenarios": [...],
+ *            "dns": {"ttl_s", "resolve": ["HOST:PORT:ADDR,...", ...]}, "scenarios": [SCENARIO, ...],
  *            "thresholds": {"<label>": ["<expr>", ...]}}   (json_plan below)
+ *   SCENARIO = {"name", "target" (only when it names one), "model", "start_delay_s", closed:
+ *            "users", "ramp_up_s", "hold_for_s", "iterations", "think_time"; open: "stages",
+ *            "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
+ *            null (no limit), "connection_lifetime_s": x | null (no limit), "duration_s",
+ *            "requests"} (a request: "target" too, when it names one)
  *   DNS   = null | {"pinned", "renewals", "changes", "failures", "last_error",
  *            "final_addresses"}   the target's name during the run (renew.h)
  *   SERVER = {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
@@ -108,6 +127,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "hist.h"
+#include "instances.h"
 #include "plan.h"
 #include "stats.h"
 
@@ -196,6 +216,8 @@ typedef struct results {
     const json_t *expected;     /* "expected" (written as null when NULL) for a run or merge */
     bool histograms;            /* "latency_hdr" from labels[i].lat and total.lat */
     const results_merge *merge; /* a merged run: share / environment null, plan from here */
+    const instances *inst;      /* X-Served-By counts, rows in labels[] order; NULL or empty:
+                                   "instances": null */
 } results;
 
 /* Renders results.json into out. Returns 0 or -1 (allocation, or a fragment nested deeper

@@ -640,6 +640,12 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
                          const char *addr)
 {
     char err[512];
+    instances inst;
+    bool have_inst = instances_init(&inst, c->n_labels) == 0;
+    if (have_inst)
+        engine_instances(c->e, &inst);
+    else
+        c->fatal = 1;
     results_server srv;
     scrape_results(scr, t->tots[t->n].count, &srv);
     results_client cl = {k->client_cpu_s, engine_threads(c->e)};
@@ -665,9 +671,11 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
         .histograms = true,
         .tls = c->tls != NULL,
         .tls_error = c->tls ? ptls_first_error(c->tls) : NULL,
+        .inst = have_inst ? &inst : NULL,
     };
     int rc = results_write(&res, dir, err, sizeof(err));
     json_decref(expected);
+    instances_fini(&inst);
     if (rc != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_RUNTIME;

@@ -142,6 +142,8 @@ static void emit(const jmx_model *m, const char *file, buf *b)
             ydur(b, s->delay_ns);
             buf_putc(b, '\n');
         }
+        if (s->no_keep_alive)
+            buf_puts(b, "    keep_alive: false               # every sampler: \"Use KeepAlive\" off\n");
         if (s->think_mean_ns || s->think_sd_ns) {
             buf_puts(b, "    # JMeter waits before each sampler, ptest after each request\n");
             buf_printf(b, "    think_time: {dist: %s, mean: ", rng_dist_name(s->think_dist));

@@ -320,7 +320,18 @@ static void thread_group(jmx_conv *c, const jmx_node *tg, const jmx_node *kids)
     if (!c->fail && sc->n_reqs == 0) {
         jmx_report(c, tg, "thread group \"%s\" has no HTTP samplers: skipped", jmx_title(tg));
         c->m->n_sc--;
+        return;
     }
+    /* Keep-alive is per scenario in ptest, per sampler in JMeter. */
+    size_t n_close = 0;
+    for (size_t i = 0; i < sc->n_reqs; i++)
+        n_close += sc->reqs[i].no_keepalive;
+    sc->no_keep_alive = n_close == sc->n_reqs;
+    if (n_close && !sc->no_keep_alive)
+        jmx_report(c, tg,
+                   "thread group \"%s\": %zu of %zu samplers have keep-alive off; ptest's keep_alive is per "
+                   "thread group: kept on for all",
+                   jmx_title(tg), n_close, sc->n_reqs);
 }
 
 static void test_plan(jmx_conv *c, const jmx_node *tp, const jmx_node *kids)

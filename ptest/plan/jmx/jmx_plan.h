@@ -13,6 +13,7 @@
 #ifndef PTEST_JMX_PLAN_H
 #define PTEST_JMX_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,7 @@ typedef struct jmx_req {
     size_t n_headers;
     int status;          /* 0: any 2xx/3xx */
     char *body_contains; /* NULL: no body check */
+    bool no_keepalive;   /* HTTPSampler.use_keepalive false */
 } jmx_req;
 
 typedef struct jmx_scen {
@@ -43,6 +45,7 @@ typedef struct jmx_scen {
     uint64_t think_mean_ns, think_sd_ns; /* both 0: no think time */
     jmx_req *reqs;                       /* >= 1 */
     size_t n_reqs;
+    bool no_keep_alive; /* every sampler has keep-alive off: `keep_alive: false` */
 } jmx_scen;
 
 typedef struct jmx_note {

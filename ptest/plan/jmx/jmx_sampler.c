@@ -240,9 +240,6 @@ void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_nod
     set_target(c, s, proto, host, port);
     set_timeout(c, s, "HTTPSampler.connect_timeout", &c->m->connect_ms);
     set_timeout(c, s, "HTTPSampler.response_timeout", &c->m->response_ms);
-    if (!jmx_pbool(s, "HTTPSampler.use_keepalive", true))
-        jmx_report(c, s, "sampler \"%s\": keep-alive off is not supported (ptest keeps connections open)",
-                   jmx_title(s));
     if (jmx_pbool(s, "HTTPSampler.image_parser", false))
         jmx_report(c, s, "sampler \"%s\": embedded resources are not fetched", jmx_title(s));
 
@@ -315,6 +312,7 @@ void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_nod
     r->body = body;
     r->headers = hs;
     r->n_headers = n_h;
+    r->no_keepalive = !jmx_pbool(s, "HTTPSampler.use_keepalive", true);
     c->total_reqs++;
     for (size_t d = 0; d < c->n_scope; d++)
         if (strcmp(c->scope[d]->name, "ResponseAssertion") == 0)

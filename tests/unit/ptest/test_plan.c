@@ -580,6 +580,25 @@ static const struct {
     {SC "  think_time: {dist: exponential, mean: 1s, stddev: 1ms}\n",
      "t.yaml:4:53: stddev has no effect with dist: exponential (its stddev equals its mean)"},
     {SC "  think_time: {dist: normal}\n", "t.yaml:4:15: think_time needs \"mean\""},
+    /* connection control */
+    {SC "  keep_alive: maybe\n", "t.yaml:4:15: expected a boolean*"},
+    {SC "  keepalive: false\n", "t.yaml:4:3: unknown key \"keepalive\" (did you mean \"keep_alive\"?)"},
+    {SC "  max_request_per_connection: 5\n",
+     "t.yaml:4:3: unknown key \"max_request_per_connection\" (did you mean \"max_requests_per_connection\"?)"},
+    {SC "  max_requests_per_connection: 0\n", "t.yaml:4:32: *"},
+    {SC "  max_requests_per_connection: 4294967296\n", "t.yaml:4:32: *"},
+    {SC "  max_requests_per_connection: five\n", "t.yaml:4:32: *"},
+    {SC "  max_requests_per_connection: [5]\n", "t.yaml:4:32: *"},
+    {SC "  connection_lifetime: 0s\n",
+     "t.yaml:4:24: connection_lifetime must be greater than 0 (leave it out for no limit)"},
+    {SC "  connection_lifetime: 10\n", "t.yaml:4:24: duration \"10\" needs a unit *"},
+    {SC "  connection_lifetime: 9000h\n", "t.yaml:4:24: connection_lifetime is longer than 8760h"},
+    {SC "  keep_alive: false\n  max_requests_per_connection: 5\n",
+     "t.yaml:5:3: max_requests_per_connection has no effect with keep_alive: false (every request has a connection "
+     "of its own)"},
+    {"scenarios:\n- rate: 10/s\n  duration: 1s\n  connection_lifetime: 1s\n  keep_alive: no\n",
+     "t.yaml:4:3: connection_lifetime has no effect with keep_alive: false (every request has a connection of its "
+     "own)"},
     {SC "  think_time: 2h\n", "t.yaml:4:15: think_time is longer than 1h"},
     {SC "  think_time: [1s]\n", "t.yaml:4:15: expected a duration (e.g. \"250ms\"), found a sequence"},
     {"scenarios:\n- name: a\n  users: 1\n  hold_for: 1s\n  requests: [{path: /}]\n- name: a\n",
@@ -1535,6 +1554,66 @@ static void test_share_open(void **state)
     }
 }
 
+/* keep_alive, max_requests_per_connection, connection_lifetime: both models, defaults,
+ * the flags' plan_set_conn, and a share keeps them (its plan and the whole plan). */
+static void test_conn_keys(void **state)
+{
+    (void)state;
+    static const char y[] = "target: http://127.0.0.1:1\n"
+                            "scenarios:\n"
+                            "  - {name: plain, users: 2, hold_for: 1s, requests: [{path: /}]}\n"
+                            "  - {name: noka, users: 2, hold_for: 1s, keep_alive: false, requests: [{path: /}]}\n"
+                            "  - name: limits\n"
+                            "    rate: 100/s\n"
+                            "    duration: 2s\n"
+                            "    keep_alive: true\n"
+                            "    max_requests_per_connection: 5\n"
+                            "    connection_lifetime: 1500ms\n"
+                            "    requests: [{path: /}]\n";
+    plan p;
+    char err[256];
+    assert_int_equal(plan_load_string(&p, "t.yaml", y, strlen(y), err, sizeof err), 0);
+    const plan_conn *c0 = &p.scenarios[0].conn, *c1 = &p.scenarios[1].conn, *c2 = &p.scenarios[2].conn;
+    assert_false(c0->no_keep_alive);
+    assert_int_equal(c0->max_requests, 0);
+    assert_int_equal(c0->lifetime_ns, 0);
+    assert_true(c1->no_keep_alive);
+    assert_int_equal(c1->max_requests, 0);
+    assert_false(c2->no_keep_alive);
+    assert_int_equal(c2->max_requests, 5);
+    assert_int_equal(c2->lifetime_ns, 1500 * MS);
+
+    /* --connection-lifetime 10s: only that field, every scenario. */
+    plan_conn flag = {true, 7, 10 * SEC};
+    plan_set_conn(&p, &flag, PLAN_CONN_LIFETIME);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(p.scenarios[i].conn.lifetime_ns, 10 * SEC);
+    assert_true(c1->no_keep_alive);
+    assert_int_equal(c2->max_requests, 5);
+    plan_set_conn(&p, &flag, PLAN_CONN_KEEP_ALIVE | PLAN_CONN_MAX_REQUESTS);
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(p.scenarios[i].conn.no_keep_alive);
+        assert_int_equal(p.scenarios[i].conn.max_requests, 7);
+    }
+    plan_set_conn(&p, &flag, 0); /* nothing */
+    assert_int_equal(c0->max_requests, 7);
+
+    assert_int_equal(plan_apply_share(&p, 1, 2, err, sizeof err), 0);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(p.scenarios[i].conn.max_requests, 7);
+        assert_int_equal(p.whole[i].conn.max_requests, 7);
+        assert_int_equal(p.whole[i].conn.lifetime_ns, 10 * SEC);
+    }
+    plan_fini(&p);
+
+    /* The URL plan keeps the default. */
+    assert_int_equal(plan_from_url(&p, "http://127.0.0.1:1/", 2, 0, SEC, NULL, err, sizeof err), 0);
+    assert_false(p.scenarios[0].conn.no_keep_alive);
+    assert_int_equal(p.scenarios[0].conn.max_requests, 0);
+    assert_int_equal(p.scenarios[0].conn.lifetime_ns, 0);
+    plan_fini(&p);
+}
+
 static void test_share_errors(void **state)
 {
     (void)state;
@@ -1816,6 +1895,7 @@ int main(void)
         cmocka_unit_test(test_share_closed),
         cmocka_unit_test(test_share_open),
         cmocka_unit_test(test_share_errors),
+        cmocka_unit_test(test_conn_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

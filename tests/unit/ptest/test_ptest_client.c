@@ -268,7 +268,8 @@ typedef struct fixture {
     char rbuf[CLIENT_RBUF_SIZE];
     int ndone;
     client_result res;
-    int sfd; /* server side of the current connection */
+    int sfd;        /* server side of the current connection */
+    char req[4096]; /* the last request head the server read */
 } fixture;
 
 static void on_done(client_conn *c, const client_result *r)
@@ -358,8 +359,10 @@ static void server_read_request(fixture *f, bool new_conn)
         if (r > 0)
             n += (size_t)r;
         buf[n] = '\0';
-        if (strstr(buf, "\r\n\r\n"))
+        if (strstr(buf, "\r\n\r\n")) {
+            memcpy(f->req, buf, n + 1);
             return;
+        }
     }
     fail_msg("%s: no request arrived (client state %d, %zu bytes)", current_case, f->c.state, n);
 }
@@ -749,6 +752,154 @@ static void test_renew(void **state)
     client_target_fini(&f->target);
 }
 
+/* The second rendering: `Connection: close` instead of the plan's Connection header. */
+static void test_render_close(void **state)
+{
+    (void)state;
+    static plan_header ph[] = {{"Connection", "keep-alive"}, {"X-Plan", "p"}};
+    static plan_header rh[] = {{"connection", "Upgrade"}};
+    plan p = make_plan("h", 8080, "", ph, 2);
+    plan_request pr = {.label = "r", .method = "POST", .path = "/x", .body = "ab", .body_len = 2};
+    client_req r;
+    char err[128];
+    assert_int_equal(client_req_render(&r, &p, &pr, 0, err, sizeof(err)), 0);
+    char got[512];
+    got[normalize(r.wire, r.wire_len, got, sizeof(got) - 1)] = '\0';
+    assert_string_equal(got, "POST /x HTTP/1.1\r\nHost: h:8080\r\n" UA
+                             "Connection: keep-alive\r\nX-Plan: p\r\nContent-Length: 2\r\n\r\nab");
+    got[normalize(r.wire_close, r.wire_close_len, got, sizeof(got) - 1)] = '\0';
+    assert_string_equal(got, "POST /x HTTP/1.1\r\nHost: h:8080\r\n" UA
+                             "X-Plan: p\r\nConnection: close\r\nContent-Length: 2\r\n\r\nab");
+    assert_int_equal(r.wire_close_len, strlen(r.wire_close));
+    client_req_fini(&r);
+    pr.headers = rh;
+    pr.n_headers = 1;
+    assert_int_equal(client_req_render(&r, &p, &pr, 0, err, sizeof(err)), 0);
+    assert_non_null(strstr(r.wire, "connection: Upgrade\r\n"));
+    assert_null(strstr(r.wire, "keep-alive"));
+    assert_null(strstr(r.wire_close, "Upgrade"));
+    assert_non_null(strstr(r.wire_close, "Connection: close\r\n"));
+    client_req_fini(&r);
+}
+
+static const char ok_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/* One request and its answer; new_conn: the server expects a new connection. */
+static void exchange(fixture *f, const client_req *req, bool new_conn, const char *resp, int want)
+{
+    client_send(&f->c, req, clock_mono_now());
+    server_read_request(f, new_conn);
+    server_send(f, resp, strlen(resp), 0);
+    spin_until(f, want);
+    assert_int_equal(f->ndone, want);
+    assert_int_equal(f->res.kind, STATS_OK);
+    assert_int_equal(f->res.connected, new_conn);
+}
+
+/* keep_alive false, max_requests_per_connection, connection_lifetime (plan_conn). */
+static void test_conn_control(void **state)
+{
+    fixture *f = *state;
+    plan p = make_plan("127.0.0.1", 1, "", NULL, 0);
+    plan_request pr = {.label = "r", .path = "/"};
+    client_req req;
+    char err[128];
+    assert_int_equal(client_req_render(&req, &p, &pr, 0, err, sizeof(err)), 0);
+
+    /* max 3: requests 1 and 2 reuse the connection, 3 says close; the 4th opens a new one. */
+    plan_conn ctl = {false, 3, 0};
+    f->c.ctl = &ctl;
+    exchange(f, &req, true, ok_resp, 1);
+    assert_null(strstr(f->req, "Connection: close"));
+    exchange(f, &req, false, ok_resp, 2);
+    assert_null(strstr(f->req, "Connection: close"));
+    assert_int_equal(f->c.state, CLIENT_IDLE);
+    exchange(f, &req, false, ok_resp, 3);
+    assert_non_null(strstr(f->req, "Connection: close\r\n"));
+    assert_int_equal(f->c.state, CLIENT_CLOSED); /* closed by us, the server kept it open */
+    exchange(f, &req, true, ok_resp, 4);
+    assert_null(strstr(f->req, "Connection: close"));
+
+    /* max 1 and keep_alive false: every request says close and gets a connection. */
+    plan_conn one = {false, 1, 0}, noka = {true, 0, 0};
+    f->c.ctl = &one;
+    client_close(&f->c);
+    exchange(f, &req, true, ok_resp, 5);
+    assert_non_null(strstr(f->req, "Connection: close\r\n"));
+    assert_int_equal(f->c.state, CLIENT_CLOSED);
+    f->c.ctl = &noka;
+    exchange(f, &req, true, ok_resp, 6);
+    assert_non_null(strstr(f->req, "Connection: close\r\n"));
+    assert_int_equal(f->c.state, CLIENT_CLOSED);
+    exchange(f, &req, true, ok_resp, 7);
+
+    /* lifetime 30 ms: a young connection is reused; one found idle past it is replaced
+     * before the request goes out (one-sided: we wait longer than the lifetime). */
+    plan_conn life = {false, 0, 30 * CLOCK_NS_PER_MS};
+    f->c.ctl = &life;
+    exchange(f, &req, true, ok_resp, 8);
+    assert_null(strstr(f->req, "Connection: close"));
+    usleep(40000);
+    assert_int_equal(f->c.state, CLIENT_IDLE);
+    exchange(f, &req, true, ok_resp, 9);
+    /* A response that completes past the lifetime closes the connection after it. */
+    client_send(&f->c, &req, clock_mono_now());
+    server_read_request(f, false);
+    usleep(40000);
+    server_send(f, ok_resp, strlen(ok_resp), 0);
+    spin_until(f, 10);
+    assert_int_equal(f->res.kind, STATS_OK);
+    assert_false(f->res.connected);
+    assert_int_equal(f->c.state, CLIENT_CLOSED);
+    client_req_fini(&req);
+}
+
+/* X-Served-By: looked up in the table as the head is parsed, reported per result. */
+static void test_served_by(void **state)
+{
+    fixture *f = *state;
+    instances *t = malloc(sizeof(*t));
+    assert_non_null(t);
+    assert_int_equal(instances_init(t, 1), 0);
+    f->c.inst = t;
+    plan p = make_plan("127.0.0.1", 1, "", NULL, 0);
+    plan_request pr = {.label = "r", .path = "/"};
+    client_req req;
+    char err[128];
+    assert_int_equal(client_req_render(&req, &p, &pr, 0, err, sizeof(err)), 0);
+    static const struct {
+        const char *resp;
+        int instance;
+    } stream[] = {
+        {"HTTP/1.1 200 OK\r\nX-Served-By: ms-a\r\nContent-Length: 2\r\n\r\nok", 0},
+        {"HTTP/1.1 200 OK\r\nx-served-by:   ms-b  \r\nContent-Length: 2\r\n\r\nok", 1},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", -1},
+        {"HTTP/1.1 200 OK\r\nX-Served-By: ms-a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", 0},
+        {"HTTP/1.1 100 Continue\r\nX-Served-By: ms-c\r\n\r\nHTTP/1.1 200 OK\r\nX-Served-By: ms-b\r\n"
+         "Content-Length: 0\r\n\r\n",
+         1},
+        {"HTTP/1.1 200 OK\r\nX-Served-By: \r\nContent-Length: 2\r\n\r\nok", INSTANCES_OTHER},
+    };
+    for (size_t i = 0; i < sizeof(stream) / sizeof(stream[0]); i++) {
+        exchange(f, &req, i == 0, stream[i].resp, (int)i + 1);
+        if (f->res.instance != stream[i].instance)
+            fail_msg("response %zu: instance %d, want %d", i + 1, f->res.instance, stream[i].instance);
+        if (f->res.instance >= 0)
+            instances_count(t, 0, (unsigned)f->res.instance);
+    }
+    assert_int_equal(t->n, 2);
+    assert_string_equal(t->name[0], "ms-a");
+    assert_string_equal(t->name[1], "ms-b");
+    assert_int_equal(instances_get(t, 0, 0), 2);
+    assert_int_equal(instances_get(t, INSTANCES_TOTAL, 1), 2);
+    assert_int_equal(instances_get(t, INSTANCES_TOTAL, INSTANCES_OTHER), 1);
+    assert_int_equal(instances_responses(t), 5);
+    client_close(&f->c);
+    client_req_fini(&req);
+    instances_fini(t);
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -761,6 +912,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_local_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_renew, setup, teardown),
+        cmocka_unit_test(test_render_close),
+        cmocka_unit_test_setup_teardown(test_conn_control, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_served_by, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -482,6 +482,34 @@ static void test_https_and_names(void **state)
     plan_fini(&p);
 }
 
+/* HTTPSampler.use_keepalive false on every sampler of a thread group: keep_alive: false;
+ * on some of them: kept on, with a warning. */
+static void test_keepalive(void **state)
+{
+    (void)state;
+#define NOKA "<boolProp name=\"HTTPSampler.use_keepalive\">false</boolProp>"
+    static const char *const parts[] = {
+        HEAD TP("") DEFAULTS("127.0.0.1", "8080"),
+        TG("all", "1", "0", "1", "false", "", "",
+           SAMPLER_X("a", "GET", "/a", NOKA, "") SAMPLER_X("b", "GET", "/b", NOKA, "")),
+        TG("some", "1", "0", "1", "false", "", "", SAMPLER_X("c", "GET", "/c", NOKA, "") SAMPLER("d", "/d")),
+        TG("none", "1", "0", "1", "false", "", "", SAMPLER("e", "/e")) TAIL, NULL};
+    char *doc = join(parts);
+#undef NOKA
+    plan p;
+    warns w;
+    char err[512];
+    assert_int_equal(convert(doc, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
+    assert_int_equal(p.n_scenarios, 3);
+    assert_true(p.scenarios[0].conn.no_keep_alive);
+    assert_false(p.scenarios[1].conn.no_keep_alive);
+    assert_false(p.scenarios[2].conn.no_keep_alive);
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.last, "thread group \"some\": 1 of 2 samplers have keep-alive off"));
+    plan_fini(&p);
+    free(doc);
+}
+
 /* The plan loader's order: key (used by every converted plan). */
 static void test_plan_order(void **state)
 {
@@ -529,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_https_and_names),
         cmocka_unit_test(test_plan_order),
+        cmocka_unit_test(test_keepalive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,6 +377,78 @@ static void test_saturation(void **state)
     analysis_fini(&r);
 }
 
+/* Workers behind a per-connection balancer: a saw pods p1 and p2, b saw p2 and p3. */
+static void served_a(json_t *root)
+{
+    json_object_set_new(root, "instances",
+                        json_pack("{s:s, s:i, s:i, s:{s:i, s:i}, s:{s:{s:{s:i, s:i}, s:i}, s:{s:{s:i}, s:i}}}",
+                                  "header", "X-Served-By", "responses", 31, "other", 1, "counts", "p1", 20, "p2", 10,
+                                  "labels", "L0", "counts", "p1", 20, "p2", 5, "other", 1, "L1", "counts", "p2", 5,
+                                  "other", 0));
+}
+
+static void served_b(json_t *root)
+{
+    json_object_set_new(root, "instances",
+                        json_pack("{s:s, s:i, s:i, s:{s:i, s:i}, s:{s:{s:{s:i, s:i}, s:i}}}", "header", "X-Served-By",
+                                  "responses", 40, "other", 0, "counts", "p3", 30, "p2", 10, "labels", "L1", "counts",
+                                  "p3", 30, "p2", 10, "other", 0));
+}
+
+static void test_instances_merge(void **state)
+{
+    (void)state;
+    char a[300], b[300], m[300], err[512];
+    snprintf(a, sizeof(a), "%s/ia", tmpdir);
+    snprintf(b, sizeof(b), "%s/ib", tmpdir);
+    snprintf(m, sizeof(m), "%s/im", tmpdir);
+    synth(a, 2, 2, 1, 0, "{}", UINT64_C(1700000000000));
+    synth(b, 2, 2, 1, 0, "{}", UINT64_C(1700000000000));
+    patch_json(a, served_a);
+    patch_json(b, served_b);
+    const char *dirs[] = {a, b};
+    assert_int_equal(merge_dirs(dirs, 2, m, err, sizeof(err)), 0);
+    analysis_run r;
+    assert_int_equal(analysis_load(&r, m, false, err, sizeof(err)), 0);
+    assert_true(r.has_instances);
+    const json_t *in = json_object_get(r.json, "instances");
+    assert_int_equal(json_integer_value(json_object_get(in, "responses")), 71);
+    assert_int_equal(json_integer_value(json_object_get(in, "distinct")), 3);
+    assert_int_equal(json_integer_value(json_object_get(in, "other")), 1);
+    const json_t *c = json_object_get(in, "counts");
+    assert_int_equal(json_integer_value(json_object_get(c, "p1")), 20);
+    assert_int_equal(json_integer_value(json_object_get(c, "p2")), 20);
+    assert_int_equal(json_integer_value(json_object_get(c, "p3")), 30);
+    const json_t *l1 = json_object_get(json_object_get(json_object_get(in, "labels"), "L1"), "counts");
+    assert_int_equal(json_integer_value(json_object_get(l1, "p2")), 15);
+    assert_int_equal(json_integer_value(json_object_get(l1, "p3")), 30);
+    assert_true(fabs(json_number_value(json_object_get(in, "max_min_ratio")) - 1.5) < 1e-12);
+    gate g;
+    assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), 0);
+    buf out = BUF_INIT;
+    assert_int_equal(summary_render(&r, &g, NULL, &out), 0);
+    assert_non_null(strstr(out.data, "\ninstances: p3 42.3% (30), p1 28.2% (20), p2 28.2% (20), other 1.4% (1); "
+                                     "max/min 1.50, cv 20.2%\n"));
+    buf_fini(&out);
+    gate_fini(&g);
+    analysis_fini(&r);
+    /* Without the header anywhere: no line, "instances": null. */
+    char d[300];
+    snprintf(d, sizeof(d), "%s/ic", tmpdir);
+    synth(d, 1, 1, 1, 0, "{}", UINT64_C(1700000000000));
+    const char *one[] = {d};
+    assert_int_equal(merge_dirs(one, 1, m, err, sizeof(err)), 0);
+    assert_int_equal(analysis_load(&r, m, false, err, sizeof(err)), 0);
+    assert_false(r.has_instances);
+    assert_true(json_is_null(json_object_get(r.json, "instances")));
+    assert_int_equal(gate_eval(&g, &r, NULL, err, sizeof(err)), 0);
+    assert_int_equal(summary_render(&r, &g, NULL, &out), 0);
+    assert_null(strstr(out.data, "instances:"));
+    buf_fini(&out);
+    gate_fini(&g);
+    analysis_fini(&r);
+}
+
 /* 1,000,000 users under ulimit -n 20000 (issue 14): the attempts over the limit are
  * errors_by_kind.local_limit, outside count and errors. */
 static void fd_limited(json_t *root)
@@ -546,9 +618,10 @@ static void test_report_speed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load_and_gate), cmocka_unit_test(test_merge_exact),
-        cmocka_unit_test(test_saturation),    cmocka_unit_test(test_local_limit_warning),
-        cmocka_unit_test(test_history),       cmocka_unit_test(test_report_speed),
+        cmocka_unit_test(test_load_and_gate),   cmocka_unit_test(test_merge_exact),
+        cmocka_unit_test(test_saturation),      cmocka_unit_test(test_local_limit_warning),
+        cmocka_unit_test(test_history),         cmocka_unit_test(test_report_speed),
+        cmocka_unit_test(test_instances_merge),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -202,8 +202,8 @@ static void test_json_shape(void **state)
     const char *first = json_object_iter_key(json_object_iter(labels));
     assert_string_equal(first, "A");
     static const char *const lk[] = {
-        "count",      "errors",     "error_rate",      "dropped",        "queued", "rps", "bytes_received",
-        "bytes_sent", "latency_us", "service_time_us", "errors_by_kind", "status", "hlog"};
+        "count",      "errors",      "error_rate", "dropped",         "queued",         "rps",    "bytes_received",
+        "bytes_sent", "connections", "latency_us", "service_time_us", "errors_by_kind", "status", "hlog"};
     static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
     static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout",     "reset", "bad_response",
                                         "status",          "expectation",     "local_limit", "tls"};
@@ -577,6 +577,54 @@ static void test_json_tls(void **state)
     fix_fini(&f);
 }
 
+/* "instances" (X-Served-By counts) and the scenarios' connection settings. */
+static void test_json_instances_conn(void **state)
+{
+    (void)state;
+    fix f;
+    fix_init(&f);
+    f.sc[1].conn = (plan_conn){false, 5, 1500 * CLOCK_NS_PER_MS};
+    f.sc[0].conn.no_keep_alive = true;
+    f.tot[0].connections = 9;
+    f.tot[2].connections = 9; /* the total was added up by fix_init */
+    json_t *j = render(&f.r);
+    assert_true(json_is_null(path(j, "instances")));
+    assert_true(json_is_false(path(j, "plan.scenarios.#0.keep_alive")));
+    assert_true(json_is_null(path(j, "plan.scenarios.#0.max_requests_per_connection")));
+    assert_true(json_is_null(path(j, "plan.scenarios.#0.connection_lifetime_s")));
+    assert_true(json_is_true(path(j, "plan.scenarios.#1.keep_alive")));
+    assert_int_equal(json_integer_value(path(j, "plan.scenarios.#1.max_requests_per_connection")), 5);
+    assert_true(fabs(json_number_value(path(j, "plan.scenarios.#1.connection_lifetime_s")) - 1.5) < 1e-12);
+    assert_int_equal(json_integer_value(path(j, "labels.A.connections")), 9);
+    assert_int_equal(json_integer_value(path(j, "total.connections")), 9);
+    json_decref(j);
+
+    instances *t = malloc(sizeof(*t));
+    assert_non_null(t);
+    assert_int_equal(instances_init(t, 2), 0);
+    instances_add(t, 0, "pod-b", 5, 30);
+    instances_add(t, 0, "pod-a", 5, 60);
+    instances_add(t, 0, NULL, 0, 2);
+    f.r.inst = t;
+    j = render(&f.r);
+    assert_string_equal(json_string_value(path(j, "instances.header")), "X-Served-By");
+    assert_int_equal(json_integer_value(path(j, "instances.responses")), 92);
+    assert_int_equal(json_integer_value(path(j, "instances.distinct")), 2);
+    assert_int_equal(json_integer_value(path(j, "instances.other")), 2);
+    assert_true(fabs(json_number_value(path(j, "instances.max_min_ratio")) - 2.0) < 1e-12);
+    assert_true(fabs(json_number_value(path(j, "instances.cv")) - 1.0 / 3) < 1e-12);
+    const char *first = json_object_iter_key(json_object_iter(path(j, "instances.counts")));
+    assert_string_equal(first, "pod-a"); /* highest first */
+    assert_int_equal(json_integer_value(path(j, "instances.counts.pod-b")), 30);
+    assert_int_equal(json_integer_value(path(j, "instances.labels.A.counts.pod-a")), 60);
+    assert_int_equal(json_integer_value(path(j, "instances.labels.A.other")), 2);
+    assert_null(json_object_get(path(j, "instances.labels"), "root \"q\"")); /* nothing there */
+    json_decref(j);
+    instances_fini(t);
+    free(t);
+    fix_fini(&f);
+}
+
 /* Top-level keys of a rendered document, in order, as "a,b,c" (pretty-printed: a member of
  * the top object starts a line with exactly two spaces of indent). */
 static void top_keys(const results *r, char *out, size_t len)
@@ -617,8 +665,9 @@ static void test_json_run_parts(void **state)
     f.r.histograms = true;
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
-    assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
-                              "tls,labels,total,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
+    assert_string_equal(keys,
+                        "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
+                        "tls,labels,total,instances,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
     json_t *j = render(&f.r);
     assert_int_equal(json_integer_value(path(j, "share.index")), 1);
     assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.users")), 10);
@@ -657,7 +706,7 @@ static void test_json_run_parts(void **state)
     f.r.histograms = false;
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
-                              "tls,labels,total,plan,whole_plan,timeseries");
+                              "tls,labels,total,instances,plan,whole_plan,timeseries");
     j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "whole_plan")));
     assert_true(json_is_null(json_object_get(j, "share")));
@@ -689,7 +738,7 @@ static void test_json_merge_parts(void **state)
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(keys, "ptest_version,started,duration_s,interrupted,aborted,dropped,share,environment,"
-                              "tls,labels,total,plan,whole_plan,timeseries,expected,merged_from,shares,"
+                              "tls,labels,total,instances,plan,whole_plan,timeseries,expected,merged_from,shares,"
                               "environments,distributed,latency_hdr");
     json_t *j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "share")));
@@ -716,11 +765,17 @@ static void test_json_merge_parts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_shape),     cmocka_unit_test(test_json_tls),
-        cmocka_unit_test(test_json_run_parts), cmocka_unit_test(test_json_merge_parts),
-        cmocka_unit_test(test_write_file),     cmocka_unit_test(test_hlog_names),
-        cmocka_unit_test(test_hlogs_stream),   cmocka_unit_test(test_csv_field),
-        cmocka_unit_test(test_jtl_rows),       cmocka_unit_test(test_progress_format),
+        cmocka_unit_test(test_json_shape),
+        cmocka_unit_test(test_json_tls),
+        cmocka_unit_test(test_json_run_parts),
+        cmocka_unit_test(test_json_merge_parts),
+        cmocka_unit_test(test_write_file),
+        cmocka_unit_test(test_hlog_names),
+        cmocka_unit_test(test_hlogs_stream),
+        cmocka_unit_test(test_csv_field),
+        cmocka_unit_test(test_jtl_rows),
+        cmocka_unit_test(test_progress_format),
+        cmocka_unit_test(test_json_instances_conn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

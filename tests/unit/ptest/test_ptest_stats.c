@@ -186,8 +186,9 @@ static void test_roll_and_collect(void **state)
     stats_record(&t, 0, start + 100 * MS, STATS_OK, 200, 10 * MS, 9 * MS, 0, 0);
     stats_record(&t, 0, start + 900 * MS, STATS_OK, 200, 20 * MS, 19 * MS, 0, 0);
     stats_record(&t, 1, start + 999 * MS, STATS_ERR_RESET, 0, 0, 0, 0, 0);
-    stats_connect(&t, STATS_OK);
-    stats_connect(&t, STATS_ERR_CONNECT_REFUSED);
+    stats_connect(&t, 0, STATS_OK);
+    stats_connect(&t, 0, STATS_ERR_CONNECT_REFUSED);
+    assert_int_equal(t.labels[0].connections, 1);
     /* Nothing is published before the second ends. */
     assert_int_equal(stats_collect(&t, UINT64_MAX, &iv, &h), 0);
     assert_int_equal(iv.total.count, 0);
