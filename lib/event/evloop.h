@@ -20,8 +20,9 @@
  * in start order). A timer (re)started during that step with a deadline <= evloop_now runs in
  * the next iteration, so a timer that keeps restarting itself "now" cannot starve I/O.
  *
- * Platform seam: this header is the interface; evloop.c is the Linux (epoll+timerfd)
- * implementation. Nothing outside evloop.c includes <sys/epoll.h>.
+ * Platform seam: this header is the interface; evloop.c is the common part (timer heap,
+ * timerfd, wake, dispatch) and the I/O readiness backends sit behind evloop_int.h:
+ * evloop_epoll.c (epoll). Nothing outside them includes <sys/epoll.h>.
  * Not thread-safe except evloop_wake(), which may be called from any thread or a signal handler.
  */
 #ifndef PT_EVLOOP_H
@@ -70,6 +71,9 @@ evloop *evloop_create(void);
  * forgotten (timers are marked not pending; evloop_io structs must be re-initialised before
  * use with another loop). Not from inside one of the loop's callbacks. */
 void evloop_destroy(evloop *loop);
+
+/* The I/O readiness backend this loop runs on: "epoll". */
+const char *evloop_backend(const evloop *loop);
 
 /* Initialises w for fd with callback cb (does not register it). */
 void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data);
