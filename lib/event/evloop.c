@@ -4,6 +4,7 @@
 #include "evloop.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -245,6 +246,56 @@ static int internal_watch(evloop *loop, evloop_io *w, int fd, evloop_io_cb cb)
     return 0;
 }
 
+/* Why the calling thread's last evloop_create failed in choosing its backend. */
+static _Thread_local char create_error[200];
+
+const char *evloop_create_error(void)
+{
+    return create_error;
+}
+
+static int try_backend(evloop *loop, const evloop_ops *ops, const char *mode)
+{
+    const char *why = "init";
+    int rc = ops->init(loop, &why);
+    if (rc < 0) {
+        snprintf(create_error, sizeof(create_error), "PT_EVLOOP=%s: %s backend: %s: %s", mode, ops->name, why,
+                 strerror(-rc));
+        return rc;
+    }
+    loop->ops = ops;
+    return 0;
+}
+
+/* PT_EVLOOP=epoll|uring|auto (unset or empty: auto). auto takes io_uring when the kernel
+ * lets it (and this build has it), else epoll; uring insists. */
+static int select_backend(evloop *loop)
+{
+    const char *mode = getenv("PT_EVLOOP");
+    if (!mode || !*mode)
+        mode = "auto";
+    create_error[0] = '\0';
+    if (strcmp(mode, "epoll") == 0)
+        return try_backend(loop, &evloop_epoll_ops, mode);
+    bool force = strcmp(mode, "uring") == 0 || strcmp(mode, "io_uring") == 0;
+    if (!force && strcmp(mode, "auto") != 0) {
+        snprintf(create_error, sizeof(create_error), "PT_EVLOOP=%.80s: expected epoll, uring or auto", mode);
+        return -EINVAL;
+    }
+#ifdef PT_HAVE_URING
+    int rc = try_backend(loop, &evloop_uring_ops, mode);
+    if (rc == 0 || force)
+        return rc;
+#else
+    if (force) {
+        snprintf(create_error, sizeof(create_error), "PT_EVLOOP=%s: this build has no io_uring backend (no liburing)",
+                 mode);
+        return -ENOTSUP;
+    }
+#endif
+    return try_backend(loop, &evloop_epoll_ops, mode);
+}
+
 evloop *evloop_create(void)
 {
     int saved, rc;
@@ -252,10 +303,8 @@ evloop *evloop_create(void)
     if (!loop)
         return NULL;
     loop->tfd = loop->efd = -1;
-    loop->ops = &evloop_epoll_ops;
-    rc = loop->ops->init(loop);
+    rc = select_backend(loop);
     if (rc < 0) {
-        loop->ops = NULL;
         errno = -rc;
         goto fail;
     }

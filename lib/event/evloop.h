@@ -65,8 +65,13 @@ struct evloop_timer {
     uint64_t seq;    /* private; start order, breaks ties between equal deadlines */
 };
 
-/* Creates a loop. Returns NULL on failure (errno set). */
+/* Creates a loop on the backend PT_EVLOOP chooses (see Backends above). Returns NULL on
+ * failure (errno set; evloop_create_error() says why when the backend could not start). */
 evloop *evloop_create(void);
+/* The calling thread's last evloop_create: why its backend choice failed ("PT_EVLOOP=uring:
+ * io_uring backend: io_uring_queue_init: Operation not permitted"), or, when it succeeded
+ * on epoll because PT_EVLOOP=auto could not have io_uring, why not; "" otherwise. */
+const char *evloop_create_error(void);
 /* Destroys the loop (NULL is fine); watchers and timers still registered are simply
  * forgotten (timers are marked not pending; evloop_io structs must be re-initialised before
  * use with another loop). Not from inside one of the loop's callbacks. */

@@ -13,8 +13,9 @@ typedef struct {
     struct epoll_event evs[EVLOOP_BATCH];
 } epoll_state;
 
-static int epoll_init(evloop *loop)
+static int epoll_init(evloop *loop, const char **why)
 {
+    *why = "epoll_create1";
     epoll_state *s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;

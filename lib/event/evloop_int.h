@@ -24,8 +24,9 @@ typedef struct {
 
 typedef struct {
     const char *name; /* what evloop_backend() returns */
-    /* Sets loop->be; 0 or -errno (nothing to undo on failure). */
-    int (*init)(evloop *loop);
+    /* Sets loop->be; 0 or -errno (nothing to undo on failure), then *why names the step
+     * that failed (a static string). */
+    int (*init)(evloop *loop, const char **why);
     /* Releases everything init made; loop->be may be NULL. */
     void (*fini)(evloop *loop);
     /* w is not active: registers it with interest events. 0 or -errno. */
