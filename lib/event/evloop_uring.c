@@ -158,8 +158,8 @@ static int uring_init(evloop *loop, const char **why)
         goto fail;
     }
     struct io_uring_probe *pr = io_uring_get_probe_ring(&s->ring);
-    bool ops_ok = pr && io_uring_opcode_supported(pr, IORING_OP_POLL_ADD) &&
-                  io_uring_opcode_supported(pr, IORING_OP_POLL_REMOVE);
+    bool ops_ok =
+        pr && io_uring_opcode_supported(pr, IORING_OP_POLL_ADD) && io_uring_opcode_supported(pr, IORING_OP_POLL_REMOVE);
     if (pr)
         io_uring_free_probe(pr);
     if (!ops_ok) {

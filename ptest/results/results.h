@@ -20,7 +20,8 @@
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
  *                                          null for a merged run (see "shares")
- *     "environment": null | {"hostname", "cpus", "threads", "target_address", "fd_limit"},
+ *     "environment": null | {"hostname", "cpus", "threads", "target_address", "fd_limit",
+ *                            "event_loop": "epoll" | "io_uring"},
  *                                          the machine that ran the load; null for a merged
  *                                          run (it ran on several: see "environments")
  *     "tls": null | {"verify", "client_certificate", "session_resumption": "per connection",
@@ -158,6 +159,7 @@ typedef struct results {
     const char *aborted; /* NULL when not aborted */
     unsigned threads;
     const char *target_addr; /* resolved address, "127.0.0.1:8080" */
+    const char *event_loop;  /* evloop_backend() of the run's loops; NULL: null */
     size_t n_labels;
     const results_label *labels;
     results_label total;
