@@ -142,9 +142,17 @@ static int uring_init(evloop *loop, const char **why)
         return -ENOMEM;
     struct io_uring_params p;
     memset(&p, 0, sizeof(p));
-    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    /* COOP_TASKRUN (Linux >= 5.19): completions are run when the loop enters the kernel,
+     * not by interrupting it; TASKRUN_FLAG tells liburing's peek when to enter for them. */
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
     p.cq_entries = CQ_ENTRIES;
     int rc = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p);
+    if (rc == -EINVAL) { /* older kernel: without them */
+        memset(&p, 0, sizeof(p));
+        p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+        p.cq_entries = CQ_ENTRIES;
+        rc = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p);
+    }
     if (rc < 0) {
         /* ENOSYS: no io_uring, or a seccomp filter (containerd's RuntimeDefault) refusing
          * it; EPERM: kernel.io_uring_disabled or seccomp. */
