@@ -78,6 +78,16 @@ else
   # Unit tests link cmocka dynamically (Debian ships no libcmocka.a); they run under qemu.
   TEST_LDFLAGS := -Wl,-rpath-link,$(SYSROOT)/usr/lib/$(TRIPLE)
 endif
+# io_uring backend of lib/event (evloop_uring.c): built when <liburing.h> and liburing link
+# for this compiler and sysroot (liburing-dev, scripts/deps.sh; the arm sysroots carry it
+# too), else lib/event is epoll only and PT_EVLOOP=uring fails. URING=0|1 overrides.
+URING ?= $(shell printf '\043include <liburing.h>\nint main(void) { struct io_uring r; return io_uring_queue_init(1, &r, 0); }\n' | \
+           $(CC) $(filter-out -MMD -MP,$(CPPFLAGS_ALL)) $(LDFLAGS) $(PROG_LDFLAGS) -x c -o /dev/null - -luring >/dev/null 2>&1 \
+           && echo 1 || echo 0)
+ifeq ($(URING),1)
+  CPPFLAGS_ALL += -DPT_HAVE_URING
+  LDLIBS_ALL := -luring $(LDLIBS_ALL)
+endif
 ifeq ($(WERROR),1)
   WARN += -Werror
 endif
@@ -91,7 +101,7 @@ else
 endif
 
 PROGS     := $(foreach d,msdemo ptest picluster,$(if $(wildcard $(d)/main.c),$(d)))
-LIB_SRC   := $(shell find lib -name '*.c')
+LIB_SRC   := $(filter-out $(if $(filter 1,$(URING)),,lib/event/evloop_uring.c),$(shell find lib -name '*.c'))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_A     := $(BUILD)/libpt.a
 prog_src   = $(filter-out $(1)/main.c,$(shell find $(1) -name '*.c'))
@@ -169,6 +179,14 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
 
 $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(UNIT_HELPER_OBJ): | $(DEPS_UNIT_STAMP)
 $(UNIT_SRC:%.c=$(BUILD)/obj/%.o): CPPFLAGS_ALL += -Itests/unit
+
+# The objects that PT_HAVE_URING changes are rebuilt when URING flips (liburing-dev installed
+# or removed since the last build).
+# (A file rewritten at parse time when the value differs: .SECONDARY would not remake a
+# missing stamp target.)
+URING_STAMP := $(BUILD)/uring-flag
+$(shell mkdir -p $(BUILD) && [ "$$(cat $(URING_STAMP) 2>/dev/null)" = "$(URING)" ] || echo $(URING) >$(URING_STAMP))
+$(BUILD)/obj/lib/event/evloop.o $(BUILD)/obj/lib/event/evloop_uring.o: $(URING_STAMP)
 
 $(LIB_A): $(LIB_OBJ)
 	$(call say,AR,$@)

@@ -192,7 +192,9 @@ class Servers:
             inst["proc"] = proc
             wait_http(inst["port"], "/healthz", proc)
             http_get(inst["port"], "/")
-            inst["slack"] = slack_name(json.loads(http_get(inst["port"], "/config")[1])["timer_slack_ms"])
+            conf = json.loads(http_get(inst["port"], "/config")[1])
+            inst["slack"] = slack_name(conf["timer_slack_ms"])
+            self.evloop = conf.get("event_loop", "epoll")
         if b"Hello World!" not in http_get(self.ne_port, "/d20")[1]:  # chunked
             raise BenchError("nginx's /d20 (echo_sleep) does not answer Hello World!")
         self.ng_workers = poll_until("the nginx worker", lambda: children(self.ng.pid), 5)
@@ -478,7 +480,13 @@ def main():
                    help="rt: servers SCHED_FIFO 50 and wrk nice -10, to shield the figures from other jobs; auto (default): rt where permitted")
     p.add_argument("--server-cpu", type=int, default=0, metavar="CPU", help="CPU for the servers (0)")
     p.add_argument("--load-cpu", type=int, default=1, metavar="CPU", help="CPU for wrk (1)")
+    p.add_argument("--evloop", choices=["auto", "epoll", "uring"], default=None,
+                   help="msdemo's event-loop backend (PT_EVLOOP; default: as inherited, else auto)")
+    p.add_argument("--cpu-only", action="store_true",
+                   help="only the CPU-per-request phase on / (e.g. to compare --evloop backends)")
     a = p.parse_args()
+    if a.evloop:
+        os.environ["PT_EVLOOP"] = a.evloop  # inherited by the msdemo processes
     try:
         a.delay_conns = [int(x) for x in a.delay_conns.split(",") if x]
     except ValueError:
@@ -512,9 +520,15 @@ def main():
                 f" worker {sv.ng_workers[0]}")
             for inst in sv.inst:
                 log(f"msdemo: {shlex.join(inst['cmd'])}\n        port {inst['port']}, pid"
-                    f" {inst['proc'].pid}, timer_slack {inst['slack']}")
+                    f" {inst['proc'].pid}, timer_slack {inst['slack']}, event loop {sv.evloop}")
+            res["evloop"] = sv.evloop
             log(f"nginx + echo module (delayed figures): {shlex.join(sv.ne_cmd)}\n        port {sv.ne_port}")
             log(f"load:   {shlex.join(a.load_prefix)} wrk ...\n")
+            if a.cpu_only:
+                phase_cpu(sv, a, res)
+                log(f"\nevent loop {sv.evloop}: msdemo {res['msdemo_us']:.2f} us/req, nginx"
+                    f" {res['nginx_us']:.2f} us/req, ratio {res['cpu_ratio']:.3f}")
+                return
             phase_idle(sv, res)
             phase_hold(sv, a, res)
             phase_cpu(sv, a, res)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # msdemo.sh [--duration S] [--rounds N] [--conns N] [--wrk-conns N] [--delay-conns N,N]
-#           [--hold-delay S] [--sched MODE]
+#           [--hold-delay S] [--sched MODE] [--evloop auto|epoll|uring] [--cpu-only]
 #
 # Side-by-side benchmark, not a test: nginx (1 worker, `return 200 "Hello World!"`) and
 # msdemo (1 worker), each pinned to CPU 0, wrk pinned to CPU 1. Prints each server's CPU

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "evloop.h"
 #include "log.h"
 #include "server.h"
 #include "units.h"
@@ -129,9 +130,12 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return 1;
     }
-    log_info("listening", "\"listen\":\"%s\",\"port\":%u,\"workers\":%zu,\"endpoints\":%zu,\"config\":\"%s\"",
+    log_info("listening",
+             "\"listen\":\"%s\",\"port\":%u,\"workers\":%zu,\"endpoints\":%zu,\"config\":\"%s\",\"event_loop\":\"%s\"",
              cfg.listen, (unsigned)server_port(srv), server_workers(srv), cfg.n_endpoints,
-             cfg.source ? cfg.source : "built-in");
+             cfg.source ? cfg.source : "built-in", server_event_loop(srv));
+    if (*evloop_create_error()) /* PT_EVLOOP=auto could not have io_uring: say why */
+        log_warn("event loop on epoll", "\"reason\":\"%s\"", evloop_create_error());
 
     int sig = 0;
     do {

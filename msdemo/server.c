@@ -187,6 +187,8 @@ static void build_config_json(server *s)
     ms_double(&j, "drain_timeout_ms", (double)cfg->drain_timeout_ns);
     ms_double(&j, "drain_grace_ms", (double)cfg->drain_grace_ns);
     ms_double(&j, "timer_slack_ms", (double)cfg->timer_slack_ns);
+    jsonw_key(&j, "event_loop");
+    jsonw_str(&j, server_event_loop(s));
     jsonw_key(&j, "limits");
     jsonw_obj_begin(&j);
     jsonw_key(&j, "max_connections");
@@ -397,8 +399,12 @@ server *server_create(const config *cfg, char *err, size_t errlen)
         if (i == 0)
             s->port = bound_port(w->lfd);
         w->loop = evloop_create();
-        if (w->loop)
-            evloop_set_timer_slack(w->loop, cfg->timer_slack_ns);
+        if (!w->loop) {
+            const char *why = evloop_create_error();
+            snprintf(err, errlen, "cannot create the event loop of worker %zu: %s", i, *why ? why : strerror(errno));
+            goto fail;
+        }
+        evloop_set_timer_slack(w->loop, cfg->timer_slack_ns);
         w->rbuf_cap = rbuf_cap;
         w->rbuf = malloc(rbuf_cap);
         w->cursors = calloc(cfg->n_endpoints ? cfg->n_endpoints : 1, sizeof *w->cursors);
@@ -522,6 +528,13 @@ uint16_t server_port(const server *s)
 size_t server_workers(const server *s)
 {
     return s->nworkers;
+}
+
+const char *server_event_loop(const server *s)
+{
+    /* Every worker chose by the same PT_EVLOOP; auto could in principle differ per loop
+     * (a ring refused half-way through): the first one stands for all. */
+    return s->nworkers > 0 && s->workers[0].loop ? evloop_backend(s->workers[0].loop) : "none";
 }
 
 const char *server_config_json(const server *s, size_t *len)

@@ -33,6 +33,8 @@ void server_destroy(server *s);
 /* The bound port (useful with port 0) and the number of worker threads. */
 uint16_t server_port(const server *s);
 size_t server_workers(const server *s);
+/* The workers' event-loop backend, "epoll" or "io_uring" (lib/event/evloop.h, PT_EVLOOP). */
+const char *server_event_loop(const server *s);
 /* The /config document (valid while the server exists). */
 const char *server_config_json(const server *s, size_t *len);
 

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 purpose=${1:-build}
-pkgs_build="make gcc libc6-dev pkg-config libyaml-dev libjansson-dev libexpat1-dev libssl-dev zlib1g-dev libcmocka-dev git"
+pkgs_build="make gcc libc6-dev pkg-config libyaml-dev libjansson-dev libexpat1-dev libssl-dev zlib1g-dev libcmocka-dev liburing-dev git"
 pkgs_demo="curl procps python3"
 pkgs_test="clang libclang-rt-14-dev llvm gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
   libc6-dev-arm64-cross libc6-dev-armhf-cross qemu-user-static prometheus curl procps

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # sysroot.sh TRIPLE DEBARCH - unpacks the Debian arm packages of our libraries
-# (libyaml, jansson, expat, OpenSSL, zlib, cmocka) into build/sysroot/TRIPLE for cross builds.
+# (libyaml, jansson, expat, OpenSSL, zlib, cmocka, liburing) into build/sysroot/TRIPLE for cross builds.
 #
 # Why not multiarch (apt-get install libyaml-dev:arm64)? It drags in libc6-dev:arm64 and
 # has to match the host's exact versions of every shared package; one mirror hiccup on
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 triple=$1 arch=$2
 root=build/sysroot/$triple
-pkgs="libyaml-dev libyaml-0-2 libjansson-dev libjansson4 libexpat1-dev libexpat1 libssl-dev libssl3 zlib1g-dev zlib1g libcmocka-dev libcmocka0"
+pkgs="libyaml-dev libyaml-0-2 libjansson-dev libjansson4 libexpat1-dev libexpat1 libssl-dev libssl3 zlib1g-dev zlib1g libcmocka-dev libcmocka0 liburing-dev liburing2"
 stamp=$root/.complete
 # Up to date when the stamp lists exactly these packages.
 [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$pkgs" ] && exit 0

@@ -10,6 +10,11 @@
 #   k8s          the pipeline's k8s mode end to end on a real Kubernetes that tests/k8s/
 #                builds (once per version, cached) and starts in network namespaces
 # Environment: JOBS (make -j, default nproc), FUZZ_SECONDS, KEEP_GOING=0 to stop at first failure.
+# PT_EVLOOP=epoll|uring|auto (lib/event/evloop.h) picks the event-loop backend of every
+# program and unit test the suites start (default auto: io_uring where the kernel allows).
+# The integration suite then runs msdemo's and ptest's main scripts (EVLOOP_OTHER_SCRIPTS)
+# once more on the other backend, as integration-epoll/NAME or integration-uring/NAME;
+# EVLOOP_OTHER=0 skips that.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -110,11 +115,29 @@ use_pinned_kubectl() {
   else echo "  note: no pinned kubectl (tests/k8s/build.sh failed, $LOGDIR/k8s-build.log); using $(command -v kubectl || echo none)"; fi
 }
 
+# The other backend than the one the suite ran on: epoll when that was io_uring or auto,
+# io_uring when it was epoll.
+EVLOOP_OTHER_SCRIPTS=${EVLOOP_OTHER_SCRIPTS:-msdemo_endpoints msdemo_drain ptest_cli ptest_gate ptest_msdemo}
+run_other_backend() { # BUILD_DIR
+  local bdir=$1 other s
+  [ "${EVLOOP_OTHER:-1}" = 1 ] || return 0
+  case ${PT_EVLOOP:-epoll} in epoll) other=uring ;; *) other=epoll ;; esac
+  if [ "$other" = uring ] && ! PT_EVLOOP=uring "$bdir/msdemo" --check >/dev/null 2>&1; then
+    echo "  note: no io_uring here ($(PT_EVLOOP=uring "$bdir/msdemo" --check 2>&1 | tail -n 1)); not run twice"
+    return 0
+  fi
+  for s in $EVLOOP_OTHER_SCRIPTS; do
+    [ -x "tests/integration/$s.sh" ] || continue
+    check "integration-$other/$s" env PT_EVLOOP=$other BUILD="$ROOT/$bdir" "tests/integration/$s.sh"
+  done
+}
+
 suite_integration() {
   echo "== integration"
   use_pinned_kubectl
   mk all tools >/dev/null || { check integration/build mk all tools; return; }
   run_integration build integration
+  run_other_backend build
 }
 
 suite_san() {

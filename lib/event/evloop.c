@@ -1,49 +1,20 @@
-/* evloop.c - Linux implementation of evloop.h: epoll + timerfd + eventfd. */
+/* evloop.c - the common part of evloop.h: timer heap and timerfd, evloop_now, wake
+ * (eventfd), batch dispatch, backend selection. The I/O readiness backends are
+ * evloop_epoll.c and evloop_uring.c behind evloop_int.h. */
 #include "evloop.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Events fetched per epoll_wait. Large enough to amortise the syscall under load, small
- * enough that scanning the rest of the batch in evloop_io_stop stays cheap. */
-#define EVLOOP_BATCH 256
+#include "evloop_int.h"
+
 #define EVLOOP_HEAP_MIN 64
-
-struct evloop {
-    int epfd;
-    int tfd;          /* timerfd, armed to the earliest deadline */
-    int efd;          /* eventfd for evloop_wake */
-    evloop_io tfd_io; /* internal watchers: not counted in nactive */
-    evloop_io efd_io;
-
-    evloop_timer **heap; /* min-heap on (when, seq) */
-    size_t nheap;
-    size_t heap_cap;
-    uint64_t next_seq;
-    bool armed; /* tfd armed to armed_when and not yet read as expired */
-    mono_ns armed_when;
-    mono_ns slack; /* timers may run up to this much late, to share wake-ups */
-
-    mono_ns now;
-    size_t nactive; /* active user watchers */
-
-    struct epoll_event evs[EVLOOP_BATCH];
-    int batch_n; /* events of the batch being dispatched ... */
-    int batch_i; /* ... and the index being dispatched */
-    bool dispatching;
-    bool running; /* inside evloop_run_once: rejects re-entry */
-    bool broken;
-
-    evloop_wake_cb wake_cb;
-    void *wake_arg;
-    int ncb; /* callbacks run in this iteration */
-};
 
 /* ---- timer heap ----------------------------------------------------------------- */
 
@@ -197,7 +168,7 @@ static void tfd_cb(evloop *loop, evloop_io *w, uint32_t events)
         loop->armed = false;
 }
 
-/* Chooses the epoll timeout and arms the timerfd. The timerfd is only touched when the
+/* Chooses the wait's timeout (0 or -1: finite waits are the timerfd's) and arms the timerfd. The timerfd is only touched when the
  * earliest deadline differs from what it is armed to, so a burst of starts/stops of
  * later timers costs no syscall. */
 static int prepare_wait(evloop *loop, bool block, int *timeout)
@@ -265,28 +236,78 @@ void evloop_wake(evloop *loop)
 static int internal_watch(evloop *loop, evloop_io *w, int fd, evloop_io_cb cb)
 {
     evloop_io_init(w, fd, cb, NULL);
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLIN;
-    ev.data.ptr = w;
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+    int rc = loop->ops->add(loop, w, EVLOOP_READ);
+    if (rc < 0) {
+        errno = -rc;
         return -1;
+    }
     w->events = EVLOOP_READ;
     w->active = true;
     return 0;
 }
 
+/* Why the calling thread's last evloop_create failed in choosing its backend. */
+static _Thread_local char create_error[200];
+
+const char *evloop_create_error(void)
+{
+    return create_error;
+}
+
+static int try_backend(evloop *loop, const evloop_ops *ops, const char *mode)
+{
+    const char *why = "init";
+    int rc = ops->init(loop, &why);
+    if (rc < 0) {
+        snprintf(create_error, sizeof(create_error), "PT_EVLOOP=%s: %s backend: %s: %s", mode, ops->name, why,
+                 strerror(-rc));
+        return rc;
+    }
+    loop->ops = ops;
+    return 0;
+}
+
+/* PT_EVLOOP=epoll|uring|auto (unset or empty: epoll, see evloop.h). auto takes io_uring
+ * when the kernel lets it (and this build has it), else epoll; uring insists. */
+static int select_backend(evloop *loop)
+{
+    const char *mode = getenv("PT_EVLOOP");
+    if (!mode || !*mode)
+        mode = "epoll";
+    create_error[0] = '\0';
+    if (strcmp(mode, "epoll") == 0)
+        return try_backend(loop, &evloop_epoll_ops, mode);
+    bool force = strcmp(mode, "uring") == 0 || strcmp(mode, "io_uring") == 0;
+    if (!force && strcmp(mode, "auto") != 0) {
+        snprintf(create_error, sizeof(create_error), "PT_EVLOOP=%.80s: expected epoll, uring or auto", mode);
+        return -EINVAL;
+    }
+#ifdef PT_HAVE_URING
+    int rc = try_backend(loop, &evloop_uring_ops, mode);
+    if (rc == 0 || force)
+        return rc;
+#else
+    if (force) {
+        snprintf(create_error, sizeof(create_error), "PT_EVLOOP=%s: this build has no io_uring backend (no liburing)",
+                 mode);
+        return -ENOTSUP;
+    }
+#endif
+    return try_backend(loop, &evloop_epoll_ops, mode);
+}
+
 evloop *evloop_create(void)
 {
-    int saved;
+    int saved, rc;
     evloop *loop = calloc(1, sizeof(*loop));
     if (!loop)
         return NULL;
-    loop->epfd = loop->tfd = loop->efd = -1;
-
-    loop->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (loop->epfd < 0)
+    loop->tfd = loop->efd = -1;
+    rc = select_backend(loop);
+    if (rc < 0) {
+        errno = -rc;
         goto fail;
+    }
     loop->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (loop->tfd < 0)
         goto fail;
@@ -314,14 +335,20 @@ void evloop_destroy(evloop *loop)
     for (size_t i = 0; i < loop->nheap; i++)
         loop->heap[i]->heap_idx = SIZE_MAX;
     free(loop->heap);
+    /* The backend first: an io_uring still holds references to the polled files. */
+    if (loop->ops)
+        loop->ops->fini(loop);
     /* close(2) errors on these private fds leave nothing to recover. */
     if (loop->efd >= 0)
         (void)close(loop->efd);
     if (loop->tfd >= 0)
         (void)close(loop->tfd);
-    if (loop->epfd >= 0)
-        (void)close(loop->epfd);
     free(loop);
+}
+
+const char *evloop_backend(const evloop *loop)
+{
+    return loop->ops->name;
 }
 
 void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data)
@@ -333,23 +360,15 @@ void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data)
     w->active = false;
 }
 
-static uint32_t to_epoll(uint32_t events)
-{
-    return ((events & EVLOOP_READ) ? (uint32_t)EPOLLIN : 0u) | ((events & EVLOOP_WRITE) ? (uint32_t)EPOLLOUT : 0u);
-}
-
 int evloop_io_start(evloop *loop, evloop_io *w, uint32_t events)
 {
     if (events & ~(EVLOOP_READ | EVLOOP_WRITE))
         return -EINVAL;
     if (w->active && w->events == events)
         return 0;
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
-    ev.events = to_epoll(events);
-    ev.data.ptr = w;
-    if (epoll_ctl(loop->epfd, w->active ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, w->fd, &ev) != 0)
-        return -errno;
+    int rc = w->active ? loop->ops->mod(loop, w, events) : loop->ops->add(loop, w, events);
+    if (rc < 0)
+        return rc;
     if (!w->active) {
         w->active = true;
         loop->nactive++;
@@ -370,23 +389,19 @@ int evloop_io_stop(evloop *loop, evloop_io *w)
     w->active = false;
     w->events = 0;
     loop->nactive--;
-    /* Why the scan: the epoll batch still holds raw pointers to watchers. If w has an
-     * event later in the batch, its owner may free w (or reuse the memory and fd for a
-     * new watcher) right after this call; nulling the entries makes the dispatcher skip
-     * them. A generation counter in w would not survive w being freed. The scan covers
-     * at most EVLOOP_BATCH entries and only happens while a batch is being dispatched. */
+    /* Why the scan: the batch holds raw pointers to watchers. If w has an entry later in
+     * the batch, its owner may free w (or reuse the memory and fd for a new watcher) right
+     * after this call; nulling the entries makes the dispatcher skip them. A generation
+     * counter in w would not survive w being freed. The scan covers at most EVLOOP_BATCH
+     * entries and only happens while a batch is being dispatched. The entry being
+     * dispatched is nulled too: it tells the dispatcher that w may be gone. */
     if (loop->dispatching) {
-        for (int i = loop->batch_i + 1; i < loop->batch_n; i++) {
-            if (loop->evs[i].data.ptr == w)
-                loop->evs[i].data.ptr = NULL;
+        for (int i = loop->batch_i; i < loop->batch_n; i++) {
+            if (loop->batch[i].w == w)
+                loop->batch[i].w = NULL;
         }
     }
-    /* A (non-NULL, ignored) event argument keeps pre-2.6.9 kernels happy. */
-    struct epoll_event ev;
-    memset(&ev, 0, sizeof(ev));
-    if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, w->fd, &ev) != 0)
-        return -errno;
-    return 0;
+    return loop->ops->del(loop, w);
 }
 
 mono_ns evloop_now(const evloop *loop)
@@ -405,25 +420,24 @@ static void dispatch_io(evloop *loop, int n)
     loop->batch_n = n;
     loop->dispatching = true;
     for (loop->batch_i = 0; loop->batch_i < n; loop->batch_i++) {
-        struct epoll_event *e = &loop->evs[loop->batch_i];
-        evloop_io *w = e->data.ptr;
+        evloop_ready *e = &loop->batch[loop->batch_i];
+        evloop_io *w = e->w;
         if (!w || !w->active)
             continue;
-        uint32_t got = 0;
-        if (e->events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP))
-            got |= EVLOOP_READ;
-        if (e->events & EPOLLOUT)
-            got |= EVLOOP_WRITE;
-        got &= w->events;
+        uint32_t got = e->events & w->events;
         /* Hang-up or error: hand the interest bits along, so a callback that only
          * looks at EVLOOP_READ/EVLOOP_WRITE still reaches its read()/write() and sees it. */
-        if (e->events & (EPOLLERR | EPOLLHUP))
+        if (e->events & EVLOOP_ERROR)
             got |= EVLOOP_ERROR | w->events;
         if (!got)
             continue;
-        if (w != &loop->tfd_io && w != &loop->efd_io)
+        bool internal = evloop_internal(loop, w);
+        if (!internal)
             loop->ncb++;
         w->cb(loop, w, got);
+        /* Still there (evloop_io_stop nulls the entry): the backend may need to know. */
+        if (e->w && !internal && loop->ops->delivered)
+            loop->ops->delivered(loop, w);
     }
     loop->dispatching = false;
     loop->batch_n = 0;
@@ -453,12 +467,9 @@ int evloop_run_once(evloop *loop, bool block)
     int rc = prepare_wait(loop, block, &timeout);
     if (rc < 0)
         return rc;
-    int n = epoll_wait(loop->epfd, loop->evs, EVLOOP_BATCH, timeout);
-    if (n < 0) {
-        if (errno != EINTR)
-            return -errno;
-        n = 0; /* a signal: still run what is due, the caller decides the rest */
-    }
+    int n = loop->ops->wait(loop, timeout != 0);
+    if (n < 0)
+        return n;
     loop->now = clock_mono_now();
     loop->running = true;
     loop->ncb = 0;

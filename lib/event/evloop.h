@@ -1,4 +1,4 @@
-/* evloop.h - single-threaded epoll event loop with high-resolution timers.
+/* evloop.h - single-threaded readiness event loop (io_uring or epoll) with high-resolution timers.
  *
  * One loop per thread (shared-nothing). I/O watchers and timers are structs owned and
  * embedded by the caller (no allocation per event); the loop only keeps pointers to them,
@@ -15,13 +15,37 @@
  * callback for connection A closes connection B): evloop_io_stop drops B's pending event, so
  * the loop never touches B again, even if B's memory or fd number is reused at once.
  *
- * One iteration: wait (epoll, level-triggered) -> refresh evloop_now -> run the I/O callbacks
+ * One iteration: wait (level-triggered) -> refresh evloop_now -> run the I/O callbacks
  * of the batch -> run every timer whose deadline <= evloop_now, earliest first (equal deadlines
  * in start order). A timer (re)started during that step with a deadline <= evloop_now runs in
  * the next iteration, so a timer that keeps restarting itself "now" cannot starve I/O.
  *
- * Platform seam: this header is the interface; evloop.c is the Linux (epoll+timerfd)
- * implementation. Nothing outside evloop.c includes <sys/epoll.h>.
+ * Platform seam: this header is the interface; evloop.c is the common part (timer heap,
+ * timerfd, wake, dispatch) and the I/O readiness backends sit behind evloop_int.h:
+ * evloop_epoll.c (epoll) and evloop_uring.c (io_uring, built where <liburing.h> is: the
+ * Makefile's URING). Nothing outside them includes <sys/epoll.h> or <liburing.h>.
+ *
+ * Backends, chosen per loop at evloop_create by the environment variable PT_EVLOOP:
+ *   epoll (or unset/empty) epoll: the default, because io_uring in this readiness form was
+ *                          measured no cheaper (bench/README.md: msdemo CPU per request
+ *                          1.00x nginx on io_uring, 0.94x on epoll); it pays once the
+ *                          callers move to completions (recv with provided buffers)
+ *   auto                   io_uring when the kernel allows it, else epoll (io_uring_queue_init
+ *                          failing with ENOSYS/EPERM, as under containerd's RuntimeDefault
+ *                          seccomp, kernel.io_uring_disabled or qemu-user; or no multishot
+ *                          poll, Linux < 5.13); evloop_create_error() then says why
+ *   uring (io_uring)       io_uring or evloop_create fails (errno and evloop_create_error())
+ * Both keep this whole contract, level-triggered readiness and the lifetime rule included.
+ * io_uring keeps one multishot IORING_OP_POLL_ADD per watcher and submits every change of a
+ * turn in the one io_uring_enter that also waits. A multishot poll reports arrivals, not a
+ * level, so after each callback whose watcher is still registered the backend re-checks the
+ * level (a poll update with the same mask, in the next turn's submit): an fd the callback
+ * did not drain is reported again on the next iteration, exactly as with epoll (one kernel
+ * readiness check per delivered event in both). Differences a caller can see: with io_uring,
+ * evloop_io_start finds a bad fd only when it is -1 (a closed one is reported later as
+ * EVLOOP_ERROR), evloop_io_stop cannot report -EBADF, and a regular file is always ready
+ * instead of -EPERM. A stopped watcher's poll is removed in the next submit (at once when
+ * the loop is not running), so its file is really closed by then.
  * Not thread-safe except evloop_wake(), which may be called from any thread or a signal handler.
  */
 #ifndef PT_EVLOOP_H
@@ -64,12 +88,20 @@ struct evloop_timer {
     uint64_t seq;    /* private; start order, breaks ties between equal deadlines */
 };
 
-/* Creates a loop. Returns NULL on failure (errno set). */
+/* Creates a loop on the backend PT_EVLOOP chooses (see Backends above). Returns NULL on
+ * failure (errno set; evloop_create_error() says why when the backend could not start). */
 evloop *evloop_create(void);
+/* The calling thread's last evloop_create: why its backend choice failed ("PT_EVLOOP=uring:
+ * io_uring backend: io_uring_queue_init: Operation not permitted"), or, when it succeeded
+ * on epoll because PT_EVLOOP=auto could not have io_uring, why not; "" otherwise. */
+const char *evloop_create_error(void);
 /* Destroys the loop (NULL is fine); watchers and timers still registered are simply
  * forgotten (timers are marked not pending; evloop_io structs must be re-initialised before
  * use with another loop). Not from inside one of the loop's callbacks. */
 void evloop_destroy(evloop *loop);
+
+/* The I/O readiness backend this loop runs on: "epoll". */
+const char *evloop_backend(const evloop *loop);
 
 /* Initialises w for fd with callback cb (does not register it). */
 void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data);
@@ -77,13 +109,13 @@ void evloop_io_init(evloop_io *w, int fd, evloop_io_cb cb, void *data);
  * possibly 0: then only EVLOOP_ERROR is reported). Level-triggered. Events of the current
  * batch not in the new interest set are not delivered. The two names are synonyms.
  * Returns 0, -EINVAL for unknown bits, or -errno from epoll_ctl (e.g. -EEXIST when another
- * watcher already has fd); on error w keeps its previous state. */
+ * watcher already has fd, with either backend); on error w keeps its previous state. */
 int evloop_io_start(evloop *loop, evloop_io *w, uint32_t events);
 int evloop_io_set(evloop *loop, evloop_io *w, uint32_t events);
 /* Unregisters (safe to call when not active). Pending events for w in the current
- * iteration are discarded. w is inactive afterwards in any case; the return is 0 or
- * -errno from epoll_ctl (e.g. -EBADF when fd was closed first, which breaks the lifetime
- * rule above). */
+ * iteration are discarded (both backends). w is inactive afterwards in any case; the return
+ * is 0 or -errno from epoll_ctl (e.g. -EBADF when fd was closed first, which breaks the
+ * lifetime rule above; io_uring cannot tell and returns 0). */
 int evloop_io_stop(evloop *loop, evloop_io *w);
 
 /* Initialises t as not pending. Required before first use (a zeroed struct is "pending"). */

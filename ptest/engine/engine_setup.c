@@ -35,7 +35,8 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
     th->jtl.fd = -1;
     th->loop = evloop_create();
     if (!th->loop) {
-        snprintf(err, errlen, "cannot create an event loop: %s", strerror(errno));
+        const char *why = evloop_create_error();
+        snprintf(err, errlen, "cannot create an event loop: %s", *why ? why : strerror(errno));
         return -1;
     }
     evloop_set_wake(th->loop, engine_on_wake, th);

@@ -561,6 +561,12 @@ static void json_environment(jsonw *w, const results *r)
         jsonw_u64(w, (uint64_t)nofile.rlim_cur);
     else
         jsonw_null(w);
+    /* The I/O backend the load ran on (PT_EVLOOP): the client's cost per request differs. */
+    jsonw_key(w, "event_loop");
+    if (r->event_loop)
+        jsonw_str(w, r->event_loop);
+    else
+        jsonw_null(w);
     jsonw_obj_end(w);
 }
 

@@ -21,7 +21,8 @@
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
  *                                          null for a merged run (see "shares")
  *     "environment": null | {"hostname", "cpus", "threads", "target_address", "dns": DNS,
- *                            "targets": [{"target", "address", "dns": DNS}, ...], "fd_limit"},
+ *                            "targets": [{"target", "address", "dns": DNS}, ...], "fd_limit",
+ *                            "event_loop": "epoll" | "io_uring"},
  *                                          targets: those scenarios and requests name besides
  *                                          the plan's own (target_address)
  *                                          the machine that ran the load; null for a merged
@@ -204,6 +205,7 @@ typedef struct results {
     const results_dns *dns;  /* NULL: "dns": null in environment */
     size_t n_targets;        /* environment.targets ([] when 0) */
     const results_target *targets;
+    const char *event_loop; /* evloop_backend() of the run's loops; NULL: null */
     size_t n_labels;
     const results_label *labels;
     results_label total;

@@ -470,7 +470,8 @@ static int coord_setup(coord *c, const plan *p, const run_opts *o, const run_tar
     stats_series_init(&c->series, 0);
     c->loop = evloop_create();
     if (!c->loop) {
-        fprintf(stderr, "ptest: cannot create an event loop: %s\n", strerror(errno));
+        const char *why = evloop_create_error();
+        fprintf(stderr, "ptest: cannot create an event loop: %s\n", *why ? why : strerror(errno));
         return RUN_EXIT_RUNTIME;
     }
     engine_opts eo = {
@@ -564,6 +565,13 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
         return RUN_EXIT_RUNTIME;
     }
     c->hl_open = true;
+    if (!c->o->quiet) {
+        /* The start line: what runs, on how many threads, on which event-loop backend. */
+        fprintf(stderr, "ptest: %s -> %s: %u threads, event loop %s\n", c->p->name ? c->p->name : "run",
+                c->p->target_str ? c->p->target_str : "-", engine_threads(c->e), evloop_backend(c->loop));
+        if (*evloop_create_error())
+            fprintf(stderr, "ptest: io_uring not taken (%s)\n", evloop_create_error());
+    }
     progress_init(&c->pg, stderr, !c->o->quiet, isatty(STDERR_FILENO) == 1, plan_duration(c->p));
     if (engine_start(c->e, c->start, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
@@ -661,6 +669,7 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
         .dns = c->dns,
         .n_targets = c->n_more,
         .targets = c->more,
+        .event_loop = evloop_backend(c->loop),
         .n_labels = c->n_labels,
         .labels = t->rl,
         .total = {"total", c->names[c->n_labels], &t->tots[t->n], c->lat[c->n_labels], false},

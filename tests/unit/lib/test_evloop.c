@@ -1,4 +1,4 @@
-/* test_evloop.c - unit tests for lib/event/evloop.c.
+/* test_evloop.c - unit tests for lib/event/evloop.c, run on each backend (epoll, io_uring).
  *
  * Timing assertions are one-sided (nothing fires early) except for loose sanity bounds
  * (tens of ms or more), so the suite holds on a loaded CI box, under ASan and qemu. */
@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -46,6 +47,8 @@ static int teardown_loop(void **state)
     evloop_destroy(*state);
     return 0;
 }
+
+static int run_group(const char *name);
 
 static void sleep_ns(uint64_t ns)
 {
@@ -1006,7 +1009,298 @@ static void test_destroy_forgets(void **state)
     close(sv[1]);
 }
 
+/* ---- backends: level-triggered, stop + close + fd reuse, selection ------------------- */
+
+/* Level-triggered: a callback that leaves data unread hears of it again on the next
+ * iteration (io_uring: the re-check after a delivery), as long as it stays interested;
+ * a drained fd goes quiet; an always-writable socket is reported on every iteration. */
+struct lt_rec {
+    evloop_io w;
+    int calls;
+    size_t per_call; /* bytes read per call (0: read nothing) */
+};
+
+static void lt_cb(evloop *loop, evloop_io *w, uint32_t events)
+{
+    (void)loop;
+    struct lt_rec *r = w->data;
+    r->calls++;
+    char b[64];
+    if ((events & EVLOOP_READ) && r->per_call > 0)
+        assert_true(read(w->fd, b, r->per_call) > 0);
+}
+
+static void test_level_triggered(void **state)
+{
+    evloop *loop = *state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    struct lt_rec r = {.per_call = 1};
+    evloop_io_init(&r.w, sv[0], lt_cb, &r);
+    /* A backend that loses the level would block forever: this guard ends such a wait
+     * (with a wrong count) instead. */
+    int guard_fired = 0;
+    evloop_timer guard;
+    evloop_timer_init(&guard, count_cb, &guard_fired);
+    assert_int_equal(evloop_timer_start(loop, &guard, evloop_now_update(loop) + 30 * CLOCK_NS_PER_SEC), 0);
+    assert_int_equal(evloop_io_start(loop, &r.w, EVLOOP_READ), 0);
+    assert_int_equal(write(sv[1], "abc", 3), 3); /* one arrival, three reads' worth */
+    for (int k = 1; k <= 3; k++) {
+        assert_int_equal(evloop_run_once(loop, true), 1); /* blocking: it must be reported */
+        assert_int_equal(r.calls, k);
+    }
+    assert_int_equal(evloop_run_once(loop, false), 0); /* drained: quiet */
+    assert_int_equal(evloop_run_once(loop, false), 0);
+    assert_int_equal(r.calls, 3);
+
+    /* Reading nothing at all: reported on every iteration until the interest goes. */
+    r.per_call = 0;
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(evloop_run_once(loop, true), 1);
+    assert_int_equal(r.calls, 8);
+    assert_int_equal(evloop_io_set(loop, &r.w, 0), 0);
+    assert_int_equal(evloop_run_once(loop, false), 0);
+    assert_int_equal(evloop_io_set(loop, &r.w, EVLOOP_READ), 0); /* back: still unread */
+    assert_int_equal(evloop_run_once(loop, true), 1);
+    assert_int_equal(r.calls, 9);
+
+    /* Writable: every iteration. */
+    assert_int_equal(evloop_io_set(loop, &r.w, EVLOOP_WRITE), 0);
+    for (int k = 0; k < 5; k++)
+        assert_int_equal(evloop_run_once(loop, true), 1);
+    assert_int_equal(r.calls, 14);
+    assert_int_equal(guard_fired, 0);
+    evloop_timer_stop(loop, &guard);
+    assert_int_equal(evloop_io_stop(loop, &r.w), 0);
+    assert_int_equal(evloop_run_once(loop, false), 0);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* A's callback stops B, closes B's fd and opens a new socket, which gets B's fd number
+ * back, with a new watcher C: B's pending event of this batch reaches neither B nor C; C
+ * hears only of its own readiness; and B's old socket is really closed (the peer reads
+ * EOF: no poll request of the backend keeps the file open). */
+struct reuse {
+    evloop_io a, b, c;
+    int sa[2], sb[2], sc[2];
+    int calls_a, calls_b, calls_c;
+    bool done;
+};
+
+static void reuse_b_cb(evloop *loop, evloop_io *w, uint32_t events)
+{
+    (void)loop;
+    (void)events;
+    struct reuse *x = w->data;
+    assert_false(x->done); /* never after A stopped it */
+    x->calls_b++;
+}
+
+static void reuse_c_cb(evloop *loop, evloop_io *w, uint32_t events)
+{
+    (void)loop;
+    struct reuse *x = w->data;
+    x->calls_c++;
+    assert_true(events & EVLOOP_READ);
+    char ch;
+    assert_int_equal(read(w->fd, &ch, 1), 1);
+    assert_int_equal(ch, 'c');
+}
+
+static void reuse_a_cb(evloop *loop, evloop_io *w, uint32_t events)
+{
+    (void)events;
+    struct reuse *x = w->data;
+    x->calls_a++;
+    char ch;
+    assert_int_equal(read(w->fd, &ch, 1), 1);
+    if (x->done)
+        return;
+    x->done = true;
+    int old = x->sb[0];
+    assert_int_equal(evloop_io_stop(loop, &x->b), 0);
+    close(x->sb[0]);
+    x->sb[0] = -1;
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, x->sc), 0);
+    if (x->sc[0] != old) { /* make it the same number, whatever the allocator did */
+        assert_int_equal(dup2(x->sc[0], old), old);
+        close(x->sc[0]);
+        x->sc[0] = old;
+    }
+    evloop_io_init(&x->c, x->sc[0], reuse_c_cb, x);
+    assert_int_equal(evloop_io_start(loop, &x->c, EVLOOP_READ), 0);
+}
+
+static void test_stop_close_reuse_fd(void **state)
+{
+    evloop *loop = *state;
+    for (int order = 0; order < 2; order++) { /* B started before / after A */
+        struct reuse x;
+        memset(&x, 0, sizeof(x));
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, x.sa), 0);
+        assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, x.sb), 0);
+        evloop_io_init(&x.a, x.sa[0], reuse_a_cb, &x);
+        evloop_io_init(&x.b, x.sb[0], reuse_b_cb, &x);
+        if (order == 1)
+            assert_int_equal(evloop_io_start(loop, &x.b, EVLOOP_READ), 0);
+        assert_int_equal(evloop_io_start(loop, &x.a, EVLOOP_READ), 0);
+        if (order == 0)
+            assert_int_equal(evloop_io_start(loop, &x.b, EVLOOP_READ), 0);
+        /* Both readable before the first wait: one batch (for io_uring, one harvest). */
+        assert_int_equal(write(x.sa[1], "a", 1), 1);
+        assert_int_equal(write(x.sb[1], "b", 1), 1);
+        /* B may come first in the batch (its callback reads nothing); A stops it. */
+        assert_true(evloop_run_once(loop, true) >= 1);
+        if (x.calls_a == 0)
+            assert_true(evloop_run_once(loop, true) >= 1);
+        assert_int_equal(x.calls_a, 1);
+        assert_int_equal(x.calls_c, 0);
+        assert_true(x.done);
+        assert_int_equal(evloop_run_once(loop, false), 0); /* C's socket is not readable */
+        assert_int_equal(x.calls_c, 0);
+        char ch;
+        /* B's socket: closed for real (its unread "b" makes that ECONNRESET), not EAGAIN */
+        ssize_t got = read(x.sb[1], &ch, 1);
+        assert_true(got == 0 || (got < 0 && errno == ECONNRESET));
+        assert_int_equal(write(x.sc[1], "c", 1), 1);
+        assert_int_equal(evloop_run_once(loop, true), 1);
+        assert_int_equal(x.calls_c, 1);
+        assert_int_equal(evloop_io_stop(loop, &x.a), 0);
+        assert_int_equal(evloop_io_stop(loop, &x.c), 0);
+        close(x.sa[0]);
+        close(x.sa[1]);
+        close(x.sb[1]);
+        close(x.sc[0]);
+        close(x.sc[1]);
+    }
+}
+
+/* Stopped and closed outside any callback (the loop not running): the peer sees EOF
+ * at once, before the next iteration. */
+static void test_stop_outside_loop_closes(void **state)
+{
+    evloop *loop = *state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+    struct io_rec r;
+    memset(&r, 0, sizeof(r));
+    evloop_io_init(&r.w, sv[0], io_rec_cb, &r);
+    assert_int_equal(evloop_io_start(loop, &r.w, EVLOOP_READ), 0);
+    assert_int_equal(evloop_run_once(loop, false), 0); /* armed */
+    assert_int_equal(evloop_io_stop(loop, &r.w), 0);
+    close(sv[0]);
+    char ch;
+    assert_int_equal(read(sv[1], &ch, 1), 0);
+    close(sv[1]);
+}
+
+static const char *backend_name; /* of the group running: "epoll" or "io_uring" */
+
+static void test_backend_name(void **state)
+{
+    assert_string_equal(evloop_backend(*state), backend_name);
+}
+
+/* PT_EVLOOP: auto falls back to epoll when io_uring cannot start (simulated with the
+ * backend's PT_EVLOOP_URING_FAIL hook) and says why; a forced uring fails loudly; an
+ * unknown value is refused. */
+static evloop *create_with(const char *mode, const char *fail)
+{
+    assert_int_equal(setenv("PT_EVLOOP", mode, 1), 0);
+    if (fail)
+        assert_int_equal(setenv("PT_EVLOOP_URING_FAIL", fail, 1), 0);
+    else
+        assert_int_equal(unsetenv("PT_EVLOOP_URING_FAIL"), 0);
+    return evloop_create();
+}
+
+static void test_selection(void **state)
+{
+    (void)state;
+    const char *saved = getenv("PT_EVLOOP");
+    char *keep = saved ? strdup(saved) : NULL;
+    evloop *loop = create_with("epoll", NULL);
+    assert_non_null(loop);
+    assert_string_equal(evloop_backend(loop), "epoll");
+    assert_string_equal(evloop_create_error(), "");
+    evloop_destroy(loop);
+
+    loop = create_with("auto", "1");
+    assert_non_null(loop);
+    assert_string_equal(evloop_backend(loop), "epoll");
+#ifdef PT_HAVE_URING
+    assert_non_null(strstr(evloop_create_error(), "PT_EVLOOP=auto: io_uring backend"));
+#endif
+    evloop_destroy(loop);
+    loop = create_with("", "1"); /* empty is auto */
+    assert_non_null(loop);
+    assert_string_equal(evloop_backend(loop), "epoll");
+    evloop_destroy(loop);
+
+    errno = 0;
+    assert_null(create_with("uring", "1"));
+#ifdef PT_HAVE_URING
+    assert_int_equal(errno, ENOSYS);
+#else
+    assert_int_equal(errno, ENOTSUP);
+#endif
+    assert_non_null(strstr(evloop_create_error(), "PT_EVLOOP=uring: "));
+
+    errno = 0;
+    assert_null(create_with("kqueue", NULL));
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(evloop_create_error(), "expected epoll, uring or auto"));
+
+#ifdef PT_HAVE_URING
+    if (strcmp(backend_name, "io_uring") == 0) { /* the kernel lets us: auto takes it */
+        loop = create_with("auto", "0");
+        assert_non_null(loop);
+        assert_string_equal(evloop_backend(loop), "io_uring");
+        assert_string_equal(evloop_create_error(), "");
+        evloop_destroy(loop);
+    }
+#endif
+    assert_int_equal(unsetenv("PT_EVLOOP_URING_FAIL"), 0);
+    if (keep)
+        assert_int_equal(setenv("PT_EVLOOP", keep, 1), 0);
+    else
+        assert_int_equal(unsetenv("PT_EVLOOP"), 0);
+    free(keep);
+}
+
+/* Each group runs every test on one backend, chosen through PT_EVLOOP as a program would.
+ * PT_EVLOOP set from outside (tests/run.sh --evloop) runs that backend only. */
 int main(void)
+{
+    const char *env = getenv("PT_EVLOOP");
+    char only[32];
+    snprintf(only, sizeof(only), "%s", env ? env : ""); /* setenv below may move it */
+    static const struct {
+        const char *mode, *name;
+    } backends[] = {{"epoll", "epoll"}, {"uring", "io_uring"}};
+    int failed = 0;
+    for (size_t b = 0; b < sizeof(backends) / sizeof(backends[0]); b++) {
+        if (*only && strcmp(only, "auto") != 0 && strcmp(only, backends[b].mode) != 0 &&
+            strcmp(only, backends[b].name) != 0)
+            continue;
+        setenv("PT_EVLOOP", backends[b].mode, 1);
+        evloop *probe = evloop_create();
+        if (!probe) {
+            /* Only a kernel (or a build without liburing) that refuses io_uring skips. */
+            printf("[  SKIPPED ] backend %s: %s\n", backends[b].name, evloop_create_error());
+            fflush(stdout);
+            continue;
+        }
+        evloop_destroy(probe);
+        backend_name = backends[b].name;
+        failed += run_group(backends[b].name);
+    }
+    return failed;
+}
+
+static int run_group(const char *name)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_timer_order_random, setup_loop, teardown_loop),
@@ -1030,6 +1324,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_break_and_reentry, setup_loop, teardown_loop),
         cmocka_unit_test_setup_teardown(test_now, setup_loop, teardown_loop),
         cmocka_unit_test(test_destroy_forgets),
+        cmocka_unit_test_setup_teardown(test_level_triggered, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_stop_close_reuse_fd, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_stop_outside_loop_closes, setup_loop, teardown_loop),
+        cmocka_unit_test_setup_teardown(test_backend_name, setup_loop, teardown_loop),
+        cmocka_unit_test(test_selection),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name(name, tests, NULL, NULL);
 }
