@@ -108,10 +108,7 @@ static void json_label(jsonw *w, const results_label *l, double duration_s, bool
     }
     jsonw_obj_end(w);
     jsonw_key(w, "hlog");
-    if (l->hlog)
-        jsonw_str(w, l->hlog);
-    else
-        jsonw_null(w);
+    jsonw_str(w, l->hlog);
     if (tls) {
         jsonw_key(w, "tls");
         jsonw_obj_begin(w);
@@ -238,10 +235,7 @@ static void json_request(jsonw *w, const plan *p, const plan_request *r)
     else
         jsonw_null(w);
     jsonw_key(w, "body_contains");
-    if (r->expect_body)
-        jsonw_str(w, r->expect_body);
-    else
-        jsonw_null(w);
+    jsonw_str(w, r->expect_body);
     jsonw_obj_end(w);
     jsonw_obj_end(w);
 }
@@ -316,20 +310,11 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
 {
     jsonw_obj_begin(w);
     jsonw_key(w, "name");
-    if (p->name)
-        jsonw_str(w, p->name);
-    else
-        jsonw_null(w);
+    jsonw_str(w, p->name);
     jsonw_key(w, "source");
-    if (p->source)
-        jsonw_str(w, p->source);
-    else
-        jsonw_null(w);
+    jsonw_str(w, p->source);
     jsonw_key(w, "target");
-    if (p->target_str)
-        jsonw_str(w, p->target_str);
-    else
-        jsonw_null(w);
+    jsonw_str(w, p->target_str);
     jsonw_key(w, "duration_s");
     jsonw_double(w, secs(plan_duration(p)));
     jsonw_key(w, "connect_timeout_s");
@@ -370,18 +355,12 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
         jsonw_obj_begin(w);
         for (int i = 0; i < PLAN_TLS_N_FILES; i++) {
             jsonw_key(w, keys[i]);
-            if (p->tls.file[i])
-                jsonw_str(w, p->tls.file[i]);
-            else
-                jsonw_null(w);
+            jsonw_str(w, p->tls.file[i]);
         }
         jsonw_key(w, "insecure");
         jsonw_bool(w, p->tls.insecure);
         jsonw_key(w, "server_name");
-        if (p->tls.server_name)
-            jsonw_str(w, p->tls.server_name);
-        else
-            jsonw_null(w);
+        jsonw_str(w, p->tls.server_name);
         jsonw_obj_end(w);
     }
     jsonw_key(w, "scenarios");
@@ -501,15 +480,9 @@ static void json_dns(jsonw *w, const results_dns *d)
         jsonw_key(w, "failures");
         jsonw_u64(w, d->failures);
         jsonw_key(w, "last_error");
-        if (d->last_error && d->last_error[0])
-            jsonw_str(w, d->last_error);
-        else
-            jsonw_null(w);
+        jsonw_str(w, d->last_error);
         jsonw_key(w, "final_addresses");
-        if (d->final_addresses)
-            jsonw_str(w, d->final_addresses);
-        else
-            jsonw_null(w);
+        jsonw_str(w, d->final_addresses);
         jsonw_obj_end(w);
     } else {
         jsonw_null(w);
@@ -536,10 +509,7 @@ static void json_environment(jsonw *w, const results *r)
     jsonw_key(w, "threads");
     jsonw_u64(w, r->threads);
     jsonw_key(w, "target_address");
-    if (r->target_addr)
-        jsonw_str(w, r->target_addr);
-    else
-        jsonw_null(w);
+    jsonw_str(w, r->target_addr);
     json_dns(w, r->dns);
     jsonw_key(w, "targets");
     jsonw_arr_begin(w);
@@ -563,10 +533,7 @@ static void json_environment(jsonw *w, const results *r)
         jsonw_null(w);
     /* The I/O backend the load ran on (PT_EVLOOP): the client's cost per request differs. */
     jsonw_key(w, "event_loop");
-    if (r->event_loop)
-        jsonw_str(w, r->event_loop);
-    else
-        jsonw_null(w);
+    jsonw_str(w, r->event_loop);
     jsonw_obj_end(w);
 }
 
@@ -590,10 +557,7 @@ static void json_tls(jsonw *w, const results *r)
     jsonw_key(w, "session_resumption");
     jsonw_str(w, "per connection");
     jsonw_key(w, "first_error");
-    if (r->tls_error)
-        jsonw_str(w, r->tls_error);
-    else
-        jsonw_null(w);
+    jsonw_str(w, r->tls_error);
     jsonw_obj_end(w);
 }
 
@@ -757,10 +721,7 @@ static void json_head(jsonw *w, const results *r)
     jsonw_key(w, "interrupted");
     jsonw_bool(w, r->interrupted);
     jsonw_key(w, "aborted");
-    if (r->aborted)
-        jsonw_str(w, r->aborted);
-    else
-        jsonw_null(w);
+    jsonw_str(w, r->aborted);
     jsonw_key(w, "dropped");
     jsonw_u64(w, r->total.tot->dropped);
 }

@@ -674,6 +674,20 @@ static void test_resolve(void **state)
     assert_non_null(strstr(msg, "cannot resolve"));
 }
 
+static const char ok_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+/* One request and its answer; new_conn: the server expects a new connection. */
+static void exchange(fixture *f, const client_req *req, bool new_conn, const char *resp, int want)
+{
+    client_send(&f->c, req, clock_mono_now());
+    server_read_request(f, new_conn);
+    server_send(f, resp, strlen(resp), 0);
+    spin_until(f, want);
+    assert_int_equal(f->ndone, want);
+    assert_int_equal(f->res.kind, STATS_OK);
+    assert_int_equal(f->res.connected, new_conn);
+}
+
 /* Takes the connect probe of client_target_renew off listener l. */
 static void drop_probe(int l)
 {
@@ -709,14 +723,9 @@ static void test_renew(void **state)
     plan_request pr = {.label = "r", .path = "/"};
     client_req req;
     char err[128], msg[256], want[64];
-    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     assert_int_equal(client_req_render(&req, &p, &pr, 0, err, sizeof(err)), 0);
 
-    client_send(&f->c, &req, clock_mono_now());
-    server_read_request(f, true);
-    server_send(f, ok, sizeof(ok) - 1, 0);
-    spin_until(f, 1);
-    assert_int_equal(f->res.kind, STATS_OK);
+    exchange(f, &req, true, ok_resp, 1);
     assert_int_equal(f->c.state, CLIENT_IDLE);
 
     assert_int_equal(client_target_renew(&f->target, "127.0.0.2", port, msg, sizeof(msg)), 1);
@@ -740,7 +749,7 @@ static void test_renew(void **state)
     /* The set changes back while this request is in flight: closed after its response. */
     assert_int_equal(client_target_renew(&f->target, "127.0.0.1", port, msg, sizeof(msg)), 1);
     drop_probe(l1);
-    server_send(f, ok, sizeof(ok) - 1, 0);
+    server_send(f, ok_resp, strlen(ok_resp), 0);
     spin_until(f, 2);
     assert_int_equal(f->res.kind, STATS_OK);
     assert_true(f->res.connected);
@@ -780,20 +789,6 @@ static void test_render_close(void **state)
     assert_null(strstr(r.wire_close, "Upgrade"));
     assert_non_null(strstr(r.wire_close, "Connection: close\r\n"));
     client_req_fini(&r);
-}
-
-static const char ok_resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-
-/* One request and its answer; new_conn: the server expects a new connection. */
-static void exchange(fixture *f, const client_req *req, bool new_conn, const char *resp, int want)
-{
-    client_send(&f->c, req, clock_mono_now());
-    server_read_request(f, new_conn);
-    server_send(f, resp, strlen(resp), 0);
-    spin_until(f, want);
-    assert_int_equal(f->ndone, want);
-    assert_int_equal(f->res.kind, STATS_OK);
-    assert_int_equal(f->res.connected, new_conn);
 }
 
 /* keep_alive false, max_requests_per_connection, connection_lifetime (plan_conn). */
