@@ -528,6 +528,11 @@ static void on_readable(client_conn *c)
 {
     for (;;) {
         size_t space = c->rcap - c->rlen;
+        /* Nothing kept from an earlier read: read into the thread's scratch buffer, so
+         * that a response that arrives whole never touches the connection's own. */
+        char *own = c->rbuf;
+        if (c->rlen == 0 && c->scratch)
+            c->rbuf = c->scratch;
         ssize_t n = io_recv(c, c->rbuf + c->rlen, space);
         if (n > 0) {
             if (c->t_first == 0)
@@ -536,6 +541,11 @@ static void on_readable(client_conn *c)
             c->rlen += (size_t)n;
             size_t extra = 0;
             int r = parse(c, &extra);
+            if (c->rbuf != own) {
+                if (r == PARSE_MORE && c->rlen > 0)
+                    memcpy(own, c->rbuf, c->rlen); /* an incomplete head: keep it */
+                c->rbuf = own;
+            }
             if (r < 0) {
                 fail(c, -r);
                 return;
@@ -551,6 +561,7 @@ static void on_readable(client_conn *c)
                 return;
             continue;
         }
+        c->rbuf = own;
         if (n == 0) {
             on_eof(c);
             return;

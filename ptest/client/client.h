@@ -229,6 +229,11 @@ struct client_conn {
     uint64_t bytes_rx;
     char *rbuf;
     size_t rlen, rcap;
+    char *scratch; /* NULL, or a buffer of rcap bytes shared by the connections of the
+                      owner's thread (set by the owner after client_conn_init): a read
+                      that starts a response goes there, and only bytes still needed
+                      after parsing it (an incomplete head) are copied to rbuf, so that
+                      rbuf's pages are touched only by responses that arrive in pieces */
 };
 
 /* Prepares c (closed) for loop and target; rbuf of rcap bytes is the read buffer (owned by

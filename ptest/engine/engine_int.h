@@ -75,7 +75,8 @@ struct engine_thread {
     engine_sc *sc;
     engine_user *users; /* every user/slot of this thread, [n_users] */
     size_t n_users;
-    char *rbufs;
+    char *rbufs;   /* each user's read buffer, [n_users * CLIENT_RBUF_SIZE] */
+    char *scratch; /* the thread's receive buffer (client_conn.scratch) */
     size_t sc_left;
     bool stopping;
     int stop_flag; /* __atomic */

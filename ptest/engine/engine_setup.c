@@ -21,6 +21,7 @@ static void thread_free(engine_thread *th)
     free(th->sc);
     free(th->users);
     free(th->rbufs);
+    free(th->scratch);
     jtl_buf_fini(&th->jtl);
     stats_thread_fini(&th->st);
     instances_fini(&th->inst);
@@ -93,7 +94,8 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
     th->n_users = total;
     th->users = calloc(total ? total : 1, sizeof(*th->users));
     th->rbufs = calloc(total ? total : 1, CLIENT_RBUF_SIZE); /* untouched pages cost no RAM */
-    if (!th->users || !th->rbufs)
+    th->scratch = malloc(CLIENT_RBUF_SIZE);                  /* what whole responses touch */
+    if (!th->users || !th->rbufs || !th->scratch)
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < th->n_sc; i++) {
@@ -109,6 +111,7 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
                              CLIENT_RBUF_SIZE, engine_on_done, u, u->num);
             u->conn.ctl = &sc->ps->conn;
             u->conn.inst = &th->inst;
+            u->conn.scratch = th->scratch;
             evloop_timer_init(&u->timer, engine_on_user_timer, u);
             if (e->o.jtl_fd >= 0) {
                 char name[PLAN_MAX_LABEL + 48];

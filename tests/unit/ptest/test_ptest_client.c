@@ -495,6 +495,24 @@ static void test_responses(void **state)
             run_resp_case(f, &resp_cases[i], pieces[j]);
 }
 
+/* The same responses with a thread scratch buffer (client_conn.scratch): the results are
+ * the same, and a response that arrives in one read never touches the connection's own
+ * buffer (what keeps an idle connection's pages out of RSS). */
+static void test_responses_scratch(void **state)
+{
+    fixture *f = *state;
+    static char scratch[CLIENT_RBUF_SIZE];
+    static const char zero[CLIENT_RBUF_SIZE];
+    for (size_t i = 0; i < sizeof(resp_cases) / sizeof(resp_cases[0]); i++)
+        for (size_t j = 0; j < sizeof(pieces) / sizeof(pieces[0]); j++) {
+            memset(f->rbuf, 0, sizeof(f->rbuf));
+            f->c.scratch = scratch;
+            run_resp_case(f, &resp_cases[i], pieces[j]);
+            if (pieces[j] == 0 && memcmp(f->rbuf, zero, sizeof(zero)) != 0)
+                fail_msg("%s: a whole response was copied to the connection's buffer", resp_cases[i].name);
+        }
+}
+
 static void test_head_too_big(void **state)
 {
     fixture *f = *state;
@@ -901,6 +919,7 @@ int main(void)
         cmocka_unit_test(test_render),
         cmocka_unit_test(test_render_expect),
         cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_responses_scratch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head_too_big, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keepalive_and_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_refused_and_timeout, setup, teardown),
