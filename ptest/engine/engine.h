@@ -95,20 +95,22 @@ void engine_destroy(engine *e);
  * same host, amd64; VmHWM of ptest and the kernel's Slab in /proc/meminfo):
  *   every user or open connection slot  engine_user_bytes(): its struct (440 bytes on
  *                                       amd64) and a pointer; its 16 KiB read buffer is
- *                                       calloc'ed and costs no RAM while untouched
- *   a user with a connection            + ENGINE_CONN_BYTES: the first 4 KiB page of the
- *                                       read buffer (RSS 1,000 -> 10,000 -> 15,000 users:
- *                                       8.4 -> 47.1 -> 68.7 MiB, 4,511 bytes per user)
- *                                       and the kernel's socket (Slab +3.9 KB per socket);
- *                                       up to ENGINE_CONN_BYTES_MAX when responses fill
- *                                       the whole read buffer
+ *                                       calloc'ed and costs no RAM while untouched, which
+ *                                       it stays while responses arrive whole (they are
+ *                                       read into the thread's buffer, client.h scratch)
+ *   a user with a connection            + ENGINE_CONN_BYTES: the kernel's socket (Slab
+ *                                       +3.9 KB per socket; ptest's own RSS grows by 498 B
+ *                                       per connected user at 18,000, bench/README.md;
+ *                                       4,511 B before the thread buffer); up to
+ *                                       ENGINE_CONN_BYTES_MAX when responses arrive in
+ *                                       pieces and fill the whole read buffer
  * Descriptors: one per connection plus ENGINE_FD_OWN and one interval log per label.
  * Policy: not enough memory for the measured figure refuses the run (ENGINE_FIT_REFUSE:
  * it would end in the OOM killer, without results); too few descriptors (after raising the
  * soft limit toward the hard one, as wrk and nginx do), or memory short only in the
  * worst case, warns (ENGINE_FIT_WARN): the run goes on, the users beyond the limit count
  * their attempts as local_limit (stats.h) and the analysis says so. */
-#define ENGINE_CONN_BYTES 8192u
+#define ENGINE_CONN_BYTES 4096u
 #define ENGINE_CONN_BYTES_MAX (CLIENT_RBUF_SIZE + 4096u)
 /* An https connection's OpenSSL state on top (SSL object, its buffers, the session):
  * 1,000 users, RSS 30 MiB against 7.6 MiB over plain http, ~19 KiB each (bench/ptest_tls.sh). */
