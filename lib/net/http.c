@@ -517,8 +517,11 @@ bool http_str_ieq(http_str s, const char *lit)
 
 const http_header *http_find_header(const http_header *h, size_t n, const char *name)
 {
+    /* Most names differ in length (one compare each), and the one sought is usually
+     * spelled as asked (one memcmp). */
+    size_t len = strlen(name);
     for (size_t i = 0; i < n; i++)
-        if (http_str_ieq(h[i].name, name))
+        if (h[i].name.n == len && (memcmp(h[i].name.p, name, len) == 0 || http_str_ieq(h[i].name, name)))
             return &h[i];
     return NULL;
 }
