@@ -87,6 +87,29 @@ start_msdemo() {
   fi
 }
 
+# start_nginx HTTP-BODY: starts a real nginx (one worker, prefix $TMP/nginx, temp paths and
+# logs inside it) whose http { } block holds HTTP-BODY, in the background; sets NGINX_DIR.
+# The caller waits for it in its own way (plain or TLS).
+start_nginx() {
+  command -v nginx >/dev/null || { echo "nginx missing (Debian nginx-light; scripts/deps.sh test)" >&2; return 1; }
+  NGINX_DIR=$TMP/nginx
+  local n=$NGINX_DIR
+  mkdir -p "$n/tmp"
+  cat >"$n/nginx.conf" <<EOF
+worker_processes 1;
+pid $n/nginx.pid;
+error_log $n/error.log warn;
+events { worker_connections 1024; }
+http {
+  client_body_temp_path $n/tmp; proxy_temp_path $n/tmp; fastcgi_temp_path $n/tmp;
+  uwsgi_temp_path $n/tmp; scgi_temp_path $n/tmp;
+$1
+}
+EOF
+  nginx -p "$n" -e "$n/error.log" -c "$n/nginx.conf" -g 'daemon off;' >"$n/out.log" 2>&1 &
+  PIDS+=($!)
+}
+
 # json_get FILE PYEXPR: evaluates a Python expression on the parsed JSON bound to `d`.
 json_get() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

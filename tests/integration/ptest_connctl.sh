@@ -15,29 +15,14 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 PTEST="$BUILD/ptest"
-command -v nginx >/dev/null || { echo "nginx missing (Debian nginx-light; scripts/deps.sh test)" >&2; exit 1; }
-
 # --- nginx: one server, one access-log line per request ---------------------------------
 PORT=$(free_port)
-N=$TMP/nginx
-mkdir -p "$N/tmp"
-cat >"$N/nginx.conf" <<EOF
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/error.log warn;
-events { worker_connections 1024; }
-http {
-  log_format conn '\$connection \$connection_requests \$msec \$status';
-  access_log $N/access.log conn;
+start_nginx "  log_format conn '\$connection \$connection_requests \$msec \$status';
+  access_log $TMP/nginx/access.log conn;
   keepalive_requests 1000000;
   keepalive_timeout 60s;
-  client_body_temp_path $N/tmp; proxy_temp_path $N/tmp; fastcgi_temp_path $N/tmp;
-  uwsgi_temp_path $N/tmp; scgi_temp_path $N/tmp;
-  server { listen 127.0.0.1:$PORT; location / { default_type text/plain; return 200 "Hello World!"; } }
-}
-EOF
-nginx -p "$N" -e "$N/error.log" -c "$N/nginx.conf" -g 'daemon off;' >"$N/out.log" 2>&1 &
-PIDS+=($!)
+  server { listen 127.0.0.1:$PORT; location / { default_type text/plain; return 200 \"Hello World!\"; } }"
+N=$NGINX_DIR
 wait_http "http://127.0.0.1:$PORT/" 10 || { cat "$N"/*.log >&2; exit 1; }
 
 # plan NAME MODEL-LINES CONN-LINES: writes $TMP/NAME.yaml with one scenario "s"

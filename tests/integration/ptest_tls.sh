@@ -18,7 +18,6 @@
 # san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-command -v nginx >/dev/null || { echo "nginx missing (Debian nginx-light; scripts/deps.sh test)" >&2; exit 1; }
 
 # --- certificates -----------------------------------------------------------------------
 C=$TMP/certs
@@ -61,33 +60,20 @@ cd - >/dev/null
 # --- nginx: one server per case ---------------------------------------------------------
 P_OK=$(free_port) P_CLOSE=$(free_port) P_TLS12=$(free_port) P_MTLS=$(free_port) P_OTHER=$(free_port)
 P_OLD=$(free_port) P_PLAIN=$(free_port)
-N=$TMP/nginx
-mkdir -p "$N/tmp"
 srv() { # PORT CERT EXTRA
   echo "server { listen 127.0.0.1:$1 ssl; ssl_certificate $C/$2.pem; ssl_certificate_key $C/$2.key; ${3:-}
     location / { default_type text/plain; return 200 \"Hello World!\"; } }"
 }
-cat >"$N/nginx.conf" <<EOF
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/error.log warn;
-events { worker_connections 1024; }
-http {
-  log_format tls '\$server_port \$connection \$ssl_session_reused \$ssl_protocol \$status';
-  access_log $N/access.log tls;
-  client_body_temp_path $N/tmp; proxy_temp_path $N/tmp; fastcgi_temp_path $N/tmp;
-  uwsgi_temp_path $N/tmp; scgi_temp_path $N/tmp;
+start_nginx "  log_format tls '\$server_port \$connection \$ssl_session_reused \$ssl_protocol \$status';
+  access_log $TMP/nginx/access.log tls;
   $(srv "$P_OK" srv "keepalive_requests 1000000;")
   $(srv "$P_CLOSE" srv "keepalive_requests 1;")
   $(srv "$P_TLS12" srv "keepalive_requests 1; ssl_protocols TLSv1.2;")
   $(srv "$P_MTLS" srv "ssl_client_certificate $C/ca.pem; ssl_verify_client on;")
   $(srv "$P_OTHER" other)
   $(srv "$P_OLD" old)
-  server { listen 127.0.0.1:$P_PLAIN; location / { return 200 "plain"; } }
-}
-EOF
-nginx -p "$N" -e "$N/error.log" -c "$N/nginx.conf" -g 'daemon off;' >"$N/out.log" 2>&1 &
-PIDS+=($!)
+  server { listen 127.0.0.1:$P_PLAIN; location / { return 200 \"plain\"; } }"
+N=$NGINX_DIR
 for i in $(seq 50); do
   curl -sf --cacert "$C/ca.pem" "https://localhost:$P_OK/" >/dev/null && break
   sleep 0.1
