@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "abortwatch.h"
 #include "analysis.h"
 #include "client.h"
 #include "engine.h"
@@ -88,6 +89,7 @@ typedef struct coord {
     const results_dns *dns; /* how the name was resolved during the run, for results.json */
     size_t n_more;          /* the plan's other targets, for results.json */
     const results_target *more;
+    abortwatch aw; /* the plan's abort_on_fail thresholds */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -168,6 +170,14 @@ static void on_tick(evloop *loop, evloop_timer *t)
     if (collect(c, c->next_sec) != 0)
         c->fatal = 1;
     book(c, (uint32_t)c->next_sec, CLOCK_NS_PER_SEC);
+    if (!c->aborted[0] && !c->interrupted &&
+        abortwatch_second(&c->aw, (uint32_t)c->next_sec, &c->iv, (const hist *const *)c->lat)) {
+        const abortwatch_fired *f = &c->aw.fired;
+        progress_end(&c->pg);
+        fprintf(stderr, "ptest: threshold \"%s\" of %s failed at %.1f s (%s, limit %s): abort_on_fail stops the run\n",
+                f->threshold, f->label, f->at_s, f->measured, f->limit);
+        engine_stop(c->e);
+    }
     c->next_sec++;
     show(c, c->next_sec * CLOCK_NS_PER_SEC, 1.0);
     mono_ns now = evloop_now(loop);
@@ -434,6 +444,7 @@ static void coord_free(coord *c)
     free(c->lat);
     stats_interval_fini(&c->iv);
     stats_series_fini(&c->series);
+    abortwatch_fini(&c->aw);
     engine_destroy(c->e);
     evloop_destroy(c->loop);
     memset(c, 0, sizeof(*c));
@@ -456,6 +467,9 @@ static int coord_measurements(coord *c)
         return -1;
     for (size_t i = 0; i < c->n_labels; i++)
         c->lnames[i] = engine_label(c->e, i);
+    char err[256];
+    if (abortwatch_init(&c->aw, c->p, c->lnames, c->n_labels, err, sizeof(err)) != 0)
+        return -1;
     return results_hlog_names(c->lnames, c->n_labels, &c->names);
 }
 
@@ -658,12 +672,15 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
     scrape_results(scr, t->tots[t->n].count, &srv);
     results_client cl = {k->client_cpu_s, engine_threads(c->e)};
     json_t *expected = scrape_expected(scr);
+    const abortwatch_fired *f = &c->aw.fired;
+    results_abort ta = {f->threshold, f->label, f->at_s, f->measured, f->limit};
     results res = {
         .p = c->p,
         .started = k->started,
         .duration_s = (double)(k->end - c->start) / 1e9,
         .interrupted = c->interrupted || c->aborted[0],
         .aborted = c->aborted[0] ? c->aborted : NULL,
+        .threshold_abort = c->aw.has_fired ? &ta : NULL,
         .threads = engine_threads(c->e),
         .target_addr = addr,
         .dns = c->dns,
