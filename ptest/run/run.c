@@ -32,6 +32,7 @@
 #include "renew.h"
 #include "report.h"
 #include "results.h"
+#include "runmetrics.h"
 #include "scrape.h"
 #include "stats.h"
 #include "units.h"
@@ -90,6 +91,7 @@ typedef struct coord {
     size_t n_more;          /* the plan's other targets, for results.json */
     const results_target *more;
     abortwatch aw; /* the plan's abort_on_fail thresholds */
+    runmetrics rm; /* --metrics-listen */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -126,6 +128,7 @@ static void book(coord *c, uint32_t t, uint64_t len_ns)
         (void)results_hlogs_add(&c->hl, (uint64_t)t * 1000, len_ms, &c->iv);
     if (c->up)
         upload_interval(c->up, c->start_ms, t, len_ms, &c->iv, c->lnames);
+    runmetrics_second(&c->rm, t, &c->iv);
     c->count += c->iv.total.count;
     c->errors += c->iv.total.errors;
 }
@@ -445,6 +448,7 @@ static void coord_free(coord *c)
     stats_interval_fini(&c->iv);
     stats_series_fini(&c->series);
     abortwatch_fini(&c->aw);
+    runmetrics_fini(&c->rm);
     engine_destroy(c->e);
     evloop_destroy(c->loop);
     memset(c, 0, sizeof(*c));
@@ -468,7 +472,8 @@ static int coord_measurements(coord *c)
     for (size_t i = 0; i < c->n_labels; i++)
         c->lnames[i] = engine_label(c->e, i);
     char err[256];
-    if (abortwatch_init(&c->aw, c->p, c->lnames, c->n_labels, err, sizeof(err)) != 0)
+    if (abortwatch_init(&c->aw, c->p, c->lnames, c->n_labels, err, sizeof(err)) != 0 ||
+        runmetrics_init(&c->rm, c->p, c->lnames, c->n_labels, (const hist *const *)c->lat) != 0)
         return -1;
     return results_hlog_names(c->lnames, c->n_labels, &c->names);
 }
@@ -501,6 +506,10 @@ static int coord_setup(coord *c, const plan *p, const run_opts *o, const run_tar
     if (coord_measurements(c) != 0) {
         fprintf(stderr, "ptest: out of memory\n");
         return RUN_EXIT_RUNTIME;
+    }
+    if (o->metrics_listen && runmetrics_listen(&c->rm, c->loop, o->metrics_listen, c->e, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        return RUN_EXIT_USAGE;
     }
     if (o->report_to && upload_create(&c->up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: --report-to: %s\n", err);
@@ -574,6 +583,7 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
     k->started = clock_wall_now();
     c->start = clock_mono_now();
     c->start_ms = k->started / CLOCK_NS_PER_MS;
+    runmetrics_start(&c->rm, c->start);
     if (results_hlogs_open(&c->hl, dir, c->names, c->n_labels, k->started, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_RUNTIME;
@@ -585,6 +595,9 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
                 c->p->target_str ? c->p->target_str : "-", engine_threads(c->e), evloop_backend(c->loop));
         if (*evloop_create_error())
             fprintf(stderr, "ptest: io_uring not taken (%s)\n", evloop_create_error());
+        if (c->o->metrics_listen)
+            fprintf(stderr, "ptest: live metrics on %s, port %u: GET /metrics\n", c->o->metrics_listen,
+                    (unsigned)runmetrics_port(&c->rm));
     }
     progress_init(&c->pg, stderr, !c->o->quiet, isatty(STDERR_FILENO) == 1, plan_duration(c->p));
     if (engine_start(c->e, c->start, err, sizeof(err)) != 0) {

@@ -7,8 +7,7 @@
 
 #include "gate.h"
 
-int abortwatch_init(abortwatch *w, const plan *p, const char *const *labels, size_t n_labels, char *err,
-                    size_t errlen)
+int abortwatch_init(abortwatch *w, const plan *p, const char *const *labels, size_t n_labels, char *err, size_t errlen)
 {
     memset(w, 0, sizeof(*w));
     w->n_labels = n_labels;

@@ -56,8 +56,7 @@ typedef struct abortwatch {
  * order; both borrowed for the watch's life). Expressions are parsed (ptest run checked them
  * already). Returns 0, or -1 (out of memory, an expression that does not parse) with err
  * filled; w is always initialised. */
-int abortwatch_init(abortwatch *w, const plan *p, const char *const *labels, size_t n_labels, char *err,
-                    size_t errlen);
+int abortwatch_init(abortwatch *w, const plan *p, const char *const *labels, size_t n_labels, char *err, size_t errlen);
 void abortwatch_fini(abortwatch *w);
 
 /* Second t (0-based) of the run is collected: iv holds it (labels and total), cum[0 ..
