@@ -47,7 +47,7 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static const uint64_t ladder_us[] = {100,    250,    500,     1000,    2500,    5000,     10000,    25000,    50000,
+static const uint64_t ladder_us[] = {100,    250,    500,    1000,    2500,    5000,    10000,    25000,    50000,
                                      100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000};
 
 #define HOUR_NS (UINT64_C(3600) * 1000000000)
@@ -119,8 +119,8 @@ void promtext_histogram(buf *out, const char *name, const char *labels, const hi
     uint64_t cum = 0;
     for (size_t b = 0; b <= n_le; b++) {
         if (b < n_le) {
-            /* Every HDR bucket whose median is at or below the bound (values in us). */
-            while (more && hist_median_equivalent(h, it.lowest) * 1000 <= le_ns[b]) {
+            /* Every HDR bucket that begins at or below the bound (values in us). */
+            while (more && it.lowest * 1000 <= le_ns[b]) {
                 cum += it.count;
                 more = hist_iter_next(&it);
             }

@@ -3,8 +3,9 @@
  * Shared by msdemo's /metrics, the collector's and `ptest run --metrics-listen`.
  *
  * Histograms from an HDR histogram (hist.h, values in microseconds): bucket le=B counts the
- * recorded values whose HDR bucket's median is <= B (the HDR buckets are 1/1000 of a value
- * wide at 3 significant digits, so a value within 0.1 % of a bound may land on either side),
+ * recorded values whose HDR bucket begins at or below B (an HDR bucket is at most 1/1000 of
+ * its value wide at 3 significant digits, so a value up to 0.1 % above a bound may count
+ * below it; a value exactly at the bound always does),
  * _sum is the histogram's mean times its count, _count its count.
  * Pure functions on a buf; thread-safe for distinct bufs.
  */

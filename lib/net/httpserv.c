@@ -72,8 +72,7 @@ static void conn_close(conn *k)
 
 static void touch(conn *k)
 {
-    evloop_timer_start(k->s->loop, &k->idle,
-                       evloop_now(k->s->loop) + (mono_ns)k->s->o.idle_s * CLOCK_NS_PER_SEC);
+    evloop_timer_start(k->s->loop, &k->idle, evloop_now(k->s->loop) + (mono_ns)k->s->o.idle_s * CLOCK_NS_PER_SEC);
 }
 
 /* Sends what is queued. Returns -1 when the connection was closed. */

@@ -47,9 +47,9 @@ typedef struct httpserv_opts {
     /* Largest body for path (NULL: HTTPSERV_DEFAULT_BODY for every path). */
     uint64_t (*body_limit)(void *arg, const char *path, size_t plen);
     void *arg;
-    unsigned idle_s;   /* 0: HTTPSERV_DEFAULT_IDLE_S */
-    size_t max_conns;  /* 0: HTTPSERV_DEFAULT_MAX_CONNS */
-    const char *what;  /* the option named in address errors ("--listen") */
+    unsigned idle_s;  /* 0: HTTPSERV_DEFAULT_IDLE_S */
+    size_t max_conns; /* 0: HTTPSERV_DEFAULT_MAX_CONNS */
+    const char *what; /* the option named in address errors ("--listen") */
 } httpserv_opts;
 
 /* Listens on addr and serves on loop. Returns 0, or -1 with err filled ("--metrics-listen

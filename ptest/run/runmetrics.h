@@ -49,9 +49,9 @@ typedef struct runmetrics {
     const hist *const *lat;    /* [n_labels + 1] whole-run latency so far, borrowed */
     uint64_t *count, *errors;  /* [n_labels + 1]; [n_labels] the total */
     uint64_t (*by_kind)[STATS_ERR_N];
-    uint64_t *last;       /* requests of the last collected second */
-    uint64_t elapsed_ns;  /* end of the last collected second */
-    mono_ns start;        /* the run's time 0 (for the planned rate now) */
+    uint64_t *last;      /* requests of the last collected second */
+    uint64_t elapsed_ns; /* end of the last collected second */
+    mono_ns start;       /* the run's time 0 (for the planned rate now) */
     uint64_t le_ns[PROMTEXT_MAX_BUCKETS];
     size_t n_le;
     engine *e;     /* the in-flight gauges; NULL: 0 */
