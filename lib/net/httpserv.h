@@ -40,12 +40,15 @@ typedef struct httpserv_reply {
 /* Fills r: status, plain text, text and a newline as the body. */
 void httpserv_reply_text(httpserv_reply *r, int status, const char *text);
 
+/* One complete request: method and path views, body of len bytes; fills r. */
+typedef void (*httpserv_handler)(void *arg, const char *method, size_t mlen, const char *path, size_t plen,
+                                 const char *body, size_t len, httpserv_reply *r);
+/* Largest body for path. */
+typedef uint64_t (*httpserv_body_limit)(void *arg, const char *path, size_t plen);
+
 typedef struct httpserv_opts {
-    /* One complete request: method and path views, body of len bytes. */
-    void (*handle)(void *arg, const char *method, size_t mlen, const char *path, size_t plen, const char *body,
-                   size_t len, httpserv_reply *r);
-    /* Largest body for path (NULL: HTTPSERV_DEFAULT_BODY for every path). */
-    uint64_t (*body_limit)(void *arg, const char *path, size_t plen);
+    httpserv_handler handle;
+    httpserv_body_limit body_limit; /* NULL: HTTPSERV_DEFAULT_BODY for every path */
     void *arg;
     unsigned idle_s;  /* 0: HTTPSERV_DEFAULT_IDLE_S */
     size_t max_conns; /* 0: HTTPSERV_DEFAULT_MAX_CONNS */
