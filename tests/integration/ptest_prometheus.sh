@@ -10,18 +10,7 @@ need prometheus promtool curl python3
 port=$(free_port)
 start_msdemo ms "$port" --workers 1
 mport=$(free_port)
-pport=$(free_port)
-cat >"$TMP/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-scrape_configs:
-  - job_name: ptest
-    static_configs: [{targets: ["127.0.0.1:$mport"]}]
-YAML
-check_cmd "promtool check config" promtool check config "$TMP/prometheus.yml"
-prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
-  --web.listen-address="127.0.0.1:$pport" >"$TMP/prometheus.log" 2>&1 &
-PIDS+=($!)
-wait_http "http://127.0.0.1:$pport/-/ready" 60
+start_prometheus ptest "127.0.0.1:$mport"
 
 cat >"$TMP/live.yaml" <<YAML
 name: live
@@ -36,11 +25,9 @@ run=$!
 PIDS+=("$run")
 wait_http "http://127.0.0.1:$mport/metrics" 10
 
-q() { curl -s --get "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1"; }
-val() { python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'; }
 up=""
 for i in $(seq 1 20); do
-  up=$(q 'up{job="ptest"}' | val)
+  up=$(prom_value 'up{job="ptest"}')
   [ "$up" = 1 ] && break
   sleep 0.5
 done
@@ -52,15 +39,15 @@ check_cmd "the threshold's 30 ms is a bucket bound" \
   grep -q '^ptest_request_duration_seconds_bucket{label="B",le="0.03"} ' "$TMP/metrics.txt"
 check_cmd "planned rate is the plan's 100/s" grep -q '^ptest_planned_requests_per_second{label="B"} 100$' "$TMP/metrics.txt"
 check_cmd "in-flight gauge present" grep -Eq '^ptest_inflight_requests\{label="B"\} [0-9]+$' "$TMP/metrics.txt"
-planned=$(q 'ptest_planned_requests_per_second{label="B"}' | val)
+planned=$(prom_value 'ptest_planned_requests_per_second{label="B"}')
 check_eq "prometheus has the planned rate" "100" "$planned"
 rc=0
 wait "$run" || rc=$?
 check_eq "the run passes its gate" 0 "$rc"
 
 # The last scrape of the run (range functions skip the staleness marker set when ptest left).
-p95=$(q 'histogram_quantile(0.95, last_over_time(ptest_request_duration_seconds_bucket{label="B"}[2m]))' | val)
-n=$(q 'last_over_time(ptest_requests_total{label="B"}[2m])' | val)
+p95=$(prom_value 'histogram_quantile(0.95, last_over_time(ptest_request_duration_seconds_bucket{label="B"}[2m]))')
+n=$(prom_value 'last_over_time(ptest_requests_total{label="B"}[2m])')
 check_cmd "prometheus scraped the run's requests ($n)" python3 -c "import sys; sys.exit(not float('${n:-0}') > 500)"
 check_cmd "histogram_quantile p95 ($p95 s) agrees with results.json within the bucket" \
   python3 - "$TMP/live/results.json" "$TMP/metrics.txt" "${p95:-nan}" <<'PY'
