@@ -1,8 +1,7 @@
 # lib.sh - shared helpers for the integration tests (sourced, not run).
 # Provides: BUILD, TOOLS, PTEST, FIXTURES, TMP (removed at exit), free_port, start_msdemo, wait_http,
-# start_prometheus/prom_value, pass/fail counters (ok, fail, check_eq, check_cmd, check, expect_exit,
-# need) and finish (prints
-# "N passed, N failed").
+# start_prometheus, prom_query, prom_value, pass/fail counters (ok, fail, check_eq, check_cmd,
+# check, expect_exit, need) and finish (prints "N passed, N failed").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
