@@ -9,6 +9,7 @@
 # A "for 2s" latency threshold aborts only after two slow seconds in a row; at the end of a
 # run "for D" fails only when D consecutive one-second windows broke it (a slow stretch of
 # ~1 s fails "for 1s" and passes "for 3s").
+# san: yes
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 need python3 xmllint

@@ -4,6 +4,7 @@
 # `promtool check metrics`; the plan's threshold value (p95 < 30ms) is a bucket bound; the
 # planned rate is the plan's; and Prometheus' histogram_quantile(0.95) over the last scrape
 # agrees with results.json's p95 within the bucket resolution: both fall in the same bucket.
+# A bad --metrics-listen address, or one in use, is a usage error (exit 2) before any load.
 source "$(dirname "$0")/lib.sh"
 need prometheus promtool curl python3
 
@@ -62,4 +63,10 @@ hi = min([b for b in les if b >= prom], default=math.inf)
 print(f"results.json p95 {truth * 1e3:.2f} ms, prometheus {prom * 1e3:.2f} ms, bucket ({lo * 1e3:g}, {hi * 1e3:g}] ms")
 assert lo * 0.999 <= truth <= hi * 1.001, (truth, prom, lo, hi)
 PY
+
+# A bad address and a port in use are usage errors before any load.
+expect_exit "--metrics-listen without a port exits 2" 2 '^ptest: --metrics-listen: expected HOST:PORT' \
+  "$PTEST" run "http://127.0.0.1:$port/" -d 1s -q --out "$TMP/bad" --metrics-listen nope
+expect_exit "--metrics-listen on a port in use exits 2" 2 "^ptest: cannot listen on 127.0.0.1:$port" \
+  "$PTEST" run "http://127.0.0.1:$port/" -d 1s -q --out "$TMP/bad" --metrics-listen "127.0.0.1:$port"
 finish
