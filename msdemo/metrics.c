@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "procstat.h"
+#include "promtext.h"
 
 /* Single-writer counters: a relaxed load and store is enough (no lock prefix on x86), and
  * the __atomic builtins make the 64-bit access untearable on armv7 as well. */
@@ -140,23 +141,6 @@ void metrics_rejected_inc(metrics_worker *w)
     CELL_ADD(&w->rejected, 1);
 }
 
-/* Seconds with enough digits for nanosecond values, without trailing zeros. */
-static void put_seconds(buf *out, uint64_t ns)
-{
-    uint64_t s = ns / 1000000000u, frac = ns % 1000000000u;
-    if (!frac) {
-        buf_printf(out, "%" PRIu64, s);
-        return;
-    }
-    char digits[10];
-    int n = 9;
-    while (frac % 10 == 0) {
-        frac /= 10;
-        n--;
-    }
-    snprintf(digits, sizeof digits, "%0*" PRIu64, n, frac);
-    buf_printf(out, "%" PRIu64 ".%s", s, digits);
-}
 
 static uint64_t sum_cell(metrics_worker *const *ws, size_t n, size_t row, size_t cell)
 {
@@ -166,14 +150,10 @@ static uint64_t sum_cell(metrics_worker *const *ws, size_t n, size_t row, size_t
     return s;
 }
 
-static void header(buf *out, const char *name, const char *type, const char *help)
-{
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
 
 void metrics_render(const metrics_layout *l, metrics_worker *const *ws, size_t n, const metrics_process *proc, buf *out)
 {
-    header(out, "msdemo_requests_total", "counter", "Requests answered, by path and status code.");
+    promtext_family(out, "msdemo_requests_total", "counter", "Requests answered, by path and status code.");
     for (size_t r = 0; r < l->n_rows; r++)
         for (size_t c = 0; c < l->n_codes; c++) {
             uint64_t v = sum_cell(ws, n, r, c);
@@ -182,8 +162,8 @@ void metrics_render(const metrics_layout *l, metrics_worker *const *ws, size_t n
                            l->codes[c], v);
         }
 
-    header(out, "msdemo_request_duration_seconds", "histogram",
-           "Time from a request's arrival to its response being written, by path.");
+    promtext_family(out, "msdemo_request_duration_seconds", "histogram",
+                    "Time from a request's arrival to its response being written, by path.");
     for (size_t r = 0; r < l->n_rows; r++) {
         const metrics_row *row = &l->rows[r];
         uint64_t cum = 0;
@@ -191,13 +171,13 @@ void metrics_render(const metrics_layout *l, metrics_worker *const *ws, size_t n
             cum += sum_cell(ws, n, r, BUCKET_BASE(l) + b);
             buf_printf(out, "msdemo_request_duration_seconds_bucket{path=\"%s\",le=\"", row->path);
             if (b < row->n_buckets)
-                put_seconds(out, row->le_ns[b]);
+                promtext_seconds(out, row->le_ns[b]);
             else
                 buf_puts(out, "+Inf");
             buf_printf(out, "\"} %" PRIu64 "\n", cum);
         }
         buf_printf(out, "msdemo_request_duration_seconds_sum{path=\"%s\"} ", row->path);
-        put_seconds(out, sum_cell(ws, n, r, BUCKET_BASE(l) + METRICS_MAX_BUCKETS + 1));
+        promtext_seconds(out, sum_cell(ws, n, r, BUCKET_BASE(l) + METRICS_MAX_BUCKETS + 1));
         buf_printf(out, "\nmsdemo_request_duration_seconds_count{path=\"%s\"} %" PRIu64 "\n", row->path,
                    sum_cell(ws, n, r, BUCKET_BASE(l) + METRICS_MAX_BUCKETS + 2));
     }
@@ -209,32 +189,33 @@ void metrics_render(const metrics_layout *l, metrics_worker *const *ws, size_t n
         conns += CELL_GET(&ws[i]->connections);
         rejected += CELL_GET(&ws[i]->rejected);
     }
-    header(out, "msdemo_inflight_requests", "gauge", "Requests received whose response is not yet written.");
+    promtext_family(out, "msdemo_inflight_requests", "gauge", "Requests received whose response is not yet written.");
     buf_printf(out, "msdemo_inflight_requests %" PRId64 "\n", inflight);
-    header(out, "msdemo_open_connections", "gauge", "Client connections currently open.");
+    promtext_family(out, "msdemo_open_connections", "gauge", "Client connections currently open.");
     buf_printf(out, "msdemo_open_connections %" PRIu64 "\n", conns);
-    header(out, "msdemo_rejected_connections_total", "counter",
-           "Connections refused because limits.max_connections was reached.");
+    promtext_family(out, "msdemo_rejected_connections_total", "counter",
+                    "Connections refused because limits.max_connections was reached.");
     buf_printf(out, "msdemo_rejected_connections_total %" PRIu64 "\n", rejected);
-    header(out, "msdemo_ready", "gauge", "1 while /readyz answers 200, 0 while draining.");
+    promtext_family(out, "msdemo_ready", "gauge", "1 while /readyz answers 200, 0 while draining.");
     buf_printf(out, "msdemo_ready %d\n", proc->ready ? 1 : 0);
-    header(out, "msdemo_build_info", "gauge", "Build information; the value is always 1.");
+    promtext_family(out, "msdemo_build_info", "gauge", "Build information; the value is always 1.");
     buf_printf(out, "msdemo_build_info{version=\"%s\"} 1\n", proc->version);
 
     procstat ps;
     procstat_read(&ps);
-    header(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+    promtext_family(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
     buf_printf(out, "process_cpu_seconds_total %.6f\n", ps.cpu_seconds);
-    header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+    promtext_family(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
     buf_printf(out, "process_resident_memory_bytes %" PRIu64 "\n", ps.rss_bytes);
-    header(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+    promtext_family(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
     buf_printf(out, "process_virtual_memory_bytes %" PRIu64 "\n", ps.vsize_bytes);
-    header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+    promtext_family(out, "process_open_fds", "gauge", "Number of open file descriptors.");
     buf_printf(out, "process_open_fds %" PRIu64 "\n", ps.open_fds);
     if (ps.max_fds) {
-        header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+        promtext_family(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
         buf_printf(out, "process_max_fds %" PRIu64 "\n", ps.max_fds);
     }
-    header(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+    promtext_family(out, "process_start_time_seconds", "gauge",
+                    "Start time of the process since unix epoch in seconds.");
     buf_printf(out, "process_start_time_seconds %.3f\n", proc->start_time_seconds);
 }

@@ -30,7 +30,7 @@ static void usage_run(FILE *f)
             "                     [--resolve HOST:PORT:ADDR[,ADDR...]]... [--dns-ttl D]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
             "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
-            "                     [--quiet]\n"
+            "                     [--metrics-listen ADDR] [--quiet]\n"
             "       ptest run PLAN.jmx [-J name=value]... [--strict] [PLAN.yaml options]\n"
             "\n"
             "With a URL: without -R a closed model (each connection sends its next request\n"
@@ -102,6 +102,8 @@ static void usage_run(FILE *f)
           "                       to `ptest collect` at URL (http://HOST:PORT); a collector\n"
           "                       that is down never stops the run (retried with backoff)\n"
           "      --report-timeout D  how long the final upload may retry (default 30s)\n"
+          "      --metrics-listen ADDR  serve live Prometheus metrics on GET /metrics at ADDR\n"
+          "                       (127.0.0.1:9464, :9464) while the run goes\n"
           "  -q, --quiet          no progress line and no summary\n"
           "  -h, --help           this help\n"
           "\n"
@@ -150,7 +152,8 @@ enum {
     OPT_DNS_TTL,
     OPT_NO_KEEP_ALIVE,
     OPT_MAX_REQUESTS,
-    OPT_LIFETIME
+    OPT_LIFETIME,
+    OPT_METRICS_LISTEN
 };
 
 /* "INDEX/N" with 0 <= INDEX < N <= PLAN_MAX_SHARES. Returns 0 or -1. */
@@ -190,6 +193,7 @@ int cmd_run(int argc, char **argv)
         {"share", required_argument, NULL, OPT_SHARE},
         {"report-to", required_argument, NULL, OPT_REPORT_TO},
         {"report-timeout", required_argument, NULL, OPT_REPORT_TIMEOUT},
+        {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
         {"server-metrics", optional_argument, NULL, OPT_SERVER_METRICS},
         {"server-config", optional_argument, NULL, OPT_SERVER_CONFIG},
         {"cacert", required_argument, NULL, OPT_CACERT},
@@ -278,6 +282,7 @@ int cmd_run(int argc, char **argv)
             ro.report_to = optarg;
             break;
         }
+        case OPT_METRICS_LISTEN: ro.metrics_listen = optarg; break;
         case OPT_REPORT_TIMEOUT:
             if (units_parse_duration(optarg, CLOCK_NS_PER_SEC, &ro.report_timeout_ns) != 0 || ro.report_timeout_ns == 0)
                 return cmd_bad_usage("run", "--report-timeout: expected a duration such as 30s, got \"%s\"", optarg);

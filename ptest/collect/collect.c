@@ -420,8 +420,9 @@ int collect_commit(collect *c, uint32_t worker, const char *body, size_t len, ch
         w->state = COLLECT_FINAL;
         /* Exact, but of a shorter run than planned (SIGTERM on pod deletion, aborted): its
          * results are merged and the worker is marked partial, which fails the gate. */
-        w->cut_short =
-            json_is_true(json_object_get(r.json, "interrupted")) || json_is_string(json_object_get(r.json, "aborted"));
+        w->cut_short = json_is_true(json_object_get(r.json, "interrupted")) ||
+                       json_is_string(json_object_get(r.json, "aborted")) ||
+                       json_is_object(json_object_get(r.json, "threshold_abort"));
         secs_free(w); /* its own files are exact; the live seconds are not needed any more */
         snprintf(msg, msglen, "ok");
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "promtext.h"
 #include "units.h"
 
 /* Requests of the last complete wall-clock second (COLLECT_LAG_S behind now). */
@@ -16,68 +17,50 @@ static uint64_t recent(const collect_agg *a, uint64_t now_ms, int *slot)
     return *slot >= 0 ? a->ring_count[*slot] : 0;
 }
 
-/* A label value: backslash, double quote and newline escaped (text format 0.0.4). */
-static void label_value(buf *out, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            buf_putc(out, '\\');
-        if (*s == '\n')
-            buf_puts(out, "\\n");
-        else
-            buf_putc(out, *s);
-    }
-}
-
-static void family(buf *out, const char *name, const char *type, const char *help)
-{
-    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* The aggregate's name as a label: the total is "(total)", so that it cannot clash with a
  * plan label called "total". */
 static void sample_start(buf *out, const char *metric, const collect *c, size_t i)
 {
     buf_printf(out, "%s{label=\"", metric);
-    label_value(out, i < c->n_aggs ? c->aggs[i].name : "(total)");
+    promtext_label_value(out, i < c->n_aggs ? c->aggs[i].name : "(total)");
     buf_putc(out, '"');
 }
 
 int collect_metrics(const collect *c, uint64_t now_ms, buf *out)
 {
     static const char *const states[] = {"waiting", "live", "final"};
-    family(out, "ptest_collect_workers", "gauge",
-           "Workers of the distributed run by state (waiting: nothing received yet).");
+    promtext_family(out, "ptest_collect_workers", "gauge",
+                    "Workers of the distributed run by state (waiting: nothing received yet).");
     for (int s = 0; s < 3; s++) {
         uint32_t n = 0;
         for (uint32_t i = 0; i < c->n_workers; i++)
             n += c->w[i].state == s;
         buf_printf(out, "ptest_collect_workers{state=\"%s\"} %u\n", states[s], (unsigned)n);
     }
-    family(out, "ptest_collect_done", "gauge", "1 once the merged results are written.");
+    promtext_family(out, "ptest_collect_done", "gauge", "1 once the merged results are written.");
     buf_printf(out, "ptest_collect_done %d\n", c->done ? 1 : 0);
-    family(out, "ptest_requests_total", "counter",
-           "Finished requests of every worker (responses and transport errors).");
+    promtext_family(out, "ptest_requests_total", "counter",
+                    "Finished requests of every worker (responses and transport errors).");
     for (size_t i = 0; i <= c->n_aggs; i++) {
         sample_start(out, "ptest_requests_total", c, i);
         buf_printf(out, "} %" PRIu64 "\n", (i < c->n_aggs ? &c->aggs[i] : &c->total)->count);
     }
-    family(out, "ptest_errors_total", "counter", "Failed requests of every worker by kind.");
+    promtext_family(out, "ptest_errors_total", "counter", "Failed requests of every worker by kind.");
     for (size_t i = 0; i <= c->n_aggs; i++)
         for (int k = 1; k < STATS_ERR_N; k++) {
             sample_start(out, "ptest_errors_total", c, i);
             buf_printf(out, ",kind=\"%s\"} %" PRIu64 "\n", stats_err_name(k),
                        (i < c->n_aggs ? &c->aggs[i] : &c->total)->by_kind[k]);
         }
-    family(out, "ptest_requests_per_second", "gauge",
-           "Requests of every worker in the last complete wall-clock second (2 s ago).");
+    promtext_family(out, "ptest_requests_per_second", "gauge",
+                    "Requests of every worker in the last complete wall-clock second (2 s ago).");
     for (size_t i = 0; i <= c->n_aggs; i++) {
         int slot;
         sample_start(out, "ptest_requests_per_second", c, i);
         buf_printf(out, "} %" PRIu64 "\n", recent(i < c->n_aggs ? &c->aggs[i] : &c->total, now_ms, &slot));
     }
-    family(out, "ptest_latency_seconds", "summary",
-           "Latency of the responses of every worker since the start (HDR histograms added).");
+    promtext_family(out, "ptest_latency_seconds", "summary",
+                    "Latency of the responses of every worker since the start (HDR histograms added).");
     static const struct {
         const char *q;
         double p;
@@ -96,6 +79,23 @@ int collect_metrics(const collect *c, uint64_t now_ms, buf *out)
         buf_printf(out, "} %.6f\n", h->total_count ? hist_mean(h) * (double)h->total_count / 1e6 : 0.0);
         sample_start(out, "ptest_latency_seconds_count", c, i);
         buf_printf(out, "} %" PRIu64 "\n", h->total_count);
+    }
+    promtext_family(out, "ptest_request_duration_seconds", "histogram",
+                    "Latency of the responses of every worker since the start (HDR histograms added).");
+    uint64_t le[PROMTEXT_MAX_BUCKETS];
+    size_t n_le = promtext_buckets(le, PROMTEXT_MAX_BUCKETS, NULL, 0);
+    for (size_t i = 0; i <= c->n_aggs; i++) {
+        buf lab = BUF_INIT;
+        buf_puts(&lab, "label=\"");
+        promtext_label_value(&lab, i < c->n_aggs ? c->aggs[i].name : "(total)");
+        buf_putc(&lab, '"');
+        if (!buf_ok(&lab)) {
+            buf_fini(&lab);
+            return -1;
+        }
+        promtext_histogram(out, "ptest_request_duration_seconds", lab.data,
+                           (i < c->n_aggs ? &c->aggs[i] : &c->total)->lat, le, n_le);
+        buf_fini(&lab);
     }
     return buf_ok(out) ? 0 : -1;
 }

@@ -1,5 +1,5 @@
 /* collect_server.h - the collector's HTTP/1.1 server: one thread, one event loop
- * (evloop.h), the repository's codec (http.h), keep-alive, bodies with Content-Length only.
+ * (evloop.h), lib/net's httpserv (keep-alive, bodies with Content-Length only).
  *
  * Routes (collect_server_handle):
  *   GET  /healthz                      200 "ok"
@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "collect.h"
 #include "evloop.h"
+#include "httpserv.h"
 
 #define COLLECT_SERVER_IDLE_S 30
 #define COLLECT_SERVER_MAX_CONNS 512
@@ -44,13 +45,8 @@ int collect_server_create(collect_server **out, evloop *loop, const char *addr, 
 /* Closes the listener and every connection. */
 void collect_server_destroy(collect_server *s);
 
-/* An answer. */
-typedef struct collect_server_reply {
-    int status;
-    const char *content_type;
-    const char *allow; /* Allow header of a 405, else NULL */
-    buf body;          /* owned by the caller (buf_fini) */
-} collect_server_reply;
+/* An answer (httpserv.h). */
+typedef httpserv_reply collect_server_reply;
 
 /* Routes one complete request (method and path views, body of len bytes) to the collector;
  * now_ms is the wall clock. Pure but for the uploads' files; for the server and the fuzzer.

@@ -81,6 +81,7 @@ void engine_on_done(client_conn *c, const client_result *r)
     engine_sc *sc = u->sc;
     engine_thread *th = sc->th;
     sc->inflight--;
+    stats_end(&th->st, u->req->label);
     record(th, u, r);
     u->req = NULL;
     if (th->stopping)

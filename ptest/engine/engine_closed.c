@@ -25,6 +25,7 @@ static void user_iterate(engine_user *u, mono_ns intended)
     }
     u->req = sc->ps->order == PLAN_ORDER_SEQUENCE ? &sc->reqs[u->seq] : engine_pick(sc, &th->rng);
     sc->inflight++;
+    stats_begin(&th->st, u->req->label);
     client_send(&u->conn, u->req, intended);
 }
 

@@ -35,6 +35,7 @@ void engine_open_pump(engine_sc *sc, mono_ns now)
         if (sc->blocked)
             stats_queued(&th->st, u->req->label);
         sc->inflight++;
+        stats_begin(&th->st, u->req->label);
         sc->next_k += sc->stride;
         client_send(&u->conn, u->req, due);
     }

@@ -122,12 +122,14 @@ int stats_thread_init(stats_thread *t, size_t n_labels, mono_ns start)
             goto fail;
     t->cur = seconds_new(n_labels);
     t->pub = seconds_new(n_labels);
-    if (!t->cur || !t->pub)
+    t->inflight = calloc(n_labels ? n_labels : 1, sizeof(*t->inflight));
+    if (!t->cur || !t->pub || !t->inflight)
         goto fail;
     if (pthread_mutex_init(&t->mu, NULL) != 0)
         goto fail;
     return 0;
 fail:
+    free(t->inflight);
     seconds_free(t->cur, n_labels);
     seconds_free(t->pub, n_labels);
     if (t->labels)
@@ -143,6 +145,7 @@ void stats_thread_fini(stats_thread *t)
     if (!t->labels)
         return;
     pthread_mutex_destroy(&t->mu);
+    free(t->inflight);
     seconds_free(t->cur, t->n_labels);
     seconds_free(t->pub, t->n_labels);
     for (size_t i = 0; i < t->n_labels; i++)

@@ -117,6 +117,9 @@ typedef struct stats_thread {
     mono_ns sec_end;             /* start + (sec + 1) s */
     uint64_t conn_ok, conn_fail; /* connections established / failed to establish */
     int last_fail;               /* kind of the last connect failure */
+    uint32_t *inflight;          /* [n_labels] requests sent and not finished: written by the
+                                    owner only, read by the coordinator (relaxed __atomic,
+                                    32 bits: untearable on armhf too) */
     /* published, guarded by mu */
     pthread_mutex_t mu;
     stats_second *pub; /* [n_labels] */
@@ -150,6 +153,21 @@ void stats_record(stats_thread *t, size_t label, mono_ns now, int kind, int stat
                   uint64_t bytes_rx, uint64_t bytes_tx);
 /* Counts a TLS handshake of ns (resumed or full) made for a request of label. */
 void stats_handshake(stats_thread *t, size_t label, uint64_t ns, bool resumed);
+/* A request of label is sent (stats_begin) / has finished, whatever its outcome
+ * (stats_end): the in-flight gauge of the live metrics. Owner thread only. */
+static inline void stats_begin(stats_thread *t, size_t label)
+{
+    __atomic_store_n(&t->inflight[label], __atomic_load_n(&t->inflight[label], __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+static inline void stats_end(stats_thread *t, size_t label)
+{
+    __atomic_store_n(&t->inflight[label], __atomic_load_n(&t->inflight[label], __ATOMIC_RELAXED) - 1, __ATOMIC_RELAXED);
+}
+/* The in-flight requests of label on thread t; any thread. */
+static inline uint32_t stats_inflight(const stats_thread *t, size_t label)
+{
+    return __atomic_load_n(&t->inflight[label], __ATOMIC_RELAXED);
+}
 /* Counts n open-model arrivals of label that were never sent. */
 static inline void stats_dropped(stats_thread *t, size_t label, uint64_t n)
 {

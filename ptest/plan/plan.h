@@ -129,10 +129,17 @@ typedef struct plan_scenario {
     unsigned line, col;
 } plan_scenario;
 
+/* A threshold: a list item of `thresholds: {LABEL: [...]}`, either the expression alone
+ * ("p95 < 250ms") or a mapping {threshold: EXPR, abort_on_fail: BOOL, delay_abort_eval: D}
+ * (k6's names). With abort_on_fail the run's coordinator judges it once a second on the
+ * run so far (a "for" threshold: on the last seconds, threshold.h), from delay_abort_eval
+ * after the start on, and stops the run when it fails (abortwatch.h). */
 typedef struct plan_threshold {
-    char *label; /* "*" = every label and the total */
-    char *expr;  /* as written: "p95 < 250ms" (parsed by the analysis stage) */
-    unsigned line, col;
+    char *label;                  /* "*" = every label and the total */
+    char *expr;                   /* as written: "p95 < 250ms" (parsed by the analysis stage) */
+    bool abort_on_fail;           /* stop the run as soon as it fails */
+    uint64_t delay_abort_eval_ns; /* judge it for the abort only after this much of the run */
+    unsigned line, col;           /* of the expression */
 } plan_threshold;
 
 /* What the target says about itself (scrape.h), read only when asked: `server:` in the

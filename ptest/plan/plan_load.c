@@ -635,6 +635,25 @@ static int unknown_label(loader *L, const yamltree_node *k)
     return FAIL(L, k, "threshold for unknown label %s (\"*\" means all labels)", q);
 }
 
+/* {threshold: EXPR, abort_on_fail: BOOL, delay_abort_eval: D}: the options into th, the
+ * expression's node into *expr. */
+static int threshold_options(loader *L, const yamltree_node *map, plan_threshold *th, const yamltree_node **expr)
+{
+    static const char *const keys[] = {"threshold", "abort_on_fail", "delay_abort_eval", NULL};
+    const yamltree_node *v;
+    if (yamltree_check_keys(&L->doc, map, keys, &L->err) < 0)
+        return -1;
+    if (!(*expr = yamltree_get(map, "threshold")))
+        return FAIL(L, map, "threshold: missing (the expression, e.g. threshold: \"p95 < 250ms\")");
+    if ((v = yamltree_get(map, "abort_on_fail")) && yamltree_bool(&L->doc, v, &th->abort_on_fail, &L->err) < 0)
+        return -1;
+    if (get_duration(L, map, "delay_abort_eval", PLAN_MAX_DURATION_NS, &th->delay_abort_eval_ns) < 0)
+        return -1;
+    if ((v = yamltree_get(map, "delay_abort_eval")) && !th->abort_on_fail)
+        return FAIL(L, v, "delay_abort_eval has no effect without abort_on_fail: true");
+    return 0;
+}
+
 static int parse_thresholds(loader *L, const yamltree_node *map)
 {
     char q[PLAN_QCAP];
@@ -648,7 +667,9 @@ static int parse_thresholds(loader *L, const yamltree_node *map)
         if (!(k->len == 1 && k->str[0] == '*') && !has_label(p, k->str, k->len))
             return unknown_label(L, k);
         if (v->kind != YAMLTREE_SEQ)
-            return FAIL(L, v, "thresholds of %s: expected a list of expressions, e.g. [\"p95 < 250ms\"]",
+            return FAIL(L, v,
+                        "thresholds of %s: expected a list of expressions, e.g. [\"p95 < 250ms\"] (an item may be "
+                        "{threshold: EXPR, abort_on_fail: true, delay_abort_eval: 10s})",
                         plan_qs(q, k->str, k->len));
         total += v->n;
     }
@@ -663,6 +684,8 @@ static int parse_thresholds(loader *L, const yamltree_node *map)
         for (size_t j = 0; j < v->n; j++, t++) {
             const yamltree_node *e = v->items[j];
             plan_threshold *th = &p->thresholds[t];
+            if (e->kind == YAMLTREE_MAP && threshold_options(L, e, th, &e) < 0)
+                return -1;
             if (get_str(L, e, &th->expr) < 0)
                 return -1;
             th->line = e->line;

@@ -36,6 +36,11 @@ int report_run(const report_opts *o)
     buf b = BUF_INIT;
     int ret = RUN_EXIT_USAGE;
     int lrc = analysis_load(&r, o->dir, false, err, sizeof(err));
+    if (lrc == 0 && gate_wants_intervals(&r)) {
+        /* A "for" threshold is judged per second: load the interval logs' seconds too. */
+        analysis_fini(&r);
+        lrc = analysis_load(&r, o->dir, true, err, sizeof(err));
+    }
     if (lrc != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         return lrc == ANALYSIS_ENOMEM ? RUN_EXIT_RUNTIME : RUN_EXIT_USAGE;

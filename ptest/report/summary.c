@@ -13,6 +13,10 @@ void summary_verdict(const analysis_run *r, const gate *g, char *out, size_t len
         snprintf(out, len, "ABORTED: %s", r->aborted);
     else if (r->interrupted)
         snprintf(out, len, "ABORTED: the run was interrupted");
+    else if (r->stopped_by_threshold)
+        snprintf(out, len,
+                 "FAIL: stopped at %.1f s by threshold \"%s\" of %s (abort_on_fail); %zu of %zu checks failed",
+                 r->threshold_abort.at_s, r->threshold_abort.threshold, r->threshold_abort.label, g->n_failed, g->n);
     else if (g->n_failed)
         snprintf(out, len, "FAIL: %zu of %zu checks failed", g->n_failed, g->n);
     else if (g->n)

@@ -214,15 +214,15 @@ static void apdex(analysis_label *l, double t_us)
 
 static void plan_facts(analysis_run *r)
 {
-    const json_t *plan = json_object_get(r->json, "plan");
-    r->plan_name = jstr(plan, "name");
-    r->target = jstr(plan, "target");
-    r->apdex_t_us = jnum(plan, "apdex_t_s", 0) * 1e6;
+    const json_t *pj = json_object_get(r->json, "plan");
+    r->plan_name = jstr(pj, "name");
+    r->target = jstr(pj, "target");
+    r->apdex_t_us = jnum(pj, "apdex_t_s", 0) * 1e6;
     if (!(r->apdex_t_us > 0))
         r->apdex_t_us = 500e3;
     size_t i;
     const json_t *sc;
-    json_array_foreach (json_object_get(plan, "scenarios"), i, sc) {
+    json_array_foreach (json_object_get(pj, "scenarios"), i, sc) {
         const json_t *stages = json_object_get(sc, "stages");
         double arrivals = 0, dur = 0;
         size_t j;
@@ -387,6 +387,15 @@ int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *e
     }
     r->started = jstr(r->json, "started");
     r->aborted = jstr(r->json, "aborted");
+    const json_t *ta = json_object_get(r->json, "threshold_abort");
+    if (json_is_object(ta) && jstr(ta, "threshold") && jstr(ta, "label")) {
+        r->threshold_abort.threshold = jstr(ta, "threshold");
+        r->threshold_abort.label = jstr(ta, "label");
+        r->threshold_abort.at_s = jnum(ta, "at_s", 0);
+        r->threshold_abort.measured = jstr(ta, "measured") ? jstr(ta, "measured") : "";
+        r->threshold_abort.limit = jstr(ta, "limit") ? jstr(ta, "limit") : "";
+        r->stopped_by_threshold = true;
+    }
     r->duration_s = jnum(r->json, "duration_s", 0);
     r->interrupted = json_is_true(json_object_get(r->json, "interrupted"));
     size_t n = json_object_size(labels);

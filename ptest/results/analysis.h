@@ -25,6 +25,7 @@
 
 #include "hist.h"
 #include "instances.h"
+#include "results.h"
 #include "stats.h"
 
 typedef struct analysis_point {
@@ -61,6 +62,9 @@ typedef struct analysis_run {
     const char *plan_name, *started, *target, *aborted;
     double duration_s;
     bool interrupted;
+    bool stopped_by_threshold;     /* "threshold_abort" in results.json: ... */
+    results_abort threshold_abort; /* ... the abort_on_fail threshold that stopped the run
+                                        (views into the json) */
     double apdex_t_us;
     double planned_rps;     /* open scenarios' mean rate summed; 0 without open load */
     double hlog_base_s;     /* BaseTime of total.hlog (0 when unknown) */

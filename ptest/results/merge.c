@@ -366,6 +366,8 @@ static void doc_head(mdoc *d, const minputs *in, const mgrid *g)
         res->interrupted |= in->runs[k].interrupted;
         if (!res->aborted && in->runs[k].aborted)
             res->aborted = in->runs[k].aborted;
+        if (!res->threshold_abort && in->runs[k].stopped_by_threshold)
+            res->threshold_abort = &in->runs[k].threshold_abort;
     }
     res->n_labels = g->n_lab;
     res->labels = d->rl;

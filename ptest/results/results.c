@@ -379,9 +379,23 @@ static void json_plan(jsonw *w, const plan *p, const plan_scenario *scenarios)
             continue;
         jsonw_key(w, p->thresholds[i].label);
         jsonw_arr_begin(w);
-        for (size_t j = i; j < p->n_thresholds; j++)
-            if (strcmp(p->thresholds[j].label, p->thresholds[i].label) == 0)
-                jsonw_str(w, p->thresholds[j].expr);
+        for (size_t j = i; j < p->n_thresholds; j++) {
+            const plan_threshold *t = &p->thresholds[j];
+            if (strcmp(t->label, p->thresholds[i].label) != 0)
+                continue;
+            if (!t->abort_on_fail) {
+                jsonw_str(w, t->expr);
+                continue;
+            }
+            jsonw_obj_begin(w);
+            jsonw_key(w, "threshold");
+            jsonw_str(w, t->expr);
+            jsonw_key(w, "abort_on_fail");
+            jsonw_bool(w, true);
+            jsonw_key(w, "delay_abort_eval_s");
+            jsonw_double(w, (double)t->delay_abort_eval_ns / 1e9);
+            jsonw_obj_end(w);
+        }
         jsonw_arr_end(w);
     }
     jsonw_obj_end(w);
@@ -722,6 +736,24 @@ static void json_head(jsonw *w, const results *r)
     jsonw_bool(w, r->interrupted);
     jsonw_key(w, "aborted");
     jsonw_str(w, r->aborted);
+    jsonw_key(w, "threshold_abort");
+    if (!r->threshold_abort) {
+        jsonw_null(w);
+    } else {
+        const results_abort *a = r->threshold_abort;
+        jsonw_obj_begin(w);
+        jsonw_key(w, "threshold");
+        jsonw_str(w, a->threshold);
+        jsonw_key(w, "label");
+        jsonw_str(w, a->label);
+        jsonw_key(w, "at_s");
+        jsonw_double(w, a->at_s);
+        jsonw_key(w, "measured");
+        jsonw_str(w, a->measured);
+        jsonw_key(w, "limit");
+        jsonw_str(w, a->limit);
+        jsonw_obj_end(w);
+    }
     jsonw_key(w, "dropped");
     jsonw_u64(w, r->total.tot->dropped);
 }

@@ -17,6 +17,12 @@
  *                                          (merge: any input's)
  *     "aborted": null | "<reason>",       e.g. "target http://... unreachable: connection refused"
  *                                          (merge: the first input's that has one)
+ *     "threshold_abort": null | {"threshold": "<expr>", "label": "<label or total>",
+ *                           "at_s": <seconds since the start>, "measured", "limit"},
+ *                                          the abort_on_fail threshold that stopped the run
+ *                                          (abortwatch.h): a verdict, not a failure to run, so
+ *                                          "interrupted" and "aborted" stay false / null and
+ *                                          the gate fails it (merge: the first input's)
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
  *                                          null for a merged run (see "shares")
@@ -89,7 +95,8 @@
  *   PLAN  = {"name", "source", "target", "duration_s", "connect_timeout_s",
  *            "request_timeout_s", "apdex_t_s", "timer_slack_s", "headers": {...},
  *            "dns": {"ttl_s", "resolve": ["HOST:PORT:ADDR,...", ...]}, "scenarios": [SCENARIO, ...],
- *            "thresholds": {"<label>": ["<expr>", ...]}}   (json_plan below)
+ *            "thresholds": {"<label>": ["<expr>" | {"threshold": "<expr>", "abort_on_fail": true,
+ *                           "delay_abort_eval_s": x}, ...]}}   (json_plan below)
  *   SCENARIO = {"name", "target" (only when it names one), "model", "start_delay_s", closed:
  *            "users", "ramp_up_s", "hold_for_s", "iterations", "think_time"; open: "stages",
  *            "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
@@ -194,12 +201,22 @@ typedef struct results_target {
     const results_dns *dns;
 } results_target;
 
+/* "threshold_abort": what stopped the run early (run.c, abortwatch.h). */
+typedef struct results_abort {
+    const char *threshold; /* the expression as written */
+    const char *label;     /* the label it failed for ("total" for the total) */
+    double at_s;           /* seconds after the start when it was judged failed */
+    const char *measured;  /* "231 ms" */
+    const char *limit;     /* "< 200 ms" */
+} results_abort;
+
 typedef struct results {
     const plan *p;
     wall_ns started;
     double duration_s;
     bool interrupted;
-    const char *aborted; /* NULL when not aborted */
+    const char *aborted;                  /* NULL when not aborted */
+    const results_abort *threshold_abort; /* NULL: null */
     unsigned threads;
     const char *target_addr; /* resolved address, "127.0.0.1:8080" */
     const results_dns *dns;  /* NULL: "dns": null in environment */

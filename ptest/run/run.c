@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "abortwatch.h"
 #include "analysis.h"
 #include "client.h"
 #include "engine.h"
@@ -31,6 +32,7 @@
 #include "renew.h"
 #include "report.h"
 #include "results.h"
+#include "runmetrics.h"
 #include "scrape.h"
 #include "stats.h"
 #include "units.h"
@@ -88,6 +90,8 @@ typedef struct coord {
     const results_dns *dns; /* how the name was resolved during the run, for results.json */
     size_t n_more;          /* the plan's other targets, for results.json */
     const results_target *more;
+    abortwatch aw; /* the plan's abort_on_fail thresholds */
+    runmetrics rm; /* --metrics-listen */
 } coord;
 
 static int collect(coord *c, uint64_t upto)
@@ -124,6 +128,7 @@ static void book(coord *c, uint32_t t, uint64_t len_ns)
         (void)results_hlogs_add(&c->hl, (uint64_t)t * 1000, len_ms, &c->iv);
     if (c->up)
         upload_interval(c->up, c->start_ms, t, len_ms, &c->iv, c->lnames);
+    runmetrics_second(&c->rm, t, &c->iv);
     c->count += c->iv.total.count;
     c->errors += c->iv.total.errors;
 }
@@ -168,6 +173,14 @@ static void on_tick(evloop *loop, evloop_timer *t)
     if (collect(c, c->next_sec) != 0)
         c->fatal = 1;
     book(c, (uint32_t)c->next_sec, CLOCK_NS_PER_SEC);
+    if (!c->aborted[0] && !c->interrupted &&
+        abortwatch_second(&c->aw, (uint32_t)c->next_sec, &c->iv, (const hist *const *)c->lat)) {
+        const abortwatch_fired *f = &c->aw.fired;
+        progress_end(&c->pg);
+        fprintf(stderr, "ptest: threshold \"%s\" of %s failed at %.1f s (%s, limit %s): abort_on_fail stops the run\n",
+                f->threshold, f->label, f->at_s, f->measured, f->limit);
+        engine_stop(c->e);
+    }
     c->next_sec++;
     show(c, c->next_sec * CLOCK_NS_PER_SEC, 1.0);
     mono_ns now = evloop_now(loop);
@@ -434,6 +447,8 @@ static void coord_free(coord *c)
     free(c->lat);
     stats_interval_fini(&c->iv);
     stats_series_fini(&c->series);
+    abortwatch_fini(&c->aw);
+    runmetrics_fini(&c->rm);
     engine_destroy(c->e);
     evloop_destroy(c->loop);
     memset(c, 0, sizeof(*c));
@@ -456,6 +471,10 @@ static int coord_measurements(coord *c)
         return -1;
     for (size_t i = 0; i < c->n_labels; i++)
         c->lnames[i] = engine_label(c->e, i);
+    char err[256];
+    if (abortwatch_init(&c->aw, c->p, c->lnames, c->n_labels, err, sizeof(err)) != 0 ||
+        runmetrics_init(&c->rm, c->p, c->lnames, c->n_labels, (const hist *const *)c->lat) != 0)
+        return -1;
     return results_hlog_names(c->lnames, c->n_labels, &c->names);
 }
 
@@ -487,6 +506,10 @@ static int coord_setup(coord *c, const plan *p, const run_opts *o, const run_tar
     if (coord_measurements(c) != 0) {
         fprintf(stderr, "ptest: out of memory\n");
         return RUN_EXIT_RUNTIME;
+    }
+    if (o->metrics_listen && runmetrics_listen(&c->rm, c->loop, o->metrics_listen, c->e, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ptest: %s\n", err);
+        return RUN_EXIT_USAGE;
     }
     if (o->report_to && upload_create(&c->up, o->report_to, p->share_index, p->share_count, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: --report-to: %s\n", err);
@@ -560,6 +583,7 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
     k->started = clock_wall_now();
     c->start = clock_mono_now();
     c->start_ms = k->started / CLOCK_NS_PER_MS;
+    runmetrics_start(&c->rm, c->start);
     if (results_hlogs_open(&c->hl, dir, c->names, c->n_labels, k->started, err, sizeof(err)) != 0) {
         fprintf(stderr, "ptest: %s\n", err);
         return RUN_EXIT_RUNTIME;
@@ -571,6 +595,9 @@ static int measure(coord *c, const char *dir, scrape_state *scr, run_clock *k)
                 c->p->target_str ? c->p->target_str : "-", engine_threads(c->e), evloop_backend(c->loop));
         if (*evloop_create_error())
             fprintf(stderr, "ptest: io_uring not taken (%s)\n", evloop_create_error());
+        if (c->o->metrics_listen)
+            fprintf(stderr, "ptest: live metrics on %s, port %u: GET /metrics\n", c->o->metrics_listen,
+                    (unsigned)runmetrics_port(&c->rm));
     }
     progress_init(&c->pg, stderr, !c->o->quiet, isatty(STDERR_FILENO) == 1, plan_duration(c->p));
     if (engine_start(c->e, c->start, err, sizeof(err)) != 0) {
@@ -658,12 +685,15 @@ static int write_results(coord *c, const run_totals *t, const scrape_state *scr,
     scrape_results(scr, t->tots[t->n].count, &srv);
     results_client cl = {k->client_cpu_s, engine_threads(c->e)};
     json_t *expected = scrape_expected(scr);
+    const abortwatch_fired *f = &c->aw.fired;
+    results_abort ta = {f->threshold, f->label, f->at_s, f->measured, f->limit};
     results res = {
         .p = c->p,
         .started = k->started,
         .duration_s = (double)(k->end - c->start) / 1e9,
         .interrupted = c->interrupted || c->aborted[0],
         .aborted = c->aborted[0] ? c->aborted : NULL,
+        .threshold_abort = c->aw.has_fired ? &ta : NULL,
         .threads = engine_threads(c->e),
         .target_addr = addr,
         .dns = c->dns,

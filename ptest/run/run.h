@@ -42,6 +42,8 @@ typedef struct run_opts {
     uint64_t seed;              /* 0: random per-thread seeds */
     const char *report_to;      /* collector URL (upload.h), or NULL; needs a share */
     uint64_t report_timeout_ns; /* bound on the final upload; 0: UPLOAD_FINAL_TIMEOUT_NS */
+    const char *metrics_listen; /* --metrics-listen ADDR: live Prometheus metrics
+                                   (runmetrics.h), or NULL */
 } run_opts;
 
 /* Runs plan p (validated, with a target). Messages go to stderr. Returns a RUN_EXIT_*. */

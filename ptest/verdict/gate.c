@@ -47,6 +47,114 @@ static void values(const analysis_label *l, threshold_values *v)
     v->ctx = l;
 }
 
+double gate_hist_pct(const void *ctx, double p)
+{
+    const hist *h = ctx;
+    return h && h->total_count ? (double)hist_value_at_percentile(h, p) : NAN;
+}
+
+void gate_hist_values(const hist *h, uint64_t count, uint64_t errors, double secs, threshold_values *v)
+{
+    bool any = h && h->total_count > 0;
+    v->mean = any ? hist_mean(h) : NAN;
+    v->min = any ? (double)hist_min(h) : NAN;
+    v->max = any ? (double)hist_max(h) : NAN;
+    v->error_rate = count ? (double)errors / (double)count : NAN;
+    v->rps = secs > 0 ? (double)count / secs : NAN;
+    v->pct = gate_hist_pct;
+    v->ctx = h;
+}
+
+const char *gate_threshold_expr(const json_t *item)
+{
+    if (json_is_string(item))
+        return json_string_value(item);
+    return json_string_value(json_object_get(item, "threshold"));
+}
+
+bool gate_wants_intervals(const analysis_run *r)
+{
+    const json_t *thr = json_object_get(json_object_get(r->json, "plan"), "thresholds");
+    const char *key;
+    const json_t *arr;
+    json_object_foreach ((json_t *)thr, key, arr) {
+        size_t k;
+        const json_t *item;
+        json_array_foreach (arr, k, item) {
+            threshold_expr e;
+            char err[160];
+            const char *expr = gate_threshold_expr(item);
+            if (expr && threshold_parse(expr, &e, NULL, err, sizeof(err)) == 0 && e.for_ns)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* A "for D" threshold at the end of the run: the label's full one-second windows in order
+ * (the time series for counts and errors, the interval log for latencies; a shorter last
+ * window is left out), failing when ceil(D / 1 s) consecutive windows break it anywhere in
+ * the run (threshold_for_step), the same rule the abort watch applies during the run. */
+static void for_case(gate_case *c, const threshold_expr *e, const analysis_label *l)
+{
+    bool latency = e->metric != THRESHOLD_ERROR_RATE && e->metric != THRESHOLD_RPS;
+    size_t n = l->n_pts;
+    if (latency && l->n_iv < n)
+        n = l->n_iv;
+    if (latency && n == 0 && l->n_pts > 0) {
+        c->skipped = true;
+        snprintf(c->message, sizeof(c->message), "no per-second latency histograms for %s", l->name);
+        return;
+    }
+    uint32_t streak = 0, longest = 0, need = threshold_for_windows(e);
+    double from = 0, longest_from = 0;
+    bool failed = false;
+    for (size_t k = 0; k < n && !failed; k++) {
+        const analysis_point *pt = &l->pts[k];
+        if (pt->len_s < 0.999)
+            continue; /* the rest of the run after its last full second */
+        uint64_t count = (uint64_t)llround(pt->rps * pt->len_s);
+        threshold_values v;
+        gate_hist_values(latency ? l->iv[k] : NULL, count, pt->errors, pt->len_s, &v);
+        uint32_t before = streak;
+        failed = threshold_for_step(e, threshold_value(e, &v), count == 0, &streak);
+        if (streak == 1 && before == 0)
+            from = pt->t;
+        if (streak > longest) {
+            longest = streak;
+            longest_from = from;
+        }
+    }
+    snprintf(c->measured, sizeof(c->measured), "broken %u s in a row at most", (unsigned)longest);
+    if (failed)
+        snprintf(c->message, sizeof(c->message), "%s broke it for %u s in a row from second %.0f (limit %s)", l->name,
+                 (unsigned)need, longest_from, c->limit);
+    c->failed = failed;
+}
+
+/* The abort_on_fail threshold that stopped the run (results.json "threshold_abort") fails
+ * its case, whatever the end of the run says, with when and why. */
+static int abort_case(gate *g, const analysis_run *r)
+{
+    const results_abort *a = &r->threshold_abort;
+    const analysis_label *l = analysis_find(r, a->label);
+    if (!l)
+        l = &r->total;
+    gate_case *c = NULL;
+    for (size_t i = 0; i < g->n && !c; i++)
+        if (g->cases[i].suite == l->name && strcmp(g->cases[i].name, a->threshold) == 0)
+            c = &g->cases[i];
+    if (!c && !(c = add_case(g, l->name, a->threshold)))
+        return GATE_ENOMEM;
+    c->failed = true;
+    c->skipped = false;
+    snprintf(c->measured, sizeof(c->measured), "%s", a->measured);
+    snprintf(c->limit, sizeof(c->limit), "%s", a->limit);
+    snprintf(c->message, sizeof(c->message), "stopped the run at %.1f s (abort_on_fail): %s is %s, limit %s", a->at_s,
+             a->label, a->measured, a->limit);
+    return 0;
+}
+
 static double cmp_metric(const threshold_expr *e, const analysis_label *l)
 {
     threshold_values v;
@@ -69,6 +177,10 @@ static int one_threshold(gate *g, const analysis_run *r, const analysis_run *bas
     if (!c)
         return GATE_ENOMEM;
     threshold_format_limit(&e, c->limit, sizeof(c->limit));
+    if (e.for_ns) {
+        for_case(c, &e, l);
+        return 0;
+    }
     double m = cmp_metric(&e, l);
     threshold_format_value(&e, m, c->measured, sizeof(c->measured));
     if (!e.relative) {
@@ -170,7 +282,7 @@ int gate_eval(gate *g, const analysis_run *r, const analysis_run *base, char *er
             size_t k;
             const json_t *e;
             json_array_foreach (arr, k, e) {
-                const char *expr = json_string_value(e);
+                const char *expr = gate_threshold_expr(e);
                 if (!expr)
                     continue;
                 int rc = one_threshold(g, r, base, i, expr, scopes[s], err, errlen);
@@ -218,7 +330,7 @@ int gate_eval(gate *g, const analysis_run *r, const analysis_run *base, char *er
             }
         }
     }
-    if (worker_cases(g, r) != 0)
+    if (worker_cases(g, r) != 0 || (r->stopped_by_threshold && abort_case(g, r) != 0))
         goto nomem;
     for (size_t i = 0; i < g->n; i++)
         g->n_failed += g->cases[i].failed;

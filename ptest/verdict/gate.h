@@ -11,7 +11,10 @@
  * suite GATE_SUITE_WORKERS: one case "worker I" per worker, failed when the worker is
  * partial (only live seconds arrived: it did not finish) or missing (it sent nothing).
  * Relative thresholds ("p95: +10%") are skipped without a baseline and fail only when the
- * limit is exceeded and the comparison finds the change significant.
+ * limit is exceeded and the comparison finds the change significant. A "for D" threshold
+ * (threshold.h) fails when ceil(D / 1 s) consecutive full one-second windows anywhere in the
+ * run break it. An abort_on_fail threshold that stopped the run (results.json
+ * "threshold_abort") fails, its message saying when and with what value.
  * Ownership: gate owns its cases and comparisons (gate_fini). Not thread-safe.
  */
 #ifndef PTEST_GATE_H
@@ -22,6 +25,7 @@
 
 #include "analysis.h"
 #include "compare.h"
+#include "threshold.h"
 
 /* Suite of the per-worker cases (compare by pointer, as for labels). */
 extern const char GATE_SUITE_WORKERS[];
@@ -51,6 +55,18 @@ enum { GATE_ESYNTAX = -1, GATE_ENOMEM = -2 };
  * g is always initialised (gate_fini it). */
 int gate_eval(gate *g, const analysis_run *r, const analysis_run *base, char *err, size_t errlen);
 void gate_fini(gate *g);
+
+/* The expression of a plan.thresholds item of results.json: the string, or the "threshold"
+ * of an object ({"threshold", "abort_on_fail", "delay_abort_eval_s"}); NULL otherwise. */
+const char *gate_threshold_expr(const json_t *item);
+/* True when a threshold of r's plan has a "for" clause: gate_eval then needs r loaded with
+ * its per-second histograms (analysis_load want_intervals). */
+bool gate_wants_intervals(const analysis_run *r);
+/* threshold_values of latencies in h (us), count requests of which errors failed, over secs
+ * seconds (rps = count / secs); NAN where nothing was measured. h may be NULL. */
+void gate_hist_values(const hist *h, uint64_t count, uint64_t errors, double secs, threshold_values *v);
+/* Percentile callback of gate_hist_values (ctx = const hist *). */
+double gate_hist_pct(const void *ctx, double p);
 
 /* Label i's comparison (i == n_labels: the total), NULL without a baseline/that label. */
 const compare_label *gate_cmp(const gate *g, const analysis_run *r, size_t i);

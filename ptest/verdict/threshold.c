@@ -172,6 +172,37 @@ int threshold_parse(const char *s, threshold_expr *out, size_t *col, char *err, 
         }
     }
     skip_ws(&c);
+    size_t for_at = c.i;
+    if (take(&c, "for")) {
+        if (e.relative) {
+            c.i = for_at;
+            return fail(&c, col, err, errlen, "\"for\" applies to absolute thresholds only");
+        }
+        skip_ws(&c);
+        size_t at = c.i;
+        double v;
+        uint64_t unit = 0;
+        if (!parse_number(&c, &v))
+            return fail(&c, col, err, errlen, "for: expected a duration (10s, 500ms, 2m)");
+        skip_ws(&c);
+        if (take(&c, "ms"))
+            unit = UINT64_C(1000000);
+        else if (take(&c, "s"))
+            unit = UINT64_C(1000000000);
+        else if (take(&c, "m"))
+            unit = UINT64_C(60000000000);
+        else if (take(&c, "h"))
+            unit = UINT64_C(3600000000000);
+        else
+            return fail(&c, col, err, errlen, "for: the duration needs a unit: ms, s, m or h");
+        double ns = v * (double)unit;
+        if (ns < (double)THRESHOLD_FOR_MIN_NS || ns > (double)THRESHOLD_FOR_MAX_NS) {
+            c.i = at;
+            return fail(&c, col, err, errlen, "for: the duration must be 1s to 24h (windows are one second)");
+        }
+        e.for_ns = (uint64_t)(ns + 0.5);
+        skip_ws(&c);
+    }
     if (c.s[c.i] != '\0')
         return fail(&c, col, err, errlen, "unexpected text after the threshold");
     *out = e;
@@ -214,6 +245,25 @@ bool threshold_check_relative(const threshold_expr *e, double base, double cand)
     return change <= e->limit;
 }
 
+uint32_t threshold_for_windows(const threshold_expr *e)
+{
+    if (e->for_ns == 0)
+        return 0;
+    return (uint32_t)((e->for_ns + THRESHOLD_FOR_MIN_NS - 1) / THRESHOLD_FOR_MIN_NS);
+}
+
+bool threshold_for_step(const threshold_expr *e, double measured, bool empty, uint32_t *streak)
+{
+    if (empty)
+        return false; /* nothing finished in the window: it neither extends nor ends a streak */
+    if (threshold_check(e, measured)) {
+        *streak = 0;
+        return false;
+    }
+    (*streak)++;
+    return *streak >= threshold_for_windows(e);
+}
+
 void threshold_metric_name(const threshold_expr *e, char *out, size_t len)
 {
     switch (e->metric) {
@@ -246,7 +296,9 @@ void threshold_format_limit(const threshold_expr *e, char *out, size_t len)
         return;
     }
     static const char *const ops[] = {"<", "<=", ">", ">="};
-    char v[48];
+    char v[48], d[32];
     threshold_format_value(e, e->limit, v, sizeof(v));
-    snprintf(out, len, "%s %s", ops[e->op], v);
+    if (e->for_ns)
+        units_format_duration(e->for_ns, d, sizeof(d));
+    snprintf(out, len, "%s %s%s%s", ops[e->op], v, e->for_ns ? " for " : "", e->for_ns ? d : "");
 }

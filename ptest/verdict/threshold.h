@@ -10,6 +10,12 @@
  *           error_rate: a percentage "1%" or a fraction "0.01"; rps: a plain number.
  * Relative thresholds apply to latency metrics and error_rate; "+10%" means "may grow by at
  * most 10 %" ("-5%" means "must shrink by at least 5 %").
+ * An absolute threshold may end with "for DURATION" ("p95 < 250ms for 10s", as Taurus'
+ * timeframe): it then fails only when it is broken for that long without a break, judged per
+ * one-second window (each second's requests alone, not the run so far): ceil(D / 1 s)
+ * consecutive windows that break it (THRESHOLD_FOR_WINDOWS). A window without any finished
+ * request neither extends nor ends a streak. DURATION: a number with ms, s, m or h, 1 s to
+ * 24 h.
  * Internally latencies are microseconds, error rates fractions.
  * Pure functions; thread-safe.
  */
@@ -18,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum threshold_metric {
     THRESHOLD_PCT,
@@ -37,7 +44,18 @@ typedef struct threshold_expr {
     bool relative;
     enum threshold_op op; /* absolute only */
     double limit;         /* absolute: us, fraction or rps; relative: percent (+10) */
+    uint64_t for_ns;      /* "for D": D in ns, 0 = judged once on the whole run (or run so far) */
 } threshold_expr;
+
+#define THRESHOLD_FOR_MIN_NS UINT64_C(1000000000)
+#define THRESHOLD_FOR_MAX_NS (UINT64_C(24) * 3600 * 1000000000)
+
+/* How many consecutive one-second windows must break e ("for D": ceil(D / 1 s); 0 without). */
+uint32_t threshold_for_windows(const threshold_expr *e);
+/* One window of a "for" threshold: measured is its value in the window, empty true when the
+ * window had no finished request. Updates *streak (consecutive breaking windows) and returns
+ * true when the streak has reached threshold_for_windows(e): the threshold fails. */
+bool threshold_for_step(const threshold_expr *e, double measured, bool empty, uint32_t *streak);
 
 /* Parses s. Returns 0, or THRESHOLD_ESYNTAX with *col the 0-based byte offset of the problem and err
  * filled with a message (no location prefix). */
@@ -57,7 +75,8 @@ bool threshold_check(const threshold_expr *e, double measured);
 /* Relative: true when candidate vs base stays within the allowed change. base == 0 passes
  * unless candidate > 0 and the limit forbids growth. */
 bool threshold_check_relative(const threshold_expr *e, double base, double candidate);
-/* Human text of the limit: "< 250 ms", "< 1 %", "> 100/s", "+10 % vs baseline". */
+/* Human text of the limit: "< 250 ms", "< 1 %", "> 100/s", "+10 % vs baseline", with
+ * " for 10 s" for a "for" threshold. */
 void threshold_format_limit(const threshold_expr *e, char *out, size_t len);
 /* Formats a measured value of e's metric: "231.4 ms", "0.52 %", "104.2/s". */
 void threshold_format_value(const threshold_expr *e, double v, char *out, size_t len);

@@ -2,7 +2,7 @@
 # deploy.sh - every kustomization under deploy/ renders with `kubectl kustomize` (no cluster
 # needed) and every object validates against the Kubernetes schema (npm kubernetes-models,
 # unknown fields included); the Prometheus config passes promtool; the Grafana dashboard
-# parses as PromQL and names only metrics that a live msdemo exports; RBAC, drain timing,
+# parses as PromQL and names only metrics that a live msdemo or ptest (--metrics-listen) exports; RBAC, drain timing,
 # overlays and the ptest Job are what the docs promise.
 # Needs kubectl, node + npm, promtool, curl and $BUILD/msdemo; a missing tool fails.
 set -euo pipefail
@@ -78,8 +78,21 @@ PIDS+=("$MSDEMO_PID")
 if net_wait_url --ok "http://127.0.0.1:$port/healthz" 5; then
   for path in / /A /B /C /D /E /F /nope; do curl -s -o /dev/null "http://127.0.0.1:$port$path" || true; done
   curl -sf "http://127.0.0.1:$port/metrics" >"$TMP/metrics.txt"
-  check "Grafana dashboard and rules query only metrics msdemo exports (live /metrics)" \
-    CHK metrics "$TMP/prom/msdemo.json" "$TMP/prom/rules.yml" "$TMP/metrics.txt"
+  # ptest's live metrics (the dashboard's client-side panels), from a short open-model run
+  # against it (the planned rate is there for open load only).
+  mport=$(net_free_port)
+  "$BUILD/ptest" run "http://127.0.0.1:$port/A" -d 4s -R 50 -c 4 -q --out "$TMP/ptest-run" \
+    --metrics-listen "127.0.0.1:$mport" >"$TMP/ptest-run.log" 2>&1 &
+  ptest_pid=$!
+  PIDS+=("$ptest_pid")
+  : >"$TMP/ptest-metrics.txt"
+  for i in $(seq 1 30); do
+    sleep 0.2
+    curl -sf "http://127.0.0.1:$mport/metrics" >"$TMP/ptest-metrics.txt" 2>/dev/null && grep -q '^ptest_requests_total{label="/A"} [1-9]' "$TMP/ptest-metrics.txt" && break
+  done
+  wait "$ptest_pid" 2>/dev/null || true
+  check "Grafana dashboard and rules query only metrics msdemo and ptest export (live /metrics of both)" \
+    CHK metrics "$TMP/prom/msdemo.json" "$TMP/prom/rules.yml" "$TMP/metrics.txt" "$TMP/ptest-metrics.txt"
   kill "$MSDEMO_PID"; wait "$MSDEMO_PID" 2>/dev/null || true
 else
   fail "msdemo starts for the live /metrics check"; tail -5 "$TMP/msdemo.log"

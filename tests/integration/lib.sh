@@ -1,7 +1,7 @@
 # lib.sh - shared helpers for the integration tests (sourced, not run).
 # Provides: BUILD, TOOLS, PTEST, FIXTURES, TMP (removed at exit), free_port, start_msdemo, wait_http,
-# pass/fail counters (ok, fail, check_eq, check_cmd, check, expect_exit, need) and finish (prints
-# "N passed, N failed").
+# start_prometheus, prom_query, prom_value, pass/fail counters (ok, fail, check_eq, check_cmd,
+# check, expect_exit, need) and finish (prints "N passed, N failed").
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -113,4 +113,27 @@ EOF
 # json_get FILE PYEXPR: evaluates a Python expression on the parsed JSON bound to `d`.
 json_get() {
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# start_prometheus JOB HOST:PORT: a real Prometheus on a free port (PROM_PORT) scraping
+# HOST:PORT as job JOB every second (its config checked by promtool first); waits until ready.
+start_prometheus() {
+  PROM_PORT=$(free_port)
+  cat >"$TMP/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: $1
+    static_configs: [{targets: ["$2"]}]
+YAML
+  check_cmd "promtool check config" promtool check config "$TMP/prometheus.yml"
+  prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" >"$TMP/prometheus.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 60
+}
+# prom_query PROMQL: the raw JSON answer of an instant query to start_prometheus' server;
+# prom_value PROMQL: the first result's value, "" when there is none.
+prom_query() { curl -s --get "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1"; }
+prom_value() {
+  prom_query "$1" | python3 -c 'import json,sys; r=json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")'
 }

@@ -7,7 +7,8 @@
 //                                    probes on /healthz and /readyz, scrape annotations, MSDEMO_CONFIG mount
 //   rbac RENDERED.yaml               no ClusterRole(Binding)s, nothing bound to cluster-admin, Jenkins only
 //                                    in jenkins + demo-* namespaces
-//   metrics DASHBOARD.json RULES.yml METRICS.txt   every metric a query names is in the live /metrics
+//   metrics DASHBOARD.json RULES.yml METRICS.txt...   every metric a query names is in a live /metrics
+//                                    (msdemo's, ptest run --metrics-listen's)
 //   dash-rules DASHBOARD.json OUT    every dashboard query as a recording rule (Grafana variables
 //                                    filled in), so `promtool check rules OUT` parses each with
 //                                    Prometheus' own PromQL parser
@@ -80,6 +81,12 @@ if (cmd === 'configmap-file') {
       const a = (c.args || []).join(' ');
       if (!/--share \$\(WORKER_INDEX\)\/\$\(WORKERS\)/.test(a)) fail(`${name}: args must pass --share $(WORKER_INDEX)/$(WORKERS)`);
       if (!/--report-to http:\/\/ptest-collect\./.test(a)) fail(`${name}: workers must --report-to the collector Service`);
+      // Live metrics: --metrics-listen :PORT, and the pod template's scrape annotations name it.
+      const ml = /--metrics-listen \S*:(\d+)/.exec(a), an = s.template.metadata.annotations || {};
+      if (!ml) fail(`${name}: workers must serve live metrics (--metrics-listen :PORT)`);
+      else if (an['prometheus.io/scrape'] !== 'true' || an['prometheus.io/port'] !== ml[1] || an['prometheus.io/path'] !== '/metrics')
+        fail(`${name}: pod template needs prometheus.io/scrape "true", port "${ml[1]}", path /metrics (has ${JSON.stringify(an)})`);
+      else if (!(c.ports || []).some((p) => String(p.containerPort) === ml[1])) fail(`${name}: container must declare port ${ml[1]}`);
     }
     // Workers may run on any node: no shared volume, and spread over the nodes.
     const vols = s.template.spec.volumes || [];
@@ -135,14 +142,17 @@ if (cmd === 'configmap-file') {
   const jenkinsNs = new Set(docs.filter((d) => d.kind === 'RoleBinding' && (d.subjects || []).some((s) => s.name === 'jenkins')).map((d) => d.metadata.namespace));
   for (const ns of ['demo-qa', 'demo-pt', 'demo-stage']) if (!jenkinsNs.has(ns)) fail(`Jenkins cannot deploy into ${ns}`);
 } else if (cmd === 'metrics') {
-  const [dashFile, rulesFile, metricsFile] = args;
+  const [dashFile, rulesFile, ...metricsFiles] = args;
   const dash = JSON.parse(fs.readFileSync(dashFile, 'utf8'));
   const live = new Set();
-  for (const line of fs.readFileSync(metricsFile, 'utf8').split('\n')) {
-    const m = /^([A-Za-z_:][A-Za-z0-9_:]*)[{ ]/.exec(line);
-    if (m) live.add(m[1]);
+  for (const metricsFile of metricsFiles) {
+    const before = live.size;
+    for (const line of fs.readFileSync(metricsFile, 'utf8').split('\n')) {
+      const m = /^([A-Za-z_:][A-Za-z0-9_:]*)[{ ]/.exec(line);
+      if (m) live.add(m[1]);
+    }
+    if (live.size === before) fail(`${metricsFile}: no samples`);
   }
-  if (live.size === 0) fail(`${metricsFile}: no samples`);
   const exprs = [];
   for (const p of dash.panels || []) for (const t of p.targets || []) exprs.push([`panel "${p.title}"`, t.expr]);
   for (const v of (dash.templating && dash.templating.list) || []) {
@@ -155,7 +165,7 @@ if (cmd === 'configmap-file') {
   for (const [where, e] of exprs)
     for (const name of metricNames(e)) {
       checked++;
-      if (!live.has(name)) fail(`${dashFile}: ${where} queries ${name}, which msdemo does not export`);
+      if (!live.has(name)) fail(`${dashFile}: ${where} queries ${name}, which neither msdemo nor ptest exports`);
     }
   // Alert and recording rules: msdemo's and process metrics must exist too.
   const rules = yaml.load(fs.readFileSync(rulesFile, 'utf8'));
@@ -165,7 +175,9 @@ if (cmd === 'configmap-file') {
   // The dashboard's required panels: rate, quantiles from the histogram, errors, CPU, memory.
   const all = exprs.map((x) => x[1]).join('\n');
   for (const [what, re] of [['request rate', /rate\(msdemo_requests_total/], ['latency quantiles', /histogram_quantile\(0\.\d+, sum by \([^)]*\) \(rate\(msdemo_request_duration_seconds_bucket/],
-    ['errors', /code=~"5\.\."/], ['CPU per pod', /by \(pod\) \(rate\(process_cpu_seconds_total/], ['memory per pod', /by \(pod\) \(process_resident_memory_bytes/]])
+    ['errors', /code=~"5\.\."/], ['CPU per pod', /by \(pod\) \(rate\(process_cpu_seconds_total/], ['memory per pod', /by \(pod\) \(process_resident_memory_bytes/],
+    ['client-side (ptest) request rate', /rate\(ptest_requests_total\{job="ptest"/],
+    ['client-side (ptest) p95 from the histogram', /histogram_quantile\(0\.95, sum by \(le, label\) \(rate\(ptest_request_duration_seconds_bucket\{job="ptest"/]])
     if (!re.test(all)) fail(`${dashFile}: no ${what} panel`);
   console.log(`${checked} metric references checked against ${live.size} exported names`);
 } else if (cmd === 'dash-rules') {

@@ -112,6 +112,9 @@ static void check_plan(const char *cname, const plan *w, const plan *g)
         CHECK_STR("threshold expr", w->thresholds[i].expr, g->thresholds[i].expr);
         CHECK_U64("threshold line", w->thresholds[i].line, g->thresholds[i].line);
         CHECK_U64("threshold col", w->thresholds[i].col, g->thresholds[i].col);
+        CHECK_U64("threshold abort_on_fail", w->thresholds[i].abort_on_fail, g->thresholds[i].abort_on_fail);
+        CHECK_U64("threshold delay_abort_eval", w->thresholds[i].delay_abort_eval_ns,
+                  g->thresholds[i].delay_abort_eval_ns);
     }
 }
 
@@ -196,9 +199,9 @@ static plan_scenario v1_scen[] = {
      .col = 5},
 };
 static plan_threshold v1_thr[] = {
-    {"*", "p95 < 250ms", 22, 9},
-    {"*", "error_rate < 1%", 22, 24},
-    {"A", "p99 < 50ms", 23, 7},
+    {.label = "*", .expr = "p95 < 250ms", .line = 22, .col = 9},
+    {.label = "*", .expr = "error_rate < 1%", .line = 22, .col = 24},
+    {.label = "A", .expr = "p99 < 50ms", .line = 23, .col = 7},
 };
 static const plan v1_want = {
     .name = "ms-demo",
@@ -394,7 +397,11 @@ static const char v5_yaml[] = "target: http://10.0.0.1:80/\n"       /* 1 */
                               "  \"*\":\n"                          /* 18 */
                               "    - p95 < 250ms\n"                 /* 19 */
                               "    - \"rps > 10\"\n"                /* 20 */
-                              "  /A: [error_rate < 1%]\n";          /* 21 */
+                              "  /A: [error_rate < 1%]\n"           /* 21 */
+                              "  /:\n"                              /* 22 */
+                              "    - threshold: p99 < 1s for 2s\n"  /* 23 */
+                              "      abort_on_fail: true\n"         /* 24 */
+                              "      delay_abort_eval: 3s\n";       /* 25 */
 static plan_header v5_hdr[] = {{"Host", "example.com"}, {"Accept", "*/*"}};
 static plan_request v5_req[] = {
     {.label = "/",
@@ -428,9 +435,15 @@ static plan_scenario v5_scen[] = {
      .col = 5},
 };
 static plan_threshold v5_thr[] = {
-    {"*", "p95 < 250ms", 19, 7},
-    {"*", "rps > 10", 20, 7},
-    {"/A", "error_rate < 1%", 21, 8},
+    {.label = "*", .expr = "p95 < 250ms", .line = 19, .col = 7},
+    {.label = "*", .expr = "rps > 10", .line = 20, .col = 7},
+    {.label = "/A", .expr = "error_rate < 1%", .line = 21, .col = 8},
+    {.label = "/",
+     .expr = "p99 < 1s for 2s",
+     .abort_on_fail = true,
+     .delay_abort_eval_ns = 3 * SEC,
+     .line = 23,
+     .col = 18},
 };
 static const plan v5_want = {
     .name = "v5",
@@ -439,7 +452,7 @@ static const plan v5_want = {
     .target_str = "http://10.0.0.1:80/",
     .n_scenarios = 1,
     .scenarios = v5_scen,
-    .n_thresholds = 3,
+    .n_thresholds = 4,
     .thresholds = v5_thr,
     .connect_timeout_ns = 5 * SEC,
     .request_timeout_ns = 30 * SEC,
@@ -665,7 +678,22 @@ static const struct {
     {SC "  requests: [{path: /}, {path: /A}]\nthresholds: {zzz: [\"p95 < 1s\"]}\n",
      "t.yaml:5:14: threshold for unknown label \"zzz\" (labels: \"/\", \"/A\"; \"*\" means all)"},
     {SC "  requests: [{path: /}]\nthresholds: {\"*\": \"p95 < 1s\"}\n",
-     "t.yaml:5:19: thresholds of \"*\": expected a list of expressions, e.g. [\"p95 < 250ms\"]"},
+     "t.yaml:5:19: thresholds of \"*\": expected a list of expressions, e.g. [\"p95 < 250ms\"] (an item may be "
+     "{threshold: EXPR, abort_on_fail: true, delay_abort_eval: 10s})"},
+    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [{abort_on_fail: true}]}\n",
+     "t.yaml:5:20: threshold: missing (the expression, e.g. threshold: \"p95 < 250ms\")"},
+    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [{threshold: \"p95 < 1s\", abort_on_fail: yes please}]}\n",
+     "t.yaml:5:59: expected a boolean (true/false), found \"yes please\""},
+    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [{threshold: \"p95 < 1s\", abort_on_fial: true}]}\n",
+     "t.yaml:5:44: unknown key \"abort_on_fial\" (did you mean \"abort_on_fail\"?)"},
+    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [{threshold: \"p95 < 1s\", delay_abort_eval: 5s}]}\n",
+     "t.yaml:5:62: delay_abort_eval has no effect without abort_on_fail: true"},
+    {SC
+     "  requests: [{path: /}]\nthresholds: {\"*\": [{threshold: \"p95 < 1s\", abort_on_fail: true, delay_abort_eval: "
+     "soon}]}\n",
+     "t.yaml:5:83: *"},
+    {SC "  requests: [{path: /}]\nthresholds: {\"*\": [{threshold: [a]}]}\n",
+     "t.yaml:5:32: expected a string, found a sequence"},
     {SC "  requests: [{path: /}]\nthresholds: {\"*\": [\"\"]}\n", "t.yaml:5:20: empty threshold expression"},
     {SC "  requests: [{path: /}]\nthresholds: {\"*\": [\"p95 < 1s\", \" \\t \"]}\n",
      "t.yaml:5:32: empty threshold expression"},

@@ -98,6 +98,14 @@ static const bad_case bad_cases[] = {
     {"p95 <\x01 1ms", 5, "expected a number"},
     {"p95 < 99999999999999999999ms", 6, "expected a number"},
     {"p95 = 1ms", 4, "expected <"},
+    {"p95 < 1ms for", 13, "for: expected a duration"},
+    {"p95 < 1ms for 10", 16, "needs a unit"},
+    {"p95 < 1ms for 10x", 16, "needs a unit"},
+    {"p95 < 1ms for 500ms", 14, "1s to 24h"},
+    {"p95 < 1ms for 25h", 14, "1s to 24h"},
+    {"p95 < 1ms for 10s and", 18, "unexpected text"},
+    {"p95 < 1ms for10s", 10, "unexpected text"},
+    {"p95: +10% for 10s", 10, "absolute thresholds only"},
 };
 
 static void test_parse_errors(void **state)
@@ -124,6 +132,46 @@ static void test_parse_errors(void **state)
     char small[4];
     assert_int_equal(threshold_parse("zzz", &e, NULL, small, sizeof(small)), THRESHOLD_ESYNTAX);
     assert_int_equal(strlen(small), 3);
+}
+
+/* "for D": the duration in ns, the window count, the streak rule. */
+static void test_for(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src;
+        uint64_t ns;
+        uint32_t windows;
+    } cases[] = {
+        {"p95 < 250ms for 10s", UINT64_C(10000000000), 10},       {"error_rate < 1% for 1s", UINT64_C(1000000000), 1},
+        {"rps > 100/s for 1500ms", UINT64_C(1500000000), 2},      {"mean<20ms for 2m", UINT64_C(120000000000), 120},
+        {"max <= 2s  for  0.5h ", UINT64_C(1800000000000), 1800}, {"p95 < 250ms", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        threshold_expr e;
+        char err[96];
+        size_t col = 0;
+        if (threshold_parse(cases[i].src, &e, &col, err, sizeof(err)) != 0)
+            fail_msg("\"%s\": %s (col %zu)", cases[i].src, err, col);
+        assert_true(e.for_ns == cases[i].ns);
+        assert_int_equal(threshold_for_windows(&e), cases[i].windows);
+    }
+    threshold_expr e;
+    char err[96], out[64];
+    assert_int_equal(threshold_parse("p95 < 100ms for 3s", &e, NULL, err, sizeof(err)), 0);
+    threshold_format_limit(&e, out, sizeof(out));
+    assert_string_equal(out, "< 100 ms for 3s");
+    /* Three breaking windows in a row fail it; a good window resets, an empty one does not. */
+    uint32_t streak = 0;
+    assert_false(threshold_for_step(&e, 200000, false, &streak));
+    assert_false(threshold_for_step(&e, 200000, false, &streak));
+    assert_false(threshold_for_step(&e, 50000, false, &streak));
+    assert_int_equal(streak, 0);
+    assert_false(threshold_for_step(&e, 200000, false, &streak));
+    assert_false(threshold_for_step(&e, NAN, true, &streak));
+    assert_false(threshold_for_step(&e, 200000, false, &streak));
+    assert_true(threshold_for_step(&e, 200000, false, &streak));
+    assert_int_equal(streak, 3);
 }
 
 static double fake_pct(const void *ctx, double p)
@@ -199,10 +247,8 @@ static void test_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_ok),
-        cmocka_unit_test(test_parse_errors),
-        cmocka_unit_test(test_eval),
-        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_parse_ok), cmocka_unit_test(test_parse_errors), cmocka_unit_test(test_eval),
+        cmocka_unit_test(test_format),   cmocka_unit_test(test_for),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
