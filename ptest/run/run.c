@@ -126,6 +126,13 @@ static void book(coord *c, uint32_t t, uint64_t len_ns)
         upload_interval(c->up, c->start_ms, t, len_ms, &c->iv, c->lnames);
     c->count += c->iv.total.count;
     c->errors += c->iv.total.errors;
+    const run_watch *w = c->o->watch;
+    char why[400];
+    if (w && w->second && !c->aborted[0] && w->second(w->arg, t, len_ns, &c->iv, why, sizeof(why))) {
+        snprintf(c->aborted, sizeof(c->aborted), "%s", why);
+        if (!engine_finished(c->e))
+            engine_stop(c->e);
+    }
 }
 
 static void show(coord *c, uint64_t elapsed_ns, double len_s)
@@ -772,6 +779,8 @@ static int finish(coord *c, const scrape_state *scr, const run_clock *k, const c
         fprintf(stderr, "ptest: out of memory\n");
         return RUN_EXIT_RUNTIME;
     }
+    if (c->o->watch && c->o->watch->totals)
+        c->o->watch->totals(c->o->watch->arg, t.tots, t.n);
     int ret = check_outputs(c, scr);
     int wrc = write_results(c, &t, scr, k, dir, addr);
     totals_free(&t);

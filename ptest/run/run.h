@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "plan.h"
+#include "stats.h"
 
 /* Exit codes of ptest, as `ptest --help`, the README and docs/ptest.md list them. 2 is
  * for what is wrong with what was asked (arguments, the plan, input results that cannot be
@@ -34,6 +35,17 @@ typedef enum run_exit {
                                     failed, out of memory */
 } run_exit;
 
+/* A caller's view of the run as it goes (`ptest capacity`). */
+typedef struct run_watch {
+    /* Every collected interval (second t, len_ns long; the last one may be shorter), on the
+     * coordinator thread. Returning true stops the run now: its results are still written,
+     * marked aborted with why. */
+    bool (*second)(void *arg, uint32_t t, uint64_t len_ns, const stats_interval *iv, char *why, size_t whylen);
+    /* After the engine joined: the whole-run totals per label, [n_labels] the total. */
+    void (*totals)(void *arg, const stats_label *tots, size_t n_labels);
+    void *arg;
+} run_watch;
+
 typedef struct run_opts {
     const char *out_dir;        /* created if missing; default "results" */
     const char *jtl_path;       /* NULL: no JTL */
@@ -42,6 +54,7 @@ typedef struct run_opts {
     uint64_t seed;              /* 0: random per-thread seeds */
     const char *report_to;      /* collector URL (upload.h), or NULL; needs a share */
     uint64_t report_timeout_ns; /* bound on the final upload; 0: UPLOAD_FINAL_TIMEOUT_NS */
+    const run_watch *watch;     /* or NULL */
 } run_opts;
 
 /* Runs plan p (validated, with a target). Messages go to stderr. Returns a RUN_EXIT_*. */
