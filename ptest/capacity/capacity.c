@@ -142,9 +142,8 @@ void capacity_judge(capacity_step *st, const capacity_slo *slos, size_t n_slos, 
     else if (st->dropped > 0 && !st->lost_early)
         snprintf(gen, sizeof(gen), "%" PRIu64 " planned arrivals were dropped by the generator", st->dropped);
     else if (short_of && st->svc_ok)
-        snprintf(gen, sizeof(gen),
-                 "achieved %.1f/s of the planned %.1f/s while the server's service time met the SLOs", st->achieved,
-                 st->rate);
+        snprintf(gen, sizeof(gen), "achieved %.1f/s of the planned %.1f/s while the server's service time met the SLOs",
+                 st->achieved, st->rate);
     else if (!st->slo_ok && st->svc_ok && m[n_labels].count > 0)
         snprintf(gen, sizeof(gen),
                  "the SLOs fail on the latency from the intended send time but hold on the service time: "
@@ -184,8 +183,8 @@ bool capacity_lost_early(const capacity_slo *slos, size_t n_slos, const capacity
             if (!applies(&slos[i], m, li, n_labels) || m[li].count < 20)
                 continue;
             double v = capacity_value(e, &m[li], false);
-            bool lost = e->metric == THRESHOLD_ERROR_RATE ? v > 2 * e->limit + 0.01
-                                                          : v > CAPACITY_EARLY_FACTOR * e->limit;
+            bool lost =
+                e->metric == THRESHOLD_ERROR_RATE ? v > 2 * e->limit + 0.01 : v > CAPACITY_EARLY_FACTOR * e->limit;
             if (lost) {
                 char d[300];
                 describe(&slos[i], &m[li], v, d, sizeof(d));
@@ -317,8 +316,8 @@ static int collect_slos(cap *c)
             return RUN_EXIT_USAGE;
         }
         if (e.relative || e.metric == THRESHOLD_CAPACITY) {
-            fprintf(stderr, "ptest capacity: --slo \"%s\": an SLO is an absolute limit of a run (%s)\n",
-                    c->o->slo[i], e.relative ? "not a change vs a baseline" : "capacity is what is searched");
+            fprintf(stderr, "ptest capacity: --slo \"%s\": an SLO is an absolute limit of a run (%s)\n", c->o->slo[i],
+                    e.relative ? "not a change vs a baseline" : "capacity is what is searched");
             return RUN_EXIT_USAGE;
         }
         if (add_slo(c->slos, &c->n_slos, "*", c->o->slo[i], &e) != 0) {
@@ -395,7 +394,8 @@ static void progress_line(const cap *c, const capacity_step *st)
     char p95[24];
     units_format_us(st->p95_us, p95, sizeof(p95));
     static const char *const res[] = {"pass", "fail", "GENERATOR-LIMITED"};
-    fprintf(stderr, "ptest capacity: step %zu at %g/s: %s%s: achieved %.1f/s, p95 %s, errors %.2f %%, cpu %.0f %%%s%s\n",
+    fprintf(stderr,
+            "ptest capacity: step %zu at %g/s: %s%s: achieved %.1f/s, p95 %s, errors %.2f %%, cpu %.0f %%%s%s\n",
             c->n_steps, st->rate, res[st->result], st->lost_early ? " (stopped early)" : "", st->achieved,
             isnan(st->p95_us) ? "-" : p95, st->count ? 100.0 * (double)st->errors / (double)st->count : 0.0,
             st->cpu * 100, st->reason[0] ? ": " : "", st->reason);
@@ -431,8 +431,7 @@ static int run_step(cap *c, double r)
         fprintf(stderr, "ptest capacity: step %zu at %g/s: %" PRIu64 " s warm-up + %" PRIu64 " s judged ...\n",
                 c->n_steps + 1, r, c->warm_s, judged);
     run_watch w = {on_second, on_totals, c};
-    run_opts ro = {
-        .out_dir = path, .threads = c->threads, .quiet = true, .seed = c->o->seed, .watch = &w};
+    run_opts ro = {.out_dir = path, .threads = c->threads, .quiet = true, .seed = c->o->seed, .watch = &w};
     int rc = run_plan(c->p, &ro);
     if (rc == RUN_EXIT_ABORTED && !c->lost)
         return rc; /* interrupted, or the target is unreachable (run_plan said which) */

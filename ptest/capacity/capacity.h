@@ -119,15 +119,15 @@ bool capacity_lost_early(const capacity_slo *slos, size_t n_slos, const capacity
 /* ---- the command ------------------------------------------------------------------ */
 
 typedef struct capacity_opts {
-    double start;        /* 0: the plan's planned open rate, else CAPACITY_DEFAULT_START */
-    double max;          /* 0: CAPACITY_DEFAULT_MAX */
-    double precision;    /* 0: CAPACITY_DEFAULT_PRECISION */
-    uint64_t warmup_ns;  /* rounded up to whole seconds; UINT64_MAX: the default */
-    uint64_t step_ns;    /* judged part; 0: the default; rounded up to whole seconds */
+    double start;         /* 0: the plan's planned open rate, else CAPACITY_DEFAULT_START */
+    double max;           /* 0: CAPACITY_DEFAULT_MAX */
+    double precision;     /* 0: CAPACITY_DEFAULT_PRECISION */
+    uint64_t warmup_ns;   /* rounded up to whole seconds; UINT64_MAX: the default */
+    uint64_t step_ns;     /* judged part; 0: the default; rounded up to whole seconds */
     uint64_t cooldown_ns; /* pause after a step that did not pass (a server working off
                              the requests of a lost step starts the next one drained) */
-    uint32_t max_conns;  /* 0: the scenarios' own */
-    const char **slo;    /* --slo expressions ("*"), replacing the plan's SLOs; n_slo */
+    uint32_t max_conns;   /* 0: the scenarios' own */
+    const char **slo;     /* --slo expressions ("*"), replacing the plan's SLOs; n_slo */
     size_t n_slo;
     const char *out_dir; /* default "results" */
     unsigned threads;    /* 0: online CPUs, at most 4 */

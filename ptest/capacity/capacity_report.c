@@ -58,8 +58,8 @@ void capacity_report_gates(capacity_outcome *o)
         snprintf(o->text, sizeof(o->text), "%scapacity not measured: the generator is the limit already at %g/s: %s",
                  pre, s->fail, why);
     else if (s->pass > 0 && s->fail > 0)
-        snprintf(o->text, sizeof(o->text), "%scapacity %g/s: the SLOs hold at %g/s and fail at %g/s (+%.1f %%): %s", pre,
-                 s->pass, s->pass, s->fail, (s->fail - s->pass) / s->pass * 100, why);
+        snprintf(o->text, sizeof(o->text), "%scapacity %g/s: the SLOs hold at %g/s and fail at %g/s (+%.1f %%): %s",
+                 pre, s->pass, s->pass, s->fail, (s->fail - s->pass) / s->pass * 100, why);
     else if (s->pass > 0)
         snprintf(o->text, sizeof(o->text), "%scapacity >= %g/s: the SLOs hold at --max %g/s", pre, s->pass, s->max);
     else if (s->fail > 0)
@@ -75,8 +75,8 @@ void capacity_report_gates(capacity_outcome *o)
         o->gate_failed[i] = !threshold_check(&o->gates[i].e, s->pass);
         if (o->gate_failed[i]) {
             o->gates_failed++;
-            snprintf(o->gate_msg[i], sizeof(o->gate_msg[i]), "capacity is %s%s, limit %s", s->generator ? ">= " : "",
-                     v, lim);
+            snprintf(o->gate_msg[i], sizeof(o->gate_msg[i]), "capacity is %s%s, limit %s", s->generator ? ">= " : "", v,
+                     lim);
         } else {
             snprintf(o->gate_msg[i], sizeof(o->gate_msg[i]), "capacity %s%s, limit %s", s->generator ? ">= " : "", v,
                      lim);
@@ -255,8 +255,9 @@ int capacity_report_summary(const capacity_outcome *o, buf *out)
         buf_printf(out, "  gate %s: %s (%s)\n", o->gates[i].expr, o->gate_failed[i] ? "FAIL" : "pass", o->gate_msg[i]);
     buf_puts(out, "SLOs (every label and the total unless a label is named): ");
     slo_list(o, out, "; ");
-    buf_printf(out, "\neach step: %g s warm-up (not judged) + %g s judged (longer when that holds fewer than %d "
-                    "planned arrivals); precision %g %%\n",
+    buf_printf(out,
+               "\neach step: %g s warm-up (not judged) + %g s judged (longer when that holds fewer than %d "
+               "planned arrivals); precision %g %%\n",
                o->warmup_s, o->step_s, CAPACITY_MIN_ARRIVALS, o->search->precision * 100);
     buf_printf(out, "%4s %10s %10s %9s %9s %9s %8s %5s  %s\n", "step", "rate/s", "achieved/s", "p50", "p95", "p99",
                "errors", "cpu", "result");
@@ -266,8 +267,8 @@ int capacity_report_summary(const capacity_outcome *o, buf *out)
         fmt_us(st->p50_us, p50, sizeof(p50));
         fmt_us(st->p95_us, p95, sizeof(p95));
         fmt_us(st->p99_us, p99, sizeof(p99));
-        buf_printf(out, "%4zu %10.1f %10.1f %9s %9s %9s %7.2f%% %4.0f%%  %s%s%s%s\n", i + 1, st->rate, st->achieved, p50,
-                   p95, p99, st->count ? 100.0 * (double)st->errors / (double)st->count : 0.0, st->cpu * 100,
+        buf_printf(out, "%4zu %10.1f %10.1f %9s %9s %9s %7.2f%% %4.0f%%  %s%s%s%s\n", i + 1, st->rate, st->achieved,
+                   p50, p95, p99, st->count ? 100.0 * (double)st->errors / (double)st->count : 0.0, st->cpu * 100,
                    result_name(st->result), st->lost_early ? " (stopped early)" : "", st->reason[0] ? ": " : "",
                    st->reason);
     }
@@ -325,7 +326,8 @@ int capacity_report_junit(const capacity_outcome *o, buf *out)
         const capacity_step *st = &o->steps[i];
         char p95[16];
         fmt_us(st->p95_us, p95, sizeof(p95));
-        buf_printf(out, "    <testcase classname=\"ptest.capacity.steps\" name=\"step %02zu: %g/s: %s\" time=\"%.3f\">\n",
+        buf_printf(out,
+                   "    <testcase classname=\"ptest.capacity.steps\" name=\"step %02zu: %g/s: %s\" time=\"%.3f\">\n",
                    i + 1, st->rate, result_name(st->result), st->window_s);
         buf_printf(out, "      <system-out>achieved %.1f/s, p95 %s, errors %" PRIu64 " of %" PRIu64 ", cpu %.0f %%",
                    st->achieved, p95, st->errors, st->count, st->cpu * 100);
@@ -391,12 +393,16 @@ static void charts(const capacity_outcome *o, buf *out)
         snprintf(names[j], sizeof(names[j]), "SLO %s", o->slos[i].expr);
         lat[k++] = (svg_series){lx[j], ly[j], 2, names[j], "#555555", true};
     }
-    svg_chart c1 = {"Latency against the arrival rate (judged seconds, all labels)", "planned rate (requests/s)",
-                    "latency (ms)", SVG_X_LINEAR, 600, 320};
+    svg_chart c1 = {"Latency against the arrival rate (judged seconds, all labels)",
+                    "planned rate (requests/s)",
+                    "latency (ms)",
+                    SVG_X_LINEAR,
+                    600,
+                    320};
     svg_lines(out, &c1, lat, k);
     svg_series es[1] = {{x, err, n, "error rate %", "#d62728", false}};
-    svg_chart c2 = {"Error rate against the arrival rate", "planned rate (requests/s)", "errors (%)", SVG_X_LINEAR, 600,
-                    320};
+    svg_chart c2 = {
+        "Error rate against the arrival rate", "planned rate (requests/s)", "errors (%)", SVG_X_LINEAR, 600, 320};
     svg_lines(out, &c2, es, 1);
     svg_series as[2] = {{x, ach, n, "achieved", "#2ca02c", false}, {x, x, n, "planned", "#999999", true}};
     svg_chart c3 = {"Achieved against planned rate", "planned rate (requests/s)", "requests/s", SVG_X_LINEAR, 600, 320};
@@ -423,10 +429,10 @@ int capacity_report_html(const capacity_outcome *o, buf *out)
         xml_escape_str(out, o->p->target_str);
     }
     buf_printf(out, "</div>\n<div class=\"verdict %s\">",
-               o->gates_failed   ? "fail"
-               : o->interrupted  ? "aborted"
+               o->gates_failed        ? "fail"
+               : o->interrupted       ? "aborted"
                : o->search->generator ? "aborted"
-                                 : "pass");
+                                      : "pass");
     xml_escape_str(out, o->text);
     if (o->n_gates) {
         buf_puts(out, "<ul>");
@@ -445,8 +451,9 @@ int capacity_report_html(const capacity_outcome *o, buf *out)
     if (buf_ok(&b) && b.len)
         xml_escape(out, b.data, b.len);
     buf_fini(&b);
-    buf_printf(out, ". Each step: %g s warm-up (not judged), then %g s judged (longer when that holds fewer than %d "
-                    "planned arrivals).</p>\n",
+    buf_printf(out,
+               ". Each step: %g s warm-up (not judged), then %g s judged (longer when that holds fewer than %d "
+               "planned arrivals).</p>\n",
                o->warmup_s, o->step_s, CAPACITY_MIN_ARRIVALS);
     buf_puts(out, "<h2>Steps</h2><div class=\"scroll\"><table><tr><th>step</th><th>rate/s</th><th>achieved/s</th>"
                   "<th>p50</th><th>p95</th><th>p99</th><th>service p95</th><th>errors</th><th>dropped</th>"

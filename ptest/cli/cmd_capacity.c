@@ -63,7 +63,19 @@ static void usage_capacity(FILE *f)
           f);
 }
 
-enum { OPT_SLO = 256, OPT_MAX, OPT_START, OPT_PRECISION, OPT_STEP, OPT_WARMUP, OPT_COOLDOWN, OPT_MAXCONN, OPT_TARGET, OPT_SEED, OPT_OUT };
+enum {
+    OPT_SLO = 256,
+    OPT_MAX,
+    OPT_START,
+    OPT_PRECISION,
+    OPT_STEP,
+    OPT_WARMUP,
+    OPT_COOLDOWN,
+    OPT_MAXCONN,
+    OPT_TARGET,
+    OPT_SEED,
+    OPT_OUT
+};
 
 /* "5%", "0.05", "5 %" -> 0.05; in (0, 1]. */
 static int parse_precision(const char *s, double *out)
@@ -120,15 +132,17 @@ int cmd_capacity(int argc, char **argv)
         case OPT_START: {
             double r;
             if (units_parse_rate(optarg, &r) != 0 || !(r >= CAPACITY_MIN_RATE) || r > 1e7)
-                return cmd_bad_usage("capacity", "--%s: expected a rate from 1/s to 10000000/s such as 500/s, got \"%s\"",
+                return cmd_bad_usage("capacity",
+                                     "--%s: expected a rate from 1/s to 10000000/s such as 500/s, got \"%s\"",
                                      ch == OPT_MAX ? "max" : "start", optarg);
             *(ch == OPT_MAX ? &co.max : &co.start) = r;
             break;
         }
         case OPT_PRECISION:
             if (parse_precision(optarg, &co.precision) != 0)
-                return cmd_bad_usage("capacity", "--precision: expected a percentage such as 5%% (above 0, at most "
-                                                 "100%%), got \"%s\"",
+                return cmd_bad_usage("capacity",
+                                     "--precision: expected a percentage such as 5%% (above 0, at most "
+                                     "100%%), got \"%s\"",
                                      optarg);
             break;
         case OPT_STEP:

@@ -35,14 +35,17 @@ typedef enum run_exit {
                                     failed, out of memory */
 } run_exit;
 
-/* A caller's view of the run as it goes (`ptest capacity`). */
+/* A caller's view of the run as it goes (`ptest capacity`).
+ * second: every collected interval (second t, len_ns long; the last one may be shorter), on
+ * the coordinator thread. Returning true stops the run now: its results are still written,
+ * marked aborted with why.
+ * totals: after the engine joined, the whole-run totals per label, [n_labels] the total. */
+typedef bool run_watch_second_fn(void *arg, uint32_t t, uint64_t len_ns, const stats_interval *iv, char *why,
+                                 size_t whylen);
+typedef void run_watch_totals_fn(void *arg, const stats_label *tots, size_t n_labels);
 typedef struct run_watch {
-    /* Every collected interval (second t, len_ns long; the last one may be shorter), on the
-     * coordinator thread. Returning true stops the run now: its results are still written,
-     * marked aborted with why. */
-    bool (*second)(void *arg, uint32_t t, uint64_t len_ns, const stats_interval *iv, char *why, size_t whylen);
-    /* After the engine joined: the whole-run totals per label, [n_labels] the total. */
-    void (*totals)(void *arg, const stats_label *tots, size_t n_labels);
+    run_watch_second_fn *second;
+    run_watch_totals_fn *totals;
     void *arg;
 } run_watch;
 
