@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,20 @@ static void describe(const capacity_slo *slo, const capacity_measure *m, double 
     snprintf(out, len, "%s: %s is %s, limit %s", m->name ? m->name : "total", name, mv, lim);
 }
 
+/* Appends to b (cap bytes, *len used), truncating. */
+static void addf(char *b, size_t cap, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void addf(char *b, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(b + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
 void capacity_judge(capacity_step *st, const capacity_slo *slos, size_t n_slos, const capacity_measure *m,
                     size_t n_labels)
 {
@@ -135,21 +150,23 @@ void capacity_judge(capacity_step *st, const capacity_slo *slos, size_t n_slos, 
     double planned = (double)st->planned;
     double tol = st->poisson ? fmax(0.01 * planned, 3 * sqrt(planned)) : fmax(0.01 * planned, 2);
     bool short_of = planned > 0 && (double)st->count < planned - tol;
-    char gen[300] = "";
+    char gen[360] = "";
+    size_t gl = 0;
+#define GEN(...) addf(gen, sizeof(gen), &gl, __VA_ARGS__)
     if (st->cpu > CAPACITY_CPU_LIMIT)
-        snprintf(gen, sizeof(gen), "the generator's CPU was %.0f %% of its %u core%s", st->cpu * 100, st->cores,
-                 st->cores == 1 ? "" : "s");
-    else if (st->dropped > 0 && !st->lost_early)
-        snprintf(gen, sizeof(gen), "%" PRIu64 " planned arrivals were dropped by the generator", st->dropped);
-    else if (short_of && st->svc_ok)
-        snprintf(gen, sizeof(gen), "achieved %.1f/s of the planned %.1f/s while the server's service time met the SLOs",
-                 st->achieved, st->rate);
+        GEN("the generator's CPU was %.0f %% of its %u core%s", st->cpu * 100, st->cores, st->cores == 1 ? "" : "s");
+    if (st->dropped > 0 && !st->lost_early)
+        GEN("%s%" PRIu64 " planned arrivals were dropped by the generator", gl ? "; " : "", st->dropped);
+    if (short_of && st->svc_ok)
+        GEN("%sachieved %.1f/s of the planned %.1f/s while the server's service time met the SLOs", gl ? "; " : "",
+            st->achieved, st->rate);
     else if (!st->slo_ok && st->svc_ok && m[n_labels].count > 0)
-        snprintf(gen, sizeof(gen),
-                 "the SLOs fail on the latency from the intended send time but hold on the service time: "
-                 "the wait was ptest's own (%" PRIu64 " requests found every connection busy: raise "
-                 "--max-connections)",
-                 st->queued);
+        GEN("%sthe SLOs fail on the latency from the intended send time but hold on the service time: the wait "
+            "was ptest's own",
+            gl ? "; " : "");
+    if (gl && st->queued > 0)
+        GEN(" (%" PRIu64 " requests found every connection busy: raise --max-connections)", st->queued);
+#undef GEN
     if (gen[0]) {
         st->result = CAPACITY_GENERATOR;
         if (slo_why[0])
