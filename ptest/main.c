@@ -26,6 +26,8 @@ static void usage_main(FILE *f)
                "  merge DIR... --out D combine the results of distributed workers\n"
                "  collect --listen A --workers N --out D\n"
                "                       collect a distributed run live from its workers\n"
+               "  capacity PLAN.yaml [--slo EXPR]... [--max RATE] [--precision 5%%]\n"
+               "                       the highest rate at which the SLOs hold (capacity --help)\n"
 
                "\n"
                "options:\n"
@@ -65,8 +67,8 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", cmd_run},         {"import", cmd_import}, {"report", cmd_report},
-        {"compare", cmd_compare}, {"merge", cmd_merge},   {"collect", cmd_collect},
+        {"run", cmd_run},     {"import", cmd_import},   {"report", cmd_report},     {"compare", cmd_compare},
+        {"merge", cmd_merge}, {"collect", cmd_collect}, {"capacity", cmd_capacity},
     };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(cmd, cmds[i].name) == 0)

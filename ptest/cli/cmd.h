@@ -11,6 +11,7 @@ int cmd_report(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_capacity(int argc, char **argv);
 
 /* Prints "ptest CMD: <message>" and "(ptest CMD --help for usage)" on stderr; returns
  * RUN_EXIT_USAGE for `return cmd_bad_usage("run", "...", ...)`. */

@@ -51,7 +51,7 @@ struct engine_sc {
     uint32_t grp; /* users / max connections of the whole scenario */
     /* open */
     const schedule *sch;
-    size_t hint;
+    schedule_cursor cur;
     uint64_t next_k, stride;
     bool sched_done;
     bool blocked; /* arrivals are waiting for a connection */

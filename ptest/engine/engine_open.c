@@ -9,7 +9,7 @@ void engine_open_pump(engine_sc *sc, mono_ns now)
     uint64_t timeout = th->eng->target->request_timeout_ns;
     while (!sc->sched_done) {
         uint64_t off;
-        if (schedule_time(sc->sch, sc->next_k, &sc->hint, &off) != 0) {
+        if (schedule_time(sc->sch, sc->next_k, &sc->cur, &off) != 0) {
             sc->sched_done = true;
             break;
         }
@@ -52,7 +52,7 @@ void engine_open_drop_backlog(engine_sc *sc, mono_ns now)
     engine_thread *th = sc->th;
     while (!sc->sched_done) {
         uint64_t off;
-        if (schedule_time(sc->sch, sc->next_k, &sc->hint, &off) != 0 || sc->t_begin + off > now)
+        if (schedule_time(sc->sch, sc->next_k, &sc->cur, &off) != 0 || sc->t_begin + off > now)
             return;
         stats_dropped(&th->st, engine_pick(sc, &th->rng)->label, 1);
         sc->next_k += sc->stride;

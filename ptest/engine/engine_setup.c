@@ -250,7 +250,7 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
             cum += pr->weight ? pr->weight : 1;
             e->cumw[k] = cum;
         }
-        if (ps->model == PLAN_OPEN && schedule_init(&e->scheds[i], ps->stages, ps->n_stages) != 0) {
+        if (ps->model == PLAN_OPEN && schedule_init_scenario(&e->scheds[i], ps, o->seed) != 0) {
             snprintf(err, errlen, "scenario %s: invalid stages", ps->name);
             goto fail;
         }

@@ -73,6 +73,13 @@ enum plan_model { PLAN_CLOSED, PLAN_OPEN };
  * the scenario if it names the same method and path. */
 enum plan_order { PLAN_ORDER_MIX, PLAN_ORDER_SEQUENCE };
 
+/* How an open scenario's arrivals are spaced (YAML `arrivals:`, schedule.h): constant gaps
+ * of 1 / rate (the default), or exponential gaps of mean 1 / rate (a Poisson process). */
+enum plan_arrivals { PLAN_ARRIVALS_CONSTANT, PLAN_ARRIVALS_POISSON };
+/* How the rate goes from one stage to the next (YAML `ramp:`): steps (the default), or
+ * linearly over each stage from the previous stage's rate (the first: start_rate). */
+enum plan_ramp { PLAN_RAMP_STEP, PLAN_RAMP_LINEAR };
+
 typedef struct plan_stage {
     double rate;          /* arrivals per second, > 0 */
     uint64_t duration_ns; /* > 0 */
@@ -119,6 +126,12 @@ typedef struct plan_scenario {
     size_t n_stages;
     plan_stage *stages; /* a constant `rate:` is one stage of the whole duration */
     uint32_t max_connections;
+    enum plan_arrivals arrivals;
+    enum plan_ramp ramp;
+    double start_rate;            /* ramp: linear: the rate the first stage starts from (0) */
+    uint32_t arrival_share_index; /* set by plan_apply_share for poisson arrivals or linear */
+    uint32_t arrival_share_count; /* ramps: the schedule takes arrivals index, index + count,
+                                     ... of the whole scenario (schedule.h); 0: all */
     /* both */
     uint64_t start_delay_ns; /* scenario starts this long after the run */
     size_t n_requests;
@@ -310,6 +323,9 @@ void plan_set_duration(plan *p, uint64_t duration_ns);
  *    i / rate later (start delay grows, the first stage shrinks by as much; not when the
  *    first stage is shorter than that). The union matches the single run's schedule up
  *    to floating-point rounding of rate / N (at most one arrival per share and scenario).
+ *    With poisson arrivals or linear ramps start_rate is divided too and the schedule
+ *    itself takes arrivals i, i + N, ... of the whole scenario (arrival_share_index/count,
+ *    schedule.h), the start delay unchanged: the union is the single run's arrivals.
  * Records index and count in p->share_index / p->share_count (results.json "share") and
  * keeps the scenarios' load before the cut in p->whole (results.json "whole_plan", which
  * `ptest merge` reports as the merged run's plan).

@@ -346,7 +346,22 @@ static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n
     return register_label(L, si, ri, label_at);
 }
 
-static int parse_stage(loader *L, const yamltree_node *n, const char *what, double *rate, uint64_t *dur)
+/* A rate that may be 0 ("0", "0/s", "0.0/m": yamltree_rate takes only positive ones). */
+static int get_rate0(loader *L, const yamltree_node *n, double *rate)
+{
+    if (n->kind == YAMLTREE_SCALAR && n->str) {
+        size_t i = 0;
+        while (n->str[i] == '0' || n->str[i] == '.')
+            i++;
+        if (i > 0 && (n->str[i] == '\0' || n->str[i] == '/')) {
+            *rate = 0;
+            return 0;
+        }
+    }
+    return yamltree_rate(&L->doc, n, rate, &L->err);
+}
+
+static int parse_stage(loader *L, const yamltree_node *n, const char *what, bool zero_ok, double *rate, uint64_t *dur)
 {
     const yamltree_node *rn = yamltree_get(n, "rate"), *dn = yamltree_get(n, "duration");
     char q[PLAN_QCAP];
@@ -357,9 +372,10 @@ static int parse_stage(loader *L, const yamltree_node *n, const char *what, doub
         return FAIL(L, n, "%s needs \"rate\" (with \"duration\")", what);
     if (!dn)
         return FAIL(L, n, "%s needs \"duration\" (with \"rate\")", what);
-    if (yamltree_rate(&L->doc, rn, rate, &L->err) < 0)
+    if ((zero_ok ? get_rate0(L, rn, rate) : yamltree_rate(&L->doc, rn, rate, &L->err)) < 0)
         return -1;
-    if (!(*rate > 0) || *rate > PLAN_MAX_RATE)
+    /* A linear ramp may go down to 0 (and a stage of 0 after it is a pause). */
+    if (!(*rate > 0 || (zero_ok && *rate == 0)) || *rate > PLAN_MAX_RATE)
         return FAIL(L, rn, "rate %s is out of range (above 0, at most 10000000/s)", plan_qs(q, rn->str, rn->len));
     if (yamltree_duration(&L->doc, dn, dur, &L->err) < 0)
         return -1;
@@ -376,6 +392,35 @@ static int parse_open(loader *L, plan_scenario *s, const yamltree_node *n)
     const yamltree_node *v;
     uint64_t u;
 
+    if ((v = yamltree_get(n, "arrivals"))) {
+        const char *a;
+        char q[PLAN_QCAP];
+        if (yamltree_str(&L->doc, v, &a, &L->err) < 0)
+            return -1;
+        if (strcmp(a, "poisson") == 0)
+            s->arrivals = PLAN_ARRIVALS_POISSON;
+        else if (strcmp(a, "constant") != 0)
+            return FAIL(L, v, "arrivals must be \"constant\" or \"poisson\", found %s", plan_qs(q, a, v->len));
+    }
+    if ((v = yamltree_get(n, "ramp"))) {
+        const char *a;
+        char q[PLAN_QCAP];
+        if (yamltree_str(&L->doc, v, &a, &L->err) < 0)
+            return -1;
+        if (strcmp(a, "linear") == 0)
+            s->ramp = PLAN_RAMP_LINEAR;
+        else if (strcmp(a, "step") != 0)
+            return FAIL(L, v, "ramp must be \"step\" or \"linear\", found %s", plan_qs(q, a, v->len));
+    }
+    if ((v = yamltree_get(n, "start_rate"))) {
+        char q[PLAN_QCAP];
+        if (s->ramp != PLAN_RAMP_LINEAR)
+            return FAIL(L, yamltree_get_key(n, "start_rate"), "start_rate needs ramp: linear");
+        if (get_rate0(L, v, &s->start_rate) < 0)
+            return -1;
+        if (!(s->start_rate >= 0) || s->start_rate > PLAN_MAX_RATE)
+            return FAIL(L, v, "start_rate %s is out of range (0 to 10000000/s)", plan_qs(q, v->str, v->len));
+    }
     if (st && (rate || dur))
         return FAIL(L, yamltree_get_key(n, "stages"), "use either \"rate\" with \"duration\" or \"stages\", not both");
     if (st) {
@@ -390,14 +435,15 @@ static int parse_open(loader *L, plan_scenario *s, const yamltree_node *n)
         s->n_stages = st->n;
         for (size_t i = 0; i < st->n; i++) {
             if (yamltree_check_keys(&L->doc, st->items[i], stage_keys, &L->err) < 0 ||
-                parse_stage(L, st->items[i], "stage", &s->stages[i].rate, &s->stages[i].duration_ns) < 0)
+                parse_stage(L, st->items[i], "stage", s->ramp == PLAN_RAMP_LINEAR, &s->stages[i].rate,
+                            &s->stages[i].duration_ns) < 0)
                 return -1;
         }
     } else if (rate || dur) {
         if (!(s->stages = calloc(1, sizeof *s->stages)))
             return oom(L);
         s->n_stages = 1;
-        if (parse_stage(L, n, "open scenario", &s->stages[0].rate, &s->stages[0].duration_ns) < 0)
+        if (parse_stage(L, n, "open scenario", false, &s->stages[0].rate, &s->stages[0].duration_ns) < 0)
             return -1;
     } else {
         return FAIL(L, n, "open scenario needs \"rate\" with \"duration\", or \"stages\"");
@@ -487,6 +533,9 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                                        "duration",
                                        "stages",
                                        "max_connections",
+                                       "arrivals",
+                                       "ramp",
+                                       "start_rate",
                                        "start_delay",
                                        "requests",
                                        "order",
@@ -497,7 +546,8 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                                        NULL};
     static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
                                               "iterations", "order",   NULL};
-    static const char *const open_only[] = {"rate", "duration", "stages", "max_connections", NULL};
+    static const char *const open_only[] = {"rate",     "duration", "stages",     "max_connections",
+                                            "arrivals", "ramp",     "start_rate", NULL};
     plan *p = L->p;
     plan_scenario *s = &p->scenarios[si];
     const yamltree_node *v;

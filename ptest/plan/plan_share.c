@@ -55,6 +55,15 @@ static void share_open(plan_scenario *s, uint32_t index, uint32_t count)
         s->stages[i].rate /= (double)count;
     uint32_t maxc = share_part(s->max_connections, index, count);
     s->max_connections = maxc ? maxc : 1;
+    if (s->arrivals == PLAN_ARRIVALS_POISSON || s->ramp == PLAN_RAMP_LINEAR) {
+        /* No start-delay shift: the schedule takes arrivals index, index + count, ... of
+         * the whole scenario's (schedule.h), which a shift cannot express for a ramp from
+         * 0 or for random gaps. */
+        s->start_rate /= (double)count;
+        s->arrival_share_index = index;
+        s->arrival_share_count = count;
+        return;
+    }
     if (index == 0 || !(r0 > 0))
         return;
     /* Every schedule has an arrival at its start (schedule.h), so N shares starting

@@ -227,9 +227,15 @@ static void plan_facts(analysis_run *r)
         double arrivals = 0, dur = 0;
         size_t j;
         const json_t *st;
+        const char *ramp = jstr(sc, "ramp");
+        bool linear = ramp && strcmp(ramp, "linear") == 0;
+        double prev = jnum(sc, "start_rate", 0);
         json_array_foreach (stages, j, st) {
-            arrivals += jnum(st, "rate", 0) * jnum(st, "duration_s", 0);
+            double rate = jnum(st, "rate", 0);
+            /* A linear ramp's stage has the mean of its two ends. */
+            arrivals += (linear ? (prev + rate) / 2 : rate) * jnum(st, "duration_s", 0);
             dur += jnum(st, "duration_s", 0);
+            prev = rate;
         }
         if (dur > 0)
             r->planned_rps += arrivals / dur;

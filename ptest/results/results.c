@@ -280,6 +280,14 @@ static void json_scenario(jsonw *w, const plan *p, const plan_scenario *s)
             jsonw_obj_end(w);
         }
         jsonw_arr_end(w);
+        jsonw_key(w, "arrivals");
+        jsonw_str(w, s->arrivals == PLAN_ARRIVALS_POISSON ? "poisson" : "constant");
+        jsonw_key(w, "ramp");
+        jsonw_str(w, s->ramp == PLAN_RAMP_LINEAR ? "linear" : "step");
+        if (s->ramp == PLAN_RAMP_LINEAR) {
+            jsonw_key(w, "start_rate");
+            jsonw_double(w, s->start_rate);
+        }
         jsonw_key(w, "max_connections");
         jsonw_u64(w, s->max_connections);
     }

@@ -1,7 +1,8 @@
 /* results.h - ptest's output files: results.json and the HdrHistogram interval logs.
  *
  * This module owns results.json: it is the one place that builds the document, and the
- * header below is its schema. The other modules hand it their parts (`results` below) and
+ * header below is its schema (`ptest capacity` writes a document of its own beside its
+ * steps' results.json: capacity_report.h). The other modules hand it their parts (`results` below) and
  * the file is written once, atomically, at the end of `ptest run` (run.c), of `ptest merge`
  * (merge.c) and of a collector's partial worker (collect_finish.c). Writing goes through
  * lib/jsonw (the repo's own streaming writer: stable key order, shortest round-trip doubles);
@@ -99,7 +100,8 @@
  *                           "delay_abort_eval_s": x}, ...]}}   (json_plan below)
  *   SCENARIO = {"name", "target" (only when it names one), "model", "start_delay_s", closed:
  *            "users", "ramp_up_s", "hold_for_s", "iterations", "think_time"; open: "stages",
- *            "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
+ *            "arrivals": "constant" | "poisson", "ramp": "step" | "linear", "start_rate"
+ *            (linear only), "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
  *            null (no limit), "connection_lifetime_s": x | null (no limit), "duration_s",
  *            "requests"} (a request: "target" too, when it names one)
  *   DNS   = null | {"pinned", "renewals", "changes", "failures", "last_error",

@@ -82,6 +82,7 @@ typedef struct coord {
     char aborted[512];
     int fatal;              /* a collection failed (out of memory) */
     bool loop_failed;       /* the coordinator's event loop failed: run cut short */
+    bool watch_stopped;     /* run_opts.watch stopped the run (its caller says so) */
     upload *up;             /* --report-to, or NULL */
     const char **lnames;    /* [n_labels] for the uploads */
     char **names;           /* interval-log file names, [n_labels] = total.hlog */
@@ -131,6 +132,14 @@ static void book(coord *c, uint32_t t, uint64_t len_ns)
     runmetrics_second(&c->rm, t, &c->iv);
     c->count += c->iv.total.count;
     c->errors += c->iv.total.errors;
+    const run_watch *w = c->o->watch;
+    char why[400];
+    if (w && w->second && !c->aborted[0] && w->second(w->arg, t, len_ns, &c->iv, why, sizeof(why))) {
+        snprintf(c->aborted, sizeof(c->aborted), "%s", why);
+        c->watch_stopped = true;
+        if (!engine_finished(c->e))
+            engine_stop(c->e);
+    }
 }
 
 static void show(coord *c, uint64_t elapsed_ns, double len_s)
@@ -664,7 +673,7 @@ static void notes(const coord *c, const stats_label *all, const char *dir)
                 "busy and waited for one; their latency includes the wait (a slow or stalled "
                 "server causes this; with a fast server, raise -c / max_connections)\n",
                 all->queued, all->count);
-    if (c->aborted[0])
+    if (c->aborted[0] && !c->watch_stopped)
         fprintf(stderr, "ptest: %s\n", c->aborted);
     else if (c->interrupted)
         fprintf(stderr, "ptest: interrupted; results of what ran are in %s/\n", dir);
@@ -802,6 +811,8 @@ static int finish(coord *c, const scrape_state *scr, const run_clock *k, const c
         fprintf(stderr, "ptest: out of memory\n");
         return RUN_EXIT_RUNTIME;
     }
+    if (c->o->watch && c->o->watch->totals)
+        c->o->watch->totals(c->o->watch->arg, t.tots, t.n);
     int ret = check_outputs(c, scr);
     int wrc = write_results(c, &t, scr, k, dir, addr);
     totals_free(&t);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "plan.h"
+#include "stats.h"
 
 /* Exit codes of ptest, as `ptest --help`, the README and docs/ptest.md list them. 2 is
  * for what is wrong with what was asked (arguments, the plan, input results that cannot be
@@ -34,6 +35,20 @@ typedef enum run_exit {
                                     failed, out of memory */
 } run_exit;
 
+/* A caller's view of the run as it goes (`ptest capacity`).
+ * second: every collected interval (second t, len_ns long; the last one may be shorter), on
+ * the coordinator thread. Returning true stops the run now: its results are still written,
+ * marked aborted with why.
+ * totals: after the engine joined, the whole-run totals per label, [n_labels] the total. */
+typedef bool run_watch_second_fn(void *arg, uint32_t t, uint64_t len_ns, const stats_interval *iv, char *why,
+                                 size_t whylen);
+typedef void run_watch_totals_fn(void *arg, const stats_label *tots, size_t n_labels);
+typedef struct run_watch {
+    run_watch_second_fn *second;
+    run_watch_totals_fn *totals;
+    void *arg;
+} run_watch;
+
 typedef struct run_opts {
     const char *out_dir;        /* created if missing; default "results" */
     const char *jtl_path;       /* NULL: no JTL */
@@ -44,6 +59,7 @@ typedef struct run_opts {
     uint64_t report_timeout_ns; /* bound on the final upload; 0: UPLOAD_FINAL_TIMEOUT_NS */
     const char *metrics_listen; /* --metrics-listen ADDR: live Prometheus metrics
                                    (runmetrics.h), or NULL */
+    const run_watch *watch;     /* or NULL */
 } run_opts;
 
 /* Runs plan p (validated, with a target). Messages go to stderr. Returns a RUN_EXIT_*. */

@@ -36,6 +36,8 @@ int abortwatch_init(abortwatch *w, const plan *p, const char *const *labels, siz
         }
         if (it->e.relative)
             continue; /* needs a baseline: judged at the end only */
+        if (it->e.metric == THRESHOLD_CAPACITY)
+            continue; /* judged by ptest capacity, never during a run */
         it->t = t;
         it->every = strcmp(t->label, "*") == 0;
         it->label = n_labels;

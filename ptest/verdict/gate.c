@@ -177,6 +177,11 @@ static int one_threshold(gate *g, const analysis_run *r, const analysis_run *bas
     if (!c)
         return GATE_ENOMEM;
     threshold_format_limit(&e, c->limit, sizeof(c->limit));
+    if (e.metric == THRESHOLD_CAPACITY) {
+        c->skipped = true;
+        snprintf(c->message, sizeof(c->message), "capacity is judged by ptest capacity, not by a run");
+        return 0;
+    }
     if (e.for_ns) {
         for_case(c, &e, l);
         return 0;

@@ -105,14 +105,16 @@ int threshold_parse(const char *s, threshold_expr *out, size_t *col, char *err, 
         e.metric = THRESHOLD_ERROR_RATE;
     } else if (take(&c, "rps")) {
         e.metric = THRESHOLD_RPS;
+    } else if (take(&c, "capacity")) {
+        e.metric = THRESHOLD_CAPACITY;
     } else {
-        return fail(&c, col, err, errlen, "unknown metric: expected pNN, mean, min, max, error_rate or rps");
+        return fail(&c, col, err, errlen, "unknown metric: expected pNN, mean, min, max, error_rate, rps or capacity");
     }
     skip_ws(&c);
     if (c.s[c.i] == ':') {
         c.i++;
         skip_ws(&c);
-        if (e.metric == THRESHOLD_RPS)
+        if (e.metric == THRESHOLD_RPS || e.metric == THRESHOLD_CAPACITY)
             return fail(&c, col, err, errlen, "relative thresholds apply to latencies and error_rate");
         double sign = 1;
         if (c.s[c.i] == '+') {
@@ -218,6 +220,7 @@ double threshold_value(const threshold_expr *e, const threshold_values *v)
     case THRESHOLD_MAX: return v->max;
     case THRESHOLD_ERROR_RATE: return v->error_rate;
     case THRESHOLD_RPS: return v->rps;
+    case THRESHOLD_CAPACITY: return NAN;
     }
     return NAN;
 }
@@ -273,6 +276,7 @@ void threshold_metric_name(const threshold_expr *e, char *out, size_t len)
     case THRESHOLD_MAX: snprintf(out, len, "max"); return;
     case THRESHOLD_ERROR_RATE: snprintf(out, len, "error_rate"); return;
     case THRESHOLD_RPS: snprintf(out, len, "rps"); return;
+    case THRESHOLD_CAPACITY: snprintf(out, len, "capacity"); return;
     }
     snprintf(out, len, "?");
 }
@@ -283,7 +287,7 @@ void threshold_format_value(const threshold_expr *e, double v, char *out, size_t
         snprintf(out, len, "n/a");
     else if (e->metric == THRESHOLD_ERROR_RATE)
         snprintf(out, len, "%.3g %%", v * 100);
-    else if (e->metric == THRESHOLD_RPS)
+    else if (e->metric == THRESHOLD_RPS || e->metric == THRESHOLD_CAPACITY)
         snprintf(out, len, "%.1f/s", v);
     else
         units_format_us(v, out, len);

@@ -4,10 +4,12 @@
  *   absolute:  METRIC OP VALUE          "p95 < 250ms", "error_rate < 1%", "rps > 100"
  *   relative:  METRIC ":" SIGN NUMBER "%"   "p95: +10%" (against a baseline run)
  *   METRIC  p50 p90 p95 p99 p99.9 ... (pNN[.N], 0 < NN <= 100), mean, min, max,
- *           error_rate, rps
+ *           error_rate, rps, capacity (the rate `ptest capacity` finds: a gate of its own,
+ *           "capacity > 500/s"; not measured by a run)
  *   OP      <  <=  >  >=
  *   VALUE   latency metrics: a number with a unit us, ms or s (required);
- *           error_rate: a percentage "1%" or a fraction "0.01"; rps: a plain number.
+ *           error_rate: a percentage "1%" or a fraction "0.01"; rps, capacity: a plain
+ *           number, "/s" optional.
  * Relative thresholds apply to latency metrics and error_rate; "+10%" means "may grow by at
  * most 10 %" ("-5%" means "must shrink by at least 5 %").
  * An absolute threshold may end with "for DURATION" ("p95 < 250ms for 10s", as Taurus'
@@ -32,7 +34,8 @@ enum threshold_metric {
     THRESHOLD_MIN,
     THRESHOLD_MAX,
     THRESHOLD_ERROR_RATE,
-    THRESHOLD_RPS
+    THRESHOLD_RPS,
+    THRESHOLD_CAPACITY
 };
 enum threshold_op { THRESHOLD_LT, THRESHOLD_LE, THRESHOLD_GT, THRESHOLD_GE };
 
@@ -68,7 +71,7 @@ typedef struct threshold_values {
     const void *ctx;
 } threshold_values;
 
-/* Value of e's metric in v. */
+/* Value of e's metric in v (NAN for capacity, which no run measures). */
 double threshold_value(const threshold_expr *e, const threshold_values *v);
 /* Absolute: true when measured satisfies the threshold. */
 bool threshold_check(const threshold_expr *e, double measured);

@@ -586,6 +586,14 @@ static const struct {
     {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_delay: 9000h\n",
      "t.yaml:4:16: start_delay is longer than 8760h"},
     {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_delay: -1s\n", "t.yaml:4:16: invalid duration \"-1s\" *"},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  arrivals: random\n",
+     "t.yaml:4:13: arrivals must be \"constant\" or \"poisson\", found \"random\""},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  ramp: smooth\n",
+     "t.yaml:4:9: ramp must be \"step\" or \"linear\", found \"smooth\""},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  start_rate: 5/s\n", "t.yaml:4:3: start_rate needs ramp: linear"},
+    {"scenarios:\n- rate: 1/s\n  duration: 1s\n  ramp: linear\n  start_rate: -5/s\n", "t.yaml:5:15: *"},
+    {SC "  arrivals: poisson\n",
+     "t.yaml:4:3: \"arrivals\" is not used by a closed scenario (it belongs to model: open)"},
     {SC "  think_time: {dist: gauss, mean: 1s}\n",
      "t.yaml:4:22: unknown dist \"gauss\" (expected constant, uniform, normal, lognormal or exponential)"},
     {SC "  think_time: {mean: 1s, stddev: 1ms}\n",
@@ -1489,7 +1497,8 @@ static size_t open_arrivals(const plan_scenario *s, uint64_t *t, size_t max)
 {
     schedule sc;
     assert_int_equal(schedule_init(&sc, s->stages, s->n_stages), 0);
-    size_t n = 0, hint = 0;
+    size_t n = 0;
+    schedule_cursor hint = {0, 0, 0};
     uint64_t off;
     for (uint64_t k = 0; schedule_time(&sc, k, &hint, &off) == 0; k++) {
         assert_true(n < max);
@@ -1639,6 +1648,43 @@ static void test_conn_keys(void **state)
     assert_false(p.scenarios[0].conn.no_keep_alive);
     assert_int_equal(p.scenarios[0].conn.max_requests, 0);
     assert_int_equal(p.scenarios[0].conn.lifetime_ns, 0);
+    plan_fini(&p);
+}
+
+/* arrivals, ramp and start_rate: loaded, and a share of such a scenario is cut by the
+ * schedule (arrival_share_*), not by a start-delay shift. */
+static void test_arrival_keys(void **state)
+{
+    (void)state;
+    static const char y[] = "target: http://127.0.0.1:1\n"
+                            "scenarios:\n"
+                            "  - {name: plain, rate: 10/s, duration: 1s, requests: [{path: /}]}\n"
+                            "  - name: ramped\n"
+                            "    arrivals: poisson\n"
+                            "    ramp: linear\n"
+                            "    start_rate: 20/s\n"
+                            "    stages: [{rate: 100/s, duration: 10s}, {rate: 100/s, duration: 10s}]\n"
+                            "    requests: [{path: /}]\n";
+    plan p;
+    char err[256];
+    assert_int_equal(plan_load_string(&p, "t.yaml", y, strlen(y), err, sizeof err), 0);
+    assert_int_equal(p.scenarios[0].arrivals, PLAN_ARRIVALS_CONSTANT);
+    assert_int_equal(p.scenarios[0].ramp, PLAN_RAMP_STEP);
+    const plan_scenario *r = &p.scenarios[1];
+    assert_int_equal(r->arrivals, PLAN_ARRIVALS_POISSON);
+    assert_int_equal(r->ramp, PLAN_RAMP_LINEAR);
+    assert_true(r->start_rate == 20);
+    plan_set_duration(&p, 10 * SEC); /* durations scale, rates stay */
+    assert_int_equal(r->stages[0].duration_ns, 5 * SEC);
+    assert_true(r->stages[0].rate == 100 && r->start_rate == 20);
+    assert_int_equal(plan_apply_share(&p, 1, 4, err, sizeof err), 0);
+    assert_true(r->start_rate == 5 && r->stages[0].rate == 25 && r->stages[1].rate == 25);
+    assert_int_equal(r->arrival_share_index, 1);
+    assert_int_equal(r->arrival_share_count, 4);
+    assert_int_equal(r->start_delay_ns, 0);
+    assert_int_equal(r->stages[0].duration_ns, 5 * SEC);
+    assert_int_equal(p.scenarios[0].arrival_share_count, 0); /* the plain one: shifted as before */
+    assert_int_equal(p.scenarios[0].start_delay_ns, 100 * MS);
     plan_fini(&p);
 }
 
@@ -1924,6 +1970,7 @@ int main(void)
         cmocka_unit_test(test_share_open),
         cmocka_unit_test(test_share_errors),
         cmocka_unit_test(test_conn_keys),
+        cmocka_unit_test(test_arrival_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
