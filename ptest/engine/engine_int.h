@@ -18,6 +18,14 @@
 typedef struct engine_thread engine_thread;
 typedef struct engine_sc engine_sc;
 
+/* A user's journey state (engine_journey.c): its variables and the buffers that rendering,
+ * extraction and cookies need; allocated at engine_create for the users of scenarios that
+ * use any of them, NULL for the others. */
+typedef struct engine_journey {
+    vars_val *vals; /* [p->n_vars]: constants point into the plan, the others below */
+    char *wbuf;     /* CLIENT_MAX_WIRE: the request rendered for this send */
+} engine_journey;
+
 /* A closed-model user, or one connection slot of an open scenario. */
 typedef struct engine_user {
     client_conn conn;
@@ -30,7 +38,8 @@ typedef struct engine_user {
     uint32_t num;          /* 1-based number in the scenario (JMeter thread names) */
     uint8_t local_backoff; /* closed: consecutive local-limit failures (backoff shift) */
     bool finished;
-    char *thread_csv; /* JTL thread name, NULL without JTL */
+    char *thread_csv;   /* JTL thread name, NULL without JTL */
+    engine_journey *ju; /* NULL: a scenario without journey features */
 } engine_user;
 
 /* One thread's share of one scenario. */
@@ -58,6 +67,7 @@ struct engine_sc {
     evloop_timer arrival;
     engine_user **avail; /* free connection slots, LIFO (warm ones on top) */
     size_t n_avail;
+    bool journey; /* its users have journey state (engine_journey_needed) */
 };
 
 struct engine_thread {
@@ -119,6 +129,16 @@ void engine_closed_begin(engine_sc *sc, mono_ns start);          /* schedules th
 void engine_closed_done(engine_user *u, const client_result *r); /* after a recorded response */
 void engine_on_user_timer(evloop *loop, evloop_timer *t);
 void engine_on_scenario_end(evloop *loop, evloop_timer *t);
+
+/* engine_journey.c: variables, data, extraction and cookies of a user.
+ *   engine_journey_needed  whether a scenario's users need state (and c->hooks)
+ *   engine_journey_init    allocates u's state (u->sc set); 0 or -1 (out of memory)
+ *   engine_journey_fini    frees it
+ *   engine_journey_hooks   the client hooks of journey users */
+bool engine_journey_needed(const plan *p, const plan_scenario *ps);
+int engine_journey_init(engine_user *u, const plan *p);
+void engine_journey_fini(engine_user *u);
+extern const client_hooks engine_journey_hooks;
 
 /* engine_open.c: the open model. */
 void engine_open_begin(engine_sc *sc, mono_ns start);

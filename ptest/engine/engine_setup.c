@@ -13,6 +13,7 @@ static void thread_free(engine_thread *th)
     if (th->users)
         for (size_t i = 0; i < th->n_users; i++) {
             free(th->users[i].thread_csv);
+            engine_journey_fini(&th->users[i]);
             client_conn_fini(&th->users[i].conn);
         }
     if (th->sc)
@@ -69,6 +70,7 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
         sc->wtotal = sc->cumw[sc->n_reqs - 1];
         evloop_timer_init(&sc->endt, engine_on_scenario_end, sc);
         evloop_timer_init(&sc->arrival, engine_on_arrival, sc);
+        sc->journey = engine_journey_needed(p, ps);
         if (ps->model == PLAN_CLOSED) {
             sc->grp = ps->users;
             sc->n_users = ps->users / T + (th->idx < ps->users % T ? 1 : 0);
@@ -109,6 +111,11 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
                              CLIENT_RBUF_SIZE, engine_on_done, u, u->num);
             u->conn.ctl = &sc->ps->conn;
             u->conn.inst = &th->inst;
+            if (sc->journey) {
+                if (engine_journey_init(u, p) != 0)
+                    goto nomem;
+                u->conn.hooks = &engine_journey_hooks;
+            }
             evloop_timer_init(&u->timer, engine_on_user_timer, u);
             if (e->o.jtl_fd >= 0) {
                 char name[PLAN_MAX_LABEL + 48];

@@ -29,7 +29,9 @@
 #define PLAN_DEFAULT_DNS_TTL_NS (UINT64_C(30) * 1000000000) /* dns.ttl, --dns-ttl */
 #define PLAN_MAX_RESOLVE 16                                 /* dns.resolve entries, --resolve flags */
 #define PLAN_MAX_RESOLVE_ADDRS 16                           /* addresses per entry */
-#define PLAN_MAX_TARGETS 16 /* targets of scenarios and requests besides the plan's own */
+#define PLAN_MAX_TARGETS 16     /* targets of scenarios and requests besides the plan's own */
+#define PLAN_MAX_VARS 256       /* variables of a plan: constants, data columns, extracted names */
+#define PLAN_MAX_VAR_VALUE 8192 /* bytes of a constant (plan `variables:`, -e, PTEST_VAR_) */
 
 typedef struct plan_url {
     char *scheme;    /* "http" or "https" (lower case) */
@@ -63,7 +65,20 @@ typedef struct plan_request {
     unsigned line, col; /* where it was defined, for messages (0 if not from YAML) */
     uint32_t target;    /* where it goes: 0 the plan's target, i > 0 p->targets[i - 1]; the
                            request's own `target:`, else its scenario's */
+    bool templated;     /* its path, body, a header value of its own or of the plan's refers
+                           to a variable (vars.h): rendered per send into the user's buffer;
+                           else rendered once and shared */
 } plan_request;
+
+/* A variable of the plan (vars.h `${name}`; its template id is VARS_N_BUILTIN + its index).
+ * A constant (`variables:`, overridden by PTEST_VAR_name and -e name=value) has a value;
+ * the others are set per user: a data column or an extraction's `as`. */
+typedef struct plan_var {
+    char *name;
+    char *value; /* constant: its value (NUL-terminated, value_len bytes); else NULL */
+    size_t value_len;
+    unsigned line, col; /* where it was first defined (0: a flag) */
+} plan_var;
 
 enum plan_model { PLAN_CLOSED, PLAN_OPEN };
 
@@ -198,6 +213,8 @@ typedef struct plan {
                                       in it (at most this much). <= PLAN_MAX_TIMER_SLACK_NS */
     size_t n_headers;            /* sent with every request of the plan (see below) */
     plan_header *headers;
+    size_t n_vars; /* constants first, then the names data and extractions define */
+    plan_var *vars;
     plan_server server; /* both NULL unless asked */
     plan_tls tls;       /* used when target.tls */
     plan_dns dns;
@@ -261,6 +278,16 @@ int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char 
  * (--no-keep-alive, --max-requests-per-connection, --connection-lifetime). Apply before
  * plan_apply_share (the whole plan gets it too). */
 void plan_set_conn(plan *p, const plan_conn *c, unsigned fields);
+
+/* The index of variable name[0..len) in p->vars, or -1. */
+int plan_var_find(const plan *p, const char *name, size_t len);
+/* Sets the value of the constant `name` declared under the plan's `variables:` (-e
+ * name=value). Returns 0, or -1 with err filled (not declared, not a constant, a NUL or too
+ * long a value, out of memory) and p unchanged. */
+int plan_set_var(plan *p, const char *name, const char *value, char *err, size_t errlen);
+/* Applies PTEST_VAR_<name> from the environment to every constant of the plan (before the
+ * -e flags, which win). Returns 0 or -1 with err filled. */
+int plan_vars_from_env(plan *p, char *err, size_t errlen);
 
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vars.h"
 #include "yamltree.h"
 
 #define NS_PER_HOUR (UINT64_C(3600) * UINT64_C(1000000000))
@@ -184,8 +185,9 @@ static int parse_path(loader *L, const yamltree_node *n, char **out)
     const char *s;
     if (yamltree_str(&L->doc, n, &s, &L->err) < 0)
         return -1;
-    if (n->len == 0 || s[0] != '/')
-        return FAIL(L, n, "path %s must start with '/' (the host comes from target)", plan_qs(q, s, n->len));
+    if (n->len == 0 || (s[0] != '/' && !(n->len > 2 && s[0] == '$' && s[1] == '{')))
+        return FAIL(L, n, "path %s must start with '/' (the host comes from target) or a variable that gives it",
+                    plan_qs(q, s, n->len));
     if (n->len > PLAN_MAX_PATH)
         return FAIL(L, n, "path is longer than %d bytes", PLAN_MAX_PATH);
     if (!plan_all_vchar(s, n->len))
@@ -344,6 +346,165 @@ static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n
         }
     }
     return register_label(L, si, ri, label_at);
+}
+
+/* A name a scenario may use: a built-in, a constant, or one the scenario defines (its data
+ * columns, its extractions). */
+static bool var_defined(loader *L, size_t si, const char *name, size_t len)
+{
+    (void)si;
+    if (vars_builtin(name, len) >= 0)
+        return true;
+    int i = plan_var_find(L->p, name, len);
+    return i >= 0 && L->p->vars[i].value != NULL;
+}
+
+typedef struct ref_ctx {
+    loader *L;
+    size_t si;
+    const char *bad; /* the first unknown name */
+    size_t bad_len;
+} ref_ctx;
+
+static int ref_check(const char *name, size_t len, size_t off, void *arg)
+{
+    ref_ctx *rc = arg;
+    (void)off;
+    if (var_defined(rc->L, rc->si, name, len))
+        return 0;
+    rc->bad = name;
+    rc->bad_len = len;
+    return 1;
+}
+
+/* Checks the references of string node n (path, header value, body) for scenario si;
+ * *templated is set when it has any. */
+static int check_node_refs(loader *L, size_t si, const yamltree_node *n, bool *templated)
+{
+    const char *s;
+    size_t bad_off;
+    ref_ctx rc = {L, si, NULL, 0};
+    if (!n || n->kind == YAMLTREE_NULL || yamltree_str(&L->doc, n, &s, &L->err) < 0 || !vars_has_ref(s, n->len))
+        return 0;
+    *templated = true;
+    int r = vars_scan(s, n->len, ref_check, &rc, &bad_off);
+    if (r < 0) {
+        char q[PLAN_QCAP];
+        size_t m = n->len - bad_off < 24 ? n->len - bad_off : 24;
+        return FAIL(L, n, "malformed variable reference %s (expected ${name}; $${ is a literal ${)",
+                    plan_qs(q, s + bad_off, m));
+    }
+    if (r > 0)
+        return FAIL(L, n,
+                    "unknown variable \"%.*s\" in scenario \"%s\" (not a built-in, a constant of "
+                    "\"variables:\", a column of the scenario's data or an extraction's \"as\")",
+                    (int)rc.bad_len, rc.bad, L->p->scenarios[si].name);
+    return 0;
+}
+
+static int check_headers_refs(loader *L, size_t si, const yamltree_node *h, bool *templated)
+{
+    if (!h || h->kind != YAMLTREE_MAP)
+        return 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (check_node_refs(L, si, h->vals[i], templated) < 0)
+            return -1;
+    return 0;
+}
+
+/* After every request of scenario si is parsed (an extraction of a later request defines
+ * a name for the whole scenario): its references, and the plan headers' for it. */
+static int check_scenario_refs(loader *L, size_t si, const yamltree_node *reqs)
+{
+    plan_scenario *s = &L->p->scenarios[si];
+    bool plan_tpl = false;
+    if (check_headers_refs(L, si, opt_map(L->doc.root, "headers"), &plan_tpl) < 0)
+        return -1;
+    for (size_t i = 0; i < s->n_requests; i++) {
+        const yamltree_node *n = reqs->items[i];
+        bool t = plan_tpl;
+        if (check_node_refs(L, si, yamltree_get(n, "path"), &t) < 0 ||
+            check_headers_refs(L, si, opt_map(n, "headers"), &t) < 0 ||
+            check_node_refs(L, si, yamltree_get(n, "body"), &t) < 0)
+            return -1;
+        s->requests[i].templated = t;
+    }
+    return 0;
+}
+
+static bool var_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > VARS_MAX_NAME || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
+        return false;
+    for (size_t i = 1; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Adds variable name (node at: where, for messages) to the plan; value NULL: set per
+ * user. Returns its index, or -1 (reported). A name defined twice is an error for a
+ * constant; a per-user name may be defined by several scenarios or extractions. */
+static int add_var(loader *L, const yamltree_node *at, const char *name, size_t len, const char *value, size_t vlen)
+{
+    char q[PLAN_QCAP];
+    plan *p = L->p;
+    if (!var_name_ok(name, len) || vars_builtin(name, len) >= 0 || (len >= 2 && name[0] == '_' && name[1] == '_'))
+        return FAIL(L, at,
+                    "invalid variable name %s (letters, digits, _ . -, starting with a letter or _, at most "
+                    "%d bytes; names starting with __ are the built-ins')",
+                    plan_qs(q, name, len), VARS_MAX_NAME);
+    int i = plan_var_find(p, name, len);
+    if (i >= 0) {
+        if (value || p->vars[i].value)
+            return FAIL(L, at, "variable %s is already defined at line %u, column %u", plan_qs(q, name, len),
+                        p->vars[i].line, p->vars[i].col);
+        return i;
+    }
+    if (p->n_vars >= PLAN_MAX_VARS)
+        return FAIL(L, at, "too many variables (at most %d in a plan)", PLAN_MAX_VARS);
+    plan_var *v = realloc(p->vars, (p->n_vars + 1) * sizeof *v);
+    if (!v)
+        return oom(L);
+    p->vars = v;
+    v = &p->vars[p->n_vars];
+    memset(v, 0, sizeof *v);
+    v->line = at->line;
+    v->col = at->col;
+    if (!(v->name = plan_dupn(name, len)) || (value && !(v->value = plan_dupn(value, vlen)))) {
+        free(v->name);
+        return oom(L);
+    }
+    v->value_len = vlen;
+    return (int)p->n_vars++;
+}
+
+/* variables: {name: value, ...}: the plan's constants. */
+static int parse_variables(loader *L, const yamltree_node *map)
+{
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0)
+        return -1;
+    for (size_t i = 0; i < map->n; i++) {
+        const yamltree_node *k = map->keys[i], *v = map->vals[i];
+        const char *val = "";
+        size_t vlen = 0;
+        if (v->kind != YAMLTREE_NULL) {
+            if (yamltree_str(&L->doc, v, &val, &L->err) < 0)
+                return -1;
+            vlen = v->len;
+        }
+        if (vlen > PLAN_MAX_VAR_VALUE || strlen(val) != vlen)
+            return FAIL(L, v, "value of variable %.*s is longer than %d bytes or contains a NUL byte", (int)k->len,
+                        k->str, PLAN_MAX_VAR_VALUE);
+        if (vars_has_ref(val, vlen))
+            return FAIL(L, v, "a constant cannot refer to variables");
+        if (add_var(L, k, k->str, k->len, val, vlen) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int parse_stage(loader *L, const yamltree_node *n, const char *what, double *rate, uint64_t *dur)
@@ -572,7 +733,7 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
             return -1;
         s->weight_total += s->requests[i].weight;
     }
-    return 0;
+    return check_scenario_refs(L, si, v);
 }
 
 /* The closest label to a mistyped threshold key, or NULL. */
@@ -811,8 +972,8 @@ static char *default_name(const char *file)
 
 static int parse_root(loader *L)
 {
-    static const char *const keys[] = {"name", "target", "settings",  "headers",    "server",
-                                       "tls",  "dns",    "scenarios", "thresholds", NULL};
+    static const char *const keys[] = {"name", "target",    "settings",   "headers",   "server", "tls",
+                                       "dns",  "scenarios", "thresholds", "variables", NULL};
     static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack", NULL};
     const yamltree_node *root = L->doc.root, *v;
     plan *p = L->p;
@@ -857,6 +1018,8 @@ static int parse_root(loader *L)
         }
     }
     if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)
+        return -1;
+    if ((v = opt_map(root, "variables")) && parse_variables(L, v) < 0)
         return -1;
     if ((v = opt_map(root, "server")) && parse_server(L, v) < 0)
         return -1;
