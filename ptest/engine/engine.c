@@ -299,3 +299,12 @@ uint32_t engine_all_threads(const engine *e)
 {
     return e->all_threads;
 }
+
+uint64_t engine_data_exhausted(const engine *e)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < e->n_threads; i++)
+        for (size_t j = 0; j < e->th[i].n_sc; j++)
+            n += e->th[i].sc[j].exhausted;
+    return n;
+}

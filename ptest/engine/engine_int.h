@@ -67,7 +67,8 @@ struct engine_sc {
     evloop_timer arrival;
     engine_user **avail; /* free connection slots, LIFO (warm ones on top) */
     size_t n_avail;
-    bool journey; /* its users have journey state (engine_journey_needed) */
+    bool journey;       /* its users have journey state (engine_journey_needed) */
+    uint64_t exhausted; /* closed users stopped because their unique data ran out */
 };
 
 struct engine_thread {
@@ -102,12 +103,13 @@ struct engine {
     const char **labels;
     char **label_csv; /* [n_labels], only with JTL */
     size_t n_reqs;
-    client_req *reqs;   /* every request of the plan, scenario after scenario */
-    char **url_csv;     /* [n_reqs], only with JTL */
-    char **fail_status; /* [n_reqs], only with JTL */
-    uint64_t *cumw;     /* [n_reqs] */
-    size_t *req_off;    /* [n_scenarios] first request of each scenario */
-    schedule *scheds;   /* [n_scenarios], empty for closed ones */
+    client_req *reqs;    /* every request of the plan, scenario after scenario */
+    char **url_csv;      /* [n_reqs], only with JTL */
+    char **fail_status;  /* [n_reqs], only with JTL */
+    uint64_t *cumw;      /* [n_reqs] */
+    size_t *req_off;     /* [n_scenarios] first request of each scenario */
+    schedule *scheds;    /* [n_scenarios], empty for closed ones */
+    uint64_t *data_next; /* [p->n_data] (atomic): the next row of sequential and unique data */
     uint32_t all_threads;
     mono_ns start;
     wall_ns wall_start;
@@ -137,6 +139,9 @@ void engine_on_scenario_end(evloop *loop, evloop_timer *t);
  *   engine_journey_hooks   the client hooks of journey users */
 bool engine_journey_needed(const plan *p, const plan_scenario *ps);
 int engine_journey_init(engine_user *u, const plan *p);
+/* Gives u the next row of its scenario's data (a closed user at each iteration's start);
+ * false when unique data ran out (the user stops). */
+bool engine_journey_row(engine_user *u);
 void engine_journey_fini(engine_user *u);
 extern const client_hooks engine_journey_hooks;
 

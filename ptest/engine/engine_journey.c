@@ -8,6 +8,8 @@
 bool engine_journey_needed(const plan *p, const plan_scenario *ps)
 {
     (void)p;
+    if (ps->data)
+        return true;
     for (size_t i = 0; i < ps->n_requests; i++)
         if (ps->requests[i].templated)
             return true;
@@ -43,11 +45,37 @@ void engine_journey_fini(engine_user *u)
     u->ju = NULL;
 }
 
+bool engine_journey_row(engine_user *u)
+{
+    engine *e = u->sc->th->eng;
+    const plan_scenario *ps = u->sc->ps;
+    uint32_t di = ps->data - 1;
+    const plan_data *d = &e->p->data[di];
+    size_t n = d->rows.n_rows;
+    uint64_t r;
+    if (d->mode == PLAN_DATA_RANDOM) {
+        r = rng_below(&u->sc->th->rng, n);
+    } else {
+        r = __atomic_fetch_add(&e->data_next[di], 1, __ATOMIC_RELAXED);
+        if (d->mode == PLAN_DATA_UNIQUE && r >= n)
+            return false;
+        r %= n;
+    }
+    for (size_t c = 0; c < d->rows.n_cols; c++) {
+        vars_val *v = &u->ju->vals[d->col_var[c]];
+        v->p = feeder_field(&d->rows, (size_t)r, c, &v->len);
+    }
+    return true;
+}
+
 static int on_render(client_conn *c)
 {
     engine_user *u = c->owner;
     engine_journey *j = u->ju;
     const client_req *r = c->req;
+    /* An open scenario's slot takes a row per arrival (unique data is closed-only). */
+    if (u->sc->ps->data && u->sc->ps->model == PLAN_OPEN && !c->retried)
+        (void)engine_journey_row(u);
     if (!r->src->templated)
         return 0;
     const plan *p = u->sc->th->eng->p;

@@ -160,6 +160,7 @@ void engine_destroy(engine *e)
         for (size_t i = 0; i < e->p->n_scenarios; i++)
             schedule_fini(&e->scheds[i]);
     free(e->scheds);
+    free(e->data_next);
     free(e->label_csv);
     free(e->url_csv);
     free(e->fail_status);
@@ -234,7 +235,8 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
     e->cumw = calloc(e->n_reqs, sizeof(*e->cumw));
     e->req_off = calloc(p->n_scenarios, sizeof(*e->req_off));
     e->scheds = calloc(p->n_scenarios, sizeof(*e->scheds));
-    if (!e->reqs || !e->cumw || !e->req_off || !e->scheds)
+    e->data_next = calloc(p->n_data ? p->n_data : 1, sizeof(*e->data_next));
+    if (!e->reqs || !e->cumw || !e->req_off || !e->scheds || !e->data_next)
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < p->n_scenarios; i++) {

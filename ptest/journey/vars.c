@@ -26,6 +26,16 @@ static bool name_char(unsigned char c)
     return name_start(c) || (c >= '0' && c <= '9') || c == '.' || c == '-';
 }
 
+bool vars_name_ok(const char *name, size_t len)
+{
+    if (len == 0 || len > VARS_MAX_NAME || !name_start((unsigned char)name[0]))
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if (!name_char((unsigned char)name[i]))
+            return false;
+    return true;
+}
+
 /* At s[i] == '$': 1 for a reference (name at *name, length *nlen, reference ends at *end),
  * 2 for the escape `$${` (a literal `${`), 0 for a plain '$', -1 for a malformed one. */
 static int at_dollar(const char *s, size_t n, size_t i, size_t *name, size_t *nlen, size_t *end)

@@ -32,6 +32,9 @@ enum vars_ctx { VARS_CTX_PATH, VARS_CTX_HEADER, VARS_CTX_BODY };
 /* vars_expand's failures (0 is success). */
 enum { VARS_ETOOBIG = -1, VARS_EBADVALUE = -2 };
 
+/* True when name[0..len) is a valid variable name (the syntax above; built-ins included). */
+bool vars_name_ok(const char *name, size_t len);
+
 /* The id of built-in name[0..len) or -1. */
 int vars_builtin(const char *name, size_t len);
 

@@ -63,6 +63,12 @@ void plan_fini(plan *p)
         free(p->vars[i].value);
     }
     free(p->vars);
+    for (size_t i = 0; i < p->n_data; i++) {
+        free(p->data[i].file);
+        feeder_fini(&p->data[i].rows);
+        free(p->data[i].col_var);
+    }
+    free(p->data);
     plan_url_fini(&p->target);
     free(p->target_str);
     free(p->server.metrics);

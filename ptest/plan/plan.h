@@ -13,6 +13,7 @@
 #define PTEST_PLAN_H
 
 #include "dns.h"
+#include "feeder.h"
 #include "rng.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -119,6 +120,25 @@ typedef struct plan_conn {
 enum { PLAN_CONN_KEEP_ALIVE = 1, PLAN_CONN_MAX_REQUESTS = 2, PLAN_CONN_LIFETIME = 4 };
 #define PLAN_MAX_REQUESTS_PER_CONNECTION UINT32_MAX
 
+/* How users take rows of a data file (plan `data:`, feeder.h). A closed user takes a row
+ * at the start of each iteration (order: sequence: one pass over the requests; mix: each
+ * request), an open scenario's connection slot one per arrival; the row's columns are
+ * variables of the user until its next row.
+ *   SEQUENTIAL  the next row of one counter shared by every user and thread, wrapping
+ *   RANDOM      a row drawn at random (the thread's rng)
+ *   UNIQUE      the next row, each used once in the run: when none is left the user stops
+ *               (closed scenarios only; results.json data_exhausted_users counts them) */
+enum plan_data_mode { PLAN_DATA_SEQUENTIAL, PLAN_DATA_RANDOM, PLAN_DATA_UNIQUE };
+
+typedef struct plan_data {
+    char *file; /* as opened: relative to the plan file's directory */
+    int format; /* enum feeder_format */
+    enum plan_data_mode mode;
+    feeder rows;       /* one read-only copy for every thread */
+    uint32_t *col_var; /* [rows.n_cols]: the plan variable (index in p->vars) of each column */
+    unsigned line, col;
+} plan_data;
+
 typedef struct plan_scenario {
     char *name; /* unique in the plan; default "scenario-N" (1-based) */
     enum plan_model model;
@@ -141,6 +161,7 @@ typedef struct plan_scenario {
     uint64_t weight_total;
     uint32_t target; /* the scenario's `target:` (plan_request.target), 0: the plan's */
     plan_conn conn;  /* connection reuse (both models) */
+    uint32_t data;   /* its rows: 0 none, i > 0 p->data[i - 1] (its own `data:`, else the plan's) */
     unsigned line, col;
 } plan_scenario;
 
@@ -215,6 +236,8 @@ typedef struct plan {
     plan_header *headers;
     size_t n_vars; /* constants first, then the names data and extractions define */
     plan_var *vars;
+    size_t n_data; /* data files: the plan's `data:` (if any) first, then the scenarios' */
+    plan_data *data;
     plan_server server; /* both NULL unless asked */
     plan_tls tls;       /* used when target.tls */
     plan_dns dns;
@@ -330,6 +353,8 @@ void plan_set_duration(plan *p, uint64_t duration_ns);
  *    i / rate later (start delay grows, the first stage shrinks by as much; not when the
  *    first stage is shorter than that). The union matches the single run's schedule up
  *    to floating-point rounding of rate / N (at most one arrival per share and scenario).
+ *  - data: each data file keeps the rows r with r % N == index, so that no two workers
+ *    use the same row (an error when a share would get none).
  * Records index and count in p->share_index / p->share_count (results.json "share") and
  * keeps the scenarios' load before the cut in p->whole (results.json "whole_plan", which
  * `ptest merge` reports as the merged run's plan).

@@ -42,8 +42,9 @@ typedef struct loader {
     yamltree_doc doc;
     yamltree_error err;
     plan *p;
-    uint32_t n_labels; /* distinct labels so far */
-    size_t n_requests; /* requests so far, whole plan */
+    uint32_t n_labels;  /* distinct labels so far */
+    uint32_t plan_data; /* the plan's own `data:` (p->data number), 0: none */
+    size_t n_requests;  /* requests so far, whole plan */
 } loader;
 
 #define FAIL(L, node, ...) yamltree_fail(&(L)->doc, (node), &(L)->err, __VA_ARGS__)
@@ -352,11 +353,22 @@ static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n
  * columns, its extractions). */
 static bool var_defined(loader *L, size_t si, const char *name, size_t len)
 {
-    (void)si;
+    const plan *p = L->p;
+    const plan_scenario *s = &p->scenarios[si];
     if (vars_builtin(name, len) >= 0)
         return true;
-    int i = plan_var_find(L->p, name, len);
-    return i >= 0 && L->p->vars[i].value != NULL;
+    int i = plan_var_find(p, name, len);
+    if (i < 0)
+        return false;
+    if (p->vars[i].value)
+        return true;
+    if (s->data) {
+        const plan_data *d = &p->data[s->data - 1];
+        for (size_t c = 0; c < d->rows.n_cols; c++)
+            if (d->col_var[c] == (uint32_t)i)
+                return true;
+    }
+    return false;
 }
 
 typedef struct ref_ctx {
@@ -432,19 +444,6 @@ static int check_scenario_refs(loader *L, size_t si, const yamltree_node *reqs)
     return 0;
 }
 
-static bool var_name_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > VARS_MAX_NAME || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_'))
-        return false;
-    for (size_t i = 1; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* Adds variable name (node at: where, for messages) to the plan; value NULL: set per
  * user. Returns its index, or -1 (reported). A name defined twice is an error for a
  * constant; a per-user name may be defined by several scenarios or extractions. */
@@ -452,7 +451,7 @@ static int add_var(loader *L, const yamltree_node *at, const char *name, size_t 
 {
     char q[PLAN_QCAP];
     plan *p = L->p;
-    if (!var_name_ok(name, len) || vars_builtin(name, len) >= 0 || (len >= 2 && name[0] == '_' && name[1] == '_'))
+    if (!vars_name_ok(name, len) || vars_builtin(name, len) >= 0 || (len >= 2 && name[0] == '_' && name[1] == '_'))
         return FAIL(L, at,
                     "invalid variable name %s (letters, digits, _ . -, starting with a letter or _, at most "
                     "%d bytes; names starting with __ are the built-ins')",
@@ -505,6 +504,102 @@ static int parse_variables(loader *L, const yamltree_node *map)
             return -1;
     }
     return 0;
+}
+
+/* A path of the plan relative to the plan file's directory ("certs/ca.pem" in
+ * "deploy/plan.yaml" is "deploy/certs/ca.pem"); absolute paths and plans without a file
+ * keep it as written. */
+static char *plan_relative(const char *file, const char *s, size_t n)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (n == 0 || s[0] == '/' || !slash || (file[0] == '<'))
+        return plan_dupn(s, n);
+    size_t dl = (size_t)(slash - file) + 1;
+    char *out = malloc(dl + n + 1);
+    if (out) {
+        memcpy(out, file, dl);
+        memcpy(out + dl, s, n);
+        out[dl + n] = '\0';
+    }
+    return out;
+}
+
+/* data: FILE, or {file: FILE, format: csv | jsonl, mode: sequential | random | unique}:
+ * loads the file (relative to the plan's directory) and defines its columns as variables.
+ * Returns the data's number (p->data[i - 1]) or 0 (reported). */
+static uint32_t parse_data(loader *L, const yamltree_node *n)
+{
+    static const char *const keys[] = {"file", "format", "mode", NULL};
+    plan *p = L->p;
+    const yamltree_node *fn = n, *v;
+    const char *s;
+    char q[PLAN_QCAP];
+    enum plan_data_mode mode = PLAN_DATA_SEQUENTIAL;
+    int format = -1;
+
+    if (n->kind == YAMLTREE_MAP) {
+        if (yamltree_check_keys(&L->doc, n, keys, &L->err) < 0)
+            return 0;
+        if (!(fn = yamltree_get(n, "file")))
+            return ((void)FAIL(L, n, "data needs \"file\""), 0u);
+        if ((v = yamltree_get(n, "mode"))) {
+            if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
+                return 0;
+            if (strcmp(s, "sequential") == 0)
+                mode = PLAN_DATA_SEQUENTIAL;
+            else if (strcmp(s, "random") == 0)
+                mode = PLAN_DATA_RANDOM;
+            else if (strcmp(s, "unique") == 0)
+                mode = PLAN_DATA_UNIQUE;
+            else
+                return (
+                    (void)FAIL(L, v, "data mode must be sequential, random or unique, found %s", plan_qs(q, s, v->len)),
+                    0u);
+        }
+        if ((v = yamltree_get(n, "format"))) {
+            if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
+                return 0;
+            if (strcmp(s, "csv") == 0)
+                format = FEEDER_CSV;
+            else if (strcmp(s, "jsonl") == 0)
+                format = FEEDER_JSONL;
+            else
+                return ((void)FAIL(L, v, "data format must be csv or jsonl, found %s", plan_qs(q, s, v->len)), 0u);
+        }
+    }
+    if (yamltree_str(&L->doc, fn, &s, &L->err) < 0)
+        return 0;
+    if (fn->len == 0 || strlen(s) != fn->len)
+        return ((void)FAIL(L, fn, "data: expected a file name"), 0u);
+    plan_data *d = realloc(p->data, (p->n_data + 1) * sizeof *d);
+    if (!d)
+        return ((void)oom(L), 0u);
+    p->data = d;
+    d = &p->data[p->n_data++];
+    memset(d, 0, sizeof *d);
+    d->mode = mode;
+    d->line = fn->line;
+    d->col = fn->col;
+    if (!(d->file = plan_relative(L->doc.file, s, fn->len)))
+        return ((void)oom(L), 0u);
+    d->format = format >= 0 ? format : feeder_format_of(d->file);
+    char msg[sizeof L->err.msg];
+    if (feeder_load_file(&d->rows, d->file, d->format, msg, sizeof msg) < 0)
+        return ((void)FAIL(L, fn, "data: %s", msg), 0u);
+    if (!(d->col_var = calloc(d->rows.n_cols, sizeof *d->col_var)))
+        return ((void)oom(L), 0u);
+    for (size_t c = 0; c < d->rows.n_cols; c++) {
+        const char *col = d->rows.cols[c];
+        int i = plan_var_find(p, col, strlen(col));
+        if (i >= 0 && p->vars[i].value)
+            return ((void)FAIL(L, fn, "data column \"%s\" is also a constant of \"variables:\" (line %u)", col,
+                               p->vars[i].line),
+                    0u);
+        if ((i = add_var(L, fn, col, strlen(col), NULL, 0)) < 0)
+            return 0;
+        d->col_var[c] = (uint32_t)i;
+    }
+    return (uint32_t)p->n_data;
 }
 
 static int parse_stage(loader *L, const yamltree_node *n, const char *what, double *rate, uint64_t *dur)
@@ -655,6 +750,7 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                                        "max_requests_per_connection",
                                        "connection_lifetime",
                                        "target",
+                                       "data",
                                        NULL};
     static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
                                               "iterations", "order",   NULL};
@@ -669,6 +765,9 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
     s->line = n->line;
     s->col = n->col;
     if ((v = yamltree_get(n, "target")) && get_target(L, v, &s->target) < 0)
+        return -1;
+    s->data = L->plan_data;
+    if ((v = opt_map(n, "data")) && !(s->data = parse_data(L, v)))
         return -1;
     if ((v = yamltree_get(n, "name"))) {
         if (get_name(L, v, "scenario name", &s->name) < 0)
@@ -711,6 +810,9 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                         s->model == PLAN_OPEN ? "an open" : "a closed", s->model == PLAN_OPEN ? "closed" : "open");
     if ((s->model == PLAN_OPEN ? parse_open(L, s, n) : parse_closed(L, s, n)) < 0)
         return -1;
+    if (s->model == PLAN_OPEN && s->data && p->data[s->data - 1].mode == PLAN_DATA_UNIQUE)
+        return FAIL(L, yamltree_get(n, "data") ? yamltree_get(n, "data") : n,
+                    "data mode unique needs a closed scenario (its users stop when the rows run out)");
     if (get_duration(L, n, "start_delay", PLAN_MAX_DURATION_NS, &s->start_delay_ns) < 0 || parse_conn(L, s, n) < 0)
         return -1;
     if (plan_scenario_duration(s) > PLAN_MAX_DURATION_NS)
@@ -868,24 +970,6 @@ static int parse_server(loader *L, const yamltree_node *map)
     return 0;
 }
 
-/* A path of the plan relative to the plan file's directory ("certs/ca.pem" in
- * "deploy/plan.yaml" is "deploy/certs/ca.pem"); absolute paths and plans without a file
- * keep it as written. */
-static char *plan_relative(const char *file, const char *s, size_t n)
-{
-    const char *slash = file ? strrchr(file, '/') : NULL;
-    if (n == 0 || s[0] == '/' || !slash || (file[0] == '<'))
-        return plan_dupn(s, n);
-    size_t dl = (size_t)(slash - file) + 1;
-    char *out = malloc(dl + n + 1);
-    if (out) {
-        memcpy(out, file, dl);
-        memcpy(out + dl, s, n);
-        out[dl + n] = '\0';
-    }
-    return out;
-}
-
 /* tls: {cacert: FILE, insecure: BOOL, cert: FILE, key: FILE, server_name: NAME} */
 static int parse_tls(loader *L, const yamltree_node *map)
 {
@@ -973,7 +1057,7 @@ static char *default_name(const char *file)
 static int parse_root(loader *L)
 {
     static const char *const keys[] = {"name", "target",    "settings",   "headers",   "server", "tls",
-                                       "dns",  "scenarios", "thresholds", "variables", NULL};
+                                       "dns",  "scenarios", "thresholds", "variables", "data",   NULL};
     static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack", NULL};
     const yamltree_node *root = L->doc.root, *v;
     plan *p = L->p;
@@ -1020,6 +1104,8 @@ static int parse_root(loader *L)
     if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)
         return -1;
     if ((v = opt_map(root, "variables")) && parse_variables(L, v) < 0)
+        return -1;
+    if ((v = opt_map(root, "data")) && !(L->plan_data = parse_data(L, v)))
         return -1;
     if ((v = opt_map(root, "server")) && parse_server(L, v) < 0)
         return -1;

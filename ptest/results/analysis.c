@@ -344,6 +344,13 @@ static void saturation(analysis_run *r)
                  r->tls_error ? r->tls_error : "reason unknown");
         warn(r, msg);
     }
+    if (r->data_exhausted > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " users stopped early: their scenario's unique data ran out (each row is used "
+                 "once; add rows or lower users x iterations)",
+                 r->data_exhausted);
+        warn(r, msg);
+    }
     if (t->dropped > 0) {
         snprintf(msg, sizeof(msg),
                  "%" PRIu64 " planned arrivals were never sent (dropped): the "
@@ -389,6 +396,7 @@ int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *e
     r->aborted = jstr(r->json, "aborted");
     r->duration_s = jnum(r->json, "duration_s", 0);
     r->interrupted = json_is_true(json_object_get(r->json, "interrupted"));
+    r->data_exhausted = ju64(r->json, "data_exhausted_users");
     size_t n = json_object_size(labels);
     r->labels = calloc(n ? n : 1, sizeof(*r->labels));
     if (!r->labels) {

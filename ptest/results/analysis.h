@@ -61,6 +61,7 @@ typedef struct analysis_run {
     const char *plan_name, *started, *target, *aborted;
     double duration_s;
     bool interrupted;
+    uint64_t data_exhausted; /* "data_exhausted_users" */
     double apdex_t_us;
     double planned_rps;     /* open scenarios' mean rate summed; 0 without open load */
     double hlog_base_s;     /* BaseTime of total.hlog (0 when unknown) */

@@ -27,9 +27,8 @@ static void expand(const char *tpl, const vars_val *v, size_t nv, char *out, siz
     char err[128];
     rng r;
     rng_seed(&r, 1);
-    assert_int_equal(vars_tpl_compile(&t, tpl, strlen(tpl), VARS_CTX_PATH, VARS_CTX_HEADER, lookup, NULL, err,
-                                      sizeof err),
-                     0);
+    assert_int_equal(
+        vars_tpl_compile(&t, tpl, strlen(tpl), VARS_CTX_PATH, VARS_CTX_HEADER, lookup, NULL, err, sizeof err), 0);
     vars_env env = {v, nv, 7, 3, &r};
     size_t len = 0;
     assert_int_equal(vars_expand(&t, &env, out, cap - 1, &len), want_rc);
