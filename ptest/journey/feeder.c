@@ -105,7 +105,8 @@ static int csv_record(parser *P)
             size_t a = P->pos;
             while (P->pos < n && s[P->pos] != ',' && s[P->pos] != '\n' && s[P->pos] != '\r') {
                 if (s[P->pos] == '"')
-                    return fail_at(P, P->pos, "quote inside an unquoted field (quote the whole field, doubling the quote)");
+                    return fail_at(P, P->pos,
+                                   "quote inside an unquoted field (quote the whole field, doubling the quote)");
                 if (s[P->pos] == '\0')
                     return fail_at(P, P->pos, "NUL byte in a field");
                 P->pos++;
@@ -149,8 +150,10 @@ static bool csv_skip_empty(parser *P)
 static int set_col(parser *P, size_t at, size_t i, const char *name, size_t len)
 {
     if (!vars_name_ok(name, len) || vars_builtin(name, len) >= 0 || (len >= 2 && name[0] == '_' && name[1] == '_'))
-        return fail_at(P, at, "column \"%.*s\" is not a variable name (letters, digits, _ . -, starting with a letter "
-                       "or _; not starting with __)", (int)(len > 64 ? 64 : len), name);
+        return fail_at(P, at,
+                       "column \"%.*s\" is not a variable name (letters, digits, _ . -, starting with a letter "
+                       "or _; not starting with __)",
+                       (int)(len > 64 ? 64 : len), name);
     for (size_t j = 0; j < i; j++)
         if (strlen(P->f->cols[j]) == len && memcmp(P->f->cols[j], name, len) == 0)
             return fail_at(P, at, "column \"%.*s\" repeats", (int)len, name);
@@ -203,10 +206,22 @@ static int jsonl_value(parser *P, size_t at, const json_t *v)
         p = json_string_value(v);
         len = json_string_length(v);
         break;
-    case JSON_INTEGER: len = (size_t)snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); p = tmp; break;
-    case JSON_REAL: len = (size_t)snprintf(tmp, sizeof tmp, "%.17g", json_real_value(v)); p = tmp; break;
-    case JSON_TRUE: p = "true"; len = 4; break;
-    case JSON_FALSE: p = "false"; len = 5; break;
+    case JSON_INTEGER:
+        len = (size_t)snprintf(tmp, sizeof tmp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        p = tmp;
+        break;
+    case JSON_REAL:
+        len = (size_t)snprintf(tmp, sizeof tmp, "%.17g", json_real_value(v));
+        p = tmp;
+        break;
+    case JSON_TRUE:
+        p = "true";
+        len = 4;
+        break;
+    case JSON_FALSE:
+        p = "false";
+        len = 5;
+        break;
     case JSON_NULL: break;
     default: return fail_at(P, at, "values must be strings, numbers, true, false or null (flat objects only)");
     }
@@ -245,7 +260,8 @@ static int jsonl_parse(parser *P)
             f->n_cols = json_object_size(o);
             if (f->n_cols == 0 || f->n_cols > FEEDER_MAX_COLS) {
                 json_decref(o);
-                return fail_at(P, k, "the first object must have 1 to %d keys (they name the columns)", FEEDER_MAX_COLS);
+                return fail_at(P, k, "the first object must have 1 to %d keys (they name the columns)",
+                               FEEDER_MAX_COLS);
             }
             if (!(f->cols = calloc(f->n_cols, sizeof *f->cols))) {
                 json_decref(o);
