@@ -41,6 +41,7 @@ static void jtl_record(engine_thread *th, engine_user *u, const client_result *r
         row.message = http_reason(r->status);
         row.failure = r->kind == STATS_ERR_STATUS        ? e->fail_status[qi]
                       : r->kind == STATS_ERR_EXPECTATION ? "body does not contain the expected text"
+                      : r->kind == STATS_ERR_EXTRACT     ? "an extraction found nothing"
                                                          : "";
     } else {
         row.status = 0;

@@ -10,7 +10,10 @@
 
 #include <pthread.h>
 
+#include <regex.h>
+
 #include "engine.h"
+#include "extract.h"
 #include "jtl.h"
 #include "rng.h"
 #include "schedule.h"
@@ -24,7 +27,18 @@ typedef struct engine_sc engine_sc;
 typedef struct engine_journey {
     vars_val *vals; /* [p->n_vars]: constants point into the plan, the others below */
     char *wbuf;     /* CLIENT_MAX_WIRE: the request rendered for this send */
+    char *store;    /* extracted values: slot i (engine.var_slot) at i * EXTRACT_MAX_VALUE */
+    char *kept;     /* EXTRACT_MAX_BODY + 1: the body of a request with json/regex rules */
+    bool failed;    /* an extraction of the request in flight found nothing */
 } engine_journey;
+
+/* The compiled extractions of one request (engine.rules, parallel to engine.reqs). */
+typedef struct engine_rules {
+    size_t n;
+    const plan_extract *x; /* [n] the plan's */
+    regex_t *re;           /* [n], compiled for PLAN_EXTRACT_REGEX only */
+    bool body;             /* a json or regex rule: the body is kept */
+} engine_rules;
 
 /* A closed-model user, or one connection slot of an open scenario. */
 typedef struct engine_user {
@@ -110,6 +124,9 @@ struct engine {
     size_t *req_off;     /* [n_scenarios] first request of each scenario */
     schedule *scheds;    /* [n_scenarios], empty for closed ones */
     uint64_t *data_next; /* [p->n_data] (atomic): the next row of sequential and unique data */
+    engine_rules *rules; /* [n_reqs] */
+    int32_t *var_slot;   /* [p->n_vars]: the store slot of an extracted variable, else -1 */
+    size_t n_slots;
     uint32_t all_threads;
     mono_ns start;
     wall_ns wall_start;
@@ -139,6 +156,10 @@ void engine_on_scenario_end(evloop *loop, evloop_timer *t);
  *   engine_journey_hooks   the client hooks of journey users */
 bool engine_journey_needed(const plan *p, const plan_scenario *ps);
 int engine_journey_init(engine_user *u, const plan *p);
+/* engine_create: compiles every request's extractions and numbers the extracted variables
+ * (e->rules, e->var_slot); 0 or -1 with err filled. engine_journey_rules_fini frees them. */
+int engine_journey_rules(engine *e, char *err, size_t errlen);
+void engine_journey_rules_fini(engine *e);
 /* Gives u the next row of its scenario's data (a closed user at each iteration's start);
  * false when unique data ran out (the user stops). */
 bool engine_journey_row(engine_user *u);

@@ -161,6 +161,7 @@ void engine_destroy(engine *e)
             schedule_fini(&e->scheds[i]);
     free(e->scheds);
     free(e->data_next);
+    engine_journey_rules_fini(e);
     free(e->label_csv);
     free(e->url_csv);
     free(e->fail_status);
@@ -261,6 +262,8 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
             goto fail;
         }
     }
+    if (engine_journey_rules(e, err, errlen) != 0)
+        goto fail;
     if (o->jtl_fd >= 0 && setup_jtl_strings(e) != 0)
         goto nomem;
 

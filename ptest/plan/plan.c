@@ -43,6 +43,9 @@ void plan_fini(plan *p)
             headers_free(r->headers, r->n_headers);
             free(r->body);
             free(r->expect_body);
+            for (size_t k = 0; k < r->n_extract; k++)
+                free(r->extract[k].expr);
+            free(r->extract);
         }
         free(s->requests);
         free(s->stages);

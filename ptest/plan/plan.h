@@ -50,6 +50,18 @@ typedef struct plan_header {
     char *value; /* no control bytes except HTAB */
 } plan_header;
 
+/* A value taken out of a request's response into a variable of the user (plan `extract:`,
+ * extract.h): a JSON Pointer into the body, a POSIX regular expression's group 1 on the
+ * body, or a response header. Run on a response that passed its checks; when nothing is
+ * found the request counts as failed (kind "extraction") and the variable becomes empty. */
+enum plan_extract_kind { PLAN_EXTRACT_JSON, PLAN_EXTRACT_REGEX, PLAN_EXTRACT_HEADER };
+typedef struct plan_extract {
+    int kind;     /* enum plan_extract_kind */
+    char *expr;   /* the pointer, the expression, the header name */
+    uint32_t var; /* index in p->vars */
+    unsigned line, col;
+} plan_extract;
+
 typedef struct plan_request {
     char *label;       /* results are reported per label; defaults to the path */
     uint32_t label_id; /* index of label in plan_labels() order */
@@ -69,6 +81,8 @@ typedef struct plan_request {
     bool templated;     /* its path, body, a header value of its own or of the plan's refers
                            to a variable (vars.h): rendered per send into the user's buffer;
                            else rendered once and shared */
+    size_t n_extract;
+    plan_extract *extract; /* in the order written */
 } plan_request;
 
 /* A variable of the plan (vars.h `${name}`; its template id is VARS_N_BUILTIN + its index).

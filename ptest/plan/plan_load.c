@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract.h"
 #include "vars.h"
 #include "yamltree.h"
 
@@ -270,10 +271,12 @@ static int get_target(loader *L, const yamltree_node *v, uint32_t *out)
     return 0;
 }
 
+static int parse_extract(loader *L, plan_request *r, const yamltree_node *list);
+
 static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n)
 {
     static const char *const keys[] = {"label",  "method", "path",   "headers", "body",
-                                       "weight", "expect", "target", NULL};
+                                       "weight", "expect", "target", "extract", NULL};
     static const char *const expect_keys[] = {"status", "body_contains", NULL};
     plan_request *r = &L->p->scenarios[si].requests[ri];
     const yamltree_node *v, *label_at;
@@ -346,6 +349,8 @@ static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n
                 return FAIL(L, e, "body_contains must not be empty");
         }
     }
+    if ((v = yamltree_get(n, "extract")) && v->kind != YAMLTREE_NULL && parse_extract(L, r, v) < 0)
+        return -1;
     return register_label(L, si, ri, label_at);
 }
 
@@ -368,6 +373,10 @@ static bool var_defined(loader *L, size_t si, const char *name, size_t len)
             if (d->col_var[c] == (uint32_t)i)
                 return true;
     }
+    for (size_t r = 0; r < s->n_requests; r++)
+        for (size_t k = 0; k < s->requests[r].n_extract; k++)
+            if (s->requests[r].extract[k].var == (uint32_t)i)
+                return true;
     return false;
 }
 
@@ -479,6 +488,74 @@ static int add_var(loader *L, const yamltree_node *at, const char *name, size_t 
     }
     v->value_len = vlen;
     return (int)p->n_vars++;
+}
+
+#define MAX_EXTRACT 32 /* per request */
+
+/* extract: [{json: POINTER | regex: ERE | header: NAME, as: VAR}, ...] */
+static int parse_extract(loader *L, plan_request *r, const yamltree_node *list)
+{
+    static const char *const keys[] = {"json", "regex", "header", "as", NULL};
+    static const char *const kinds[] = {"json", "regex", "header"};
+    char msg[sizeof L->err.msg], q[PLAN_QCAP];
+    if (yamltree_expect(&L->doc, list, YAMLTREE_SEQ, &L->err) < 0)
+        return -1;
+    if (list->n > MAX_EXTRACT)
+        return FAIL(L, list, "too many extractions (%zu, at most %d per request)", list->n, MAX_EXTRACT);
+    if (list->n == 0)
+        return 0;
+    if (!(r->extract = calloc(list->n, sizeof *r->extract)))
+        return oom(L);
+    for (size_t i = 0; i < list->n; i++) {
+        const yamltree_node *e = list->items[i], *v = NULL, *as;
+        plan_extract *x = &r->extract[i];
+        if (yamltree_expect(&L->doc, e, YAMLTREE_MAP, &L->err) < 0 ||
+            yamltree_check_keys(&L->doc, e, keys, &L->err) < 0)
+            return -1;
+        int kind = -1;
+        for (int k = 0; k < 3; k++) {
+            const yamltree_node *kv = yamltree_get(e, kinds[k]);
+            if (!kv)
+                continue;
+            if (v)
+                return FAIL(L, e, "an extraction takes one of json, regex or header");
+            v = kv;
+            kind = k;
+        }
+        if (!v)
+            return FAIL(L, e, "an extraction needs json: POINTER, regex: EXPRESSION or header: NAME");
+        if (!(as = yamltree_get(e, "as")))
+            return FAIL(L, e, "an extraction needs \"as\": the variable it sets");
+        x->kind = kind;
+        x->line = v->line;
+        x->col = v->col;
+        r->n_extract = i + 1;
+        if (get_str(L, v, &x->expr) < 0)
+            return -1;
+        if (strlen(x->expr) != v->len)
+            return FAIL(L, v, "extraction contains a NUL byte");
+        if (kind == PLAN_EXTRACT_JSON && extract_pointer_check(x->expr, msg, sizeof msg) < 0)
+            return FAIL(L, v, "json %s: %s", plan_qs(q, x->expr, v->len), msg);
+        if (kind == PLAN_EXTRACT_REGEX) {
+            regex_t re;
+            if (extract_regex_compile(&re, x->expr, msg, sizeof msg) < 0)
+                return FAIL(L, v, "regex %s: %s", plan_qs(q, x->expr, v->len), msg);
+            regfree(&re);
+        }
+        if (kind == PLAN_EXTRACT_HEADER && (v->len > MAX_HEADER_NAME || !is_token(x->expr, v->len)))
+            return FAIL(L, v, "header %s is not a header name", plan_qs(q, x->expr, v->len));
+        const char *name;
+        if (yamltree_str(&L->doc, as, &name, &L->err) < 0)
+            return -1;
+        int vi = plan_var_find(L->p, name, as->len);
+        if (vi >= 0 && L->p->vars[vi].value)
+            return FAIL(L, as, "%s is a constant of \"variables:\" (line %u); extract into another name",
+                        plan_qs(q, name, as->len), L->p->vars[vi].line);
+        if ((vi = add_var(L, as, name, as->len, NULL, 0)) < 0)
+            return -1;
+        x->var = (uint32_t)vi;
+    }
+    return 0;
 }
 
 /* variables: {name: value, ...}: the plan's constants. */

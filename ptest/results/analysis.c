@@ -238,7 +238,8 @@ static void plan_facts(analysis_run *r)
         const json_t *rq;
         json_array_foreach (json_object_get(sc, "requests"), j, rq) {
             const json_t *ex = json_object_get(rq, "expect");
-            if (!json_is_null(json_object_get(ex, "status")) || !json_is_null(json_object_get(ex, "body_contains"))) {
+            if (!json_is_null(json_object_get(ex, "status")) || !json_is_null(json_object_get(ex, "body_contains")) ||
+                json_array_size(json_object_get(rq, "extract")) > 0) {
                 const char *lab = jstr(rq, "label");
                 for (size_t k = 0; lab && k < r->n_labels; k++)
                     if (strcmp(r->labels[k].name, lab) == 0)
@@ -342,6 +343,18 @@ static void saturation(analysis_run *r)
     if (t->by_kind[STATS_ERR_TLS] > 0) {
         snprintf(msg, sizeof(msg), "%" PRIu64 " requests failed in TLS: %s", t->by_kind[STATS_ERR_TLS],
                  r->tls_error ? r->tls_error : "reason unknown");
+        warn(r, msg);
+    }
+    if (t->by_kind[STATS_ERR_EXTRACT] > 0) {
+        snprintf(msg, sizeof(msg), "%" PRIu64 " responses failed an extraction (extract: found nothing)",
+                 t->by_kind[STATS_ERR_EXTRACT]);
+        warn(r, msg);
+    }
+    if (t->by_kind[STATS_ERR_RENDER] > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " requests were not sent: rendered with the user's variables they exceeded the 16 KiB "
+                 "buffer or put a value where its bytes are not allowed (CR/LF in a header, a space in the path)",
+                 t->by_kind[STATS_ERR_RENDER]);
         warn(r, msg);
     }
     if (r->data_exhausted > 0) {

@@ -237,6 +237,18 @@ static void json_request(jsonw *w, const plan *p, const plan_request *r)
     jsonw_key(w, "body_contains");
     jsonw_str(w, r->expect_body);
     jsonw_obj_end(w);
+    jsonw_key(w, "extract");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < r->n_extract; i++) {
+        static const char *const kinds[] = {"json", "regex", "header"};
+        jsonw_obj_begin(w);
+        jsonw_key(w, kinds[r->extract[i].kind]);
+        jsonw_str(w, r->extract[i].expr);
+        jsonw_key(w, "as");
+        jsonw_str(w, p->vars[r->extract[i].var].name);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
     jsonw_obj_end(w);
 }
 

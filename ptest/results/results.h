@@ -98,7 +98,8 @@
  *            "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
  *            null (no limit), "connection_lifetime_s": x | null (no limit), "data": null |
  *            {"file", "format", "mode", "rows", "columns": [...], "bytes"}, "duration_s",
- *            "requests"} (a request: "target" too, when it names one)
+ *            "requests"} (a request: "target" too, when it names one; "extract": [{"json" | "regex" |
+ *            "header": "<expr>", "as": "<variable>"}, ...])
  *   DNS   = null | {"pinned", "renewals", "changes", "failures", "last_error",
  *            "final_addresses"}   the target's name during the run (renew.h)
  *   SERVER = {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
