@@ -12,6 +12,7 @@
 
 #include <regex.h>
 
+#include "cookie.h"
 #include "engine.h"
 #include "extract.h"
 #include "jtl.h"
@@ -25,11 +26,14 @@ typedef struct engine_sc engine_sc;
  * extraction and cookies need; allocated at engine_create for the users of scenarios that
  * use any of them, NULL for the others. */
 typedef struct engine_journey {
-    vars_val *vals; /* [p->n_vars]: constants point into the plan, the others below */
-    char *wbuf;     /* CLIENT_MAX_WIRE: the request rendered for this send */
-    char *store;    /* extracted values: slot i (engine.var_slot) at i * EXTRACT_MAX_VALUE */
-    char *kept;     /* EXTRACT_MAX_BODY + 1: the body of a request with json/regex rules */
-    bool failed;    /* an extraction of the request in flight found nothing */
+    vars_val *vals;   /* [p->n_vars]: constants point into the plan, the others below */
+    char *wbuf;       /* CLIENT_MAX_WIRE: the request rendered for this send */
+    char *store;      /* extracted values: slot i (engine.var_slot) at i * EXTRACT_MAX_VALUE */
+    char *kept;       /* EXTRACT_MAX_BODY + 1: the body of a request with json/regex rules */
+    bool failed;      /* an extraction of the request in flight found nothing */
+    cookie_jar *jar;  /* scenario cookies: on, else NULL */
+    const char *path; /* the request target of the request in flight, as sent (for Set-Cookie) */
+    size_t path_len;
 } engine_journey;
 
 /* The compiled extractions of one request (engine.rules, parallel to engine.reqs). */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static bool has_extract(const plan_scenario *ps)
 {
@@ -28,7 +29,7 @@ static bool has_body_rules(const plan_scenario *ps)
 bool engine_journey_needed(const plan *p, const plan_scenario *ps)
 {
     (void)p;
-    if (ps->data || has_extract(ps))
+    if (ps->data || ps->cookies || has_extract(ps))
         return true;
     for (size_t i = 0; i < ps->n_requests; i++)
         if (ps->requests[i].templated)
@@ -105,6 +106,11 @@ int engine_journey_init(engine_user *u, const plan *p)
         return -1;
     if (has_body_rules(u->sc->ps) && !(j->kept = malloc(EXTRACT_MAX_BODY + 1)))
         return -1;
+    if (u->sc->ps->cookies) {
+        if (!(j->jar = malloc(sizeof *j->jar)))
+            return -1;
+        cookie_jar_init(j->jar);
+    }
     for (size_t i = 0; i < p->n_vars; i++)
         if (p->vars[i].value) {
             j->vals[i].p = p->vars[i].value;
@@ -122,6 +128,7 @@ void engine_journey_fini(engine_user *u)
     free(j->wbuf);
     free(j->store);
     free(j->kept);
+    free(j->jar);
     free(j);
     u->ju = NULL;
 }
@@ -167,16 +174,50 @@ static int on_render(client_conn *c)
     /* An open scenario's slot takes a row per arrival (unique data is closed-only). */
     if (u->sc->ps->data && u->sc->ps->model == PLAN_OPEN && !c->retried)
         (void)engine_journey_row(u);
-    if (!r->src->templated)
-        return 0;
-    const plan *p = u->sc->th->eng->p;
-    vars_env env = {j->vals, p->n_vars, u->num, u->iters, &u->sc->th->rng};
-    size_t len = 0;
-    int rc = client_req_expand(r, c->closing, &env, NULL, 0, j->wbuf, CLIENT_MAX_WIRE, &len);
-    if (rc != 0)
-        return STATS_ERR_RENDER;
-    c->wire = j->wbuf;
-    c->wire_len = len;
+    bool cookies = j->jar && j->jar->n > 0;
+    const char *wire = c->closing ? r->wire_close : r->wire;
+    size_t len = c->closing ? r->wire_close_len : r->wire_len;
+    if (r->src->templated || cookies) {
+        const plan *p = u->sc->th->eng->p;
+        if (r->src->templated) {
+            vars_env env = {j->vals, p->n_vars, u->num, u->iters, &u->sc->th->rng};
+            len = 0;
+            if (client_req_expand(r, c->closing, &env, NULL, 0, j->wbuf, CLIENT_MAX_WIRE, &len) != 0)
+                return STATS_ERR_RENDER;
+        } else {
+            if (len > CLIENT_MAX_WIRE)
+                return STATS_ERR_RENDER;
+            memcpy(j->wbuf, wire, len);
+        }
+        wire = j->wbuf;
+        if (cookies) {
+            const plan_url *t = plan_target_url(p, r->src->target);
+            const char *sp = memchr(wire, ' ', len),
+                       *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - wire)) : NULL;
+            const char *end = memmem(wire, len, "\r\n\r\n", 4);
+            char ck[COOKIE_STORE + 3 * COOKIE_MAX + 16];
+            size_t cl = 0;
+            if (sp2 && end) {
+                cookie_jar_header(j->jar, t->host, sp + 1, (size_t)(sp2 - sp - 1), t->tls, clock_wall_now(), ck,
+                                  sizeof ck, &cl);
+                if (cl > CLIENT_MAX_WIRE - len)
+                    return STATS_ERR_RENDER;
+                /* The Cookie line goes last among the headers. */
+                size_t at = (size_t)(end - wire) + 2;
+                memmove(j->wbuf + at + cl, j->wbuf + at, len - at);
+                memcpy(j->wbuf + at, ck, cl);
+                len += cl;
+            }
+        }
+        c->wire = j->wbuf;
+        c->wire_len = len;
+    }
+    if (j->jar) {
+        const char *sp = memchr(wire, ' ', len);
+        const char *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - wire)) : NULL;
+        j->path = sp2 ? sp + 1 : "/";
+        j->path_len = sp2 ? (size_t)(sp2 - sp - 1) : 1;
+    }
     return 0;
 }
 
@@ -204,6 +245,19 @@ static void on_head(client_conn *c, const http_response *res)
 {
     engine_user *u = c->owner;
     const engine_rules *rl = rules_of(u, c->req);
+    engine_journey *j = u->ju;
+    if (j->jar) {
+        const plan_url *t = plan_target_url(u->sc->th->eng->p, c->req->src->target);
+        wall_ns now = 0;
+        for (size_t i = 0; i < res->num_headers; i++) {
+            const http_header *h = &res->headers[i];
+            if (h->name.n != 10 || strncasecmp(h->name.p, "set-cookie", 10) != 0)
+                continue;
+            if (!now)
+                now = clock_wall_now();
+            (void)cookie_jar_set(j->jar, h->value.p, h->value.n, t->host, j->path, j->path_len, now);
+        }
+    }
     for (size_t i = 0; i < rl->n; i++) {
         const plan_extract *x = &rl->x[i];
         if (x->kind != PLAN_EXTRACT_HEADER)

@@ -176,6 +176,8 @@ typedef struct plan_scenario {
     uint32_t target; /* the scenario's `target:` (plan_request.target), 0: the plan's */
     plan_conn conn;  /* connection reuse (both models) */
     uint32_t data;   /* its rows: 0 none, i > 0 p->data[i - 1] (its own `data:`, else the plan's) */
+    bool cookies;    /* a cookie jar per user (cookie.h); `cookies:`, default: true in closed
+                        `order: sequence` scenarios (journeys), false otherwise */
     unsigned line, col;
 } plan_scenario;
 

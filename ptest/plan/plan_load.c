@@ -828,6 +828,7 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                                        "connection_lifetime",
                                        "target",
                                        "data",
+                                       "cookies",
                                        NULL};
     static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
                                               "iterations", "order",   NULL};
@@ -886,6 +887,9 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
             return FAIL(L, v, "\"%s\" is not used by %s scenario (it belongs to model: %s)", *wrong,
                         s->model == PLAN_OPEN ? "an open" : "a closed", s->model == PLAN_OPEN ? "closed" : "open");
     if ((s->model == PLAN_OPEN ? parse_open(L, s, n) : parse_closed(L, s, n)) < 0)
+        return -1;
+    s->cookies = s->model == PLAN_CLOSED && s->order == PLAN_ORDER_SEQUENCE;
+    if ((v = yamltree_get(n, "cookies")) && yamltree_bool(&L->doc, v, &s->cookies, &L->err) < 0)
         return -1;
     if (s->model == PLAN_OPEN && s->data && p->data[s->data - 1].mode == PLAN_DATA_UNIQUE)
         return FAIL(L, yamltree_get(n, "data") ? yamltree_get(n, "data") : n,

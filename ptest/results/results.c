@@ -307,6 +307,8 @@ static void json_scenario(jsonw *w, const plan *p, const plan_scenario *s)
         jsonw_double(w, secs(s->conn.lifetime_ns));
     else
         jsonw_null(w);
+    jsonw_key(w, "cookies");
+    jsonw_bool(w, s->cookies);
     jsonw_key(w, "data");
     if (s->data) {
         static const char *const modes[] = {"sequential", "random", "unique"};

@@ -96,7 +96,7 @@
  *   SCENARIO = {"name", "target" (only when it names one), "model", "start_delay_s", closed:
  *            "users", "ramp_up_s", "hold_for_s", "iterations", "think_time"; open: "stages",
  *            "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
- *            null (no limit), "connection_lifetime_s": x | null (no limit), "data": null |
+ *            null (no limit), "connection_lifetime_s": x | null (no limit), "cookies": bool, "data": null |
  *            {"file", "format", "mode", "rows", "columns": [...], "bytes"}, "duration_s",
  *            "requests"} (a request: "target" too, when it names one; "extract": [{"json" | "regex" |
  *            "header": "<expr>", "as": "<variable>"}, ...])
