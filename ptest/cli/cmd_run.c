@@ -14,6 +14,7 @@
 #include "run.h"
 #include "threshold.h"
 #include "units.h"
+#include "vars.h"
 
 #define DEFAULT_CONNECTIONS 10
 #define DEFAULT_DURATION (10 * CLOCK_NS_PER_SEC)
@@ -31,6 +32,7 @@ static void usage_run(FILE *f)
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
             "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
             "                     [--metrics-listen ADDR] [--quiet]\n"
+            "                     [-e name=value]...\n"
             "       ptest run PLAN.jmx [-J name=value]... [--strict] [PLAN.yaml options]\n"
             "\n"
             "With a URL: without -R a closed model (each connection sends its next request\n"
@@ -92,6 +94,9 @@ static void usage_run(FILE *f)
           "                       10s; replaces connection_lifetime. These three spread the\n"
           "                       load over the replicas behind a per-connection balancer\n"
           "                       (kube-proxy); the new connects are inside the latency\n"
+          "  -e, --var name=value plan runs: value of the constant `name` of the plan's\n"
+          "                       variables: (wins over PTEST_VAR_name in the environment,\n"
+          "                       which wins over the plan; repeatable)\n"
           "  -J name=value        JMeter plans: property for ${__P(name,default)}\n"
           "      --strict         JMeter plans: unsupported elements are errors\n"
           "      --share I/N      run share I (0-based) of N of the load, for N workers:\n"
@@ -205,6 +210,7 @@ int cmd_run(int argc, char **argv)
         {"no-keep-alive", no_argument, NULL, OPT_NO_KEEP_ALIVE},
         {"max-requests-per-connection", required_argument, NULL, OPT_MAX_REQUESTS},
         {"connection-lifetime", required_argument, NULL, OPT_LIFETIME},
+        {"var", required_argument, NULL, 'e'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -227,10 +233,19 @@ int cmd_run(int argc, char **argv)
     uint64_t u64;
     jmx_prop props[64];
     size_t n_props = 0;
+    const char *vars[PLAN_MAX_VARS];
+    size_t n_vars = 0;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:t:d:R:J:kqh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:t:d:R:J:e:kqh", longopts, NULL)) != -1) {
         switch (ch) {
+        case 'e':
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                return cmd_bad_usage("run", "-e: expected name=value, got \"%s\"", optarg);
+            if (n_vars == PLAN_MAX_VARS)
+                return cmd_bad_usage("run", "-e: at most %d", PLAN_MAX_VARS);
+            vars[n_vars++] = optarg;
+            break;
         case 'c':
             if (units_parse_u64(optarg, &conns) != 0 || conns == 0 || conns > 1000000)
                 return cmd_bad_usage("run", "-c: expected a number of connections from 1 to 1000000, got \"%s\"",
@@ -386,6 +401,8 @@ int cmd_run(int argc, char **argv)
     if (is_url(what)) {
         if (target)
             return cmd_bad_usage("run", "%s", "--target applies to plan runs; give the URL itself");
+        if (n_vars)
+            return cmd_bad_usage("run", "%s", "-e applies to plan runs (the plan's variables:)");
         if (plan_from_url(&p, what, (uint32_t)conns, rate, duration ? duration : DEFAULT_DURATION, label, err,
                           sizeof(err)) != 0) {
             fprintf(stderr, "ptest run: %s\n", err);
@@ -409,6 +426,21 @@ int cmd_run(int argc, char **argv)
         }
         if (duration)
             plan_set_duration(&p, duration);
+        if (plan_vars_from_env(&p, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ptest run: environment: %s\n", err);
+            plan_fini(&p);
+            return RUN_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < n_vars; i++) {
+            char name[VARS_MAX_NAME + 1];
+            size_t nl = (size_t)(strchr(vars[i], '=') - vars[i]);
+            snprintf(name, sizeof name, "%.*s", (int)(nl < sizeof name ? nl : sizeof name - 1), vars[i]);
+            if (nl >= sizeof name || plan_set_var(&p, name, vars[i] + nl + 1, err, sizeof(err)) != 0) {
+                fprintf(stderr, "ptest run: -e %s: %s\n", vars[i], nl >= sizeof name ? "name too long" : err);
+                plan_fini(&p);
+                return RUN_EXIT_USAGE;
+            }
+        }
         /* A typo in a threshold must fail now, not after a long run. */
         for (size_t i = 0; i < p.n_thresholds; i++) {
             threshold_expr te;

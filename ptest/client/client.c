@@ -188,6 +188,8 @@ static void reset_response(client_conn *c)
     c->t_first = 0;
     c->rlen = 0;
     c->instance = -1;
+    c->kept_len = 0;
+    c->kept_trunc = false;
 }
 
 static void do_send(client_conn *c);
@@ -286,6 +288,14 @@ static void begin(client_conn *c)
         c->state = CLIENT_SENDING;
     }
     c->closing = ctl && (ctl->no_keep_alive || (ctl->max_requests && c->served + 1 >= ctl->max_requests));
+    if (c->hooks) {
+        c->wire = NULL;
+        int kind = c->hooks->render(c);
+        if (kind != 0) {
+            fail_later(c, kind);
+            return;
+        }
+    }
     if (c->io.fd < 0) {
         int kind = start_connect(c);
         if (kind != 0) {
@@ -345,8 +355,8 @@ static void retry_or_fail(client_conn *c, int kind)
 static void do_send(client_conn *c)
 {
     const client_req *r = c->req;
-    const char *wire = c->closing ? r->wire_close : r->wire;
-    size_t len = c->closing ? r->wire_close_len : r->wire_len;
+    const char *wire = c->wire ? c->wire : c->closing ? r->wire_close : r->wire;
+    size_t len = c->wire ? c->wire_len : c->closing ? r->wire_close_len : r->wire_len;
     if (c->t_send == 0)
         c->t_send = clock_mono_now();
     while (c->sent < len) {
@@ -392,9 +402,23 @@ static void on_connected(client_conn *c)
     tcp_up(c, false);
 }
 
+/* Keeps body bytes for the owner (extraction), up to body_cap. */
+static void keep_body(client_conn *c, const char *p, size_t n)
+{
+    size_t room = c->kept_cap - c->kept_len;
+    if (n > room) {
+        c->kept_trunc = true;
+        n = room;
+    }
+    memcpy(c->kept + c->kept_len, p, n);
+    c->kept_len += n;
+}
+
 static void match_feed(client_conn *c, const char *p, size_t n)
 {
     const client_req *r = c->req;
+    if (c->kept_cap)
+        keep_body(c, p, n);
     if (!r->expect || c->matched)
         return;
     size_t j = c->match;
@@ -450,6 +474,8 @@ static int parse(client_conn *c, size_t *extra)
         }
         if (c->body == HTTP_BODY_CHUNKED)
             http_chunked_init(&c->chunk);
+        if (c->hooks)
+            c->hooks->head(c, &res);
     }
     size_t avail = c->rlen - off;
     switch (c->body) {
@@ -502,6 +528,8 @@ static void complete(client_conn *c, bool reusable)
         kind = STATS_ERR_STATUS;
     else if (r->expect && !c->matched)
         kind = STATS_ERR_EXPECTATION;
+    if (c->hooks)
+        kind = c->hooks->done(c, kind);
     mono_ns now = clock_mono_now();
     const plan_conn *ctl = c->ctl;
     if (reusable && c->keep_alive && !c->closing && !(ctl && ctl->lifetime_ns && too_old(c, now)) && !addr_moved(c)) {

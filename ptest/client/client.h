@@ -53,6 +53,7 @@
 #include "http.h"
 #include "instances.h"
 #include "plan.h"
+#include "vars.h"
 
 #define CLIENT_RBUF_SIZE 16384 /* per connection; also the largest response head accepted */
 
@@ -141,7 +142,21 @@ typedef struct client_req {
     char *url;                   /* "http://host:port/base/path" for reports (owned) */
     const client_target *target; /* where it goes (set by the engine for a plan with several
                                     targets); NULL: the connection's own */
+    /* A templated request (plan_request.templated): wire and wire_close hold the text as
+     * written (for reports); what is sent is rendered per send by client_req_expand. */
+    vars_tpl tpl_head, tpl_head_close; /* request line and headers, without Content-Length */
+    vars_tpl tpl_body;
+    bool content_length; /* the rendered request carries Content-Length */
 } client_req;
+
+#define CLIENT_MAX_WIRE 16384 /* a request rendered per send (a user's buffer) */
+
+/* Renders templated request r into out[0..cap) with env's values: the head (closing: the
+ * one with `Connection: close`), extra (complete header lines, e.g. a Cookie header; may
+ * be NULL), Content-Length of the expanded body, the blank line and the body. Returns 0
+ * with *len set, or VARS_ETOOBIG / VARS_EBADVALUE (vars.h). */
+int client_req_expand(const client_req *r, bool closing, const vars_env *env, const char *extra, size_t extra_len,
+                      char *out, size_t cap, size_t *len);
 
 /* Renders pr of plan p (target, plan-wide headers, the request's headers, body), twice:
  * as is (wire) and with `Connection: close` (wire_close).
@@ -173,6 +188,24 @@ typedef struct client_result {
 } client_result;
 
 typedef struct client_conn client_conn;
+
+/* What the owner adds to a connection's requests (journeys: variables, extraction,
+ * cookies), set in c->hooks; NULL for plain requests (the hot path then never calls out).
+ *   render  before each attempt, once c->closing is decided: may point c->wire/c->wire_len
+ *           at the request rendered for this send (else the shared wire goes out); returns
+ *           0 or a stats_err kind (the request fails unsent)
+ *   head    a response head was parsed (its headers are valid during the call)
+ *   done    a complete response, before it is delivered: returns the kind to report
+ *           (given: the client's own verdict) */
+typedef int (*client_render_fn)(client_conn *c);
+typedef void (*client_head_fn)(client_conn *c, const http_response *res);
+typedef int (*client_verdict_fn)(client_conn *c, int kind);
+typedef struct client_hooks {
+    client_render_fn render;
+    client_head_fn head;
+    client_verdict_fn done;
+} client_hooks;
+
 /* Called once per client_send with the outcome. The connection is idle (open or closed)
  * when it runs, so the callback may call client_send on it again. */
 typedef void (*client_done_fn)(client_conn *c, const client_result *r);
@@ -203,12 +236,19 @@ struct client_conn {
     mono_ns intended, t_conn, t_send, t_first;
     uint64_t connect_ns;
     bool connected_now, retried;
-    bool closing;         /* this request is the connection's last (wire_close sent) */
-    uint8_t inst_hint;    /* the previous response's X-Served-By slot: tried first */
-    int16_t instance;     /* slot of this response's X-Served-By, -1: none */
-    const plan_conn *ctl; /* connection policy (plan.h), NULL: keep-alive, no limits; set
+    bool closing;              /* this request is the connection's last (wire_close sent) */
+    uint8_t inst_hint;         /* the previous response's X-Served-By slot: tried first */
+    int16_t instance;          /* slot of this response's X-Served-By, -1: none */
+    const plan_conn *ctl;      /* connection policy (plan.h), NULL: keep-alive, no limits; set
                              by the owner after client_conn_init */
-    instances *inst;      /* X-Served-By table of the owner's thread, or NULL (not looked at) */
+    instances *inst;           /* X-Served-By table of the owner's thread, or NULL (not looked at) */
+    const client_hooks *hooks; /* journeys (above), or NULL */
+    const char *wire;          /* hooks->render's request for this attempt, or NULL */
+    size_t wire_len;
+    char *kept;      /* when the owner keeps bodies (extraction): kept_cap bytes of its own */
+    size_t kept_cap; /* 0: bodies are not kept */
+    size_t kept_len; /* bytes of this response's body kept */
+    bool kept_trunc; /* the body was longer than kept_cap */
     /* TLS */
     struct ssl_st *ssl;          /* NULL for plain HTTP or while closed */
     struct ssl_session_st *sess; /* the slot's last session (owned) */

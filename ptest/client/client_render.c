@@ -91,7 +91,8 @@ static int check_headers(const plan_header *h, size_t n, char *err, size_t errle
 
 /* The request on the wire; close: with `Connection: close`, instead of any Connection
  * header the plan gives. */
-static void render(buf *b, const plan *p, const plan_request *pr, const char *method, const char *base, bool close)
+static void render(buf *b, const plan *p, const plan_request *pr, const char *method, const char *base, bool close,
+                   bool tail)
 {
     buf_printf(b, "%s %s%s HTTP/1.1\r\n", method, base, pr->path);
     if (!has_header(pr->headers, pr->n_headers, "host") && !has_header(p->headers, p->n_headers, "host"))
@@ -108,11 +109,20 @@ static void render(buf *b, const plan *p, const plan_request *pr, const char *me
             buf_printf(b, "%s: %s\r\n", pr->headers[i].name, pr->headers[i].value);
     if (close)
         buf_puts(b, "Connection: close\r\n");
+    if (!tail)
+        return;
     if (pr->body || method_has_body(method))
         buf_printf(b, "Content-Length: %zu\r\n", pr->body ? pr->body_len : (size_t)0);
     buf_puts(b, "\r\n");
     if (pr->body && pr->body_len > 0)
         buf_append(b, pr->body, pr->body_len);
+}
+
+/* Template ids of a plan's variables. */
+static int lookup(const char *name, size_t len, void *arg)
+{
+    int i = plan_var_find(arg, name, len);
+    return i < 0 ? -1 : VARS_N_BUILTIN + i;
 }
 
 int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint32_t label, char *err, size_t errlen)
@@ -126,7 +136,8 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
         snprintf(err, errlen, "request %s: invalid method \"%s\"", pr->label, method);
         return -1;
     }
-    if (!pr->path || pr->path[0] != '/' || !is_target(pr->path) || !is_target(base)) {
+    if (!pr->path || (pr->path[0] != '/' && !(pr->templated && pr->path[0] == '$')) || !is_target(pr->path) ||
+        !is_target(base)) {
         snprintf(err, errlen, "request %s: invalid path \"%s\"", pr->label, pr->path ? pr->path : "");
         return -1;
     }
@@ -134,8 +145,8 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
         check_headers(pr->headers, pr->n_headers, err, errlen) != 0)
         return -1;
 
-    render(&b, p, pr, method, base, false);
-    render(&c, p, pr, method, base, true);
+    render(&b, p, pr, method, base, false, !pr->templated);
+    render(&c, p, pr, method, base, true, !pr->templated);
 
     char hpa[300];
     host_port(t, hpa, sizeof(hpa));
@@ -172,6 +183,21 @@ int client_req_render(client_req *r, const plan *p, const plan_request *pr, uint
     r->wire_close = c.data;
     r->wire_close_len = c.len;
     r->url = u.data;
+    if (pr->templated) {
+        r->content_length = pr->body || method_has_body(method);
+        if (vars_tpl_compile(&r->tpl_head, r->wire, r->wire_len, VARS_CTX_PATH, VARS_CTX_HEADER, lookup, (void *)p, err,
+                             errlen) < 0 ||
+            vars_tpl_compile(&r->tpl_head_close, r->wire_close, r->wire_close_len, VARS_CTX_PATH, VARS_CTX_HEADER,
+                             lookup, (void *)p, err, errlen) < 0 ||
+            (pr->body && vars_tpl_compile(&r->tpl_body, pr->body, pr->body_len, VARS_CTX_BODY, VARS_CTX_BODY, lookup,
+                                          (void *)p, err, errlen) < 0)) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", err);
+            client_req_fini(r);
+            snprintf(err, errlen, "request %s: %s", pr->label, why);
+            return -1;
+        }
+    }
     return 0;
 nomem:
     buf_fini(&b);
@@ -184,8 +210,41 @@ nomem:
     return -1;
 }
 
+int client_req_expand(const client_req *r, bool closing, const vars_env *env, const char *extra, size_t extra_len,
+                      char *out, size_t cap, size_t *len)
+{
+    /* The body is expanded after a gap that its Content-Length line fits in, then moved
+     * up to the line's end. */
+    enum { GAP = 40 };
+    size_t n = 0;
+    int rc = vars_expand(closing ? &r->tpl_head_close : &r->tpl_head, env, out, cap, &n);
+    if (rc)
+        return rc;
+    if (extra_len > cap - n)
+        return VARS_ETOOBIG;
+    if (extra_len)
+        memcpy(out + n, extra, extra_len);
+    n += extra_len;
+    if (cap - n < GAP)
+        return VARS_ETOOBIG;
+    size_t b0 = n + GAP, b = b0;
+    if ((rc = vars_expand(&r->tpl_body, env, out, cap, &b)))
+        return rc;
+    size_t blen = b - b0;
+    char cl[GAP + 1];
+    int w = r->content_length ? snprintf(cl, sizeof cl, "Content-Length: %zu\r\n\r\n", blen)
+                              : snprintf(cl, sizeof cl, "\r\n");
+    memcpy(out + n, cl, (size_t)w);
+    memmove(out + n + (size_t)w, out + b0, blen);
+    *len = n + (size_t)w + blen;
+    return 0;
+}
+
 void client_req_fini(client_req *r)
 {
+    vars_tpl_fini(&r->tpl_head);
+    vars_tpl_fini(&r->tpl_head_close);
+    vars_tpl_fini(&r->tpl_body);
     free(r->wire);
     free(r->wire_close);
     free(r->expect);

@@ -41,6 +41,7 @@ static void jtl_record(engine_thread *th, engine_user *u, const client_result *r
         row.message = http_reason(r->status);
         row.failure = r->kind == STATS_ERR_STATUS        ? e->fail_status[qi]
                       : r->kind == STATS_ERR_EXPECTATION ? "body does not contain the expected text"
+                      : r->kind == STATS_ERR_EXTRACT     ? "an extraction found nothing"
                                                          : "";
     } else {
         row.status = 0;
@@ -299,4 +300,13 @@ uint64_t engine_jtl_lost(const engine *e)
 uint32_t engine_all_threads(const engine *e)
 {
     return e->all_threads;
+}
+
+uint64_t engine_data_exhausted(const engine *e)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < e->n_threads; i++)
+        for (size_t j = 0; j < e->th[i].n_sc; j++)
+            n += e->th[i].sc[j].exhausted;
+    return n;
 }

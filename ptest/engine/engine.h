@@ -162,6 +162,9 @@ int engine_label_totals(engine *e, size_t i, stats_label *dst);
 void engine_instances(const engine *e, instances *dst);
 /* Rows lost by the JTL writers (write failures), after engine_join. */
 uint64_t engine_jtl_lost(const engine *e);
+/* After engine_join: closed users that stopped because their scenario's unique data ran
+ * out (plan.h PLAN_DATA_UNIQUE). */
+uint64_t engine_data_exhausted(const engine *e);
 /* Sum over scenarios of users / max connections (JMeter's allThreads). */
 uint32_t engine_all_threads(const engine *e);
 

@@ -23,6 +23,12 @@ static void user_iterate(engine_user *u, mono_ns intended)
         user_finish(u);
         return;
     }
+    /* A new iteration takes the next row of the scenario's data. */
+    if (sc->ps->data && (sc->ps->order != PLAN_ORDER_SEQUENCE || u->seq == 0) && !engine_journey_row(u)) {
+        sc->exhausted++;
+        user_finish(u);
+        return;
+    }
     u->req = sc->ps->order == PLAN_ORDER_SEQUENCE ? &sc->reqs[u->seq] : engine_pick(sc, &th->rng);
     sc->inflight++;
     stats_begin(&th->st, u->req->label);

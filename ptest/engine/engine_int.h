@@ -10,13 +10,39 @@
 
 #include <pthread.h>
 
+#include <regex.h>
+
+#include "cookie.h"
 #include "engine.h"
+#include "extract.h"
 #include "jtl.h"
 #include "rng.h"
 #include "schedule.h"
 
 typedef struct engine_thread engine_thread;
 typedef struct engine_sc engine_sc;
+
+/* A user's journey state (engine_journey.c): its variables and the buffers that rendering,
+ * extraction and cookies need; allocated at engine_create for the users of scenarios that
+ * use any of them, NULL for the others. */
+typedef struct engine_journey {
+    vars_val *vals;   /* [p->n_vars]: constants point into the plan, the others below */
+    char *wbuf;       /* CLIENT_MAX_WIRE: the request rendered for this send */
+    char *store;      /* extracted values: slot i (engine.var_slot) at i * EXTRACT_MAX_VALUE */
+    char *kept;       /* EXTRACT_MAX_BODY + 1: the body of a request with json/regex rules */
+    bool failed;      /* an extraction of the request in flight found nothing */
+    cookie_jar *jar;  /* scenario cookies: on, else NULL */
+    const char *path; /* the request target of the request in flight, as sent (for Set-Cookie) */
+    size_t path_len;
+} engine_journey;
+
+/* The compiled extractions of one request (engine.rules, parallel to engine.reqs). */
+typedef struct engine_rules {
+    size_t n;
+    const plan_extract *x; /* [n] the plan's */
+    regex_t *re;           /* [n], compiled for PLAN_EXTRACT_REGEX only */
+    bool body;             /* a json or regex rule: the body is kept */
+} engine_rules;
 
 /* A closed-model user, or one connection slot of an open scenario. */
 typedef struct engine_user {
@@ -30,7 +56,8 @@ typedef struct engine_user {
     uint32_t num;          /* 1-based number in the scenario (JMeter thread names) */
     uint8_t local_backoff; /* closed: consecutive local-limit failures (backoff shift) */
     bool finished;
-    char *thread_csv; /* JTL thread name, NULL without JTL */
+    char *thread_csv;   /* JTL thread name, NULL without JTL */
+    engine_journey *ju; /* NULL: a scenario without journey features */
 } engine_user;
 
 /* One thread's share of one scenario. */
@@ -58,6 +85,8 @@ struct engine_sc {
     evloop_timer arrival;
     engine_user **avail; /* free connection slots, LIFO (warm ones on top) */
     size_t n_avail;
+    bool journey;       /* its users have journey state (engine_journey_needed) */
+    uint64_t exhausted; /* closed users stopped because their unique data ran out */
 };
 
 struct engine_thread {
@@ -93,12 +122,16 @@ struct engine {
     const char **labels;
     char **label_csv; /* [n_labels], only with JTL */
     size_t n_reqs;
-    client_req *reqs;   /* every request of the plan, scenario after scenario */
-    char **url_csv;     /* [n_reqs], only with JTL */
-    char **fail_status; /* [n_reqs], only with JTL */
-    uint64_t *cumw;     /* [n_reqs] */
-    size_t *req_off;    /* [n_scenarios] first request of each scenario */
-    schedule *scheds;   /* [n_scenarios], empty for closed ones */
+    client_req *reqs;    /* every request of the plan, scenario after scenario */
+    char **url_csv;      /* [n_reqs], only with JTL */
+    char **fail_status;  /* [n_reqs], only with JTL */
+    uint64_t *cumw;      /* [n_reqs] */
+    size_t *req_off;     /* [n_scenarios] first request of each scenario */
+    schedule *scheds;    /* [n_scenarios], empty for closed ones */
+    uint64_t *data_next; /* [p->n_data] (atomic): the next row of sequential and unique data */
+    engine_rules *rules; /* [n_reqs] */
+    int32_t *var_slot;   /* [p->n_vars]: the store slot of an extracted variable, else -1 */
+    size_t n_slots;
     uint32_t all_threads;
     mono_ns start;
     wall_ns wall_start;
@@ -120,6 +153,23 @@ void engine_closed_begin(engine_sc *sc, mono_ns start);          /* schedules th
 void engine_closed_done(engine_user *u, const client_result *r); /* after a recorded response */
 void engine_on_user_timer(evloop *loop, evloop_timer *t);
 void engine_on_scenario_end(evloop *loop, evloop_timer *t);
+
+/* engine_journey.c: variables, data, extraction and cookies of a user.
+ *   engine_journey_needed  whether a scenario's users need state (and c->hooks)
+ *   engine_journey_init    allocates u's state (u->sc set); 0 or -1 (out of memory)
+ *   engine_journey_fini    frees it
+ *   engine_journey_hooks   the client hooks of journey users */
+bool engine_journey_needed(const plan *p, const plan_scenario *ps);
+int engine_journey_init(engine_user *u, const plan *p);
+/* engine_create: compiles every request's extractions and numbers the extracted variables
+ * (e->rules, e->var_slot); 0 or -1 with err filled. engine_journey_rules_fini frees them. */
+int engine_journey_rules(engine *e, char *err, size_t errlen);
+void engine_journey_rules_fini(engine *e);
+/* Gives u the next row of its scenario's data (a closed user at each iteration's start);
+ * false when unique data ran out (the user stops). */
+bool engine_journey_row(engine_user *u);
+void engine_journey_fini(engine_user *u);
+extern const client_hooks engine_journey_hooks;
 
 /* engine_open.c: the open model. */
 void engine_open_begin(engine_sc *sc, mono_ns start);

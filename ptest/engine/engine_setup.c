@@ -13,6 +13,7 @@ static void thread_free(engine_thread *th)
     if (th->users)
         for (size_t i = 0; i < th->n_users; i++) {
             free(th->users[i].thread_csv);
+            engine_journey_fini(&th->users[i]);
             client_conn_fini(&th->users[i].conn);
         }
     if (th->sc)
@@ -70,6 +71,7 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
         sc->wtotal = sc->cumw[sc->n_reqs - 1];
         evloop_timer_init(&sc->endt, engine_on_scenario_end, sc);
         evloop_timer_init(&sc->arrival, engine_on_arrival, sc);
+        sc->journey = engine_journey_needed(p, ps);
         if (ps->model == PLAN_CLOSED) {
             sc->grp = ps->users;
             sc->n_users = ps->users / T + (th->idx < ps->users % T ? 1 : 0);
@@ -112,6 +114,11 @@ static int thread_setup(engine *e, engine_thread *th, char *err, size_t errlen)
             u->conn.ctl = &sc->ps->conn;
             u->conn.inst = &th->inst;
             u->conn.scratch = th->scratch;
+            if (sc->journey) {
+                if (engine_journey_init(u, p) != 0)
+                    goto nomem;
+                u->conn.hooks = &engine_journey_hooks;
+            }
             evloop_timer_init(&u->timer, engine_on_user_timer, u);
             if (e->o.jtl_fd >= 0) {
                 char name[PLAN_MAX_LABEL + 48];
@@ -156,6 +163,8 @@ void engine_destroy(engine *e)
         for (size_t i = 0; i < e->p->n_scenarios; i++)
             schedule_fini(&e->scheds[i]);
     free(e->scheds);
+    free(e->data_next);
+    engine_journey_rules_fini(e);
     free(e->label_csv);
     free(e->url_csv);
     free(e->fail_status);
@@ -230,7 +239,8 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
     e->cumw = calloc(e->n_reqs, sizeof(*e->cumw));
     e->req_off = calloc(p->n_scenarios, sizeof(*e->req_off));
     e->scheds = calloc(p->n_scenarios, sizeof(*e->scheds));
-    if (!e->reqs || !e->cumw || !e->req_off || !e->scheds)
+    e->data_next = calloc(p->n_data ? p->n_data : 1, sizeof(*e->data_next));
+    if (!e->reqs || !e->cumw || !e->req_off || !e->scheds || !e->data_next)
         goto nomem;
     size_t k = 0;
     for (size_t i = 0; i < p->n_scenarios; i++) {
@@ -255,6 +265,8 @@ int engine_create(engine **out, const plan *p, const client_target *t, const eng
             goto fail;
         }
     }
+    if (engine_journey_rules(e, err, errlen) != 0)
+        goto fail;
     if (o->jtl_fd >= 0 && setup_jtl_strings(e) != 0)
         goto nomem;
 

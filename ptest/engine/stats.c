@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const char *const err_names[STATS_ERR_N] = {
-    "ok",           "connect_refused", "connect_timeout", "timeout",     "reset",
-    "bad_response", "status",          "expectation",     "local_limit", "tls",
+    "ok",     "connect_refused", "connect_timeout", "timeout", "reset",      "bad_response",
+    "status", "expectation",     "local_limit",     "tls",     "extraction", "render",
 };
 static const char *const err_texts[STATS_ERR_N] = {
     "ok",
@@ -19,6 +19,8 @@ static const char *const err_texts[STATS_ERR_N] = {
     "failed expectation",
     "local limit (no file descriptor, local port or socket memory)",
     "TLS handshake failed",
+    "failed extraction",
+    "request not rendered (variable value too long or not allowed there)",
 };
 
 const char *stats_err_name(int kind)

@@ -52,6 +52,11 @@ enum stats_err {
                                   EADDRNOTAVAIL, ENOBUFS, ENOMEM): not a server error */
     STATS_ERR_TLS,             /* https: the TLS handshake failed (certificate, name, no TLS
                                   at all, alert; a connect failure) or a TLS record error */
+    STATS_ERR_EXTRACT,         /* a response came, but an extraction of the request (plan
+                                  `extract:`) found nothing: a failed check of its own */
+    STATS_ERR_RENDER,          /* never sent: the request rendered per send with the user's
+                                  variables exceeds CLIENT_MAX_WIRE or a value holds bytes not
+                                  allowed where it goes (CR/LF in a header, space in a path) */
     STATS_ERR_N
 };
 
@@ -62,7 +67,7 @@ const char *stats_err_text(int kind);
 /* True when the kind comes with a response (so with a latency). */
 static inline bool stats_err_has_response(int kind)
 {
-    return kind == STATS_OK || kind == STATS_ERR_STATUS || kind == STATS_ERR_EXPECTATION;
+    return kind == STATS_OK || kind == STATS_ERR_STATUS || kind == STATS_ERR_EXPECTATION || kind == STATS_ERR_EXTRACT;
 }
 /* True for the generator's own limits: counted apart, never as a request or an error. */
 static inline bool stats_err_is_local(int kind)

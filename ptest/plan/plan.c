@@ -4,8 +4,11 @@
 #include "plan_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "vars.h"
 
 #define NS_PER_MS UINT64_C(1000000)
 #define NS_PER_SEC UINT64_C(1000000000)
@@ -40,6 +43,9 @@ void plan_fini(plan *p)
             headers_free(r->headers, r->n_headers);
             free(r->body);
             free(r->expect_body);
+            for (size_t k = 0; k < r->n_extract; k++)
+                free(r->extract[k].expr);
+            free(r->extract);
         }
         free(s->requests);
         free(s->stages);
@@ -55,6 +61,17 @@ void plan_fini(plan *p)
     }
     free(p->thresholds);
     headers_free(p->headers, p->n_headers);
+    for (size_t i = 0; i < p->n_vars; i++) {
+        free(p->vars[i].name);
+        free(p->vars[i].value);
+    }
+    free(p->vars);
+    for (size_t i = 0; i < p->n_data; i++) {
+        free(p->data[i].file);
+        feeder_fini(&p->data[i].rows);
+        free(p->data[i].col_var);
+    }
+    free(p->data);
     plan_url_fini(&p->target);
     free(p->target_str);
     free(p->server.metrics);
@@ -168,6 +185,46 @@ nomem:
 fail:
     plan_fini(p);
     return -1;
+}
+
+int plan_var_find(const plan *p, const char *name, size_t len)
+{
+    for (size_t i = 0; i < p->n_vars; i++)
+        if (strlen(p->vars[i].name) == len && memcmp(p->vars[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+int plan_set_var(plan *p, const char *name, const char *value, char *err, size_t errlen)
+{
+    int i = plan_var_find(p, name, strlen(name));
+    if (i < 0 || !p->vars[i].value)
+        return err_set(err, errlen,
+                       "the plan declares no variable \"%s\" (declare it under \"variables:\" with a default)", name);
+    size_t n = strlen(value);
+    if (n > PLAN_MAX_VAR_VALUE)
+        return err_set(err, errlen, "value of variable \"%s\" is longer than %d bytes", name, PLAN_MAX_VAR_VALUE);
+    char *v = plan_dupn(value, n);
+    if (!v)
+        return err_set(err, errlen, "out of memory");
+    free(p->vars[i].value);
+    p->vars[i].value = v;
+    p->vars[i].value_len = n;
+    return 0;
+}
+
+int plan_vars_from_env(plan *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < p->n_vars; i++) {
+        char key[16 + VARS_MAX_NAME];
+        if (!p->vars[i].value)
+            continue;
+        snprintf(key, sizeof key, "PTEST_VAR_%s", p->vars[i].name);
+        const char *v = getenv(key);
+        if (v && plan_set_var(p, p->vars[i].name, v, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char *err, size_t errlen)

@@ -13,6 +13,7 @@
 #define PTEST_PLAN_H
 
 #include "dns.h"
+#include "feeder.h"
 #include "rng.h"
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +30,9 @@
 #define PLAN_DEFAULT_DNS_TTL_NS (UINT64_C(30) * 1000000000) /* dns.ttl, --dns-ttl */
 #define PLAN_MAX_RESOLVE 16                                 /* dns.resolve entries, --resolve flags */
 #define PLAN_MAX_RESOLVE_ADDRS 16                           /* addresses per entry */
-#define PLAN_MAX_TARGETS 16 /* targets of scenarios and requests besides the plan's own */
+#define PLAN_MAX_TARGETS 16     /* targets of scenarios and requests besides the plan's own */
+#define PLAN_MAX_VARS 256       /* variables of a plan: constants, data columns, extracted names */
+#define PLAN_MAX_VAR_VALUE 8192 /* bytes of a constant (plan `variables:`, -e, PTEST_VAR_) */
 
 typedef struct plan_url {
     char *scheme;    /* "http" or "https" (lower case) */
@@ -47,6 +50,18 @@ typedef struct plan_header {
     char *value; /* no control bytes except HTAB */
 } plan_header;
 
+/* A value taken out of a request's response into a variable of the user (plan `extract:`,
+ * extract.h): a JSON Pointer into the body, a POSIX regular expression's group 1 on the
+ * body, or a response header. Run on a response that passed its checks; when nothing is
+ * found the request counts as failed (kind "extraction") and the variable becomes empty. */
+enum plan_extract_kind { PLAN_EXTRACT_JSON, PLAN_EXTRACT_REGEX, PLAN_EXTRACT_HEADER };
+typedef struct plan_extract {
+    int kind;     /* enum plan_extract_kind */
+    char *expr;   /* the pointer, the expression, the header name */
+    uint32_t var; /* index in p->vars */
+    unsigned line, col;
+} plan_extract;
+
 typedef struct plan_request {
     char *label;       /* results are reported per label; defaults to the path */
     uint32_t label_id; /* index of label in plan_labels() order */
@@ -63,7 +78,22 @@ typedef struct plan_request {
     unsigned line, col; /* where it was defined, for messages (0 if not from YAML) */
     uint32_t target;    /* where it goes: 0 the plan's target, i > 0 p->targets[i - 1]; the
                            request's own `target:`, else its scenario's */
+    bool templated;     /* its path, body, a header value of its own or of the plan's refers
+                           to a variable (vars.h): rendered per send into the user's buffer;
+                           else rendered once and shared */
+    size_t n_extract;
+    plan_extract *extract; /* in the order written */
 } plan_request;
+
+/* A variable of the plan (vars.h `${name}`; its template id is VARS_N_BUILTIN + its index).
+ * A constant (`variables:`, overridden by PTEST_VAR_name and -e name=value) has a value;
+ * the others are set per user: a data column or an extraction's `as`. */
+typedef struct plan_var {
+    char *name;
+    char *value; /* constant: its value (NUL-terminated, value_len bytes); else NULL */
+    size_t value_len;
+    unsigned line, col; /* where it was first defined (0: a flag) */
+} plan_var;
 
 enum plan_model { PLAN_CLOSED, PLAN_OPEN };
 
@@ -111,6 +141,25 @@ typedef struct plan_conn {
 enum { PLAN_CONN_KEEP_ALIVE = 1, PLAN_CONN_MAX_REQUESTS = 2, PLAN_CONN_LIFETIME = 4 };
 #define PLAN_MAX_REQUESTS_PER_CONNECTION UINT32_MAX
 
+/* How users take rows of a data file (plan `data:`, feeder.h). A closed user takes a row
+ * at the start of each iteration (order: sequence: one pass over the requests; mix: each
+ * request), an open scenario's connection slot one per arrival; the row's columns are
+ * variables of the user until its next row.
+ *   SEQUENTIAL  the next row of one counter shared by every user and thread, wrapping
+ *   RANDOM      a row drawn at random (the thread's rng)
+ *   UNIQUE      the next row, each used once in the run: when none is left the user stops
+ *               (closed scenarios only; results.json data_exhausted_users counts them) */
+enum plan_data_mode { PLAN_DATA_SEQUENTIAL, PLAN_DATA_RANDOM, PLAN_DATA_UNIQUE };
+
+typedef struct plan_data {
+    char *file; /* as opened: relative to the plan file's directory */
+    int format; /* enum feeder_format */
+    enum plan_data_mode mode;
+    feeder rows;       /* one read-only copy for every thread */
+    uint32_t *col_var; /* [rows.n_cols]: the plan variable (index in p->vars) of each column */
+    unsigned line, col;
+} plan_data;
+
 typedef struct plan_scenario {
     char *name; /* unique in the plan; default "scenario-N" (1-based) */
     enum plan_model model;
@@ -139,6 +188,9 @@ typedef struct plan_scenario {
     uint64_t weight_total;
     uint32_t target; /* the scenario's `target:` (plan_request.target), 0: the plan's */
     plan_conn conn;  /* connection reuse (both models) */
+    uint32_t data;   /* its rows: 0 none, i > 0 p->data[i - 1] (its own `data:`, else the plan's) */
+    bool cookies;    /* a cookie jar per user (cookie.h); `cookies:`, default: true in closed
+                        `order: sequence` scenarios (journeys), false otherwise */
     unsigned line, col;
 } plan_scenario;
 
@@ -218,6 +270,10 @@ typedef struct plan {
                                       in it (at most this much). <= PLAN_MAX_TIMER_SLACK_NS */
     size_t n_headers;            /* sent with every request of the plan (see below) */
     plan_header *headers;
+    size_t n_vars; /* constants first, then the names data and extractions define */
+    plan_var *vars;
+    size_t n_data; /* data files: the plan's `data:` (if any) first, then the scenarios' */
+    plan_data *data;
     plan_server server; /* both NULL unless asked */
     plan_tls tls;       /* used when target.tls */
     plan_dns dns;
@@ -282,6 +338,16 @@ int plan_set_tls_file(plan *p, enum plan_tls_file which, const char *path, char 
  * plan_apply_share (the whole plan gets it too). */
 void plan_set_conn(plan *p, const plan_conn *c, unsigned fields);
 
+/* The index of variable name[0..len) in p->vars, or -1. */
+int plan_var_find(const plan *p, const char *name, size_t len);
+/* Sets the value of the constant `name` declared under the plan's `variables:` (-e
+ * name=value). Returns 0, or -1 with err filled (not declared, not a constant, a NUL or too
+ * long a value, out of memory) and p unchanged. */
+int plan_set_var(plan *p, const char *name, const char *value, char *err, size_t errlen);
+/* Applies PTEST_VAR_<name> from the environment to every constant of the plan (before the
+ * -e flags, which win). Returns 0 or -1 with err filled. */
+int plan_vars_from_env(plan *p, char *err, size_t errlen);
+
 /* Replaces the target (--target). Returns 0, or -1 with err filled and p unchanged. */
 int plan_set_target(plan *p, const char *url, char *err, size_t errlen);
 /* Target number i of the plan (plan_request.target): 0 the plan's own, else targets[i-1];
@@ -326,6 +392,8 @@ void plan_set_duration(plan *p, uint64_t duration_ns);
  *    With poisson arrivals or linear ramps start_rate is divided too and the schedule
  *    itself takes arrivals i, i + N, ... of the whole scenario (arrival_share_index/count,
  *    schedule.h), the start delay unchanged: the union is the single run's arrivals.
+ *  - data: each data file keeps the rows r with r % N == index, so that no two workers
+ *    use the same row (an error when a share would get none).
  * Records index and count in p->share_index / p->share_count (results.json "share") and
  * keeps the scenarios' load before the cut in p->whole (results.json "whole_plan", which
  * `ptest merge` reports as the merged run's plan).

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract.h"
+#include "vars.h"
 #include "yamltree.h"
 
 #define NS_PER_HOUR (UINT64_C(3600) * UINT64_C(1000000000))
@@ -41,8 +43,9 @@ typedef struct loader {
     yamltree_doc doc;
     yamltree_error err;
     plan *p;
-    uint32_t n_labels; /* distinct labels so far */
-    size_t n_requests; /* requests so far, whole plan */
+    uint32_t n_labels;  /* distinct labels so far */
+    uint32_t plan_data; /* the plan's own `data:` (p->data number), 0: none */
+    size_t n_requests;  /* requests so far, whole plan */
 } loader;
 
 #define FAIL(L, node, ...) yamltree_fail(&(L)->doc, (node), &(L)->err, __VA_ARGS__)
@@ -184,8 +187,9 @@ static int parse_path(loader *L, const yamltree_node *n, char **out)
     const char *s;
     if (yamltree_str(&L->doc, n, &s, &L->err) < 0)
         return -1;
-    if (n->len == 0 || s[0] != '/')
-        return FAIL(L, n, "path %s must start with '/' (the host comes from target)", plan_qs(q, s, n->len));
+    if (n->len == 0 || (s[0] != '/' && !(n->len > 2 && s[0] == '$' && s[1] == '{')))
+        return FAIL(L, n, "path %s must start with '/' (the host comes from target) or a variable that gives it",
+                    plan_qs(q, s, n->len));
     if (n->len > PLAN_MAX_PATH)
         return FAIL(L, n, "path is longer than %d bytes", PLAN_MAX_PATH);
     if (!plan_all_vchar(s, n->len))
@@ -267,10 +271,12 @@ static int get_target(loader *L, const yamltree_node *v, uint32_t *out)
     return 0;
 }
 
+static int parse_extract(loader *L, plan_request *r, const yamltree_node *list);
+
 static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n)
 {
     static const char *const keys[] = {"label",  "method", "path",   "headers", "body",
-                                       "weight", "expect", "target", NULL};
+                                       "weight", "expect", "target", "extract", NULL};
     static const char *const expect_keys[] = {"status", "body_contains", NULL};
     plan_request *r = &L->p->scenarios[si].requests[ri];
     const yamltree_node *v, *label_at;
@@ -343,7 +349,334 @@ static int parse_request(loader *L, size_t si, size_t ri, const yamltree_node *n
                 return FAIL(L, e, "body_contains must not be empty");
         }
     }
+    if ((v = yamltree_get(n, "extract")) && v->kind != YAMLTREE_NULL && parse_extract(L, r, v) < 0)
+        return -1;
     return register_label(L, si, ri, label_at);
+}
+
+/* A name a scenario may use: a built-in, a constant, or one the scenario defines (its data
+ * columns, its extractions). */
+static bool var_defined(loader *L, size_t si, const char *name, size_t len)
+{
+    const plan *p = L->p;
+    const plan_scenario *s = &p->scenarios[si];
+    if (vars_builtin(name, len) >= 0)
+        return true;
+    int i = plan_var_find(p, name, len);
+    if (i < 0)
+        return false;
+    if (p->vars[i].value)
+        return true;
+    if (s->data) {
+        const plan_data *d = &p->data[s->data - 1];
+        for (size_t c = 0; c < d->rows.n_cols; c++)
+            if (d->col_var[c] == (uint32_t)i)
+                return true;
+    }
+    for (size_t r = 0; r < s->n_requests; r++)
+        for (size_t k = 0; k < s->requests[r].n_extract; k++)
+            if (s->requests[r].extract[k].var == (uint32_t)i)
+                return true;
+    return false;
+}
+
+typedef struct ref_ctx {
+    loader *L;
+    size_t si;
+    const char *bad; /* the first unknown name */
+    size_t bad_len;
+} ref_ctx;
+
+static int ref_check(const char *name, size_t len, size_t off, void *arg)
+{
+    ref_ctx *rc = arg;
+    (void)off;
+    if (var_defined(rc->L, rc->si, name, len))
+        return 0;
+    rc->bad = name;
+    rc->bad_len = len;
+    return 1;
+}
+
+/* Checks the references of string node n (path, header value, body) for scenario si;
+ * *templated is set when it has any. */
+static int check_node_refs(loader *L, size_t si, const yamltree_node *n, bool *templated)
+{
+    const char *s;
+    size_t bad_off;
+    ref_ctx rc = {L, si, NULL, 0};
+    if (!n || n->kind == YAMLTREE_NULL || yamltree_str(&L->doc, n, &s, &L->err) < 0 || !vars_has_ref(s, n->len))
+        return 0;
+    *templated = true;
+    int r = vars_scan(s, n->len, ref_check, &rc, &bad_off);
+    if (r < 0) {
+        char q[PLAN_QCAP];
+        size_t m = n->len - bad_off < 24 ? n->len - bad_off : 24;
+        return FAIL(L, n, "malformed variable reference %s (expected ${name}; $${ is a literal ${)",
+                    plan_qs(q, s + bad_off, m));
+    }
+    if (r > 0)
+        return FAIL(L, n,
+                    "unknown variable \"%.*s\" in scenario \"%s\" (not a built-in, a constant of "
+                    "\"variables:\", a column of the scenario's data or an extraction's \"as\")",
+                    (int)rc.bad_len, rc.bad, L->p->scenarios[si].name);
+    return 0;
+}
+
+static int check_headers_refs(loader *L, size_t si, const yamltree_node *h, bool *templated)
+{
+    if (!h || h->kind != YAMLTREE_MAP)
+        return 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (check_node_refs(L, si, h->vals[i], templated) < 0)
+            return -1;
+    return 0;
+}
+
+/* After every request of scenario si is parsed (an extraction of a later request defines
+ * a name for the whole scenario): its references, and the plan headers' for it. */
+static int check_scenario_refs(loader *L, size_t si, const yamltree_node *reqs)
+{
+    plan_scenario *s = &L->p->scenarios[si];
+    bool plan_tpl = false;
+    if (check_headers_refs(L, si, opt_map(L->doc.root, "headers"), &plan_tpl) < 0)
+        return -1;
+    for (size_t i = 0; i < s->n_requests; i++) {
+        const yamltree_node *n = reqs->items[i];
+        bool t = plan_tpl;
+        if (check_node_refs(L, si, yamltree_get(n, "path"), &t) < 0 ||
+            check_headers_refs(L, si, opt_map(n, "headers"), &t) < 0 ||
+            check_node_refs(L, si, yamltree_get(n, "body"), &t) < 0)
+            return -1;
+        s->requests[i].templated = t;
+    }
+    return 0;
+}
+
+/* Adds variable name (node at: where, for messages) to the plan; value NULL: set per
+ * user. Returns its index, or -1 (reported). A name defined twice is an error for a
+ * constant; a per-user name may be defined by several scenarios or extractions. */
+static int add_var(loader *L, const yamltree_node *at, const char *name, size_t len, const char *value, size_t vlen)
+{
+    char q[PLAN_QCAP];
+    plan *p = L->p;
+    if (!vars_name_ok(name, len) || vars_builtin(name, len) >= 0 || (len >= 2 && name[0] == '_' && name[1] == '_'))
+        return FAIL(L, at,
+                    "invalid variable name %s (letters, digits, _ . -, starting with a letter or _, at most "
+                    "%d bytes; names starting with __ are the built-ins')",
+                    plan_qs(q, name, len), VARS_MAX_NAME);
+    int i = plan_var_find(p, name, len);
+    if (i >= 0) {
+        if (value || p->vars[i].value)
+            return FAIL(L, at, "variable %s is already defined at line %u, column %u", plan_qs(q, name, len),
+                        p->vars[i].line, p->vars[i].col);
+        return i;
+    }
+    if (p->n_vars >= PLAN_MAX_VARS)
+        return FAIL(L, at, "too many variables (at most %d in a plan)", PLAN_MAX_VARS);
+    plan_var *v = realloc(p->vars, (p->n_vars + 1) * sizeof *v);
+    if (!v)
+        return oom(L);
+    p->vars = v;
+    v = &p->vars[p->n_vars];
+    memset(v, 0, sizeof *v);
+    v->line = at->line;
+    v->col = at->col;
+    if (!(v->name = plan_dupn(name, len)) || (value && !(v->value = plan_dupn(value, vlen)))) {
+        free(v->name);
+        return oom(L);
+    }
+    v->value_len = vlen;
+    return (int)p->n_vars++;
+}
+
+#define MAX_EXTRACT 32 /* per request */
+
+/* extract: [{json: POINTER | regex: ERE | header: NAME, as: VAR}, ...] */
+static int parse_extract(loader *L, plan_request *r, const yamltree_node *list)
+{
+    static const char *const keys[] = {"json", "regex", "header", "as", NULL};
+    static const char *const kinds[] = {"json", "regex", "header"};
+    char msg[sizeof L->err.msg], q[PLAN_QCAP];
+    if (yamltree_expect(&L->doc, list, YAMLTREE_SEQ, &L->err) < 0)
+        return -1;
+    if (list->n > MAX_EXTRACT)
+        return FAIL(L, list, "too many extractions (%zu, at most %d per request)", list->n, MAX_EXTRACT);
+    if (list->n == 0)
+        return 0;
+    if (!(r->extract = calloc(list->n, sizeof *r->extract)))
+        return oom(L);
+    for (size_t i = 0; i < list->n; i++) {
+        const yamltree_node *e = list->items[i], *v = NULL, *as;
+        plan_extract *x = &r->extract[i];
+        if (yamltree_expect(&L->doc, e, YAMLTREE_MAP, &L->err) < 0 ||
+            yamltree_check_keys(&L->doc, e, keys, &L->err) < 0)
+            return -1;
+        int kind = -1;
+        for (int k = 0; k < 3; k++) {
+            const yamltree_node *kv = yamltree_get(e, kinds[k]);
+            if (!kv)
+                continue;
+            if (v)
+                return FAIL(L, e, "an extraction takes one of json, regex or header");
+            v = kv;
+            kind = k;
+        }
+        if (!v)
+            return FAIL(L, e, "an extraction needs json: POINTER, regex: EXPRESSION or header: NAME");
+        if (!(as = yamltree_get(e, "as")))
+            return FAIL(L, e, "an extraction needs \"as\": the variable it sets");
+        x->kind = kind;
+        x->line = v->line;
+        x->col = v->col;
+        r->n_extract = i + 1;
+        if (get_str(L, v, &x->expr) < 0)
+            return -1;
+        if (strlen(x->expr) != v->len)
+            return FAIL(L, v, "extraction contains a NUL byte");
+        if (kind == PLAN_EXTRACT_JSON && extract_pointer_check(x->expr, msg, sizeof msg) < 0)
+            return FAIL(L, v, "json %s: %s", plan_qs(q, x->expr, v->len), msg);
+        if (kind == PLAN_EXTRACT_REGEX) {
+            regex_t re;
+            if (extract_regex_compile(&re, x->expr, msg, sizeof msg) < 0)
+                return FAIL(L, v, "regex %s: %s", plan_qs(q, x->expr, v->len), msg);
+            regfree(&re);
+        }
+        if (kind == PLAN_EXTRACT_HEADER && (v->len > MAX_HEADER_NAME || !is_token(x->expr, v->len)))
+            return FAIL(L, v, "header %s is not a header name", plan_qs(q, x->expr, v->len));
+        const char *name;
+        if (yamltree_str(&L->doc, as, &name, &L->err) < 0)
+            return -1;
+        int vi = plan_var_find(L->p, name, as->len);
+        if (vi >= 0 && L->p->vars[vi].value)
+            return FAIL(L, as, "%s is a constant of \"variables:\" (line %u); extract into another name",
+                        plan_qs(q, name, as->len), L->p->vars[vi].line);
+        if ((vi = add_var(L, as, name, as->len, NULL, 0)) < 0)
+            return -1;
+        x->var = (uint32_t)vi;
+    }
+    return 0;
+}
+
+/* variables: {name: value, ...}: the plan's constants. */
+static int parse_variables(loader *L, const yamltree_node *map)
+{
+    if (yamltree_expect(&L->doc, map, YAMLTREE_MAP, &L->err) < 0)
+        return -1;
+    for (size_t i = 0; i < map->n; i++) {
+        const yamltree_node *k = map->keys[i], *v = map->vals[i];
+        const char *val = "";
+        size_t vlen = 0;
+        if (v->kind != YAMLTREE_NULL) {
+            if (yamltree_str(&L->doc, v, &val, &L->err) < 0)
+                return -1;
+            vlen = v->len;
+        }
+        if (vlen > PLAN_MAX_VAR_VALUE || strlen(val) != vlen)
+            return FAIL(L, v, "value of variable %.*s is longer than %d bytes or contains a NUL byte", (int)k->len,
+                        k->str, PLAN_MAX_VAR_VALUE);
+        if (vars_has_ref(val, vlen))
+            return FAIL(L, v, "a constant cannot refer to variables");
+        if (add_var(L, k, k->str, k->len, val, vlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A path of the plan relative to the plan file's directory ("certs/ca.pem" in
+ * "deploy/plan.yaml" is "deploy/certs/ca.pem"); absolute paths and plans without a file
+ * keep it as written. */
+static char *plan_relative(const char *file, const char *s, size_t n)
+{
+    const char *slash = file ? strrchr(file, '/') : NULL;
+    if (n == 0 || s[0] == '/' || !slash || (file[0] == '<'))
+        return plan_dupn(s, n);
+    size_t dl = (size_t)(slash - file) + 1;
+    char *out = malloc(dl + n + 1);
+    if (out) {
+        memcpy(out, file, dl);
+        memcpy(out + dl, s, n);
+        out[dl + n] = '\0';
+    }
+    return out;
+}
+
+/* data: FILE, or {file: FILE, format: csv | jsonl, mode: sequential | random | unique}:
+ * loads the file (relative to the plan's directory) and defines its columns as variables.
+ * Returns the data's number (p->data[i - 1]) or 0 (reported). */
+static uint32_t parse_data(loader *L, const yamltree_node *n)
+{
+    static const char *const keys[] = {"file", "format", "mode", NULL};
+    plan *p = L->p;
+    const yamltree_node *fn = n, *v;
+    const char *s;
+    char q[PLAN_QCAP];
+    enum plan_data_mode mode = PLAN_DATA_SEQUENTIAL;
+    int format = -1;
+
+    if (n->kind == YAMLTREE_MAP) {
+        if (yamltree_check_keys(&L->doc, n, keys, &L->err) < 0)
+            return 0;
+        if (!(fn = yamltree_get(n, "file")))
+            return ((void)FAIL(L, n, "data needs \"file\""), 0u);
+        if ((v = yamltree_get(n, "mode"))) {
+            if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
+                return 0;
+            if (strcmp(s, "sequential") == 0)
+                mode = PLAN_DATA_SEQUENTIAL;
+            else if (strcmp(s, "random") == 0)
+                mode = PLAN_DATA_RANDOM;
+            else if (strcmp(s, "unique") == 0)
+                mode = PLAN_DATA_UNIQUE;
+            else
+                return (
+                    (void)FAIL(L, v, "data mode must be sequential, random or unique, found %s", plan_qs(q, s, v->len)),
+                    0u);
+        }
+        if ((v = yamltree_get(n, "format"))) {
+            if (yamltree_str(&L->doc, v, &s, &L->err) < 0)
+                return 0;
+            if (strcmp(s, "csv") == 0)
+                format = FEEDER_CSV;
+            else if (strcmp(s, "jsonl") == 0)
+                format = FEEDER_JSONL;
+            else
+                return ((void)FAIL(L, v, "data format must be csv or jsonl, found %s", plan_qs(q, s, v->len)), 0u);
+        }
+    }
+    if (yamltree_str(&L->doc, fn, &s, &L->err) < 0)
+        return 0;
+    if (fn->len == 0 || strlen(s) != fn->len)
+        return ((void)FAIL(L, fn, "data: expected a file name"), 0u);
+    plan_data *d = realloc(p->data, (p->n_data + 1) * sizeof *d);
+    if (!d)
+        return ((void)oom(L), 0u);
+    p->data = d;
+    d = &p->data[p->n_data++];
+    memset(d, 0, sizeof *d);
+    d->mode = mode;
+    d->line = fn->line;
+    d->col = fn->col;
+    if (!(d->file = plan_relative(L->doc.file, s, fn->len)))
+        return ((void)oom(L), 0u);
+    d->format = format >= 0 ? format : feeder_format_of(d->file);
+    char msg[sizeof L->err.msg];
+    if (feeder_load_file(&d->rows, d->file, d->format, msg, sizeof msg) < 0)
+        return ((void)FAIL(L, fn, "data: %s", msg), 0u);
+    if (!(d->col_var = calloc(d->rows.n_cols, sizeof *d->col_var)))
+        return ((void)oom(L), 0u);
+    for (size_t c = 0; c < d->rows.n_cols; c++) {
+        const char *col = d->rows.cols[c];
+        int i = plan_var_find(p, col, strlen(col));
+        if (i >= 0 && p->vars[i].value)
+            return ((void)FAIL(L, fn, "data column \"%s\" is also a constant of \"variables:\" (line %u)", col,
+                               p->vars[i].line),
+                    0u);
+        if ((i = add_var(L, fn, col, strlen(col), NULL, 0)) < 0)
+            return 0;
+        d->col_var[c] = (uint32_t)i;
+    }
+    return (uint32_t)p->n_data;
 }
 
 /* A rate that may be 0 ("0", "0/s", "0.0/m": yamltree_rate takes only positive ones). */
@@ -543,6 +876,8 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                                        "max_requests_per_connection",
                                        "connection_lifetime",
                                        "target",
+                                       "data",
+                                       "cookies",
                                        NULL};
     static const char *const closed_only[] = {"users",      "ramp_up", "hold_for", "think_time",
                                               "iterations", "order",   NULL};
@@ -558,6 +893,9 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
     s->line = n->line;
     s->col = n->col;
     if ((v = yamltree_get(n, "target")) && get_target(L, v, &s->target) < 0)
+        return -1;
+    s->data = L->plan_data;
+    if ((v = opt_map(n, "data")) && !(s->data = parse_data(L, v)))
         return -1;
     if ((v = yamltree_get(n, "name"))) {
         if (get_name(L, v, "scenario name", &s->name) < 0)
@@ -600,6 +938,12 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
                         s->model == PLAN_OPEN ? "an open" : "a closed", s->model == PLAN_OPEN ? "closed" : "open");
     if ((s->model == PLAN_OPEN ? parse_open(L, s, n) : parse_closed(L, s, n)) < 0)
         return -1;
+    s->cookies = s->model == PLAN_CLOSED && s->order == PLAN_ORDER_SEQUENCE;
+    if ((v = yamltree_get(n, "cookies")) && yamltree_bool(&L->doc, v, &s->cookies, &L->err) < 0)
+        return -1;
+    if (s->model == PLAN_OPEN && s->data && p->data[s->data - 1].mode == PLAN_DATA_UNIQUE)
+        return FAIL(L, yamltree_get(n, "data") ? yamltree_get(n, "data") : n,
+                    "data mode unique needs a closed scenario (its users stop when the rows run out)");
     if (get_duration(L, n, "start_delay", PLAN_MAX_DURATION_NS, &s->start_delay_ns) < 0 || parse_conn(L, s, n) < 0)
         return -1;
     if (plan_scenario_duration(s) > PLAN_MAX_DURATION_NS)
@@ -622,7 +966,7 @@ static int parse_scenario(loader *L, size_t si, const yamltree_node *n)
             return -1;
         s->weight_total += s->requests[i].weight;
     }
-    return 0;
+    return check_scenario_refs(L, si, v);
 }
 
 /* The closest label to a mistyped threshold key, or NULL. */
@@ -780,24 +1124,6 @@ static int parse_server(loader *L, const yamltree_node *map)
     return 0;
 }
 
-/* A path of the plan relative to the plan file's directory ("certs/ca.pem" in
- * "deploy/plan.yaml" is "deploy/certs/ca.pem"); absolute paths and plans without a file
- * keep it as written. */
-static char *plan_relative(const char *file, const char *s, size_t n)
-{
-    const char *slash = file ? strrchr(file, '/') : NULL;
-    if (n == 0 || s[0] == '/' || !slash || (file[0] == '<'))
-        return plan_dupn(s, n);
-    size_t dl = (size_t)(slash - file) + 1;
-    char *out = malloc(dl + n + 1);
-    if (out) {
-        memcpy(out, file, dl);
-        memcpy(out + dl, s, n);
-        out[dl + n] = '\0';
-    }
-    return out;
-}
-
 /* tls: {cacert: FILE, insecure: BOOL, cert: FILE, key: FILE, server_name: NAME} */
 static int parse_tls(loader *L, const yamltree_node *map)
 {
@@ -884,8 +1210,8 @@ static char *default_name(const char *file)
 
 static int parse_root(loader *L)
 {
-    static const char *const keys[] = {"name", "target", "settings",  "headers",    "server",
-                                       "tls",  "dns",    "scenarios", "thresholds", NULL};
+    static const char *const keys[] = {"name", "target",    "settings",   "headers",   "server", "tls",
+                                       "dns",  "scenarios", "thresholds", "variables", "data",   NULL};
     static const char *const settings_keys[] = {"connect_timeout", "request_timeout", "apdex_t", "timer_slack", NULL};
     const yamltree_node *root = L->doc.root, *v;
     plan *p = L->p;
@@ -930,6 +1256,10 @@ static int parse_root(loader *L)
         }
     }
     if ((v = opt_map(root, "headers")) && parse_headers(L, v, &p->headers, &p->n_headers) < 0)
+        return -1;
+    if ((v = opt_map(root, "variables")) && parse_variables(L, v) < 0)
+        return -1;
+    if ((v = opt_map(root, "data")) && !(L->plan_data = parse_data(L, v)))
         return -1;
     if ((v = opt_map(root, "server")) && parse_server(L, v) < 0)
         return -1;

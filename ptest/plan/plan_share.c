@@ -116,6 +116,10 @@ int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t 
         return err_set(err, errlen, "share index %" PRIu32 " is out of range (0 to %" PRIu32 ")", index, count - 1);
     if (p->share_count)
         return err_set(err, errlen, "the plan is already share %" PRIu32 "/%" PRIu32, p->share_index, p->share_count);
+    for (size_t i = 0; i < p->n_data; i++)
+        if (p->data[i].rows.n_rows <= index)
+            return err_set(err, errlen, "data %s has %zu rows: share %" PRIu32 " of %" PRIu32 " would get none",
+                           p->data[i].file, p->data[i].rows.n_rows, index, count);
     if (keep_whole(p) != 0)
         return err_set(err, errlen, "out of memory");
     for (size_t i = 0; i < p->n_scenarios; i++) {
@@ -125,6 +129,9 @@ int plan_apply_share(plan *p, uint32_t index, uint32_t count, char *err, size_t 
         else
             share_closed(s, index, count);
     }
+    /* Row r is share r % count's: distributed users never use each other's rows. */
+    for (size_t i = 0; i < p->n_data; i++)
+        feeder_keep_share(&p->data[i].rows, index, count);
     p->share_index = index;
     p->share_count = count;
     return 0;

@@ -244,7 +244,8 @@ static void plan_facts(analysis_run *r)
         const json_t *rq;
         json_array_foreach (json_object_get(sc, "requests"), j, rq) {
             const json_t *ex = json_object_get(rq, "expect");
-            if (!json_is_null(json_object_get(ex, "status")) || !json_is_null(json_object_get(ex, "body_contains"))) {
+            if (!json_is_null(json_object_get(ex, "status")) || !json_is_null(json_object_get(ex, "body_contains")) ||
+                json_array_size(json_object_get(rq, "extract")) > 0) {
                 const char *lab = jstr(rq, "label");
                 for (size_t k = 0; lab && k < r->n_labels; k++)
                     if (strcmp(r->labels[k].name, lab) == 0)
@@ -350,6 +351,25 @@ static void saturation(analysis_run *r)
                  r->tls_error ? r->tls_error : "reason unknown");
         warn(r, msg);
     }
+    if (t->by_kind[STATS_ERR_EXTRACT] > 0) {
+        snprintf(msg, sizeof(msg), "%" PRIu64 " responses failed an extraction (extract: found nothing)",
+                 t->by_kind[STATS_ERR_EXTRACT]);
+        warn(r, msg);
+    }
+    if (t->by_kind[STATS_ERR_RENDER] > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " requests were not sent: rendered with the user's variables they exceeded the 16 KiB "
+                 "buffer or put a value where its bytes are not allowed (CR/LF in a header, a space in the path)",
+                 t->by_kind[STATS_ERR_RENDER]);
+        warn(r, msg);
+    }
+    if (r->data_exhausted > 0) {
+        snprintf(msg, sizeof(msg),
+                 "%" PRIu64 " users stopped early: their scenario's unique data ran out (each row is used "
+                 "once; add rows or lower users x iterations)",
+                 r->data_exhausted);
+        warn(r, msg);
+    }
     if (t->dropped > 0) {
         snprintf(msg, sizeof(msg),
                  "%" PRIu64 " planned arrivals were never sent (dropped): the "
@@ -404,6 +424,7 @@ int analysis_load(analysis_run *r, const char *dir, bool want_intervals, char *e
     }
     r->duration_s = jnum(r->json, "duration_s", 0);
     r->interrupted = json_is_true(json_object_get(r->json, "interrupted"));
+    r->data_exhausted = ju64(r->json, "data_exhausted_users");
     size_t n = json_object_size(labels);
     r->labels = calloc(n ? n : 1, sizeof(*r->labels));
     if (!r->labels) {

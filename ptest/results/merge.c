@@ -364,6 +364,7 @@ static void doc_head(mdoc *d, const minputs *in, const mgrid *g)
     res->duration_s = g->end;
     for (size_t k = 0; k < in->n; k++) {
         res->interrupted |= in->runs[k].interrupted;
+        res->data_exhausted += in->runs[k].data_exhausted;
         if (!res->aborted && in->runs[k].aborted)
             res->aborted = in->runs[k].aborted;
         if (!res->threshold_abort && in->runs[k].stopped_by_threshold)

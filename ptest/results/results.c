@@ -237,6 +237,18 @@ static void json_request(jsonw *w, const plan *p, const plan_request *r)
     jsonw_key(w, "body_contains");
     jsonw_str(w, r->expect_body);
     jsonw_obj_end(w);
+    jsonw_key(w, "extract");
+    jsonw_arr_begin(w);
+    for (size_t i = 0; i < r->n_extract; i++) {
+        static const char *const kinds[] = {"json", "regex", "header"};
+        jsonw_obj_begin(w);
+        jsonw_key(w, kinds[r->extract[i].kind]);
+        jsonw_str(w, r->extract[i].expr);
+        jsonw_key(w, "as");
+        jsonw_str(w, p->vars[r->extract[i].var].name);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
     jsonw_obj_end(w);
 }
 
@@ -303,6 +315,32 @@ static void json_scenario(jsonw *w, const plan *p, const plan_scenario *s)
         jsonw_double(w, secs(s->conn.lifetime_ns));
     else
         jsonw_null(w);
+    jsonw_key(w, "cookies");
+    jsonw_bool(w, s->cookies);
+    jsonw_key(w, "data");
+    if (s->data) {
+        static const char *const modes[] = {"sequential", "random", "unique"};
+        const plan_data *d = &p->data[s->data - 1];
+        jsonw_obj_begin(w);
+        jsonw_key(w, "file");
+        jsonw_str(w, d->file);
+        jsonw_key(w, "format");
+        jsonw_str(w, d->format == FEEDER_JSONL ? "jsonl" : "csv");
+        jsonw_key(w, "mode");
+        jsonw_str(w, modes[d->mode]);
+        jsonw_key(w, "rows");
+        jsonw_u64(w, d->rows.n_rows);
+        jsonw_key(w, "columns");
+        jsonw_arr_begin(w);
+        for (size_t i = 0; i < d->rows.n_cols; i++)
+            jsonw_str(w, d->rows.cols[i]);
+        jsonw_arr_end(w);
+        jsonw_key(w, "bytes");
+        jsonw_u64(w, feeder_bytes(&d->rows));
+        jsonw_obj_end(w);
+    } else {
+        jsonw_null(w);
+    }
     jsonw_key(w, "duration_s");
     jsonw_double(w, secs(plan_scenario_duration(s)));
     jsonw_key(w, "requests");
@@ -764,6 +802,8 @@ static void json_head(jsonw *w, const results *r)
     }
     jsonw_key(w, "dropped");
     jsonw_u64(w, r->total.tot->dropped);
+    jsonw_key(w, "data_exhausted_users");
+    jsonw_u64(w, r->data_exhausted);
 }
 
 int results_json(const results *r, buf *out)

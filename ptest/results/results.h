@@ -25,6 +25,8 @@
  *                                          "interrupted" and "aborted" stay false / null and
  *                                          the gate fails it (merge: the first input's)
  *     "dropped": <n>,                      open-model arrivals never sent (engine.h)
+ *     "data_exhausted_users": <n>,         closed users stopped because their scenario's
+ *                                          unique data ran out (plan.h; merge: the sum)
  *     "share": null | {"index", "count"},  this worker's share (ptest run --share I/N);
  *                                          null for a merged run (see "shares")
  *     "environment": null | {"hostname", "cpus", "threads", "target_address", "dns": DNS,
@@ -67,7 +69,8 @@
  *   LABEL = {"count", "errors", "error_rate", "dropped", "queued", "rps", "bytes_received",
  *            "bytes_sent", "connections", "latency_us": STATS, "service_time_us": STATS | null,
  *            "errors_by_kind": {"connect_refused", "connect_timeout", "timeout", "reset",
- *                               "bad_response", "status", "expectation", "local_limit", "tls"},
+ *                               "bad_response", "status", "expectation", "local_limit", "tls",
+ *                               "extraction", "render"},
  *            "status": {"200": n, ...}, "hlog": "<file name>",
  *            "tls": {"handshakes", "resumed", "handshake_us": STATS | null}}   (https only)
  *   connections: connections the label's requests opened (TCP connected, and for https
@@ -102,8 +105,10 @@
  *            "users", "ramp_up_s", "hold_for_s", "iterations", "think_time"; open: "stages",
  *            "arrivals": "constant" | "poisson", "ramp": "step" | "linear", "start_rate"
  *            (linear only), "max_connections"; both: "keep_alive": bool, "max_requests_per_connection": n |
- *            null (no limit), "connection_lifetime_s": x | null (no limit), "duration_s",
- *            "requests"} (a request: "target" too, when it names one)
+ *            null (no limit), "connection_lifetime_s": x | null (no limit), "cookies": bool, "data": null |
+ *            {"file", "format", "mode", "rows", "columns": [...], "bytes"}, "duration_s",
+ *            "requests"} (a request: "target" too, when it names one; "extract": [{"json" | "regex" |
+ *            "header": "<expr>", "as": "<variable>"}, ...])
  *   DNS   = null | {"pinned", "renewals", "changes", "failures", "last_error",
  *            "final_addresses"}   the target's name during the run (renew.h)
  *   SERVER = {"metrics_url": s|null, "config_url": s|null, "scraped": bool,
@@ -219,6 +224,7 @@ typedef struct results {
     bool interrupted;
     const char *aborted;                  /* NULL when not aborted */
     const results_abort *threshold_abort; /* NULL: null */
+    uint64_t data_exhausted;              /* "data_exhausted_users" */
     unsigned threads;
     const char *target_addr; /* resolved address, "127.0.0.1:8080" */
     const results_dns *dns;  /* NULL: "dns": null in environment */

@@ -301,14 +301,17 @@ int gate_eval(gate *g, const analysis_run *r, const analysis_run *base, char *er
             gate_case *c = add_case(g, l->name, "checks");
             if (!c)
                 goto nomem;
-            uint64_t bad = l->by_kind[STATS_ERR_STATUS] + l->by_kind[STATS_ERR_EXPECTATION];
+            uint64_t bad =
+                l->by_kind[STATS_ERR_STATUS] + l->by_kind[STATS_ERR_EXPECTATION] + l->by_kind[STATS_ERR_EXTRACT];
             snprintf(c->measured, sizeof(c->measured), "%" PRIu64 " failed", bad);
             snprintf(c->limit, sizeof(c->limit), "0 failed");
             if (bad) {
                 c->failed = true;
                 snprintf(c->message, sizeof(c->message),
-                         "%s: %" PRIu64 " wrong status, %" PRIu64 " body without the expected text", l->name,
-                         l->by_kind[STATS_ERR_STATUS], l->by_kind[STATS_ERR_EXPECTATION]);
+                         "%s: %" PRIu64 " wrong status, %" PRIu64 " body without the expected text, %" PRIu64
+                         " failed extraction",
+                         l->name, l->by_kind[STATS_ERR_STATUS], l->by_kind[STATS_ERR_EXPECTATION],
+                         l->by_kind[STATS_ERR_EXTRACT]);
             }
         }
         const compare_label *cl = gate_cmp(g, r, i);

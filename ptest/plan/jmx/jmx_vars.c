@@ -170,13 +170,17 @@ char *jmx_subst(jmx_conv *c, const jmx_node *at, const char *s)
         /* The body ends at the '}' closing it; nested ${...} in arguments is rare in plans
          * and not supported (the first '}' ends the reference). */
         const char *e = strchr(d + 2, '}');
+        /* What is left as written is sent as written: `$${` is ptest's literal `${`. */
         if (!e) {
+            buf_putc(&out, '$');
             buf_puts(&out, d);
             break;
         }
         size_t bl = (size_t)(e - d - 2);
-        if (!eval_ref(c, at, d + 2, bl, &out))
+        if (!eval_ref(c, at, d + 2, bl, &out)) {
+            buf_putc(&out, '$');
             buf_append(&out, d, bl + 3);
+        }
         i = (size_t)(e - s) + 1;
     }
     if (!buf_ok(&out)) {

@@ -206,7 +206,8 @@ static void test_json_shape(void **state)
         "bytes_sent", "connections", "latency_us", "service_time_us", "errors_by_kind", "status", "hlog"};
     static const char *const sk[] = {"count", "min", "mean", "stddev", "p50", "p90", "p95", "p99", "p999", "max"};
     static const char *const kinds[] = {"connect_refused", "connect_timeout", "timeout",     "reset", "bad_response",
-                                        "status",          "expectation",     "local_limit", "tls"};
+                                        "status",          "expectation",     "local_limit", "tls",   "extraction",
+                                        "render"};
     const char *owners[] = {"A", "root \"q\""};
     for (int o = 0; o < 3; o++) {
         json_t *l = o < 2 ? json_object_get(labels, owners[o]) : path(j, "total");
@@ -218,8 +219,8 @@ static void test_json_shape(void **state)
             assert_non_null(json_object_get(json_object_get(l, "service_time_us"), sk[i]));
         }
         json_t *ek = json_object_get(l, "errors_by_kind");
-        assert_int_equal(json_object_size(ek), 9);
-        for (size_t i = 0; i < 9; i++)
+        assert_int_equal(json_object_size(ek), 11);
+        for (size_t i = 0; i < 11; i++)
             assert_true(json_is_integer(json_object_get(ek, kinds[i])));
     }
     /* Values. */
@@ -666,7 +667,7 @@ static void test_json_run_parts(void **state)
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(
-        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,share,environment,"
+        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
               "tls,labels,total,instances,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
     json_t *j = render(&f.r);
     assert_int_equal(json_integer_value(path(j, "share.index")), 1);
@@ -706,7 +707,7 @@ static void test_json_run_parts(void **state)
     f.r.histograms = false;
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(
-        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,share,environment,"
+        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
               "tls,labels,total,instances,plan,whole_plan,timeseries");
     j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "whole_plan")));
@@ -739,7 +740,7 @@ static void test_json_merge_parts(void **state)
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(
-        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,share,environment,"
+        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
               "tls,labels,total,instances,plan,whole_plan,timeseries,expected,merged_from,shares,"
               "environments,distributed,latency_hdr");
     json_t *j = render(&f.r);

@@ -31,6 +31,9 @@ static void test_err_names(void **state)
         {STATS_ERR_STATUS, "status", true},
         {STATS_ERR_EXPECTATION, "expectation", true},
         {STATS_ERR_LOCAL_LIMIT, "local_limit", false},
+        {STATS_ERR_TLS, "tls", false},
+        {STATS_ERR_EXTRACT, "extraction", true},
+        {STATS_ERR_RENDER, "render", false},
         {STATS_ERR_N, "unknown", false},
         {-1, "unknown", false},
     };
