@@ -29,6 +29,7 @@ static void usage_run(FILE *f)
             "                     [--server-metrics[=URL]] [--server-config[=URL]]\n"
             "                     [--cacert FILE] [--insecure] [--cert FILE [--key FILE]]\n"
             "                     [--resolve HOST:PORT:ADDR[,ADDR...]]... [--dns-ttl D]\n"
+            "                     [--metrics-listen ADDR]\n"
             "       ptest run PLAN.yaml [--target URL] [-d DURATION] [-t THREADS]\n"
             "                     [--share INDEX/N [--report-to URL]] [--out DIR] [--jtl FILE]\n"
             "                     [--metrics-listen ADDR] [--quiet]\n"
