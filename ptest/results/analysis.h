@@ -65,7 +65,7 @@ typedef struct analysis_run {
     bool stopped_by_threshold;     /* "threshold_abort" in results.json: ... */
     results_abort threshold_abort; /* ... the abort_on_fail threshold that stopped the run
                                         (views into the json) */
-    uint64_t data_exhausted; /* "data_exhausted_users" */
+    uint64_t data_exhausted;       /* "data_exhausted_users" */
     double apdex_t_us;
     double planned_rps;     /* open scenarios' mean rate summed; 0 without open load */
     double hlog_base_s;     /* BaseTime of total.hlog (0 when unknown) */

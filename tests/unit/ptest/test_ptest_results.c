@@ -667,8 +667,9 @@ static void test_json_run_parts(void **state)
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(
-        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
-              "tls,labels,total,instances,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
+        keys,
+        "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
+        "tls,labels,total,instances,plan,whole_plan,timeseries,server,client,expected,latency_hdr");
     json_t *j = render(&f.r);
     assert_int_equal(json_integer_value(path(j, "share.index")), 1);
     assert_int_equal(json_integer_value(path(j, "plan.scenarios.#0.users")), 10);
@@ -707,8 +708,9 @@ static void test_json_run_parts(void **state)
     f.r.histograms = false;
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(
-        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
-              "tls,labels,total,instances,plan,whole_plan,timeseries");
+        keys,
+        "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
+        "tls,labels,total,instances,plan,whole_plan,timeseries");
     j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "whole_plan")));
     assert_true(json_is_null(json_object_get(j, "share")));
@@ -740,9 +742,10 @@ static void test_json_merge_parts(void **state)
     char keys[512];
     top_keys(&f.r, keys, sizeof(keys));
     assert_string_equal(
-        keys, "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
-              "tls,labels,total,instances,plan,whole_plan,timeseries,expected,merged_from,shares,"
-              "environments,distributed,latency_hdr");
+        keys,
+        "ptest_version,started,duration_s,interrupted,aborted,threshold_abort,dropped,data_exhausted_users,share,environment,"
+        "tls,labels,total,instances,plan,whole_plan,timeseries,expected,merged_from,shares,"
+        "environments,distributed,latency_hdr");
     json_t *j = render(&f.r);
     assert_true(json_is_null(json_object_get(j, "share")));
     assert_true(json_is_null(json_object_get(j, "environment")));
