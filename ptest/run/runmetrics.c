@@ -101,9 +101,15 @@ double runmetrics_planned_rate(const plan *p, size_t label, size_t n_labels, uin
             continue;
         uint64_t at = t_ns - s->start_delay_ns, end = 0;
         for (size_t k = 0; k < s->n_stages; k++) {
+            uint64_t begin = end;
             end += s->stages[k].duration_ns;
             if (at < end) {
-                rate += s->stages[k].rate * weight_share(s, label, n_labels);
+                double r = s->stages[k].rate;
+                if (s->ramp == PLAN_RAMP_LINEAR) { /* from the rate the stage starts at */
+                    double r0 = k ? s->stages[k - 1].rate : s->start_rate;
+                    r = r0 + (r - r0) * (double)(at - begin) / (double)s->stages[k].duration_ns;
+                }
+                rate += r * weight_share(s, label, n_labels);
                 break;
             }
         }

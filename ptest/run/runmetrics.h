@@ -78,7 +78,7 @@ void runmetrics_second(runmetrics *m, uint32_t t, const stats_interval *iv);
 
 /* Requests per second the plan's open scenarios ask of label (n_labels of p: every label)
  * at t_ns after the start: each scenario's stage at t (none before its start delay or after
- * its last stage) times the share of its requests' weight that carries the label. */
+ * its last stage; with ramp: linear the rate interpolated within the stage) times the share of its requests' weight that carries the label. */
 double runmetrics_planned_rate(const plan *p, size_t label, size_t n_labels, uint64_t t_ns);
 /* True when an open scenario of p sends requests of label (n_labels: any). */
 bool runmetrics_has_open(const plan *p, size_t label, size_t n_labels);

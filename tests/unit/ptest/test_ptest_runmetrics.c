@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <math.h>
+
 #include "ptest/plan/plan.h"
 #include "ptest/run/runmetrics.h"
 
@@ -42,6 +44,20 @@ static void test_planned_rate(void **state)
     assert_true(runmetrics_planned_rate(&p, 2, 3, 2 * SEC) == 0);      /* closed only */
     assert_true(runmetrics_has_open(&p, 0, 3) && runmetrics_has_open(&p, 3, 3));
     assert_false(runmetrics_has_open(&p, 2, 3));
+    plan_fini(&p);
+
+    /* ramp: linear: the rate goes from the previous stage's (the first: start_rate). */
+    static const char lin[] = "target: http://127.0.0.1:8080\n"
+                              "scenarios:\n"
+                              "  - model: open\n"
+                              "    ramp: linear\n"
+                              "    start_rate: 20/s\n"
+                              "    stages: [{rate: 100/s, duration: 2s}, {rate: 40/s, duration: 2s}]\n"
+                              "    requests: [{path: /a}]\n";
+    assert_int_equal(plan_load_string(&p, "l.yaml", lin, strlen(lin), err, sizeof(err)), 0);
+    assert_true(fabs(runmetrics_planned_rate(&p, 1, 1, 0) - 20) < 1e-9);
+    assert_true(fabs(runmetrics_planned_rate(&p, 1, 1, 1 * SEC) - 60) < 1e-9);
+    assert_true(fabs(runmetrics_planned_rate(&p, 1, 1, 3 * SEC) - 70) < 1e-9);
     plan_fini(&p);
 }
 
