@@ -125,6 +125,8 @@ static void emit(const jmx_model *m, const char *file, buf *b)
         buf_puts(b, "  - name: ");
         yq(b, s->name);
         buf_printf(b, "\n    model: closed\n    order: sequence\n    users: %" PRIu64 "\n", s->users);
+        if (!s->cookies)
+            buf_puts(b, "    cookies: false  # no HTTP Cookie Manager in the .jmx\n");
         if (s->ramp_ns) {
             buf_puts(b, "    ramp_up: ");
             ydur(b, s->ramp_ns);

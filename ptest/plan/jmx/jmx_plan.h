@@ -46,6 +46,7 @@ typedef struct jmx_scen {
     jmx_req *reqs;                       /* >= 1 */
     size_t n_reqs;
     bool no_keep_alive; /* every sampler has keep-alive off: `keep_alive: false` */
+    bool cookies;       /* an HTTP Cookie Manager is in scope: the jar (else `cookies: false`) */
 } jmx_scen;
 
 typedef struct jmx_note {

@@ -512,6 +512,29 @@ static void test_keepalive(void **state)
     free(doc);
 }
 
+/* HTTP Cookie Manager: the jar (cookies: true, the default of a sequence); without one,
+ * cookies: false, as JMeter keeps none. */
+static void test_cookie_manager(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        HEAD TP("") DEFAULTS("127.0.0.1", "8080"),
+        TG("with", "1", "0", "1", "false", "", "",
+           "<CookieManager testname=\"cm\" enabled=\"true\"/><hashTree/>" SAMPLER("a", "/a")),
+        TG("without", "1", "0", "1", "false", "", "", SAMPLER("b", "/b")) TAIL, NULL};
+    char *doc = join(parts);
+    plan p;
+    warns w;
+    char err[512];
+    assert_int_equal(convert(doc, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
+    assert_int_equal(p.n_scenarios, 2);
+    assert_true(p.scenarios[0].cookies);
+    assert_false(p.scenarios[1].cookies);
+    assert_int_equal(w.n, 0); /* mapped, not "not supported" */
+    plan_fini(&p);
+    free(doc);
+}
+
 /* The plan loader's order: key (used by every converted plan). */
 static void test_plan_order(void **state)
 {
@@ -560,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_https_and_names),
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_cookie_manager),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
