@@ -186,6 +186,16 @@ static void emit(const jmx_model *m, const char *file, buf *b)
                 }
                 buf_puts(b, "}\n");
             }
+            if (r->n_extract) {
+                buf_puts(b, "        extract:\n");
+                for (size_t x = 0; x < r->n_extract; x++) {
+                    buf_puts(b, r->extract[x].json ? "          - json: " : "          - regex: ");
+                    yq(b, r->extract[x].expr);
+                    buf_puts(b, "\n            as: ");
+                    yq(b, r->extract[x].as);
+                    buf_putc(b, '\n');
+                }
+            }
         }
     }
 }
