@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include <jansson.h>
 
 #include "buf.h"
@@ -313,6 +315,21 @@ int feeder_parse(feeder *f, const char *name, const char *data, size_t len, int 
     P.err = err;
     P.errlen = errlen;
     buf_init(&P.data);
+    /* Sized once from the input, so that no doubling realloc holds two copies at the peak:
+     * the fields' bytes never exceed the input's; CSV has at most one field per ',' or LF
+     * (plus one). */
+    if (buf_reserve(&P.data, len + 1) != 0)
+        return oom(&P);
+    if (format == FEEDER_CSV) {
+        size_t seps = 2;
+        for (size_t i = 0; i < len; i++)
+            seps += data[i] == ',' || data[i] == '\n';
+        if (!(f->off = malloc(seps * sizeof *f->off))) {
+            buf_fini(&P.data);
+            return oom(&P);
+        }
+        P.cap_off = seps;
+    }
     int rc = format == FEEDER_JSONL ? jsonl_parse(&P) : csv_parse(&P);
     if (rc == 0 && f->n_rows == 0)
         rc = fail_at(&P, len, "no data rows");
@@ -330,7 +347,8 @@ int feeder_parse(feeder *f, const char *name, const char *data, size_t len, int 
         feeder_fini(f);
         return oom(&P);
     }
-    f->data = P.data.data;
+    char *shrunk = realloc(P.data.data, P.data.len); /* shrinking: in place */
+    f->data = shrunk ? shrunk : P.data.data;
     uint32_t *o = realloc(f->off, (f->n_rows * f->n_cols + 1) * sizeof *o); /* trim */
     if (o)
         f->off = o;
@@ -346,7 +364,11 @@ int feeder_format_of(const char *path)
 int feeder_load_file(feeder *f, const char *path, int format, char *err, size_t errlen)
 {
     buf b = BUF_INIT;
+    struct stat st;
     memset(f, 0, sizeof *f);
+    /* The file's size at once: no doubling of the read buffer (the peak RSS of a big file). */
+    if (stat(path, &st) == 0 && st.st_size > 0 && (uint64_t)st.st_size < FEEDER_MAX_BYTES)
+        (void)buf_reserve(&b, (size_t)st.st_size + 1);
     if (buf_read_file(&b, path, FEEDER_MAX_BYTES) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         buf_fini(&b);

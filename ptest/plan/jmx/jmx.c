@@ -125,6 +125,8 @@ static void emit(const jmx_model *m, const char *file, buf *b)
         buf_puts(b, "  - name: ");
         yq(b, s->name);
         buf_printf(b, "\n    model: closed\n    order: sequence\n    users: %" PRIu64 "\n", s->users);
+        if (!s->cookies)
+            buf_puts(b, "    cookies: false  # no HTTP Cookie Manager in the .jmx\n");
         if (s->ramp_ns) {
             buf_puts(b, "    ramp_up: ");
             ydur(b, s->ramp_ns);
@@ -183,6 +185,16 @@ static void emit(const jmx_model *m, const char *file, buf *b)
                     yq(b, r->body_contains);
                 }
                 buf_puts(b, "}\n");
+            }
+            if (r->n_extract) {
+                buf_puts(b, "        extract:\n");
+                for (size_t x = 0; x < r->n_extract; x++) {
+                    buf_puts(b, r->extract[x].json ? "          - json: " : "          - regex: ");
+                    yq(b, r->extract[x].expr);
+                    buf_puts(b, "\n            as: ");
+                    yq(b, r->extract[x].as);
+                    buf_putc(b, '\n');
+                }
             }
         }
     }

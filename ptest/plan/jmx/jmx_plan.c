@@ -137,7 +137,17 @@ static bool is_sampler(const jmx_node *n)
 
 bool jmx_is_scoped_config(const jmx_node *n)
 {
-    return strcmp(n->name, "HeaderManager") == 0 || strcmp(n->name, "ResponseAssertion") == 0 || jmx_is_defaults(n);
+    return strcmp(n->name, "HeaderManager") == 0 || strcmp(n->name, "ResponseAssertion") == 0 ||
+           strcmp(n->name, "CookieManager") == 0 || jmx_is_defaults(n);
+}
+
+/* An HTTP Cookie Manager: ptest's per-user jar (cookie.h), kept across iterations. */
+static void cookie_manager(jmx_conv *c, jmx_scen *sc, const jmx_node *e, bool warn)
+{
+    sc->cookies = true;
+    if (warn && jmx_pbool(e, "CookieManager.clearEachIteration", false))
+        jmx_report(c, e, "cookie manager \"%s\": clearing cookies each iteration is not supported: they are kept",
+                   jmx_title(e));
 }
 
 void jmx_push_scope(jmx_conv *c, const jmx_node *n)
@@ -213,6 +223,8 @@ static void walk(jmx_conv *c, jmx_scen *sc, const jmx_node *ht, unsigned level)
     while ((e = jmx_next_pair(ht, &i, &kids)) && !c->fail) {
         if (!jmx_enabled(e))
             continue;
+        if (strcmp(e->name, "CookieManager") == 0)
+            cookie_manager(c, sc, e, true);
         if (jmx_is_scoped_config(e))
             jmx_push_scope(c, e);
         else if (strcmp(e->name, "Arguments") == 0)
@@ -311,6 +323,9 @@ static void thread_group(jmx_conv *c, const jmx_node *tg, const jmx_node *kids)
             return;
     }
     sc->name = name;
+    for (size_t i = 0; i < c->n_scope; i++) /* a plan-level cookie manager (reported once) */
+        if (strcmp(c->scope[i]->name, "CookieManager") == 0)
+            cookie_manager(c, sc, c->scope[i], c->m->n_sc == 1);
     if (kids)
         walk(c, sc, kids, 0);
     const jmx_think *t = &c->think;

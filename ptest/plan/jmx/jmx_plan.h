@@ -25,6 +25,15 @@ typedef struct jmx_kv {
     char *name, *value;
 } jmx_kv;
 
+#define JMX_MAX_EXTRACT 8 /* per sampler */
+
+/* A Regular Expression or JSON Extractor of a sampler: the plan's `extract:` entry. */
+typedef struct jmx_extract {
+    bool json;  /* json: a JSON Pointer converted from JSONPath; else regex */
+    char *expr; /* pointer or POSIX ERE */
+    char *as;   /* the variable (JMeter's reference name) */
+} jmx_extract;
+
 typedef struct jmx_req {
     char *label;         /* unique per (method, path) across the model */
     char *method, *path; /* path starts with '/', printable ASCII */
@@ -34,6 +43,8 @@ typedef struct jmx_req {
     int status;          /* 0: any 2xx/3xx */
     char *body_contains; /* NULL: no body check */
     bool no_keepalive;   /* HTTPSampler.use_keepalive false */
+    jmx_extract extract[JMX_MAX_EXTRACT];
+    size_t n_extract;
 } jmx_req;
 
 typedef struct jmx_scen {
@@ -46,6 +57,7 @@ typedef struct jmx_scen {
     jmx_req *reqs;                       /* >= 1 */
     size_t n_reqs;
     bool no_keep_alive; /* every sampler has keep-alive off: `keep_alive: false` */
+    bool cookies;       /* an HTTP Cookie Manager is in scope: the jar (else `cookies: false`) */
 } jmx_scen;
 
 typedef struct jmx_note {

@@ -33,6 +33,8 @@ typedef struct jmx_conv {
     size_t cap_notes;
     jmx_kv *vars;
     size_t n_vars, cap_vars;
+    const char *rt_vars[64]; /* names set at run time by extractors: kept as ${name} */
+    size_t n_rt_vars;
     const jmx_node **scope; /* config elements in scope, outermost first */
     size_t n_scope, cap_scope, plan_mark;
     size_t cap_headers, cap_sc, cap_reqs;

@@ -4,6 +4,7 @@
 #include "jmx_plan_int.h"
 
 #include <inttypes.h>
+#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -188,8 +189,129 @@ static void set_timeout(jmx_conv *c, const jmx_node *s, const char *name, uint64
         *dst = (uint64_t)ms;
 }
 
+/* JSONPath's simple subset ($.a.b[0], $['a']) as a JSON Pointer (/a/b/0), or NULL. */
+static char *json_pointer(jmx_conv *c, const char *jp)
+{
+    buf b = BUF_INIT;
+    const char *p = jp;
+    if (*p++ != '$')
+        return NULL;
+    bool ok = true;
+    while (*p && ok) {
+        const char *a, *e;
+        if (*p == '.') {
+            a = ++p;
+            while (*p && *p != '.' && *p != '[')
+                p++;
+            e = p;
+            ok = e > a && !memchr(a, '*', (size_t)(e - a));
+        } else if (p[0] == '[' && (p[1] == '\'' || p[1] == '"')) {
+            char q = p[1];
+            a = p + 2;
+            e = strchr(a, q);
+            ok = e && e[1] == ']';
+            p = ok ? e + 2 : p;
+        } else if (*p == '[') {
+            a = ++p;
+            while (*p >= '0' && *p <= '9')
+                p++;
+            e = p;
+            ok = e > a && *p == ']';
+            p++;
+        } else {
+            ok = false;
+            break;
+        }
+        if (!ok)
+            break;
+        buf_putc(&b, '/');
+        for (const char *x = a; x < e; x++)
+            buf_puts(&b, *x == '~' ? "~0" : *x == '/' ? "~1" : (char[]){*x, 0});
+    }
+    char *r = ok && buf_ok(&b) ? jmx_pdupn(c, b.data ? b.data : "", b.len) : NULL;
+    buf_fini(&b);
+    return r;
+}
+
+static bool rt_var(jmx_conv *c, const jmx_node *k, const char *name)
+{
+    bool ok = *name && strlen(name) <= 64 && !(name[0] >= '0' && name[0] <= '9') && name[0] != '.' && name[0] != '-';
+    for (const char *q = name; ok && *q; q++)
+        ok = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9') || *q == '_' ||
+             *q == '.' || *q == '-';
+    if (!ok || (name[0] == '_' && name[1] == '_')) {
+        jmx_report(c, k, "%s \"%s\": no usable reference name: skipped", k->name, jmx_title(k));
+        return false;
+    }
+    for (size_t i = 0; i < c->n_rt_vars; i++)
+        if (strcmp(c->rt_vars[i], name) == 0)
+            return true;
+    if (c->n_rt_vars == sizeof c->rt_vars / sizeof c->rt_vars[0]) {
+        jmx_report(c, k, "%s \"%s\": too many extracted variables: skipped", k->name, jmx_title(k));
+        return false;
+    }
+    c->rt_vars[c->n_rt_vars++] = name;
+    return true;
+}
+
+/* A Regular Expression Extractor (body, group 1 of the first match) or a JSON Extractor
+ * (one simple JSONPath, the first match) as an extraction; anything else is reported. */
+static void add_extractor(jmx_conv *c, jmx_extract *x, size_t *n, const jmx_node *k)
+{
+    if (*n == JMX_MAX_EXTRACT) {
+        jmx_report(c, k, "%s \"%s\": more than %d extractors on one sampler: skipped", k->name, jmx_title(k),
+                   JMX_MAX_EXTRACT);
+        return;
+    }
+    const char *t = jmx_title(k);
+    if (strcmp(k->name, "RegexExtractor") == 0) {
+        const char *name = jmx_pstr(k, "RegexExtractor.refname"), *re = jmx_pstr(k, "RegexExtractor.regex");
+        const char *tpl = jmx_pstr(k, "RegexExtractor.template"), *num = jmx_pstr(k, "RegexExtractor.match_number");
+        const char *where = jmx_pstr(k, "RegexExtractor.useHeaders");
+        regex_t r;
+        if (*where && strcmp(where, "false") != 0) {
+            jmx_report(c, k, "regular expression extractor \"%s\": only the body is supported: skipped", t);
+            return;
+        }
+        if ((*tpl && strcmp(tpl, "$1$") != 0) || (*num && strcmp(num, "1") != 0)) {
+            jmx_report(
+                c, k, "regular expression extractor \"%s\": only template $1$ of the first match is supported: skipped",
+                t);
+            return;
+        }
+        if (regcomp(&r, re, REG_EXTENDED) != 0) {
+            jmx_report(c, k,
+                       "regular expression extractor \"%s\": not a POSIX extended expression (ptest has no PCRE): "
+                       "skipped",
+                       t);
+            return;
+        }
+        regfree(&r);
+        if (!rt_var(c, k, name))
+            return;
+        x[*n] = (jmx_extract){false, jmx_pdup(c, re), jmx_pdup(c, name)};
+        (*n)++;
+        return;
+    }
+    const char *name = jmx_pstr(k, "JSONPostProcessor.referenceNames"),
+               *jp = jmx_pstr(k, "JSONPostProcessor.jsonPathExprs");
+    const char *num = jmx_pstr(k, "JSONPostProcessor.match_numbers");
+    char *ptr = strchr(name, ';') || strchr(jp, ';') ? NULL : json_pointer(c, jp);
+    if (!ptr || (*num && strcmp(num, "1") != 0)) {
+        jmx_report(
+            c, k, "JSON extractor \"%s\": only one simple path ($.a.b[0]) of the first match is supported: skipped", t);
+        return;
+    }
+    if (!rt_var(c, k, name))
+        return;
+    x[*n] = (jmx_extract){true, ptr, jmx_pdup(c, name)};
+    (*n)++;
+}
+
 void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_node *kids)
 {
+    jmx_extract ext[JMX_MAX_EXTRACT];
+    size_t n_ext = 0;
     size_t mark = c->n_scope;
     jmx_kv *hs = NULL;
     size_t n_h = 0, cap_h = 0;
@@ -209,6 +331,8 @@ void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_nod
         else if (jmx_is_timer(k))
             jmx_report(c, k, "timer \"%s\" of one sampler is not supported (think time is per thread group): skipped",
                        jmx_title(k));
+        else if (strcmp(k->name, "RegexExtractor") == 0 || strcmp(k->name, "JSONPostProcessor") == 0)
+            add_extractor(c, ext, &n_ext, k);
         else
             jmx_report(c, k, "%s \"%s\" is not supported: skipped", k->name, jmx_title(k));
     }
@@ -313,6 +437,8 @@ void jmx_add_request(jmx_conv *c, jmx_scen *sc, const jmx_node *s, const jmx_nod
     r->headers = hs;
     r->n_headers = n_h;
     r->no_keepalive = !jmx_pbool(s, "HTTPSampler.use_keepalive", true);
+    memcpy(r->extract, ext, n_ext * sizeof ext[0]);
+    r->n_extract = n_ext;
     c->total_reqs++;
     for (size_t d = 0; d < c->n_scope; d++)
         if (strcmp(c->scope[d]->name, "ResponseAssertion") == 0)

@@ -144,6 +144,13 @@ static bool eval_ref(jmx_conv *c, const jmx_node *at, const char *in, size_t n, 
         jmx_report(c, at, "function ${%.*s} is not supported: left as written", (int)(n > 60 ? 60 : n), in);
         return false;
     }
+    for (size_t i = 0; i < c->n_rt_vars; i++)
+        if (strlen(c->rt_vars[i]) == n && memcmp(c->rt_vars[i], in, n) == 0) {
+            buf_puts(out, "${"); /* an extractor's variable: ptest's own at run time */
+            buf_append(out, in, n);
+            buf_putc(out, '}');
+            return true;
+        }
     const char *v = lookup(c->vars, c->n_vars, in, n);
     if (!v) {
         jmx_report(c, at, "variable ${%.*s} is not defined: left as written", (int)(n > 60 ? 60 : n), in);

@@ -512,6 +512,75 @@ static void test_keepalive(void **state)
     free(doc);
 }
 
+/* HTTP Cookie Manager: the jar (cookies: true, the default of a sequence); without one,
+ * cookies: false, as JMeter keeps none. */
+static void test_cookie_manager(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        HEAD TP("") DEFAULTS("127.0.0.1", "8080"),
+        TG("with", "1", "0", "1", "false", "", "",
+           "<CookieManager testname=\"cm\" enabled=\"true\"/><hashTree/>" SAMPLER("a", "/a")),
+        TG("without", "1", "0", "1", "false", "", "", SAMPLER("b", "/b")) TAIL, NULL};
+    char *doc = join(parts);
+    plan p;
+    warns w;
+    char err[512];
+    assert_int_equal(convert(doc, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
+    assert_int_equal(p.n_scenarios, 2);
+    assert_true(p.scenarios[0].cookies);
+    assert_false(p.scenarios[1].cookies);
+    assert_int_equal(w.n, 0); /* mapped, not "not supported" */
+    plan_fini(&p);
+    free(doc);
+}
+
+/* Regular Expression and JSON Extractors: extract: entries, their variables kept as ${name}
+ * for ptest to fill at run time; what does not map is warned and skipped. */
+static void test_extractors(void **state)
+{
+    (void)state;
+#define SP(n, v) "<stringProp name=\"" n "\">" v "</stringProp>"
+    static const char *const parts[] = {
+        HEAD TP("") DEFAULTS("127.0.0.1", "8080"),
+        TG("g", "1", "0", "1", "false", "", "",
+           SAMPLER_X(
+               "login", "POST", "/login", "",
+               "<JSONPostProcessor testname=\"j\" enabled=\"true\">" SP("JSONPostProcessor.referenceNames", "token")
+                   SP("JSONPostProcessor.jsonPathExprs",
+                      "$.data[1].token") "</JSONPostProcessor><hashTree/>"
+                                         "<RegexExtractor testname=\"r\" enabled=\"true\">" SP("RegexExtractor.refname",
+                                                                                               "csrf")
+                                             SP("RegexExtractor.regex", "csrf=([a-z0-9]+)")
+                                                 SP("RegexExtractor.template",
+                                                    "$1$") "</RegexExtractor><hashTree/>"
+                                                           "<JSONPostProcessor testname=\"deep\" enabled=\"true\">" SP(
+                                                               "JSONPostProcessor.referenceNames", "all")
+                                                               SP("JSONPostProcessor.jsonPathExprs",
+                                                                  "$..id") "</JSONPostProcessor><hashTree/>")
+               SAMPLER("me", "/me/${token}/${csrf}")) TAIL,
+        NULL};
+#undef SP
+    char *doc = join(parts);
+    plan p;
+    warns w;
+    char err[512];
+    assert_int_equal(convert(doc, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
+    const plan_request *r = &p.scenarios[0].requests[0];
+    assert_int_equal(r->n_extract, 2);
+    assert_int_equal(r->extract[0].kind, PLAN_EXTRACT_JSON);
+    assert_string_equal(r->extract[0].expr, "/data/1/token");
+    assert_string_equal(p.vars[r->extract[0].var].name, "token");
+    assert_int_equal(r->extract[1].kind, PLAN_EXTRACT_REGEX);
+    assert_string_equal(r->extract[1].expr, "csrf=([a-z0-9]+)");
+    assert_string_equal(p.scenarios[0].requests[1].path, "/me/${token}/${csrf}");
+    assert_true(p.scenarios[0].requests[1].templated);
+    assert_int_equal(w.n, 1); /* $..id */
+    assert_non_null(strstr(w.last, "JSON extractor \"deep\": only one simple path"));
+    plan_fini(&p);
+    free(doc);
+}
+
 /* The plan loader's order: key (used by every converted plan). */
 static void test_plan_order(void **state)
 {
@@ -560,6 +629,8 @@ int main(void)
         cmocka_unit_test(test_https_and_names),
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_cookie_manager),
+        cmocka_unit_test(test_extractors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
