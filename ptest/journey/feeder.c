@@ -23,7 +23,8 @@ typedef struct parser {
     buf data;
     char *err;
     size_t errlen;
-    size_t rec_fields; /* fields of the record being read */
+    size_t rec_fields;       /* fields of the record being read */
+    const feeder_cols *cols; /* CSV: names given instead of the header row, or NULL */
 } parser;
 
 /* "name:line:col: why" for byte pos of the input. */
@@ -166,11 +167,51 @@ static int set_col(parser *P, size_t at, size_t i, const char *name, size_t len)
     return 0;
 }
 
+static int csv_rows(parser *P);
+
+/* The columns are named by P->cols (a comma-separated list): the file's first row is data,
+ * or a header that is skipped (skip_first). */
+static int csv_named(parser *P)
+{
+    feeder *f = P->f;
+    const char *names = P->cols->names;
+    size_t n = 1;
+    for (const char *q = names; *q; q++)
+        n += *q == ',';
+    if (n > FEEDER_MAX_COLS)
+        return fail_at(P, 0, "more than %d columns named", FEEDER_MAX_COLS);
+    f->n_cols = n;
+    if (!(f->cols = calloc(n, sizeof *f->cols)))
+        return oom(P);
+    const char *q = names;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = strchr(q, ',');
+        size_t len = e ? (size_t)(e - q) : strlen(q);
+        const char *b = q;
+        while (len && (*b == ' ' || *b == '\t')) /* "a, b" as JMeter writes it */
+            b++, len--;
+        while (len && (b[len - 1] == ' ' || b[len - 1] == '\t'))
+            len--;
+        if (set_col(P, 0, i, b, len) < 0)
+            return -1;
+        q = e ? e + 1 : q + strlen(q);
+    }
+    if (P->cols->skip_first && csv_skip_empty(P)) {
+        if (csv_record(P) < 0)
+            return -1;
+        P->n_off = 0;
+        P->data.len = 0;
+    }
+    return csv_rows(P);
+}
+
 static int csv_parse(parser *P)
 {
     feeder *f = P->f;
     if (P->n >= 3 && memcmp(P->s, "\xef\xbb\xbf", 3) == 0)
         P->pos = 3;
+    if (P->cols)
+        return csv_named(P);
     if (!csv_skip_empty(P))
         return fail_at(P, P->pos, "no header row (the first row names the columns)");
     size_t h0 = P->pos;
@@ -187,12 +228,19 @@ static int csv_parse(parser *P)
             return -1;
     P->n_off = 0;
     P->data.len = 0;
+    return csv_rows(P);
+}
+
+static int csv_rows(parser *P)
+{
+    feeder *f = P->f;
     while (csv_skip_empty(P)) {
         size_t r0 = P->pos;
         if (csv_record(P) < 0)
             return -1;
         if (P->rec_fields != f->n_cols)
-            return fail_at(P, r0, "%zu fields, the header has %zu", P->rec_fields, f->n_cols);
+            return fail_at(P, r0, "%zu fields, %s %zu", P->rec_fields, P->cols ? "columns named:" : "the header has",
+                           f->n_cols);
         f->n_rows++;
     }
     return 0;
@@ -305,9 +353,20 @@ static int jsonl_parse(parser *P)
 
 int feeder_parse(feeder *f, const char *name, const char *data, size_t len, int format, char *err, size_t errlen)
 {
+    return feeder_parse_cols(f, name, data, len, format, NULL, err, errlen);
+}
+
+int feeder_parse_cols(feeder *f, const char *name, const char *data, size_t len, int format, const feeder_cols *cols,
+                      char *err, size_t errlen)
+{
     parser P;
     memset(f, 0, sizeof *f);
     memset(&P, 0, sizeof P);
+    if (cols && format != FEEDER_CSV) {
+        snprintf(err, errlen, "%s: column names are for CSV files (JSON lines name them by their keys)", name);
+        return -1;
+    }
+    P.cols = cols;
     P.name = name;
     P.s = data;
     P.n = len;
@@ -363,6 +422,11 @@ int feeder_format_of(const char *path)
 
 int feeder_load_file(feeder *f, const char *path, int format, char *err, size_t errlen)
 {
+    return feeder_load_file_cols(f, path, format, NULL, err, errlen);
+}
+
+int feeder_load_file_cols(feeder *f, const char *path, int format, const feeder_cols *cols, char *err, size_t errlen)
+{
     buf b = BUF_INIT;
     struct stat st;
     memset(f, 0, sizeof *f);
@@ -374,7 +438,7 @@ int feeder_load_file(feeder *f, const char *path, int format, char *err, size_t 
         buf_fini(&b);
         return -1;
     }
-    int rc = feeder_parse(f, path, b.data ? b.data : "", b.len, format, err, errlen);
+    int rc = feeder_parse_cols(f, path, b.data ? b.data : "", b.len, format, cols, err, errlen);
     buf_fini(&b);
     return rc;
 }

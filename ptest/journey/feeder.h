@@ -16,6 +16,7 @@
 #ifndef PTEST_FEEDER_H
 #define PTEST_FEEDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,20 @@ typedef struct feeder {
 int feeder_parse(feeder *f, const char *name, const char *data, size_t len, int format, char *err, size_t errlen);
 /* Reads and parses a file (format FEEDER_CSV or FEEDER_JSONL). */
 int feeder_load_file(feeder *f, const char *path, int format, char *err, size_t errlen);
+
+/* A CSV file without a header row, or whose header is not to be used (plan data `columns:`,
+ * JMeter's CSV Data Set variableNames / ignoreFirstLine): the columns are named by names,
+ * "a,b,c" (blanks around a name ignored); every row is data, but for the first one when
+ * skip_first (then skipped, whatever it holds). */
+typedef struct feeder_cols {
+    const char *names;
+    bool skip_first;
+} feeder_cols;
+/* feeder_parse / feeder_load_file with cols (NULL: the first row names the columns; only
+ * for FEEDER_CSV, else an error). */
+int feeder_parse_cols(feeder *f, const char *name, const char *data, size_t len, int format, const feeder_cols *cols,
+                      char *err, size_t errlen);
+int feeder_load_file_cols(feeder *f, const char *path, int format, const feeder_cols *cols, char *err, size_t errlen);
 /* The format a file name suggests: .jsonl, .ndjson: JSON lines; else CSV. */
 int feeder_format_of(const char *path);
 

@@ -606,13 +606,16 @@ static char *plan_relative(const char *file, const char *s, size_t n)
  * Returns the data's number (p->data[i - 1]) or 0 (reported). */
 static uint32_t parse_data(loader *L, const yamltree_node *n)
 {
-    static const char *const keys[] = {"file", "format", "mode", NULL};
+    static const char *const keys[] = {"file", "format", "mode", "columns", "header", NULL};
     plan *p = L->p;
     const yamltree_node *fn = n, *v;
     const char *s;
     char q[PLAN_QCAP];
     enum plan_data_mode mode = PLAN_DATA_SEQUENTIAL;
     int format = -1;
+    char names[FEEDER_MAX_COLS * (VARS_MAX_NAME + 1) + 1];
+    feeder_cols cols = {names, false};
+    bool named = false;
 
     if (n->kind == YAMLTREE_MAP) {
         if (yamltree_check_keys(&L->doc, n, keys, &L->err) < 0)
@@ -643,6 +646,33 @@ static uint32_t parse_data(loader *L, const yamltree_node *n)
             else
                 return ((void)FAIL(L, v, "data format must be csv or jsonl, found %s", plan_qs(q, s, v->len)), 0u);
         }
+        /* columns: [a, b] names a CSV file's columns: its rows are all data, unless header:
+         * true (then its first row is skipped). */
+        if ((v = yamltree_get(n, "columns"))) {
+            if (yamltree_expect(&L->doc, v, YAMLTREE_SEQ, &L->err) < 0)
+                return 0;
+            if (v->n == 0 || v->n > FEEDER_MAX_COLS)
+                return ((void)FAIL(L, v, "data columns: 1 to %d names", FEEDER_MAX_COLS), 0u);
+            size_t len = 0;
+            for (size_t i = 0; i < v->n; i++) {
+                const yamltree_node *c = v->items[i];
+                if (yamltree_str(&L->doc, c, &s, &L->err) < 0)
+                    return 0;
+                if (!vars_name_ok(s, c->len) || strchr(s, ','))
+                    return ((void)FAIL(L, c, "data column %s is not a variable name", plan_qs(q, s, c->len)), 0u);
+                len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? "," : "", s);
+            }
+            named = true;
+        }
+        if ((v = yamltree_get(n, "header"))) {
+            if (yamltree_bool(&L->doc, v, &cols.skip_first, &L->err) < 0)
+                return 0;
+            if (!named)
+                return ((void)FAIL(L, v,
+                                   "data header: goes with columns: (without them the first row names the "
+                                   "columns)"),
+                        0u);
+        }
     }
     if (yamltree_str(&L->doc, fn, &s, &L->err) < 0)
         return 0;
@@ -661,7 +691,12 @@ static uint32_t parse_data(loader *L, const yamltree_node *n)
         return ((void)oom(L), 0u);
     d->format = format >= 0 ? format : feeder_format_of(d->file);
     char msg[sizeof L->err.msg];
-    if (feeder_load_file(&d->rows, d->file, d->format, msg, sizeof msg) < 0)
+    if (named && d->format != FEEDER_CSV)
+        return ((void)FAIL(L, yamltree_get(n, "columns"),
+                           "data columns: are for CSV files (JSON lines name them by "
+                           "their keys)"),
+                0u);
+    if (feeder_load_file_cols(&d->rows, d->file, d->format, named ? &cols : NULL, msg, sizeof msg) < 0)
         return ((void)FAIL(L, fn, "data: %s", msg), 0u);
     if (!(d->col_var = calloc(d->rows.n_cols, sizeof *d->col_var)))
         return ((void)oom(L), 0u);

@@ -21,6 +21,39 @@ static void field_is(const feeder *f, size_t r, size_t c, const char *want)
     assert_memory_equal(p, want, len);
 }
 
+/* Columns named by the caller (plan columns:, JMeter variableNames): every row is data, or
+ * the first one is skipped. */
+static void test_csv_named(void **state)
+{
+    (void)state;
+    feeder f;
+    char err[256];
+    const char *d = "u1,p1\nu2,\"p,2\"\n";
+    feeder_cols c = {"user, password", false};
+    assert_int_equal(feeder_parse_cols(&f, "d.csv", d, strlen(d), FEEDER_CSV, &c, err, sizeof err), 0);
+    assert_int_equal(f.n_cols, 2);
+    assert_string_equal(f.cols[0], "user");
+    assert_string_equal(f.cols[1], "password");
+    assert_int_equal(f.n_rows, 2);
+    field_is(&f, 0, 0, "u1");
+    field_is(&f, 1, 1, "p,2");
+    feeder_fini(&f);
+    c.skip_first = true;
+    assert_int_equal(feeder_parse_cols(&f, "d.csv", d, strlen(d), FEEDER_CSV, &c, err, sizeof err), 0);
+    assert_int_equal(f.n_rows, 1);
+    field_is(&f, 0, 0, "u2");
+    feeder_fini(&f);
+    const char *three = "a,b,c\n";
+    assert_int_equal(feeder_parse_cols(&f, "d.csv", three, strlen(three), FEEDER_CSV, &c, err, sizeof err), -1);
+    c.skip_first = false;
+    assert_int_equal(feeder_parse_cols(&f, "d.csv", three, strlen(three), FEEDER_CSV, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "d.csv:1:1: 3 fields, columns named: 2"));
+    feeder_cols bad = {"user,__x", false};
+    assert_int_equal(feeder_parse_cols(&f, "d.csv", d, strlen(d), FEEDER_CSV, &bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a variable name"));
+    assert_int_equal(feeder_parse_cols(&f, "d.jsonl", d, strlen(d), FEEDER_JSONL, &c, err, sizeof err), -1);
+}
+
 static void test_csv(void **state)
 {
     (void)state;
@@ -167,6 +200,34 @@ static void test_plan_data(void **state)
     assert_int_equal(plan_load_file(&p, yml, err, sizeof err), -1);
     assert_non_null(strstr(err, "p.yaml:2:7: data: "));
     assert_non_null(strstr(err, "u.csv:2:3: quoted field without its closing quote"));
+    /* columns: name a file without a header row; header: true skips its first row. */
+    f = fopen(csv, "w");
+    fputs("a,1\nb,2\n", f);
+    fclose(f);
+    static const char *const named[] = {
+        "data: {file: u.csv, columns: [user, pw]}\n", "data: {file: u.csv, columns: [user, pw], header: true}\n",
+        "data: {file: u.csv, header: false}\n", "data: {file: u.csv, columns: [user, 'a b']}\n"};
+    static const int want[] = {2, 1, -1, -1};
+    for (size_t i = 0; i < 4; i++) {
+        f = fopen(yml, "w");
+        fprintf(f,
+                "target: http://h\n%sscenarios:\n  - users: 1\n    iterations: 1\n"
+                "    requests: [{path: '/a/${user}', body: '${pw}'}]\n",
+                named[i]);
+        fclose(f);
+        int rc = plan_load_file(&p, yml, err, sizeof err);
+        if (want[i] < 0) {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(err, i == 2 ? "p.yaml:2:29: data header: goes with columns:"
+                                               : "p.yaml:2:37: data column \"a b\" is not a variable name"));
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(p.data[0].rows.n_rows, (size_t)want[i]);
+        field_is(&p.data[0].rows, 0, 0, i == 0 ? "a" : "b");
+        field_is(&p.data[0].rows, 0, 1, i == 0 ? "1" : "2");
+        plan_fini(&p);
+    }
     unlink(csv);
     unlink(yml);
     rmdir(dir);
@@ -176,6 +237,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_csv_named),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_plan_data),
     };
