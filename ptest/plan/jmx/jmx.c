@@ -127,6 +127,26 @@ static void emit(const jmx_model *m, const char *file, buf *b)
         buf_printf(b, "\n    model: closed\n    order: sequence\n    users: %" PRIu64 "\n", s->users);
         if (!s->cookies)
             buf_puts(b, "    cookies: false  # no HTTP Cookie Manager in the .jmx\n");
+        if (s->data_file) {
+            buf_puts(b, "    data: {file: ");
+            yq(b, s->data_file);
+            if (s->data_columns) {
+                buf_puts(b, ", columns: [");
+                const char *sep = "";
+                for (const char *q = s->data_columns; *q;) {
+                    while (*q == ' ' || *q == ',')
+                        q++;
+                    size_t n = strcspn(q, ", ");
+                    if (n) {
+                        buf_printf(b, "%s%.*s", sep, (int)n, q);
+                        sep = ", ";
+                    }
+                    q += n;
+                }
+                buf_printf(b, "], header: %s", s->data_header ? "true" : "false");
+            }
+            buf_printf(b, ", mode: %s}  # CSV Data Set Config\n", s->data_unique ? "unique" : "sequential");
+        }
         if (s->ramp_ns) {
             buf_puts(b, "    ramp_up: ");
             ydur(b, s->ramp_ns);

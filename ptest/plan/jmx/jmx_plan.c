@@ -4,6 +4,8 @@
  * header managers and assertions in jmx_elements.c, HTTP samplers in jmx_sampler.c. */
 #include "jmx_plan_int.h"
 
+#include "vars.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -138,7 +140,7 @@ static bool is_sampler(const jmx_node *n)
 bool jmx_is_scoped_config(const jmx_node *n)
 {
     return strcmp(n->name, "HeaderManager") == 0 || strcmp(n->name, "ResponseAssertion") == 0 ||
-           strcmp(n->name, "CookieManager") == 0 || jmx_is_defaults(n);
+           strcmp(n->name, "CookieManager") == 0 || strcmp(n->name, "CSVDataSet") == 0 || jmx_is_defaults(n);
 }
 
 /* An HTTP Cookie Manager: ptest's per-user jar (cookie.h), kept across iterations. */
@@ -148,6 +150,86 @@ static void cookie_manager(jmx_conv *c, jmx_scen *sc, const jmx_node *e, bool wa
     if (warn && jmx_pbool(e, "CookieManager.clearEachIteration", false))
         jmx_report(c, e, "cookie manager \"%s\": clearing cookies each iteration is not supported: they are kept",
                    jmx_title(e));
+}
+
+/* A CSV Data Set Config: the scenario's `data:` (feeder.h) when it can say the same: ','
+ * as the delimiter, a file name without functions, names that are variable names. One per
+ * thread group (the first in scope); the others are reported. */
+static void csv_data_set(jmx_conv *c, jmx_scen *sc, const jmx_node *e, bool warn)
+{
+    const char *title = jmx_title(e);
+    if (sc->data_file) {
+        if (warn)
+            jmx_report(c, e, "CSV Data Set \"%s\": a thread group reads one data file in ptest: skipped", title);
+        return;
+    }
+    const char *file = jmx_pstr(e, "filename"), *names = jmx_pstr(e, "variableNames");
+    const char *delim = jmx_pstr(e, "delimiter"), *share = jmx_pstr(e, "shareMode");
+    const char *why = NULL;
+    if (!*file || strstr(file, "${"))
+        why = "its file name is empty or uses variables or functions";
+    else if (*delim && strcmp(delim, ",") != 0)
+        why = "ptest reads ',' separated files only";
+    if (why) {
+        if (warn)
+            jmx_report(c, e, "CSV Data Set \"%s\": not mapped: %s", title, why);
+        return;
+    }
+    /* The names become run-time variables: variableNames, else the file's first row. */
+    char head[1024];
+    const char *cols = names;
+    if (!*names) {
+        char path[4096];
+        const char *slash = file[0] != '/' && c->file ? strrchr(c->file, '/') : NULL;
+        snprintf(path, sizeof path, "%.*s%s", slash ? (int)(slash - c->file + 1) : 0, c->file ? c->file : "", file);
+        FILE *f = fopen(path, "r");
+        if (!f || !fgets(head, sizeof head, f)) {
+            if (f)
+                fclose(f);
+            if (warn)
+                jmx_report(c, e, "CSV Data Set \"%s\": not mapped: cannot read the column names from %s", title, path);
+            return;
+        }
+        fclose(f);
+        head[strcspn(head, "\r\n")] = '\0';
+        cols = head;
+    }
+    char one[VARS_MAX_NAME + 1];
+    for (const char *q = cols; *q;) {
+        size_t n = strcspn(q, ",");
+        const char *b = q;
+        while (n && (*b == ' ' || *b == '"'))
+            b++, n--;
+        while (n && (b[n - 1] == ' ' || b[n - 1] == '"'))
+            n--;
+        if (n > VARS_MAX_NAME || !vars_name_ok(b, n)) {
+            if (warn)
+                jmx_report(c, e, "CSV Data Set \"%s\": not mapped: a column is not a ptest variable name", title);
+            return;
+        }
+        memcpy(one, b, n);
+        one[n] = '\0';
+        char *keep = jmx_pdup(c, one);
+        if (!keep || !jmx_rt_var(c, e, keep))
+            return;
+        q += strcspn(q, ",");
+        if (*q == ',')
+            q++;
+    }
+    bool recycle = jmx_pbool(e, "recycle", true), stop = jmx_pbool(e, "stopThread", false);
+    if (!(sc->data_file = jmx_pdup(c, file)) || (*names && !(sc->data_columns = jmx_pdup(c, names))))
+        return;
+    sc->data_header = *names && jmx_pbool(e, "ignoreFirstLine", false);
+    sc->data_unique = !recycle;
+    if (!warn)
+        return;
+    if (!recycle && !stop)
+        jmx_report(c, e,
+                   "CSV Data Set \"%s\": recycle off without stopThread (JMeter sends <EOF>): ptest stops a "
+                   "user when the rows run out (mode: unique)",
+                   title);
+    if (*share && strcmp(share, "shareMode.all") != 0)
+        jmx_report(c, e, "CSV Data Set \"%s\": sharing mode %s: ptest shares the rows between all users", title, share);
 }
 
 void jmx_push_scope(jmx_conv *c, const jmx_node *n)
@@ -225,6 +307,8 @@ static void walk(jmx_conv *c, jmx_scen *sc, const jmx_node *ht, unsigned level)
             continue;
         if (strcmp(e->name, "CookieManager") == 0)
             cookie_manager(c, sc, e, true);
+        if (strcmp(e->name, "CSVDataSet") == 0)
+            csv_data_set(c, sc, e, c->quiet == 0);
         if (jmx_is_scoped_config(e))
             jmx_push_scope(c, e);
         else if (strcmp(e->name, "Arguments") == 0)
@@ -326,6 +410,8 @@ static void thread_group(jmx_conv *c, const jmx_node *tg, const jmx_node *kids)
     for (size_t i = 0; i < c->n_scope; i++) /* a plan-level cookie manager (reported once) */
         if (strcmp(c->scope[i]->name, "CookieManager") == 0)
             cookie_manager(c, sc, c->scope[i], c->m->n_sc == 1);
+        else if (strcmp(c->scope[i]->name, "CSVDataSet") == 0)
+            csv_data_set(c, sc, c->scope[i], c->m->n_sc == 1);
     if (kids)
         walk(c, sc, kids, 0);
     const jmx_think *t = &c->think;

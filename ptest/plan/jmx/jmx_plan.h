@@ -58,6 +58,11 @@ typedef struct jmx_scen {
     size_t n_reqs;
     bool no_keep_alive; /* every sampler has keep-alive off: `keep_alive: false` */
     bool cookies;       /* an HTTP Cookie Manager is in scope: the jar (else `cookies: false`) */
+    /* The CSV Data Set Config in scope (the first one): the scenario's `data:` */
+    char *data_file;    /* NULL: none */
+    char *data_columns; /* variableNames, "a,b" (NULL: the file's first row names them) */
+    bool data_header;   /* with data_columns: ignoreFirstLine (`header: true`) */
+    bool data_unique;   /* recycle off: every row once (`mode: unique`) */
 } jmx_scen;
 
 typedef struct jmx_note {

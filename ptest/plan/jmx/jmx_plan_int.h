@@ -66,6 +66,10 @@ bool jmx_is_defaults(const jmx_node *n); /* HTTP Request Defaults */
 bool jmx_is_timer(const jmx_node *n);
 /* Header Manager, Response Assertion or HTTP Request Defaults: applies to its scope. */
 bool jmx_is_scoped_config(const jmx_node *n);
+/* Registers name (set at run time: an extractor's reference name, a CSV column) so that
+ * ${name} is kept for ptest; false (reported at k) when it is no ptest variable name or
+ * there are too many. */
+bool jmx_rt_var(jmx_conv *c, const jmx_node *k, const char *name);
 void jmx_push_scope(jmx_conv *c, const jmx_node *n);
 /* The next (element, its hashTree or NULL in *kids) pair of hashTree ht at *i, or NULL. */
 const jmx_node *jmx_next_pair(const jmx_node *ht, size_t *i, const jmx_node **kids);

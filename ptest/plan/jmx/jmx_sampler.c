@@ -233,7 +233,7 @@ static char *json_pointer(jmx_conv *c, const char *jp)
     return r;
 }
 
-static bool rt_var(jmx_conv *c, const jmx_node *k, const char *name)
+bool jmx_rt_var(jmx_conv *c, const jmx_node *k, const char *name)
 {
     bool ok = *name && strlen(name) <= 64 && !(name[0] >= '0' && name[0] <= '9') && name[0] != '.' && name[0] != '-';
     for (const char *q = name; ok && *q; q++)
@@ -287,7 +287,7 @@ static void add_extractor(jmx_conv *c, jmx_extract *x, size_t *n, const jmx_node
             return;
         }
         regfree(&r);
-        if (!rt_var(c, k, name))
+        if (!jmx_rt_var(c, k, name))
             return;
         x[*n] = (jmx_extract){false, jmx_pdup(c, re), jmx_pdup(c, name)};
         (*n)++;
@@ -302,7 +302,7 @@ static void add_extractor(jmx_conv *c, jmx_extract *x, size_t *n, const jmx_node
             c, k, "JSON extractor \"%s\": only one simple path ($.a.b[0]) of the first match is supported: skipped", t);
         return;
     }
-    if (!rt_var(c, k, name))
+    if (!jmx_rt_var(c, k, name))
         return;
     x[*n] = (jmx_extract){true, ptr, jmx_pdup(c, name)};
     (*n)++;

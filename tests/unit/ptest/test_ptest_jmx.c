@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ptest/plan/jmx/jmx.h"
@@ -93,6 +94,8 @@ static void on_warn(void *ctx, const char *line)
 {
     warns *w = ctx;
     w->n++;
+    if (getenv("JMX_WARN"))
+        fprintf(stderr, "warn: %s\n", line);
     snprintf(w->last, sizeof w->last, "%s", line);
 }
 
@@ -535,6 +538,67 @@ static void test_cookie_manager(void **state)
     free(doc);
 }
 
+/* CSV Data Set Config: the scenario's data: (variableNames as columns:, ignoreFirstLine as
+ * header:, recycle off as mode: unique); a plan-level one serves every thread group; what
+ * cannot be said the same way is warned and skipped. */
+static void test_csv_data_set(void **state)
+{
+    (void)state;
+    char csv[64];
+    snprintf(csv, sizeof csv, "/tmp/test_jmx_csv_%ld.csv", (long)getpid());
+    FILE *f = fopen(csv, "w");
+    assert_non_null(f);
+    fputs("name,secret\nu1,p1\nu2,p2\n", f);
+    fclose(f);
+#define SP(n, v) "<stringProp name=\"" n "\">" v "</stringProp>"
+#define CSVDS(title, names, first, recycle, delim)                                                                     \
+    "<CSVDataSet testname=\"" title "\" enabled=\"true\">" SP("filename", "@CSV@") SP("variableNames", names)          \
+        SP("delimiter", delim) "<boolProp name=\"ignoreFirstLine\">" first "</boolProp>"                               \
+                               "<boolProp name=\"recycle\">" recycle                                                   \
+                               "</boolProp><boolProp name=\"stopThread\">true</boolProp>"                              \
+                               "</CSVDataSet><hashTree/>"
+    static const char *const parts[] = {
+        HEAD TP("") DEFAULTS("127.0.0.1", "8080"),
+        TG("named", "1", "0", "1", "false", "", "",
+           CSVDS("c1", "user, pw", "true", "false", ",") SAMPLER("a", "/a/${user}")),
+        TG("header", "1", "0", "1", "false", "", "", CSVDS("c2", "", "false", "true", ",") SAMPLER("b", "/b/${name}")),
+        TG("semicolon", "1", "0", "1", "false", "", "", CSVDS("c3", "x", "false", "true", ";") SAMPLER("c", "/c")) TAIL,
+        NULL};
+#undef CSVDS
+#undef SP
+    char *doc = join(parts), full[16384];
+    size_t n = 0;
+    for (const char *q = doc; *q && n + sizeof csv < sizeof full;) {
+        if (strncmp(q, "@CSV@", 5) == 0) {
+            n += (size_t)snprintf(full + n, sizeof full - n, "%s", csv);
+            q += 5;
+        } else {
+            full[n++] = *q++;
+        }
+    }
+    full[n] = '\0';
+    free(doc);
+    plan p;
+    warns w;
+    char err[512];
+    assert_int_equal(convert(full, NULL, 0, false, 0, &p, &w, err, sizeof err), JMX_OK);
+    assert_int_equal(p.n_scenarios, 3);
+    assert_int_equal(p.n_data, 2);
+    const plan_data *d = &p.data[p.scenarios[0].data - 1];
+    assert_int_equal(d->mode, PLAN_DATA_UNIQUE);
+    assert_string_equal(d->rows.cols[0], "user");
+    assert_int_equal(d->rows.n_rows, 2); /* the header row skipped */
+    d = &p.data[p.scenarios[1].data - 1];
+    assert_int_equal(d->mode, PLAN_DATA_SEQUENTIAL);
+    assert_string_equal(d->rows.cols[1], "secret");
+    assert_int_equal(d->rows.n_rows, 2);
+    assert_int_equal(p.scenarios[2].data, 0);
+    assert_int_equal(w.n, 1);
+    assert_non_null(strstr(w.last, "CSV Data Set \"c3\": not mapped: ptest reads ',' separated files only"));
+    plan_fini(&p);
+    unlink(csv);
+}
+
 /* Regular Expression and JSON Extractors: extract: entries, their variables kept as ${name}
  * for ptest to fill at run time; what does not map is warned and skipped. */
 static void test_extractors(void **state)
@@ -630,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_cookie_manager),
+        cmocka_unit_test(test_csv_data_set),
         cmocka_unit_test(test_extractors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
