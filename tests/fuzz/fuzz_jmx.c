@@ -1,6 +1,7 @@
 /* fuzz_jmx.c - libFuzzer target for the JMeter plan importer: any input either converts to
- * YAML that the plan loader accepts (the importer only emits plans ptest can run) or fails
- * with a located, terminated message. */
+ * YAML that the plan loader accepts (the importer only emits plans ptest can run; only the
+ * contents of a data file it names may still be refused) or fails with a located,
+ * terminated message. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     check(yaml && strlen(yaml) == yl);
     plan p;
-    if (plan_load_string(&p, "f.yaml", yaml, yl, perr, sizeof perr) != 0)
-        abort(); /* emitted YAML must always load */
+    if (plan_load_string(&p, "f.yaml", yaml, yl, perr, sizeof perr) != 0) {
+        /* Emitted YAML must always load, but for what a data file it names holds (a CSV
+         * Data Set may name any file of this machine: its rows are not the importer's). */
+        check(strstr(perr, ": data: ") != NULL);
+        free(yaml);
+        return 0;
+    }
     check(p.n_scenarios >= 1);
     for (size_t i = 0; i < p.n_scenarios; i++)
         check(p.scenarios[i].order == PLAN_ORDER_SEQUENCE && p.scenarios[i].n_requests >= 1);

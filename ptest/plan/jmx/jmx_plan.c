@@ -175,22 +175,22 @@ static void csv_data_set(jmx_conv *c, jmx_scen *sc, const jmx_node *e, bool warn
             jmx_report(c, e, "CSV Data Set \"%s\": not mapped: %s", title, why);
         return;
     }
-    /* The names become run-time variables: variableNames, else the file's first row. */
-    char head[1024];
+    /* The file must be readable now (the plan reads it at load), and the names become
+     * run-time variables: variableNames, else the file's first row. */
+    char head[1024], path[4096];
     const char *cols = names;
-    if (!*names) {
-        char path[4096];
-        const char *slash = file[0] != '/' && c->file ? strrchr(c->file, '/') : NULL;
-        snprintf(path, sizeof path, "%.*s%s", slash ? (int)(slash - c->file + 1) : 0, c->file ? c->file : "", file);
-        FILE *f = fopen(path, "r");
-        if (!f || !fgets(head, sizeof head, f)) {
-            if (f)
-                fclose(f);
-            if (warn)
-                jmx_report(c, e, "CSV Data Set \"%s\": not mapped: cannot read the column names from %s", title, path);
-            return;
-        }
+    const char *slash = file[0] != '/' && c->file ? strrchr(c->file, '/') : NULL;
+    snprintf(path, sizeof path, "%.*s%s", slash ? (int)(slash - c->file + 1) : 0, c->file ? c->file : "", file);
+    FILE *f = fopen(path, "r");
+    bool got = f && fgets(head, sizeof head, f);
+    if (f)
         fclose(f);
+    if (!got) {
+        if (warn)
+            jmx_report(c, e, "CSV Data Set \"%s\": not mapped: cannot read %s", title, path);
+        return;
+    }
+    if (!*names) {
         head[strcspn(head, "\r\n")] = '\0';
         cols = head;
     }

@@ -160,6 +160,17 @@ static bool eval_ref(jmx_conv *c, const jmx_node *at, const char *in, size_t n, 
     return true;
 }
 
+/* Text left as written: every `${` in it becomes `$${` (ptest's literal `${`), also one
+ * inside the reference ("${a=${b}" would otherwise still refer to b). */
+static void put_literal(buf *out, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '$' && i + 1 < n && p[i + 1] == '{')
+            buf_putc(out, '$');
+        buf_putc(out, p[i]);
+    }
+}
+
 char *jmx_subst(jmx_conv *c, const jmx_node *at, const char *s)
 {
     buf out = BUF_INIT;
@@ -179,15 +190,12 @@ char *jmx_subst(jmx_conv *c, const jmx_node *at, const char *s)
         const char *e = strchr(d + 2, '}');
         /* What is left as written is sent as written: `$${` is ptest's literal `${`. */
         if (!e) {
-            buf_putc(&out, '$');
-            buf_puts(&out, d);
+            put_literal(&out, d, strlen(d));
             break;
         }
         size_t bl = (size_t)(e - d - 2);
-        if (!eval_ref(c, at, d + 2, bl, &out)) {
-            buf_putc(&out, '$');
-            buf_append(&out, d, bl + 3);
-        }
+        if (!eval_ref(c, at, d + 2, bl, &out))
+            put_literal(&out, d, bl + 3);
         i = (size_t)(e - s) + 1;
     }
     if (!buf_ok(&out)) {
